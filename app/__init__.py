@@ -1,0 +1,117 @@
+"""Duban (督办): the Flask application factory."""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+from app.config import Config
+
+#: Alembic's folder at the top of the repository, so `duban db …` works from any directory.
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
+    """Build a configured Duban application. Starts nothing (no scheduler, no threads)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if isinstance(config, Mapping):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _resolve_database(app)
+    _resolve_secret_key(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    from app.commands import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _resolve_database(app: Flask) -> None:
+    """Default to SQLite in the instance folder; read postgresql:// URLs with psycopg 3."""
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        uri = f"sqlite:///{Path(app.instance_path) / 'duban.db'}"
+    elif uri.startswith(("postgresql://", "postgres://")):
+        uri = "postgresql+psycopg://" + uri.split("://", 1)[1]
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+
+
+def _resolve_secret_key(app: Flask) -> None:
+    """Production needs SECRET_KEY set; development keeps a generated one in the instance folder."""
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config["DUBAN_ENV"] == "production":
+        raise RuntimeError("生产模式必须通过环境变量 SECRET_KEY 设置会话密钥。")
+    key_file = Path(app.instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+    app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.extensions import csrf, db, login_manager, migrate
+    from app.models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id))
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """Enforce foreign keys and wait for a busy database instead of failing at once."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    from app.directory import bp as directory_bp
+    from app.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(directory_bp)
+    app.register_blueprint(admin_bp)
+
+
+def _register_hooks(app: Flask) -> None:
+    from app.access import enforce_access
+    from app.auth.password_gate import enforce_password_change
+    from app.errors import register_error_handlers
+    from app.filters import register_filters
+    from app.navigation import navigation_context
+    from app.security import set_security_headers
+    from app.transaction import commit_request
+
+    app.before_request(enforce_access)
+    app.before_request(enforce_password_change)
+    app.after_request(commit_request)
+    app.after_request(set_security_headers)
+    app.context_processor(navigation_context)
+    register_error_handlers(app)
+    register_filters(app)

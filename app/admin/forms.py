@@ -1,0 +1,74 @@
+"""Administration forms; choices are filled by the views from the directory."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import SelectChoice, SubmitField, widgets
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from app.models import GroupMembership, Role, UnitKind
+
+
+class CheckboxListField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class UnitForm(FlaskForm):
+    """新建或编辑单位."""
+
+    name = StringField("单位简称", validators=[DataRequired("请填写单位简称。"), Length(max=100)])
+    full_name = StringField("单位全称", validators=[Optional(), Length(max=200)])
+    code = StringField(
+        "单位代码",
+        validators=[
+            DataRequired("请填写单位代码。"),
+            Regexp(r"^[A-Za-z0-9_-]{1,30}$", message="单位代码只能包含字母、数字、下划线和连字符,最长30位。"),
+        ],
+    )
+    kind = SelectField("单位类型", choices=[SelectChoice(k.value, k.label) for k in UnitKind])
+    aliases = TextAreaField("别名(每行一个,或用顿号分隔)", validators=[Optional(), Length(max=2000)])
+    active = BooleanField("启用", default=True)
+    submit = SubmitField("保存")
+
+
+class GroupForm(FlaskForm):
+    """新建或编辑单位组."""
+
+    name = StringField("单位组名称", validators=[DataRequired("请填写单位组名称。"), Length(max=200)])
+    membership = SelectField("成员确定方式", choices=[SelectChoice(m.value, m.label) for m in GroupMembership])
+    member_kind = SelectField("单位类型", choices=[SelectChoice("", "(不限)")] + [SelectChoice(k.value, k.label) for k in UnitKind])
+    members = CheckboxListField("成员单位", coerce=int, choices=[])
+    aliases = TextAreaField("别名(每行一个,或用顿号分隔)", validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("保存")
+
+
+class UserForm(FlaskForm):
+    """编辑用户."""
+
+    display_name = StringField("姓名", validators=[DataRequired("请填写姓名。"), Length(max=64)])
+    email = EmailField("电子邮箱", validators=[Optional(), Length(max=200)])
+    unit = SelectField("所属单位", coerce=int, choices=[])
+    roles = CheckboxListField("角色", choices=[SelectChoice(r.value, r.label) for r in Role])
+    active = BooleanField("启用", default=True)
+    submit = SubmitField("保存")
+
+
+class NewUserForm(UserForm):
+    """新建用户."""
+
+    username = StringField(
+        "用户名",
+        validators=[
+            DataRequired("请填写用户名。"),
+            Regexp(r"^[A-Za-z0-9_.-]{2,64}$", message="用户名只能包含字母、数字、下划线、点和连字符。"),
+        ],
+    )
+    password = PasswordField("初始密码", validators=[DataRequired("请设置初始密码。"), Length(max=128)])
+
+
+class ResetPasswordForm(FlaskForm):
+    """重置用户密码."""
+
+    password = PasswordField("新的临时密码", validators=[DataRequired("请填写新的临时密码。"), Length(max=128)])
+    submit = SubmitField("重置密码")

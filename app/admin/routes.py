@@ -1,0 +1,151 @@
+"""Views of the admin blueprint: every one needs the administrator role."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.access import roles
+from app.admin import bp
+from app.admin.choices import chosen_roles, chosen_unit, group_data, unit_choices, unit_data
+from app.admin.forms import GroupForm, NewUserForm, ResetPasswordForm, UnitForm, UserForm
+from app.extensions import db
+from app.models import AuditEvent, Role, Unit, UnitGroup, User
+from app.services import accounts, directory
+from app.transaction import apply_or_report
+
+AUDIT_PAGE_SIZE = 50
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def unit_new() -> str | Response:
+    """Add a unit to the directory."""
+    form = UnitForm()
+    if form.validate_on_submit():
+        org = directory.home_organisation(current_user)
+        unit = apply_or_report(form.name, lambda: directory.create_unit(org, unit_data(form), current_user))
+        if unit is not None:
+            flash(f"已新建单位“{unit.name}”。", "success")
+            return redirect(url_for("directory.unit", unit_id=unit.id))
+    return render_template("admin/unit_form.html", form=form, unit=None)
+
+
+@bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def unit_edit(unit_id: int) -> str | Response:
+    """Change a unit's names, code, kind, aliases or active flag."""
+    unit = db.get_or_404(Unit, unit_id)
+    form = UnitForm(obj=unit)
+    if request.method == "GET":
+        form.kind.data = unit.kind.value
+        form.aliases.data = "\n".join(alias.name for alias in unit.aliases)
+    if form.validate_on_submit():
+        if apply_or_report(form.name, lambda: directory.update_unit(unit, unit_data(form), current_user)):
+            flash(f"单位“{unit.name}”已保存。", "success")
+            return redirect(url_for("directory.unit", unit_id=unit.id))
+    return render_template("admin/unit_form.html", form=form, unit=unit)
+
+
+@bp.route("/groups/new", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def group_new() -> str | Response:
+    """Add a unit group."""
+    org = directory.home_organisation(current_user)
+    form = GroupForm()
+    form.members.choices = unit_choices(org)
+    if form.validate_on_submit():
+        group = apply_or_report(form.name, lambda: directory.create_group(org, group_data(form), current_user))
+        if group is not None:
+            flash(f"已新建单位组“{group.name}”。", "success")
+            return redirect(url_for("directory.groups"))
+    return render_template("admin/group_form.html", form=form, group=None)
+
+
+@bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def group_edit(group_id: int) -> str | Response:
+    """Change a group's name, membership rule, members or aliases."""
+    group = db.get_or_404(UnitGroup, group_id)
+    form = GroupForm(obj=group)
+    form.members.choices = unit_choices(group.organisation)
+    if request.method == "GET":
+        form.membership.data = group.membership.value
+        form.member_kind.data = group.member_kind.value if group.member_kind else ""
+        form.members.data = [unit.id for unit in group.members]
+        form.aliases.data = "\n".join(alias.name for alias in group.aliases)
+    if form.validate_on_submit():
+        if apply_or_report(form.name, lambda: directory.update_group(group, group_data(form), current_user)):
+            flash(f"单位组“{group.name}”已保存。", "success")
+            return redirect(url_for("directory.groups"))
+    return render_template("admin/group_form.html", form=form, group=group)
+
+
+@bp.route("/users")
+@roles(Role.ADMIN)
+def users() -> str:
+    """Every user with unit, roles and state."""
+    all_users = db.session.scalars(select(User).order_by(User.id)).all()
+    return render_template("admin/users.html", users=all_users)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def user_new() -> str | Response:
+    """Create a user who must change the initial password at first sign-in."""
+    form = NewUserForm()
+    form.unit.choices = unit_choices(directory.home_organisation(current_user), include_none=True)
+    if form.validate_on_submit():
+        user = apply_or_report(form.username, lambda: accounts.create_user(
+            form.username.data, form.display_name.data, form.password.data,
+            roles=chosen_roles(form), unit=chosen_unit(form), email=form.email.data, actor=current_user,
+        ))
+        if user is not None:
+            flash(f"已新建用户“{user.username}”,首次登录须修改密码。", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def user_edit(user_id: int) -> str | Response:
+    """Change a user's name, e-mail, unit, roles or active flag."""
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user)
+    form.unit.choices = unit_choices(directory.home_organisation(current_user), include_none=True)
+    if request.method == "GET":
+        form.unit.data = user.unit_id or 0
+        form.roles.data = [role.value for role in user.roles]
+    if form.validate_on_submit():
+        saved = apply_or_report(form.roles, lambda: accounts.update_user(
+            user, form.display_name.data, form.email.data, chosen_unit(form),
+            chosen_roles(form), form.active.data, actor=current_user,
+        ))
+        if saved is not None:
+            flash(f"用户“{user.username}”已保存。", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def user_password(user_id: int) -> str | Response:
+    """Set a temporary password (and unlock the account)."""
+    user = db.get_or_404(User, user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        if apply_or_report(form.password, lambda: accounts.reset_password(user, form.password.data, current_user)):
+            flash(f"用户“{user.username}”的密码已重置并解除锁定,下次登录须修改密码。", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_password.html", form=form, user=user)
+
+
+@bp.route("/audit")
+@roles(Role.ADMIN)
+def audit() -> str:
+    """The newest audit events first, a page at a time."""
+    page = db.paginate(
+        select(AuditEvent).order_by(AuditEvent.id.desc()), per_page=AUDIT_PAGE_SIZE, error_out=False
+    )
+    return render_template("admin/audit.html", page=page)

@@ -1,0 +1,73 @@
+"""Commands under `duban` (and `flask --app app`): demo data, the dev server, users."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from app.errors import DubanError
+from app.models import Role, Unit
+from app.services import accounts, demo, directory
+from app.transaction import unit_of_work
+
+
+def register_commands(app: Flask) -> None:
+    """Attach Duban's commands to the application's CLI."""
+    app.cli.add_command(demo_command)
+    app.cli.add_command(serve_command)
+    app.cli.add_command(user_group)
+
+
+@click.command("demo", help="载入演示数据:湖北省市场监督管理局的单位目录和每个角色一个演示账户(可重复执行)。")
+@with_appcontext
+def demo_command() -> None:
+    with unit_of_work():
+        org = demo.load_demo()
+    click.echo(f"演示数据已就绪:{org.name},{len(org.units)} 个单位;演示账户密码:{demo.DEMO_PASSWORD}")
+
+
+@click.command("serve", help="启动开发服务器(默认 http://127.0.0.1:5000)。")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
+@click.option("--port", default=5000, show_default=True, help="监听端口")
+@with_appcontext
+def serve_command(host: str, port: int) -> None:
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@click.group("user", help="用户管理。")
+def user_group() -> None:
+    """Group of user commands."""
+
+
+@user_group.command("create", help="新建用户;未给出 --password 时提示输入。")
+@click.option("--username", required=True, help="登录用户名")
+@click.option("--name", "display_name", required=True, help="姓名")
+@click.option(
+    "--role", "role_values", multiple=True, required=True,
+    type=click.Choice([r.value for r in Role]), help="角色,可重复",
+)
+@click.option("--unit", "unit_name", default=None, help="所属单位名称或别名")
+@click.option("--email", default=None, help="电子邮箱")
+@click.option("--password", prompt="密码", hide_input=True, confirmation_prompt="再次输入密码")
+@with_appcontext
+def user_create(
+    username: str, display_name: str, role_values: tuple[str, ...], unit_name: str | None,
+    email: str | None, password: str,
+) -> None:
+    try:
+        with unit_of_work():
+            unit = _unit_named(unit_name) if unit_name else None
+            user = accounts.create_user(
+                username, display_name, password, [Role(v) for v in role_values], unit=unit,
+                email=email, must_change_password=False,
+            )
+    except DubanError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"已新建用户 {user.username}(id={user.id})。")
+
+
+def _unit_named(name: str) -> Unit:
+    target = directory.resolve_name(directory.home_organisation(None), name)
+    if not isinstance(target, Unit):
+        raise click.ClickException(f"单位目录中没有名为“{name}”的单位。")
+    return target

@@ -1,0 +1,65 @@
+"""Configuration: the only module that reads the environment."""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """Return the environment variable ``name``, or ``default`` when unset or blank."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a yes/no variable: 1/true/yes/on are true, 0/false/no/off are false."""
+    value = env_str(name)
+    if value is None:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    """Read an integer variable; a malformed value is a start-up error, not a silent default."""
+    value = env_str(name)
+    return default if value is None else int(value)
+
+
+class Config:
+    """Settings for a running Duban; every value can be overridden by the environment."""
+
+    #: "development" (default) or "production"; production refuses an unset SECRET_KEY,
+    #: marks cookies Secure and forces seeded accounts to change their password.
+    DUBAN_ENV = env_str("DUBAN_ENV", "development")
+    SECRET_KEY = env_str("SECRET_KEY")
+    #: None means SQLite in the instance folder (resolved by create_app).
+    SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", DUBAN_ENV == "production")
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("SESSION_HOURS", 8))
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    #: Failed logins in a row before an account is locked, and for how long.
+    LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15)
+    #: Seeded demo accounts must change their password before anything else.
+    FORCE_PASSWORD_CHANGE = env_bool("FORCE_PASSWORD_CHANGE", DUBAN_ENV == "production")
+
+    MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024
+
+
+class TestConfig(Config):
+    """Settings for the test suite: CSRF stays on, the database comes from the fixture."""
+
+    TESTING = True
+    DUBAN_ENV = "development"
+    SECRET_KEY = "test-secret-key"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    FORCE_PASSWORD_CHANGE = False

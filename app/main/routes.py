@@ -1,0 +1,33 @@
+"""Views of the main blueprint."""
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.access import public, roles, signed_in
+from app.main import bp
+from app.models import Role
+
+
+@bp.route("/")
+@signed_in
+def index() -> str:
+    """The signed-in user's home page."""
+    return render_template("main/index.html")
+
+
+@bp.route("/my-unit")
+@roles(Role.LIAISON, Role.UNIT_HEAD)
+def my_unit() -> Response:
+    """Jump to the page of the user's own unit."""
+    if current_user.unit is None:
+        abort(404)
+    return redirect(url_for("directory.unit", unit_id=current_user.unit_id))
+
+
+@bp.route("/healthz")
+@public
+def health() -> tuple[dict[str, str], int]:
+    """Liveness probe for load balancers and process managers."""
+    return {"status": "ok"}, 200

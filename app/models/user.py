@@ -1,0 +1,95 @@
+"""People who sign in, and the roles they hold."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UTCDateTime, enum_column, utcnow
+from app.models.org import Unit
+
+
+class Role(enum.StrEnum):
+    """The roles of SPEC.md. A cooperating unit's liaison is a LIAISON of that unit."""
+
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    LIAISON = "liaison"
+    UNIT_HEAD = "unit_head"
+    LEADER = "leader"
+
+    @property
+    def label(self) -> str:
+        return _ROLE_LABELS[self]
+
+
+_ROLE_LABELS = {
+    Role.ADMIN: "系统管理员",
+    Role.SUPERVISOR: "督审处审核人",
+    Role.LIAISON: "单位联络员",
+    Role.UNIT_HEAD: "单位负责人",
+    Role.LEADER: "局领导",
+}
+
+
+class UserRole(Base):
+    """One role held by one user."""
+
+    __tablename__ = "user_role"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role), primary_key=True)
+
+
+class User(Base):
+    """A person with a login; belongs to one unit (局领导 and the administrator may have none)."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(200))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    #: Set for seeded and reset accounts; enforced when FORCE_PASSWORD_CHANGE is on.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    #: Failed logins since the last success; reaching the limit sets locked_until.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    unit: Mapped[Unit | None] = relationship()
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """The roles this user holds."""
+        return frozenset(row.role for row in self.role_rows)
+
+    def has_role(self, *roles: Role) -> bool:
+        """True when the user holds any of ``roles``."""
+        return not self.roles.isdisjoint(roles)
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"

@@ -1,0 +1,49 @@
+"""The navigation bar, derived from the access rules so it never shows a forbidden link."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import url_for
+from flask_login import current_user
+
+from app.access import rule_for_endpoint
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One link in the navigation bar."""
+
+    label: str
+    endpoint: str
+    url: str
+
+
+#: (label, endpoint) in display order; each shows only to users its endpoint's rule admits.
+NAVIGATION = (
+    ("首页", "main.index"),
+    ("本单位", "main.my_unit"),
+    ("单位目录", "directory.units"),
+    ("单位组", "directory.groups"),
+    ("用户管理", "admin.users"),
+    ("审计日志", "admin.audit"),
+)
+
+
+def visible_navigation() -> list[NavItem]:
+    """The navigation items the signed-in user may follow."""
+    if not current_user.is_authenticated:
+        return []
+    items = []
+    for label, endpoint in NAVIGATION:
+        rule = rule_for_endpoint(endpoint)
+        if rule is None or (rule.roles and not current_user.has_role(*rule.roles)):
+            continue
+        if endpoint == "main.my_unit" and current_user.unit is None:
+            continue
+        items.append(NavItem(label, endpoint, url_for(endpoint)))
+    return items
+
+
+def navigation_context() -> dict[str, object]:
+    """Template context: the navigation for this request."""
+    return {"navigation": visible_navigation()}

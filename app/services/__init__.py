@@ -1,0 +1,1 @@
+"""Business rules, one module per concern; functions flush, the caller commits."""

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Refresh the vendored front-end files under app/static/vendor/ from the npm registry.
+# Run by developers when upgrading; `make run` and the tests never fetch anything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BOOTSTRAP_VERSION=5.3.9
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+fetch() {  # fetch PACKAGE VERSION -> unpacked into $work/PACKAGE
+  local name=$1 version=$2
+  (cd "$work" && npm pack --silent "$name@$version" >/dev/null)
+  mkdir -p "$work/$name"
+  tar -xzf "$work/$name-$version.tgz" -C "$work/$name" --strip-components=1
+}
+
+fetch bootstrap "$BOOTSTRAP_VERSION"
+dest=app/static/vendor/bootstrap
+rm -rf "$dest" && mkdir -p "$dest"
+cp "$work/bootstrap/dist/css/bootstrap.min.css" "$work/bootstrap/dist/js/bootstrap.bundle.min.js" "$dest/"
+cp "$work/bootstrap/LICENSE" "$dest/LICENSE"
+echo "bootstrap $BOOTSTRAP_VERSION" > "$dest/VERSION"
+echo "vendored: $(cat $dest/VERSION)"

@@ -1,0 +1,157 @@
+"""Fixtures: a real database per run (SQLite, or a fresh PostgreSQL database), the app, users.
+
+Set DUBAN_TEST_DATABASE_URL to a PostgreSQL server URL to run the suite there; a
+database of its own is created for the run and dropped afterwards.
+"""
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, make_url, text
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db
+from app.services.demo import DEMO_PASSWORD, load_demo
+
+PG_URL_VARIABLE = "DUBAN_TEST_DATABASE_URL"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database nobody else uses: a fresh PostgreSQL database, or an SQLite file."""
+    server = os.environ.get(PG_URL_VARIABLE)
+    if not server:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'duban-test.db'}"
+        dispose_test_apps()
+        return
+    base = make_url(server).set(drivername="postgresql+psycopg")
+    name = f"duban_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        dispose_test_apps()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_app(database_url: str) -> Flask:
+    """The application on a database brought to the newest migration."""
+    app = make_test_app(database_url)
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def make_test_app(database_url: str, **overrides: object) -> Flask:
+    """A Duban app with the test settings on ``database_url``."""
+    settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
+    app = create_app({**settings, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    app.test_client_class = IsolatedClient
+    _TEST_APPS.append(app)
+    return app
+
+
+_TEST_APPS: list[Flask] = []
+
+
+def dispose_test_apps() -> None:
+    """Close every pooled connection of the apps the tests made."""
+    for app in _TEST_APPS:
+        with app.app_context():
+            db.engine.dispose()
+    _TEST_APPS.clear()
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own app context, g and session, as in production.
+
+    Flask reuses an app context the test already pushed, which would share ``g`` (and
+    Flask-Login's cached user) and the database session between requests.
+    """
+
+    def open(self, *args, **kwargs):  # type: ignore[override]
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app(migrated_app: Flask) -> Iterator[Flask]:
+    """The application inside an app context; every table is emptied after the test."""
+    with migrated_app.app_context():
+        yield migrated_app
+        db.session.remove()
+        empty_all_tables()
+
+
+def empty_all_tables() -> None:
+    """Delete every row (real commits happened; nothing to roll back)."""
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def demo(app: Flask):
+    """The demo directory and demo users, committed."""
+    org = load_demo()
+    db.session.commit()
+    return org
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the form at ``path``."""
+    html = client.get(path).get_data(as_text=True)
+    match = CSRF_PATTERN.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def login(client: FlaskClient, username: str, password: str = DEMO_PASSWORD):
+    """Sign in through the real login form (with its CSRF token when CSRF is on)."""
+    data = {"username": username, "password": password}
+    if client.application.config.get("WTF_CSRF_ENABLED", True):
+        data["csrf_token"] = csrf_token(client, "/auth/login")
+    return client.post("/auth/login", data=data)
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient, demo):
+    """A callable that signs the test client in as a demo user and returns the client."""
+
+    def sign_in(username: str) -> FlaskClient:
+        response = login(client, username)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return sign_in
+
+
+ROOT = Path(__file__).resolve().parents[1]

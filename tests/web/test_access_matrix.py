@@ -1,0 +1,99 @@
+"""Every registered route × every role: allowed or denied, exactly as this table says.
+
+A route missing from EXPECTED fails the suite, so no view ships without a rule.
+"""
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Unit, UnitGroup, User
+from app.services.demo import load_demo
+from tests.conftest import empty_all_tables, login, make_test_app
+
+ANONYMOUS = "anonymous"
+USERS = ("admin", "dushen", "zhuce", "zhuce_head", "kexin", "leader")
+EVERYONE = frozenset((ANONYMOUS, *USERS))
+SIGNED_IN = frozenset(USERS)
+ADMIN = frozenset({"admin"})
+
+EXPECTED: dict[str, frozenset[str]] = {
+    "main.health": EVERYONE,
+    "auth.login": EVERYONE,
+    "main.index": SIGNED_IN,
+    "auth.logout": SIGNED_IN,
+    "auth.password": SIGNED_IN,
+    "main.my_unit": frozenset({"zhuce", "zhuce_head", "kexin"}),
+    "directory.units": frozenset({"admin", "dushen", "leader"}),
+    # 办公室: none of the unit-bound demo users belongs to it.
+    "directory.unit": frozenset({"admin", "dushen", "leader"}),
+    "directory.groups": frozenset({"admin", "dushen"}),
+    "admin.unit_new": ADMIN,
+    "admin.unit_edit": ADMIN,
+    "admin.group_new": ADMIN,
+    "admin.group_edit": ADMIN,
+    "admin.users": ADMIN,
+    "admin.user_new": ADMIN,
+    "admin.user_edit": ADMIN,
+    "admin.user_password": ADMIN,
+    "admin.audit": ADMIN,
+}
+
+
+@pytest.fixture(scope="module")
+def matrix_app(migrated_app, database_url):
+    """An app on the demo data with CSRF off: this test is about access, not forms."""
+    app = make_test_app(database_url, WTF_CSRF_ENABLED=False)
+    with app.app_context():
+        load_demo()
+        db.session.commit()
+        yield app
+        db.session.remove()
+        empty_all_tables()
+
+
+def _url_arguments() -> dict[str, int]:
+    office = db.session.scalar(select(Unit).where(Unit.name == "办公室"))
+    group = db.session.scalar(select(UnitGroup).order_by(UnitGroup.id))
+    user = db.session.scalar(select(User).where(User.username == "zhuce"))
+    return {"unit_id": office.id, "group_id": group.id, "user_id": user.id}
+
+
+def _registered_endpoints(app) -> set[str]:
+    return {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+
+
+def test_every_route_has_an_expectation(migrated_app):
+    assert _registered_endpoints(migrated_app) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("who", sorted(EVERYONE))
+@pytest.mark.parametrize("endpoint", sorted(EXPECTED))
+def test_route_access(matrix_app, endpoint, who):
+    client = matrix_app.test_client()
+    if who != ANONYMOUS:
+        assert login(client, who).status_code == 302
+    rule = next(r for r in matrix_app.url_map.iter_rules() if r.endpoint == endpoint)
+    with matrix_app.test_request_context():
+        url = url_for(endpoint, **{k: v for k, v in _url_arguments().items() if k in rule.arguments})
+    response = client.get(url) if "GET" in rule.methods else client.post(url)
+
+    if who in EXPECTED[endpoint]:
+        assert response.status_code in (200, 302), response.status_code
+        assert "next=" not in response.headers.get("Location", "")
+    elif who == ANONYMOUS:
+        assert response.status_code == 302
+        assert "/auth/login?next=" in response.headers["Location"]
+    else:
+        assert response.status_code == 403
+        assert "无权访问" in response.get_data(as_text=True)
+
+
+def test_unit_staff_see_their_own_unit(matrix_app):
+    client = matrix_app.test_client()
+    login(client, "zhuce")
+    own = db.session.scalar(select(User).where(User.username == "zhuce")).unit_id
+    assert client.get(f"/directory/units/{own}").status_code == 200
+    assert client.get("/my-unit").headers["Location"].endswith(f"/directory/units/{own}")
