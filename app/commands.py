@@ -16,6 +16,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(user_group)
+    app.cli.add_command(scheduler_command)
 
 
 @click.command("demo", help="载入演示数据:湖北省市场监督管理局的单位目录和每个角色一个演示账户(可重复执行)。")
@@ -32,6 +33,19 @@ def demo_command() -> None:
 @with_appcontext
 def serve_command(host: str, port: int) -> None:
     current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@click.command("scheduler", help="运行调度进程(全系统只运行一个;Web 工作进程不运行调度)。")
+@with_appcontext
+def scheduler_command() -> None:
+    from scheduler.process import build_scheduler
+
+    scheduler = build_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo(f"调度进程已启动,计划任务 {len(scheduler.get_jobs())} 个;按 Ctrl+C 停止。")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("调度进程已停止。")
 
 
 @click.group("user", help="用户管理。")

@@ -1,0 +1,1 @@
+"""The scheduler process: APScheduler with its job store in the application database."""

@@ -1,0 +1,59 @@
+"""End to end in Chromium: each demo role signs in and sees its own navigation."""
+from __future__ import annotations
+
+import pytest
+
+from app.services.demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+NAVIGATION_BY_USER = {
+    "admin": ["首页", "单位目录", "单位组", "用户管理", "审计日志"],
+    "dushen": ["首页", "单位目录", "单位组"],
+    "zhuce": ["首页", "本单位"],
+    "zhuce_head": ["首页", "本单位"],
+    "kexin": ["首页", "本单位"],
+    "leader": ["首页", "单位目录"],
+}
+
+
+def sign_in(page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto(f"{base_url}/auth/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+@pytest.mark.parametrize("username", sorted(NAVIGATION_BY_USER))
+def test_each_role_sees_its_navigation(page, live_server, username):
+    sign_in(page, live_server, username)
+    nav = page.get_by_test_id("main-nav")
+    nav.wait_for()
+    assert nav.get_by_role("link").all_inner_texts() == NAVIGATION_BY_USER[username]
+    assert "欢迎" in page.locator(".alert").first.inner_text()
+    page.get_by_role("button", name="退出").click()
+    assert "您已安全退出" in page.locator(".alert").first.inner_text()
+
+
+def test_wrong_password_shows_the_chinese_error(page, live_server):
+    sign_in(page, live_server, "dushen", "not-the-password1")
+    assert "用户名或密码错误。" in page.locator(".invalid-feedback").inner_text()
+    assert page.url.endswith("/auth/login")
+
+
+def test_unit_liaison_is_refused_an_admin_page_in_chinese(page, live_server):
+    sign_in(page, live_server, "zhuce")
+    page.goto(f"{live_server}/admin/users")
+    assert "无权访问" in page.get_by_test_id("error-page").inner_text()
+
+
+def test_phone_layout_collapses_the_navigation(browser, live_server):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, live_server, "admin")
+    nav = page.get_by_test_id("main-nav")
+    assert not nav.is_visible()
+    page.get_by_role("button", name="展开导航").click()
+    nav.get_by_role("link", name="用户管理").wait_for(state="visible")
+    page.screenshot(path="test-artifacts/phone_navigation.png", full_page=True)
+    context.close()
