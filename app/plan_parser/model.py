@@ -1,0 +1,104 @@
+"""Plain data classes for a parsed plan; no parsing logic lives here."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Target:
+    """A quantitative target found in a task's text (e.g. 不低于35%)."""
+
+    value: int | float
+    unit: str
+    comparator: str | None  # ">=", "=", "<=" or None when the text states a bare number
+    phrase: str
+    span: tuple[int, int]  # character offsets of `phrase` in the task text
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape of one target."""
+        return {
+            "value": self.value,
+            "unit": self.unit,
+            "comparator": self.comparator,
+            "phrase": self.phrase,
+            "span": [self.span[0], self.span[1]],
+        }
+
+
+@dataclass
+class Section:
+    """A numbered section heading (一、…) that contains tasks."""
+
+    number: int
+    title: str
+    label: str = ""  # numbering as written, e.g. "一、" or "（三）"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape of one section."""
+        return {"number": self.number, "title": self.title}
+
+
+@dataclass
+class Responsibility:
+    """Who answers for a task, as the annotation states it."""
+
+    lead_units: list[str] = field(default_factory=list)
+    responsible_units: list[str] = field(default_factory=list)
+    cooperating_units: list[str] = field(default_factory=list)
+    unit_groups: list[str] = field(default_factory=list)
+    annotation: str = ""  # the raw annotation text, for display in the review screen
+    span: tuple[int, int] | None = None  # where the annotation sits in the task text
+
+
+@dataclass
+class Task:
+    """One numbered task of the plan."""
+
+    number: int
+    section: int | None
+    title: str
+    text: str
+    label: str = ""  # numbering as written, e.g. "16." or "（十五）"
+    responsibility: Responsibility = field(default_factory=Responsibility)
+    targets: list[Target] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape of one task."""
+        resp = self.responsibility
+        return {
+            "number": self.number,
+            "section": self.section,
+            "title": self.title,
+            "text": self.text,
+            "lead_units": list(resp.lead_units),
+            "responsible_units": list(resp.responsible_units),
+            "cooperating_units": list(resp.cooperating_units),
+            "unit_groups": list(resp.unit_groups),
+            "targets": [t.to_dict() for t in self.targets],
+        }
+
+
+@dataclass
+class ParsedPlan:
+    """The result of parsing one plan document."""
+
+    title: str | None = None
+    sections: list[Section] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    issuing_body: str | None = None  # e.g. 湖北省市场监督管理局办公室
+    issuing_date: datetime.date | None = None
+    document_number: str | None = None  # 文号, e.g. 国发〔2019〕3号
+    lead_rule: str | None = None  # the document's "first listed is lead" sentence, if any
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape shown for review (exactly the documented keys)."""
+        return {
+            "title": self.title,
+            "sections": [s.to_dict() for s in self.sections],
+            "tasks": [t.to_dict() for t in self.tasks],
+            "warnings": list(self.warnings),
+        }

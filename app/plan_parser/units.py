@@ -1,0 +1,139 @@
+"""Split a written list of units into concrete unit names and group references."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Endings of concrete organisation names; used to decide whether 和/及 joins two units
+# ("督审处和相关业务处室") or is part of one name ("文化和旅游部", "中央和国家机关工委").
+_UNIT_ENDING = re.compile(
+    r"(处|室|局|院|委|部|厅|办|中心|所|会|站|队|组|校|司|行|社|署|府|单位|部门|机构|联|团|馆|科|股|班)$")
+# Words that alone name no unit: "各有关部门和单位" must stay whole.
+_BARE_GENERIC = re.compile(r"^(单位|部门|处室|机构|科室|组织|企业|人员|其他|其它)$")
+_GROUP_MARKERS = re.compile(
+    r"^各|有关|相关|成员|其他|其它|所属|下属|直属.*单位|的(处室|部门|单位|机构|科室)$|等")
+_GENERIC_GOVERNMENT = re.compile(
+    r"^(省|市|县|区|地方|各级|市县|省市县|省级|市级|县级|地市|基层)*(人民政府|政府|部门|单位|处室|机构|事业单位)$")
+# Administrative-division words that qualify the next item ("各区、县级市", "市、州…市场监管局").
+_DIVISION_ONLY = re.compile(
+    r"^各?(省|市|州|县|区|盟|旗|乡|镇|街道|自治区|直辖市|县级市|地级市|直管市|自治州|自治县|林区|市州|县区|"
+    r"市县|乡镇|计划单列市|新疆生产建设兵团)$")
+_CONNECTOR = re.compile(r"以及|和|及(?!其)|与")
+_LIST_SEPARATOR = re.compile(r"[、/／\s]")
+_OPEN_PARENS, _CLOSE_PARENS = "(（", ")）"
+
+
+@dataclass
+class UnitList:
+    """The names found in one written list, in document order."""
+
+    units: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)  # units and groups interleaved as written
+    open_ended: bool = False  # the list ends with a bare 等: more units than are named
+    leads: list[str] = field(default_factory=list)  # names marked "（牵头）" inside the list
+
+
+def is_group(name: str) -> bool:
+    """True if a name refers to a set of units (各处室, 相关业务处室, …) rather than one unit."""
+    return bool(_GROUP_MARKERS.search(name) or _GENERIC_GOVERNMENT.match(name)
+                or _BARE_GENERIC.match(name))
+
+
+def normalise_name(name: str) -> str:
+    """Normalise whitespace and punctuation of a unit name, keeping its wording."""
+    name = re.sub(r"\s+", "", name)
+    name = name.replace("(", "（").replace(")", "）")
+    return name.strip("、,，;；:：.。")
+
+
+def split_top_level(text: str, separators: re.Pattern[str]) -> list[str]:
+    """Split on separators that are not inside brackets or quotation marks."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        if char in _OPEN_PARENS or char in "“《":
+            depth += 1
+        elif (char in _CLOSE_PARENS or char in "”》") and depth:
+            depth -= 1
+        elif depth == 0 and separators.match(char):
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return [p for p in parts if p.strip()]
+
+
+def _merge_divisions(items: list[str]) -> list[str]:
+    """Join division words with what follows: 各区、县级市 is one name, not two."""
+    merged: list[str] = []
+    carry = ""
+    for item in items:
+        if _DIVISION_ONLY.match(item):
+            carry = f"{carry}、{item}" if carry else item
+            continue
+        merged.append(f"{carry}、{item}" if carry else item)
+        carry = ""
+    if carry:
+        merged.append(carry)
+    return merged
+
+
+def _qualifies(segment: str) -> bool:
+    """Can this segment stand alone as a unit or group on one side of 和/及?"""
+    core = segment[:-1] if segment.endswith("等") else segment
+    if _BARE_GENERIC.match(core) or len(core) < 2:
+        return False
+    return is_group(core) or (len(core) >= 3 and bool(_UNIT_ENDING.search(core)))
+
+
+def _split_connectors(item: str) -> list[str]:
+    """Split "科信处和有许可审批职能的处室及信息中心" where both sides are whole names."""
+    pieces = _CONNECTOR.split(item)
+    if len(pieces) == 1:
+        return [item]
+    connectors = _CONNECTOR.findall(item)
+    result = [pieces[0]]
+    for connector, piece in zip(connectors, pieces[1:]):
+        if _qualifies(result[-1]) and _qualifies(piece):
+            result.append(piece)
+        else:
+            result[-1] = f"{result[-1]}{connector}{piece}"
+    return result
+
+
+def _add(found: UnitList, name: str) -> None:
+    """Record one name as a unit or a group, keeping document order and no duplicates."""
+    name = normalise_name(name)
+    if not name or name in found.order:
+        return
+    found.order.append(name)
+    (found.groups if is_group(name) else found.units).append(name)
+
+
+def _add_item(found: UnitList, item: str) -> None:
+    """Record one list item, separating "A等相关处室" into unit A and group 相关处室."""
+    lead_marked = re.search(r"[(（]牵头[)）]$", item)
+    if lead_marked:
+        item = item[:lead_marked.start()]
+        found.leads.append(normalise_name(item))
+    head, sep, tail = item.partition("等")
+    # Only "unit等…" is a list ending; 高等院校 or "…成员等处室" are one name.
+    if not sep or is_group(head) or not _UNIT_ENDING.search(head):
+        _add(found, item)
+        return
+    _add(found, head)
+    if not tail or _BARE_GENERIC.match(tail):
+        # "A、B等" / "A、B等部门": unnamed others; the caller warns instead of inventing a group.
+        found.open_ended = True
+    else:
+        _add(found, tail)
+
+
+def split_units(text: str) -> UnitList:
+    """Split a written unit list into concrete units and group references."""
+    found = UnitList()
+    items = _merge_divisions([normalise_name(i) for i in split_top_level(text, _LIST_SEPARATOR)])
+    for item in items:
+        for piece in _split_connectors(item):
+            _add_item(found, piece)
+    return found
