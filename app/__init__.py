@@ -92,11 +92,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.directory import bp as directory_bp
     from app.main import bp as main_bp
+    from app.plans import bp as plans_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(directory_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(plans_bp)
 
 
 def _register_hooks(app: Flask) -> None:

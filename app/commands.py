@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from app.errors import DubanError
 from app.models import Role, Unit
+from app.plan_commands import plan_group
 from app.services import accounts, demo, directory
 from app.transaction import unit_of_work
 
@@ -17,6 +18,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(user_group)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(plan_group)
 
 
 @click.command("demo", help="载入演示数据:湖北省市场监督管理局的单位目录和每个角色一个演示账户(可重复执行)。")

@@ -51,7 +51,10 @@ class Config:
     #: Seeded demo accounts must change their password before anything else.
     FORCE_PASSWORD_CHANGE = env_bool("FORCE_PASSWORD_CHANGE", DUBAN_ENV == "production")
 
+    #: Largest accepted upload or pasted text; also the plan importer's limit.
     MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
+    PLAN_MAX_BYTES = MAX_CONTENT_LENGTH
 
 
 class TestConfig(Config):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -17,6 +18,9 @@ _AUDIT_LABELS = {
     "password_changed": "修改密码",
     "password_reset": "重置密码",
     "locked": "登录失败过多被锁定",
+    "plan": "计划",
+    "imported": "导入",
+    "archived": "归档",
 }
 
 
@@ -32,8 +36,27 @@ def audit_label(code: str) -> str:
     return _AUDIT_LABELS.get(code, code)
 
 
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_numeral(number: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十 (section numbers as plans write them)."""
+    if not 0 < number < 100:
+        return str(number)
+    tens, ones = divmod(number, 10)
+    prefix = "" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十")
+    return prefix + (_DIGITS[ones] if ones else "")
+
+
+def plain_number(value: Decimal) -> str:
+    """A stored number without trailing zeros: 230000.000000 → 230000, 0.500000 → 0.5."""
+    return format(value.normalize(), "f")
+
+
 def register_filters(app: Flask) -> None:
     """Make the filters available to every template."""
     app.add_template_filter(localtime)
     app.add_template_filter(audit_label)
+    app.add_template_filter(chinese_numeral)
+    app.add_template_filter(plain_number)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -1,6 +1,16 @@
 """Every model, imported here so Alembic autogenerate sees them all."""
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.plan import (
+    Plan,
+    PlanImportDraft,
+    PlanSection,
+    PlanStatus,
+    PlanTarget,
+    PlanTask,
+    ResponsibilityRole,
+    TaskResponsibility,
+)
 from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind
 from app.models.user import Role, User, UserRole
 
@@ -10,6 +20,14 @@ __all__ = [
     "DirectoryAlias",
     "GroupMembership",
     "Organisation",
+    "Plan",
+    "PlanImportDraft",
+    "PlanSection",
+    "PlanStatus",
+    "PlanTarget",
+    "PlanTask",
+    "ResponsibilityRole",
+    "TaskResponsibility",
     "Role",
     "Unit",
     "UnitGroup",

@@ -243,3 +243,31 @@ def split_names(text: str) -> tuple[str, ...]:
     for separator in "、,,;;\r":
         text = text.replace(separator, "\n")
     return tuple(name for name in (normalise_name(part) for part in text.split("\n")) if name)
+
+
+def unit_data_of(unit: Unit) -> UnitData:
+    """A unit's current data, as a form would submit it unchanged."""
+    return UnitData(
+        unit.name, unit.full_name, unit.code, unit.kind, tuple(a.name for a in unit.aliases), unit.active
+    )
+
+
+def group_data_of(group: UnitGroup) -> GroupData:
+    """A group's current data, as a form would submit it unchanged."""
+    return GroupData(
+        group.name, group.membership, group.member_kind,
+        tuple(u.id for u in group.members), tuple(a.name for a in group.aliases),
+    )
+
+
+def list_units(org: Organisation, active_only: bool = False) -> list[Unit]:
+    """The organisation's units in directory order."""
+    query = select(Unit).where(Unit.organisation_id == org.id)
+    if active_only:
+        query = query.where(Unit.active.is_(True))
+    return list(db.session.scalars(query.order_by(Unit.id)))
+
+
+def list_groups(org: Organisation) -> list[UnitGroup]:
+    """The organisation's unit groups in directory order."""
+    return list(db.session.scalars(select(UnitGroup).where(UnitGroup.organisation_id == org.id).order_by(UnitGroup.id)))

@@ -8,12 +8,12 @@ from app.services.demo import DEMO_PASSWORD
 pytestmark = pytest.mark.browser
 
 NAVIGATION_BY_USER = {
-    "admin": ["首页", "单位目录", "单位组", "用户管理", "审计日志"],
-    "dushen": ["首页", "单位目录", "单位组"],
+    "admin": ["首页", "工作计划", "单位目录", "单位组", "用户管理", "审计日志"],
+    "dushen": ["首页", "工作计划", "导入计划", "单位目录", "单位组"],
     "zhuce": ["首页", "本单位"],
     "zhuce_head": ["首页", "本单位"],
     "kexin": ["首页", "本单位"],
-    "leader": ["首页", "单位目录"],
+    "leader": ["首页", "工作计划", "单位目录"],
 }
 
 

@@ -9,9 +9,13 @@ from flask import url_for
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Unit, UnitGroup, User
+from app.models import Plan, PlanImportDraft, Unit, UnitGroup, User
+from app.services import plan_import
 from app.services.demo import load_demo
-from tests.conftest import empty_all_tables, login, make_test_app
+from tests.conftest import ROOT, empty_all_tables, login, make_test_app
+
+FIXTURES = ROOT / "tests" / "fixtures" / "plans"
+PLAN_2023 = FIXTURES / "hubei-amr-2023-work-points.txt"
 
 ANONYMOUS = "anonymous"
 USERS = ("admin", "dushen", "zhuce", "zhuce_head", "kexin", "leader")
@@ -39,6 +43,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     "admin.user_edit": ADMIN,
     "admin.user_password": ADMIN,
     "admin.audit": ADMIN,
+    "plans.index": frozenset({"admin", "dushen", "leader"}),
+    "plans.detail": frozenset({"admin", "dushen", "leader"}),
+    "plans.import_start": frozenset({"dushen"}),
+    "plans.import_review": frozenset({"dushen"}),
+    "plans.archive": frozenset({"dushen"}),
 }
 
 
@@ -47,7 +56,9 @@ def matrix_app(migrated_app, database_url):
     """An app on the demo data with CSRF off: this test is about access, not forms."""
     app = make_test_app(database_url, WTF_CSRF_ENABLED=False)
     with app.app_context():
-        load_demo()
+        org = load_demo()
+        plan_import.confirm_import(plan_import.start_import(org, None, None, pasted=PLAN_2023.read_text("utf-8")), {}, None)
+        plan_import.start_import(org, None, None, data=(FIXTURES / "gb18030-plan.txt").read_bytes(), filename="g.txt")
         db.session.commit()
         yield app
         db.session.remove()
@@ -58,7 +69,9 @@ def _url_arguments() -> dict[str, int]:
     office = db.session.scalar(select(Unit).where(Unit.name == "办公室"))
     group = db.session.scalar(select(UnitGroup).order_by(UnitGroup.id))
     user = db.session.scalar(select(User).where(User.username == "zhuce"))
-    return {"unit_id": office.id, "group_id": group.id, "user_id": user.id}
+    plan = db.session.scalar(select(Plan))
+    draft = db.session.scalar(select(PlanImportDraft).where(PlanImportDraft.plan_id.is_(None)))
+    return {"unit_id": office.id, "group_id": group.id, "user_id": user.id, "plan_id": plan.id, "draft_id": draft.id}
 
 
 def _registered_endpoints(app) -> set[str]:

@@ -1,0 +1,189 @@
+"""An imported work plan: sections, tasks, who answers for each task, and its targets."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UTCDateTime, enum_column, utcnow
+from app.models.org import Organisation, Unit, UnitGroup
+from app.models.user import User
+
+
+class PlanStatus(enum.StrEnum):
+    """Plans are archived, never deleted."""
+
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+    @property
+    def label(self) -> str:
+        return {"active": "执行中", "archived": "已归档"}[self.value]
+
+
+class ResponsibilityRole(enum.StrEnum):
+    """How a unit or group answers for a task."""
+
+    #: 牵头: leads the task (decomposes it, reports on it).
+    LEAD = "lead"
+    #: 负责 / 分工负责 with no lead named: answers for the task on an equal footing.
+    RESPONSIBLE = "responsible"
+    #: 配合 / 分工负责 beside a lead: contributes its part.
+    COOPERATING = "cooperating"
+
+    @property
+    def label(self) -> str:
+        return {"lead": "牵头", "responsible": "负责", "cooperating": "配合"}[self.value]
+
+
+class Plan(Base):
+    """One imported plan document (工作要点)."""
+
+    __tablename__ = "plan"
+    __table_args__ = (UniqueConstraint("organisation_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    year: Mapped[int]
+    issuing_body: Mapped[str | None] = mapped_column(String(200))
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    document_number: Mapped[str | None] = mapped_column(String(100))
+    #: sha256 of the normalised document text: the same document is never imported twice.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    #: The uploaded file's name, or "粘贴文本".
+    source_name: Mapped[str] = mapped_column(String(255))
+    status: Mapped[PlanStatus] = mapped_column(enum_column(PlanStatus), default=PlanStatus.ACTIVE)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organisation: Mapped[Organisation] = relationship()
+    imported_by: Mapped[User | None] = relationship()
+    sections: Mapped[list[PlanSection]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="PlanSection.number"
+    )
+    tasks: Mapped[list[PlanTask]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="PlanTask.number"
+    )
+
+
+class PlanSection(Base):
+    """A part of the plan (一、二、…)."""
+
+    __tablename__ = "plan_section"
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+
+    plan: Mapped[Plan] = relationship(back_populates="sections")
+
+
+class PlanTask(Base):
+    """One numbered task of a plan, with its full text."""
+
+    __tablename__ = "plan_task"
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    section_id: Mapped[int | None] = mapped_column(ForeignKey("plan_section.id"), index=True)
+    number: Mapped[int]
+    #: The first sentence.
+    title: Mapped[str] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(Text)
+
+    plan: Mapped[Plan] = relationship(back_populates="tasks")
+    section: Mapped[PlanSection | None] = relationship()
+    responsibilities: Mapped[list[TaskResponsibility]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", order_by="TaskResponsibility.position"
+    )
+    targets: Mapped[list[PlanTarget]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", order_by="PlanTarget.span_start"
+    )
+
+    def holders(self, role: ResponsibilityRole) -> list[TaskResponsibility]:
+        """The units and groups holding ``role`` on this task, in document order."""
+        return [r for r in self.responsibilities if r.role is role]
+
+
+class TaskResponsibility(Base):
+    """A unit or a group answering for a task in one role."""
+
+    __tablename__ = "task_responsibility"
+    __table_args__ = (CheckConstraint("(unit_id IS NULL) <> (group_id IS NULL)", name="one_holder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("plan_task.id", ondelete="CASCADE"), index=True)
+    role: Mapped[ResponsibilityRole] = mapped_column(enum_column(ResponsibilityRole))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("unit_group.id"), index=True)
+    #: The name as the document writes it (the directory may call it otherwise).
+    written_as: Mapped[str] = mapped_column(String(200))
+    #: Order in the annotation.
+    position: Mapped[int]
+
+    task: Mapped[PlanTask] = relationship(back_populates="responsibilities")
+    unit: Mapped[Unit | None] = relationship()
+    group: Mapped[UnitGroup | None] = relationship()
+
+    @property
+    def holder_name(self) -> str:
+        """The directory's name of the unit or group."""
+        holder = self.unit or self.group
+        return holder.name if holder else self.written_as
+
+
+class PlanTarget(Base):
+    """A quantitative target in a task's text ("抽检食品23万批次" → 230000 批次)."""
+
+    __tablename__ = "plan_target"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("plan_task.id", ondelete="CASCADE"), index=True)
+    value: Mapped[Decimal] = mapped_column(Numeric(20, 6))
+    #: Unit of measure: 个, 项, 批次, %, 批次/千人 …
+    unit: Mapped[str] = mapped_column(String(30))
+    #: ">=", "=", "<=", or None for a bare number.
+    comparator: Mapped[str | None] = mapped_column(String(2))
+    phrase: Mapped[str] = mapped_column(String(300))
+    span_start: Mapped[int]
+    span_end: Mapped[int]
+
+    task: Mapped[PlanTask] = relationship(back_populates="targets")
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """Where the phrase sits in the task text."""
+        return (self.span_start, self.span_end)
+
+
+class PlanImportDraft(Base):
+    """An uploaded or pasted document waiting for review and confirmation.
+
+    Kept in the database (not the session) so several web workers share it and
+    nothing the user submitted is lost between preview and confirmation.
+    """
+
+    __tablename__ = "plan_import_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    source_name: Mapped[str] = mapped_column(String(255))
+    year: Mapped[int]
+    #: The document as text (decoded, .docx numbering reconstructed); re-parsed on confirmation.
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    #: Set once confirmed; a confirmed draft cannot be confirmed again.
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
+
+    organisation: Mapped[Organisation] = relationship()
+    plan: Mapped[Plan | None] = relationship()

@@ -1,0 +1,93 @@
+"""`duban plan parse|import`: the plan importer for operators, scripts and bulk set-up."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from app.errors import DubanError
+from app.plan_parser import DocumentError, ParsedPlan, parse_document
+from app.services import directory, plan_import
+from app.transaction import unit_of_work
+
+
+@click.group("plan", help="工作要点:解析与导入。")
+def plan_group() -> None:
+    """Group of plan commands."""
+
+
+@plan_group.command("parse", help="解析工作要点文件(.txt 或 .docx),输出章节、任务、责任单位和量化指标。")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@with_appcontext
+def parse_command(file: Path, as_json: bool) -> None:
+    parsed = _parse_or_exit(file)
+    if as_json:
+        click.echo(json.dumps(parsed.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"标题:{parsed.title or '(未识别)'}")
+    click.echo(f"章节 {len(parsed.sections)} 个,任务 {len(parsed.tasks)} 项")
+    for task in parsed.tasks:
+        resp = task.responsibility
+        click.echo(f"{task.number:>3}. {task.title[:40]}")
+        click.echo(f"     牵头:{'、'.join(resp.lead_units) or '—'}  负责:{'、'.join(resp.responsible_units) or '—'}"
+                   f"  配合:{'、'.join(resp.cooperating_units) or '—'}  单位组:{'、'.join(resp.unit_groups) or '—'}")
+        for target in task.targets:
+            click.echo(f"     指标:{target.phrase} → {target.comparator or ''}{target.value}{target.unit}")
+    for warning in parsed.warnings:
+        click.echo(f"提示:{warning}")
+
+
+def _parse_or_exit(file: Path) -> ParsedPlan:
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        _fail(f"无法读取文件 {file}:{error.strerror}")
+    try:
+        return parse_document(data, file.name, max_bytes=current_app.config["PLAN_MAX_BYTES"])
+    except DocumentError as error:
+        _fail(error.message)
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+@plan_group.command("import", help="导入工作要点为计划,成功后输出新计划的编号。")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--year", type=int, default=None, help="计划年度(默认取标题中的年份)")
+@click.option("--yes", is_flag=True, help="不再确认,直接导入")
+@click.option("--create-units", is_flag=True, help="单位目录中找不到的名称自动新建为单位或单位组")
+@with_appcontext
+def import_command(file: Path, year: int | None, yes: bool, create_units: bool) -> None:
+    try:
+        with unit_of_work():
+            plan = _import(file, year, yes, create_units)
+    except DubanError as error:
+        _fail(error.message)
+    click.echo(plan.id)
+
+
+def _import(file: Path, year: int | None, yes: bool, create_units: bool):  # type: ignore[no-untyped-def]
+    org = directory.home_organisation(None)
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        _fail(f"无法读取文件 {file}:{error.strerror}")
+    draft = plan_import.start_import(
+        org, None, year, data=data, filename=file.name, max_bytes=current_app.config["PLAN_MAX_BYTES"]
+    )
+    result = plan_import.preview(draft)
+    if result.unresolved and not create_units:
+        _fail("以下名称在单位目录中找不到,导入已停止(可先在管理页面添加别名,或加 --create-units 自动新建):\n"
+              + "\n".join(f"  {name}" for name in result.unresolved))
+    click.echo(f"《{result.parsed.title}》{draft.year}年,{len(result.parsed.tasks)} 项任务,"
+               f"新建名称 {len(result.unresolved)} 个", err=True)
+    if not yes and not click.confirm("确认导入?", err=True):
+        _fail("已取消,未导入任何内容。")
+    return plan_import.confirm_import(draft, plan_import.automatic_decisions(result.unresolved), None)

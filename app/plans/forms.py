@@ -1,0 +1,66 @@
+"""Forms of the plan import: the upload, and the review where unknown names are resolved."""
+from __future__ import annotations
+
+import hashlib
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import IntegerField, SelectChoice, SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, NumberRange, Optional
+
+from app.models import Unit, UnitGroup, UnitKind
+from app.plan_parser.units import is_group
+from app.services.name_resolution import Decision
+
+
+class ImportForm(FlaskForm):
+    """上传或粘贴工作要点."""
+
+    document = FileField("工作要点文件(.txt 或 .docx,UTF-8 或 GB18030/GBK 编码均可)")
+    pasted = TextAreaField("或直接粘贴正文", validators=[Optional()])
+    year = IntegerField(
+        "计划年度(留空则取标题中的年份)",
+        validators=[Optional(), NumberRange(2000, 2100, "年度应在 2000 到 2100 之间。")],
+    )
+    submit = SubmitField("解析并预览")
+
+
+class ReviewForm(FlaskForm):
+    """确认导入; one choice field per unknown name is added by review_form()."""
+
+    submit = SubmitField("确认导入")
+
+
+def field_name(name: str) -> str:
+    """A stable form field name for a plan name (stable even if other names get resolved meanwhile)."""
+    return "resolve_" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
+
+
+def review_form(unresolved: list[str], units: list[Unit], groups: list[UnitGroup]) -> ReviewForm:
+    """The review form with a choice for each name the directory does not know."""
+
+    class Form(ReviewForm):
+        pass
+
+    for name in unresolved:
+        field = SelectField(
+            name, choices=_choices(units, groups), default="new-group" if is_group(name) else "",
+            validators=[DataRequired(f"请为“{name}”选择处理方式。")],
+        )
+        setattr(Form, field_name(name), field)
+    return Form()
+
+
+def _choices(units: list[Unit], groups: list[UnitGroup]) -> list[SelectChoice]:
+    new = "新建"
+    choices = [SelectChoice("", "请选择…")]
+    choices += [SelectChoice(f"new-unit:{kind.value}", f"新建单位({kind.label})", optgroup=new) for kind in UnitKind]
+    choices.append(SelectChoice("new-group", "新建单位组(成员逐项确定)", optgroup=new))
+    choices += [SelectChoice(f"unit:{u.id}", f"是“{u.name}”的别名", optgroup="已有单位") for u in units]
+    choices += [SelectChoice(f"group:{g.id}", f"是单位组“{g.name}”的别名", optgroup="已有单位组") for g in groups]
+    return choices
+
+
+def decisions(form: ReviewForm, unresolved: list[str]) -> dict[str, Decision]:
+    """What the reviewer chose for each unknown name."""
+    return {name: Decision.parse(form[field_name(name)].data) for name in unresolved}

@@ -1,0 +1,90 @@
+"""Views of the plans blueprint."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.access import roles
+from app.extensions import db
+from app.models import Plan, PlanImportDraft, Role
+from app.plans import bp
+from app.plans.forms import ImportForm, decisions, field_name, review_form
+from app.plans.presenting import mark_spans
+from app.services import directory, plan_import
+from app.transaction import apply_or_report
+
+READERS = (Role.SUPERVISOR, Role.ADMIN, Role.LEADER)
+
+
+@bp.route("/")
+@roles(*READERS)
+def index() -> str:
+    """Every imported plan."""
+    plans = plan_import.list_plans(directory.home_organisation(current_user))
+    return render_template("plans/index.html", plans=plans)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def import_start() -> str | Response:
+    """Upload or paste a plan document and parse it into a draft."""
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.document.data
+        try:
+            draft = apply_or_report(form.document, lambda: plan_import.start_import(
+                directory.home_organisation(current_user), current_user, form.year.data,
+                data=upload.read() if upload else None, filename=upload.filename if upload else None,
+                pasted=form.pasted.data, max_bytes=current_app.config["PLAN_MAX_BYTES"],
+            ))
+        except plan_import.AlreadyImported as duplicate:
+            flash(duplicate.message, "warning")
+            return redirect(url_for("plans.detail", plan_id=duplicate.plan.id))
+        if draft is not None:
+            return redirect(url_for("plans.import_review", draft_id=draft.id))
+    return render_template("plans/import.html", form=form)
+
+
+@bp.route("/import/<int:draft_id>", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def import_review(draft_id: int) -> str | Response:
+    """Preview the parsed plan, resolve unknown names, and confirm the import."""
+    draft = db.get_or_404(PlanImportDraft, draft_id)
+    if draft.plan_id is not None:
+        flash("该导入已经确认过,以下为导入后的计划。", "info")
+        return redirect(url_for("plans.detail", plan_id=draft.plan_id))
+    preview = plan_import.preview(draft)
+    org = draft.organisation
+    form = review_form(preview.unresolved, directory.list_units(org, active_only=True), directory.list_groups(org))
+    if form.validate_on_submit():
+        try:
+            plan = apply_or_report(form.submit, lambda: plan_import.confirm_import(
+                draft, decisions(form, preview.unresolved), current_user))
+        except plan_import.AlreadyImported as duplicate:
+            flash(duplicate.message, "warning")
+            return redirect(url_for("plans.detail", plan_id=duplicate.plan.id))
+        if plan is not None:
+            flash(f"已导入计划《{plan.title}》,共 {len(plan.tasks)} 项任务。", "success")
+            return redirect(url_for("plans.detail", plan_id=plan.id))
+    return render_template(
+        "plans/review.html", draft=draft, preview=preview, form=form, field_name=field_name, mark_spans=mark_spans,
+    )
+
+
+@bp.route("/<int:plan_id>")
+@roles(*READERS)
+def detail(plan_id: int) -> str:
+    """One plan: its sections and tasks with responsibilities and targets."""
+    plan = db.get_or_404(Plan, plan_id)
+    return render_template("plans/detail.html", plan=plan, mark_spans=mark_spans)
+
+
+@bp.route("/<int:plan_id>/archive", methods=["POST"])
+@roles(Role.SUPERVISOR)
+def archive(plan_id: int) -> Response:
+    """Archive a plan (plans are never deleted)."""
+    plan = db.get_or_404(Plan, plan_id)
+    plan_import.archive_plan(plan, current_user)
+    flash(f"计划《{plan.title}》已归档。", "success")
+    return redirect(url_for("plans.detail", plan_id=plan.id))

@@ -1,0 +1,60 @@
+"""`duban plan parse|import` from the command line."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Plan, Unit
+from tests.conftest import ROOT
+
+FIXTURES = ROOT / "tests" / "fixtures" / "plans"
+PLAN_2023 = FIXTURES / "hubei-amr-2023-work-points.txt"
+
+
+def test_parse_json_has_exactly_the_documented_shape(app):
+    result = app.test_cli_runner().invoke(args=["plan", "parse", str(PLAN_2023), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert list(data) == ["title", "sections", "tasks", "warnings"]
+    assert list(data["tasks"][0]) == [
+        "number", "section", "title", "text", "lead_units", "responsible_units", "cooperating_units",
+        "unit_groups", "targets",
+    ]
+    assert len(data["sections"]) == 8 and len(data["tasks"]) == 39
+    assert data["tasks"][15]["lead_units"] == ["质量发展处", "计量处", "认检处"]
+    assert list(data["tasks"][9]["targets"][0]) == ["value", "unit", "comparator", "phrase", "span"]
+
+
+def test_parse_unreadable_input_exits_non_zero_with_chinese_message(app, tmp_path):
+    image = tmp_path / "scan.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    result = app.test_cli_runner().invoke(args=["plan", "parse", str(image), "--json"])
+    assert result.exit_code != 0 and result.stdout == ""
+    assert "图片" in result.stderr
+    missing = app.test_cli_runner().invoke(args=["plan", "parse", str(tmp_path / "none.txt")])
+    assert missing.exit_code != 0 and "无法读取文件" in missing.stderr
+
+
+def test_import_prints_the_new_plan_id_and_detects_a_reimport(app, demo):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["plan", "import", str(PLAN_2023), "--yes"])
+    assert result.exit_code == 0, result.output
+    plan_id = int(result.stdout.strip())
+    assert db.session.get(Plan, plan_id).year == 2023
+    again = runner.invoke(args=["plan", "import", str(PLAN_2023), "--yes"])
+    assert again.exit_code != 0 and "未重复导入" in again.stderr
+    assert db.session.scalar(select(func.count(Plan.id))) == 1
+
+
+def test_import_stops_on_unknown_names_unless_asked_to_create_them(app, demo, tmp_path):
+    gbk = tmp_path / "plan.txt"
+    gbk.write_bytes((FIXTURES / "gb18030-plan.txt").read_bytes())
+    runner = app.test_cli_runner()
+    stopped = runner.invoke(args=["plan", "import", str(gbk), "--yes"])
+    assert stopped.exit_code != 0 and "行政审批处" in stopped.stderr
+    assert db.session.scalar(select(func.count(Plan.id))) == 0
+    created = runner.invoke(args=["plan", "import", str(gbk), "--yes", "--create-units"])
+    assert created.exit_code == 0, created.output
+    assert db.session.scalar(select(Unit).where(Unit.name == "行政审批处")) is not None
