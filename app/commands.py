@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from app.errors import DubanError
 from app.models import Role, Unit
@@ -34,7 +35,9 @@ def demo_command() -> None:
 @click.option("--port", default=5000, show_default=True, help="监听端口")
 @with_appcontext
 def serve_command(host: str, port: int) -> None:
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Flask ignores app.run() inside its own CLI, so start Werkzeug's server directly.
+    click.echo(f"督办已启动:http://{host}:{port}/  (按 Ctrl+C 停止)")
+    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
 
 
 @click.command("scheduler", help="运行调度进程(全系统只运行一个;Web 工作进程不运行调度)。")

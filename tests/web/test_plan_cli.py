@@ -58,3 +58,4 @@ def test_import_stops_on_unknown_names_unless_asked_to_create_them(app, demo, tm
     created = runner.invoke(args=["plan", "import", str(gbk), "--yes", "--create-units"])
     assert created.exit_code == 0, created.output
     assert db.session.scalar(select(Unit).where(Unit.name == "行政审批处")) is not None
+
