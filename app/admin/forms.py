@@ -1,17 +1,11 @@
 """Administration forms; choices are filled by the views from the directory."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms import SelectChoice, SubmitField, widgets
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from app.fields import CheckboxListField
 from app.models import GroupMembership, Role, UnitKind
-
-
-class CheckboxListField(SelectMultipleField):
-    """A multiple choice shown as a list of checkboxes."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class UnitForm(FlaskForm):

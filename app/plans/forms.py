@@ -8,6 +8,7 @@ from flask_wtf.file import FileField
 from wtforms import IntegerField, SelectChoice, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from app.fields import CheckboxListField
 from app.models import Unit, UnitGroup, UnitKind
 from app.plan_parser.units import is_group
 from app.services.name_resolution import Decision
@@ -36,6 +37,11 @@ def field_name(name: str) -> str:
     return "resolve_" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
 
 
+def members_field_name(name: str) -> str:
+    """The field holding the member units chosen for a new group named ``name``."""
+    return field_name(name).replace("resolve_", "members_")
+
+
 def review_form(unresolved: list[str], units: list[Unit], groups: list[UnitGroup]) -> ReviewForm:
     """The review form with a choice for each name the directory does not know."""
 
@@ -48,6 +54,11 @@ def review_form(unresolved: list[str], units: list[Unit], groups: list[UnitGroup
             validators=[DataRequired(f"请为“{name}”选择处理方式。")],
         )
         setattr(Form, field_name(name), field)
+        members = CheckboxListField(
+            f"“{name}”的成员单位(新建单位组时可选;不选则在每项任务中逐项确定)", coerce=int,
+            choices=[SelectChoice(u.id, u.name) for u in units],
+        )
+        setattr(Form, members_field_name(name), members)
     return Form()
 
 
@@ -62,5 +73,8 @@ def _choices(units: list[Unit], groups: list[UnitGroup]) -> list[SelectChoice]:
 
 
 def decisions(form: ReviewForm, unresolved: list[str]) -> dict[str, Decision]:
-    """What the reviewer chose for each unknown name."""
-    return {name: Decision.parse(form[field_name(name)].data) for name in unresolved}
+    """What the reviewer chose for each unknown name (with the members ticked for a new group)."""
+    return {
+        name: Decision.parse(form[field_name(name)].data, tuple(form[members_field_name(name)].data or ()))
+        for name in unresolved
+    }

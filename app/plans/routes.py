@@ -9,7 +9,7 @@ from app.access import roles
 from app.extensions import db
 from app.models import Plan, PlanImportDraft, Role
 from app.plans import bp
-from app.plans.forms import ImportForm, decisions, field_name, review_form
+from app.plans.forms import ImportForm, decisions, field_name, members_field_name, review_form
 from app.plans.presenting import mark_spans
 from app.services import directory, plan_import
 from app.transaction import apply_or_report
@@ -68,7 +68,8 @@ def import_review(draft_id: int) -> str | Response:
             flash(f"已导入计划《{plan.title}》,共 {len(plan.tasks)} 项任务。", "success")
             return redirect(url_for("plans.detail", plan_id=plan.id))
     return render_template(
-        "plans/review.html", draft=draft, preview=preview, form=form, field_name=field_name, mark_spans=mark_spans,
+        "plans/review.html", draft=draft, preview=preview, form=form, field_name=field_name,
+        members_field_name=members_field_name, mark_spans=mark_spans,
     )
 
 

@@ -31,8 +31,10 @@ class Decision:
     member_ids: tuple[int, ...] = ()
 
     @classmethod
-    def parse(cls, value: str) -> "Decision":
+    def parse(cls, value: str, member_ids: tuple[int, ...] = ()) -> "Decision":
         """Read a choice as the review form sends it: "unit:12", "group:3", "new-unit:department", "new-group".
+
+        ``member_ids`` are the units ticked for a new group (ignored for other choices).
 
         :raises ValidationFailed: the value is not one of these shapes.
         """
@@ -43,7 +45,7 @@ class Decision:
                 return cls(decision_kind, target_id=int(argument))
             if decision_kind is DecisionKind.NEW_UNIT:
                 return cls(decision_kind, unit_kind=UnitKind(argument))
-            return cls(decision_kind)
+            return cls(decision_kind, member_ids=member_ids)
         except ValueError as error:
             raise ValidationFailed(f"无法识别的处理方式:{value}") from error
 

@@ -110,3 +110,21 @@ def test_archive_keeps_the_plan(signed_in):
     client.post(f"/plans/{plan_id}/archive", data={"csrf_token": csrf_token(client, plan_url)})
     assert db.session.get(Plan, plan_id).status is PlanStatus.ARCHIVED
     assert "已归档" in client.get(plan_url).get_data(as_text=True)
+
+
+def test_a_new_group_is_expanded_to_the_members_ticked_in_the_review(signed_in):
+    from app.plans.forms import field_name, members_field_name
+    from app.services import directory
+
+    client = signed_in("dushen")
+    name = "省局反不正当竞争联席会议各成员单位"
+    text = PLAN_2023.read_text("utf-8").replace("(价监竞争处负责)", f"(价监竞争处牵头,{name}分工负责)")
+    review_url = upload(client, text.encode("utf-8"), "g.txt").headers["Location"]
+    members = [db.session.scalar(select(Unit).where(Unit.name == n)).id for n in ("稽查处", "网监合同处")]
+    response = client.post(review_url, data={
+        "csrf_token": csrf_token(client, review_url), field_name(name): "new-group",
+        members_field_name(name): [str(m) for m in members],
+    })
+    assert response.status_code == 302
+    group = directory.resolve_name(directory.home_organisation(None), name)
+    assert [u.name for u in directory.group_members(group)] == ["稽查处", "网监合同处"]
