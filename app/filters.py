@@ -48,9 +48,9 @@ def chinese_numeral(number: int) -> str:
     return prefix + (_DIGITS[ones] if ones else "")
 
 
-def plain_number(value: Decimal) -> str:
-    """A stored number without trailing zeros: 230000.000000 → 230000, 0.500000 → 0.5."""
-    return format(value.normalize(), "f")
+def plain_number(value: Decimal | int | float) -> str:
+    """A number without trailing zeros: 230000.000000 → 230000, 0.500000 → 0.5."""
+    return format(Decimal(str(value)).normalize(), "f")
 
 
 def register_filters(app: Flask) -> None:
