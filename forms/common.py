@@ -1,0 +1,38 @@
+"""Pieces shared by the step forms: review decisions and attachments."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import RadioField, SelectChoice, SubmitField, TextAreaField
+from wtforms.validators import Length, Optional
+
+APPROVE = "approve"
+RETURN = "return"
+
+
+class ReviewDecisionForm(FlaskForm):
+    """通过 or 退回, with comments that are required to return."""
+
+    decision = RadioField(
+        "审核意见",
+        choices=[SelectChoice(APPROVE, "通过"), SelectChoice(RETURN, "退回修改")],
+        validators=[Optional()],
+    )
+    comments = TextAreaField("意见说明", validators=[Optional(), Length(max=4000)])
+    submit = SubmitField("提交")
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        """A decision is required, and a return needs comments saying what to change."""
+        valid = super().validate(extra_validators)
+        if self.decision.data not in (APPROVE, RETURN):
+            self.decision.errors = [*self.decision.errors, "请选择“通过”或“退回修改”。"]
+            valid = False
+        if self.decision.data == RETURN and not (self.comments.data or "").strip():
+            self.comments.errors = [*self.comments.errors, "退回时必须填写意见,说明需要修改的内容。"]
+            valid = False
+        return valid
+
+
+def attachments_field() -> MultipleFileField:
+    """Attachments: size and type are checked by the attachment service, not here."""
+    return MultipleFileField("附件(可多选)")

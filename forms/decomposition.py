@@ -1,0 +1,38 @@
+"""分解: the lead unit breaks its task into milestones (项目化、清单化、责任化)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, FieldList, Form, FormField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.fields import CheckboxListField
+
+MAX_MILESTONES = 30
+
+
+class MilestoneEntryForm(Form):
+    """One milestone of the decomposition (a row of the list)."""
+
+    title = StringField("节点名称", validators=[DataRequired("请填写节点名称。"), Length(max=200)])
+    deliverable = TextAreaField("交付成果", validators=[DataRequired("请填写交付成果。"), Length(max=2000)])
+    due_date = DateField("完成时限", validators=[DataRequired("请填写完成时限(年-月-日)。")])
+    owner = SelectField("责任人", coerce=int, validators=[DataRequired("请选择责任人。")])
+    cooperating_units = CheckboxListField("配合单位", coerce=int, validators=[Optional()])
+    targets = CheckboxListField("推进的量化指标", coerce=int, validators=[Optional()])
+
+
+class DecompositionForm(FlaskForm):
+    """细化分解任务: milestones with deliverables, deadlines, owners, cooperating units and targets."""
+
+    milestones = FieldList(FormField(MilestoneEntryForm), min_entries=1, max_entries=MAX_MILESTONES)
+    note = TextAreaField("分解说明", validators=[Optional(), Length(max=4000)])
+    add_milestone = SubmitField("增加一个节点")
+    save_draft = SubmitField("保存草稿")
+    submit = SubmitField("提交分解方案")
+
+    def fill_choices(self, owners: list, units: list, targets: list) -> None:  # type: ignore[type-arg]
+        """Give every row the unit's people, the bureau's units and the task's targets to choose from."""
+        for row in self.milestones:
+            row.form.owner.choices = owners
+            row.form.cooperating_units.choices = units
+            row.form.targets.choices = targets

@@ -1,0 +1,29 @@
+"""进展报送: progress on a milestone, with the actual values of its targets and attachments."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, FieldList, Form, FormField, HiddenField, IntegerField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from forms.common import attachments_field
+
+
+class TargetActualForm(Form):
+    """The value reached so far for one plan target the milestone advances."""
+
+    target_id = HiddenField()
+    actual = DecimalField("实际完成值", places=None, validators=[Optional()])
+
+
+class MilestoneReportForm(FlaskForm):
+    """报送节点进展."""
+
+    progress = TextAreaField("工作进展", validators=[DataRequired("请填写工作进展。"), Length(max=8000)])
+    percent_done = IntegerField(
+        "完成进度(%)",
+        validators=[DataRequired("请填写完成进度。"), NumberRange(0, 100, "完成进度应在 0 到 100 之间。")],
+    )
+    actuals = FieldList(FormField(TargetActualForm))
+    attachments = attachments_field()
+    save_draft = SubmitField("保存草稿")
+    submit = SubmitField("报送")

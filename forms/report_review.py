@@ -1,0 +1,14 @@
+"""审核: 督审处 approves a milestone report (with a quality rating) or returns it with comments."""
+from wtforms import SelectChoice, SelectField
+from wtforms.validators import Optional
+
+from forms.common import ReviewDecisionForm
+
+QUALITY_RATINGS = [SelectChoice("", "(不评价)"), SelectChoice("excellent", "优"), SelectChoice("good", "良"),
+                   SelectChoice("fair", "中"), SelectChoice("poor", "差")]
+
+
+class ReportReviewForm(ReviewDecisionForm):
+    """审核节点报送."""
+
+    quality = SelectField("完成质量评价", choices=QUALITY_RATINGS, validators=[Optional()])
