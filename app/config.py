@@ -48,6 +48,9 @@ class Config:
     #: Failed logins in a row before an account is locked, and for how long.
     LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15)
+    #: argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
+    ARGON2_TIME_COST = env_int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_KIB = env_int("ARGON2_MEMORY_KIB", 65536)
     #: Seeded demo accounts must change their password before anything else.
     FORCE_PASSWORD_CHANGE = env_bool("FORCE_PASSWORD_CHANGE", DUBAN_ENV == "production")
 
@@ -66,3 +69,6 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     FORCE_PASSWORD_CHANGE = False
+    # Real argon2id at a low cost: the suite signs in hundreds of times.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_KIB = 1024

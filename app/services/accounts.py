@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.errors import DubanError, ValidationFailed
@@ -13,8 +14,6 @@ from app.extensions import db
 from app.models import Role, Unit, User, UserRole
 from app.models.base import as_dict, utcnow
 from app.services import audit
-
-_hasher = PasswordHasher()
 
 MIN_PASSWORD_LENGTH = 8
 #: Roles whose holders act for one unit, so they must belong to one.
@@ -29,15 +28,21 @@ class LoginFailed(DubanError):
     error_code = "login_failed"
 
 
+def _hasher() -> PasswordHasher:
+    """argon2id with the configured cost (ARGON2_TIME_COST, ARGON2_MEMORY_KIB)."""
+    config = current_app.config
+    return PasswordHasher(time_cost=config["ARGON2_TIME_COST"], memory_cost=config["ARGON2_MEMORY_KIB"])
+
+
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password``."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def password_matches(user: User, password: str) -> bool:
-    """True when ``password`` is the user's password."""
+    """True when ``password`` is the user's password (a hash made at another cost still verifies)."""
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -66,6 +71,8 @@ def authenticate(username: str, password: str, max_failures: int, lock_minutes: 
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)  # the cost setting changed since it was hashed
     db.session.flush()
     return user
 

@@ -117,3 +117,14 @@ def test_error_pages_are_chinese(client, demo):
     login(client, "zhuce")
     assert "页面不存在" in client.get("/no-such-page").get_data(as_text=True)
     assert "无权访问" in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_a_password_hashed_at_another_cost_is_rehashed_at_sign_in(client, demo, app):
+    from argon2 import PasswordHasher
+
+    user = db.session.scalar(select(User).where(User.username == "leader"))
+    user.password_hash = PasswordHasher(time_cost=2, memory_cost=2048).hash("duban2023")
+    db.session.commit()
+    assert login(client, "leader").status_code == 302
+    db.session.refresh(user)
+    assert f"m={app.config['ARGON2_MEMORY_KIB']},t={app.config['ARGON2_TIME_COST']}" in user.password_hash
