@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BOOTSTRAP_VERSION=5.3.9
+BPMN_JS_VERSION=18.31.1
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -22,4 +23,12 @@ rm -rf "$dest" && mkdir -p "$dest"
 cp "$work/bootstrap/dist/css/bootstrap.min.css" "$work/bootstrap/dist/js/bootstrap.bundle.min.js" "$dest/"
 cp "$work/bootstrap/LICENSE" "$dest/LICENSE"
 echo "bootstrap $BOOTSTRAP_VERSION" > "$dest/VERSION"
-echo "vendored: $(cat $dest/VERSION)"
+fetch bpmn-js "$BPMN_JS_VERSION"
+dest=app/static/vendor/bpmn-js
+rm -rf "$dest" && mkdir -p "$dest"
+cp "$work/bpmn-js/dist/bpmn-navigated-viewer.production.min.js" "$work/bpmn-js/dist/assets/bpmn-js.css" \
+   "$work/bpmn-js/dist/assets/diagram-js.css" "$dest/"
+cp "$work/bpmn-js/LICENSE" "$dest/LICENSE"
+echo "bpmn-js $BPMN_JS_VERSION" > "$dest/VERSION"
+
+echo "vendored: $(cat app/static/vendor/*/VERSION | tr '\n' ' ')"
