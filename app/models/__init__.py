@@ -13,6 +13,7 @@ from app.models.plan import (
 )
 from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind
 from app.models.user import Role, User, UserRole
+from app.models.workflow import ProcessSpecVersion, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
 
 __all__ = [
     "AuditEvent",
@@ -26,6 +27,7 @@ __all__ = [
     "PlanStatus",
     "PlanTarget",
     "PlanTask",
+    "ProcessSpecVersion",
     "ResponsibilityRole",
     "TaskResponsibility",
     "Role",
@@ -34,4 +36,8 @@ __all__ = [
     "UnitKind",
     "User",
     "UserRole",
+    "WorkItem",
+    "WorkItemState",
+    "WorkflowInstance",
+    "WorkflowStatus",
 ]

@@ -1,0 +1,121 @@
+"""Workflow engine storage: diagram versions, process instances and the work-item projection.
+
+Only ``app/workflow`` writes these rows. The inbox reads ``WorkItem``; nobody queries
+the serialized engine state.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UTCDateTime, enum_column, utcnow
+from app.models.user import Role
+
+
+class ProcessSpecVersion(Base):
+    """One stored version of one executable BPMN process; immutable once written."""
+
+    __tablename__ = "process_spec_version"
+    __table_args__ = (
+        UniqueConstraint("process_id", "sha256"),
+        UniqueConstraint("process_id", "version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The BPMN process id (``task_lifecycle``, ``milestone``).
+    process_id: Mapped[str] = mapped_column(String(100))
+    #: 1, 2, 3… per process_id, in deployment order.
+    version: Mapped[int]
+    #: sha256 of the file bytes, hex.
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: The file name it came from (``task_lifecycle.bpmn``).
+    source_name: Mapped[str] = mapped_column(String(255))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WorkflowStatus(enum.StrEnum):
+    """Where a process instance stands."""
+
+    #: At least one human step is open.
+    RUNNING = "running"
+    #: No human step is open; the instance waits for an event (e.g. all milestones approved).
+    WAITING = "waiting"
+    COMPLETED = "completed"
+
+    @property
+    def label(self) -> str:
+        return {"running": "办理中", "waiting": "等待中", "completed": "已完成"}[self.value]
+
+
+class WorkflowInstance(Base):
+    """One running (or finished) process instance and its serialized engine state."""
+
+    __tablename__ = "workflow_instance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The diagram version it started on; it never moves to another one.
+    spec_version_id: Mapped[int] = mapped_column(ForeignKey("process_spec_version.id"), index=True)
+    plan_task_id: Mapped[int | None] = mapped_column(ForeignKey("plan_task.id"), index=True)
+    #: What the instance is about, e.g. "milestone:12" or "plan_task:4:unit:7".
+    subject: Mapped[str | None] = mapped_column(String(100), index=True)
+    status: Mapped[WorkflowStatus] = mapped_column(enum_column(WorkflowStatus), default=WorkflowStatus.RUNNING)
+    #: SpiffWorkflow state only (the spec is stored once in process_spec_version); completed branches pruned.
+    state: Mapped[str] = mapped_column(Text)
+    #: BPMN ids of every step completed so far, kept because pruning drops old branches from ``state``.
+    completed_step_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Optimistic lock: every UPDATE checks and bumps it.
+    row_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    spec_version: Mapped[ProcessSpecVersion] = relationship()
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+class WorkItemState(enum.StrEnum):
+    """The life of one human step."""
+
+    OPEN = "open"
+    COMPLETED = "completed"
+    #: The engine withdrew it (the process moved on without it).
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {"open": "待办", "completed": "已办", "cancelled": "已撤销"}[self.value]
+
+
+class WorkItem(Base):
+    """One human step of an instance, projected from the engine for the inbox."""
+
+    __tablename__ = "work_item"
+    __table_args__ = (Index("ix_work_item_state_unit_id", "state", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id", ondelete="CASCADE"), index=True)
+    #: The SpiffWorkflow task UUID.
+    engine_task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    #: The BPMN element id (``report``).
+    step_id: Mapped[str] = mapped_column(String(100))
+    step_name: Mapped[str] = mapped_column(String(200))
+    form_key: Mapped[str | None] = mapped_column(String(64))
+    #: The lane's name in the diagram (牵头单位, 督审处…).
+    lane: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[Role | None] = mapped_column(enum_column(Role))
+    #: The unit that must act, from the task data (``unit_id`` or the step's ``unitVariable``).
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    #: Small ids from the task data, e.g. {"milestone_id": 3}.
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[WorkItemState] = mapped_column(enum_column(WorkItemState), default=WorkItemState.OPEN)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    instance: Mapped[WorkflowInstance] = relationship()

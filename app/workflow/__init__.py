@@ -1,0 +1,30 @@
+"""The workflow engine layer: the only package that imports SpiffWorkflow.
+
+Diagrams (``processes/*.bpmn``) are validated and stored once per content hash
+(specs.py, diagrams.py); instances keep pruned, state-only JSON (state.py); every
+step re-syncs the ``work_item`` projection the inbox reads (projection.py); the
+runtime (runtime.py) is a handful of functions that flush and never commit.
+"""
+from app.workflow.errors import WorkflowError
+from app.workflow.runtime import (
+    DiagramState,
+    complete_work_item,
+    diagram_state,
+    open_work_items,
+    send_signal,
+    start_instance,
+)
+from app.workflow.specs import deploy_diagram, deploy_processes, latest_version
+
+__all__ = [
+    "DiagramState",
+    "WorkflowError",
+    "complete_work_item",
+    "deploy_diagram",
+    "deploy_processes",
+    "diagram_state",
+    "latest_version",
+    "open_work_items",
+    "send_signal",
+    "start_instance",
+]

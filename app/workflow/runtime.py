@@ -1,0 +1,208 @@
+"""Run process instances: start one, complete a work item, deliver a signal, report where it stands.
+
+Every change loads the instance row with ``SELECT … FOR UPDATE`` (PostgreSQL; SQLite
+serialises writers itself), runs the engine, saves the pruned state-only JSON, re-syncs
+the ``work_item`` projection and flushes. The caller commits (app/transaction.py).
+The optimistic ``row_version`` catches anything the lock does not.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from app.errors import InvalidTransition, NotFound, ValidationFailed
+from app.extensions import db
+from app.models.base import utcnow
+from app.models.workflow import WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
+from app.workflow.errors import WorkflowError
+from app.workflow.projection import parse_due, ready_human_tasks, sync_work_items
+from app.workflow.specs import latest_version, spec_for
+from app.workflow.state import dump_state, load_state, new_workflow
+
+#: Longest string value accepted into engine data; business text belongs in business tables (R6).
+MAX_TEXT = 200
+MAX_LIST = 100
+_LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+@dataclass(frozen=True)
+class DiagramState:
+    """What a diagram view highlights."""
+
+    current_step_ids: list[str]
+    completed_step_ids: list[str]
+
+
+def start_instance(
+    process_id: str, data: Mapping[str, Any] | None = None, *, plan_task_id: int | None = None,
+    subject: str | None = None,
+) -> WorkflowInstance:
+    """Start the newest version of ``process_id`` with ``data`` (gateway variables and ids only)."""
+    version = latest_version(process_id)
+    workflow = new_workflow(*spec_for(version))
+    workflow.get_tasks(spec_name="Start")[0].set_data(**check_data(data or {}))
+    _run(workflow, lambda: None)
+    instance = WorkflowInstance(spec_version=version, plan_task_id=plan_task_id, subject=subject, state="")
+    db.session.add(instance)
+    _save(instance, workflow)
+    return instance
+
+
+def complete_work_item(
+    work_item_id: int, user_id: int, form_data: Mapping[str, Any], *, expected_row_version: int | None = None
+) -> WorkItem:
+    """Complete an open work item with ``form_data`` and run the engine to the next human step.
+
+    :raises InvalidTransition: the item is no longer open (stale form, double click, second browser)
+        or the instance changed since ``expected_row_version``.
+    """
+    item = db.session.get(WorkItem, work_item_id)
+    if item is None:
+        raise NotFound("待办事项不存在。")
+    instance = lock_instance(item.instance_id)
+    db.session.refresh(item)
+    _check_open(item, instance, expected_row_version)
+    workflow = load_workflow(instance)
+    task = _ready_task(workflow, item)
+    fields = check_data(form_data)
+    _run(workflow, lambda: _submit(task, fields), task)
+    item.state, item.completed_at, item.completed_by_id = WorkItemState.COMPLETED, utcnow(), user_id
+    _save(instance, workflow)
+    return item
+
+
+def send_signal(instance_id: int, signal_name: str) -> WorkflowInstance:
+    """Deliver a BPMN signal the instance is waiting for (e.g. ``milestones_approved``).
+
+    :raises InvalidTransition: when the instance is not waiting for it.
+    """
+    instance = lock_instance(instance_id)
+    workflow = load_workflow(instance)
+    if signal_name not in {event.name for event in workflow.waiting_events()}:
+        raise InvalidTransition(f"该流程当前没有在等待「{signal_name}」,请刷新后查看最新状态。")
+    _run(workflow, lambda: workflow.send_event(BpmnEvent(SignalEventDefinition(signal_name))))
+    _save(instance, workflow)
+    return instance
+
+
+def open_work_items(instance_id: int) -> list[WorkItem]:
+    """The instance's ready human steps, from the projection."""
+    query = select(WorkItem).filter_by(instance_id=instance_id, state=WorkItemState.OPEN).order_by(WorkItem.id)
+    return list(db.session.scalars(query))
+
+
+def diagram_state(instance: WorkflowInstance) -> DiagramState:
+    """Current and completed step ids, for highlighting the diagram."""
+    workflow = load_workflow(instance)
+    current = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=_LIVE) if t.task_spec.bpmn_id}
+    return DiagramState(sorted(current), list(instance.completed_step_ids))
+
+
+def status_of(workflow: BpmnWorkflow) -> WorkflowStatus:
+    """The instance status the engine state implies."""
+    if workflow.completed:
+        return WorkflowStatus.COMPLETED
+    return WorkflowStatus.RUNNING if ready_human_tasks(workflow) else WorkflowStatus.WAITING
+
+
+def lock_instance(instance_id: int) -> WorkflowInstance:
+    """Load the instance row for a change, locked until the transaction ends (PostgreSQL)."""
+    query = select(WorkflowInstance).filter_by(id=instance_id).with_for_update()
+    instance = db.session.scalar(query.execution_options(populate_existing=True))
+    if instance is None:
+        raise NotFound("流程实例不存在。")
+    return instance
+
+
+def load_workflow(instance: WorkflowInstance) -> BpmnWorkflow:
+    """The instance's engine state on the spec version it started on."""
+    return load_state(instance.state, *spec_for(instance.spec_version))
+
+
+def check_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Engine data must stay small: identifiers as keys, simple values or short lists of them.
+
+    :raises ValidationFailed: naming the offending key.
+    """
+    for key, value in data.items():
+        if not (isinstance(key, str) and key.isidentifier() and not key.startswith("_")):
+            raise ValidationFailed(f"流程数据的字段名 {key!r} 不合法。")
+        if not _simple(value) and not (isinstance(value, list) and len(value) <= MAX_LIST and all(map(_simple, value))):
+            raise ValidationFailed(f"流程数据 {key} 只能是简单值或简单值的列表(业务内容请保存在业务表中)。")
+    if "due_at" in data and data["due_at"] is not None and _due_or_none(data["due_at"]) is None:
+        raise ValidationFailed("流程数据 due_at 必须是带时区的 ISO 8601 时间,如 2025-03-01T18:00:00+08:00。")
+    return dict(data)
+
+
+def _simple(value: Any) -> bool:
+    """A JSON scalar, with strings kept short."""
+    return value is None or isinstance(value, (bool, int, float)) or (isinstance(value, str) and len(value) <= MAX_TEXT)
+
+
+def _due_or_none(value: Any) -> Any:
+    """``parse_due`` that answers None for a malformed string."""
+    try:
+        return parse_due(value)
+    except ValueError:
+        return None
+
+
+def _check_open(item: WorkItem, instance: WorkflowInstance, expected_row_version: int | None) -> None:
+    """Refuse a stale or repeated submission."""
+    if item.state is not WorkItemState.OPEN:
+        done = "已办理完毕" if item.state is WorkItemState.COMPLETED else "已被撤销"
+        raise InvalidTransition(f"「{item.step_name}」{done},不能重复办理。请刷新待办列表。")
+    if expected_row_version is not None and instance.row_version != expected_row_version:
+        raise InvalidTransition(f"「{item.step_name}」所在流程已被他人更新,请刷新页面后重新提交。")
+
+
+def _ready_task(workflow: BpmnWorkflow, item: WorkItem) -> Task:
+    """The engine task behind ``item``; it must be READY."""
+    try:
+        task = workflow.get_task_from_id(UUID(item.engine_task_id))
+    except TaskNotFoundException:
+        task = None
+    if task is None or not task.has_state(TaskState.READY):
+        raise InvalidTransition(f"「{item.step_name}」当前不可办理,请刷新待办列表。")
+    return task
+
+
+def _submit(task: Task, fields: dict[str, Any]) -> None:
+    """Merge the form's fields into the task and complete it."""
+    task.task_spec.add_data_from_form(task, fields)
+    task.run()
+
+
+def _run(workflow: BpmnWorkflow, action: Callable[[], None], task: Task | None = None) -> None:
+    """Do ``action`` and the engine steps after it; any engine failure becomes a WorkflowError."""
+    try:
+        action()
+        workflow.do_engine_steps()
+    # SpiffWorkflow also raises bare Exception (e.g. "Invalid duration"); wrap every failure with its step.
+    except Exception as exc:
+        raise WorkflowError.from_task(getattr(exc, "task", None) or task, exc) from exc
+
+
+def _save(instance: WorkflowInstance, workflow: BpmnWorkflow) -> None:
+    """Store the pruned state, the status and the step history; re-sync the projection; flush."""
+    done = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id}
+    instance.completed_step_ids = sorted(done.union(instance.completed_step_ids or []))
+    instance.state = dump_state(workflow)
+    instance.status = status_of(workflow)
+    try:
+        db.session.flush()
+        sync_work_items(instance, workflow)
+        db.session.flush()
+    except StaleDataError as exc:
+        raise InvalidTransition("该流程已被他人同时更新,请刷新页面后重新提交。") from exc
