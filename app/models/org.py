@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, UniqueConstraint, CheckConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -97,6 +97,8 @@ class Unit(Base):
     code: Mapped[str] = mapped_column(String(30))
     kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind))
     active: Mapped[bool] = mapped_column(default=True)
+    #: The unit head signs the unit's reports off before they go to 督审处.
+    requires_head_signoff: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="units")

@@ -39,6 +39,18 @@ class ResponsibilityRole(enum.StrEnum):
         return {"lead": "牵头", "responsible": "负责", "cooperating": "配合"}[self.value]
 
 
+class Priority(enum.StrEnum):
+    """How urgently a task is supervised."""
+
+    NORMAL = "normal"
+    URGENT = "urgent"
+    CRITICAL = "critical"
+
+    @property
+    def label(self) -> str:
+        return {"normal": "一般", "urgent": "急办", "critical": "特急"}[self.value]
+
+
 class Plan(Base):
     """One imported plan document (工作要点)."""
 
@@ -98,6 +110,9 @@ class PlanTask(Base):
     #: The first sentence.
     title: Mapped[str] = mapped_column(String(500))
     text: Mapped[str] = mapped_column(Text)
+    #: 督办编号, e.g. 督〔2023〕16号; set when supervision starts.
+    supervision_number: Mapped[str | None] = mapped_column(String(40))
+    priority: Mapped[Priority] = mapped_column(enum_column(Priority), default=Priority.NORMAL, server_default="normal")
 
     plan: Mapped[Plan] = relationship(back_populates="tasks")
     section: Mapped[PlanSection | None] = relationship()

@@ -117,5 +117,9 @@ class WorkItem(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: The colleague the item was handed to (转办); None means anyone of the unit with the role.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: When the unit signed for (签收) the item; the full record is in work_item_handling.
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     instance: Mapped[WorkflowInstance] = relationship()
