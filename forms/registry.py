@@ -7,6 +7,7 @@ from forms.decomposition_review import DecompositionReviewForm
 from forms.head_signoff import HeadSignoffForm
 from forms.milestone_report import MilestoneReportForm
 from forms.report_review import ReportReviewForm
+from forms.task_closure import TaskClosureForm
 
 FORMS: dict[str, type[FlaskForm]] = {
     "decomposition": DecompositionForm,
@@ -15,4 +16,5 @@ FORMS: dict[str, type[FlaskForm]] = {
     "cooperating_contribution": CooperatingContributionForm,
     "head_signoff": HeadSignoffForm,
     "report_review": ReportReviewForm,
+    "task_closure": TaskClosureForm,
 }

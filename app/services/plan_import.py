@@ -20,7 +20,7 @@ from app.models.base import utcnow
 from app.plan_parser import DocumentError, ParsedPlan, parse_text, read_document
 from app.plan_parser.model import Task
 from app.plan_parser.units import is_group
-from app.services import audit, directory
+from app.services import audit, directory, supervision
 from app.services.name_resolution import Decision, DecisionKind, apply_decision
 
 PASTED_SOURCE = "粘贴文本"
@@ -144,6 +144,7 @@ def confirm_import(draft: PlanImportDraft, decisions: Mapping[str, Decision], ac
     plan = _store_plan(draft, result, actor)
     draft.plan = plan
     db.session.flush()
+    supervision.start_supervision(plan)
     audit.record(actor, "plan", plan.id, "imported", after={
         "title": plan.title, "tasks": len(plan.tasks), "source": draft.source_name, "hash": draft.content_hash,
     })

@@ -1,0 +1,27 @@
+"""办结: 督审处 closes a unit's part of a task once all its milestones are approved."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app import workflow
+from app.extensions import db
+from app.models import PlanTask, User, WorkflowInstance, WorkflowStatus, WorkItem
+from app.services import audit, work_items
+from app.services.decomposition import decomposition_of
+
+
+def close_part(item: WorkItem, summary: str | None, actor: User) -> None:
+    """Close the unit's part of the task (the last part closes the task)."""
+    work_items.begin_step(item, actor, "task_closure")
+    decomposition = decomposition_of(item)
+    workflow.complete_work_item(item.id, actor.id, {})
+    audit.record(actor, "decomposition", decomposition.id, "closed", after={"summary": (summary or "").strip() or None})
+
+
+def is_closed(task: PlanTask) -> bool:
+    """True when every lifecycle instance of the task has ended."""
+    statuses = db.session.scalars(
+        select(WorkflowInstance.status)
+        .where(WorkflowInstance.plan_task_id == task.id, WorkflowInstance.subject.like("decomposition:%"))
+    ).all()
+    return bool(statuses) and all(status is WorkflowStatus.COMPLETED for status in statuses)

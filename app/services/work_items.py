@@ -1,0 +1,119 @@
+"""Who may act on a work item, the inbox, and office handling: 签收 and 转办."""
+from __future__ import annotations
+
+from sqlalchemy import Select, and_, func, or_, select
+
+from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from app.extensions import db
+from app.models import HandlingAction, Role, User, WorkItem, WorkItemHandling, WorkItemState
+from app.models.base import utcnow
+from app.services import audit
+
+UNIT_ROLES = (Role.LIAISON, Role.UNIT_HEAD)
+
+
+def may_act(user: User, item: WorkItem) -> bool:
+    """True when ``user`` may work this item: the step's role, and for unit steps the item's unit (or its assignee)."""
+    if item.role is Role.SUPERVISOR:
+        return user.has_role(Role.SUPERVISOR)
+    if item.role not in UNIT_ROLES or not user.has_role(item.role) or user.unit_id != item.unit_id:
+        return False
+    return item.assignee_id is None or item.assignee_id == user.id
+
+
+def ensure_may_act(user: User, item: WorkItem) -> None:
+    """:raises PermissionDenied: the item belongs to another unit, role or colleague."""
+    if not may_act(user, item):
+        raise PermissionDenied("该待办不属于您或您所在的单位,无权办理。")
+
+
+def ensure_open(item: WorkItem) -> None:
+    """:raises InvalidTransition: the item was completed or withdrawn meanwhile."""
+    if item.state is not WorkItemState.OPEN:
+        raise InvalidTransition(f"「{item.step_name}」已{item.state.label},请刷新待办列表。")
+
+
+def _actionable(user: User) -> Select[tuple[WorkItem]]:
+    """Open items the user may act on, as one query (the rule of may_act, in SQL)."""
+    clauses = []
+    if user.has_role(Role.SUPERVISOR):
+        clauses.append(WorkItem.role == Role.SUPERVISOR)
+    unit_roles = [role for role in UNIT_ROLES if user.has_role(role)]
+    if unit_roles and user.unit_id is not None:
+        clauses.append(and_(
+            WorkItem.role.in_(unit_roles), WorkItem.unit_id == user.unit_id,
+            or_(WorkItem.assignee_id.is_(None), WorkItem.assignee_id == user.id),
+        ))
+    if not clauses:
+        return select(WorkItem).where(False)
+    return select(WorkItem).where(WorkItem.state == WorkItemState.OPEN, or_(*clauses))
+
+
+def inbox(user: User) -> list[WorkItem]:
+    """待办: the user's open items, the most urgent first."""
+    query = _actionable(user).order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
+    return list(db.session.scalars(query))
+
+
+def inbox_count(user: User) -> int:
+    """How many open items wait for the user (for the navigation badge)."""
+    return db.session.scalar(select(func.count()).select_from(_actionable(user).subquery())) or 0
+
+
+def done_items(user: User, limit: int = 200) -> list[WorkItem]:
+    """已办: items the user completed, newest first."""
+    query = select(WorkItem).where(WorkItem.completed_by_id == user.id).order_by(WorkItem.completed_at.desc())
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def sign_for(item: WorkItem, actor: User) -> WorkItem:
+    """签收: the unit takes the item on, timestamped.
+
+    :raises InvalidTransition: signed for already, or no longer open.
+    """
+    ensure_may_act(actor, item)
+    ensure_open(item)
+    if item.signed_at is not None:
+        raise InvalidTransition("该待办已签收。")
+    item.signed_at = utcnow()
+    db.session.add(WorkItemHandling(work_item_id=item.id, action=HandlingAction.SIGN_FOR, by_id=actor.id))
+    audit.record(actor, "work_item", item.id, "signed_for")
+    db.session.flush()
+    return item
+
+
+def hand_over(item: WorkItem, colleague: User, note: str | None, actor: User) -> WorkItem:
+    """转办: hand the item to a colleague of the same unit and role.
+
+    :raises ValidationFailed: the colleague is not of the unit, lacks the role, or is inactive.
+    """
+    ensure_may_act(actor, item)
+    ensure_open(item)
+    if colleague.unit_id != item.unit_id or not colleague.active or item.role is None or not colleague.has_role(item.role):
+        raise ValidationFailed("只能转给本单位具有相同角色、处于启用状态的同事。")
+    before = {"assignee_id": item.assignee_id}
+    item.assignee_id = colleague.id
+    db.session.add(WorkItemHandling(
+        work_item_id=item.id, action=HandlingAction.HAND_OVER, by_id=actor.id, to_user_id=colleague.id, note=note,
+    ))
+    audit.record(actor, "work_item", item.id, "handed_over", before=before, after={"assignee_id": colleague.id})
+    db.session.flush()
+    return item
+
+
+def colleagues(item: WorkItem, actor: User) -> list[User]:
+    """People the item can be handed to."""
+    query = select(User).where(User.unit_id == item.unit_id, User.active.is_(True), User.id != actor.id)
+    return [user for user in db.session.scalars(query.order_by(User.id)) if item.role and user.has_role(item.role)]
+
+
+def begin_step(item: WorkItem, actor: User, form_key: str) -> None:
+    """Every step service starts here: the right kind of step, still open, and the actor may act on it.
+
+    :raises PermissionDenied: another unit's, role's or colleague's item.
+    :raises InvalidTransition: completed or withdrawn meanwhile, or not this kind of step.
+    """
+    ensure_may_act(actor, item)
+    ensure_open(item)
+    if item.form_key != form_key:
+        raise InvalidTransition(f"「{item.step_name}」不是此类办理事项,请从待办列表进入。")
