@@ -26,6 +26,7 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _resolve_database(app)
     _resolve_secret_key(app)
+    app.config["ATTACHMENT_DIR"] = app.config.get("ATTACHMENT_DIR") or str(Path(app.instance_path) / "attachments")
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
@@ -93,12 +94,16 @@ def _register_blueprints(app: Flask) -> None:
     from app.directory import bp as directory_bp
     from app.main import bp as main_bp
     from app.plans import bp as plans_bp
+    from app.tasks import bp as tasks_bp
+    from app.work import bp as work_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(directory_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(plans_bp)
+    app.register_blueprint(work_bp)
+    app.register_blueprint(tasks_bp)
 
 
 def _register_hooks(app: Flask) -> None:

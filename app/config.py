@@ -58,6 +58,10 @@ class Config:
     MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 10) * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
     PLAN_MAX_BYTES = MAX_CONTENT_LENGTH
+    #: Where attachments are stored; None means the instance folder's attachments/.
+    ATTACHMENT_DIR = env_str("ATTACHMENT_DIR")
+    #: Largest single attachment to a report.
+    ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 10) * 1024 * 1024
 
 
 class TestConfig(Config):

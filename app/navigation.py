@@ -7,6 +7,7 @@ from flask import url_for
 from flask_login import current_user
 
 from app.access import rule_for_endpoint
+from app.services import work_items
 
 
 @dataclass(frozen=True)
@@ -16,11 +17,16 @@ class NavItem:
     label: str
     endpoint: str
     url: str
+    #: A count shown beside the label (open work items for 待办).
+    badge: int | None = None
 
 
 #: (label, endpoint) in display order; each shows only to users its endpoint's rule admits.
 NAVIGATION = (
     ("首页", "main.index"),
+    ("待办", "work.inbox"),
+    ("已办", "work.done"),
+    ("本单位任务", "tasks.mine"),
     ("本单位", "main.my_unit"),
     ("工作计划", "plans.index"),
     ("导入计划", "plans.import_start"),
@@ -40,9 +46,10 @@ def visible_navigation() -> list[NavItem]:
         rule = rule_for_endpoint(endpoint)
         if rule is None or (rule.roles and not current_user.has_role(*rule.roles)):
             continue
-        if endpoint == "main.my_unit" and current_user.unit is None:
+        if endpoint in ("main.my_unit", "tasks.mine") and current_user.unit is None:
             continue
-        items.append(NavItem(label, endpoint, url_for(endpoint)))
+        badge = work_items.inbox_count(current_user) if endpoint == "work.inbox" else None
+        items.append(NavItem(label, endpoint, url_for(endpoint), badge))
     return items
 
 

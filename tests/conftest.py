@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import tempfile
 import re
 import uuid
 from collections.abc import Iterator
@@ -60,6 +61,7 @@ def migrated_app(database_url: str) -> Flask:
 def make_test_app(database_url: str, **overrides: object) -> Flask:
     """A Duban app with the test settings on ``database_url``."""
     settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
+    settings["ATTACHMENT_DIR"] = str(_ATTACHMENTS)
     app = create_app({**settings, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
     app.test_client_class = IsolatedClient
     _TEST_APPS.append(app)
@@ -67,6 +69,8 @@ def make_test_app(database_url: str, **overrides: object) -> Flask:
 
 
 _TEST_APPS: list[Flask] = []
+#: Attachments written by the tests go to a temporary folder, never the repository's instance/.
+_ATTACHMENTS = Path(tempfile.mkdtemp(prefix="duban-attachments-"))
 
 
 def dispose_test_apps() -> None:

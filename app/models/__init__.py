@@ -19,6 +19,7 @@ from app.models.lifecycle import (
     TargetActual,
     TaskComment,
     WorkItemHandling,
+    milestone_cooperator as milestone_cooperator_table,
 )
 from app.models.plan import (
     Plan,

@@ -99,9 +99,11 @@ def _replace_milestones(decomposition: Decomposition, plans: Sequence[MilestoneP
 
 
 def _snapshot(plan: MilestonePlan) -> dict[str, object]:
+    owner = db.session.get(User, plan.owner_id)
     return {
         "title": plan.title, "deliverable": plan.deliverable, "due_date": plan.due_date.isoformat(),
-        "owner_id": plan.owner_id, "cooperating_unit_ids": list(plan.cooperating_unit_ids),
+        "owner_id": plan.owner_id, "owner_name": owner.display_name if owner else "",
+        "cooperating_unit_ids": list(plan.cooperating_unit_ids),
         "target_ids": list(plan.target_ids),
     }
 

@@ -27,10 +27,16 @@ def ensure_may_act(user: User, item: WorkItem) -> None:
         raise PermissionDenied("该待办不属于您或您所在的单位,无权办理。")
 
 
+def closed_message(item: WorkItem) -> str:
+    """Why a closed item cannot be worked any more."""
+    done = "已办理完毕" if item.state is WorkItemState.COMPLETED else "已被撤销"
+    return f"「{item.step_name}」{done},不能重复办理。"
+
+
 def ensure_open(item: WorkItem) -> None:
     """:raises InvalidTransition: the item was completed or withdrawn meanwhile."""
     if item.state is not WorkItemState.OPEN:
-        raise InvalidTransition(f"「{item.step_name}」已{item.state.label},请刷新待办列表。")
+        raise InvalidTransition(closed_message(item))
 
 
 def _actionable(user: User) -> Select[tuple[WorkItem]]:
@@ -82,13 +88,16 @@ def sign_for(item: WorkItem, actor: User) -> WorkItem:
     return item
 
 
-def hand_over(item: WorkItem, colleague: User, note: str | None, actor: User) -> WorkItem:
-    """转办: hand the item to a colleague of the same unit and role.
+def hand_over(item: WorkItem, colleague_id: int | None, note: str | None, actor: User) -> User:
+    """转办: hand the item to a colleague of the same unit and role; returns the colleague.
 
-    :raises ValidationFailed: the colleague is not of the unit, lacks the role, or is inactive.
+    :raises ValidationFailed: no colleague chosen, or one not of the unit, without the role, or inactive.
     """
     ensure_may_act(actor, item)
     ensure_open(item)
+    colleague = db.session.get(User, colleague_id) if colleague_id else None
+    if colleague is None:
+        raise ValidationFailed("请选择要转办的同事。")
     if colleague.unit_id != item.unit_id or not colleague.active or item.role is None or not colleague.has_role(item.role):
         raise ValidationFailed("只能转给本单位具有相同角色、处于启用状态的同事。")
     before = {"assignee_id": item.assignee_id}
@@ -98,7 +107,7 @@ def hand_over(item: WorkItem, colleague: User, note: str | None, actor: User) ->
     ))
     audit.record(actor, "work_item", item.id, "handed_over", before=before, after={"assignee_id": colleague.id})
     db.session.flush()
-    return item
+    return colleague
 
 
 def colleagues(item: WorkItem, actor: User) -> list[User]:

@@ -4,13 +4,15 @@ A route missing from EXPECTED fails the suite, so no view ships without a rule.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask import url_for
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Plan, PlanImportDraft, Unit, UnitGroup, User
-from app.services import plan_import
+from app.models import Attachment, Plan, PlanImportDraft, PlanTask, Unit, UnitGroup, User, WorkflowInstance, WorkItem
+from app.services import attachments, plan_import
 from app.services.demo import load_demo
 from tests.conftest import ROOT, empty_all_tables, login, make_test_app
 
@@ -48,6 +50,17 @@ EXPECTED: dict[str, frozenset[str]] = {
     "plans.import_start": frozenset({"dushen"}),
     "plans.import_review": frozenset({"dushen"}),
     "plans.archive": frozenset({"dushen"}),
+    "work.inbox": SIGNED_IN,
+    "work.done": SIGNED_IN,
+    # 注册处's decomposition of task 7: only its liaison may work it.
+    "work.item": frozenset({"zhuce"}),
+    "work.sign": frozenset({"zhuce"}),
+    "work.hand_over": frozenset({"zhuce"}),
+    # Task 1 involves none of the unit-bound demo users' units.
+    "tasks.detail": frozenset({"admin", "dushen", "leader"}),
+    "tasks.diagram": frozenset({"admin", "dushen", "leader"}),
+    "tasks.attachment": frozenset({"admin", "dushen", "leader"}),
+    "tasks.mine": frozenset({"zhuce", "zhuce_head", "kexin"}),
 }
 
 
@@ -59,10 +72,25 @@ def matrix_app(migrated_app, database_url):
         org = load_demo()
         plan_import.confirm_import(plan_import.start_import(org, None, None, pasted=PLAN_2023.read_text("utf-8")), {}, None)
         plan_import.start_import(org, None, None, data=(FIXTURES / "gb18030-plan.txt").read_bytes(), filename="g.txt")
+        attachment_file = _attachment_on_task_1(app)
         db.session.commit()
         yield app
         db.session.remove()
         empty_all_tables()
+        attachment_file.unlink()
+
+
+def _attachment_on_task_1(app):
+    """A stored attachment on task 1, so its download can be tried by everyone."""
+    task = db.session.scalar(select(PlanTask).where(PlanTask.number == 1))
+    admin = db.session.scalar(select(User).where(User.username == "admin"))
+    stored = attachments.store(Path(app.config["ATTACHMENT_DIR"]) / f"task-{task.id}", b"%PDF-1.4 matrix",
+                               "说明.pdf", 1024)
+    db.session.add(Attachment(plan_task_id=task.id, subject="milestone_report", subject_id=0,
+                              original_name=stored.original_name, stored_name=stored.stored_name,
+                              content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+                              uploaded_by=admin))
+    return stored.path
 
 
 def _url_arguments() -> dict[str, int]:
@@ -71,7 +99,14 @@ def _url_arguments() -> dict[str, int]:
     user = db.session.scalar(select(User).where(User.username == "zhuce"))
     plan = db.session.scalar(select(Plan))
     draft = db.session.scalar(select(PlanImportDraft).where(PlanImportDraft.plan_id.is_(None)))
-    return {"unit_id": office.id, "group_id": group.id, "user_id": user.id, "plan_id": plan.id, "draft_id": draft.id}
+    task1 = db.session.scalar(select(PlanTask).where(PlanTask.number == 1))
+    task7 = db.session.scalar(select(PlanTask).where(PlanTask.number == 7))
+    item = next(i for i in db.session.scalars(select(WorkItem).where(WorkItem.form_key == "decomposition"))
+                if i.context["plan_task_id"] == task7.id)
+    instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.plan_task_id == task1.id))
+    return {"unit_id": office.id, "group_id": group.id, "user_id": user.id, "plan_id": plan.id, "draft_id": draft.id,
+            "item_id": item.id, "task_id": task1.id, "instance_id": instance.id,
+            "attachment_id": db.session.scalar(select(Attachment.id))}
 
 
 def _registered_endpoints(app) -> set[str]:
@@ -92,6 +127,7 @@ def test_route_access(matrix_app, endpoint, who):
     with matrix_app.test_request_context():
         url = url_for(endpoint, **{k: v for k, v in _url_arguments().items() if k in rule.arguments})
     response = client.get(url) if "GET" in rule.methods else client.post(url)
+    response.close()
 
     if who in EXPECTED[endpoint]:
         assert response.status_code in (200, 302), response.status_code

@@ -1,0 +1,82 @@
+"""Everything that happened on a task, in order, for the task page and the step pages."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+
+from app.extensions import db
+from app.models import (
+    Attachment, AuditEvent, Decomposition, Milestone, Plan, PlanStatus, PlanTask, ReviewRecord, TaskResponsibility,
+    WorkflowInstance, WorkItem, WorkItemState,
+)
+
+
+@dataclass(frozen=True)
+class TaskHistory:
+    """A task's decompositions, milestones, verdicts, attachments, open steps and audit trail."""
+
+    decompositions: list[Decomposition]
+    milestones: list[Milestone]
+    reviews: dict[tuple[str, int], list[ReviewRecord]]
+    attachments: dict[tuple[str, int], list[Attachment]]
+    open_items: list[WorkItem]
+    instances: list[WorkflowInstance]
+    audit: list[AuditEvent]
+
+    def reviews_of(self, subject: str, subject_id: int) -> list[ReviewRecord]:
+        """Verdicts on one submission, oldest first."""
+        return self.reviews.get((subject, subject_id), [])
+
+    def attachments_of(self, subject: str, subject_id: int) -> list[Attachment]:
+        """Files attached to one submission."""
+        return self.attachments.get((subject, subject_id), [])
+
+
+def task_history(task: PlanTask) -> TaskHistory:
+    """Load the whole history of ``task`` in a handful of queries."""
+    decompositions = _all(select(Decomposition).where(Decomposition.plan_task_id == task.id).order_by(Decomposition.id))
+    milestones = _all(select(Milestone).where(Milestone.plan_task_id == task.id)
+                      .order_by(Milestone.decomposition_id, Milestone.position))
+    reviews: dict[tuple[str, int], list[ReviewRecord]] = {}
+    for record in _all(select(ReviewRecord).where(ReviewRecord.plan_task_id == task.id).order_by(ReviewRecord.id)):
+        reviews.setdefault((record.subject, record.subject_id), []).append(record)
+    attachments: dict[tuple[str, int], list[Attachment]] = {}
+    for attachment in _all(select(Attachment).where(Attachment.plan_task_id == task.id).order_by(Attachment.id)):
+        attachments.setdefault((attachment.subject, attachment.subject_id), []).append(attachment)
+    instances = _all(select(WorkflowInstance).where(WorkflowInstance.plan_task_id == task.id).order_by(WorkflowInstance.id))
+    open_items = _all(select(WorkItem).where(
+        WorkItem.instance_id.in_([i.id for i in instances]), WorkItem.state == WorkItemState.OPEN).order_by(WorkItem.id))
+    return TaskHistory(decompositions, milestones, reviews, attachments, open_items, instances,
+                       _audit(decompositions, milestones, instances))
+
+
+def _all(query):  # type: ignore[no-untyped-def]
+    return list(db.session.scalars(query))
+
+
+def _audit(decompositions: list[Decomposition], milestones: list[Milestone],
+           instances: list[WorkflowInstance]) -> list[AuditEvent]:
+    """Audit rows about the task's decompositions, milestones, reports, contributions and work items."""
+    reports = [r for m in milestones for r in m.reports]
+    ids_by_entity = {
+        "decomposition": [d.id for d in decompositions],
+        "milestone": [m.id for m in milestones],
+        "milestone_report": [r.id for r in reports],
+        "cooperating_contribution": [c.id for r in reports for c in r.contributions],
+        "work_item": list(db.session.scalars(
+            select(WorkItem.id).where(WorkItem.instance_id.in_([i.id for i in instances])))),
+    }
+    clauses = [
+        (AuditEvent.entity == entity) & AuditEvent.entity_id.in_([str(i) for i in ids])
+        for entity, ids in ids_by_entity.items() if ids
+    ]
+    return _all(select(AuditEvent).where(or_(*clauses)).order_by(AuditEvent.id)) if clauses else []
+
+
+def tasks_of_unit(unit_id: int) -> list[PlanTask]:
+    """Tasks of active plans the unit answers for, in plan order."""
+    query = (select(PlanTask).join(PlanTask.plan).where(Plan.status == PlanStatus.ACTIVE)
+             .where(PlanTask.id.in_(select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == unit_id)))
+             .order_by(Plan.id, PlanTask.number))
+    return _all(query)

@@ -1,0 +1,109 @@
+"""Views of the work blueprint."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.access import signed_in
+from app.errors import InvalidTransition, ValidationFailed
+from app.extensions import db
+from app.models import PlanTask, WorkItem, WorkItemState
+from app.plans.presenting import mark_spans
+from app.services import drafts, work_items
+from app.services.task_view import task_history
+from app.transaction import apply_or_report
+from app.work import bp
+from app.work.steps import STEPS, build_form, unit_name
+
+
+@bp.route("/inbox")
+@signed_in
+def inbox() -> str:
+    """待办: the user's open work items."""
+    return render_template("work/inbox.html", items=work_items.inbox(current_user), task_of=_task_of, unit_name=unit_name)
+
+
+@bp.route("/done")
+@signed_in
+def done() -> str:
+    """已办: work items the user completed."""
+    return render_template("work/done.html", items=work_items.done_items(current_user), task_of=_task_of,
+                           unit_name=unit_name)
+
+
+def _task_of(item: WorkItem) -> PlanTask | None:
+    return db.session.get(PlanTask, item.instance.plan_task_id) if item.instance.plan_task_id else None
+
+
+@bp.route("/items/<int:item_id>", methods=["GET", "POST"])
+@signed_in
+def item(item_id: int) -> str | Response:
+    """Do one step: its form, the task it belongs to, and what came before."""
+    work_item = db.get_or_404(WorkItem, item_id)
+    work_items.ensure_may_act(current_user, work_item)
+    if work_item.state is not WorkItemState.OPEN:
+        flash(work_items.closed_message(work_item), "info")
+        return redirect(url_for("work.inbox"))
+    if request.method == "POST":
+        return _post(work_item)
+    form = build_form(work_item, drafts.load_draft(work_item, current_user))
+    return _page(work_item, form)
+
+
+def _post(work_item: WorkItem) -> str | Response:
+    form = build_form(work_item, request.form)
+    if "add_milestone" in request.form:
+        form.milestones.append_entry()
+        STEPS[work_item.form_key].prepare(form, work_item)
+        return _page(work_item, form)
+    if "save_draft" in request.form:
+        drafts.save_draft(work_item, current_user, request.form)
+        flash("草稿已保存,可稍后继续填写。", "success")
+        return redirect(url_for("work.item", item_id=work_item.id))
+    if not form.validate_on_submit():
+        return _page(work_item, form)
+    try:
+        message = apply_or_report(form.submit, lambda: STEPS[work_item.form_key].submit(form, work_item, current_user))
+    except InvalidTransition as stale:
+        flash(stale.message, "warning")
+        return redirect(url_for("work.inbox"))
+    if message is None:
+        return _page(work_item, form)
+    drafts.discard_draft(work_item, current_user)
+    flash(message, "success")
+    return redirect(url_for("work.inbox"))
+
+
+def _page(work_item: WorkItem, form) -> str:  # type: ignore[no-untyped-def]
+    task = _task_of(work_item)
+    return render_template(
+        "work/item.html", item=work_item, form=form, task=task, history=task_history(task) if task else None,
+        colleagues=work_items.colleagues(work_item, current_user), unit_name=unit_name, mark_spans=mark_spans,
+    )
+
+
+@bp.route("/items/<int:item_id>/sign", methods=["POST"])
+@signed_in
+def sign(item_id: int) -> Response:
+    """签收 an item for the unit."""
+    work_items.sign_for(db.get_or_404(WorkItem, item_id), current_user)
+    flash("已签收。", "success")
+    return redirect(url_for("work.item", item_id=item_id))
+
+
+@bp.route("/items/<int:item_id>/hand-over", methods=["POST"])
+@signed_in
+def hand_over(item_id: int) -> Response:
+    """转办 an item to a colleague of the unit."""
+    work_item = db.get_or_404(WorkItem, item_id)
+    try:
+        colleague = work_items.hand_over(
+            work_item, request.form.get("to_user_id", type=int), request.form.get("note"), current_user
+        )
+    except ValidationFailed as refusal:
+        db.session.rollback()
+        flash(refusal.message, "warning")
+        return redirect(url_for("work.item", item_id=item_id))
+    flash(f"已转办给 {colleague.display_name}。", "success")
+    return redirect(url_for("work.inbox"))

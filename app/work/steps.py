@@ -1,0 +1,135 @@
+"""For each form key: how its form is prepared for a work item, and which service it submits to."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask import current_app, request
+from flask_wtf import FlaskForm
+from pathlib import Path
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from app.extensions import db
+from app.models import ReviewDecision, Unit, User, WorkItem
+from app.services import closure, decomposition, directory, reporting
+from app.services.decomposition import MilestonePlan
+from app.services.reporting import Upload, UploadPolicy
+from forms.registry import FORMS
+
+
+@dataclass(frozen=True)
+class Step:
+    """How one kind of step is shown and submitted."""
+
+    prepare: Callable[[FlaskForm, WorkItem], None]
+    submit: Callable[[FlaskForm, WorkItem, User], str]
+
+
+def build_form(item: WorkItem, formdata=None) -> FlaskForm:  # type: ignore[no-untyped-def]
+    """The item's form, filled from the request, a draft, or nothing; choices set."""
+    form = FORMS[item.form_key](formdata=formdata) if formdata is not None else FORMS[item.form_key]()
+    STEPS[item.form_key].prepare(form, item)
+    return form
+
+
+def _nothing(form: FlaskForm, item: WorkItem) -> None:
+    """Most forms need no preparation."""
+
+
+def _prepare_decomposition(form: FlaskForm, item: WorkItem) -> None:
+    task_unit = decomposition.decomposition_of(item)
+    people = db.session.scalars(select(User).where(User.unit_id == task_unit.unit_id, User.active.is_(True)))
+    units = directory.list_units(task_unit.unit.organisation, active_only=True)
+    form.fill_choices(
+        owners=[SelectChoice(0, "请选择…")] + [SelectChoice(p.id, p.display_name) for p in people],
+        units=[SelectChoice(u.id, u.name) for u in units if u.id != task_unit.unit_id],
+        targets=[SelectChoice(t.id, t.phrase) for t in task_unit.task.targets],
+    )
+
+
+def _submit_decomposition(form: FlaskForm, item: WorkItem, actor: User) -> str:
+    plans = [
+        MilestonePlan(
+            row.title.data, row.deliverable.data, row.due_date.data, row.owner.data,
+            tuple(row.cooperating_units.data or ()), tuple(row.targets.data or ()),
+        )
+        for row in (entry.form for entry in form.milestones)
+    ]
+    decomposition.submit_decomposition(item, plans, form.note.data, actor)
+    return f"分解方案已提交({len(plans)} 个节点),等待督审处审核。"
+
+
+def _decision(form: FlaskForm) -> ReviewDecision:
+    return ReviewDecision(form.decision.data)
+
+
+def _submit_decomposition_review(form: FlaskForm, item: WorkItem, actor: User) -> str:
+    decomposition.review_decomposition(item, _decision(form), form.comments.data, actor)
+    return "已确认分解方案,各节点开始推进。" if _decision(form) is ReviewDecision.APPROVE else "已退回分解方案。"
+
+
+def _prepare_report(form: FlaskForm, item: WorkItem) -> None:
+    milestone = reporting.milestone_of(item)
+    while len(form.actuals) < len(milestone.targets):
+        form.actuals.append_entry()
+    for entry, target in zip(form.actuals, milestone.targets):
+        entry.form.target_id.data = str(target.id)
+        entry.form.actual.label.text = f"{target.phrase}(实际完成,单位:{target.unit})"
+
+
+def _uploads() -> list[Upload]:
+    files = request.files.getlist("attachments")
+    return [Upload(f.filename or "附件", f.read()) for f in files if f and f.filename]
+
+
+def _upload_policy() -> UploadPolicy:
+    config = current_app.config
+    return UploadPolicy(Path(config["ATTACHMENT_DIR"]), config["ATTACHMENT_MAX_BYTES"])
+
+
+def _submit_report(form: FlaskForm, item: WorkItem, actor: User) -> str:
+    actuals = {
+        int(entry.form.target_id.data): Decimal(entry.form.actual.data)
+        for entry in form.actuals if entry.form.actual.data is not None
+    }
+    reporting.submit_report(item, form.progress.data, form.percent_done.data, actuals, _uploads(), _upload_policy(), actor)
+    return "进展已报送。"
+
+
+def _submit_contribution(form: FlaskForm, item: WorkItem, actor: User) -> str:
+    reporting.contribute(item, form.contribution.data, _uploads(), _upload_policy(), actor)
+    return "协办意见已提交。"
+
+
+def _submit_signoff(form: FlaskForm, item: WorkItem, actor: User) -> str:
+    reporting.sign_off(item, _decision(form), form.comments.data, actor)
+    return "已审签,报送督审处。" if _decision(form) is ReviewDecision.APPROVE else "已退回联络员修改。"
+
+
+def _submit_report_review(form: FlaskForm, item: WorkItem, actor: User) -> str:
+    reporting.review_report(item, _decision(form), form.comments.data, form.quality.data, actor)
+    return "节点已审核通过。" if _decision(form) is ReviewDecision.APPROVE else "已退回报送,等待单位修改。"
+
+
+def _submit_closure(form: FlaskForm, item: WorkItem, actor: User) -> str:
+    closure.close_part(item, form.summary.data, actor)
+    return "已办结。"
+
+
+STEPS: dict[str, Step] = {
+    "decomposition": Step(_prepare_decomposition, _submit_decomposition),
+    "decomposition_review": Step(_nothing, _submit_decomposition_review),
+    "milestone_report": Step(_prepare_report, _submit_report),
+    "cooperating_contribution": Step(_nothing, _submit_contribution),
+    "head_signoff": Step(_nothing, _submit_signoff),
+    "report_review": Step(_nothing, _submit_report_review),
+    "task_closure": Step(_nothing, _submit_closure),
+}
+
+
+def unit_name(unit_id: int | None) -> str:
+    """The unit's name for display."""
+    unit = db.session.get(Unit, unit_id) if unit_id else None
+    return unit.name if unit else "—"
