@@ -19,23 +19,30 @@ from app.services.reporting import Upload, UploadPolicy
 from forms.registry import FORMS
 
 
+def _nothing(form: FlaskForm, item: WorkItem) -> None:
+    """Most forms need no preparation."""
+
+
 @dataclass(frozen=True)
 class Step:
     """How one kind of step is shown and submitted."""
 
     prepare: Callable[[FlaskForm, WorkItem], None]
     submit: Callable[[FlaskForm, WorkItem, User], str]
+    #: Fills a fresh form from the last submission, so a returned step is revised, not retyped.
+    prefill: Callable[[FlaskForm, WorkItem], None] = _nothing
 
 
 def build_form(item: WorkItem, formdata=None) -> FlaskForm:  # type: ignore[no-untyped-def]
-    """The item's form, filled from the request, a draft, or nothing; choices set."""
-    form = FORMS[item.form_key](formdata=formdata) if formdata is not None else FORMS[item.form_key]()
-    STEPS[item.form_key].prepare(form, item)
+    """The item's form, filled from the request or a draft, else from the last submission; choices set."""
+    step = STEPS[item.form_key]
+    if formdata is not None:
+        form = FORMS[item.form_key](formdata=formdata)
+    else:
+        form = FORMS[item.form_key]()
+        step.prefill(form, item)
+    step.prepare(form, item)
     return form
-
-
-def _nothing(form: FlaskForm, item: WorkItem) -> None:
-    """Most forms need no preparation."""
 
 
 def _prepare_decomposition(form: FlaskForm, item: WorkItem) -> None:
@@ -47,6 +54,20 @@ def _prepare_decomposition(form: FlaskForm, item: WorkItem) -> None:
         units=[SelectChoice(u.id, u.name) for u in units if u.id != task_unit.unit_id],
         targets=[SelectChoice(t.id, t.phrase) for t in task_unit.task.targets],
     )
+
+
+def _prefill_decomposition(form: FlaskForm, item: WorkItem) -> None:
+    milestones = decomposition.decomposition_of(item).milestones
+    if not milestones:
+        return
+    form.milestones.entries = []
+    for milestone in milestones:
+        form.milestones.append_entry({
+            "title": milestone.title, "deliverable": milestone.deliverable, "due_date": milestone.due_date,
+            "owner": milestone.owner_id, "cooperating_units": [u.id for u in milestone.cooperating_units],
+            "targets": [t.id for t in milestone.targets],
+        })
+    form.note.data = decomposition.decomposition_of(item).rounds[-1].note
 
 
 def _submit_decomposition(form: FlaskForm, item: WorkItem, actor: User) -> str:
@@ -77,6 +98,17 @@ def _prepare_report(form: FlaskForm, item: WorkItem) -> None:
     for entry, target in zip(form.actuals, milestone.targets):
         entry.form.target_id.data = str(target.id)
         entry.form.actual.label.text = f"{target.phrase}(实际完成,单位:{target.unit})"
+
+
+def _prefill_report(form: FlaskForm, item: WorkItem) -> None:
+    milestone = reporting.milestone_of(item)
+    if not milestone.reports:
+        return
+    last = milestone.reports[-1]
+    form.progress.data, form.percent_done.data = last.progress, last.percent_done
+    values = {actual.plan_target_id: actual.actual for actual in last.actuals}
+    for target in milestone.targets:
+        form.actuals.append_entry({"target_id": str(target.id), "actual": values.get(target.id)})
 
 
 def _uploads() -> list[Upload]:
@@ -119,9 +151,9 @@ def _submit_closure(form: FlaskForm, item: WorkItem, actor: User) -> str:
 
 
 STEPS: dict[str, Step] = {
-    "decomposition": Step(_prepare_decomposition, _submit_decomposition),
+    "decomposition": Step(_prepare_decomposition, _submit_decomposition, _prefill_decomposition),
     "decomposition_review": Step(_nothing, _submit_decomposition_review),
-    "milestone_report": Step(_prepare_report, _submit_report),
+    "milestone_report": Step(_prepare_report, _submit_report, _prefill_report),
     "cooperating_contribution": Step(_nothing, _submit_contribution),
     "head_signoff": Step(_nothing, _submit_signoff),
     "report_review": Step(_nothing, _submit_report_review),

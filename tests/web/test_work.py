@@ -65,7 +65,9 @@ def test_a_task_from_decomposition_to_closure_through_the_pages(app, task7):
     assert post(zhuce, url, {**row, "submit": "1"}).status_code == 302
     assert post(dushen, open_item(dushen, "decomposition_review", task7),
                 {"decision": "return", "comments": "请明确季度目标"}).status_code == 302
-    assert post(zhuce, open_item(zhuce, "decomposition", task7), {**row, "note": "已明确", "submit": "1"}).status_code == 302
+    revision = open_item(zhuce, "decomposition", task7)
+    assert 'value="扩大一业一证行业范围"' in zhuce.get(revision).get_data(as_text=True)   # revised, not retyped
+    assert post(zhuce, revision, {**row, "note": "已明确", "submit": "1"}).status_code == 302
     post(dushen, open_item(dushen, "decomposition_review", task7), {"decision": "approve"})
 
     report = open_item(zhuce, "milestone_report", task7)
@@ -76,7 +78,9 @@ def test_a_task_from_decomposition_to_closure_through_the_pages(app, task7):
     assert done.status_code == 302
     post(kexin, open_item(kexin, "cooperating_contribution", task7), {"contribution": "系统已支持", "submit": "1"})
     post(dushen, open_item(dushen, "report_review", task7), {"decision": "return", "comments": "请附行业清单"})
-    post(zhuce, open_item(zhuce, "milestone_report", task7),
+    resubmission = open_item(zhuce, "milestone_report", task7)
+    assert "已扩展到18个行业" in zhuce.get(resubmission).get_data(as_text=True)
+    post(zhuce, resubmission,
          {"progress": "已扩展到26个行业", "percent_done": "100", "actuals-0-target_id": str(target),
           "actuals-0-actual": "26", "submit": "1"})
     post(kexin, open_item(kexin, "cooperating_contribution", task7), {"contribution": "已上线", "submit": "1"})
