@@ -34,6 +34,11 @@ _AUDIT_LABELS = {
     "closed": "办结",
     "signed_for": "签收",
     "handed_over": "转办",
+    "task_comment": "留言",
+    "leader_instruction": "领导批示",
+    "plan_task": "任务",
+    "acknowledged": "确认收悉",
+    "priority_changed": "调整督办等级",
     "imported": "导入",
     "archived": "归档",
 }

@@ -7,7 +7,7 @@ from flask import url_for
 from flask_login import current_user
 
 from app.access import rule_for_endpoint
-from app.services import work_items
+from app.services import discussion, work_items
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,14 @@ def visible_navigation() -> list[NavItem]:
             continue
         if endpoint in ("main.my_unit", "tasks.mine") and current_user.unit is None:
             continue
-        badge = work_items.inbox_count(current_user) if endpoint == "work.inbox" else None
+        badge = _waiting(current_user) if endpoint == "work.inbox" else None
         items.append(NavItem(label, endpoint, url_for(endpoint), badge))
     return items
+
+
+def _waiting(user) -> int:  # type: ignore[no-untyped-def]
+    """Open work items plus leader instructions the user's unit has yet to acknowledge."""
+    return work_items.inbox_count(user) + len(discussion.pending_instructions(user))
 
 
 def navigation_context() -> dict[str, object]:

@@ -159,3 +159,21 @@ def signed_in(client: FlaskClient, demo):
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+PLAN_2023 = ROOT / "tests" / "fixtures" / "plans" / "hubei-amr-2023-work-points.txt"
+
+
+@pytest.fixture
+def plan_2023(demo):
+    """The real 2023 plan, imported by 督审处 through the import service (supervision started), committed."""
+    from sqlalchemy import select
+
+    from app.models import User
+    from app.services import plan_import
+
+    dushen = db.session.scalar(select(User).where(User.username == "dushen"))
+    draft = plan_import.start_import(demo, dushen, None, data=PLAN_2023.read_bytes(), filename="2023.txt")
+    plan = plan_import.confirm_import(draft, {}, dushen)
+    db.session.commit()
+    return plan

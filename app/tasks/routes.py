@@ -3,17 +3,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Response, abort, current_app, render_template, send_file
+from flask import Response, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response as Redirect
 
 from app import workflow
 from app.access import roles, signed_in
 from app.extensions import db
-from app.models import Attachment, PlanTask, Role, WorkflowInstance
+from app.models import Attachment, LeaderInstruction, PlanTask, Priority, Role, WorkflowInstance
 from app.plans.presenting import mark_spans
-from app.services import closure, visibility
+from app.services import closure, discussion, visibility
 from app.services.task_view import task_history, tasks_of_unit
 from app.tasks import bp
+from app.tasks.forms import CommentForm, InstructionForm, PriorityForm
+from app.transaction import apply_or_report
 from app.work.steps import unit_name
 
 
@@ -23,12 +26,68 @@ def detail(task_id: int) -> str:
     """A task: its text and targets, every submission and verdict in order, the diagram, the audit trail."""
     task = db.get_or_404(PlanTask, task_id)
     visibility.ensure_can_view_task(current_user, task)
+    return _detail_page(task)
+
+
+def _detail_page(task: PlanTask, **forms: object) -> str:
     history = task_history(task)
-    states = {instance.id: workflow.diagram_state(instance) for instance in history.instances}
+    comments, instructions = discussion.thread(task)
     return render_template(
-        "tasks/detail.html", task=task, history=history, states=states, closed=closure.is_closed(task),
-        mark_spans=mark_spans, unit_name=unit_name,
+        "tasks/detail.html", task=task, history=history, closed=closure.is_closed(task),
+        states={instance.id: workflow.diagram_state(instance) for instance in history.instances},
+        comments=comments, instructions=instructions, mark_spans=mark_spans, unit_name=unit_name,
+        comment_form=forms.get("comment_form") or CommentForm(formdata=None),
+        instruction_form=forms.get("instruction_form") or InstructionForm(formdata=None),
+        priority_form=PriorityForm(formdata=None, priority=task.priority.value),
+        responsible_units=discussion.responsible_unit_ids(task),
     )
+
+
+@bp.route("/tasks/<int:task_id>/comments", methods=["POST"])
+@signed_in
+def comment(task_id: int) -> str | Redirect:
+    """Post to the task's comment thread."""
+    task = db.get_or_404(PlanTask, task_id)
+    visibility.ensure_can_view_task(current_user, task)
+    form = CommentForm()
+    if form.validate_on_submit() and apply_or_report(form.body, lambda: discussion.add_comment(task, form.body.data, current_user)):
+        flash("留言已发表。", "success")
+        return redirect(url_for("tasks.detail", task_id=task.id) + "#thread")
+    return _detail_page(task, comment_form=form)
+
+
+@bp.route("/tasks/<int:task_id>/instructions", methods=["POST"])
+@roles(Role.LEADER)
+def instruct(task_id: int) -> str | Redirect:
+    """A leader's instruction on the task."""
+    task = db.get_or_404(PlanTask, task_id)
+    form = InstructionForm()
+    if form.validate_on_submit() and apply_or_report(form.body, lambda: discussion.add_instruction(task, form.body.data, current_user)):
+        flash("批示已发出,责任单位将在待办中确认。", "success")
+        return redirect(url_for("tasks.detail", task_id=task.id) + "#instructions")
+    return _detail_page(task, instruction_form=form)
+
+
+@bp.route("/instructions/<int:instruction_id>/acknowledge", methods=["POST"])
+@roles(Role.LIAISON, Role.UNIT_HEAD)
+def acknowledge(instruction_id: int) -> Redirect:
+    """The user's unit confirms a leader's instruction."""
+    instruction = db.get_or_404(LeaderInstruction, instruction_id)
+    discussion.acknowledge(instruction, current_user)
+    flash("已确认领导批示。", "success")
+    return redirect(url_for("tasks.detail", task_id=instruction.plan_task_id) + "#instructions")
+
+
+@bp.route("/tasks/<int:task_id>/priority", methods=["POST"])
+@roles(Role.SUPERVISOR)
+def priority(task_id: int) -> Redirect:
+    """督审处 sets the task's priority."""
+    task = db.get_or_404(PlanTask, task_id)
+    form = PriorityForm()
+    if form.validate_on_submit():
+        discussion.set_priority(task, Priority(form.priority.data), current_user)
+        flash(f"督办等级已调整为“{task.priority.label}”。", "success")
+    return redirect(url_for("tasks.detail", task_id=task.id))
 
 
 @bp.route("/tasks/<int:task_id>/instances/<int:instance_id>/diagram.bpmn")

@@ -10,7 +10,7 @@ from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.models import PlanTask, WorkItem, WorkItemState
 from app.plans.presenting import mark_spans
-from app.services import drafts, work_items
+from app.services import discussion, drafts, work_items
 from app.services.task_view import task_history
 from app.transaction import apply_or_report
 from app.work import bp
@@ -21,7 +21,10 @@ from app.work.steps import STEPS, build_form, unit_name
 @signed_in
 def inbox() -> str:
     """待办: the user's open work items."""
-    return render_template("work/inbox.html", items=work_items.inbox(current_user), task_of=_task_of, unit_name=unit_name)
+    return render_template(
+        "work/inbox.html", items=work_items.inbox(current_user), task_of=_task_of, unit_name=unit_name,
+        instructions=discussion.pending_instructions(current_user),
+    )
 
 
 @bp.route("/done")

@@ -12,12 +12,9 @@ from app.extensions import db
 from app.models import (
     Decomposition, DecompositionStatus, MilestoneStatus, PlanTask, ReviewDecision, ReviewRecord, Unit, User, WorkItem,
 )
-from app.services import closure, decomposition, plan_import, reporting, work_items
+from app.services import closure, decomposition, reporting, work_items
 from app.services.decomposition import MilestonePlan
 from app.services.reporting import UploadPolicy
-from tests.conftest import ROOT
-
-PLAN_2023 = ROOT / "tests" / "fixtures" / "plans" / "hubei-amr-2023-work-points.txt"
 APPROVE, RETURN = ReviewDecision.APPROVE, ReviewDecision.RETURN
 
 
@@ -27,12 +24,9 @@ def people(demo):
 
 
 @pytest.fixture
-def task7(demo, people):
+def task7(plan_2023):
     """Task 7: 注册处 leads, 科信处 and 信息中心 cooperate, target 25个行业以上."""
-    draft = plan_import.start_import(demo, people["dushen"], None, data=PLAN_2023.read_bytes(), filename="2023.txt")
-    plan = plan_import.confirm_import(draft, {}, people["dushen"])
-    db.session.commit()
-    return next(task for task in plan.tasks if task.number == 7)
+    return next(task for task in plan_2023.tasks if task.number == 7)
 
 
 def item_for(user: User, form_key: str, task: PlanTask) -> WorkItem:

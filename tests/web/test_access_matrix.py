@@ -11,8 +11,8 @@ from flask import url_for
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Attachment, Plan, PlanImportDraft, PlanTask, Unit, UnitGroup, User, WorkflowInstance, WorkItem
-from app.services import attachments, plan_import
+from app.models import Attachment, LeaderInstruction, Plan, PlanImportDraft, PlanTask, Unit, UnitGroup, User, WorkflowInstance, WorkItem
+from app.services import attachments, discussion, plan_import
 from app.services.demo import load_demo
 from tests.conftest import ROOT, empty_all_tables, login, make_test_app
 
@@ -61,6 +61,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     "tasks.diagram": frozenset({"admin", "dushen", "leader"}),
     "tasks.attachment": frozenset({"admin", "dushen", "leader"}),
     "tasks.mine": frozenset({"zhuce", "zhuce_head", "kexin"}),
+    "tasks.comment": frozenset({"admin", "dushen", "leader"}),
+    "tasks.instruct": frozenset({"leader"}),
+    "tasks.priority": frozenset({"dushen"}),
+    # An instruction on task 7: 注册处 leads it and 科信处 cooperates.
+    "tasks.acknowledge": frozenset({"zhuce", "zhuce_head", "kexin"}),
 }
 
 
@@ -73,6 +78,7 @@ def matrix_app(migrated_app, database_url):
         plan_import.confirm_import(plan_import.start_import(org, None, None, pasted=PLAN_2023.read_text("utf-8")), {}, None)
         plan_import.start_import(org, None, None, data=(FIXTURES / "gb18030-plan.txt").read_bytes(), filename="g.txt")
         attachment_file = _attachment_on_task_1(app)
+        _instruction_on_task_7()
         db.session.commit()
         yield app
         db.session.remove()
@@ -93,6 +99,12 @@ def _attachment_on_task_1(app):
     return stored.path
 
 
+def _instruction_on_task_7() -> None:
+    task = db.session.scalar(select(PlanTask).where(PlanTask.number == 7))
+    leader = db.session.scalar(select(User).where(User.username == "leader"))
+    discussion.add_instruction(task, "请加快推进", leader)
+
+
 def _url_arguments() -> dict[str, int]:
     office = db.session.scalar(select(Unit).where(Unit.name == "办公室"))
     group = db.session.scalar(select(UnitGroup).order_by(UnitGroup.id))
@@ -106,7 +118,8 @@ def _url_arguments() -> dict[str, int]:
     instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.plan_task_id == task1.id))
     return {"unit_id": office.id, "group_id": group.id, "user_id": user.id, "plan_id": plan.id, "draft_id": draft.id,
             "item_id": item.id, "task_id": task1.id, "instance_id": instance.id,
-            "attachment_id": db.session.scalar(select(Attachment.id))}
+            "attachment_id": db.session.scalar(select(Attachment.id)),
+            "instruction_id": db.session.scalar(select(LeaderInstruction.id))}
 
 
 def _registered_endpoints(app) -> set[str]:

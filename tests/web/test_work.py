@@ -9,19 +9,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import FormDraft, PlanTask, Unit, User, WorkItem, WorkItemHandling
-from app.services import plan_import
-from tests.conftest import ROOT, csrf_token, login
-
-PLAN_2023 = ROOT / "tests" / "fixtures" / "plans" / "hubei-amr-2023-work-points.txt"
+from tests.conftest import csrf_token, login
 
 
 @pytest.fixture
-def task7(demo):
-    dushen = db.session.scalar(select(User).where(User.username == "dushen"))
-    draft = plan_import.start_import(demo, dushen, None, data=PLAN_2023.read_bytes(), filename="2023.txt")
-    plan = plan_import.confirm_import(draft, {}, dushen)
-    db.session.commit()
-    return next(t for t in plan.tasks if t.number == 7)
+def task7(plan_2023):
+    return next(t for t in plan_2023.tasks if t.number == 7)
 
 
 def open_item(client, form_key: str, task: PlanTask) -> str:
