@@ -26,6 +26,7 @@ def unit_data(form: UnitForm) -> UnitData:
         kind=UnitKind(form.kind.data),
         aliases=split_names(form.aliases.data or ""),
         active=form.active.data,
+        requires_head_signoff=form.requires_head_signoff.data,
     )
 
 

@@ -23,6 +23,7 @@ class UnitForm(FlaskForm):
     kind = SelectField("单位类型", choices=[SelectChoice(k.value, k.label) for k in UnitKind])
     aliases = TextAreaField("别名(每行一个,或用顿号分隔)", validators=[Optional(), Length(max=2000)])
     active = BooleanField("启用", default=True)
+    requires_head_signoff = BooleanField("进展报送须经单位负责人审签")
     submit = SubmitField("保存")
 
 

@@ -12,7 +12,7 @@ from app.models import DirectoryAlias, GroupMembership, Organisation, Unit, Unit
 from app.models.base import as_dict
 from app.services import audit
 
-_UNIT_FIELDS = ("name", "full_name", "code", "kind", "active")
+_UNIT_FIELDS = ("name", "full_name", "code", "kind", "active", "requires_head_signoff")
 _GROUP_FIELDS = ("name", "membership", "member_kind")
 
 
@@ -26,6 +26,8 @@ class UnitData:
     kind: UnitKind
     aliases: tuple[str, ...] = ()
     active: bool = True
+    #: The unit head signs reports off before they go to 督审处.
+    requires_head_signoff: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ def _fill_unit(unit: Unit, org: Organisation, data: UnitData) -> None:
     unit.code = code
     unit.kind = data.kind
     unit.active = data.active
+    unit.requires_head_signoff = data.requires_head_signoff
     _replace_aliases(unit.aliases, org, data.aliases, owner=unit, own_names={name})
 
 
@@ -248,7 +251,8 @@ def split_names(text: str) -> tuple[str, ...]:
 def unit_data_of(unit: Unit) -> UnitData:
     """A unit's current data, as a form would submit it unchanged."""
     return UnitData(
-        unit.name, unit.full_name, unit.code, unit.kind, tuple(a.name for a in unit.aliases), unit.active
+        unit.name, unit.full_name, unit.code, unit.kind, tuple(a.name for a in unit.aliases), unit.active,
+        unit.requires_head_signoff,
     )
 
 

@@ -128,3 +128,22 @@ def test_a_return_needs_comments(task7, people):
         decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7), RETURN, " ", dushen)
     assert db.session.scalar(select(Decomposition).where(Decomposition.plan_task_id == task7.id)).status \
         is DecompositionStatus.SUBMITTED
+
+
+def test_a_unit_that_requires_it_has_its_head_sign_reports_off(task7, people, tmp_path):
+    zhuce, head, dushen, kexin = people["zhuce"], people["zhuce_head"], people["dushen"], people["kexin"]
+    unit("注册处").requires_head_signoff = True
+    decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7),
+                                       [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id)], None, zhuce)
+    decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7), APPROVE, None, dushen)
+    policy = UploadPolicy(tmp_path, 1024)
+    reporting.submit_report(item_for(zhuce, "milestone_report", task7), "初稿", 50, {}, [], policy, zhuce)
+    with pytest.raises(PermissionDenied):
+        reporting.sign_off(item_for(head, "head_signoff", task7), APPROVE, None, kexin)
+    reporting.sign_off(item_for(head, "head_signoff", task7), RETURN, "数据有误", head)
+    reporting.submit_report(item_for(zhuce, "milestone_report", task7), "修改稿", 80, {}, [], policy, zhuce)
+    reporting.sign_off(item_for(head, "head_signoff", task7), APPROVE, None, head)
+    reporting.review_report(item_for(dushen, "report_review", task7), APPROVE, None, None, dushen)
+    steps = db.session.scalars(select(ReviewRecord.step).where(ReviewRecord.subject == "milestone_report")
+                               .order_by(ReviewRecord.id)).all()
+    assert steps == ["head_signoff", "head_signoff", "report_review"]
