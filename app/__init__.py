@@ -59,6 +59,7 @@ def _resolve_secret_key(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    from app import file_cleanup
     from app.extensions import csrf, db, login_manager, migrate
     from app.models import User
 
@@ -75,6 +76,7 @@ def _init_extensions(app: Flask) -> None:
     def load_user(user_id: str) -> User | None:
         return db.session.get(User, int(user_id))
 
+    file_cleanup.install()
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)

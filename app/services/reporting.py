@@ -9,6 +9,7 @@ from pathlib import Path
 from app import workflow
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.file_cleanup import remember_new_file
 from app.models import (
     Attachment, CooperatingContribution, Milestone, MilestoneReport, MilestoneStatus, ReviewDecision, ReviewRecord,
     TargetActual, User, WorkItem,
@@ -89,6 +90,7 @@ def store_attachments(
     rows = []
     for upload in uploads:
         stored = attachments.store(folder, upload.data, upload.filename, policy.max_bytes)
+        remember_new_file(db.session(), stored.path)
         rows.append(Attachment(
             plan_task_id=plan_task_id, subject=subject, subject_id=subject_id, original_name=stored.original_name,
             stored_name=stored.stored_name, content_type=stored.content_type, size=stored.size, sha256=stored.sha256,

@@ -147,3 +147,19 @@ def test_a_unit_that_requires_it_has_its_head_sign_reports_off(task7, people, tm
     steps = db.session.scalars(select(ReviewRecord.step).where(ReviewRecord.subject == "milestone_report")
                                .order_by(ReviewRecord.id)).all()
     assert steps == ["head_signoff", "head_signoff", "report_review"]
+
+
+def test_a_refused_report_leaves_no_file_behind(task7, people, tmp_path):
+    from app.services.reporting import Upload
+
+    zhuce, dushen = people["zhuce"], people["dushen"]
+    decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7),
+                                       [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id)], None, zhuce)
+    decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7), APPROVE, None, dushen)
+    db.session.commit()
+    uploads = [Upload("进展.pdf", b"%PDF-1.4 fine"), Upload("病毒.exe", b"MZ\x90\x00" + bytes(64))]
+    with pytest.raises(ValidationFailed, match="格式不受支持"):
+        reporting.submit_report(item_for(zhuce, "milestone_report", task7), "进展", 50, {}, uploads,
+                                UploadPolicy(tmp_path, 1024 * 1024), zhuce)
+    db.session.rollback()
+    assert list(tmp_path.rglob("*.pdf")) == []
