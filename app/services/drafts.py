@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import FormDraft, User, WorkItem
 
 #: Never kept in a draft: the CSRF token and the buttons.
-_SKIPPED = frozenset({"csrf_token", "submit", "save_draft", "add_milestone"})
+_SKIPPED = frozenset({"csrf_token", "submit", "save_draft", "add_milestone", "remove_milestone"})
 
 
 def _find(item: WorkItem, user: User) -> FormDraft | None:

@@ -56,8 +56,8 @@ def item(item_id: int) -> str | Response:
 
 def _post(work_item: WorkItem) -> str | Response:
     form = build_form(work_item, request.form)
-    if "add_milestone" in request.form:
-        form.milestones.append_entry()
+    if "add_milestone" in request.form or "remove_milestone" in request.form:
+        _edit_rows(form, request.form.get("remove_milestone", type=int))
         STEPS[work_item.form_key].prepare(form, work_item)
         return _page(work_item, form)
     if "save_draft" in request.form:
@@ -76,6 +76,14 @@ def _post(work_item: WorkItem) -> str | Response:
     drafts.discard_draft(work_item, current_user)
     flash(message, "success")
     return redirect(url_for("work.inbox"))
+
+
+def _edit_rows(form, remove: int | None) -> None:  # type: ignore[no-untyped-def]
+    """Add a milestone row, or remove row ``remove`` (the list keeps at least one)."""
+    if remove is None:
+        form.milestones.append_entry()
+    elif 0 <= remove < len(form.milestones.entries) and len(form.milestones.entries) > 1:
+        form.milestones.entries.pop(remove)
 
 
 def _page(work_item: WorkItem, form) -> str:  # type: ignore[no-untyped-def]

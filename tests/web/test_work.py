@@ -55,6 +55,9 @@ def test_a_task_from_decomposition_to_closure_through_the_pages(app, task7):
     url = open_item(zhuce, "decomposition", task7)
     page = post(zhuce, url, {**row, "add_milestone": "1"}).get_data(as_text=True)
     assert page.count('data-testid="milestone-row"') == 2 and "扩大一业一证行业范围" in page
+    second = {"milestones-1-title": "多余的节点"}
+    page = post(zhuce, url, {**row, **second, "remove_milestone": "1"}).get_data(as_text=True)
+    assert page.count('data-testid="milestone-row"') == 1 and "多余的节点" not in page
     assert post(zhuce, url, {**row, "submit": "1"}).status_code == 302
     assert post(dushen, open_item(dushen, "decomposition_review", task7),
                 {"decision": "return", "comments": "请明确季度目标"}).status_code == 302
