@@ -92,6 +92,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
+    from app.api import register_api
     from app.auth import bp as auth_bp
     from app.directory import bp as directory_bp
     from app.main import bp as main_bp
@@ -106,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(plans_bp)
     app.register_blueprint(work_bp)
     app.register_blueprint(tasks_bp)
+    register_api(app)
 
 
 def _register_hooks(app: Flask) -> None:

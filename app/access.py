@@ -1,7 +1,8 @@
 """Who may call which view: a rule on every view, checked before every request.
 
 A view without a rule is refused (fail closed), and the route-matrix test
-fails, so a new route cannot slip through unguarded.
+fails, so a new route cannot slip through unguarded. The JSON API answers an
+anonymous request with 401 instead of sending it to the login page.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Callable, TypeVar
 from flask import abort, current_app, request
 from flask_login import current_user
 
+from app.errors import wants_json
 from app.extensions import login_manager
 from app.models import Role
 
@@ -67,6 +69,8 @@ def enforce_access() -> object:
     if rule.public:
         return None
     if not current_user.is_authenticated:
+        if wants_json():
+            abort(401)
         return login_manager.unauthorized()
     if rule.roles and not current_user.has_role(*rule.roles):
         abort(403)

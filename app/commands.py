@@ -6,6 +6,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
+from app.api.commands import token_group
 from app.errors import DubanError
 from app.models import Role, Unit
 from app.plan_commands import plan_group
@@ -20,6 +21,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(user_group)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(plan_group)
+    app.cli.add_command(token_group)
 
 
 @click.command("demo", help="载入演示数据:湖北省市场监督管理局的单位目录和每个角色一个演示账户(可重复执行)。")

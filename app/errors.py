@@ -1,7 +1,14 @@
-"""Duban's error hierarchy and the handlers that turn errors into Chinese pages."""
+"""Duban's error hierarchy and the handlers that turn errors into Chinese pages.
+
+Under /api the same errors answer as JSON ``{"error_code": …, "message": …}`` with the
+same status; everywhere else they stay Chinese HTML pages.
+"""
 from __future__ import annotations
 
-from flask import Flask, render_template
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -17,11 +24,29 @@ class DubanError(Exception):
         super().__init__(message)
         self.message = message
 
+    def payload(self) -> dict[str, Any]:
+        """The JSON body the API answers with."""
+        return {"error_code": self.error_code, "message": self.message}
+
 
 class ValidationFailed(DubanError):
     """The input breaks a business rule (a name already taken, a bad combination)."""
 
     error_code = "validation_failed"
+
+
+class FormInvalid(ValidationFailed):
+    """A submitted form failed its field checks; ``fields`` holds each field's messages (the API shows them)."""
+
+    error_code = "form_invalid"
+
+    def __init__(self, fields: dict[str, Any], message: str = "提交的内容未通过校验,请按各字段的提示修改。"):
+        super().__init__(message)
+        self.fields = fields
+
+    def payload(self) -> dict[str, Any]:
+        """The message and, per field, what is wrong."""
+        return {**super().payload(), "fields": self.fields}
 
 
 class PermissionDenied(DubanError):
@@ -47,6 +72,7 @@ class InvalidTransition(DubanError):
 
 _ERROR_TITLES = {
     400: "请求有误",
+    401: "未登录",
     403: "无权访问",
     404: "页面不存在",
     405: "请求方式不允许",
@@ -57,6 +83,7 @@ _ERROR_TITLES = {
 
 _ERROR_TEXTS = {
     400: "提交的内容无法处理,请返回重试。若是表单已过期,请刷新页面后重新提交。",
+    401: "请先登录。",
     403: "您没有访问此页面或执行此操作的权限。如需开通,请联系系统管理员。",
     404: "您要找的页面不存在,可能已被移动或删除。",
     405: "不支持以这种方式访问此地址。",
@@ -80,21 +107,61 @@ def render_error(status: int, message: str | None = None) -> tuple[str, int]:
     )
 
 
+#: For the API: an HTTP status's error_code, and its message where the page's text would not fit.
+_API_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "permission_denied", 404: "not_found",
+    405: "method_not_allowed", 409: "invalid_transition", 413: "payload_too_large", 500: "internal_error",
+}
+_API_TEXTS = {
+    401: "请先登录,或在请求头 Authorization 中提供有效的 API 令牌(Bearer)。",
+    404: "请求的资源不存在。",
+}
+_CSRF_TEXT = "来源无法验证(CSRF 校验失败)。请刷新页面后重新提交;接口调用请在请求头 X-CSRFToken 中提供令牌。"
+API_PREFIX = "/api"
+
+
+def wants_json() -> bool:
+    """True for requests to the JSON API (everything under /api): errors answer in JSON there."""
+    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+
+
+def json_error(status: int, error_code: str, message: str, **extra: Any) -> Response:
+    """An API error response; a 401 also says how to authenticate."""
+    response = jsonify({"error_code": error_code, "message": message, **extra})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="duban"'
+    return response
+
+
+def _http_json(error: HTTPException) -> Response:
+    status = error.code if error.code in _API_CODES else 500
+    if isinstance(error, CSRFError):
+        return json_error(400, "csrf_failed", _CSRF_TEXT)
+    return json_error(status, _API_CODES[status], _API_TEXTS.get(status, _ERROR_TEXTS[status]))
+
+
 def register_error_handlers(app: Flask) -> None:
-    """Show every HTTP error and every uncaught DubanError as a Chinese page."""
+    """Show every HTTP error and every uncaught DubanError as a Chinese page, or as JSON under /api."""
 
     @app.errorhandler(HTTPException)
-    def handle_http(error: HTTPException) -> tuple[str, int]:
+    def handle_http(error: HTTPException) -> tuple[str, int] | Response:
+        if wants_json():
+            return _http_json(error)
         if error.code == 400 and "CSRF" in (error.description or ""):
             return render_error(400, "表单已过期或来源无法验证(CSRF 校验失败),请刷新页面后重新提交。")
         return render_error(error.code or 500)
 
     @app.errorhandler(DubanError)
-    def handle_duban(error: DubanError) -> tuple[str, int]:
+    def handle_duban(error: DubanError) -> tuple[str, int] | Response:
         db.session.rollback()
+        if wants_json():
+            return json_error(error.http_status, **error.payload())
         return render_error(error.http_status, error.message)
 
     @app.errorhandler(500)
-    def handle_internal(error: Exception) -> tuple[str, int]:
+    def handle_internal(error: Exception) -> tuple[str, int] | Response:
         db.session.rollback()
+        if wants_json():
+            return json_error(500, "internal_error", _ERROR_TEXTS[500])
         return render_error(500)

@@ -1,4 +1,5 @@
 """Every model, imported here so Alembic autogenerate sees them all."""
+from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.lifecycle import (
@@ -37,6 +38,7 @@ from app.models.user import Role, User, UserRole
 from app.models.workflow import ProcessSpecVersion, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
 
 __all__ = [
+    "ApiToken",
     "Attachment",
     "AuditEvent",
     "Base",

@@ -1,0 +1,119 @@
+"""JSON in, the step's own Flask-WTF form out: the API validates with exactly the page's form.
+
+A JSON body ``{"milestones": [{"title": "…"}], "note": "…"}`` becomes the form data the
+page would post (``milestones-0-title=…``, ``note=…``); lists of plain values become
+repeated keys (checkbox lists). Attachments are not accepted by the API.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from flask import current_app, request
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import Field, FieldList, FormField, HiddenField
+
+from app.api.auth import token_authenticated
+from app.errors import FormInvalid, ValidationFailed
+from app.models import WorkItem
+from app.work.steps import STEPS
+from forms.registry import FORMS
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object.
+
+    :raises ValidationFailed: the body is not a JSON object.
+    """
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise ValidationFailed("请求体必须是 JSON 对象(Content-Type: application/json)。")
+    return payload
+
+
+def flatten(data: Mapping[str, Any], prefix: str = "") -> MultiDict[str, str]:
+    """Form data as the page would post it, from nested JSON."""
+    flat: MultiDict[str, str] = MultiDict()
+    for key, value in data.items():
+        for name, text in _pairs(f"{prefix}{key}", value):
+            flat.add(name, text)
+    return flat
+
+
+def _pairs(name: str, value: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        yield from flatten(value, f"{name}-").items(multi=True)
+    elif isinstance(value, list):
+        for index, element in enumerate(value):
+            yield from _pairs(f"{name}-{index}", element) if isinstance(element, Mapping) else _pairs(name, element)
+    elif value is not None:
+        yield name, _text(value)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "y" if value else ""
+    return str(value)
+
+
+def step_form(item: WorkItem, payload: Mapping[str, Any]) -> FlaskForm:
+    """The item's form filled from ``payload``; token requests skip the form's CSRF check (see auth.py)."""
+    formdata = flatten(payload)
+    if token_authenticated():
+        form = FORMS[item.form_key](formdata=formdata, meta={"csrf": False})
+    else:
+        formdata.setlist(current_app.config["WTF_CSRF_FIELD_NAME"], _csrf_header())
+        form = FORMS[item.form_key](formdata=formdata)
+    sent = _hidden_values(form)
+    STEPS[item.form_key].prepare(form, item)
+    _ensure_hidden_unchanged(form, sent)
+    return form
+
+
+def blank_step_form(item: WorkItem) -> FlaskForm:
+    """The item's form as the step prepares it, with nothing filled in (to describe it)."""
+    form = FORMS[item.form_key](formdata=MultiDict(), meta={"csrf": False})
+    STEPS[item.form_key].prepare(form, item)
+    return form
+
+
+def _csrf_header() -> list[str]:
+    return [value for name in current_app.config["WTF_CSRF_HEADERS"] if (value := request.headers.get(name))][:1]
+
+
+def validated_step_form(item: WorkItem, payload: Mapping[str, Any]) -> FlaskForm:
+    """The filled form, validated by its own rules.
+
+    :raises FormInvalid: with each field's messages, as the page would show them.
+    """
+    form = step_form(item, payload)
+    if not form.validate():
+        raise FormInvalid(form.errors)
+    return form
+
+
+def walk(fields: Any) -> Iterator[Field]:
+    """Every leaf field of a form, inside lists and sub-forms too."""
+    for field in fields:
+        if isinstance(field, (FieldList, FormField)):
+            yield from walk(field)
+        else:
+            yield field
+
+
+def _hidden_values(form: FlaskForm) -> dict[str, Any]:
+    hidden = (f for f in walk(form) if isinstance(f, HiddenField) and f.short_name != "csrf_token")
+    return {f.name: f.data for f in hidden if f.data}
+
+
+def _ensure_hidden_unchanged(form: FlaskForm, sent: dict[str, Any]) -> None:
+    """Rows the step fixes (a report's targets) must be sent in its order, or values would land on the wrong row.
+
+    :raises FormInvalid: a sent hidden value differs from the one the step sets at that position.
+    """
+    prepared = _hidden_values(form)
+    wrong = {name: [f"应为 {prepared.get(name)},与本事项的顺序不符。"] for name, value in sent.items()
+             if prepared.get(name) != value}
+    if wrong:
+        raise FormInvalid(wrong, "各行须按本事项给出的顺序填写(见 GET /api/work-items/{id} 的 fields)。")

@@ -1,0 +1,98 @@
+"""The OpenAPI 3.1 document of the API. Request bodies of the steps are read from the step forms themselves."""
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from app.api.form_fields import form_schema
+from app.api.openapi_schemas import SCHEMAS
+from forms.registry import FORMS
+
+ERRORS = {
+    "400": ("请求有误:JSON 格式、字段校验(fields 给出各字段的提示)或 CSRF 校验失败", "FormError"),
+    "401": ("未登录:缺少或无效的会话或令牌", "Error"),
+    "403": ("无权访问:不属于本人、本单位或本角色", "Error"),
+    "404": ("不存在", "Error"),
+    "409": ("状态已改变:事项已办理或已撤销,令牌已吊销", "Error"),
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(name: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+def _operation(operation_id: str, summary: str, ok: tuple[str, str, str], errors: str,
+               body: str | None = None, parameter: str | None = None) -> dict[str, Any]:
+    """One operation: ``ok`` is (status, schema, description); ``errors`` lists the error statuses."""
+    operation: dict[str, Any] = {
+        "operationId": operation_id, "summary": summary,
+        "responses": {ok[0]: _json(ok[1], ok[2]), **{code: {"$ref": f"#/components/responses/E{code}"}
+                                                     for code in errors.split()}},
+    }
+    if parameter:
+        operation["parameters"] = [{"name": parameter, "in": "path", "required": True,
+                                    "schema": {"type": "integer"}}]
+    if body:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+    return operation
+
+
+def _paths() -> dict[str, Any]:
+    return {
+        "/api/openapi.json": {"get": {**_operation("api.openapi", "本文档", ("200", "Document", "OpenAPI 文档"), ""),
+                                      "security": []}},
+        "/api/work-items": {"get": _operation(
+            "api.list_work_items", "我的待办(与待办页面同一规则)", ("200", "WorkItemList", "待办列表"), "401")},
+        "/api/work-items/{item_id}": {"get": _operation(
+            "api.work_item", "一个待办及其表单字段", ("200", "WorkItemDetail", "待办与字段"), "401 403 404",
+            parameter="item_id")},
+        "/api/work-items/{item_id}/complete": {"post": _operation(
+            "api.complete_work_item", "办理待办:以该环节表单的字段提交(与页面同一表单校验、同一服务;不含附件)",
+            ("200", "Completion", "已办理"), "400 401 403 404 409", body="CompletionRequest", parameter="item_id")},
+        "/api/tasks/{task_id}": {"get": _operation(
+            "api.task", "任务及其全部办理记录", ("200", "Task", "任务详情"), "401 403 404", parameter="task_id")},
+        "/api/tokens": {
+            "get": _operation("api.list_tokens", "我的 API 令牌", ("200", "TokenList", "令牌列表"), "401"),
+            "post": _operation("api.issue_token", "签发 API 令牌(仅限登录会话;令牌只在此返回一次)",
+                               ("201", "IssuedToken", "新令牌"), "400 401 403", body="TokenRequest"),
+        },
+        "/api/tokens/{token_id}": {"delete": _operation(
+            "api.revoke_token", "吊销令牌(本人的,或管理员吊销任何人的)", ("200", "Token", "已吊销"),
+            "401 403 404 409", parameter="token_id")},
+    }
+
+
+def _step_schemas() -> dict[str, Any]:
+    """One request schema per form key, from the form class the page uses."""
+    schemas = {f"Step_{key}": {**form_schema(form_class(formdata=MultiDict(), meta={"csrf": False})),
+                               "title": key, "description": f"form_key = {key}"}
+               for key, form_class in FORMS.items()}
+    schemas["CompletionRequest"] = {"description": "按待办的 form_key 选用对应的字段", "anyOf": [_ref(n) for n in schemas]}
+    return schemas
+
+
+def openapi_document() -> dict[str, Any]:
+    """The whole document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "督办 Duban API", "version": "1.0",
+                 "description": "与页面同一套权限规则。认证:会话 Cookie(不安全方法须带请求头 X-CSRFToken),"
+                                "或 Authorization: Bearer <令牌>(令牌用 `duban token create` 或 POST /api/tokens 签发)。"
+                                "错误统一返回 {error_code, message}。"},
+        "paths": _paths(),
+        "security": [{"bearerAuth": []}, {"cookieAuth": []}],
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "API 令牌"},
+                "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "session",
+                               "description": "页面登录的会话;POST/DELETE 须带请求头 X-CSRFToken"},
+            },
+            "schemas": {**SCHEMAS, **_step_schemas()},
+            "responses": {f"E{code}": _json(schema, text) for code, (text, schema) in ERRORS.items()},
+        },
+    }

@@ -1,0 +1,95 @@
+"""Response schemas of the OpenAPI document (the shapes app/api/serialize*.py produce)."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def ref(name: str) -> dict[str, str]:
+    """A reference to another schema of this document."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(required: str, /, **properties: Any) -> dict[str, Any]:
+    """An object schema; ``required`` names its always-present properties, space-separated."""
+    return {"type": "object", "required": required.split(), "properties": properties}
+
+
+def array(items: dict[str, Any]) -> dict[str, Any]:
+    """A list of ``items``."""
+    return {"type": "array", "items": items}
+
+
+STR, INT, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+OPT_STR = {"type": ["string", "null"]}
+OPT_TIME = {"type": ["string", "null"], "format": "date-time"}
+TIME = {"type": "string", "format": "date-time"}
+#: Decimals travel as text ("18", "0.5") so no precision is lost.
+DECIMAL = {"type": ["string", "null"], "pattern": r"^-?\d+(\.\d+)?$"}
+USER = {"anyOf": [ref("UserRef"), {"type": "null"}]}
+UNIT = {"anyOf": [ref("UnitRef"), {"type": "null"}]}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": obj("error_code message", error_code=STR, message={**STR, "description": "中文说明"}),
+    "FormError": obj("error_code message", error_code=STR, message=STR,
+                     fields={"type": "object", "description": "各字段的提示,结构与提交的 JSON 相同"}),
+    "Document": {"type": "object", "description": "OpenAPI 文档"},
+    "UserRef": obj("id display_name", id=INT, display_name=STR),
+    "UnitRef": obj("id name", id=INT, name=STR),
+    "WorkItem": obj(
+        "id step_id step_name form_key state role unit task_id links",
+        id=INT, step_id=STR, step_name=STR, form_key=OPT_STR, state={"enum": ["open", "completed", "cancelled"]},
+        state_label=STR, role=OPT_STR, unit=UNIT, task_id={"type": ["integer", "null"]}, context={"type": "object"},
+        assignee_id={"type": ["integer", "null"]}, due_at=OPT_TIME, created_at=TIME, signed_at=OPT_TIME,
+        completed_at=OPT_TIME, completed_by_id={"type": ["integer", "null"]},
+        links=obj("self complete", self=STR, complete=STR, task=STR),
+    ),
+    "WorkItemList": obj("items", items=array(ref("WorkItem"))),
+    "FormField": obj(
+        "name label type required", name=STR, label=STR, type={"type": ["string", "array"]}, required=BOOL,
+        format=STR, items={"type": "object"}, description=STR, value={},
+        choices=array(obj("value label", value={"type": ["string", "integer"]}, label=STR)),
+        rows={**array(array(ref("FormField"))), "description": "列表字段已有的行(如报送的各项指标),须按此顺序提交"},
+    ),
+    "WorkItemDetail": {"allOf": [ref("WorkItem"), obj("fields", fields=array(ref("FormField")))]},
+    "Completion": obj("message work_item", message=STR, work_item=ref("WorkItem")),
+    "Verdict": obj("id step decision comments reviewer decided_at", id=INT, step=STR,
+                   decision={"enum": ["approve", "return"]}, decision_label=STR, comments=OPT_STR, quality=OPT_STR,
+                   reviewer=USER, decided_at=TIME),
+    "Attachment": obj("id original_name content_type size sha256", id=INT, original_name=STR, content_type=STR,
+                      size=INT, sha256=STR, uploaded_by=USER, uploaded_at=TIME,
+                      download_url={**STR, "description": "页面下载地址(需登录会话)"}),
+    "Contribution": obj("id unit text submitted_by submitted_at", id=INT, unit=UNIT, text=STR, submitted_by=USER,
+                        submitted_at=TIME, attachments=array(ref("Attachment"))),
+    "Report": obj("id number progress percent_done actuals verdicts", id=INT, number=INT, progress=STR,
+                  percent_done=INT, submitted_by=USER, submitted_at=TIME,
+                  actuals=array(obj("target_id actual", target_id=INT, actual=DECIMAL)),
+                  attachments=array(ref("Attachment")), contributions=array(ref("Contribution")),
+                  verdicts=array(ref("Verdict"))),
+    "Milestone": obj("id title due_date status reports", id=INT, decomposition_id=INT, unit=UNIT, position=INT,
+                     title=STR, deliverable=STR, due_date={"type": "string", "format": "date"}, owner=USER,
+                     status=STR, status_label=STR, cooperating_units=array(ref("UnitRef")), target_ids=array(INT),
+                     reports=array(ref("Report"))),
+    "DecompositionRound": obj("id number milestones verdicts", id=INT, number=INT, note=OPT_STR,
+                              milestones=array({"type": "object"}), submitted_by=USER, submitted_at=TIME,
+                              verdicts=array(ref("Verdict"))),
+    "Decomposition": obj("id unit status rounds", id=INT, unit=UNIT, status=STR, status_label=STR,
+                         rounds=array(ref("DecompositionRound"))),
+    "Task": obj(
+        "id number title closed responsibilities decompositions milestones open_items",
+        id=INT, plan=obj("id title year", id=INT, title=STR, year=INT), section=OPT_STR, number=INT, title=STR,
+        text=STR, supervision_number=OPT_STR, priority=STR, priority_label=STR, closed=BOOL,
+        responsibilities=array(obj("role name", role=STR, role_label=STR, unit=UNIT,
+                                   group_id={"type": ["integer", "null"]}, name=STR, written_as=STR)),
+        targets=array(obj("id phrase value unit", id=INT, phrase=STR, value=DECIMAL, unit=STR, comparator=OPT_STR)),
+        decompositions=array(ref("Decomposition")), milestones=array(ref("Milestone")),
+        open_items=array(ref("WorkItem")),
+        instances=array(obj("id process_id version status", id=INT, process_id=STR, version=INT, subject=OPT_STR,
+                            status=STR)),
+        audit=array(obj("at entity entity_id action", at=TIME, actor=USER, entity=STR, entity_id=STR, action=STR)),
+    ),
+    "Token": obj("id name user_id created_at", id=INT, name=STR, user_id=INT, created_at=TIME,
+                 last_used_at=OPT_TIME, revoked_at=OPT_TIME),
+    "TokenList": obj("tokens", tokens=array(ref("Token"))),
+    "IssuedToken": {"allOf": [ref("Token"), obj("token", token={**STR, "description": "令牌本身,只显示这一次"})]},
+    "TokenRequest": obj("name", name={**STR, "maxLength": 100, "description": "令牌用途"}),
+}
