@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user
+
+from app.errors import PermissionDenied, wants_json
 from werkzeug.wrappers import Response
 
 #: Endpoints a user who must change the password may still reach.
@@ -14,6 +16,8 @@ def enforce_password_change() -> Response | None:
     if not current_app.config["FORCE_PASSWORD_CHANGE"] or request.endpoint in _ALLOWED:
         return None
     if current_user.is_authenticated and current_user.must_change_password:
+        if wants_json():
+            raise PermissionDenied("首次登录或密码被重置后,须先在网页上修改密码,才能使用接口。")
         flash("首次登录或密码被重置后,请先修改密码。", "warning")
         return redirect(url_for("auth.password"))
     return None

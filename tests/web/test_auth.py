@@ -87,6 +87,9 @@ def test_production_mode_secures_cookies_and_forces_password_change(migrated_app
     forced = client.get("/directory/units")
     assert forced.status_code == 302 and forced.headers["Location"].endswith("/auth/password")
 
+    api = client.get("/api/work-items")
+    assert api.status_code == 403 and "须先在网页上修改密码" in api.get_json()["message"]
+
     token = csrf_token(client, "/auth/password")
     changed = client.post(
         "/auth/password",
