@@ -142,9 +142,9 @@ def user_password(user_id: int) -> str | Response:
 
 
 @bp.route("/audit")
-@roles(Role.ADMIN)
+@roles(Role.ADMIN, Role.SUPERVISOR)
 def audit() -> str:
-    """The newest audit events first, a page at a time."""
+    """The newest audit events first, a page at a time (read-only, for administrators and 督审处)."""
     page = db.paginate(
         select(AuditEvent).order_by(AuditEvent.id.desc()), per_page=AUDIT_PAGE_SIZE, error_out=False
     )
