@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from app.services.demo import DEMO_PASSWORD
 
@@ -25,6 +26,7 @@ def sign_in(page, base_url: str, username: str, password: str = DEMO_PASSWORD) -
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state("load")
 
 
 @pytest.mark.parametrize("username", sorted(NAVIGATION_BY_USER))
@@ -56,8 +58,8 @@ def test_phone_layout_collapses_the_navigation(browser, live_server):
     page = context.new_page()
     sign_in(page, live_server, "admin")
     nav = page.get_by_test_id("main-nav")
-    assert not nav.is_visible()
+    expect(nav).to_be_hidden()
     page.get_by_role("button", name="展开导航").click()
-    nav.get_by_role("link", name="用户管理").wait_for(state="visible")
+    expect(nav.get_by_role("link", name="用户管理")).to_be_visible()
     page.screenshot(path="test-artifacts/phone_navigation.png", full_page=True)
     context.close()
