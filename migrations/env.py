@@ -6,7 +6,7 @@ from typing import Any
 from alembic import context
 from flask import current_app
 
-from app.models.base import UTCDateTime
+from app.models.base import UTCDateTime, is_own_table
 
 config = context.config
 if config.config_file_name is not None:
@@ -25,15 +25,6 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
-#: Tables other libraries own in our database (APScheduler's job store).
-FOREIGN_TABLES = frozenset({"apscheduler_job"})
-
-
-def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Leave tables that are not Duban's own out of autogenerate."""
-    return not (type_ == "table" and name in FOREIGN_TABLES)
-
-
 def skip_empty_revision(context_: Any, revision: Any, directives: list[Any]) -> None:
     """`duban db migrate` with no model change writes no empty revision."""
     if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
@@ -47,7 +38,7 @@ def configure_args() -> dict[str, Any]:
     args.setdefault("process_revision_directives", skip_empty_revision)
     args.setdefault("render_item", render_item)
     args.setdefault("compare_type", True)
-    args.setdefault("include_name", include_name)
+    args.setdefault("include_name", is_own_table)
     return args
 
 

@@ -19,6 +19,15 @@ NAMING_CONVENTION = {
 }
 
 
+#: Tables other libraries keep in our database (APScheduler's job store); migrations leave them alone.
+FOREIGN_TABLES = frozenset({"apscheduler_job"})
+
+
+def is_own_table(name: str | None, type_: str, parent_names: object = None) -> bool:
+    """Alembic ``include_name`` filter: compare Duban's tables only."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 class Base(DeclarativeBase):
     """Base class of every Duban model."""
 
