@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.directory import bp as directory_bp
     from app.main import bp as main_bp
+    from app.notifications import bp as notifications_bp
     from app.plans import bp as plans_bp
     from app.tasks import bp as tasks_bp
     from app.work import bp as work_bp
@@ -107,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(plans_bp)
     app.register_blueprint(work_bp)
     app.register_blueprint(tasks_bp)
+    app.register_blueprint(notifications_bp)
     register_api(app)
 
 

@@ -63,6 +63,22 @@ class Config:
     #: Largest single attachment to a report.
     ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 10) * 1024 * 1024
 
+    #: Outgoing mail; unset SMTP_HOST means in-app notices only, no e-mail.
+    SMTP_HOST = env_str("SMTP_HOST")
+    SMTP_PORT = env_int("SMTP_PORT", 25)
+    SMTP_USER = env_str("SMTP_USER")
+    SMTP_PASSWORD = env_str("SMTP_PASSWORD")
+    SMTP_STARTTLS = env_bool("SMTP_STARTTLS", False)
+    SMTP_TIMEOUT_SECONDS = env_int("SMTP_TIMEOUT_SECONDS", 10)
+    MAIL_FROM = env_str("MAIL_FROM", "duban@localhost")
+    #: Tries before a mail is marked failed; the wait doubles from 1 minute up to the cap.
+    MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 8)
+    MAIL_BACKOFF_CAP_MINUTES = env_int("MAIL_BACKOFF_CAP_MINUTES", 60)
+    #: Mails sent per sweep at most, so one run stays short.
+    MAIL_BATCH_SIZE = env_int("MAIL_BATCH_SIZE", 50)
+    #: Where users reach Duban, for the absolute links in e-mails.
+    PUBLIC_URL = env_str("PUBLIC_URL", "http://localhost:5000")
+
 
 class TestConfig(Config):
     """Settings for the test suite: CSRF stays on, the database comes from the fixture."""
@@ -76,3 +92,5 @@ class TestConfig(Config):
     # Real argon2id at a low cost: the suite signs in hundreds of times.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 1024
+    #: No mail unless a test configures its own SMTP server.
+    SMTP_HOST = None

@@ -7,7 +7,7 @@ from flask import url_for
 from flask_login import current_user
 
 from app.access import rule_for_endpoint
-from app.services import discussion, work_items
+from app.services import discussion, notices, work_items
 
 
 @dataclass(frozen=True)
@@ -60,4 +60,5 @@ def _waiting(user) -> int:  # type: ignore[no-untyped-def]
 
 def navigation_context() -> dict[str, object]:
     """Template context: the navigation for this request."""
-    return {"navigation": visible_navigation()}
+    unread = notices.unread_count(current_user) if current_user.is_authenticated else 0
+    return {"navigation": visible_navigation(), "unread_notices": unread}

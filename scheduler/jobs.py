@@ -1,12 +1,17 @@
 """Scheduled jobs: each is a thin call into a service in app/, committed once.
 
-The list is empty until deadline reminders arrive (issue 6); the process already runs.
+Each runs inside an app context (scheduler/process.py provides it).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from app.extensions import db
+from app.models.base import utcnow
+from app.services import notices
+from app.transaction import unit_of_work
 
 
 @dataclass(frozen=True)
@@ -19,4 +24,12 @@ class JobSpec:
     trigger_args: dict[str, Any] = field(default_factory=dict)
 
 
-JOBS: tuple[JobSpec, ...] = ()
+def deliver_mail() -> None:
+    """Send the outbox's due e-mails, committing after each so none goes out twice."""
+    with unit_of_work():
+        notices.deliver_pending(utcnow(), checkpoint=db.session.commit)
+
+
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec("deliver_mail", deliver_mail, "interval", {"minutes": 1}),
+)

@@ -22,6 +22,7 @@ from app.models.lifecycle import (
     WorkItemHandling,
     milestone_cooperator as milestone_cooperator_table,
 )
+from app.models.notice import MailStatus, NoticeKind, Notification, OutboxMail
 from app.models.plan import (
     Plan,
     PlanImportDraft,
@@ -52,10 +53,14 @@ __all__ = [
     "HandlingAction",
     "InstructionAcknowledgement",
     "LeaderInstruction",
+    "MailStatus",
     "Milestone",
     "MilestoneReport",
     "MilestoneStatus",
+    "NoticeKind",
+    "Notification",
     "Organisation",
+    "OutboxMail",
     "Plan",
     "PlanImportDraft",
     "PlanSection",

@@ -11,8 +11,8 @@ from flask import url_for
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Attachment, LeaderInstruction, Plan, PlanImportDraft, PlanTask, Unit, UnitGroup, User, WorkflowInstance, WorkItem
-from app.services import attachments, discussion, plan_import
+from app.models import Attachment, LeaderInstruction, Notification, Plan, PlanImportDraft, PlanTask, Unit, UnitGroup, User, WorkflowInstance, WorkItem
+from app.services import attachments, discussion, notices, plan_import
 from app.services.demo import load_demo
 from tests.conftest import ROOT, empty_all_tables, login, make_test_app
 
@@ -66,6 +66,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "tasks.priority": frozenset({"dushen"}),
     # An instruction on task 7: 注册处 leads it and 科信处 cooperates.
     "tasks.acknowledge": frozenset({"zhuce", "zhuce_head", "kexin"}),
+    "notifications.index": SIGNED_IN,
+    "notifications.mark_all_read": SIGNED_IN,
+    # Notice 1 belongs to zhuce: only its owner may mark it read.
+    "notifications.mark_read": frozenset({"zhuce"}),
 }
 
 
@@ -79,6 +83,7 @@ def matrix_app(migrated_app, database_url):
         plan_import.start_import(org, None, None, data=(FIXTURES / "gb18030-plan.txt").read_bytes(), filename="g.txt")
         attachment_file = _attachment_on_task_1(app)
         _instruction_on_task_7()
+        _notice_for_zhuce()
         db.session.commit()
         yield app
         db.session.remove()
@@ -105,6 +110,11 @@ def _instruction_on_task_7() -> None:
     discussion.add_instruction(task, "请加快推进", leader)
 
 
+def _notice_for_zhuce() -> None:
+    zhuce = db.session.scalar(select(User).where(User.username == "zhuce"))
+    notices.notify(zhuce, "info", "matrix:1", "测试通知", "访问矩阵用的通知。", "/work/inbox")
+
+
 def _url_arguments() -> dict[str, int]:
     office = db.session.scalar(select(Unit).where(Unit.name == "办公室"))
     group = db.session.scalar(select(UnitGroup).order_by(UnitGroup.id))
@@ -119,7 +129,8 @@ def _url_arguments() -> dict[str, int]:
     return {"unit_id": office.id, "group_id": group.id, "user_id": user.id, "plan_id": plan.id, "draft_id": draft.id,
             "item_id": item.id, "task_id": task1.id, "instance_id": instance.id,
             "attachment_id": db.session.scalar(select(Attachment.id)),
-            "instruction_id": db.session.scalar(select(LeaderInstruction.id))}
+            "instruction_id": db.session.scalar(select(LeaderInstruction.id)),
+            "notification_id": db.session.scalar(select(Notification.id))}
 
 
 def _registered_endpoints(app) -> set[str]:

@@ -1,0 +1,95 @@
+"""In-app notices and the e-mail outbox that delivers them after the commit."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UTCDateTime, enum_column, utcnow
+from app.models.user import User
+
+
+class NoticeKind(enum.StrEnum):
+    """What a notice is about."""
+
+    REMINDER = "reminder"
+    OVERDUE = "overdue"
+    ESCALATION = "escalation"
+    STAGNATION = "stagnation"
+    DIGEST = "digest"
+    INFO = "info"
+
+    @property
+    def label(self) -> str:
+        """The Chinese name shown in the list."""
+        return _KIND_LABELS[self]
+
+
+_KIND_LABELS = {
+    NoticeKind.REMINDER: "临期提醒",
+    NoticeKind.OVERDUE: "逾期",
+    NoticeKind.ESCALATION: "逾期升级",
+    NoticeKind.STAGNATION: "停滞",
+    NoticeKind.DIGEST: "每日汇总",
+    NoticeKind.INFO: "通知",
+}
+
+
+class MailStatus(enum.StrEnum):
+    """Where an outbox mail stands."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Notification(Base):
+    """One in-app notice to one user; (key, user) is unique, so a notice is never sent twice."""
+
+    __tablename__ = "notification"
+    __table_args__ = (UniqueConstraint("key", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[NoticeKind] = mapped_column(enum_column(NoticeKind))
+    #: The idempotency key, e.g. "work_item:12:reminder:1:v1".
+    key: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    #: A URL path inside Duban (the work item or task).
+    link: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Sent after its intended moment (e.g. caught up after the scheduler was down).
+    late: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def is_read(self) -> bool:
+        """True once the user has marked it read."""
+        return self.read_at is not None
+
+
+class OutboxMail(Base):
+    """One e-mail for one notification, sent by the scheduler after the commit."""
+
+    __tablename__ = "outbox_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notification.id", ondelete="CASCADE"), unique=True)
+    to_address: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200))
+    #: Plain text with the absolute link.
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[MailStatus] = mapped_column(enum_column(MailStatus), default=MailStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: When the sweep may try (again); backs off exponentially after failures.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    notification: Mapped[Notification] = relationship()

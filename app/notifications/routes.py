@@ -1,0 +1,36 @@
+"""Views of the notifications blueprint."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.access import signed_in
+from app.extensions import db
+from app.models import Notification
+from app.notifications import bp
+from app.services import notices
+
+
+@bp.route("")
+@signed_in
+def index() -> str:
+    """通知: the user's notices, newest first, unread marked."""
+    return render_template("notifications/index.html", notices=notices.recent(current_user))
+
+
+@bp.route("/<int:notification_id>/read", methods=["POST"])
+@signed_in
+def mark_read(notification_id: int) -> Response:
+    """Mark one notice read."""
+    notices.mark_read(db.get_or_404(Notification, notification_id), current_user)
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/read-all", methods=["POST"])
+@signed_in
+def mark_all_read() -> Response:
+    """Mark all of the user's notices read."""
+    count = notices.mark_all_read(current_user)
+    flash(f"已将 {count} 条通知标为已读。" if count else "没有未读通知。", "success" if count else "info")
+    return redirect(url_for("notifications.index"))

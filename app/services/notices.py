@@ -1,0 +1,177 @@
+"""In-app notices (站内通知) and their e-mails: insert once, deliver through the outbox after the commit.
+
+Idempotency comes from the database: (key, user) is unique, so a replayed job, a
+restarted scheduler or a second process inserting the same notice gets a unique
+violation inside a SAVEPOINT and sends nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import PermissionDenied
+from app.extensions import db
+from app.models import MailStatus, NoticeKind, Notification, OutboxMail, User
+from app.models.base import utcnow
+from app.services import mail
+
+
+def notify(user: User, kind: NoticeKind | str, key: str, title: str, body: str, link: str,
+           late: bool = False) -> Notification | None:
+    """Record a notice for ``user`` (and queue its e-mail); None when (key, user) was already notified.
+
+    :raises ValueError: ``link`` is not a path inside Duban.
+    """
+    if not link.startswith("/") or link.startswith("//"):
+        raise ValueError(f"notice link must be a path inside Duban: {link!r}")
+    notice = Notification(user_id=user.id, kind=NoticeKind(kind), key=key, title=title, body=body, link=link,
+                          late=late)
+    _begin_sqlite_transaction()
+    try:
+        with db.session.begin_nested():
+            db.session.add(notice)
+            db.session.flush()
+            _queue_mail(notice, user)
+    except IntegrityError:
+        if not _already_notified(user, key):
+            raise
+        return None
+    return notice
+
+
+def _begin_sqlite_transaction() -> None:
+    """Open the real transaction before a SAVEPOINT on SQLite.
+
+    pysqlite emits BEGIN only before INSERT/UPDATE/DELETE; a SAVEPOINT issued first
+    would itself start the transaction, and its RELEASE would then commit the
+    notice on its own, outside the caller's transaction.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _already_notified(user: User, key: str) -> bool:
+    query = select(Notification.id).where(Notification.user_id == user.id, Notification.key == key)
+    return db.session.scalar(query) is not None
+
+
+def _queue_mail(notice: Notification, user: User) -> None:
+    """Add the notice's e-mail to the outbox when the user has an address and mail is configured."""
+    config = current_app.config
+    if not (user.email and config.get("SMTP_HOST")):
+        return
+    url = mail.absolute_url(config["PUBLIC_URL"], notice.link)
+    subject, text = mail.compose(user.display_name, notice.title, notice.body, url, notice.late)
+    db.session.add(OutboxMail(notification_id=notice.id, to_address=user.email, subject=subject, body=text,
+                              next_attempt_at=utcnow()))
+    db.session.flush()
+
+
+def unread_count(user: User) -> int:
+    """How many of the user's notices are unread (the bell's number)."""
+    query = select(func.count(Notification.id)).where(Notification.user_id == user.id,
+                                                      Notification.read_at.is_(None))
+    return db.session.scalar(query) or 0
+
+
+def recent(user: User, limit: int = 100) -> list[Notification]:
+    """The user's latest notices, newest first."""
+    query = (select(Notification).where(Notification.user_id == user.id)
+             .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def mark_read(notification: Notification, user: User) -> None:
+    """Mark one of the user's own notices read.
+
+    :raises PermissionDenied: the notice belongs to someone else.
+    """
+    if notification.user_id != user.id:
+        raise PermissionDenied("只能处理发给自己的通知。")
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.flush()
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread notice of the user read; returns how many changed."""
+    statement = (update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+                 .values(read_at=utcnow()).execution_options(synchronize_session="fetch"))
+    return db.session.execute(statement).rowcount
+
+
+@dataclass
+class DeliveryResult:
+    """What one sweep of the outbox did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def deliver_pending(now: datetime, send: mail.Sender | None = None,
+                    checkpoint: Callable[[], None] | None = None) -> DeliveryResult:
+    """Send the outbox mails due at ``now``; failures back off and never raise.
+
+    ``checkpoint`` runs after each mail (the scheduler job passes the commit, so a sent
+    mail is recorded before the next goes out); by default it only flushes.
+    """
+    result = DeliveryResult()
+    config = current_app.config
+    if send is None:
+        if not config.get("SMTP_HOST"):
+            return result
+        send = mail.smtp_sender(config)
+    for mail_id in _due_ids(now, config["MAIL_BATCH_SIZE"]):
+        _deliver_one(mail_id, now, send, result)
+        (checkpoint or db.session.flush)()
+    return result
+
+
+def _due_ids(now: datetime, limit: int) -> list[int]:
+    query = (select(OutboxMail.id).where(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now)
+             .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def _deliver_one(mail_id: int, now: datetime, send: mail.Sender, result: DeliveryResult) -> None:
+    """Claim one mail (skipping one another process holds), send it, record the outcome."""
+    query = select(OutboxMail).where(OutboxMail.id == mail_id).with_for_update(skip_locked=True)
+    row = db.session.scalar(query)
+    if row is None or row.status is not MailStatus.PENDING:
+        return
+    try:
+        send(row.to_address, row.subject, row.body)
+    except mail.MAIL_ERRORS as error:
+        _record_failure(row, now, error, result)
+    else:
+        row.status, row.sent_at, row.attempts, row.last_error = MailStatus.SENT, now, row.attempts + 1, None
+        result.sent += 1
+    db.session.flush()
+
+
+def _record_failure(row: OutboxMail, now: datetime, error: Exception, result: DeliveryResult) -> None:
+    """Count the attempt; retry later with a doubling wait, or give up after the configured tries."""
+    config = current_app.config
+    row.attempts += 1
+    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if row.attempts >= config["MAIL_MAX_ATTEMPTS"]:
+        row.status = MailStatus.FAILED
+        result.failed += 1
+        current_app.logger.error("mail %s to %s failed for good: %s", row.id, row.to_address, row.last_error)
+        return
+    row.next_attempt_at = now + backoff(row.attempts, config["MAIL_BACKOFF_CAP_MINUTES"])
+    result.retried += 1
+    current_app.logger.warning("mail %s to %s failed (attempt %s): %s", row.id, row.to_address, row.attempts,
+                               row.last_error)
+
+
+def backoff(attempts: int, cap_minutes: int) -> timedelta:
+    """The wait after ``attempts`` failures: 1, 2, 4, 8 … minutes, at most ``cap_minutes``."""
+    return timedelta(minutes=min(2 ** (attempts - 1), cap_minutes))
