@@ -1,6 +1,10 @@
 """Commands under `duban` (and `flask --app app`): demo data, the dev server, users."""
 from __future__ import annotations
 
+import json
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -42,9 +46,13 @@ def serve_command(host: str, port: int) -> None:
     run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
 
 
-@click.command("scheduler", help="运行调度进程(全系统只运行一个;Web 工作进程不运行调度)。")
+@click.group("scheduler", invoke_without_command=True,
+             help="调度进程(全系统只运行一个;Web 工作进程不运行调度)。不带子命令时启动常驻进程。")
+@click.pass_context
 @with_appcontext
-def scheduler_command() -> None:
+def scheduler_command(ctx: click.Context) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
     from scheduler.process import build_scheduler
 
     scheduler = build_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
@@ -53,6 +61,30 @@ def scheduler_command() -> None:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         click.echo("调度进程已停止。")
+
+
+@scheduler_command.command("tick", help="按给定时刻(ISO 8601,默认现在)运行一次期限巡检,每发出一条提醒输出一行 JSON。")
+@click.option("--now", "now_text", default=None, help="巡检时刻,如 2023-10-09T09:00:00+08:00")
+@with_appcontext
+def tick_command(now_text: str | None) -> None:
+    from app.services import deadlines
+
+    now = _instant(now_text)
+    with unit_of_work():
+        sent = deadlines.sweep(now)
+    for notice in sent:
+        click.echo(json.dumps(notice.as_json(), ensure_ascii=False))
+
+
+def _instant(text: str | None) -> datetime:
+    """An aware instant from ISO 8601 text (Beijing time when no offset is given), or now."""
+    if text is None:
+        return datetime.now(timezone.utc)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise click.BadParameter(f"无法识别的时刻:{text}(示例:2023-10-09T09:00:00+08:00)") from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @click.group("user", help="用户管理。")

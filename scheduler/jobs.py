@@ -10,7 +10,7 @@ from typing import Any
 
 from app.extensions import db
 from app.models.base import utcnow
-from app.services import notices
+from app.services import deadlines, notices
 from app.transaction import unit_of_work
 
 
@@ -30,6 +30,13 @@ def deliver_mail() -> None:
         notices.deliver_pending(utcnow(), checkpoint=db.session.commit)
 
 
+def sweep_deadlines() -> None:
+    """Send the reminders, overdue notices and escalations whose working day has come."""
+    with unit_of_work():
+        deadlines.sweep(utcnow())
+
+
 JOBS: tuple[JobSpec, ...] = (
+    JobSpec("sweep_deadlines", sweep_deadlines, "interval", {"minutes": 5}),
     JobSpec("deliver_mail", deliver_mail, "interval", {"minutes": 1}),
 )

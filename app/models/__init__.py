@@ -2,6 +2,7 @@
 from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.deadline import CalendarOverride, DeadlinePolicy, DueDateChange
 from app.models.lifecycle import (
     Attachment,
     CooperatingContribution,
@@ -43,11 +44,14 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "CalendarOverride",
     "CooperatingContribution",
+    "DeadlinePolicy",
     "Decomposition",
     "DecompositionRound",
     "DecompositionStatus",
     "DirectoryAlias",
+    "DueDateChange",
     "FormDraft",
     "GroupMembership",
     "HandlingAction",

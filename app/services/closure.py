@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app import workflow
 from app.extensions import db
 from app.models import PlanTask, User, WorkflowInstance, WorkflowStatus, WorkItem
 from app.services import audit, work_items
@@ -14,7 +13,7 @@ def close_part(item: WorkItem, summary: str | None, actor: User) -> None:
     """Close the unit's part of the task (the last part closes the task)."""
     work_items.begin_step(item, actor, "task_closure")
     decomposition = decomposition_of(item)
-    workflow.complete_work_item(item.id, actor.id, {})
+    work_items.finish_step(item, actor, {})
     audit.record(actor, "decomposition", decomposition.id, "closed", after={"summary": (summary or "").strip() or None})
 
 

@@ -58,7 +58,7 @@ def submit_decomposition(item: WorkItem, plans: Sequence[MilestonePlan], note: s
     )
     decomposition.status = DecompositionStatus.SUBMITTED
     db.session.add(round_)
-    workflow.complete_work_item(item.id, actor.id, {})
+    work_items.finish_step(item, actor, {})
     audit.record(actor, "decomposition", decomposition.id, "submitted", after={"round": round_.number, "milestones": len(plans)})
     return round_
 
@@ -122,7 +122,7 @@ def review_decomposition(item: WorkItem, decision: ReviewDecision, comments: str
         step="decomposition_review", decision=decision, comments=(comments or "").strip() or None, reviewer=actor,
     )
     db.session.add(record)
-    workflow.complete_work_item(item.id, actor.id, {"decision": decision.value})
+    work_items.finish_step(item, actor, {"decision": decision.value})
     if decision is ReviewDecision.APPROVE:
         _confirm(decomposition)
     else:

@@ -6,23 +6,11 @@ and to the bureau leaders Y working days after D.
 """
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import date
 
+from app.models.notice import NoticeKind
 from app.services.workdays import WorkCalendar
-
-
-class NoticeKind(enum.StrEnum):
-    """What a deadline notice says."""
-
-    REMINDER = "reminder"
-    OVERDUE = "overdue"
-    ESCALATION = "escalation"
-
-    @property
-    def label(self) -> str:
-        return {"reminder": "临期提醒", "overdue": "逾期通知", "escalation": "逾期升级"}[self.value]
 
 
 #: Escalation tiers: 1 goes to the unit head, 2 to the bureau leaders.

@@ -14,7 +14,7 @@ from app.models import (
     Attachment, CooperatingContribution, Milestone, MilestoneReport, MilestoneStatus, ReviewDecision, ReviewRecord,
     TargetActual, User, WorkItem,
 )
-from app.services import attachments, audit, work_items
+from app.services import attachments, audit, deadlines, work_items
 from app.services.supervision import lifecycle_instance
 
 QUALITY_RATINGS = ("excellent", "good", "fair", "poor")
@@ -77,7 +77,7 @@ def submit_report(
     db.session.flush()
     store_attachments(milestone.plan_task_id, "milestone_report", report.id, uploads, policy, actor)
     milestone.status = MilestoneStatus.REPORTED
-    workflow.complete_work_item(item.id, actor.id, {})
+    work_items.finish_step(item, actor, {})
     audit.record(actor, "milestone_report", report.id, "submitted", after={"milestone": milestone.id, "percent": percent_done})
     return report
 
@@ -108,7 +108,7 @@ def contribute(item: WorkItem, text: str, uploads: Sequence[Upload], policy: Upl
     db.session.add(contribution)
     db.session.flush()
     store_attachments(report.milestone.plan_task_id, "cooperating_contribution", contribution.id, uploads, policy, actor)
-    workflow.complete_work_item(item.id, actor.id, {})
+    work_items.finish_step(item, actor, {})
     audit.record(actor, "cooperating_contribution", contribution.id, "submitted", after={"report": report.id})
     return contribution
 
@@ -146,7 +146,7 @@ def _decide(
         step=step, decision=decision, comments=comments, quality=quality, reviewer=actor,
     )
     db.session.add(record)
-    workflow.complete_work_item(item.id, actor.id, {"decision": decision.value})
+    work_items.finish_step(item, actor, {"decision": decision.value})
     if decision is ReviewDecision.RETURN:
         milestone.status = MilestoneStatus.IN_PROGRESS
     audit.record(actor, "milestone", milestone.id, f"{step}_{decision.value}", after={"comments": comments})
@@ -158,3 +158,4 @@ def _signal_when_all_approved(milestone: Milestone) -> None:
     decomposition = milestone.decomposition
     if all(m.status is MilestoneStatus.APPROVED for m in decomposition.milestones):
         workflow.send_signal(lifecycle_instance(decomposition).id, "milestones_approved")
+        deadlines.schedule_task(decomposition.task)

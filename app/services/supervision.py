@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from app import workflow
 from app.extensions import db
+from app.services import deadlines
 from app.models import Decomposition, Plan, PlanTask, ResponsibilityRole, Unit, WorkflowInstance
 
 LIFECYCLE_PROCESS = "task_lifecycle"
@@ -31,6 +32,7 @@ def start_supervision(plan: Plan) -> None:
         task.supervision_number = supervision_number(plan, task)
         for unit in decomposing_units(task):
             start_decomposition(task, unit)
+        deadlines.schedule_task(task)
 
 
 def start_decomposition(task: PlanTask, unit: Unit) -> Decomposition:

@@ -5,9 +5,10 @@ from sqlalchemy import Select, and_, func, or_, select
 
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
-from app.models import HandlingAction, Role, User, WorkItem, WorkItemHandling, WorkItemState
+from app import workflow
+from app.models import HandlingAction, PlanTask, Role, User, WorkItem, WorkItemHandling, WorkItemState
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, deadlines
 
 UNIT_ROLES = (Role.LIAISON, Role.UNIT_HEAD)
 
@@ -114,6 +115,12 @@ def colleagues(item: WorkItem, actor: User) -> list[User]:
     """People the item can be handed to."""
     query = select(User).where(User.unit_id == item.unit_id, User.active.is_(True), User.id != actor.id)
     return [user for user in db.session.scalars(query.order_by(User.id)) if item.role and user.has_role(item.role)]
+
+
+def finish_step(item: WorkItem, actor: User, data: dict[str, object]) -> None:
+    """Complete the item in the engine, then give the steps it opened their due dates."""
+    workflow.complete_work_item(item.id, actor.id, data)
+    deadlines.schedule_task(db.session.get(PlanTask, item.instance.plan_task_id))
 
 
 def begin_step(item: WorkItem, actor: User, form_key: str) -> None:
