@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
@@ -15,6 +14,7 @@ from app.errors import DubanError
 from app.models import Role, Unit
 from app.plan_commands import plan_group
 from app.services import accounts, demo, directory
+from app.services.workdays import BEIJING
 from app.transaction import unit_of_work
 
 
@@ -84,7 +84,7 @@ def _instant(text: str | None) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError as error:
         raise click.BadParameter(f"无法识别的时刻:{text}(示例:2023-10-09T09:00:00+08:00)") from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)
 
 
 @click.group("user", help="用户管理。")

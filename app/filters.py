@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-BEIJING = ZoneInfo("Asia/Shanghai")
+from app.services.workdays import BEIJING
+
 
 _AUDIT_LABELS = {
     "unit": "单位",

@@ -9,8 +9,7 @@ nothing twice, and a notice missed while the scheduler was down goes out once, m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -22,10 +21,7 @@ from app.models import (
 )
 from app.services import notices
 from app.services.reminder_schedule import HEAD_TIER, DueNotice, NoticeKind, Timing, due_by, notices_for
-from app.services.workdays import WorkCalendar
-
-BEIJING = ZoneInfo("Asia/Shanghai")
-END_OF_DAY = time(18, 0)
+from app.services.workdays import BEIJING, WorkCalendar, end_of_day
 #: Items due further ahead than this cannot have a notice due yet (reminders are a few working days early).
 _LOOKAHEAD = timedelta(days=45)
 #: Which policy period sets the due date of each kind of step; a milestone report keeps its milestone's date.
@@ -70,11 +66,6 @@ def policy_for(task: PlanTask) -> DeadlinePolicy:
         db.session.add(policy)
         db.session.flush()
     return policy
-
-
-def end_of_day(day: date) -> datetime:
-    """18:00 Beijing time on ``day``: when a due date runs out."""
-    return datetime.combine(day, END_OF_DAY, tzinfo=BEIJING)
 
 
 def schedule_task(task: PlanTask) -> None:

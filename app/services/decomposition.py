@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from app import workflow
 from app.errors import ValidationFailed
@@ -15,10 +14,8 @@ from app.models import (
 )
 from app.services import audit, work_items
 from app.services.supervision import MILESTONE_PROCESS
+from app.services.workdays import end_of_day
 
-BEIJING = ZoneInfo("Asia/Shanghai")
-#: A milestone is due at the end of the office day of its due date.
-END_OF_DAY = time(18, 0)
 MAX_MILESTONES = 30
 
 
@@ -142,10 +139,9 @@ def _confirm(decomposition: Decomposition) -> None:
 
 def milestone_start_data(milestone: Milestone) -> dict[str, object]:
     """What a milestone instance needs: ids, its deadline, and the two gateway facts."""
-    due = datetime.combine(milestone.due_date, END_OF_DAY, tzinfo=BEIJING)
     return {
         "milestone_id": milestone.id, "plan_task_id": milestone.plan_task_id, "unit_id": milestone.unit_id,
-        "decomposition_id": milestone.decomposition_id, "due_at": due.isoformat(),
+        "decomposition_id": milestone.decomposition_id, "due_at": end_of_day(milestone.due_date).isoformat(),
         "cooperating_unit_ids": [unit.id for unit in milestone.cooperating_units],
         "head_signoff_required": milestone.unit.requires_head_signoff,
     }

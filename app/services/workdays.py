@@ -8,12 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+#: Offices, deadlines and the calendar all run on Beijing time.
+BEIJING = ZoneInfo("Asia/Shanghai")
+#: A due date runs out at the end of the office day.
+END_OF_DAY = time(18, 0)
+
 #: Never search further than this for the next working day (the longest holiday is 8 days).
 _SEARCH_LIMIT = 60
+
+
+def end_of_day(day: date) -> datetime:
+    """18:00 Beijing time on ``day``: when a due date runs out."""
+    return datetime.combine(day, END_OF_DAY, tzinfo=BEIJING)
 
 
 def _announced(day: date) -> bool | None:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Notification, PlanTask, User, WorkItem
 from app.services import deadlines, plan_import, work_items
-from app.services.deadlines import BEIJING, end_of_day
+from app.services.workdays import BEIJING, end_of_day
 from tests.conftest import PLAN_2023
 
 
