@@ -25,6 +25,9 @@ class Role(enum.StrEnum):
         return _ROLE_LABELS[self]
 
 
+#: Roles whose holders act for one unit, so they must belong to one.
+UNIT_ROLES = frozenset({Role.LIAISON, Role.UNIT_HEAD})
+
 _ROLE_LABELS = {
     Role.ADMIN: "系统管理员",
     Role.SUPERVISOR: "督审处审核人",

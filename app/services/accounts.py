@@ -13,11 +13,10 @@ from app.errors import DubanError, ValidationFailed
 from app.extensions import db
 from app.models import Role, Unit, User, UserRole
 from app.models.base import as_dict, utcnow
+from app.models.user import UNIT_ROLES
 from app.services import audit
 
 MIN_PASSWORD_LENGTH = 8
-#: Roles whose holders act for one unit, so they must belong to one.
-UNIT_ROLES = frozenset({Role.LIAISON, Role.UNIT_HEAD})
 _AUDITED = ("username", "display_name", "email", "unit_id", "active", "must_change_password")
 
 

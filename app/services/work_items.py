@@ -8,9 +8,9 @@ from app.extensions import db
 from app import workflow
 from app.models import HandlingAction, PlanTask, Role, User, WorkItem, WorkItemHandling, WorkItemState
 from app.models.base import utcnow
+from app.models.user import UNIT_ROLES
 from app.services import audit, deadlines
 
-UNIT_ROLES = (Role.LIAISON, Role.UNIT_HEAD)
 
 
 def may_act(user: User, item: WorkItem) -> bool:

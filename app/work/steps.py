@@ -57,7 +57,8 @@ def _prepare_decomposition(form: FlaskForm, item: WorkItem) -> None:
 
 
 def _prefill_decomposition(form: FlaskForm, item: WorkItem) -> None:
-    milestones = decomposition.decomposition_of(item).milestones
+    unit_share = decomposition.decomposition_of(item)
+    milestones = unit_share.milestones
     if not milestones:
         return
     form.milestones.entries = []
@@ -67,7 +68,7 @@ def _prefill_decomposition(form: FlaskForm, item: WorkItem) -> None:
             "owner": milestone.owner_id, "cooperating_units": [u.id for u in milestone.cooperating_units],
             "targets": [t.id for t in milestone.targets],
         })
-    form.note.data = decomposition.decomposition_of(item).rounds[-1].note
+    form.note.data = unit_share.rounds[-1].note
 
 
 def _submit_decomposition(form: FlaskForm, item: WorkItem, actor: User) -> str:
