@@ -2,10 +2,10 @@
 from wtforms import SelectChoice, SelectField
 from wtforms.validators import Optional
 
+from app.models import QualityRating
 from forms.common import ReviewDecisionForm
 
-QUALITY_RATINGS = [SelectChoice("", "(不评价)"), SelectChoice("excellent", "优"), SelectChoice("good", "良"),
-                   SelectChoice("fair", "中"), SelectChoice("poor", "差")]
+QUALITY_RATINGS = [SelectChoice("", "(不评价)")] + [SelectChoice(r.value, r.label) for r in QualityRating]
 
 
 class ReportReviewForm(ReviewDecisionForm):

@@ -16,6 +16,7 @@ from app.models.lifecycle import (
     Milestone,
     MilestoneReport,
     MilestoneStatus,
+    QualityRating,
     ReviewDecision,
     ReviewRecord,
     TargetActual,
@@ -73,6 +74,7 @@ __all__ = [
     "PlanTask",
     "Priority",
     "ProcessSpecVersion",
+    "QualityRating",
     "ResponsibilityRole",
     "ReviewDecision",
     "ReviewRecord",
@@ -90,4 +92,5 @@ __all__ = [
     "WorkItemState",
     "WorkflowInstance",
     "WorkflowStatus",
+    "milestone_cooperator_table",
 ]

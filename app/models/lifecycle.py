@@ -56,6 +56,22 @@ class ReviewDecision(enum.StrEnum):
         return {"approve": "通过", "return": "退回"}[self.value]
 
 
+class QualityRating(enum.StrEnum):
+    """督审处's rating of an approved milestone, for the annual evaluation."""
+
+    EXCELLENT = "excellent"
+    GOOD = "good"
+    FAIR = "fair"
+    POOR = "poor"
+
+    @property
+    def label(self) -> str:
+        return {"excellent": "优", "good": "良", "fair": "中", "poor": "差"}[self.value]
+
+
+_STEP_LABELS = {"decomposition_review": "督审处审核", "report_review": "督审处审核", "head_signoff": "负责人审签"}
+
+
 class Decomposition(Base):
     """One unit's breakdown of one task (a task with several leads or no lead has several)."""
 
@@ -216,6 +232,16 @@ class ReviewRecord(Base):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     reviewer: Mapped[User] = relationship()
+
+    @property
+    def quality_label(self) -> str | None:
+        """优/良/中/差, or None when not rated."""
+        return QualityRating(self.quality).label if self.quality else None
+
+    @property
+    def step_label(self) -> str:
+        """Who decided, in Chinese."""
+        return _STEP_LABELS[self.step]
 
 
 class Attachment(Base):

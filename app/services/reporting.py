@@ -11,13 +11,12 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.file_cleanup import remember_new_file
 from app.models import (
-    Attachment, CooperatingContribution, Milestone, MilestoneReport, MilestoneStatus, ReviewDecision, ReviewRecord,
+    Attachment, CooperatingContribution, Milestone, MilestoneReport, MilestoneStatus, QualityRating, ReviewDecision,
+    ReviewRecord,
     TargetActual, User, WorkItem,
 )
 from app.services import attachments, audit, deadlines, work_items
 from app.services.supervision import lifecycle_instance
-
-QUALITY_RATINGS = ("excellent", "good", "fair", "poor")
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ def review_report(
     item: WorkItem, decision: ReviewDecision, comments: str | None, quality: str | None, actor: User
 ) -> ReviewRecord:
     """督审处审核: approve the milestone (with a quality rating) or return the report with comments."""
-    if quality and quality not in QUALITY_RATINGS:
+    if quality and quality not in set(QualityRating):
         raise ValidationFailed("无法识别的质量评价。")
     record = _decide(item, "report_review", decision, comments, quality or None, actor)
     milestone = milestone_of(item)
