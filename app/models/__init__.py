@@ -2,7 +2,14 @@
 from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
 from app.models.base import Base
-from app.models.deadline import CalendarOverride, DeadlinePolicy, DueDateChange
+from app.models.deadline import (
+    CalendarOverride,
+    DeadlinePolicy,
+    DueDateChange,
+    ExtensionRequest,
+    ExtensionStatus,
+    ReportCycle,
+)
 from app.models.lifecycle import (
     Attachment,
     CooperatingContribution,
@@ -36,6 +43,15 @@ from app.models.plan import (
     ResponsibilityRole,
     TaskResponsibility,
 )
+from app.models.rectification import (
+    Rectification,
+    RectificationProblem,
+    RectificationSource,
+    RectificationStatus,
+    RectificationSubmission,
+    SubmissionKind,
+    Urge,
+)
 from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind
 from app.models.user import Role, User, UserRole
 from app.models.workflow import ProcessSpecVersion, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
@@ -53,6 +69,8 @@ __all__ = [
     "DecompositionStatus",
     "DirectoryAlias",
     "DueDateChange",
+    "ExtensionRequest",
+    "ExtensionStatus",
     "FormDraft",
     "GroupMembership",
     "HandlingAction",
@@ -75,16 +93,24 @@ __all__ = [
     "Priority",
     "ProcessSpecVersion",
     "QualityRating",
+    "Rectification",
+    "RectificationProblem",
+    "RectificationSource",
+    "RectificationStatus",
+    "RectificationSubmission",
+    "ReportCycle",
     "ResponsibilityRole",
     "ReviewDecision",
     "ReviewRecord",
     "Role",
+    "SubmissionKind",
     "TargetActual",
     "TaskComment",
     "TaskResponsibility",
     "Unit",
     "UnitGroup",
     "UnitKind",
+    "Urge",
     "User",
     "UserRole",
     "WorkItem",

@@ -1,12 +1,26 @@
 """Deadlines: each plan's reminder policy, the history of due-date changes, calendar overrides."""
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, utcnow
+from app.models.base import Base, UTCDateTime, enum_column, utcnow
+from app.models.user import User
+
+
+class ReportCycle(enum.StrEnum):
+    """How often units owe a progress report (阶段性报送) besides their milestones."""
+
+    NONE = "none"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+    @property
+    def label(self) -> str:
+        return {"none": "不定期", "monthly": "每月", "quarterly": "每季度"}[self.value]
 
 
 class DeadlinePolicy(Base):
@@ -28,6 +42,15 @@ class DeadlinePolicy(Base):
     review_within: Mapped[int] = mapped_column(default=5)
     #: Working days for a cooperating contribution or a head's sign-off.
     respond_within: Mapped[int] = mapped_column(default=3)
+    #: 黄 when reported progress trails the share of the period elapsed (序时进度) by more points than this.
+    progress_tolerance: Mapped[int] = mapped_column(default=10)
+    #: Batch a person's reminders of one day into one daily digest instead of one notice each.
+    daily_digest: Mapped[bool] = mapped_column(default=False)
+    #: Raise a stagnation notice (停滞提醒) after this many working days without an update (0: never).
+    stagnation_after: Mapped[int] = mapped_column(default=15)
+    #: Periodic progress reports that open report work items, due on ``report_day`` of the month.
+    report_cycle: Mapped[ReportCycle] = mapped_column(enum_column(ReportCycle), default=ReportCycle.NONE)
+    report_day: Mapped[int] = mapped_column(default=25)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
@@ -54,3 +77,40 @@ class CalendarOverride(Base):
     day: Mapped[date] = mapped_column(Date, unique=True)
     is_working_day: Mapped[bool]
     note: Mapped[str | None] = mapped_column(String(200))
+
+
+class ExtensionStatus(enum.StrEnum):
+    """Where a request for more time stands."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待审批", "approved": "已批准", "refused": "未批准"}[self.value]
+
+
+class ExtensionRequest(Base):
+    """延期申请: a unit asks 督审处 for a later due date on one open work item, with a reason."""
+
+    __tablename__ = "extension_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_item_id: Mapped[int] = mapped_column(ForeignKey("work_item.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    #: The due date when the request was made, and the one asked for.
+    current_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    requested_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[ExtensionStatus] = mapped_column(
+        enum_column(ExtensionStatus), default=ExtensionStatus.PENDING, index=True
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
