@@ -41,6 +41,12 @@ _AUDIT_LABELS = {
     "priority_changed": "调整督办等级",
     "imported": "导入",
     "archived": "归档",
+    "extension_requested": "申请延期",
+    "extension_approved": "批准延期",
+    "extension_refused": "不予批准延期",
+    "deadline_policy": "时限规则",
+    "calendar_override": "节假日设置",
+    "deleted": "删除",
 }
 
 

@@ -78,9 +78,16 @@ def schedule_task(task: PlanTask) -> None:
                WorkItem.form_key.in_(_STEP_PERIOD), WorkItem.id.not_in(extended))
     )
     for item in items:
-        opened = item.created_at.astimezone(BEIJING).date()
-        item.due_at = end_of_day(calendar.shift(opened, getattr(policy, _STEP_PERIOD[item.form_key])))
+        item.due_at = due_by_policy(item, policy, calendar)
     db.session.flush()
+
+
+def due_by_policy(item: WorkItem, policy: DeadlinePolicy, calendar: WorkCalendar) -> datetime | None:
+    """The due date the policy gives the item's step, counted from the day it opened; None if the policy sets none."""
+    if item.form_key not in _STEP_PERIOD:
+        return None
+    opened = item.created_at.astimezone(BEIJING).date()
+    return end_of_day(calendar.shift(opened, getattr(policy, _STEP_PERIOD[item.form_key])))
 
 
 def sweep(now: datetime) -> list[SentNotice]:

@@ -4,6 +4,7 @@ A route missing from EXPECTED fails the suite, so no view ships without a rule.
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,8 @@ from flask import url_for
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Attachment, LeaderInstruction, Notification, Plan, PlanImportDraft, PlanTask, Unit, UnitGroup, User, WorkflowInstance, WorkItem
-from app.services import attachments, discussion, notices, plan_import
+from app.models import Attachment, CalendarOverride, ExtensionRequest, LeaderInstruction, Notification, Plan, PlanImportDraft, PlanTask, Unit, UnitGroup, User, WorkflowInstance, WorkItem
+from app.services import attachments, calendar_overrides, discussion, extensions, notices, plan_import
 from app.services.demo import load_demo
 from tests.conftest import ROOT, empty_all_tables, login, make_test_app
 
@@ -67,6 +68,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     # An instruction on task 7: 注册处 leads it and 科信处 cooperates.
     "tasks.acknowledge": frozenset({"zhuce", "zhuce_head", "kexin"}),
     "notifications.index": SIGNED_IN,
+    # 延期申请 on 注册处's decomposition of task 7; approvals are 督审处's, the calendar the administrator's.
+    "deadlines.request_extension": frozenset({"zhuce"}),
+    "deadlines.pending": frozenset({"dushen"}),
+    "deadlines.decide": frozenset({"dushen"}),
+    "deadlines.policy": frozenset({"admin", "dushen"}),
+    "deadlines.calendar": ADMIN,
+    "deadlines.calendar_delete": ADMIN,
     "notifications.mark_all_read": SIGNED_IN,
     # Notice 1 belongs to zhuce: only its owner may mark it read.
     "notifications.mark_read": frozenset({"zhuce"}),
@@ -84,6 +92,7 @@ def matrix_app(migrated_app, database_url):
         attachment_file = _attachment_on_task_1(app)
         _instruction_on_task_7()
         _notice_for_zhuce()
+        _extension_request_and_calendar_override()
         db.session.commit()
         yield app
         db.session.remove()
@@ -115,6 +124,16 @@ def _notice_for_zhuce() -> None:
     notices.notify(zhuce, "info", "matrix:1", "测试通知", "访问矩阵用的通知。", "/work/inbox")
 
 
+def _extension_request_and_calendar_override() -> None:
+    task7 = db.session.scalar(select(PlanTask).where(PlanTask.number == 7))
+    item = next(i for i in db.session.scalars(select(WorkItem).where(WorkItem.form_key == "decomposition"))
+                if i.context["plan_task_id"] == task7.id)
+    zhuce = db.session.scalar(select(User).where(User.username == "zhuce"))
+    admin = db.session.scalar(select(User).where(User.username == "admin"))
+    extensions.request_extension(item, item.due_at.date() + timedelta(days=30), "访问矩阵用的延期申请", zhuce)
+    calendar_overrides.add_override(date(2030, 1, 2), False, "访问矩阵用的设置", admin)
+
+
 def _url_arguments() -> dict[str, int]:
     office = db.session.scalar(select(Unit).where(Unit.name == "办公室"))
     group = db.session.scalar(select(UnitGroup).order_by(UnitGroup.id))
@@ -130,7 +149,10 @@ def _url_arguments() -> dict[str, int]:
             "item_id": item.id, "task_id": task1.id, "instance_id": instance.id,
             "attachment_id": db.session.scalar(select(Attachment.id)),
             "instruction_id": db.session.scalar(select(LeaderInstruction.id)),
-            "notification_id": db.session.scalar(select(Notification.id))}
+            "notification_id": db.session.scalar(select(Notification.id)),
+            "request_id": db.session.scalar(select(ExtensionRequest.id)),
+            # The administrator's delete (run first) removes the override; the others are refused before any lookup.
+            "override_id": db.session.scalar(select(CalendarOverride.id)) or 0}
 
 
 def _registered_endpoints(app) -> set[str]:
