@@ -42,7 +42,7 @@ def sweep_deadlines() -> None:
 
 
 def check_calendar() -> None:
-    """Warn the operators when this year or next is missing from the holiday calendar (weekdays are assumed)."""
+    """Log a warning when this year or next is missing from the holiday calendar (weekdays are assumed)."""
     for warning in calendar_overrides.coverage_warnings(datetime.now(BEIJING).date()):
         logger.warning("节假日日历缺失:%s", warning)
 

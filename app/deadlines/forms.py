@@ -1,4 +1,4 @@
-"""Forms of the deadlines pages: an extension request and its decision, a plan's policy, a calendar override."""
+"""Forms of the deadlines pages: an extension request and its decision, a policy, a calendar day."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -33,8 +33,8 @@ class BoundedField(IntegerField):
     def __init__(self, policy_field: str, help_text: str, **kwargs: object) -> None:
         bound = BOUNDS[policy_field]
         message = f"{bound.label}须为 {bound.low} 至 {bound.high} 之间的整数。"
-        super().__init__(bound.label, description=help_text, **kwargs,  # type: ignore[arg-type]
-                         validators=[InputRequired(f"请填写{bound.label}。"), NumberRange(bound.low, bound.high, message)])
+        validators = [InputRequired(f"请填写{bound.label}。"), NumberRange(bound.low, bound.high, message)]
+        super().__init__(bound.label, validators, description=help_text, **kwargs)  # type: ignore[arg-type]
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:

@@ -29,8 +29,8 @@ def request_extension(item_id: int) -> str | Response:
             item, form.requested_due.data, form.reason.data, current_user)):
         flash("延期申请已提交,请等待督审处审批。", "success")
         return redirect(url_for("work.item", item_id=item.id))
-    return render_template("deadlines/request.html", item=item, form=form, pending=extensions.pending_of(item),
-                           unit_name=unit_name)
+    return render_template("deadlines/request.html", item=item, form=form,
+                           pending=extensions.pending_of(item), unit_name=unit_name)
 
 
 @bp.route("/extensions")

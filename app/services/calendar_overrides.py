@@ -58,5 +58,5 @@ def _snapshot(override: CalendarOverride, moved: int | None = None) -> dict[str,
 
 
 def coverage_warnings(today: date) -> list[str]:
-    """A Chinese warning for this year and next when neither the calendar package nor an override covers it."""
+    """A Chinese warning for this year and next when neither chinese-calendar nor an override covers it."""
     return deadlines.work_calendar().warnings(date(today.year, 1, 1), date(today.year + 1, 12, 31))

@@ -15,8 +15,9 @@ from sqlalchemy import Select, select
 
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
-from app.models import DeadlinePolicy, DueDateChange, Plan, PlanTask, ReportCycle, User, WorkflowInstance, WorkItem
-from app.models import WorkItemState
+from app.models import (
+    DeadlinePolicy, DueDateChange, Plan, PlanTask, ReportCycle, User, WorkflowInstance, WorkItem, WorkItemState,
+)
 from app.models.base import as_dict
 from app.services import audit, deadlines
 
@@ -65,7 +66,8 @@ def version_of(policy: DeadlinePolicy) -> str:
     return policy.updated_at.astimezone(timezone.utc).isoformat() if policy.updated_at else ""
 
 
-def update_policy(policy: DeadlinePolicy, data: Mapping[str, Any], version: str, actor: User) -> list[DueDateChange]:
+def update_policy(policy: DeadlinePolicy, data: Mapping[str, Any], version: str,
+                  actor: User) -> list[DueDateChange]:
     """Save the policy and move the open steps' due dates it sets; returns the moves.
 
     :raises ValidationFailed: a value out of range, or leaders escalated before the unit head.

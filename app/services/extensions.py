@@ -37,7 +37,8 @@ def ensure_may_request(user: User, item: WorkItem) -> None:
     work_items.ensure_open(item)
 
 
-def request_extension(item: WorkItem, requested: date | None, reason: str | None, actor: User) -> ExtensionRequest:
+def request_extension(item: WorkItem, requested: date | None, reason: str | None,
+                      actor: User) -> ExtensionRequest:
     """Ask 督审处 to move the item's due date to the end of ``requested``.
 
     :raises PermissionDenied: another unit's item, or a step of 督审处 itself.
@@ -55,13 +56,14 @@ def request_extension(item: WorkItem, requested: date | None, reason: str | None
     _insert_once(request)
     audit.record(actor, "work_item", item.id, "extension_requested",
                  before={"due_at": _iso(item.due_at)},
-                 after={"extension_request": request.id, "requested_due_at": _iso(new_due), "reason": request.reason})
+                 after={"extension_request": request.id, "requested_due_at": _iso(new_due),
+                        "reason": request.reason})
     db.session.flush()
     return request
 
 
 def _insert_once(request: ExtensionRequest) -> None:
-    """Insert the request; a concurrent twin loses on the unique index and is told so (the request rolls back)."""
+    """Insert the request; a concurrent twin loses on the unique index and is told so (and rolls back)."""
     db.session.add(request)
     try:
         db.session.flush()
@@ -81,8 +83,9 @@ def _later_due(item: WorkItem, day: date | None) -> datetime:
     return end_of_day(day)
 
 
-def approve(request: ExtensionRequest, granted: date | None, note: str | None, actor: User) -> ExtensionRequest:
-    """批准: move the item's due date to the end of ``granted`` (by default the day asked for); the old stays on record.
+def approve(request: ExtensionRequest, granted: date | None, note: str | None,
+            actor: User) -> ExtensionRequest:
+    """批准: move the due date to the end of ``granted`` (by default the day asked for); the old stays on record.
 
     :raises PermissionDenied: the actor is not 督审处.
     :raises InvalidTransition: decided already, or the item is no longer open.
@@ -97,7 +100,8 @@ def approve(request: ExtensionRequest, granted: date | None, note: str | None, a
     change = deadlines.extend(item, new_due, f"延期申请获批:{request.reason}", actor)
     audit.record(actor, "work_item", item.id, "extension_approved",
                  before={"due_at": _iso(change.old_due_at)},
-                 after={"extension_request": request.id, "due_at": _iso(new_due), "note": request.decision_note})
+                 after={"extension_request": request.id, "due_at": _iso(new_due),
+                        "note": request.decision_note})
     _tell_unit(request, item, f"延期申请已批准,新的办理期限为 {new_due:%Y年%m月%d日}。")
     db.session.flush()
     return request
@@ -136,7 +140,8 @@ def _decide(request: ExtensionRequest, status: ExtensionStatus, note: str | None
     result = db.session.execute(
         update(ExtensionRequest)
         .where(ExtensionRequest.id == request.id, ExtensionRequest.status == ExtensionStatus.PENDING)
-        .values(status=status, decided_by_id=actor.id, decided_at=decided_at, decision_note=(note or "").strip() or None)
+        .values(status=status, decided_by_id=actor.id, decided_at=decided_at,
+                decision_note=(note or "").strip() or None)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -169,14 +174,16 @@ def pending_count() -> int:
 
 def of_item(item_id: int) -> list[ExtensionRequest]:
     """The item's requests and their decisions, oldest first."""
-    query = select(ExtensionRequest).where(ExtensionRequest.work_item_id == item_id).order_by(ExtensionRequest.id)
+    query = (select(ExtensionRequest).where(ExtensionRequest.work_item_id == item_id)
+             .order_by(ExtensionRequest.id))
     return list(db.session.scalars(query))
 
 
 def of_task(task: PlanTask) -> list[ExtensionRequest]:
     """The requests on any step of the task, oldest first."""
     query = (select(ExtensionRequest).join(WorkItem, WorkItem.id == ExtensionRequest.work_item_id)
-             .join(WorkItem.instance).where(WorkflowInstance.plan_task_id == task.id).order_by(ExtensionRequest.id))
+             .join(WorkItem.instance).where(WorkflowInstance.plan_task_id == task.id)
+             .order_by(ExtensionRequest.id))
     return list(db.session.scalars(query))
 
 

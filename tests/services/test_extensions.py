@@ -10,7 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
-from app.models import AuditEvent, DueDateChange, ExtensionRequest, ExtensionStatus, Notification, User, WorkItemState
+from app.models import (
+    AuditEvent, DueDateChange, ExtensionRequest, ExtensionStatus, Notification, User, WorkItem, WorkItemState,
+)
 from app.services import deadlines, extensions
 from app.services.workdays import BEIJING, end_of_day
 from tests.services.test_deadlines import at, decomposition_item, imported_in_2023  # noqa: F401
@@ -177,3 +179,57 @@ def test_history_of_item_and_task(item, imported_in_2023):  # noqa: F811
     assert extensions.of_item(item.id) == [first, second] == extensions.of_task(task)
     other = next(t for t in imported_in_2023.tasks if t.number == 6)
     assert extensions.of_task(other) == []
+
+
+def run_twice_at_once(app, action) -> list[str]:
+    """Run ``action`` in two threads with their own sessions at the same moment; each returns its outcome."""
+    import threading
+
+    barrier, outcomes = threading.Barrier(2), []
+
+    def attempt() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                action()
+                db.session.commit()
+                outcomes.append("done")
+            except (InvalidTransition, IntegrityError) as refused:
+                db.session.rollback()
+                outcomes.append(type(refused).__name__)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return sorted(outcomes)
+
+
+def test_two_reviewers_at_once_decide_once(app, item, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("concurrent writers need PostgreSQL (SQLite serialises them itself)")
+    request_id, item_id = ask(item).id, item.id
+    db.session.commit()
+
+    def approve_it() -> None:
+        extensions.approve(db.session.get(ExtensionRequest, request_id), None, None, user("dushen"))
+
+    assert run_twice_at_once(app, approve_it) == ["InvalidTransition", "done"]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(DueDateChange.id)).where(DueDateChange.work_item_id == item_id)) == 1
+
+
+def test_two_requests_at_once_leave_one_pending(app, item, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("concurrent writers need PostgreSQL (SQLite serialises them itself)")
+    item_id = item.id
+    db.session.commit()
+
+    def request_it() -> None:
+        extensions.request_extension(db.session.get(WorkItem, item_id), date(2023, 10, 31), "并发申请", user("zhuce"))
+
+    assert run_twice_at_once(app, request_it) == ["InvalidTransition", "done"]
+    assert db.session.scalar(select(func.count(ExtensionRequest.id))) == 1
