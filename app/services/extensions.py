@@ -91,7 +91,7 @@ def approve(request: ExtensionRequest, granted: date | None, note: str | None,
     :raises InvalidTransition: decided already, or the item is no longer open.
     :raises ValidationFailed: the granted day is not later than the current due date.
     """
-    _ensure_reviewer(actor)
+    _ensure_pending(request, actor)
     item = db.session.get(WorkItem, request.work_item_id)
     work_items.ensure_open(item)
     new_due = _later_due(item, granted or request.requested_due_at.astimezone(BEIJING).date())
@@ -114,7 +114,7 @@ def refuse(request: ExtensionRequest, note: str | None, actor: User) -> Extensio
     :raises InvalidTransition: decided already.
     :raises ValidationFailed: no note.
     """
-    _ensure_reviewer(actor)
+    _ensure_pending(request, actor)
     if not (note or "").strip():
         raise ValidationFailed("不予批准时请填写审批意见。")
     _decide(request, ExtensionStatus.REFUSED, note, actor)
@@ -126,9 +126,16 @@ def refuse(request: ExtensionRequest, note: str | None, actor: User) -> Extensio
     return request
 
 
-def _ensure_reviewer(actor: User) -> None:
+def _ensure_pending(request: ExtensionRequest, actor: User) -> None:
+    """Refuse early what a decision cannot change (the compare-and-set in _decide settles real races)."""
     if not actor.has_role(Role.SUPERVISOR):
         raise PermissionDenied("只有督审处可以审批延期申请。")
+    if request.status is not ExtensionStatus.PENDING:
+        raise InvalidTransition(_decided_message(request))
+
+
+def _decided_message(request: ExtensionRequest) -> str:
+    return f"该延期申请已审批（{request.status.label}）,不能重复审批。"
 
 
 def _decide(request: ExtensionRequest, status: ExtensionStatus, note: str | None, actor: User) -> None:
@@ -146,7 +153,7 @@ def _decide(request: ExtensionRequest, status: ExtensionStatus, note: str | None
     )
     if result.rowcount != 1:
         db.session.refresh(request)
-        raise InvalidTransition(f"该延期申请已{request.status.label},不能重复审批。")
+        raise InvalidTransition(_decided_message(request))
     db.session.refresh(request)
 
 

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
@@ -117,7 +117,7 @@ def test_a_stale_second_decision_is_refused(item, second):
     extensions.approve(request, None, None, user("dushen"))
     db.session.commit()
     stale = db.session.get(ExtensionRequest, request.id)
-    with pytest.raises(InvalidTransition, match="已批准,不能重复审批"):
+    with pytest.raises(InvalidTransition, match="已审批.已批准.,不能重复审批"):
         if second == "approve":
             extensions.approve(stale, date(2023, 11, 30), None, user("dushen"))
         else:
@@ -125,6 +125,19 @@ def test_a_stale_second_decision_is_refused(item, second):
     db.session.rollback()
     assert item.due_at == end_of_day(date(2023, 10, 31))
     assert db.session.scalar(select(func.count(DueDateChange.id))) == 1
+
+
+def test_a_decision_made_elsewhere_meanwhile_wins_over_a_stale_page(item):
+    """The reviewer's copy still says pending; the database says another reviewer approved."""
+    request = ask(item)
+    db.session.commit()
+    db.session.execute(update(ExtensionRequest).where(ExtensionRequest.id == request.id)
+                       .values(status=ExtensionStatus.REFUSED).execution_options(synchronize_session=False))
+    assert request.status is ExtensionStatus.PENDING
+    with pytest.raises(InvalidTransition, match="已审批.未批准."):
+        extensions.approve(request, None, None, user("dushen"))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(DueDateChange.id))) == 0
 
 
 def test_another_unit_may_not_ask(item):

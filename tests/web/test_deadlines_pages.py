@@ -57,7 +57,7 @@ def test_the_unit_asks_and_the_supervisor_approves_another_date(app, item):
     assert item.due_at.astimezone(BEIJING).date() == date(2023, 10, 20)
 
     again = post(dushen, decide, {"granted_due": "2023-11-30", "approve": "批准"})
-    assert again.status_code == 409 and "已批准,不能重复审批" in again.get_data(as_text=True)
+    assert again.status_code == 409 and "已审批（已批准）,不能重复审批" in again.get_data(as_text=True)
     task = db.session.get(PlanTask, item.context["plan_task_id"])
     history = dushen.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "2023-10-10 18:00" in history and "2023-10-20 18:00" in history and "同意延至20日" in history
