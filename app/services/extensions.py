@@ -90,12 +90,15 @@ def approve(request: ExtensionRequest, granted: date | None, note: str | None,
     :raises PermissionDenied: the actor is not 督审处.
     :raises InvalidTransition: decided already, or the item is no longer open.
     :raises ValidationFailed: the granted day is not later than the current due date.
+
+    The decision is taken first, so the item is read only once this request is ours; on any
+    refusal the caller rolls the transaction back, decision included.
     """
     _ensure_pending(request, actor)
-    item = db.session.get(WorkItem, request.work_item_id)
+    _decide(request, ExtensionStatus.APPROVED, note, actor)
+    item = db.session.get(WorkItem, request.work_item_id, populate_existing=True)
     work_items.ensure_open(item)
     new_due = _later_due(item, granted or request.requested_due_at.astimezone(BEIJING).date())
-    _decide(request, ExtensionStatus.APPROVED, note, actor)
     request.approved_due_at = new_due
     change = deadlines.extend(item, new_due, f"延期申请获批:{request.reason}", actor)
     audit.record(actor, "work_item", item.id, "extension_approved",

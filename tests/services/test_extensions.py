@@ -76,8 +76,10 @@ def test_the_supervisor_may_grant_another_date(item):
 
 def test_a_granted_date_not_after_the_current_one_is_refused_and_nothing_changes(item):
     request = ask(item)
+    db.session.commit()
     with pytest.raises(ValidationFailed, match="须晚于当前期限"):
         extensions.approve(request, date(2023, 10, 10), None, user("dushen"))
+    db.session.rollback()     # as every caller does (apply_or_report, the error handler)
     assert request.status is ExtensionStatus.PENDING and item.due_at == ORIGINAL_DUE
 
 
@@ -171,8 +173,11 @@ def test_a_closed_item_cannot_be_extended(item):
     request = ask(item)
     item.state = WorkItemState.COMPLETED
     db.session.flush()
+    db.session.commit()
     with pytest.raises(InvalidTransition):
         extensions.approve(request, None, None, user("dushen"))
+    db.session.rollback()
+    assert request.status is ExtensionStatus.PENDING
     with pytest.raises(InvalidTransition):
         ask(item, date(2023, 11, 30))
 
