@@ -193,7 +193,8 @@ def _milestone_facts(ctx: _Context) -> Subquery:
     start = func.coalesce(epoch_days(confirmed.c.at), ctx.per_plan(PlanTask.plan_id, 2, 0.0))
     expected = case((ctx.now >= due, 100.0), (ctx.now <= start, 0.0),
                     else_=literal(100.0, Float) * (ctx.now - start) / (due - start))
-    tolerance = ctx.per_plan(PlanTask.plan_id, 1, _default("progress_tolerance"))
+    # Compared at the precision a reason shows (0.1 point), so no reason reads "30% … below 40% by more than 10".
+    tolerance = ctx.per_plan(PlanTask.plan_id, 1, _default("progress_tolerance")) + 0.05
     measured = Milestone.status.in_([MilestoneStatus.IN_PROGRESS, MilestoneStatus.REPORTED])
     reported = cast(attainment.c.attainment, Float)
     finding = case(
@@ -265,8 +266,10 @@ def _task_parts(ctx: _Context) -> Subquery:
     ).subquery("parts")
     rank = func.row_number().over(
         partition_by=parts.c.plan_task_id,
-        order_by=(_severity(parts.c.finding).desc(), parts.c.due.is_(None), parts.c.due, parts.c.part, parts.c.name),
+        order_by=(_severity(parts.c.finding).desc(), parts.c.due.is_(None), func.round(parts.c.due * 1440), parts.c.part,
+                  parts.c.name),
     )
+    # Due instants compare to the minute: a milestone and its report step fall due together.
     return select(parts, rank.label("rank"), _severity(parts.c.finding).label("severity")).subquery("ranked")
 
 
