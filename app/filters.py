@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask import Flask
 
+from app.services.lights import Light
 from app.services.workdays import BEIJING
 
 
@@ -79,4 +80,5 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(audit_label)
     app.add_template_filter(chinese_numeral)
     app.add_template_filter(plain_number)
+    app.jinja_env.globals["Light"] = Light  # for the lights legend
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -88,12 +88,13 @@ _FINDINGS = {
     "approved": Light.GREEN, "completed": Light.GREEN, "cancelled": Light.GREEN,
 }
 _YELLOW_MILESTONE = ("returned", "behind", "behind_target")
-_DEFAULT_POLICY = DeadlinePolicy.__table__.c
 #: Days from midnight UTC to the end of the office day (18:00 Beijing is 10:00 UTC).
 _END_OF_DAY_DAYS = (end_of_day(date(2000, 1, 1)) - datetime(2000, 1, 1, tzinfo=timezone.utc)).total_seconds() / 86400
+#: Progress is compared at the precision a reason shows (0.1 point): no reason reads "30%, below 40% by more than 10".
+_SHOWN_PRECISION = 0.05
 
 
-class epoch_days(FunctionElement[float]):
+class epoch_days(FunctionElement[float]):  # noqa: N801 (an SQL function, named like one)
     """Days since 1970-01-01 00:00 UTC of a timestamp or a date (its midnight), as a float."""
 
     type = Float()
@@ -118,14 +119,19 @@ def _instant(days: float) -> datetime:
     return datetime.fromtimestamp(round(days * 86400), tz=timezone.utc)
 
 
+def _default(column: str) -> int:
+    """A policy number as a plan without a policy row gets it."""
+    return DeadlinePolicy.__table__.c[column].default.arg  # type: ignore[union-attr]
+
+
 @dataclass(frozen=True)
 class _Context:
-    """The instant judged, the calendar, and each plan's numbers, as SQL expressions and Python values."""
+    """The instant judged, the calendar, and each plan's numbers (for SQL and for the reasons)."""
 
     as_of: datetime
     calendar: WorkCalendar
-    #: plan id → (blue cut-off in epoch days, tolerance in points, plan-year start in epoch days)
-    plans: dict[int, tuple[float, int, float]]
+    #: plan id → (blue cut-off, plan-year start, both in epoch days; tolerance in points)
+    plans: dict[int, tuple[float, float, int]]
 
     @property
     def today(self) -> date:
@@ -143,7 +149,7 @@ class _Context:
                     value=plan_id, else_=literal(default, Float))
 
     def tolerance(self, plan_id: int | None) -> int:
-        return self.plans[plan_id][1] if plan_id in self.plans else _DEFAULT_POLICY.progress_tolerance.default.arg
+        return self.plans[plan_id][2] if plan_id in self.plans else _default("progress_tolerance")
 
 
 def _context(as_of: datetime) -> _Context:
@@ -158,69 +164,75 @@ def _context(as_of: datetime) -> _Context:
         remind_before = _default("remind_before") if remind_before is None else remind_before
         cutoff = _days(end_of_day(calendar.shift(today, remind_before))) if remind_before > 0 else _days(as_of)
         year_start = _days(datetime(year, 1, 1, tzinfo=BEIJING))
-        plans[plan_id] = (cutoff, _default("progress_tolerance") if tolerance is None else tolerance, year_start)
+        plans[plan_id] = (cutoff, year_start, _default("progress_tolerance") if tolerance is None else tolerance)
     return _Context(as_of, calendar, plans)
 
 
-def _default(column: str) -> int:
-    return _DEFAULT_POLICY[column].default.arg
-
-
-def _milestone_facts(ctx: _Context) -> Subquery:
-    """One row per milestone: its due instant, latest report, attainment, 序时进度 and finding."""
+def _latest_reports() -> Subquery:
+    """The newest report of each milestone."""
     latest = (select(MilestoneReport.milestone_id, func.max(MilestoneReport.number).label("number"))
               .group_by(MilestoneReport.milestone_id).subquery())
-    report = (select(MilestoneReport.id, MilestoneReport.milestone_id, MilestoneReport.percent_done)
-              .join(latest, and_(latest.c.milestone_id == MilestoneReport.milestone_id,
-                                 latest.c.number == MilestoneReport.number)).subquery())
-    attainment = (
+    return (select(MilestoneReport.id, MilestoneReport.milestone_id, MilestoneReport.percent_done)
+            .join(latest, and_(latest.c.milestone_id == MilestoneReport.milestone_id,
+                               latest.c.number == MilestoneReport.number)).subquery("latest_report"))
+
+
+def _attainments() -> Subquery:
+    """Per report, the lowest attainment of its targets in percent ("不高于" targets left out)."""
+    return (
         select(TargetActual.report_id,
-               func.min(literal(100.0, Float) * TargetActual.actual / PlanTarget.value).label("attainment"))
+               cast(func.min(literal(100.0, Float) * TargetActual.actual / PlanTarget.value), Float).label("attainment"))
         .join(PlanTarget, PlanTarget.id == TargetActual.plan_target_id)
         .where(PlanTarget.value > 0, or_(PlanTarget.comparator.is_(None), PlanTarget.comparator != "<="))
-        .group_by(TargetActual.report_id).subquery()
+        .group_by(TargetActual.report_id).subquery("attainment")
     )
-    confirmed = (
+
+
+def _confirmations() -> Subquery:
+    """When 督审处 confirmed each decomposition (the start of its milestones' periods)."""
+    return (
         select(DecompositionRound.decomposition_id, func.max(ReviewRecord.decided_at).label("at"))
         .join(ReviewRecord, and_(ReviewRecord.subject == "decomposition_round",
                                  ReviewRecord.subject_id == DecompositionRound.id))
         .where(ReviewRecord.step == "decomposition_review", ReviewRecord.decision == ReviewDecision.APPROVE)
-        .group_by(DecompositionRound.decomposition_id).subquery()
+        .group_by(DecompositionRound.decomposition_id).subquery("confirmed")
     )
-    returned = exists().where(ReviewRecord.subject == "milestone_report", ReviewRecord.subject_id == report.c.id,
-                              ReviewRecord.decision == ReviewDecision.RETURN)
+
+
+def _milestone_facts(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
+    """One row per milestone (of tasks within ``scope``): due instant, finding, reported and 序时进度."""
+    report, attainment, confirmed = _latest_reports(), _attainments(), _confirmations()
     due = epoch_days(Milestone.due_date) + _END_OF_DAY_DAYS
-    start = func.coalesce(epoch_days(confirmed.c.at), ctx.per_plan(PlanTask.plan_id, 2, 0.0))
+    start = func.coalesce(epoch_days(confirmed.c.at), ctx.per_plan(PlanTask.plan_id, 1, 0.0))
     expected = case((ctx.now >= due, 100.0), (ctx.now <= start, 0.0),
                     else_=literal(100.0, Float) * (ctx.now - start) / (due - start))
-    # Compared at the precision a reason shows (0.1 point), so no reason reads "30% … below 40% by more than 10".
-    tolerance = ctx.per_plan(PlanTask.plan_id, 1, _default("progress_tolerance")) + 0.05
+    behind_by = expected - ctx.per_plan(PlanTask.plan_id, 2, _default("progress_tolerance")) - _SHOWN_PRECISION
     measured = Milestone.status.in_([MilestoneStatus.IN_PROGRESS, MilestoneStatus.REPORTED])
-    reported = cast(attainment.c.attainment, Float)
+    returned = exists().where(ReviewRecord.subject == "milestone_report", ReviewRecord.subject_id == report.c.id,
+                              ReviewRecord.decision == ReviewDecision.RETURN)
     finding = case(
         (Milestone.status == MilestoneStatus.APPROVED, "approved"),
         (due < ctx.now, "overdue"),
         (and_(measured, returned), "returned"),
-        (and_(measured, report.c.percent_done + tolerance < expected), "behind"),
-        (and_(measured, reported + tolerance < expected), "behind_target"),
+        (and_(measured, report.c.percent_done < behind_by), "behind"),
+        (and_(measured, attainment.c.attainment < behind_by), "behind_target"),
         (due <= ctx.per_plan(PlanTask.plan_id, 0, 0.0), "due_soon"),
         else_="on_track",
     )
+    reported = case((finding == "behind_target", attainment.c.attainment), else_=cast(report.c.percent_done, Float))
     return (
         select(Milestone.id, Milestone.plan_task_id, PlanTask.plan_id, Milestone.title.label("name"),
-               due.label("due"), finding.label("finding"),
-               case((finding == "behind_target", reported), else_=cast(report.c.percent_done, Float))
-               .label("reported"),
-               expected.label("expected"))
+               due.label("due"), finding.label("finding"), reported.label("reported"), expected.label("expected"))
         .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
         .outerjoin(confirmed, confirmed.c.decomposition_id == Milestone.decomposition_id)
         .outerjoin(report, report.c.milestone_id == Milestone.id)
         .outerjoin(attainment, attainment.c.report_id == report.c.id)
+        .where(*scope)
     ).subquery("milestone_facts")
 
 
-def _item_facts(ctx: _Context) -> Subquery:
-    """One row per work item: its due instant and finding (the report step inherits its milestone's 黄)."""
+def _item_facts(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
+    """One row per work item within ``scope``: due instant and finding (the report step carries its milestone's 黄)."""
     milestones = _milestone_facts(ctx)
     due = epoch_days(WorkItem.due_at)
     reports_on = and_(WorkItem.form_key == "milestone_report",
@@ -247,6 +259,7 @@ def _item_facts(ctx: _Context) -> Subquery:
         .outerjoin(PlanTask, PlanTask.id == WorkflowInstance.plan_task_id)
         .outerjoin(milestones, reports_on)
         .outerjoin(Decomposition, decomposes)
+        .where(*scope)
     ).subquery("item_facts")
 
 
@@ -254,9 +267,9 @@ def _severity(finding: ColumnElement[str]) -> ColumnElement[int]:
     return case({code: light.severity for code, light in _FINDINGS.items()}, value=finding, else_=0)
 
 
-def _task_parts(ctx: _Context) -> Subquery:
-    """Every unapproved milestone and open work item of every task, ranked within its task."""
-    milestones, items = _milestone_facts(ctx), _item_facts(ctx)
+def _task_parts(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
+    """Every unapproved milestone and open work item of the tasks within ``scope``, ranked within its task."""
+    milestones, items = _milestone_facts(ctx, *scope), _item_facts(ctx, *scope)
     columns = ("plan_task_id", "plan_id", "name", "due", "finding", "reported", "expected")
     parts = union_all(
         select(*(milestones.c[c] for c in columns), literal("milestone").label("part"))
@@ -264,12 +277,10 @@ def _task_parts(ctx: _Context) -> Subquery:
         select(*(items.c[c] for c in columns), literal("work_item").label("part"))
         .where(items.c.state == WorkItemState.OPEN, items.c.plan_task_id.is_not(None)),
     ).subquery("parts")
-    rank = func.row_number().over(
-        partition_by=parts.c.plan_task_id,
-        order_by=(_severity(parts.c.finding).desc(), parts.c.due.is_(None), func.round(parts.c.due * 1440), parts.c.part,
-                  parts.c.name),
-    )
     # Due instants compare to the minute: a milestone and its report step fall due together.
+    due = func.round(parts.c.due * 1440)
+    rank = func.row_number().over(partition_by=parts.c.plan_task_id, order_by=(
+        _severity(parts.c.finding).desc(), parts.c.due.is_(None), due, parts.c.part, parts.c.name))
     return select(parts, rank.label("rank"), _severity(parts.c.finding).label("severity")).subquery("ranked")
 
 
@@ -283,14 +294,15 @@ def _closed() -> ColumnElement[bool]:
 def task_lights(as_of: datetime, *, plan_id: int | None = None,
                 task_ids: Iterable[int] | None = None) -> dict[int, LightVerdict]:
     """Each task's light at ``as_of``: of one plan, of the given tasks, or of every task."""
-    ctx = _context(as_of)
-    parts = _task_parts(ctx)
-    query = (select(PlanTask.id, _closed().label("closed"), parts)
-             .outerjoin(parts, and_(parts.c.plan_task_id == PlanTask.id, parts.c.rank == 1)))
+    scope = []
     if plan_id is not None:
-        query = query.where(PlanTask.plan_id == plan_id)
+        scope.append(PlanTask.plan_id == plan_id)
     if task_ids is not None:
-        query = query.where(PlanTask.id.in_(list(task_ids)))
+        scope.append(PlanTask.id.in_(list(task_ids)))
+    ctx = _context(as_of)
+    parts = _task_parts(ctx, *scope)
+    query = (select(PlanTask.id, _closed().label("closed"), parts)
+             .outerjoin(parts, and_(parts.c.plan_task_id == PlanTask.id, parts.c.rank == 1)).where(*scope))
     verdicts = {}
     for row in db.session.execute(query).mappings():
         if row["closed"]:
@@ -305,8 +317,7 @@ def task_lights(as_of: datetime, *, plan_id: int | None = None,
 
 def task_light_rows(as_of: datetime, plan_id: int) -> Select[Any]:
     """``(plan_task_id, light)`` for every task of the plan, to count or group in SQL (closed tasks are 绿)."""
-    ctx = _context(as_of)
-    parts = _task_parts(ctx)
+    parts = _task_parts(_context(as_of), PlanTask.plan_id == plan_id)
     worst = select(parts.c.plan_task_id, func.max(parts.c.severity).label("severity")) \
         .group_by(parts.c.plan_task_id).subquery("worst")
     light = case({light.severity: light.value for light in Light}, value=func.coalesce(worst.c.severity, 0),
@@ -318,13 +329,15 @@ def task_light_rows(as_of: datetime, plan_id: int) -> Select[Any]:
 def milestone_lights(as_of: datetime, *, plan_id: int | None = None,
                      milestone_ids: Iterable[int] | None = None) -> dict[int, LightVerdict]:
     """Each milestone's light at ``as_of``: of one plan, the given milestones, or all."""
+    return _milestone_lights(as_of, plan_id=plan_id, ids=None if milestone_ids is None else list(milestone_ids))
+
+
+def _milestone_lights(as_of: datetime, *, plan_id: int | None = None, ids: list[int] | None = None,
+                      task_id: int | None = None) -> dict[int, LightVerdict]:
+    scope = [clause for clause, given in ((PlanTask.plan_id == plan_id, plan_id), (PlanTask.id == task_id, task_id),
+                                          (Milestone.id.in_(ids or []), ids)) if given is not None]
     ctx = _context(as_of)
-    facts = _milestone_facts(ctx)
-    query = select(facts)
-    if plan_id is not None:
-        query = query.where(facts.c.plan_id == plan_id)
-    if milestone_ids is not None:
-        query = query.where(facts.c.id.in_(list(milestone_ids)))
+    query = select(_milestone_facts(ctx, *scope))
     return {row["id"]: _verdict(ctx, row) for row in db.session.execute(query).mappings()}
 
 
@@ -334,9 +347,23 @@ def work_item_lights(item_ids: Iterable[int], as_of: datetime) -> dict[int, Ligh
     if not ids:
         return {}
     ctx = _context(as_of)
-    facts = _item_facts(ctx)
-    rows = db.session.execute(select(facts).where(facts.c.id.in_(ids))).mappings()
+    rows = db.session.execute(select(_item_facts(ctx, WorkItem.id.in_(ids)))).mappings()
     return {row["id"]: _verdict(ctx, row) for row in rows}
+
+
+@dataclass(frozen=True)
+class TaskLights:
+    """Everything the task and work item pages show: the task's light, its open items', its milestones'."""
+
+    task: LightVerdict
+    items: dict[int, LightVerdict]
+    milestones: dict[int, LightVerdict]
+
+
+def lights_of_task(task_id: int, item_ids: Iterable[int], as_of: datetime) -> TaskLights:
+    """The lights of one task's page."""
+    return TaskLights(task_lights(as_of, task_ids=[task_id])[task_id], work_item_lights(item_ids, as_of),
+                      _milestone_lights(as_of, task_id=task_id))
 
 
 def _verdict(ctx: _Context, row: Any, prefix: str = "") -> LightVerdict:
