@@ -67,6 +67,7 @@ class Light(enum.StrEnum):
 
     @property
     def severity(self) -> int:
+        """0 for 绿 up to 3 for 红."""
         return _SEVERITY[self]
 
 
@@ -316,7 +317,11 @@ def task_lights(as_of: datetime, *, plan_id: int | None = None,
 
 
 def task_light_rows(as_of: datetime, plan_id: int) -> Select[Any]:
-    """``(plan_task_id, light)`` for every task of the plan, to count or group in SQL (closed tasks are 绿)."""
+    """``(plan_task_id, light)`` for every task of the plan, to count or group in SQL (closed tasks are 绿).
+
+    ``rows = task_light_rows(now, plan.id).subquery()``, then e.g.
+    ``select(rows.c.light, func.count()).group_by(rows.c.light)``.
+    """
     parts = _task_parts(_context(as_of), PlanTask.plan_id == plan_id)
     worst = select(parts.c.plan_task_id, func.max(parts.c.severity).label("severity")) \
         .group_by(parts.c.plan_task_id).subquery("worst")
