@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -37,6 +37,7 @@ from sqlalchemy import (
     ColumnElement, Float, Select, Subquery, and_, case, cast, exists, func, literal, null, or_, select, union_all,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
 
 from app.extensions import db
@@ -133,6 +134,8 @@ class _Context:
     calendar: WorkCalendar
     #: plan id → (blue cut-off, plan-year start, both in epoch days; tolerance in points)
     plans: dict[int, tuple[float, float, int]]
+    #: Working-day counts already made: a long list has few distinct due dates.
+    counted: dict[tuple[date, date], int] = field(default_factory=dict)
 
     @property
     def today(self) -> date:
@@ -148,6 +151,12 @@ class _Context:
             return literal(default, Float)
         return case({pid: literal(values[slot], Float) for pid, values in self.plans.items()},
                     value=plan_id, else_=literal(default, Float))
+
+    def working_days(self, start: date, end: date) -> int:
+        """Working days in (start, end], counted once per pair."""
+        if (start, end) not in self.counted:
+            self.counted[start, end] = self.calendar.working_days_between(start, end)
+        return self.counted[start, end]
 
     def tolerance(self, plan_id: int | None) -> int:
         return self.plans[plan_id][2] if plan_id in self.plans else _default("progress_tolerance")
@@ -170,23 +179,22 @@ def _context(as_of: datetime) -> _Context:
 
 
 def _latest_reports() -> Subquery:
-    """The newest report of each milestone."""
-    latest = (select(MilestoneReport.milestone_id, func.max(MilestoneReport.number).label("number"))
-              .group_by(MilestoneReport.milestone_id).subquery())
+    """The newest report of each milestone (a plain join the planner can drive by index)."""
+    newer = aliased(MilestoneReport)
     return (select(MilestoneReport.id, MilestoneReport.milestone_id, MilestoneReport.percent_done)
-            .join(latest, and_(latest.c.milestone_id == MilestoneReport.milestone_id,
-                               latest.c.number == MilestoneReport.number)).subquery("latest_report"))
+            .where(~exists().where(newer.milestone_id == MilestoneReport.milestone_id,
+                                   newer.number > MilestoneReport.number))
+            .subquery("latest_report"))
 
 
-def _attainments() -> Subquery:
-    """Per report, the lowest attainment of its targets in percent ("不高于" targets left out)."""
-    return (
-        select(TargetActual.report_id,
-               cast(func.min(literal(100.0, Float) * TargetActual.actual / PlanTarget.value), Float).label("attainment"))
-        .join(PlanTarget, PlanTarget.id == TargetActual.plan_target_id)
-        .where(PlanTarget.value > 0, or_(PlanTarget.comparator.is_(None), PlanTarget.comparator != "<="))
-        .group_by(TargetActual.report_id).subquery("attainment")
-    )
+def _attainment(report_id: ColumnElement[int]) -> ColumnElement[float]:
+    """The lowest attainment in percent of the report's targets ("不高于" targets left out)."""
+    return cast(
+        select(func.min(literal(100.0, Float) * TargetActual.actual / PlanTarget.value))
+        .select_from(TargetActual).join(PlanTarget, PlanTarget.id == TargetActual.plan_target_id)
+        .where(TargetActual.report_id == report_id, PlanTarget.value > 0,
+               or_(PlanTarget.comparator.is_(None), PlanTarget.comparator != "<="))
+        .scalar_subquery(), Float)
 
 
 def _confirmations() -> Subquery:
@@ -202,7 +210,8 @@ def _confirmations() -> Subquery:
 
 def _milestone_facts(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
     """One row per milestone (of tasks within ``scope``): due instant, finding, reported and 序时进度."""
-    report, attainment, confirmed = _latest_reports(), _attainments(), _confirmations()
+    report, confirmed = _latest_reports(), _confirmations()
+    attainment = _attainment(report.c.id)
     due = epoch_days(Milestone.due_date) + _END_OF_DAY_DAYS
     start = func.coalesce(epoch_days(confirmed.c.at), ctx.per_plan(PlanTask.plan_id, 1, 0.0))
     expected = case((ctx.now >= due, 100.0), (ctx.now <= start, 0.0),
@@ -216,18 +225,17 @@ def _milestone_facts(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
         (due < ctx.now, "overdue"),
         (and_(measured, returned), "returned"),
         (and_(measured, report.c.percent_done < behind_by), "behind"),
-        (and_(measured, attainment.c.attainment < behind_by), "behind_target"),
+        (and_(measured, attainment < behind_by), "behind_target"),
         (due <= ctx.per_plan(PlanTask.plan_id, 0, 0.0), "due_soon"),
         else_="on_track",
     )
-    reported = case((finding == "behind_target", attainment.c.attainment), else_=cast(report.c.percent_done, Float))
+    reported = case((finding == "behind_target", attainment), else_=cast(report.c.percent_done, Float))
     return (
         select(Milestone.id, Milestone.plan_task_id, PlanTask.plan_id, Milestone.title.label("name"),
                due.label("due"), finding.label("finding"), reported.label("reported"), expected.label("expected"))
         .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
         .outerjoin(confirmed, confirmed.c.decomposition_id == Milestone.decomposition_id)
         .outerjoin(report, report.c.milestone_id == Milestone.id)
-        .outerjoin(attainment, attainment.c.report_id == report.c.id)
         .where(*scope)
     ).subquery("milestone_facts")
 
@@ -381,10 +389,10 @@ def _reason(ctx: _Context, finding: str, row: Any) -> str:
     due = _instant(row["due"]).astimezone(BEIJING).date() if row["due"] is not None else None
     when = f"（应于 {_chinese_date(due)} 完成）" if due else ""
     if finding == "overdue":
-        late = ctx.calendar.working_days_between(due, ctx.today)
+        late = ctx.working_days(due, ctx.today)
         return f"已逾期 {late} 个工作日{when}" if late > 0 else f"已逾期{when}"
     if finding == "due_soon":
-        left = ctx.calendar.working_days_between(ctx.today, due)
+        left = ctx.working_days(ctx.today, due)
         return f"今日到期{when}" if due == ctx.today else f"还有 {left} 个工作日到期{when}"
     if finding in ("behind", "behind_target"):
         measure = "报送完成进度" if finding == "behind" else "指标完成率"
