@@ -310,18 +310,18 @@ def task_lights(as_of: datetime, *, plan_id: int | None = None,
         scope.append(PlanTask.id.in_(list(task_ids)))
     ctx = _context(as_of)
     parts = _task_parts(ctx, *scope)
-    query = (select(PlanTask.id, _closed().label("closed"), parts)
-             .outerjoin(parts, and_(parts.c.plan_task_id == PlanTask.id, parts.c.rank == 1)).where(*scope))
-    verdicts = {}
-    for row in db.session.execute(query).mappings():
-        if row["closed"]:
-            verdicts[row["id"]] = LightVerdict(Light.GREEN, "已办结")
-        elif row["finding"] is None:
-            verdicts[row["id"]] = LightVerdict(Light.GREEN, "正常推进")
-        else:
-            prefix = f"节点「{row['name']}」" if row["part"] == "milestone" else f"「{row['name']}」"
-            verdicts[row["id"]] = _verdict(ctx, row, prefix)
-    return verdicts
+    # Two plain queries, merged here: joining tasks to the ranked parts makes planners re-rank per task.
+    closed = dict(db.session.execute(select(PlanTask.id, _closed()).where(*scope)).all())
+    worst = {row["plan_task_id"]: row for row in db.session.execute(select(parts).where(parts.c.rank == 1)).mappings()}
+    return {task_id: _task_verdict(ctx, is_closed, worst.get(task_id)) for task_id, is_closed in closed.items()}
+
+
+def _task_verdict(ctx: _Context, closed: bool, worst: Any) -> LightVerdict:
+    if closed:
+        return LightVerdict(Light.GREEN, "已办结")
+    if worst is None:
+        return LightVerdict(Light.GREEN, "正常推进")
+    return _verdict(ctx, worst, f"节点「{worst['name']}」" if worst["part"] == "milestone" else f"「{worst['name']}」")
 
 
 def task_light_rows(as_of: datetime, plan_id: int) -> Select[Any]:
