@@ -58,7 +58,7 @@ def new_from_review(review_id: int) -> str | Response:
         opened = apply_or_report(form.submit, lambda: rectification.open_from_review(review, order, current_user))
         if opened is not None:
             return _opened(opened)
-    return render_template("rectification/new.html", form=form, task=milestone.task, review=review,
+    return render_template("rectification/new.html", form=form, task=milestone.decomposition.task, review=review,
                            milestone=milestone)
 
 

@@ -92,7 +92,7 @@ def open_from_review(review: ReviewRecord, order: RectificationOrder, actor: Use
         raise InvalidTransition("已根据该审核意见发起过整改,请勿重复提交。")
     carried = RectificationOrder(milestone.unit_id, RectificationSource.REPORT_REVIEW, order.problems,
                                  order.requirement, order.due_date, milestone.id)
-    return open_rectification(db.session.get(PlanTask, milestone.plan_task_id), carried, actor, review)
+    return open_rectification(milestone.decomposition.task, carried, actor, review)
 
 
 def reported_milestone(review: ReviewRecord) -> Milestone:
