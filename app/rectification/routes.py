@@ -3,16 +3,13 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from app.access import roles, signed_in
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.models import (
-    Milestone, PlanTask, Rectification, RectificationStatus, ReviewRecord, Role, WorkItem,
-)
+from app.models import PlanTask, Rectification, RectificationStatus, ReviewRecord, Role, WorkItem
 from app.rectification import bp
 from app.rectification.forms import RectificationForm, RectificationFromReviewForm, UrgeForm
 from app.services import rectification, rectification_view, urging
@@ -40,9 +37,8 @@ def new(task_id: int) -> str | Response:
 def _fill_choices(form: RectificationForm, task: PlanTask) -> None:
     form.unit.choices = [SelectChoice(0, "请选择…")] + [
         SelectChoice(u.id, u.name) for u in rectification.answering_units(task)]
-    milestones = db.session.scalars(select(Milestone).where(Milestone.plan_task_id == task.id).order_by(Milestone.id))
     form.milestone.choices = [SelectChoice(0, "(整个任务)")] + [
-        SelectChoice(m.id, f"{m.unit.name}:{m.title}") for m in milestones]
+        SelectChoice(m.id, f"{m.unit.name}:{m.title}") for m in rectification_view.milestones_of(task)]
 
 
 @bp.route("/reviews/<int:review_id>/rectification", methods=["GET", "POST"])
@@ -54,7 +50,8 @@ def new_from_review(review_id: int) -> str | Response:
     form = RectificationFromReviewForm(formdata=request.form if request.method == "POST" else None,
                                        problems="\n".join(rectification.problems_from_review(review)))
     if form.validate_on_submit():
-        order = RectificationOrder(None, "", form.problems.data.splitlines(), form.requirement.data, form.due_date.data)
+        order = RectificationOrder(None, "", form.problems.data.splitlines(), form.requirement.data,
+                                   form.due_date.data)
         opened = apply_or_report(form.submit, lambda: rectification.open_from_review(review, order, current_user))
         if opened is not None:
             return _opened(opened)
@@ -73,7 +70,8 @@ def detail(rectification_id: int) -> str:
     """A rectification: problems, requirement, deadline, every plan and result round with verdicts."""
     found = db.get_or_404(Rectification, rectification_id)
     rectification_view.ensure_can_view(current_user, found)
-    return render_template("rectification/detail.html", rectification=found, rounds=rectification_view.rounds(found))
+    return render_template("rectification/detail.html", rectification=found,
+                           rounds=rectification_view.rounds(found))
 
 
 @bp.route("/rectifications")
@@ -82,8 +80,9 @@ def index() -> str:
     """整改台账: every rectification, filtered by status."""
     status = request.args.get("status", "")
     chosen = RectificationStatus(status) if status in set(RectificationStatus) else None
+    found = rectification_view.list_rectifications(chosen, open_only=status == "open")
     return render_template("rectification/index.html", status=status, statuses=list(RectificationStatus),
-                           rectifications=rectification_view.list_rectifications(chosen, open_only=status == "open"))
+                           rectifications=found)
 
 
 @bp.route("/urging")

@@ -57,6 +57,7 @@ def open_rectification(task: PlanTask, order: RectificationOrder, actor: User,
     :raises PermissionDenied: the actor is not 督审处.
     :raises ValidationFailed: a unit that does not answer for the task, another unit's or task's milestone,
         no problems, no requirement, or a deadline that is not in the future.
+    :raises InvalidTransition: the same rectification is already open (a double submit).
     """
     if not actor.has_role(Role.SUPERVISOR):
         raise PermissionDenied("只有督审处可以发起整改。")
@@ -66,16 +67,18 @@ def open_rectification(task: PlanTask, order: RectificationOrder, actor: User,
         raise ValidationFailed("请至少列出一个需要整改的问题。")
     if not order.requirement.strip():
         raise ValidationFailed("请填写整改要求。")
+    _refuse_duplicate(task, unit, order.requirement.strip())
     rectification = Rectification(
-        task=task, unit=unit, milestone=milestone, source=_source(order.source), review_record_id=review.id if review else None,
-        requirement=order.requirement.strip(), due_date=_future(order.due_date), opened_by=actor,
+        task=task, unit=unit, milestone=milestone, source=_source(order.source),
+        review_record_id=review.id if review else None, requirement=order.requirement.strip(), due_date=_future(order.due_date), opened_by=actor,
         problems=[RectificationProblem(position=i, text=text) for i, text in enumerate(problems, 1)],
     )
     db.session.add(rectification)
     db.session.flush()
     _start(rectification)
     audit.record(actor, "rectification", rectification.id, "opened", after={
-        "task": task.id, "unit": unit.id, "problems": len(problems), "due_date": rectification.due_date.isoformat()})
+        "task": task.id, "unit": unit.id, "problems": len(problems),
+        "due_date": rectification.due_date.isoformat()})
     _tell_unit(rectification, "opened", "整改通知",
                f"督审处要求对以下 {len(problems)} 个问题进行整改,请于 {rectification.due_date} 前完成并报送整改方案和结果。")
     return rectification
@@ -110,12 +113,21 @@ def problems_from_review(review: ReviewRecord) -> list[str]:
     return [line.strip() for line in (review.comments or "").splitlines() if line.strip()]
 
 
+def _refuse_duplicate(task: PlanTask, unit: Unit, requirement: str) -> None:
+    """:raises InvalidTransition: an open rectification of the task for the unit has the same requirement."""
+    query = select(Rectification.id).where(
+        Rectification.plan_task_id == task.id, Rectification.unit_id == unit.id,
+        Rectification.requirement == requirement, Rectification.status != RectificationStatus.VERIFIED)
+    if db.session.scalar(query) is not None:
+        raise InvalidTransition("相同的整改已经发起且尚未销号,请勿重复提交。")
+
+
 def _opened_from(review: ReviewRecord) -> Rectification | None:
     return db.session.scalar(select(Rectification).where(Rectification.review_record_id == review.id))
 
 
 def _unit_and_milestone(task: PlanTask, order: RectificationOrder) -> tuple[Unit, Milestone | None]:
-    """The addressed unit (one answering for the task) and the optional milestone (of that unit on the task)."""
+    """The addressed unit (one answering for the task) and the optional milestone (that unit's, on the task)."""
     unit = next((u for u in answering_units(task) if u.id == order.unit_id), None)
     if unit is None:
         raise ValidationFailed("整改单位必须是该任务的牵头或责任单位。")
@@ -177,7 +189,10 @@ def submit_result(item: WorkItem, text: str, uploads: Sequence[Upload], policy: 
     return _submit(item, SubmissionKind.RESULT, text, uploads, policy, actor)
 
 
-_NEXT_STATUS = {SubmissionKind.PLAN: RectificationStatus.PLAN_REVIEW, SubmissionKind.RESULT: RectificationStatus.RESULT_REVIEW}
+_NEXT_STATUS = {
+    SubmissionKind.PLAN: RectificationStatus.PLAN_REVIEW,
+    SubmissionKind.RESULT: RectificationStatus.RESULT_REVIEW,
+}
 
 
 def _submit(item: WorkItem, kind: SubmissionKind, text: str, uploads: Sequence[Upload], policy: UploadPolicy,
@@ -245,8 +260,8 @@ def _decide(item: WorkItem, step: str, kind: SubmissionKind, decision: ReviewDec
 def _tell_unit(rectification: Rectification, event: str, title: str, body: str) -> None:
     """In-app notice (and mail) to the rectifying unit's liaisons."""
     task = rectification.task
-    liaisons = db.session.scalars(select(User).where(User.unit_id == rectification.unit_id, User.active.is_(True)))
-    for user in liaisons:
+    people = select(User).where(User.unit_id == rectification.unit_id, User.active.is_(True)).order_by(User.id)
+    for user in db.session.scalars(people):
         if user.has_role(Role.LIAISON):
             notices.notify(user, NoticeKind.INFO, f"rectification:{rectification.id}:{event}",
                            f"{title}:{task.supervision_number or ''}{task.title[:30]}", body,

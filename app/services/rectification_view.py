@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.errors import PermissionDenied
 from app.extensions import db
 from app.models import (
-    Attachment, PlanTask, Rectification, RectificationStatus, RectificationSubmission, ReviewRecord, User,
+    Attachment, Milestone, PlanTask, Rectification, RectificationStatus, RectificationSubmission, ReviewRecord, User,
 )
 from app.services.rectification import SUBMISSION
 from app.services.visibility import sees_whole_bureau
@@ -25,13 +25,20 @@ class Round:
     verdicts: list[ReviewRecord]
 
 
-def list_rectifications(status: RectificationStatus | None = None, open_only: bool = False) -> list[Rectification]:
+def list_rectifications(status: RectificationStatus | None = None,
+                        open_only: bool = False) -> list[Rectification]:
     """Every rectification, newest first; optionally of one status, or the open ones."""
     query = select(Rectification).order_by(Rectification.opened_at.desc(), Rectification.id.desc())
     if status is not None:
         query = query.where(Rectification.status == status)
     elif open_only:
         query = query.where(Rectification.status.in_(OPEN_STATUSES))
+    return list(db.session.scalars(query))
+
+
+def milestones_of(task: PlanTask) -> list[Milestone]:
+    """The task's milestones, a rectification may be about one of them."""
+    query = select(Milestone).where(Milestone.plan_task_id == task.id).order_by(Milestone.id)
     return list(db.session.scalars(query))
 
 

@@ -36,8 +36,8 @@ def urge(item: WorkItem, message: str, actor: User) -> Urge:
     db.session.flush()
     task = db.session.get(PlanTask, row.plan_task_id)
     for user in people_to_act(item):
-        notices.notify(user, NoticeKind.INFO, f"urge:{row.id}", f"催办:{task.supervision_number or ''}「{item.step_name}」",
-                       message, f"/work/items/{item.id}")
+        title = f"催办:{task.supervision_number or ''}「{item.step_name}」"
+        notices.notify(user, NoticeKind.INFO, f"urge:{row.id}", title, message, f"/work/items/{item.id}")
     audit.record(actor, "work_item", item.id, "urged", after={"urge": row.id, "message": message})
     return row
 
@@ -69,8 +69,8 @@ def urge_counts_by_unit(plan_id: int) -> dict[int, int]:
 
 def urge_counts_by_task(plan_id: int) -> dict[tuple[int, int], int]:
     """How many 催办 each (task, unit) received on the plan."""
-    query = (select(Urge.plan_task_id, Urge.unit_id, func.count(Urge.id)).join(PlanTask, PlanTask.id == Urge.plan_task_id)
-             .where(PlanTask.plan_id == plan_id).group_by(Urge.plan_task_id, Urge.unit_id))
+    query = (select(Urge.plan_task_id, Urge.unit_id, func.count(Urge.id))
+             .join(PlanTask, PlanTask.id == Urge.plan_task_id).where(PlanTask.plan_id == plan_id).group_by(Urge.plan_task_id, Urge.unit_id))
     return {(task_id, unit_id): count for task_id, unit_id, count in db.session.execute(query)}
 
 
@@ -84,5 +84,5 @@ def urgeable_items() -> list[WorkItem]:
 
 def may_urge(user: User, item: WorkItem) -> bool:
     """True when ``user`` may send a 催办 on ``item`` (for showing the button)."""
-    return (user.has_role(Role.SUPERVISOR) and item.state is WorkItemState.OPEN and item.role is not Role.SUPERVISOR
-            and item.unit_id is not None)
+    return (user.has_role(Role.SUPERVISOR) and item.state is WorkItemState.OPEN
+            and item.role is not Role.SUPERVISOR and item.unit_id is not None)

@@ -118,7 +118,8 @@ def test_several_rectifications_run_at_once_and_the_task_cannot_close_until_all_
         returned, task7, people, policy):
     zhuce, dushen = people["zhuce"], people["dushen"]
     first = rectification.open_from_review(returned, order(0), dushen)
-    second = rectification.open_rectification(task7, order(unit("注册处").id, source="internal_audit"), dushen)
+    second = rectification.open_rectification(
+        task7, order(unit("注册处").id, source="internal_audit", requirement="完善内审台账"), dushen)
     reporting.submit_report(item_for(zhuce, "milestone_report", task7), "已扩展到26个行业", 100, {}, [], policy, zhuce)
     reporting.review_report(item_for(dushen, "report_review", task7), APPROVE, None, None, dushen)
     db.session.commit()
@@ -161,6 +162,11 @@ def test_a_stale_or_double_submit_is_refused(returned, people, policy):
     db.session.commit()
     with pytest.raises(InvalidTransition):
         rectification.open_from_review(returned, order(0), dushen)
+    db.session.rollback()
+    audit_order = order(rect.unit_id, source="internal_audit", requirement="内审发现的问题")
+    rectification.open_rectification(rect.task, audit_order, dushen)
+    with pytest.raises(InvalidTransition, match="请勿重复提交"):
+        rectification.open_rectification(rect.task, audit_order, dushen)
     db.session.rollback()
     item = step(rect, "rectification_plan")
     rectification.submit_plan(item, "方案", [], policy, zhuce)
