@@ -91,7 +91,7 @@ def open_from_review(review: ReviewRecord, order: RectificationOrder, actor: Use
     :raises InvalidTransition: a rectification was already opened from it (double submit).
     """
     milestone = reported_milestone(review)
-    if _opened_from(review) is not None:
+    if opened_from(review) is not None:
         raise InvalidTransition("已根据该审核意见发起过整改,请勿重复提交。")
     carried = RectificationOrder(milestone.unit_id, RectificationSource.REPORT_REVIEW, order.problems,
                                  order.requirement, order.due_date, milestone.id)
@@ -122,7 +122,8 @@ def _refuse_duplicate(task: PlanTask, unit: Unit, requirement: str) -> None:
         raise InvalidTransition("相同的整改已经发起且尚未销号,请勿重复提交。")
 
 
-def _opened_from(review: ReviewRecord) -> Rectification | None:
+def opened_from(review: ReviewRecord) -> Rectification | None:
+    """The rectification opened from ``review``, if any."""
     return db.session.scalar(select(Rectification).where(Rectification.review_record_id == review.id))
 
 

@@ -6,12 +6,18 @@ from datetime import datetime, timedelta
 import pytest
 
 from app.services.workdays import BEIJING
+from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_lifecycle_e2e import PLAN_2023, TASK, decide, open_step, person
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
 
 EVIDENCE = ROOT / "tests" / "fixtures" / "plans" / "gb18030-plan.txt"
+
+
+def shoot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def submit_text(page, label: str, text: str, button: str, evidence: bool = False) -> None:
@@ -85,6 +91,7 @@ def test_rectification_from_a_returned_report_to_verification(browser, live_serv
     assert "全部销号后方可办结" in dushen.get_by_test_id("closure-blocker").inner_text()
     dushen.get_by_role("button", name="办结").click()
     assert "全部销号后方可办结" in dushen.get_by_test_id("step-form").inner_text()
+    shoot(dushen, "closure_held_by_rectification")
 
     open_step(zhuce, live_server, "报送整改结果")
     submit_text(zhuce, "整改结果", "试点范围已明确", "报送整改结果", evidence=True)
@@ -95,6 +102,8 @@ def test_rectification_from_a_returned_report_to_verification(browser, live_serv
     open_step(dushen, live_server, "核验销号")
     assert dushen.get_by_test_id("rectification").locator("a", has_text="gb18030-plan.txt").count() == 2
     decide(dushen, "核验通过,予以销号")
+    dushen.goto(f"{live_server}/rectifications/1")
+    shoot(dushen, "rectification_verified")
 
     dushen.goto(f"{live_server}/rectifications?status=verified")
     assert "已销号" in dushen.get_by_test_id("rectification-list").inner_text()
@@ -105,3 +114,4 @@ def test_rectification_from_a_returned_report_to_verification(browser, live_serv
     dushen.locator("tr", has_text=TASK).first.get_by_role("link").first.click()
     assert dushen.get_by_test_id("task-state").inner_text() == "已办结"
     assert dushen.get_by_test_id("rectification-row").count() == 1
+    shoot(dushen, "task_closed_after_rectification")

@@ -48,6 +48,9 @@ def test_open_from_a_returned_report_and_work_it_through_the_step_pages(app, ret
     assert done.status_code == 302 and rectification_count() == 1
     again = post(dushen, url, {"problems": "重复", "requirement": "重复", "due_date": later()})
     assert again.status_code == 409 and rectification_count() == 1
+    task_page = dushen.get(f"/tasks/{returned.plan_task_id}").get_data(as_text=True)
+    assert f"/reviews/{returned.id}/rectification" not in task_page and "已发起整改 #" in task_page
+    assert "发起整改" in task_page.split('data-testid="task-audit"')[1]   # the audit trail has the opening
     detail = dushen.get(done.headers["Location"]).get_data(as_text=True)
     assert "缺少实施方案" in detail and "待报整改方案" in detail and "注册处" in detail
 
