@@ -9,15 +9,15 @@ from sqlalchemy import func, select
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    AuditEvent, Notification, Rectification, RectificationStatus, ReviewDecision, ReviewRecord, WorkflowInstance,
-    WorkItem, WorkItemState,
+    AuditEvent, Notification, Rectification, RectificationStatus, ReviewDecision, ReviewRecord, User,
+    WorkflowInstance, WorkItem, WorkItemState,
 )
 from app.services import closure, decomposition, rectification, rectification_view, reporting, work_items
 from app.services.decomposition import MilestonePlan
 from app.services.rectification import RectificationOrder
 from app.services.reporting import Upload, UploadPolicy
 from app.services.workdays import BEIJING, end_of_day
-from tests.services.test_lifecycle import item_for, people, task7, unit  # noqa: F401 (fixtures)
+from tests.services.test_lifecycle import item_for, unit
 
 APPROVE, RETURN = ReviewDecision.APPROVE, ReviewDecision.RETURN
 EVIDENCE = [Upload("整改佐证.pdf", b"%PDF-1.4 evidence")]
@@ -28,12 +28,27 @@ def in_days(days: int) -> date:
 
 
 @pytest.fixture
+def people(demo):
+    return {u.username: u for u in db.session.scalars(select(User))}
+
+
+@pytest.fixture
+def task7(plan_2023):
+    """Task 7: 注册处 leads."""
+    return next(task for task in plan_2023.tasks if task.number == 7)
+
+
+@pytest.fixture
 def policy(tmp_path):
     return UploadPolicy(tmp_path, 1024 * 1024)
 
 
 @pytest.fixture
 def returned(task7, people, policy) -> ReviewRecord:
+    return return_a_report(task7, people, policy)
+
+
+def return_a_report(task7, people, policy) -> ReviewRecord:
     """Task 7 decomposed into one milestone whose first report 督审处 returned with two comments."""
     zhuce, dushen = people["zhuce"], people["dushen"]
     plan = MilestonePlan("扩大改革行业范围", "行业清单", date(2023, 9, 30), zhuce.id)
