@@ -41,6 +41,9 @@ _AUDIT_LABELS = {
     "priority_changed": "调整督办等级",
     "imported": "导入",
     "archived": "归档",
+    "scoring_policy": "评分规则",
+    "policy_saved": "保存评分规则新版本",
+    "evaluated": "办结评分",
 }
 
 

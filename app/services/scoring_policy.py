@@ -217,3 +217,9 @@ def _add_version(plan_id: int, number: int, text: str, note: str | None, actor: 
     db.session.flush()
     audit.record(actor, "scoring_policy", plan_id, "policy_saved", after={"version": number, "note": note})
     return version
+
+
+def versions(plan_id: int) -> list[ScoringPolicyVersion]:
+    """Every saved version of the plan's policy, newest first."""
+    return list(db.session.scalars(select(ScoringPolicyVersion).where(ScoringPolicyVersion.plan_id == plan_id)
+                                   .order_by(ScoringPolicyVersion.version.desc())))

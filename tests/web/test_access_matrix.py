@@ -70,6 +70,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     "notifications.mark_all_read": SIGNED_IN,
     # Notice 1 belongs to zhuce: only its owner may mark it read.
     "notifications.mark_read": frozenset({"zhuce"}),
+    "assessment.overview": frozenset({"admin", "dushen", "leader"}),
+    "assessment.unit": frozenset({"admin", "dushen", "leader"}),
+    "assessment.policy": frozenset({"admin", "dushen"}),
 }
 
 
