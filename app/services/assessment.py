@@ -89,10 +89,10 @@ def unit_scores(plan_id: int) -> list[UnitScore]:
         entry.weight += _exact(weight)
         entry.lead += int(lead)
         entry.cooperating += int(cooperating)
-    for task in _open_tasks(plan_id):
-        for unit in evaluation.evaluate_live(task).units:
+    for result in evaluation.evaluate_live_many(_open_tasks(plan_id)):
+        for unit in result.units:
             sums.setdefault(unit.unit_id, _Sums()).add(unit.score * unit.weight, unit.weight, unit.role, False)
-    names = {unit_id: name for unit_id, name in db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(list(sums))))}
+    names = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(list(sums)))).all())
     scores = [UnitScore(unit_id, names[unit_id], _ratio(s.weighted, s.weight), s.lead, s.cooperating, s.final)
               for unit_id, s in sums.items() if s.weight > 0]
     return sorted(scores, key=lambda s: (-s.score, s.unit_name))
@@ -116,7 +116,8 @@ def _open_tasks(plan_id: int) -> list[PlanTask]:
 
 def _exact(value: object) -> Decimal:
     """SQLite sums in floating point: back to the exact decimals the columns hold."""
-    return Decimal(value if isinstance(value, Decimal) else float(value)).quantize(_EXACT, ROUND_HALF_UP)  # type: ignore[arg-type]
+    exact = value if isinstance(value, Decimal) else Decimal(float(value))  # type: ignore[arg-type]
+    return exact.quantize(_EXACT, ROUND_HALF_UP)
 
 
 def _ratio(weighted: Decimal, weight: Decimal) -> Decimal:
@@ -134,8 +135,9 @@ def explain_unit(plan_id: int, unit_id: int) -> UnitExplanation:
     lines = [_line(row.task, evaluation.from_row(row)) for row in db.session.scalars(
         select(TaskEvaluation).join(PlanTask, PlanTask.id == TaskEvaluation.plan_task_id)
         .where(PlanTask.plan_id == plan_id, TaskEvaluation.unit_id == unit_id))]
-    for task in _open_tasks(plan_id):
-        lines += [_line(task, u) for u in evaluation.evaluate_live(task).units if u.unit_id == unit_id]
+    open_tasks = _open_tasks(plan_id)
+    for task, result in zip(open_tasks, evaluation.evaluate_live_many(open_tasks)):
+        lines += [_line(task, u) for u in result.units if u.unit_id == unit_id]
     lines.sort(key=lambda line: line.task_number)
     weighted = sum((line.weighted for line in lines), Decimal(0))
     weight = sum((line.result.weight for line in lines), Decimal(0))

@@ -177,26 +177,41 @@ def _bounds(total: Decimal, policy: ScoringPolicy) -> list[LineItem]:
 
 
 def evaluate_live(task: PlanTask, now: datetime | None = None) -> TaskEvaluationResult:
-    """The provisional score (暂评) of every unit under the plan's current policy; nothing is stored."""
-    version = scoring_policy.current_version(task.plan_id)
+    """The provisional score (暂评) of every unit of an open task under the plan's current policy; not stored."""
+    return evaluate_live_many([task], now)[0]
+
+
+def evaluate_live_many(tasks: list[PlanTask], now: datetime | None = None) -> list[TaskEvaluationResult]:
+    """Provisional scores of several tasks of one plan, in a fixed number of queries."""
+    if not tasks:
+        return []
+    version = scoring_policy.current_version(tasks[0].plan_id)
     policy = scoring_policy.parse_policy(version.text if version else scoring_policy.default_text())
-    return _evaluate(task, policy, version.version if version else 0, final=False, now=now)
+    return _evaluate(tasks, policy, version.version if version else 0, final=False, now=now)
 
 
-def _evaluate(task: PlanTask, policy: ScoringPolicy, version: int, final: bool,
-              now: datetime | None = None) -> TaskEvaluationResult:
-    events = load_events(task, now)
-    names = _unit_names(list(events.roles))
-    units = []
-    for unit_id, role in sorted(events.roles.items(), key=lambda pair: (pair[1] != ResponsibilityRole.LEAD, pair[0])):
-        lines = score_lines(unit_id, events, policy)
-        units.append(UnitTaskScore(task.id, unit_id, names[unit_id], role, policy.weight(role, task.priority),
-                                   sum((line.points for line in lines), Decimal(0)), lines, final, version))
-    return TaskEvaluationResult(task.id, final, version, units)
+def _evaluate(tasks: list[PlanTask], policy: ScoringPolicy, version: int, final: bool,
+              now: datetime | None = None) -> list[TaskEvaluationResult]:
+    events = load_events([task.id for task in tasks], now)
+    names = _unit_names({unit_id for found in events.values() for unit_id in found.roles})
+    results = []
+    for task in tasks:
+        found = events[task.id]
+        units = []
+        for unit_id, role in sorted(found.roles.items(), key=lambda pair: (_ROLE_ORDER[pair[1]], pair[0])):
+            lines = score_lines(unit_id, found, policy)
+            units.append(UnitTaskScore(task.id, unit_id, names[unit_id], role, policy.weight(role, task.priority),
+                                       sum((line.points for line in lines), Decimal(0)), lines, final, version))
+        results.append(TaskEvaluationResult(task.id, final, version, units))
+    return results
 
 
-def _unit_names(unit_ids: list[int]) -> dict[int, str]:
-    return {unit_id: name for unit_id, name in db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids)))}
+_ROLE_ORDER = {ResponsibilityRole.LEAD: 0, ResponsibilityRole.RESPONSIBLE: 1, ResponsibilityRole.COOPERATING: 2}
+
+
+def _unit_names(unit_ids: set[int]) -> dict[int, str]:
+    rows = db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids)))
+    return {unit_id: name for unit_id, name in rows}
 
 
 def freeze(task: PlanTask, actor: User | None) -> TaskEvaluationResult:
@@ -205,7 +220,7 @@ def freeze(task: PlanTask, actor: User | None) -> TaskEvaluationResult:
     if frozen is not None:
         return frozen
     version = scoring_policy.ensure_version(task.plan_id, actor)
-    result = _evaluate(task, scoring_policy.parse_policy(version.text), version.version, final=True)
+    (result,) = _evaluate([task], scoring_policy.parse_policy(version.text), version.version, final=True)
     for unit in result.units:
         db.session.add(TaskEvaluation(
             plan_task_id=task.id, unit_id=unit.unit_id, role=unit.role, weight=unit.weight, score=unit.score,
