@@ -89,13 +89,17 @@ class TaskEvaluationResult:
     units: list[UnitTaskScore]
 
 
-def score_lines(unit_id: int, events: TaskEvents, policy: ScoringPolicy) -> list[LineItem]:
-    """Every line of a unit's score on a task; the score is their sum."""
+def score_lines(unit_id: int, events: TaskEvents, policy: ScoringPolicy, final: bool = True) -> list[LineItem]:
+    """Every line of a unit's score on a task; the score is their sum.
+
+    A provisional score (``final`` False) does not yet charge a target no report has given an actual for:
+    the year is not over, and 暂评 should show where the unit stands, not penalise work not yet due.
+    """
     lines = [LineItem("base", policy.base, f"基础分 {num(policy.base)} 分")]
     lines += _capped(_timeliness(_of(events.overdue, unit_id), policy), policy.timeliness_cap)
     lines += _quality(_of(events.ratings, unit_id), policy)
-    lines += _capped([_attainment(t, policy) for t in events.targets], policy.attainment_cap)
-    lines += _capped([_per_event(e, "returns", policy.return_points[e.detail], f"{e.what}退回一次")
+    lines += _capped([_attainment(t, policy, final) for t in events.targets], policy.attainment_cap)
+    lines += _capped([_per_event(e, "returns", policy.return_points[e.detail], _RETURNED_BY[e.detail])
                       for e in _of(events.returns, unit_id)], policy.returns_cap)
     lines += _capped([_per_event(e, "rectification", policy.per_rectification,
                                  f"督审处开出整改 #{e.id}({e.detail}):{_short(e.what)}")
@@ -103,6 +107,13 @@ def score_lines(unit_id: int, events: TaskEvents, policy: ScoringPolicy) -> list
     lines += _capped([_per_event(e, "urge", policy.per_urge, f"督审处催办一次:{_short(e.what)}")
                       for e in _of(events.urges, unit_id)], policy.urge_cap)
     return lines + _bounds(sum((line.points for line in lines), Decimal(0)), policy)
+
+
+_RETURNED_BY = {
+    "decomposition_review": "分解方案被督审处审核退回一次",
+    "report_review": "进展报送被督审处审核退回一次",
+    "head_signoff": "进展报送被本单位负责人审签退回一次",
+}
 
 
 def _of(events: list[Event], unit_id: int) -> list[Event]:
@@ -145,8 +156,11 @@ def attainment_ratio(target: TargetResult) -> Decimal:
     return target.actual / target.value
 
 
-def _attainment(target: TargetResult, policy: ScoringPolicy) -> LineItem:
+def _attainment(target: TargetResult, policy: ScoringPolicy, final: bool) -> LineItem:
     goal = f"目标“{target.phrase}”(目标值 {num(target.value)}{target.measure})"
+    if target.actual is None and not final:
+        return LineItem("attainment", Decimal(0), f"{goal}尚未报送实际值,暂不计分;办结时仍未报送将计 "
+                        f"{num(policy.not_reported)} 分", "plan_target", target.target_id)
     if target.actual is None:
         return LineItem("attainment", policy.not_reported, f"{goal}从未报送实际值,计 {num(policy.not_reported)} 分",
                         "plan_target", target.target_id)
@@ -199,7 +213,7 @@ def _evaluate(tasks: list[PlanTask], policy: ScoringPolicy, version: int, final:
         found = events[task.id]
         units = []
         for unit_id, role in sorted(found.roles.items(), key=lambda pair: (_ROLE_ORDER[pair[1]], pair[0])):
-            lines = score_lines(unit_id, found, policy)
+            lines = score_lines(unit_id, found, policy, final)
             units.append(UnitTaskScore(task.id, unit_id, names[unit_id], role, policy.weight(role, task.priority),
                                        sum((line.points for line in lines), Decimal(0)), lines, final, version))
         results.append(TaskEvaluationResult(task.id, final, version, units))

@@ -190,7 +190,7 @@ def test_a_frozen_score_keeps_its_policy_while_open_tasks_follow_the_new_one(tas
 
 def test_caps_and_floor_become_visible_line_items(task7, people):
     policy = scoring_policy.parse_policy(scoring_policy.default_text().replace("per_urge = 1", "per_urge = 40")
-                                         .replace("[urge]\n", "[urge]\n").replace("cap = 5", "cap = 200"))
+                                         .replace("cap = 5", "cap = 200"))
     zhuce_unit = unit("注册处")
     dushen = people["dushen"]
     any_item = db.session.scalar(select(WorkItem).join(WorkflowInstance, WorkflowInstance.id == WorkItem.instance_id)
@@ -200,11 +200,16 @@ def test_caps_and_floor_become_visible_line_items(task7, people):
                             sent_by_id=dushen.id, sent_at=bj(2023, 7, day, 9)))
     db.session.flush()
     from app.services.evaluation_events import load_events
-    lines = evaluation.score_lines(zhuce_unit.id, load_events([task7.id])[task7.id], policy)
-    # 100 − 10 (target never reported, cap 20) − 3 × 40 (催办, cap 200) = −30 → floor 0: +30
+    events = load_events([task7.id])[task7.id]
+    provisional = evaluation.score_lines(zhuce_unit.id, events, policy, final=False)
+    # 暂评: the unreported target is not charged yet (0): 100 − 3 × 40 = −20 → floor 0: +20
+    assert [(line.category, line.points) for line in provisional] == [
+        ("base", 100), ("attainment", 0), ("urge", -40), ("urge", -40), ("urge", -40), ("bounds", 20)]
+    lines = evaluation.score_lines(zhuce_unit.id, events, policy)
+    # at closure: 100 − 10 (target never reported) − 3 × 40 (催办, cap 200) = −30 → floor 0: +30
     assert [(line.category, line.points) for line in lines] == [
         ("base", 100), ("attainment", -10), ("urge", -40), ("urge", -40), ("urge", -40), ("bounds", 30)]
     capped = scoring_policy.parse_policy(scoring_policy.default_text().replace("per_urge = 1", "per_urge = 4"))
-    lines = evaluation.score_lines(zhuce_unit.id, load_events([task7.id])[task7.id], capped)
+    lines = evaluation.score_lines(zhuce_unit.id, events, capped)
     # three 催办 × 4 = 12 > cap 5 → +7 back
     assert [line.points for line in lines if line.category == "urge"] == [-4, -4, -4, 7]
