@@ -146,6 +146,7 @@ def _range_problems(raw: dict[str, Any]) -> list[str]:
     problems = [f"[{section}] {key}({_KEYS[section][key]})不能为负数,扣分请写正数"
                 for section in _NON_NEGATIVE for key, value in raw[section].items() if value < 0]
     problems += [f"[attainment] cap(目标完成扣分上限)不能为负数"] if raw["attainment"]["cap"] < 0 else []
+    problems += [f"{where} 最多保留两位小数" for where, value in _points(raw) if _decimals(value) > 2]
     score = raw["score"]
     if not score["floor"] <= score["base"] <= score["ceiling"]:
         problems.append("[score] 须满足 得分下限 ≤ 基础分 ≤ 得分上限")
@@ -155,6 +156,21 @@ def _range_problems(raw: dict[str, Any]) -> list[str]:
     if thresholds[-1] != 0:
         problems.append("[attainment] 最后一个档位的 at_least 必须为 0,以便任何完成率都有档位")
     return problems
+
+
+def _points(raw: dict[str, Any]) -> list[tuple[str, Decimal]]:
+    """Every score or weight of the policy (not the attainment thresholds), with where it is written."""
+    found = [(f"[{section}] {key}", value) for section, table in raw.items() if section != "assessment"
+             for key, value in table.items() if key != "bands"]
+    found += [(f"[attainment] 第 {n} 个档位的 points", band["points"]) for n, band in enumerate(raw["attainment"]["bands"], 1)]
+    found += [(f"[assessment.{group}] {key}", value) for group in ("role_weights", "priority_weights")
+              for key, value in raw["assessment"][group].items()]
+    return found
+
+
+def _decimals(value: int | Decimal) -> int:
+    exponent = Decimal(value).as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 def _build(raw: dict[str, Any]) -> ScoringPolicy:

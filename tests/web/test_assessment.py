@@ -94,6 +94,7 @@ def post_policy(client, plan_id: int, policy_text: str, based_on: str = "0", not
     (lambda t: t.replace("cooperating = 0.5", "cooperating = 0"), "cooperating 必须是大于 0 的数字"),
     (lambda t: t.replace("floor = 0", "floor = 101"), "得分下限 ≤ 基础分 ≤ 得分上限"),
     (lambda t: t + "\n[bonus]\nx = 1\n", "未知的设置节 [bonus]"),
+    (lambda t: t.replace("per_urge = 1", "per_urge = 0.125"), "[urge] per_urge 最多保留两位小数"),
 ])
 def test_an_invalid_policy_is_refused_with_a_chinese_reason_and_nothing_saved(plan_2023, signed_in, change, message):
     page = text(post_policy(signed_in("dushen"), plan_2023.id, change(scoring_policy.default_text())))
