@@ -123,3 +123,11 @@ def test_leaders_cannot_change_the_policy(plan_2023, signed_in):
     response = client.post(f"/plans/{plan_2023.id}/scoring-policy", data={"csrf_token": token, "text": "x"})
     assert response.status_code == 403
     response.close()
+
+
+def test_an_unknown_unit_or_plan_is_not_found(plan_2023, signed_in):
+    client = signed_in("dushen")
+    for path in (f"/plans/{plan_2023.id}/assessment/units/999999", "/plans/999999/assessment"):
+        response = client.get(path)
+        assert response.status_code == 404
+        response.close()
