@@ -11,15 +11,17 @@ from app.services.evaluation import TaskEvaluationResult
 
 #: The anchor on the task page that shows each kind of event.
 _ANCHORS = {"review_record": "review-{}", "milestone_report": "report-{}", "work_item": "task-audit",
-            "plan_target": "task-text", "rectification": "rectifications", "urge": "task-audit"}
+            "plan_target": "task-text", "urge": "rectifications"}
 _KIND_LABELS = {"review_record": "审核记录", "milestone_report": "进展报送", "work_item": "办理事项",
                 "plan_target": "计划目标", "rectification": "整改", "urge": "催办"}
 
 
 def event_link(kind: str | None, event_id: int | None, task_id: int) -> str | None:
-    """The task page, at the place the event is recorded."""
+    """Where the event is recorded: the rectification's own page, else the task page at the event."""
     if kind is None:
         return None
+    if kind == "rectification":
+        return url_for("rectification.detail", rectification_id=event_id)
     return url_for("tasks.detail", task_id=task_id) + "#" + _ANCHORS[kind].format(event_id)
 
 

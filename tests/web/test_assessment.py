@@ -54,7 +54,7 @@ def test_unit_page_traces_every_point_to_its_event(closed_task7, signed_in):
     assert "= 335.75 ÷ 3.5 = <strong>95.93</strong>" in page
     assert "逾期 3 个工作日 × 1 分" in page
     assert re.search(rf'href="/tasks/{closed_task7.id}#review-\d+">审核记录 #\d+</a>', page)
-    assert f'href="/tasks/{closed_task7.id}#rectifications">整改 #' in page
+    assert re.search(r'href="/rectifications/\d+">整改 #\d+</a>', page)
     assert "暂评" in page and "已定分(第 1 版规则)" in page
 
 
