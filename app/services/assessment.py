@@ -14,7 +14,7 @@ from sqlalchemy import case, exists, func, select
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Plan, PlanTask, Priority, ResponsibilityRole, TaskEvaluation, Unit
-from app.services import evaluation
+from app.services import closure, evaluation
 from app.services.evaluation import CENT, UnitTaskScore
 
 _EXACT = Decimal("0.000001")
@@ -147,3 +147,14 @@ def explain_unit(plan_id: int, unit_id: int) -> UnitExplanation:
 
 def _line(task: PlanTask, result: UnitTaskScore) -> TaskScoreLine:
     return TaskScoreLine(task.id, task.number, task.title, task.priority, result)
+
+
+def freeze_closed_tasks(plan_id: int) -> list[int]:
+    """Score the plan's closed tasks that have no frozen evaluation yet (closed before scoring existed);
+    returns their numbers."""
+    frozen = []
+    for task in _open_tasks(plan_id):
+        if closure.is_closed(task):
+            evaluation.freeze(task, None)
+            frozen.append(task.number)
+    return frozen
