@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import Select, case, exists, func, select
 
 from app.errors import NotFound
 from app.extensions import db
@@ -98,7 +98,8 @@ def unit_scores(plan_id: int) -> list[UnitScore]:
     return sorted(scores, key=lambda s: (-s.score, s.unit_name))
 
 
-def _frozen_sums(plan_id: int):  # type: ignore[no-untyped-def]
+def _frozen_sums(plan_id: int) -> Select[tuple[int, Decimal, Decimal, int, int]]:
+    """Per unit: Σ score × weight, Σ weight, lead/responsible and cooperating task counts of frozen scores."""
     cooperating = TaskEvaluation.role == ResponsibilityRole.COOPERATING
     return (select(TaskEvaluation.unit_id, func.sum(TaskEvaluation.score * TaskEvaluation.weight),
                    func.sum(TaskEvaluation.weight), func.sum(case((cooperating, 0), else_=1)),
