@@ -51,6 +51,9 @@ _AUDIT_LABELS = {
     "rectification_verify_approve": "核验销号",
     "rectification_verify_return": "整改结果退回",
     "urged": "催办",
+    "scoring_policy": "评分规则",
+    "policy_saved": "保存评分规则新版本",
+    "evaluated": "办结评分",
 }
 
 
