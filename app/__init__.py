@@ -93,12 +93,14 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.api import register_api
+    from app.assessment import bp as assessment_bp
     from app.auth import bp as auth_bp
     from app.deadlines import bp as deadlines_bp
     from app.directory import bp as directory_bp
     from app.main import bp as main_bp
     from app.notifications import bp as notifications_bp
     from app.plans import bp as plans_bp
+    from app.rectification import bp as rectification_bp
     from app.tasks import bp as tasks_bp
     from app.work import bp as work_bp
 
@@ -110,6 +112,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(work_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(rectification_bp)
+    app.register_blueprint(assessment_bp)
     app.register_blueprint(deadlines_bp)
     register_api(app)
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask import Flask
 
+from app.services.lights import Light
 from app.services.workdays import BEIJING
 
 
@@ -41,6 +42,18 @@ _AUDIT_LABELS = {
     "priority_changed": "调整督办等级",
     "imported": "导入",
     "archived": "归档",
+    "rectification": "整改",
+    "opened": "发起整改",
+    "plan_submitted": "报送整改方案",
+    "result_submitted": "报送整改结果",
+    "rectification_plan_review_approve": "整改方案审核通过",
+    "rectification_plan_review_return": "整改方案退回",
+    "rectification_verify_approve": "核验销号",
+    "rectification_verify_return": "整改结果退回",
+    "urged": "催办",
+    "scoring_policy": "评分规则",
+    "policy_saved": "保存评分规则新版本",
+    "evaluated": "办结评分",
     "extension_requested": "申请延期",
     "extension_approved": "批准延期",
     "extension_refused": "不予批准延期",
@@ -85,4 +98,5 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(audit_label)
     app.add_template_filter(chinese_numeral)
     app.add_template_filter(plain_number)
+    app.jinja_env.globals["Light"] = Light  # for the lights legend
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

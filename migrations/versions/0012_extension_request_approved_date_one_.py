@@ -1,7 +1,7 @@
 """extension request approved date, one pending per item
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-24 11:35:52.096808
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
