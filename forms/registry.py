@@ -6,6 +6,7 @@ from forms.decomposition import DecompositionForm
 from forms.decomposition_review import DecompositionReviewForm
 from forms.head_signoff import HeadSignoffForm
 from forms.milestone_report import MilestoneReportForm
+from forms.progress_report import ProgressReportForm
 from forms.report_review import ReportReviewForm
 from forms.task_closure import TaskClosureForm
 
@@ -17,4 +18,5 @@ FORMS: dict[str, type[FlaskForm]] = {
     "head_signoff": HeadSignoffForm,
     "report_review": ReportReviewForm,
     "task_closure": TaskClosureForm,
+    "progress_report": ProgressReportForm,
 }
