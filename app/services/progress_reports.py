@@ -24,7 +24,7 @@ from app import workflow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
-    DeadlinePolicy, Decomposition, Plan, PlanStatus, PlanTask, ProgressReport, ReportCycle, User, WorkflowInstance,
+    DeadlinePolicy, Decomposition, Plan, PlanStatus, PlanTarget, PlanTask, ProgressReport, ReportCycle, User, WorkflowInstance,
     WorkflowStatus, WorkItem,
 )
 from app.models.base import utcnow
@@ -159,6 +159,11 @@ def report_of(item: WorkItem) -> ProgressReport:
     if report is None:
         raise ValidationFailed("该待办没有对应的阶段性进展报送。")
     return report
+
+
+def targets_of(item: WorkItem) -> list[PlanTarget]:
+    """The targets of the task a progress-report item is about (their actuals are optional)."""
+    return list(db.session.get(PlanTask, report_of(item).plan_task_id).targets)
 
 
 def submit_progress_report(
