@@ -102,8 +102,8 @@ class WorkItem(Base):
     __table_args__ = (
         Index("ix_work_item_state_unit_id", "state", "unit_id"),
         # The deadline sweep's index: only open items whose notices are not all sent yet.
-        Index("ix_work_item_to_chase", "due_at", sqlite_where=TO_CHASE, postgresql_where=TO_CHASE),
-        Index("ix_work_item_open_created", "created_at", sqlite_where=text("state = 'open'"),
+        Index("ix_work_item_to_chase", "state", "due_at", sqlite_where=TO_CHASE, postgresql_where=TO_CHASE),
+        Index("ix_work_item_open_created", "state", "created_at", sqlite_where=text("state = 'open'"),
               postgresql_where=text("state = 'open'")),
     )
 

@@ -100,9 +100,14 @@ def sweep(now: datetime) -> list[SentNotice]:
     people, digest_day = People.load(), digests.digest_day_for(now)
     drafts: list[tuple[notices.NoticeDraft, int, DueNotice]] = []
     chased: list[int] = []
+    schedules: dict[tuple[date, Timing], list[DueNotice]] = {}
     for row in rows:
         policy = policies.get(row.plan_id, _DEFAULT)
-        schedule = notices_for(row.due_at.astimezone(BEIJING).date(), policy.timing, calendar)
+        due_day = row.due_at.astimezone(BEIJING).date()
+        # Many items share a due day: work out each day's schedule once per sweep.
+        schedule = schedules.get((due_day, policy.timing))
+        if schedule is None:
+            schedule = schedules[(due_day, policy.timing)] = notices_for(due_day, policy.timing, calendar)
         for notice in due_by(schedule, today):
             key = f"work_item:{row.id}:{notice.kind.value}:{notice.tier}:v{versions.get(row.id, 1)}"
             title, body, link = _message(row, notice)
@@ -210,15 +215,10 @@ class People:
         return self.with_role(row.role, {row.unit_id}) if row.role else []
 
 
-def recipients(item: WorkItem, notice: DueNotice) -> list[User]:
-    """Who hears of a notice about ``item`` (the sweep's rule, for one item)."""
-    return People.load().for_notice(item, notice)
-
-
-def _message(row: Row[Any] | WorkItem, notice: DueNotice, supervision_number: str | None = None) -> tuple[str, str, str]:
+def _message(row: Row[Any], notice: DueNotice) -> tuple[str, str, str]:
     """Title, body and link of a notice, in Chinese."""
     due = row.due_at.astimezone(BEIJING).strftime("%Y年%m月%d日 %H:%M")
-    subject = f"{getattr(row, 'supervision_number', supervision_number) or ''}「{row.step_name}」"
+    subject = f"{row.supervision_number or ''}「{row.step_name}」"
     title = f"{notice.kind.label}:{subject}"
     if notice.kind is NoticeKind.REMINDER:
         body = f"{subject}的办理期限为 {due},请抓紧办理。"

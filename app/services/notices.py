@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -63,8 +63,8 @@ class NoticeDraft:
     digest_day: date | None = None
 
 
-#: Rows per INSERT statement (well under SQLite's limit of bound parameters).
-_CHUNK = 500
+#: Rows per batched INSERT.
+_CHUNK = 5000
 
 
 def notify_many(drafts: Sequence[NoticeDraft]) -> list[NoticeDraft]:
@@ -78,8 +78,7 @@ def notify_many(drafts: Sequence[NoticeDraft]) -> list[NoticeDraft]:
     by_pair = {(d.key, d.user.id): d for d in ordered}
     created: list[NoticeDraft] = []
     for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start:start + _CHUNK]
-        for notice_id, key, user_id in db.session.execute(_insert_statement(chunk)):
+        for notice_id, key, user_id in _insert_new([_row(d) for d in ordered[start:start + _CHUNK]]):
             draft = by_pair[(key, user_id)]
             created.append(draft)
             if draft.digest_day is None:
@@ -88,14 +87,32 @@ def notify_many(drafts: Sequence[NoticeDraft]) -> list[NoticeDraft]:
     return created
 
 
-def _insert_statement(drafts: Sequence[NoticeDraft]):  # type: ignore[no-untyped-def]
-    dialect = db.session.connection().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    now = utcnow()
-    rows = [{"user_id": d.user.id, "kind": d.kind, "key": d.key, "title": d.title, "body": d.body, "link": d.link,
-             "late": d.late, "digest_day": d.digest_day, "created_at": now} for d in drafts]
-    return (insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["key", "user_id"])
-            .returning(Notification.id, Notification.key, Notification.user_id))
+_COLUMNS = ("user_id", "kind", "key", "title", "body", "link", "late", "digest_day", "created_at")
+#: PostgreSQL takes the batch as one array per column: a short statement, however many rows.
+_UNNEST = text(
+    "INSERT INTO notification (user_id, kind, key, title, body, link, late, digest_day, created_at) "
+    "SELECT * FROM unnest(CAST(:user_id AS integer[]), CAST(:kind AS varchar[]), CAST(:key AS varchar[]), "
+    "CAST(:title AS varchar[]), CAST(:body AS text[]), CAST(:link AS varchar[]), CAST(:late AS boolean[]), "
+    "CAST(:digest_day AS date[]), CAST(:created_at AS timestamptz[])) "
+    "ON CONFLICT (key, user_id) DO NOTHING RETURNING id, key, user_id"
+)
+
+
+def _insert_new(rows: list[dict[str, Any]]) -> list[Row[Any]]:
+    """INSERT … ON CONFLICT (key, user_id) DO NOTHING RETURNING (id, key, user_id) of the rows that were new."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        columns = {name: [row[name] for row in rows] for name in _COLUMNS}
+        columns["kind"] = [kind.value for kind in columns["kind"]]
+        return list(connection.execute(_UNNEST, columns))
+    statement = (sqlite_insert(Notification).on_conflict_do_nothing(index_elements=["key", "user_id"])
+                 .returning(Notification.id, Notification.key, Notification.user_id))
+    return list(connection.execute(statement, rows))
+
+
+def _row(draft: NoticeDraft) -> dict[str, Any]:
+    return {"user_id": draft.user.id, "kind": draft.kind, "key": draft.key, "title": draft.title, "body": draft.body,
+            "link": draft.link, "late": draft.late, "digest_day": draft.digest_day, "created_at": utcnow()}
 
 
 def _queue_mail_for(notice_id: int, draft: NoticeDraft) -> None:

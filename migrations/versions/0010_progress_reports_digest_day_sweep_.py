@@ -47,8 +47,8 @@ def upgrade():
 
     with op.batch_alter_table('work_item', schema=None) as batch_op:
         batch_op.add_column(sa.Column('chased_due_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index('ix_work_item_open_created', ['created_at'], unique=False, sqlite_where=sa.text("state = 'open'"), postgresql_where=sa.text("state = 'open'"))
-        batch_op.create_index('ix_work_item_to_chase', ['due_at'], unique=False, sqlite_where=sa.text("state = 'open' AND due_at IS NOT NULL AND (chased_due_at IS NULL OR chased_due_at <> due_at)"), postgresql_where=sa.text("state = 'open' AND due_at IS NOT NULL AND (chased_due_at IS NULL OR chased_due_at <> due_at)"))
+        batch_op.create_index('ix_work_item_open_created', ['state', 'created_at'], unique=False, sqlite_where=sa.text("state = 'open'"), postgresql_where=sa.text("state = 'open'"))
+        batch_op.create_index('ix_work_item_to_chase', ['state', 'due_at'], unique=False, sqlite_where=sa.text("state = 'open' AND due_at IS NOT NULL AND (chased_due_at IS NULL OR chased_due_at <> due_at)"), postgresql_where=sa.text("state = 'open' AND due_at IS NOT NULL AND (chased_due_at IS NULL OR chased_due_at <> due_at)"))
 
     # ### end Alembic commands ###
 
