@@ -24,8 +24,8 @@ from app import workflow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
-    DeadlinePolicy, Decomposition, Plan, PlanStatus, PlanTarget, PlanTask, ProgressReport, ReportCycle, User, WorkflowInstance,
-    WorkflowStatus, WorkItem,
+    DeadlinePolicy, Decomposition, Plan, PlanStatus, PlanTarget, PlanTask, ProgressReport, ReportCycle, Role, User,
+    UserRole, WorkflowInstance, WorkflowStatus, WorkItem,
 )
 from app.models.base import utcnow
 from app.services import audit, notices, work_items
@@ -50,12 +50,14 @@ class OpenedReport:
     report: ProgressReport
     work_item: WorkItem
     late: bool
+    #: The unit's liaisons, who now find it in their inbox.
+    liaisons: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, object]:
         """The JSON line for operators and cron (the same fields as a notice's)."""
         key = f"progress_report:{self.report.plan_task_id}:{self.report.unit_id}:{self.report.period}"
         return {"key": key, "kind": "progress_report", "tier": 0, "work_item": self.work_item.id,
-                "recipients": [], "late": self.late}
+                "recipients": list(self.liaisons), "late": self.late}
 
 
 def report_day_in(year: int, month: int, report_day: int, calendar: WorkCalendar) -> date:
@@ -142,7 +144,13 @@ def _open_one(task_id: int, unit_id: int, period: Period, today: date) -> Opened
     report.instance_id = instance.id
     audit.record(None, "progress_report", report.id, "opened", after={"period": period.key})
     item = workflow.open_work_items(instance.id)[0]
-    return OpenedReport(report, item, late=period.opens < today)
+    return OpenedReport(report, item, period.opens < today, _liaisons(unit_id))
+
+
+def _liaisons(unit_id: int) -> tuple[str, ...]:
+    query = (select(User.username).join(UserRole).where(User.unit_id == unit_id, User.active.is_(True),
+                                                        UserRole.role == Role.LIAISON).order_by(User.id))
+    return tuple(db.session.scalars(query))
 
 
 def ensure_deployed() -> None:

@@ -141,6 +141,7 @@ def test_the_tick_prints_opened_items_and_their_reminder(app, monthly_plan):
     zhuce_items = {i.id for i in report_items() if i.unit_id == db.session.scalar(
         select(User.unit_id).where(User.username == "zhuce"))}
     assert zhuce_items and zhuce_items <= reminded         # the item opens on its reminder day
+    assert {tuple(line["recipients"]) for line in opened if line["work_item"] in zhuce_items} == {("zhuce",)}
     again = runner.invoke(args=["scheduler", "tick", "--now", "2023-09-20T15:00:00+08:00"])
     assert again.exit_code == 0 and again.stdout == ""
 
