@@ -179,7 +179,7 @@ def _mark_chased(item_ids: list[int]) -> None:
     """Remember that every notice about the items' current due dates has gone out."""
     for start in range(0, len(item_ids), _CHUNK):
         db.session.execute(update(WorkItem).where(WorkItem.id.in_(item_ids[start:start + _CHUNK]))
-                           .values(chased_due_at=WorkItem.due_at).execution_options(synchronize_session=False))
+                           .values(chased_due_at=WorkItem.due_at).execution_options(synchronize_session="fetch"))
 
 
 @dataclass

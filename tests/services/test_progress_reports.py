@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from app.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    AuditEvent, Decomposition, DeadlinePolicy, PlanTask, ProgressReport, ReportCycle, User, WorkflowInstance,
+    AuditEvent, Decomposition, DeadlinePolicy, Notification, PlanTask, ProgressReport, ReportCycle, User, WorkflowInstance,
     WorkflowStatus, WorkItem, WorkItemState,
 )
-from app.services import deadlines, plan_import, progress_reports
+from app.services import deadlines, plan_import, progress_reports, tick
 from app.services.workdays import BEIJING, WorkCalendar, end_of_day
 from tests.conftest import PLAN_2023, csrf_token, login
 
@@ -169,23 +169,24 @@ def test_the_step_page_and_the_task_history(app, monthly_plan):
     assert other.get(url).status_code in (302, 403)
 
 
-def test_two_concurrent_ticks_never_open_a_period_twice(app, monthly_plan, database_url):
+def test_two_concurrent_ticks_never_open_a_period_twice_nor_send_a_notice_twice(app, monthly_plan, database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("concurrent writers need PostgreSQL (SQLite serialises them itself)")
     barrier, results, errors = threading.Barrier(2), [], []
 
-    def tick() -> None:
+    def one_tick() -> None:
         with app.app_context():
             try:
                 barrier.wait()
-                results.append(len(progress_reports.open_due(at(date(2023, 9, 20), 10), WorkCalendar())))
+                lines = tick.run(at(date(2023, 10, 20), 10))
+                results.append(len([line for line in lines if line["kind"] == "progress_report"]))
                 db.session.commit()
             except Exception as error:  # noqa: BLE001 - reported below
                 errors.append(error)
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=tick) for _ in range(2)]
+    threads = [threading.Thread(target=one_tick) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -193,4 +194,6 @@ def test_two_concurrent_ticks_never_open_a_period_twice(app, monthly_plan, datab
     assert errors == []
     count = db.session.scalar(select(func.count(ProgressReport.id)))
     items = db.session.scalar(select(func.count(WorkItem.id)).where(WorkItem.form_key == "progress_report"))
-    assert count == items == parts(monthly_plan) == sum(results)
+    assert count == items == 2 * parts(monthly_plan) == sum(results)    # September (late) and October
+    keys = db.session.execute(select(Notification.key, Notification.user_id)).all()
+    assert len(keys) == len(set(keys)) > 0
