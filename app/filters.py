@@ -43,7 +43,16 @@ _AUDIT_LABELS = {
     "imported": "导入",
     "archived": "归档",
     "progress_report": "阶段性进展报送",
-    "opened": "开启",
+    "report_opened": "开启报送",
+    "rectification": "整改",
+    "opened": "发起整改",
+    "plan_submitted": "报送整改方案",
+    "result_submitted": "报送整改结果",
+    "rectification_plan_review_approve": "整改方案审核通过",
+    "rectification_plan_review_return": "整改方案退回",
+    "rectification_verify_approve": "核验销号",
+    "rectification_verify_return": "整改结果退回",
+    "urged": "催办",
 }
 
 

@@ -142,7 +142,7 @@ def _open_one(task_id: int, unit_id: int, period: Period, today: date) -> Opened
         "due_at": end_of_day(period.due).isoformat(),
     }, plan_task_id=task_id, subject=f"progress_report:{report.id}")
     report.instance_id = instance.id
-    audit.record(None, "progress_report", report.id, "opened", after={"period": period.key})
+    audit.record(None, "progress_report", report.id, "report_opened", after={"period": period.key})
     item = workflow.open_work_items(instance.id)[0]
     return OpenedReport(report, item, period.opens < today, _liaisons(unit_id))
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 UNIT_STAFF = ["首页", "待办", "已办", "本单位任务", "本单位"]
 NAVIGATION_BY_USER = {
     "admin": ["首页", "待办", "已办", "工作计划", "单位目录", "单位组", "用户管理", "审计日志"],
-    "dushen": ["首页", "待办", "已办", "工作计划", "导入计划", "单位目录", "单位组", "审计日志"],
+    "dushen": ["首页", "待办", "已办", "工作计划", "导入计划", "整改", "单位目录", "单位组", "审计日志"],
     "zhuce": UNIT_STAFF,
     "zhuce_head": UNIT_STAFF,
     "kexin": UNIT_STAFF,
