@@ -9,6 +9,7 @@ nothing twice, and a notice missed while the scheduler was down goes out once, m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -93,9 +94,10 @@ def sweep(now: datetime) -> list[SentNotice]:
     """Send every reminder, overdue notice and escalation whose working day has come, once each.
 
     One indexed query finds the open items still to chase (``TO_CHASE``) due by the furthest
-    reminder horizon; versions, recipients and what was sent before are read in bulk, the new
-    notices are inserted in bulk, and an item whose last escalation is behind it is marked
-    chased so later sweeps skip it.
+    reminder horizon; versions and recipients are read in bulk, the notices go in with one
+    batched ``INSERT … ON CONFLICT DO NOTHING`` (the ones sent before are skipped by the
+    database), and an item whose last escalation is behind it is marked chased so later
+    sweeps skip it.
     """
     calendar, today = work_calendar(), now.astimezone(BEIJING).date()
     policies = _policies()
@@ -107,22 +109,31 @@ def sweep(now: datetime) -> list[SentNotice]:
     schedules: dict[tuple[date, Timing], list[DueNotice]] = {}
     for row in rows:
         policy = policies.get(row.plan_id, _DEFAULT)
-        due_day = row.due_at.astimezone(BEIJING).date()
-        # Many items share a due day: work out each day's schedule once per sweep.
-        schedule = schedules.get((due_day, policy.timing))
-        if schedule is None:
-            schedule = schedules[(due_day, policy.timing)] = notices_for(due_day, policy.timing, calendar)
+        schedule = _schedule(schedules, row.due_at.astimezone(BEIJING).date(), policy.timing, calendar)
+        version = versions.get(row.id, 1)
         for notice in due_by(schedule, today):
-            key = f"work_item:{row.id}:{notice.kind.value}:{notice.tier}:v{versions.get(row.id, 1)}"
-            title, body, link = _message(row, notice)
-            drafts += [(notices.NoticeDraft(user, notice.kind, key, title, body, link, notice.day < today,
-                                            digest_day if policy.digest else None), row.id, notice)
-                       for user in people.for_notice(row, notice)]
+            draft = partial(_draft, row, notice, version, notice.day < today, digest_day if policy.digest else None)
+            drafts += [(draft(user), row.id, notice) for user in people.for_notice(row, notice)]
         if schedule[-1].day <= today:
             chased.append(row.id)
     sent = _record(drafts)
     _mark_chased(chased)
     return sent
+
+
+def _schedule(memo: dict[tuple[date, Timing], list[DueNotice]], due_day: date, timing: Timing,
+              calendar: WorkCalendar) -> list[DueNotice]:
+    """The notices of a due day; many items share one, so each is worked out once per sweep."""
+    if (due_day, timing) not in memo:
+        memo[(due_day, timing)] = notices_for(due_day, timing, calendar)
+    return memo[(due_day, timing)]
+
+
+def _draft(row: Row[Any], notice: DueNotice, version: int, late: bool, digest_day: date | None,
+           user: User) -> notices.NoticeDraft:
+    """One recipient's notice about one item, keyed (item, kind, tier, due-date version)."""
+    key = f"work_item:{row.id}:{notice.kind.value}:{notice.tier}:v{version}"
+    return notices.NoticeDraft(user, notice.kind, key, *_message(row, notice), late, digest_day)
 
 
 @dataclass(frozen=True)
