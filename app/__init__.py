@@ -93,6 +93,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.api import register_api
+    from app.assessment import bp as assessment_bp
     from app.auth import bp as auth_bp
     from app.directory import bp as directory_bp
     from app.main import bp as main_bp
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tasks_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(rectification_bp)
+    app.register_blueprint(assessment_bp)
     register_api(app)
 
 
