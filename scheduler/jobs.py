@@ -12,7 +12,7 @@ from typing import Any
 
 from app.extensions import db
 from app.models.base import utcnow
-from app.services import calendar_overrides, deadlines, notices
+from app.services import calendar_overrides, notices, tick
 from app.services.workdays import BEIJING
 from app.transaction import unit_of_work
 
@@ -36,9 +36,9 @@ def deliver_mail() -> None:
 
 
 def sweep_deadlines() -> None:
-    """Send the reminders, overdue notices and escalations whose working day has come."""
+    """Open due progress reports; send the reminders, overdue, escalation and stagnation notices and digests due."""
     with unit_of_work():
-        deadlines.sweep(utcnow())
+        tick.run(utcnow())
 
 
 def check_calendar() -> None:
