@@ -177,3 +177,19 @@ def plan_2023(demo):
     plan = plan_import.confirm_import(draft, {}, dushen)
     db.session.commit()
     return plan
+
+
+@pytest.fixture
+def people(demo):
+    """The demo users by username."""
+    from sqlalchemy import select
+
+    from app.models import User
+
+    return {user.username: user for user in db.session.scalars(select(User))}
+
+
+@pytest.fixture
+def task7(plan_2023):
+    """Task 7 of the 2023 plan: 注册处 leads, 科信处 and 信息中心 cooperate, target 25个行业以上."""
+    return next(task for task in plan_2023.tasks if task.number == 7)

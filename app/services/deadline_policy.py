@@ -53,12 +53,7 @@ FIELDS = (*BOUNDS, "daily_digest", "report_cycle")
 
 def policy_of(plan: Plan) -> DeadlinePolicy:
     """The plan's policy (created with the defaults on first use)."""
-    policy = db.session.scalar(select(DeadlinePolicy).where(DeadlinePolicy.plan_id == plan.id))
-    if policy is None:
-        policy = DeadlinePolicy(plan_id=plan.id)
-        db.session.add(policy)
-        db.session.flush()
-    return policy
+    return deadlines.plan_policy(plan.id)
 
 
 def version_of(policy: DeadlinePolicy) -> str:

@@ -65,14 +65,19 @@ def work_calendar() -> WorkCalendar:
     return WorkCalendar(overrides)
 
 
-def policy_for(task: PlanTask) -> DeadlinePolicy:
-    """The task's plan's policy, created with the defaults the first time it is needed."""
-    policy = db.session.scalar(select(DeadlinePolicy).where(DeadlinePolicy.plan_id == task.plan_id))
+def plan_policy(plan_id: int) -> DeadlinePolicy:
+    """The plan's policy, created with the defaults the first time it is needed."""
+    policy = db.session.scalar(select(DeadlinePolicy).where(DeadlinePolicy.plan_id == plan_id))
     if policy is None:
-        policy = DeadlinePolicy(plan_id=task.plan_id)
+        policy = DeadlinePolicy(plan_id=plan_id)
         db.session.add(policy)
         db.session.flush()
     return policy
+
+
+def policy_for(task: PlanTask) -> DeadlinePolicy:
+    """The policy of the task's plan."""
+    return plan_policy(task.plan_id)
 
 
 def schedule_task(task: PlanTask) -> None:

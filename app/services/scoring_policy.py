@@ -145,7 +145,7 @@ def _band_shape_problems(bands: object) -> list[str]:
 def _range_problems(raw: dict[str, Any]) -> list[str]:
     problems = [f"[{section}] {key}({_KEYS[section][key]})不能为负数,扣分请写正数"
                 for section in _NON_NEGATIVE for key, value in raw[section].items() if value < 0]
-    problems += [f"[attainment] cap(目标完成扣分上限)不能为负数"] if raw["attainment"]["cap"] < 0 else []
+    problems += ["[attainment] cap(目标完成扣分上限)不能为负数"] if raw["attainment"]["cap"] < 0 else []
     problems += [f"{where} 最多保留两位小数" for where, value in _points(raw) if _decimals(value) > 2]
     score = raw["score"]
     if not score["floor"] <= score["base"] <= score["ceiling"]:

@@ -8,8 +8,8 @@ import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Notification, PlanTask, User, WorkItem
-from app.services import deadlines, plan_import, work_items
+from app.models import Notification, User, WorkItem
+from app.services import deadlines, plan_import
 from app.services.workdays import BEIJING, end_of_day
 from tests.conftest import PLAN_2023
 

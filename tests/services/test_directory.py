@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.models import AuditEvent, GroupMembership, Organisation, Unit, UnitGroup, UnitKind
+from app.models import AuditEvent, GroupMembership, Organisation, UnitKind
 from app.services import directory
 from app.services.directory import GroupData, UnitData
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -25,16 +24,6 @@ from app.services.reporting import UploadPolicy
 from app.services.workdays import BEIJING
 
 APPROVE, RETURN = ReviewDecision.APPROVE, ReviewDecision.RETURN
-
-
-@pytest.fixture
-def people(demo):
-    return {u.username: u for u in db.session.scalars(select(User))}
-
-
-@pytest.fixture
-def task7(plan_2023):
-    return next(task for task in plan_2023.tasks if task.number == 7)
 
 
 def unit(name: str) -> Unit:

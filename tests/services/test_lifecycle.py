@@ -18,17 +18,6 @@ from app.services.reporting import UploadPolicy
 APPROVE, RETURN = ReviewDecision.APPROVE, ReviewDecision.RETURN
 
 
-@pytest.fixture
-def people(demo):
-    return {u.username: u for u in db.session.scalars(select(User))}
-
-
-@pytest.fixture
-def task7(plan_2023):
-    """Task 7: 注册处 leads, 科信处 and 信息中心 cooperate, target 25个行业以上."""
-    return next(task for task in plan_2023.tasks if task.number == 7)
-
-
 def item_for(user: User, form_key: str, task: PlanTask) -> WorkItem:
     items = [i for i in work_items.inbox(user) if i.form_key == form_key and i.context.get("plan_task_id") == task.id]
     assert len(items) == 1, [(i.step_name, i.context) for i in work_items.inbox(user)]

@@ -37,11 +37,6 @@ def on(month: int, day: int, hour: int = 9) -> Iterator[None]:
 
 
 @pytest.fixture
-def people(demo) -> dict[str, User]:
-    return {u.username: u for u in db.session.scalars(select(User))}
-
-
-@pytest.fixture
 def plan(demo):
     """The 2023 plan imported on Wednesday 20 September 2023: decompositions due 10 October."""
     with on(9, 20, 10):

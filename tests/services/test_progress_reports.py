@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    AuditEvent, Decomposition, DeadlinePolicy, Notification, PlanTask, ProgressReport, ReportCycle, User, WorkflowInstance,
+    AuditEvent, Decomposition, Notification, PlanTask, ProgressReport, ReportCycle, User, WorkflowInstance,
     WorkflowStatus, WorkItem, WorkItemState,
 )
 from app.services import deadlines, plan_import, progress_reports, tick

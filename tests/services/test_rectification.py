@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    AuditEvent, Notification, Rectification, RectificationStatus, ReviewDecision, ReviewRecord, User,
+    AuditEvent, Notification, Rectification, RectificationStatus, ReviewDecision, ReviewRecord,
     WorkflowInstance, WorkItem, WorkItemState,
 )
 from app.services import closure, decomposition, rectification, rectification_view, reporting, work_items
@@ -25,17 +25,6 @@ EVIDENCE = [Upload("整改佐证.pdf", b"%PDF-1.4 evidence")]
 
 def in_days(days: int) -> date:
     return datetime.now(BEIJING).date() + timedelta(days=days)
-
-
-@pytest.fixture
-def people(demo):
-    return {u.username: u for u in db.session.scalars(select(User))}
-
-
-@pytest.fixture
-def task7(plan_2023):
-    """Task 7: 注册处 leads."""
-    return next(task for task in plan_2023.tasks if task.number == 7)
 
 
 @pytest.fixture

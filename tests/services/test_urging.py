@@ -6,20 +6,9 @@ from sqlalchemy import select
 
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
-from app.models import AuditEvent, Notification, Urge, User, WorkItemState
+from app.models import AuditEvent, Notification, Urge, WorkItemState
 from app.services import urging
 from tests.services.test_lifecycle import item_for, unit
-
-
-@pytest.fixture
-def people(demo):
-    return {u.username: u for u in db.session.scalars(select(User))}
-
-
-@pytest.fixture
-def task7(plan_2023):
-    """Task 7: 注册处 leads."""
-    return next(task for task in plan_2023.tasks if task.number == 7)
 
 
 def test_an_urge_is_recorded_counted_and_told_to_the_unit(task7, people):

@@ -7,15 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, ScoringPolicyVersion, Unit, User
+from app.models import AuditEvent, ScoringPolicyVersion, Unit
 from app.services import closure, scoring_policy
 from tests.conftest import csrf_token, login
 from tests.services.test_evaluation import item, run_task7
-
-
-@pytest.fixture
-def people(demo):
-    return {u.username: u for u in db.session.scalars(select(User))}
 
 
 @pytest.fixture

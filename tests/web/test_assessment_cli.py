@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import TaskEvaluation
-from tests.web.test_assessment import closed_task7, people  # noqa: F401  (fixtures)
+from tests.web.test_assessment import closed_task7  # noqa: F401 (a fixture)
 
 
 def test_freeze_closed_scores_a_task_closed_without_a_score_once(app, closed_task7):  # noqa: F811

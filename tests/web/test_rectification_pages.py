@@ -9,23 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Rectification, ReviewDecision, Unit, Urge, User, WorkItem
+from app.models import Rectification, ReviewDecision, Unit, Urge, WorkItem
 from app.services import rectification, reporting
 from app.services.reporting import UploadPolicy
 from app.services.workdays import BEIJING
 from tests.services.test_lifecycle import item_for
 from tests.services.test_rectification import order, return_a_report
 from tests.web.test_work import as_user, post
-
-
-@pytest.fixture
-def people(demo):
-    return {u.username: u for u in db.session.scalars(select(User))}
-
-
-@pytest.fixture
-def task7(plan_2023):
-    return next(t for t in plan_2023.tasks if t.number == 7)
 
 
 @pytest.fixture

@@ -4,17 +4,11 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import FormDraft, PlanTask, Unit, User, WorkItem, WorkItemHandling
 from tests.conftest import csrf_token, login
-
-
-@pytest.fixture
-def task7(plan_2023):
-    return next(t for t in plan_2023.tasks if t.number == 7)
 
 
 def open_item(client, form_key: str, task: PlanTask) -> str:
