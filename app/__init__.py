@@ -94,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.api import register_api
     from app.auth import bp as auth_bp
+    from app.dashboards import bp as dashboards_bp
     from app.directory import bp as directory_bp
     from app.main import bp as main_bp
     from app.notifications import bp as notifications_bp
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(work_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(dashboards_bp)
     register_api(app)
 
 

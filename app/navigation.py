@@ -28,6 +28,8 @@ NAVIGATION = (
     ("已办", "work.done"),
     ("本单位任务", "tasks.mine"),
     ("本单位", "main.my_unit"),
+    ("领导看板", "dashboards.leader"),
+    ("督查看板", "dashboards.supervision"),
     ("工作计划", "plans.index"),
     ("导入计划", "plans.import_start"),
     ("单位目录", "directory.units"),
