@@ -28,6 +28,7 @@ NAVIGATION = (
     ("已办", "work.done"),
     ("本单位任务", "tasks.mine"),
     ("本单位", "main.my_unit"),
+    ("本单位看板", "dashboards.my_unit"),
     ("领导看板", "dashboards.leader"),
     ("督查看板", "dashboards.supervision"),
     ("工作计划", "plans.index"),
@@ -48,7 +49,7 @@ def visible_navigation() -> list[NavItem]:
         rule = rule_for_endpoint(endpoint)
         if rule is None or (rule.roles and not current_user.has_role(*rule.roles)):
             continue
-        if endpoint in ("main.my_unit", "tasks.mine") and current_user.unit is None:
+        if endpoint in ("main.my_unit", "tasks.mine", "dashboards.my_unit") and current_user.unit is None:
             continue
         badge = _waiting(current_user) if endpoint == "work.inbox" else None
         items.append(NavItem(label, endpoint, url_for(endpoint), badge))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import render_template, request, send_file
+from flask import redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -101,6 +101,15 @@ def unit(unit_id: int) -> str:
         return render_template("dashboards/no_plan.html")
     return render_template("dashboards/unit.html", plan=plan, as_of=as_of, view=unit_overview(plan.id, unit, as_of),
                            score=None)
+
+
+@bp.route("/my-unit")
+@roles(Role.LIAISON, Role.UNIT_HEAD)
+def my_unit() -> Response:
+    """Jump to the dashboard of the user's own unit."""
+    if current_user.unit_id is None:
+        raise NotFound("您不属于任何单位。")
+    return redirect(url_for("dashboards.unit", unit_id=current_user.unit_id))
 
 
 @bp.route("/export/<kind>")

@@ -12,8 +12,10 @@ from app.models import Role
 
 @bp.route("/")
 @signed_in
-def index() -> str:
-    """The signed-in user's home page."""
+def index() -> str | Response:
+    """The signed-in user's home page; a leader's home is the leader dashboard."""
+    if current_user.roles == {Role.LEADER}:
+        return redirect(url_for("dashboards.leader"))
     return render_template("main/index.html")
 
 

@@ -70,6 +70,12 @@ EXPECTED: dict[str, frozenset[str]] = {
     "notifications.mark_all_read": SIGNED_IN,
     # Notice 1 belongs to zhuce: only its owner may mark it read.
     "notifications.mark_read": frozenset({"zhuce"}),
+    "dashboards.supervision": frozenset({"admin", "dushen", "leader"}),
+    "dashboards.leader": frozenset({"admin", "dushen", "leader"}),
+    # 办公室's dashboard: unit staff see only their own unit's.
+    "dashboards.unit": frozenset({"admin", "dushen", "leader"}),
+    "dashboards.my_unit": frozenset({"zhuce", "zhuce_head", "kexin"}),
+    "dashboards.export": frozenset({"admin", "dushen", "leader"}),
 }
 
 
@@ -130,7 +136,7 @@ def _url_arguments() -> dict[str, int]:
             "item_id": item.id, "task_id": task1.id, "instance_id": instance.id,
             "attachment_id": db.session.scalar(select(Attachment.id)),
             "instruction_id": db.session.scalar(select(LeaderInstruction.id)),
-            "notification_id": db.session.scalar(select(Notification.id))}
+            "notification_id": db.session.scalar(select(Notification.id)), "kind": "ledger"}
 
 
 def _registered_endpoints(app) -> set[str]:

@@ -1,0 +1,112 @@
+"""The dashboard pages show the scenario's numbers; access follows the roles; downloads are served."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from app.extensions import db
+from tests.dashboard_scenario import AS_OF, build_scenario
+
+
+@pytest.fixture
+def scenario(demo):
+    built = build_scenario(demo)
+    db.session.commit()
+    return built
+
+
+def _get(client, url):
+    response = client.get(url)
+    try:
+        return response.status_code, response.get_data(as_text=True), response.headers
+    finally:
+        response.close()
+
+
+def _total(html: str, key: str) -> str:
+    return re.search(rf'data-testid="total-{key}">([^<]*)<', html).group(1)
+
+
+def test_supervision_dashboard_shows_the_scenario(signed_in, scenario):
+    client = signed_in("dushen")
+    status, html, _ = _get(client, f"/dashboards/?plan_id={scenario.plan_id}&as_of={AS_OF}")
+    assert status == 200
+    assert [_total(html, k) for k in ("tasks", "closed", "milestones", "approved", "overdue", "due-soon", "on-time")] == [
+        "4", "1", "5", "2", "1", "1", "33.3%"]
+    assert 'data-state="decomposing">2<' in html
+    assert "节点M1b" in html and "材料不全" in html and "抽检食品23万批次" in html and "150000 批次" in html
+    assert "65.2%" in html and 'id="option-weekly"' in html
+
+
+def test_filters_and_bad_input(signed_in, scenario):
+    client = signed_in("dushen")
+    status, html, _ = _get(client, f"/dashboards/?plan_id={scenario.plan_id}&as_of={AS_OF}&unit={scenario.kexin_id}")
+    assert status == 200 and _total(html, "tasks") == "3"
+    status, html, _ = _get(client, f"/dashboards/?plan_id={scenario.plan_id}&state=closed&as_of={AS_OF}")
+    assert _total(html, "milestones") == "1"
+    status, html, _ = _get(client, f"/dashboards/?plan_id={scenario.plan_id}&as_of=2023-13-40")
+    assert status == 400 and "统计日期格式" in html
+    assert _get(client, f"/dashboards/?plan_id={scenario.plan_id}&state=nonsense")[0] == 400
+
+
+def test_leader_dashboard_shows_who_is_behind(signed_in, scenario):
+    client = signed_in("leader")
+    status, html, _ = _get(client, f"/dashboards/leader?plan_id={scenario.plan_id}&as_of={AS_OF}")
+    assert status == 200
+    assert "有逾期节点的单位:</strong>注册处(1)" in html
+    behind = re.search(r'data-testid="behind">(.*?)</div>', html, re.S).group(1)
+    assert "优化营商环境" in behind and "强化质量安全" not in behind
+    ranking = re.search(r'data-testid="unit-rank-table">(.*?)</table>', html, re.S).group(1)
+    assert ranking.index("注册处") < ranking.index("科信处") and "50.0%" in ranking
+
+
+def test_leader_home_lands_on_the_leader_dashboard(signed_in, scenario):
+    client = signed_in("leader")
+    status, _, headers = _get(client, "/")
+    assert status == 302 and headers["Location"].endswith("/dashboards/leader")
+
+
+def test_unit_page_for_its_own_staff_only(signed_in, scenario):
+    client = signed_in("zhuce")
+    status, html, _ = _get(client, f"/dashboards/units/{scenario.zhuce_id}?plan_id={scenario.plan_id}&as_of={AS_OF}")
+    assert status == 200
+    lead = re.search(r'data-testid="lead-tasks">(.*?)</table>', html, re.S).group(1)
+    assert "第1项重点任务" in lead and "第3项重点任务" in lead and "第2项" not in lead
+    assert re.search(r'data-testid="unit-overdue">1<', html) and re.search(r'data-testid="unit-on-time">50.0%<', html)
+    assert _get(client, f"/dashboards/units/{scenario.kexin_id}?plan_id={scenario.plan_id}")[0] == 403
+    status, _, headers = _get(client, "/dashboards/my-unit")
+    assert status == 302 and headers["Location"].endswith(f"/dashboards/units/{scenario.zhuce_id}")
+
+
+def test_cooperating_unit_page(signed_in, scenario):
+    client = signed_in("kexin")
+    html = _get(client, f"/dashboards/units/{scenario.kexin_id}?plan_id={scenario.plan_id}&as_of={AS_OF}")[1]
+    cooperating = re.search(r'data-testid="cooperating-tasks">(.*?)</table>', html, re.S).group(1)
+    assert "第1项重点任务" in cooperating
+
+
+def test_ledger_download(signed_in, scenario):
+    client = signed_in("dushen")
+    response = client.get(f"/dashboards/export/ledger?plan_id={scenario.plan_id}&as_of={AS_OF}")
+    try:
+        assert response.status_code == 200
+        assert "filename*=UTF-8''2023%E5%B9%B4%E7%9D%A3%E6%9F%A5%E5%8F%B0%E8%B4%A6_2023-10-09.xlsx" in \
+            response.headers["Content-Disposition"]
+        sheet = load_workbook(io.BytesIO(response.data)).active
+    finally:
+        response.close()
+    assert sheet["A3"].value == "督〔2023〕1号" and sheet.max_row == 2 + 9
+
+
+def test_unknown_export_and_plan(signed_in, scenario):
+    client = signed_in("dushen")
+    assert _get(client, f"/dashboards/export/poster?plan_id={scenario.plan_id}")[0] == 404
+    assert _get(client, "/dashboards/?plan_id=999999")[0] == 404
+
+
+def test_no_plan_yet(signed_in):
+    status, html, _ = _get(signed_in("dushen"), "/dashboards/")
+    assert status == 200 and "尚未导入工作计划" in html
