@@ -11,6 +11,9 @@ from app.services.dashboard.targets import TargetProgress, WeekCount
 COLOURS = {"approved": "#198754", "overdue": "#dc3545", "open": "#adb5bd", "rate": "#0d6efd",
            "绿": "#198754", "蓝": "#0d6efd", "黄": "#ffc107", "红": "#dc3545"}
 
+STATE_COLOURS = {TaskState.NOT_STARTED: "#adb5bd", TaskState.DECOMPOSING: "#ffc107", TaskState.IN_PROGRESS: "#0d6efd",
+                 TaskState.CLOSED: "#198754"}
+
 
 def _bars(names: list[str], series: list[dict[str, Any]], horizontal: bool = False) -> dict[str, Any]:
     category = {"type": "category", "data": names, "axisLabel": {"interval": 0, "width": 120, "overflow": "truncate"}}
@@ -29,7 +32,8 @@ def states_pie(counts: dict[TaskState, int]) -> dict[str, Any]:
     """Tasks by state."""
     return {"animation": False, "tooltip": {"trigger": "item"}, "legend": {"bottom": 0},
             "series": [{"type": "pie", "radius": ["35%", "65%"], "label": {"formatter": "{b}:{c}"},
-                        "data": [{"name": s.label, "value": n} for s, n in counts.items()]}]}
+                        "data": [{"name": s.label, "value": n, "itemStyle": {"color": STATE_COLOURS[s]}}
+                                 for s, n in counts.items()]}]}
 
 
 def progress_bars(rows: list[Progress], horizontal: bool = False) -> dict[str, Any]:
