@@ -16,6 +16,8 @@ from app.models import Plan
 from app.services.dashboard import lists, overview
 from app.filters import chinese_numeral
 
+#: The bulletin lists this many of the most overdue items; the ledger has them all.
+OVERDUE_LISTED = 30
 RED = RGBColor(0xC0, 0x00, 0x00)
 BODY_FONT, TITLE_FONT = "仿宋", "方正小标宋简体"
 
@@ -110,12 +112,13 @@ def _overdue_table(doc, items: list[lists.ListedItem]) -> None:  # type: ignore[
     if not items:
         _para(doc, "截至统计日,无逾期未完成事项。", indent=True)
         return
-    _para(doc, f"截至统计日,共有{len(items)}个工作节点逾期未完成:", indent=True)
+    more = f"现列出逾期最久的{OVERDUE_LISTED}个,其余详见督查台账" if len(items) > OVERDUE_LISTED else "具体如下"
+    _para(doc, f"截至统计日,共有{len(items)}个工作节点逾期未完成,{more}:", indent=True)
     table = doc.add_table(rows=1, cols=6)
     table.style, table.alignment = "Table Grid", WD_TABLE_ALIGNMENT.CENTER
     for cell, header in zip(table.rows[0].cells, ("序号", "任务", "责任单位", "工作节点", "完成时限", "逾期天数")):
         _font(cell.paragraphs[0].add_run(header), name="黑体", size=11, bold=True)
-    for number, item in enumerate(items, start=1):
+    for number, item in enumerate(items[:OVERDUE_LISTED], start=1):
         values = (str(number), f"{item.task_number}. {item.task_title}", item.unit_name, item.title,
                   item.due_date.isoformat() if item.due_date else "", str(item.days_late))
         for cell, value in zip(table.add_row().cells, values):
