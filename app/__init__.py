@@ -99,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.main import bp as main_bp
     from app.notifications import bp as notifications_bp
     from app.plans import bp as plans_bp
+    from app.rectification import bp as rectification_bp
     from app.tasks import bp as tasks_bp
     from app.work import bp as work_bp
 
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tasks_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(dashboards_bp)
+    app.register_blueprint(rectification_bp)
     register_api(app)
 
 

@@ -41,6 +41,15 @@ _AUDIT_LABELS = {
     "priority_changed": "调整督办等级",
     "imported": "导入",
     "archived": "归档",
+    "rectification": "整改",
+    "opened": "发起整改",
+    "plan_submitted": "报送整改方案",
+    "result_submitted": "报送整改结果",
+    "rectification_plan_review_approve": "整改方案审核通过",
+    "rectification_plan_review_return": "整改方案退回",
+    "rectification_verify_approve": "核验销号",
+    "rectification_verify_return": "整改结果退回",
+    "urged": "催办",
 }
 
 

@@ -33,6 +33,7 @@ NAVIGATION = (
     ("督查看板", "dashboards.supervision"),
     ("工作计划", "plans.index"),
     ("导入计划", "plans.import_start"),
+    ("整改", "rectification.index"),
     ("单位目录", "directory.units"),
     ("单位组", "directory.groups"),
     ("用户管理", "admin.users"),

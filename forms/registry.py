@@ -6,6 +6,10 @@ from forms.decomposition import DecompositionForm
 from forms.decomposition_review import DecompositionReviewForm
 from forms.head_signoff import HeadSignoffForm
 from forms.milestone_report import MilestoneReportForm
+from forms.rectification_plan import RectificationPlanForm
+from forms.rectification_plan_review import RectificationPlanReviewForm
+from forms.rectification_result import RectificationResultForm
+from forms.rectification_verify import RectificationVerifyForm
 from forms.report_review import ReportReviewForm
 from forms.task_closure import TaskClosureForm
 
@@ -17,4 +21,8 @@ FORMS: dict[str, type[FlaskForm]] = {
     "head_signoff": HeadSignoffForm,
     "report_review": ReportReviewForm,
     "task_closure": TaskClosureForm,
+    "rectification_plan": RectificationPlanForm,
+    "rectification_plan_review": RectificationPlanReviewForm,
+    "rectification_result": RectificationResultForm,
+    "rectification_verify": RectificationVerifyForm,
 }

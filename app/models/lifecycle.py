@@ -69,7 +69,10 @@ class QualityRating(enum.StrEnum):
         return {"excellent": "优", "good": "良", "fair": "中", "poor": "差"}[self.value]
 
 
-_STEP_LABELS = {"decomposition_review": "督审处审核", "report_review": "督审处审核", "head_signoff": "负责人审签"}
+_STEP_LABELS = {
+    "decomposition_review": "督审处审核", "report_review": "督审处审核", "head_signoff": "负责人审签",
+    "rectification_plan_review": "督审处审核整改方案", "rectification_verify": "督审处核验",
+}
 
 
 class Decomposition(Base):

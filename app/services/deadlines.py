@@ -32,6 +32,10 @@ _STEP_PERIOD = {
     "task_closure": "review_within",
     "cooperating_contribution": "respond_within",
     "head_signoff": "respond_within",
+    # 整改: the plan and 督审处's reviews by policy; the result step keeps the rectification's deadline.
+    "rectification_plan": "decompose_within",
+    "rectification_plan_review": "review_within",
+    "rectification_verify": "review_within",
 }
 
 

@@ -57,13 +57,15 @@ def _all(query):  # type: ignore[no-untyped-def]
 
 def _audit(decompositions: list[Decomposition], milestones: list[Milestone],
            instances: list[WorkflowInstance]) -> list[AuditEvent]:
-    """Audit rows about the task's decompositions, milestones, reports, contributions and work items."""
+    """Audit rows about the task's decompositions, milestones, reports, contributions, rectifications and work items."""
     reports = [r for m in milestones for r in m.reports]
     ids_by_entity = {
         "decomposition": [d.id for d in decompositions],
         "milestone": [m.id for m in milestones],
         "milestone_report": [r.id for r in reports],
         "cooperating_contribution": [c.id for r in reports for c in r.contributions],
+        # Each rectification runs in its own instance, subject "rectification:<id>".
+        "rectification": [i.subject.split(":")[1] for i in instances if (i.subject or "").startswith("rectification:")],
         "work_item": list(db.session.scalars(
             select(WorkItem.id).where(WorkItem.instance_id.in_([i.id for i in instances])))),
     }

@@ -13,7 +13,7 @@ from wtforms import SelectChoice
 
 from app.extensions import db
 from app.models import ReviewDecision, Unit, User, WorkItem
-from app.services import closure, decomposition, directory, reporting
+from app.services import closure, decomposition, directory, rectification, reporting
 from app.services.decomposition import MilestonePlan
 from app.services.reporting import Upload, UploadPolicy
 from forms.registry import FORMS
@@ -151,6 +151,34 @@ def _submit_closure(form: FlaskForm, item: WorkItem, actor: User) -> str:
     return "已办结。"
 
 
+def _submit_rectification_plan(form: FlaskForm, item: WorkItem, actor: User) -> str:
+    rectification.submit_plan(item, form.text.data, _uploads(), _upload_policy(), actor)
+    return "整改方案已报送,等待督审处审核。"
+
+
+def _submit_rectification_result(form: FlaskForm, item: WorkItem, actor: User) -> str:
+    rectification.submit_result(item, form.text.data, _uploads(), _upload_policy(), actor)
+    return "整改结果已报送,等待督审处核验。"
+
+
+def _prefill_rectification(form: FlaskForm, item: WorkItem) -> None:
+    """A returned plan or result is revised from its last round, not retyped."""
+    kind = item.form_key.removeprefix("rectification_")
+    rounds = [s for s in rectification.rectification_of(item).submissions if s.kind == kind]
+    if rounds:
+        form.text.data = rounds[-1].text
+
+
+def _submit_rectification_plan_review(form: FlaskForm, item: WorkItem, actor: User) -> str:
+    rectification.review_plan(item, _decision(form), form.comments.data, actor)
+    return "整改方案已审核通过。" if _decision(form) is ReviewDecision.APPROVE else "已退回整改方案。"
+
+
+def _submit_rectification_verify(form: FlaskForm, item: WorkItem, actor: User) -> str:
+    rectification.verify(item, _decision(form), form.comments.data, actor)
+    return "已核验销号。" if _decision(form) is ReviewDecision.APPROVE else "已退回整改结果,等待单位重新整改。"
+
+
 STEPS: dict[str, Step] = {
     "decomposition": Step(_prepare_decomposition, _submit_decomposition, _prefill_decomposition),
     "decomposition_review": Step(_nothing, _submit_decomposition_review),
@@ -159,6 +187,10 @@ STEPS: dict[str, Step] = {
     "head_signoff": Step(_nothing, _submit_signoff),
     "report_review": Step(_nothing, _submit_report_review),
     "task_closure": Step(_nothing, _submit_closure),
+    "rectification_plan": Step(_nothing, _submit_rectification_plan, _prefill_rectification),
+    "rectification_plan_review": Step(_nothing, _submit_rectification_plan_review),
+    "rectification_result": Step(_nothing, _submit_rectification_result, _prefill_rectification),
+    "rectification_verify": Step(_nothing, _submit_rectification_verify),
 }
 
 

@@ -11,7 +11,10 @@ from flask import url_for
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Attachment, LeaderInstruction, Notification, Plan, PlanImportDraft, PlanTask, Unit, UnitGroup, User, WorkflowInstance, WorkItem
+from app.models import (
+    Attachment, LeaderInstruction, Notification, Plan, PlanImportDraft, PlanTask, Rectification, ReviewRecord, Unit,
+    UnitGroup, User, WorkflowInstance, WorkItem,
+)
 from app.services import attachments, discussion, notices, plan_import
 from app.services.demo import load_demo
 from tests.conftest import ROOT, empty_all_tables, login, make_test_app
@@ -76,6 +79,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     "dashboards.unit": frozenset({"admin", "dushen", "leader"}),
     "dashboards.my_unit": frozenset({"zhuce", "zhuce_head", "kexin"}),
     "dashboards.export": frozenset({"admin", "dushen", "leader"}),
+    "rectification.new": frozenset({"dushen"}),
+    "rectification.new_from_review": frozenset({"dushen"}),
+    # A rectification of 注册处 on task 5: the bureau-wide roles and 注册处's own people.
+    "rectification.detail": frozenset({"admin", "dushen", "leader", "zhuce", "zhuce_head"}),
+    "rectification.index": frozenset({"dushen"}),
+    "rectification.open_items": frozenset({"dushen"}),
+    "rectification.urge": frozenset({"dushen"}),
 }
 
 
@@ -90,6 +100,7 @@ def matrix_app(migrated_app, database_url):
         attachment_file = _attachment_on_task_1(app)
         _instruction_on_task_7()
         _notice_for_zhuce()
+        _rectification_on_task_5(app)
         db.session.commit()
         yield app
         db.session.remove()
@@ -121,6 +132,32 @@ def _notice_for_zhuce() -> None:
     notices.notify(zhuce, "info", "matrix:1", "测试通知", "访问矩阵用的通知。", "/work/inbox")
 
 
+def _rectification_on_task_5(app) -> None:
+    """Task 5's report returned by 督审处, and a rectification of 注册处 opened from that review."""
+    from datetime import date, datetime, timedelta
+
+    from app.models import ReviewDecision
+    from app.services import decomposition, rectification, reporting
+    from app.services.decomposition import MilestonePlan
+    from app.services.reporting import UploadPolicy
+    from app.services.workdays import BEIJING
+    task = db.session.scalar(select(PlanTask).where(PlanTask.number == 5))
+    zhuce, dushen = (db.session.scalar(select(User).where(User.username == name)) for name in ("zhuce", "dushen"))
+
+    def step(form_key: str) -> WorkItem:
+        return next(i for i in db.session.scalars(select(WorkItem).where(WorkItem.form_key == form_key,
+                                                                         WorkItem.state == "open"))
+                    if i.context.get("plan_task_id") == task.id)
+    decomposition.submit_decomposition(step("decomposition"), [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id)],
+                                       None, zhuce)
+    decomposition.review_decomposition(step("decomposition_review"), ReviewDecision.APPROVE, None, dushen)
+    policy = UploadPolicy(Path(app.config["ATTACHMENT_DIR"]), 1024)
+    reporting.submit_report(step("milestone_report"), "进展", 50, {}, [], policy, zhuce)
+    review = reporting.review_report(step("report_review"), ReviewDecision.RETURN, "不完整", None, dushen)
+    due = datetime.now(BEIJING).date() + timedelta(days=30)
+    rectification.open_from_review(review, rectification.RectificationOrder(None, "", ["不完整"], "补齐", due), dushen)
+
+
 def _url_arguments() -> dict[str, int]:
     office = db.session.scalar(select(Unit).where(Unit.name == "办公室"))
     group = db.session.scalar(select(UnitGroup).order_by(UnitGroup.id))
@@ -136,7 +173,9 @@ def _url_arguments() -> dict[str, int]:
             "item_id": item.id, "task_id": task1.id, "instance_id": instance.id,
             "attachment_id": db.session.scalar(select(Attachment.id)),
             "instruction_id": db.session.scalar(select(LeaderInstruction.id)),
-            "notification_id": db.session.scalar(select(Notification.id)), "kind": "ledger"}
+            "notification_id": db.session.scalar(select(Notification.id)),
+            "review_id": db.session.scalar(select(ReviewRecord.id).where(ReviewRecord.decision == "return")),
+            "rectification_id": db.session.scalar(select(Rectification.id)), "kind": "ledger"}
 
 
 def _registered_endpoints(app) -> set[str]:

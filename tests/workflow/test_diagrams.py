@@ -77,6 +77,8 @@ def test_form_keys_and_roles():
     expected = {
         "task_lifecycle.bpmn": {"decomposition", "decomposition_review", "task_closure"},
         "milestone.bpmn": {"milestone_report", "cooperating_contribution", "head_signoff", "report_review"},
+        "rectification.bpmn": {"rectification_plan", "rectification_plan_review", "rectification_result",
+                               "rectification_verify"},
     }
     for name, keys in expected.items():
         tree = etree.parse(str(PROCESSES / name))
@@ -89,3 +91,8 @@ def test_lanes():
     lifecycle = etree.parse(str(PROCESSES / "task_lifecycle.bpmn"))
     lanes = lifecycle.xpath("//*[local-name()='lane']/@name")
     assert set(lanes) == {"牵头单位", "督审处", "配合单位", "单位负责人"}
+
+
+def test_rectification_lanes():
+    rectification = etree.parse(str(PROCESSES / "rectification.bpmn"))
+    assert set(rectification.xpath("//*[local-name()='lane']/@name")) == {"责任单位", "督审处"}

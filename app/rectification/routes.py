@@ -1,0 +1,122 @@
+"""Views of the rectification blueprint: open, list and show rectifications; 催办."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from app.access import roles, signed_in
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.models import PlanTask, Rectification, RectificationStatus, ReviewRecord, Role, WorkItem
+from app.rectification import bp
+from app.rectification.forms import RectificationForm, RectificationFromReviewForm, UrgeForm
+from app.services import rectification, rectification_view, urging
+from app.services.rectification import RectificationOrder
+from app.transaction import apply_or_report
+from app.work.steps import unit_name
+
+
+@bp.route("/tasks/<int:task_id>/rectifications/new", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def new(task_id: int) -> str | Response:
+    """发起整改 on a task."""
+    task = db.get_or_404(PlanTask, task_id)
+    form = RectificationForm()
+    _fill_choices(form, task)
+    if form.validate_on_submit():
+        order = RectificationOrder(form.unit.data, form.source.data, form.problems.data.splitlines(),
+                                   form.requirement.data, form.due_date.data, form.milestone.data or None)
+        opened = apply_or_report(form.submit, lambda: rectification.open_rectification(task, order, current_user))
+        if opened is not None:
+            return _opened(opened)
+    return render_template("rectification/new.html", form=form, task=task, review=None)
+
+
+def _fill_choices(form: RectificationForm, task: PlanTask) -> None:
+    form.unit.choices = [SelectChoice(0, "请选择…")] + [
+        SelectChoice(u.id, u.name) for u in rectification.answering_units(task)]
+    form.milestone.choices = [SelectChoice(0, "(整个任务)")] + [
+        SelectChoice(m.id, f"{m.unit.name}:{m.title}") for m in rectification_view.milestones_of(task)]
+
+
+@bp.route("/reviews/<int:review_id>/rectification", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def new_from_review(review_id: int) -> str | Response:
+    """发起整改 from a returned report, its comments carried over as the problems."""
+    review = db.get_or_404(ReviewRecord, review_id)
+    milestone = rectification.reported_milestone(review)
+    form = RectificationFromReviewForm(formdata=request.form if request.method == "POST" else None,
+                                       problems="\n".join(rectification.problems_from_review(review)))
+    if form.validate_on_submit():
+        order = RectificationOrder(None, "", form.problems.data.splitlines(), form.requirement.data,
+                                   form.due_date.data)
+        opened = apply_or_report(form.submit, lambda: rectification.open_from_review(review, order, current_user))
+        if opened is not None:
+            return _opened(opened)
+    return render_template("rectification/new.html", form=form, task=milestone.decomposition.task, review=review,
+                           milestone=milestone)
+
+
+def _opened(opened: Rectification) -> Response:
+    flash(f"已向{opened.unit.name}发起整改,整改期限 {opened.due_date}。", "success")
+    return redirect(url_for("rectification.detail", rectification_id=opened.id))
+
+
+@bp.route("/rectifications/<int:rectification_id>")
+@signed_in
+def detail(rectification_id: int) -> str:
+    """A rectification: problems, requirement, deadline, every plan and result round with verdicts."""
+    found = db.get_or_404(Rectification, rectification_id)
+    rectification_view.ensure_can_view(current_user, found)
+    return render_template("rectification/detail.html", rectification=found,
+                           rounds=rectification_view.rounds(found))
+
+
+@bp.route("/rectifications")
+@roles(Role.SUPERVISOR)
+def index() -> str:
+    """整改台账: every rectification, filtered by status."""
+    status = request.args.get("status", "")
+    chosen = RectificationStatus(status) if status in set(RectificationStatus) else None
+    found = rectification_view.list_rectifications(chosen, open_only=status == "open")
+    return render_template("rectification/index.html", status=status, statuses=list(RectificationStatus),
+                           rectifications=found)
+
+
+@bp.route("/urging")
+@roles(Role.SUPERVISOR)
+def open_items() -> str:
+    """在办事项: every open unit step, with its 催办 count and a 催办 form."""
+    items = urging.urgeable_items()
+    return render_template("rectification/open_items.html", items=items, unit_name=unit_name,
+                           task_of=lambda item: db.session.get(PlanTask, item.instance.plan_task_id),
+                           counts=urging.urge_counts([i.id for i in items]))
+
+
+@bp.route("/work/items/<int:item_id>/urge", methods=["POST"])
+@roles(Role.SUPERVISOR)
+def urge(item_id: int) -> Response:
+    """催办 an open work item."""
+    item = db.get_or_404(WorkItem, item_id)
+    form = UrgeForm()
+    if not form.validate_on_submit():
+        flash("请填写催办内容。", "warning")
+    else:
+        try:
+            urging.urge(item, form.message.data, current_user)
+            flash("已催办,责任单位将收到站内通知和邮件。", "success")
+        except ValidationFailed as refusal:
+            db.session.rollback()
+            flash(refusal.message, "warning")
+    return redirect(_back_to(item))
+
+
+def _back_to(item: WorkItem) -> str:
+    """Where the 催办 came from: a path inside Duban, else the item's task page."""
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return url_for("tasks.detail", task_id=item.instance.plan_task_id)
+
