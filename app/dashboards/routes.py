@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.access import roles, signed_in
+from app import exports
 from app.dashboards import bp, charts
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -15,7 +16,7 @@ from app.models import Plan, Role, Unit
 from app.services import directory
 from app.services.dashboard import lighting, lists, overview, targets
 from app.services.dashboard.facts import Filters, TaskState, beijing_today
-from app.services.dashboard.unit import current_plan, ensure_may_view, unit_overview
+from app.services.dashboard.unit import current_plan, ensure_may_view, unit_overview, unit_score
 
 #: 督审处, the leaders and administrators read every dashboard and download every document.
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
@@ -70,7 +71,7 @@ def supervision() -> str:
     return render_template("dashboards/supervision.html", plan=plan, as_of=as_of, filters=filters, charts=charts,
                            section_choices=overview.section_choices(plan.id),
                            unit_choices=overview.unit_choices(plan.id), states=list(TaskState),
-                           lights_available=lighting.available(), **view)
+                           lights_available=lighting.available(), export_kinds=exports.available_kinds(), **view)
 
 
 @bp.route("/leader")
@@ -100,7 +101,7 @@ def unit(unit_id: int) -> str:
     if plan is None:
         return render_template("dashboards/no_plan.html")
     return render_template("dashboards/unit.html", plan=plan, as_of=as_of, view=unit_overview(plan.id, unit, as_of),
-                           score=None)
+                           score=unit_score(plan.id, unit.id))
 
 
 @bp.route("/my-unit")
@@ -116,11 +117,9 @@ def my_unit() -> Response:
 @roles(*READERS)
 def export(kind: str) -> Response:
     """Download the 督查台账, the 督查通报 or the assessment scores of a plan, as of a day."""
-    from app.exports import build_document
-
     plan, as_of = _plan(), _as_of()
     if plan is None:
         raise NotFound("尚无工作计划,无法导出。")
-    document = build_document(kind, plan, as_of)
+    document = exports.build_document(kind, plan, as_of)
     return send_file(document.stream(), mimetype=document.mimetype, as_attachment=True,
                      download_name=document.filename)

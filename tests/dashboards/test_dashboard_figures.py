@@ -102,3 +102,15 @@ def test_ledger_rows(scenario):
     assert (m1a.state, m1a.latest_progress, m1a.last_review) == ("已完成", "100%:完成第一批抽检", "督审处通过(优)")
     m1d = next(r for r in rows if r.milestone_title == "节点M1d")
     assert (m1d.state, m1d.latest_progress, m1d.last_review) == ("推进中", "", "")
+
+
+def test_lights_per_section_in_the_ledger_and_as_a_filter(scenario):
+    pytest.importorskip("app.services.lights", reason="the light rules land with app/services/lights.py")
+    from app.services.dashboard import lighting
+
+    # M1b is past due (红), M1c due on the 3rd working day (蓝); task 1 takes its worst part's light.
+    assert lighting.lights_by_section(scenario.plan_id, AS_OF) == {
+        scenario.section_ids[0]: {"红": 1, "绿": 1}, scenario.section_ids[1]: {"绿": 2}}
+    assert [r.light for r in ledger_rows(scenario.plan_id, AS_OF)] == ["红", "绿", "红", "蓝", "绿", "绿", "绿", "绿", "绿"]
+    assert overview.totals(scenario.plan_id, AS_OF, Filters(light="red")).tasks == 1
+    assert overview.totals(scenario.plan_id, AS_OF, Filters(light="green")).tasks == 3

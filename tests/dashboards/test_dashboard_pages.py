@@ -110,3 +110,12 @@ def test_unknown_export_and_plan(signed_in, scenario):
 def test_no_plan_yet(signed_in):
     status, html, _ = _get(signed_in("dushen"), "/dashboards/")
     assert status == 200 and "尚未导入工作计划" in html
+
+
+def test_leader_sees_lights_per_section(signed_in, scenario):
+    pytest.importorskip("app.services.lights", reason="the light rules land with app/services/lights.py")
+    html = _get(signed_in("leader"), f"/dashboards/leader?plan_id={scenario.plan_id}&as_of={AS_OF}")[1]
+    table = re.search(r'data-testid="section-lights-table">(.*?)</table>', html, re.S).group(1)
+    rows = re.findall(r"<tr><td>(.*?)</td>\s*((?:<td class=\"text-end\">\d+</td>)+)</tr>", table)
+    assert [(name, re.findall(r">(\d+)<", cells)) for name, cells in rows] == [
+        ("一、优化营商环境", ["1", "0", "0", "1"]), ("二、强化质量安全", ["0", "0", "0", "2"])]

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from app.extensions import db
 from app.exports import bulletin_docx, ledger_xlsx
 from app.models import Plan
+from app.services.dashboard import lighting
 from tests.dashboard_scenario import AS_OF, build_scenario
 
 LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
@@ -54,7 +55,8 @@ def test_ledger_cells(scenario):
     assert sheet["A1"].value == "2023年全省市场监管工作要点 督查台账(统计截至 2023年10月9日)"
     assert [c.value for c in sheet[2]] == [h for h, _ in ledger_xlsx.COLUMNS]
     assert [c.value for c in sheet[3]] == [
-        "督〔2023〕1号", 1, "一", "第1项重点任务", None, "注册处", "科信处", sheet["H3"].value, "推进中", None,
+        "督〔2023〕1号", 1, "一", "第1项重点任务", None, "注册处", "科信处", sheet["H3"].value, "推进中",
+        "红" if lighting.available() else None,
         "80%:第二批抽检过半", "督审处退回:材料不全"]
     assert sheet["H3"].value.date() == date(2023, 12, 31)
     m1b = [c.value for c in sheet[5]]

@@ -1,16 +1,23 @@
 """Traffic lights (红黄蓝绿) on the dashboards, read from app.services.lights (never computed here)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Select, func, select
 
 from app.extensions import db
+from app.services.dashboard.facts import beijing_today
+from app.services.workdays import BEIJING, end_of_day
 
 try:  # lights.py is being built on another branch; the dashboards show no lights until it lands
     from app.services import lights
 except ImportError:  # pragma: no cover
     lights = None  # type: ignore[assignment]
+
+
+def as_of_instant(day: date) -> datetime:
+    """The instant lights are judged at: now for today, else the end of the office day of ``day``."""
+    return datetime.now(BEIJING) if day == beijing_today() else end_of_day(day)
 
 
 def available() -> bool:
@@ -22,22 +29,22 @@ def tasks_with_light(plan_id: int, as_of: date, light: str) -> Select:
     """Ids of the plan's tasks showing ``light``."""
     if lights is None:
         return select(func.min(0)).where(False)
-    rows = lights.task_light_rows(as_of, plan_id).subquery()
-    return select(rows.c[0]).where(rows.c[1] == light)
+    rows = lights.task_light_rows(as_of_instant(as_of), plan_id).subquery()
+    return select(rows.c.plan_task_id).where(rows.c.light == light)
 
 
 def task_light_labels(plan_id: int, as_of: date) -> dict[int, str]:
     """Per task: 绿/蓝/黄/红."""
     if lights is None:
         return {}
-    return {task_id: verdict.light.label for task_id, verdict in lights.task_lights(as_of, plan_id=plan_id).items()}
+    return {task_id: verdict.light.label for task_id, verdict in lights.task_lights(as_of_instant(as_of), plan_id=plan_id).items()}
 
 
 def milestone_light_labels(plan_id: int, as_of: date) -> dict[int, str]:
     """Per milestone: 绿/蓝/黄/红."""
     if lights is None:
         return {}
-    return {m: verdict.light.label for m, verdict in lights.milestone_lights(as_of, plan_id=plan_id).items()}
+    return {m: verdict.light.label for m, verdict in lights.milestone_lights(as_of_instant(as_of), plan_id=plan_id).items()}
 
 
 def lights_by_section(plan_id: int, as_of: date) -> dict[int | None, dict[str, int]]:
@@ -46,11 +53,11 @@ def lights_by_section(plan_id: int, as_of: date) -> dict[int | None, dict[str, i
         return {}
     from app.models import PlanTask
 
-    rows = lights.task_light_rows(as_of, plan_id).subquery()
+    rows = lights.task_light_rows(as_of_instant(as_of), plan_id).subquery()
     counted = db.session.execute(
-        select(PlanTask.section_id, rows.c[1], func.count()).join(rows, rows.c[0] == PlanTask.id)
-        .group_by(PlanTask.section_id, rows.c[1])).all()
+        select(PlanTask.section_id, rows.c.light, func.count()).join(rows, rows.c.plan_task_id == PlanTask.id)
+        .group_by(PlanTask.section_id, rows.c.light)).all()
     out: dict[int | None, dict[str, int]] = {}
     for section_id, light, count in counted:
-        out.setdefault(section_id, {})[str(light)] = count
+        out.setdefault(section_id, {})[lights.Light(light).label] = count
     return out

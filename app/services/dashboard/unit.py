@@ -85,6 +85,15 @@ def unit_overview(plan_id: int, unit: Unit, as_of: date) -> UnitOverview:
     return UnitOverview(unit, lead, cooperating, milestones, progress)
 
 
+def unit_score(plan_id: int, unit_id: int):  # type: ignore[no-untyped-def]
+    """The unit's assessment score (app.services.assessment), or None before scoring exists or without tasks."""
+    try:
+        from app.services import assessment
+    except ImportError:  # being built on another branch
+        return None
+    return next((s for s in assessment.unit_scores(plan_id) if s.unit_id == unit_id), None)
+
+
 def current_plan(organisation_id: int, plan_id: int | None) -> Plan | None:
     """The plan asked for, or the organisation's newest active plan."""
     query = select(Plan).where(Plan.organisation_id == organisation_id)
