@@ -73,7 +73,7 @@ def test_supervision_dashboard(page, dashboard_server):
 def test_leader_dashboard_lands_without_clicking(page, dashboard_server):
     base, scenario = dashboard_server
     sign_in(page, base, "leader")
-    assert page.url.endswith("/dashboards/leader")
+    assert page.get_by_role("heading", name="领导看板").is_visible()
     page.goto(f"{base}/dashboards/leader?plan_id={scenario.plan_id}&as_of={AS_OF}")
     _charts_drawn(page, 2)
     assert "注册处(1)" in page.get_by_test_id("behind").inner_text()

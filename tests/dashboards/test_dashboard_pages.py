@@ -8,6 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from app.extensions import db
+from tests.conftest import login
 from tests.dashboard_scenario import AS_OF, build_scenario
 
 
@@ -65,8 +66,11 @@ def test_leader_dashboard_shows_who_is_behind(signed_in, scenario):
 
 def test_leader_home_lands_on_the_leader_dashboard(signed_in, scenario):
     client = signed_in("leader")
-    status, _, headers = _get(client, "/")
-    assert status == 302 and headers["Location"].endswith("/dashboards/leader")
+    status, html, _ = _get(client, f"/?plan_id={scenario.plan_id}&as_of={AS_OF}")
+    assert status == 200 and "<title>领导看板 - 督办</title>" in html and "注册处(1)" in html
+    other = client.application.test_client()
+    login(other, "dushen")
+    assert "<title>首页 - 督办</title>" in _get(other, "/")[1]
 
 
 def test_unit_page_for_its_own_staff_only(signed_in, scenario):

@@ -10,9 +10,9 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, Select, and_, case, func, literal, or_, select
+from sqlalchemy import Date, Select, and_, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.sql.selectable import Subquery
 
 from app.models import (
@@ -156,7 +156,3 @@ def percent(part: int | float, whole: int | float) -> float | None:
     """``part`` of ``whole`` in percent, one decimal; None when there is nothing to count."""
     return round(100.0 * float(part) / float(whole), 1) if whole else None
 
-
-def none_literal() -> ColumnElement[None]:
-    """A NULL column, for unions of rows that lack a field."""
-    return literal(None)
