@@ -1,4 +1,4 @@
-"""ECharts options built from the dashboard figures; charts.js draws them, the tables beside them show the same rows."""
+"""ECharts options built from the dashboard figures; charts.js draws them, the tables beside show the same rows."""
 from __future__ import annotations
 
 from typing import Any
@@ -48,23 +48,25 @@ def progress_bars(rows: list[Progress], horizontal: bool = False) -> dict[str, A
 def on_time_bars(rows: list[Progress]) -> dict[str, Any]:
     """On-time rate per unit, best first (top of the chart)."""
     rated = [r for r in rows if r.on_time_rate is not None][::-1]
-    option = _bars([r.name for r in rated], [{"name": "按期完成率(%)", "type": "bar", "data": [r.on_time_rate for r in rated],
-                                              "itemStyle": {"color": COLOURS["rate"]}, "label": {"show": True, "position": "right"}}],
-                   horizontal=True)
+    series = {"name": "按期完成率(%)", "type": "bar", "data": [r.on_time_rate for r in rated],
+              "itemStyle": {"color": COLOURS["rate"]}, "label": {"show": True, "position": "right"}}
+    option = _bars([r.name for r in rated], [series], horizontal=True)
     option["xAxis"]["max"] = 100
     return option
 
 
 def lights_bars(names: list[str], counts: list[dict[str, int]]) -> dict[str, Any]:
     """Tasks per light, per section."""
-    return _bars(names, [_stack(label, [c.get(label, 0) for c in counts], COLOURS[label]) for label in ("红", "黄", "蓝", "绿")])
+    return _bars(names, [_stack(label, [c.get(label, 0) for c in counts], COLOURS[label])
+                         for label in ("红", "黄", "蓝", "绿")])
 
 
 def weekly_line(weeks: list[WeekCount]) -> dict[str, Any]:
     """Milestones completed per week, and the running total."""
     names = [w.monday.strftime("%m-%d") for w in weeks]
     option = _bars(names, [
-        {"name": "当周完成", "type": "bar", "data": [w.approved for w in weeks], "itemStyle": {"color": COLOURS["approved"]}},
+        {"name": "当周完成", "type": "bar", "data": [w.approved for w in weeks],
+         "itemStyle": {"color": COLOURS["approved"]}},
         {"name": "累计完成", "type": "line", "data": [w.cumulative for w in weeks], "yAxisIndex": 1},
     ])
     option["xAxis"]["axisLabel"] = {"interval": "auto"}

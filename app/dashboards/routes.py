@@ -22,6 +22,8 @@ from app.services.dashboard.unit import current_plan, ensure_may_view, unit_over
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
 #: How many overdue items the leader dashboard lists.
 LEADER_OVERDUE_COUNT = 10
+#: How many items each list of the 督查看板 shows; the ledger has them all.
+LIST_LIMIT = 50
 
 
 def _plan() -> Plan | None:
@@ -62,8 +64,8 @@ def supervision() -> str:
         "totals": overview.totals(plan.id, as_of, filters),
         "sections": overview.section_progress(plan.id, as_of, filters),
         "units": overview.unit_progress(plan.id, as_of, filters),
-        "overdue": lists.overdue(plan.id, as_of, filters),
-        "due_soon": lists.due_soon(plan.id, as_of, filters),
+        "overdue": lists.overdue(plan.id, as_of, filters, limit=LIST_LIMIT),
+        "due_soon": lists.due_soon(plan.id, as_of, filters, limit=LIST_LIMIT),
         "returned": lists.returned(plan.id, as_of, filters),
         "targets": targets.target_progress(plan.id, as_of, filters),
         "weeks": targets.weekly_completions(plan.id, as_of, filters),
@@ -71,7 +73,8 @@ def supervision() -> str:
     return render_template("dashboards/supervision.html", plan=plan, as_of=as_of, filters=filters, charts=charts,
                            section_choices=overview.section_choices(plan.id),
                            unit_choices=overview.unit_choices(plan.id), states=list(TaskState),
-                           lights_available=lighting.available(), export_kinds=exports.available_kinds(), **view)
+                           lights_available=lighting.available(), export_kinds=exports.available_kinds(),
+                           list_limit=LIST_LIMIT, **view)
 
 
 @bp.route("/leader")

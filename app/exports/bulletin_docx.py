@@ -62,7 +62,8 @@ def _font(run: Run, name: str = BODY_FONT, size: float = 16, bold: bool = False,
     return run
 
 
-def _para(doc, text: str, indent: bool = False, align=None, size: float = 16) -> Paragraph:  # type: ignore[no-untyped-def]
+def _para(doc, text: str, indent: bool = False, align=None,  # type: ignore[no-untyped-def]
+          size: float = 16) -> Paragraph:
     paragraph = doc.add_paragraph()
     if indent:
         paragraph.paragraph_format.first_line_indent = Pt(size * 2)
@@ -72,7 +73,8 @@ def _para(doc, text: str, indent: bool = False, align=None, size: float = 16) ->
     return paragraph
 
 
-def _heading(doc, text: str, size: float, font: str, colour: RGBColor | None = None) -> None:  # type: ignore[no-untyped-def]
+def _heading(doc, text: str, size: float, font: str,  # type: ignore[no-untyped-def]
+             colour: RGBColor | None = None) -> None:
     paragraph = doc.add_paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(paragraph.add_run(text), name=font, size=size, bold=True, colour=colour)

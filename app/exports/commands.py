@@ -1,4 +1,4 @@
-"""`duban export ledger|bulletin|assessment --plan ID [--as-of DATE] --out FILE`: the same documents as the downloads."""
+"""`duban export ledger|bulletin|assessment --plan ID [--as-of DATE] --out FILE`: the documents of the downloads."""
 from __future__ import annotations
 
 from datetime import date

@@ -111,3 +111,16 @@ def test_libreoffice_opens_the_bulletin_and_reads_its_numbers(app, scenario, tmp
     assert convert(source, "pdf", tmp_path).read_bytes().startswith(b"%PDF")
     text = convert(source, "txt:Text (encoded):UTF8", tmp_path).read_text("utf-8-sig")
     assert "督查通报" in text and "已完成2个,完成率40.0%" in text and "按期完成率33.3%" in text
+
+
+def test_assessment_sheet_matches_the_scores_and_the_dashboard(scenario):
+    assessment = pytest.importorskip("app.services.assessment", reason="scores land with app/services/assessment.py")
+    from app.exports import assessment_xlsx
+
+    sheet = load_workbook(io.BytesIO(assessment_xlsx.build(db.session.get(Plan, scenario.plan_id), AS_OF))).active
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    scores = assessment.unit_scores(scenario.plan_id)
+    assert [(r[1], r[2], r[3], r[8]) for r in rows] == [
+        (s.unit_name, s.lead_task_count, s.cooperating_task_count, float(s.score)) for s in scores]
+    zhuce = next(r for r in rows if r[1] == "注册处")
+    assert zhuce[4:8] == (4, 1, 1, 50.0)

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
-    Milestone, MilestoneReport, MilestoneStatus, PlanSection, ResponsibilityRole, ReviewDecision, ReviewRecord, TaskResponsibility,
-    Unit, milestone_cooperator_table,
+    Milestone, MilestoneReport, MilestoneStatus, PlanSection, ResponsibilityRole, ReviewDecision, ReviewRecord,
+    TaskResponsibility, Unit, milestone_cooperator_table,
 )
 from app.services.dashboard.facts import TaskState, beijing_date, milestone_facts, task_facts
 from app.filters import chinese_numeral
@@ -44,7 +44,8 @@ def ledger_rows(plan_id: int, as_of: date) -> list[LedgerRow]:
     milestones = _milestones_by_task(plan_id, as_of)
     holders = _holders(plan_id)
     progress, reviews = _latest_progress(plan_id, as_of), _latest_reviews(plan_id, as_of)
-    sections = dict(db.session.execute(select(PlanSection.id, PlanSection.number).where(PlanSection.plan_id == plan_id)).all())
+    sections = dict(db.session.execute(
+        select(PlanSection.id, PlanSection.number).where(PlanSection.plan_id == plan_id)).all())
     task_lights = lighting.task_light_labels(plan_id, as_of)
     milestone_lights = lighting.milestone_light_labels(plan_id, as_of)
     cooperators = _milestone_cooperators(plan_id)

@@ -37,14 +37,16 @@ def task_light_labels(plan_id: int, as_of: date) -> dict[int, str]:
     """Per task: 绿/蓝/黄/红."""
     if lights is None:
         return {}
-    return {task_id: verdict.light.label for task_id, verdict in lights.task_lights(as_of_instant(as_of), plan_id=plan_id).items()}
+    verdicts = lights.task_lights(as_of_instant(as_of), plan_id=plan_id)
+    return {task_id: verdict.light.label for task_id, verdict in verdicts.items()}
 
 
 def milestone_light_labels(plan_id: int, as_of: date) -> dict[int, str]:
     """Per milestone: 绿/蓝/黄/红."""
     if lights is None:
         return {}
-    return {m: verdict.light.label for m, verdict in lights.milestone_lights(as_of_instant(as_of), plan_id=plan_id).items()}
+    verdicts = lights.milestone_lights(as_of_instant(as_of), plan_id=plan_id)
+    return {m: verdict.light.label for m, verdict in verdicts.items()}
 
 
 def lights_by_section(plan_id: int, as_of: date) -> dict[int | None, dict[str, int]]:

@@ -44,9 +44,9 @@ def overdue(plan_id: int, as_of: date, filters: Filters = Filters(), limit: int 
     return _milestone_list(plan_id, as_of, filters, "overdue", limit)
 
 
-def due_soon(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[ListedItem]:
+def due_soon(plan_id: int, as_of: date, filters: Filters = Filters(), limit: int | None = None) -> list[ListedItem]:
     """Milestones not approved and due within DUE_SOON_DAYS, the soonest first."""
-    return _milestone_list(plan_id, as_of, filters, "due_soon", None)
+    return _milestone_list(plan_id, as_of, filters, "due_soon", limit)
 
 
 def returned(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[ListedItem]:

@@ -64,8 +64,8 @@ def weekly_completions(plan_id: int, as_of: date, filters: Filters = Filters()) 
     from app.services.dashboard.facts import milestone_facts
 
     facts = milestone_facts(plan_id, as_of)
-    query = (select(facts.c.approved_on, func.count()).where(facts.c.approved == 1,
-                                                            facts.c.task_id.in_(scoped_task_ids(plan_id, filters, as_of)))
+    scope = scoped_task_ids(plan_id, filters, as_of)
+    query = (select(facts.c.approved_on, func.count()).where(facts.c.approved == 1, facts.c.task_id.in_(scope))
              .group_by(facts.c.approved_on))
     if filters.unit_id is not None:
         query = query.where(facts.c.unit_id == filters.unit_id)

@@ -70,9 +70,9 @@ def unit_overview(plan_id: int, unit: Unit, as_of: date) -> UnitOverview:
         select(tasks.c.task_id, tasks.c.number, tasks.c.title, tasks.c.state, TaskResponsibility.role)
         .join(TaskResponsibility, TaskResponsibility.task_id == tasks.c.task_id)
         .where(TaskResponsibility.unit_id == unit.id).order_by(tasks.c.number)).all()
-    lead = [UnitTask(r[0], r[1], r[2], TaskState(r[3]), task_lights.get(r[0], "")) for r in rows if r[4] in OWNING_ROLES]
-    cooperating = [UnitTask(r[0], r[1], r[2], TaskState(r[3]), task_lights.get(r[0], ""))
-                   for r in rows if r[4] is ResponsibilityRole.COOPERATING]
+    listed = [(UnitTask(r[0], r[1], r[2], TaskState(r[3]), task_lights.get(r[0], "")), r[4]) for r in rows]
+    lead = [task for task, role in listed if role in OWNING_ROLES]
+    cooperating = [task for task, role in listed if role is ResponsibilityRole.COOPERATING]
     milestone_lights = lighting.milestone_light_labels(plan_id, as_of)
     facts = milestone_facts(plan_id, as_of)
     milestone_rows = db.session.execute(
