@@ -124,3 +124,9 @@ def test_assessment_sheet_matches_the_scores_and_the_dashboard(scenario):
         (s.unit_name, s.lead_task_count, s.cooperating_task_count, float(s.score)) for s in scores]
     zhuce = next(r for r in rows if r[1] == "注册处")
     assert zhuce[4:8] == (4, 1, 1, 50.0)
+
+
+def test_bulletin_commends_units_that_delivered_everything_on_time(scenario):
+    text = _docx_text(bulletin_docx.build(db.session.get(Plan, scenario.plan_id), date(2023, 7, 4)))
+    assert "对按期完成全部到期节点的注册处予以通报表扬。" in text and "本期无逾期单位。" in text
+    assert "截至统计日,无逾期未完成事项。" in text and "2023年7月4日" in text
