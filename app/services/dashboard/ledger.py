@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
-    Milestone, MilestoneReport, MilestoneStatus, PlanSection, ResponsibilityRole, ReviewDecision, ReviewRecord,
-    TaskResponsibility, Unit, milestone_cooperator_table,
+    Milestone, MilestoneReport, MilestoneStatus, PlanSection, PlanTask, QualityRating, ResponsibilityRole,
+    ReviewDecision, ReviewRecord, TaskResponsibility, Unit, UnitGroup, milestone_cooperator_table,
 )
-from app.services.dashboard.facts import TaskState, beijing_date, milestone_facts, task_facts
 from app.filters import chinese_numeral
+from app.services.dashboard import lighting
+from app.services.dashboard.facts import TaskState, beijing_date, milestone_facts, task_facts
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,6 @@ class LedgerRow:
 
 def ledger_rows(plan_id: int, as_of: date) -> list[LedgerRow]:
     """Every task of the plan followed by its milestones, as of the day."""
-    from app.services.dashboard import lighting
-
     tasks = db.session.execute(select(task_facts(plan_id)).order_by("number")).mappings().all()
     milestones = _milestones_by_task(plan_id, as_of)
     holders = _holders(plan_id)
@@ -98,8 +97,6 @@ def _milestones_by_task(plan_id: int, as_of: date):  # type: ignore[no-untyped-d
 
 def _holders(plan_id: int) -> dict[int, tuple[str, str]]:
     """Per task: the lead (or responsible) holders and the cooperating holders, 、-separated, in document order."""
-    from app.models import PlanTask, UnitGroup
-
     rows = db.session.execute(
         select(TaskResponsibility.task_id, TaskResponsibility.role,
                func.coalesce(Unit.name, UnitGroup.name, TaskResponsibility.written_as))
@@ -114,8 +111,6 @@ def _holders(plan_id: int) -> dict[int, tuple[str, str]]:
 
 
 def _milestone_cooperators(plan_id: int) -> dict[int, str]:
-    from app.models import PlanTask
-
     rows = db.session.execute(
         select(milestone_cooperator_table.c.milestone_id, Unit.name)
         .join(Unit, Unit.id == milestone_cooperator_table.c.unit_id)
@@ -130,8 +125,6 @@ def _milestone_cooperators(plan_id: int) -> dict[int, str]:
 
 def _latest_progress(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:
     """Per milestone: (report id, "60%:text") of its latest report submitted by the day."""
-    from app.models import PlanTask
-
     ranked = (select(MilestoneReport.id, MilestoneReport.milestone_id, MilestoneReport.percent_done,
                      MilestoneReport.progress,
                      func.row_number().over(partition_by=MilestoneReport.milestone_id,
@@ -146,8 +139,6 @@ def _latest_progress(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:
 
 def _latest_reviews(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:
     """Per milestone: (review id, "通过(优)" or "退回:comments") of the latest verdict on its reports by the day."""
-    from app.models import PlanTask, QualityRating
-
     ranked = (select(ReviewRecord.id, MilestoneReport.milestone_id, ReviewRecord.decision, ReviewRecord.quality,
                      ReviewRecord.comments, ReviewRecord.step,
                      func.row_number().over(partition_by=MilestoneReport.milestone_id,

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import Select, func, select
 
 from app.extensions import db
+from app.models import PlanTask
 from app.services.dashboard.facts import beijing_today
 from app.services.workdays import BEIJING, end_of_day
 
@@ -53,8 +54,6 @@ def lights_by_section(plan_id: int, as_of: date) -> dict[int | None, dict[str, i
     """Per section id: how many tasks show each light, counted in SQL."""
     if lights is None:
         return {}
-    from app.models import PlanTask
-
     rows = lights.task_light_rows(as_of_instant(as_of), plan_id).subquery()
     counted = db.session.execute(
         select(PlanTask.section_id, rows.c.light, func.count()).join(rows, rows.c.plan_task_id == PlanTask.id)

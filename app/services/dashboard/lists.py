@@ -8,7 +8,8 @@ from sqlalchemy import and_, func, select
 
 from app.extensions import db
 from app.models import (
-    Decomposition, DecompositionStatus, MilestoneReport, MilestoneStatus, PlanTask, ReviewDecision, ReviewRecord, Unit,
+    Decomposition, DecompositionStatus, Milestone, MilestoneReport, MilestoneStatus, PlanTask, ReviewDecision,
+    ReviewRecord, Unit,
 )
 from app.services.dashboard.facts import Filters, milestone_facts, scoped_task_ids
 
@@ -56,8 +57,6 @@ def returned(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[Li
 
 
 def _returned_reports(scope, filters: Filters) -> list[ListedItem]:  # type: ignore[no-untyped-def]
-    from app.models import Milestone
-
     latest = (select(MilestoneReport.milestone_id, func.max(MilestoneReport.id).label("report_id"))
               .group_by(MilestoneReport.milestone_id).subquery())
     last_review = (select(ReviewRecord.subject_id, func.max(ReviewRecord.id).label("review_id"))

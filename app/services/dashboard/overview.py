@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.filters import chinese_numeral
-from app.models import Milestone, PlanSection, Unit
+from app.models import Milestone, PlanSection, PlanTask, TaskResponsibility, Unit
 from app.services.dashboard.facts import Filters, TaskState, milestone_facts, percent, scoped_task_ids, task_facts
 
 
@@ -132,8 +132,6 @@ def section_choices(plan_id: int) -> list[tuple[int, str]]:
 
 def unit_choices(plan_id: int) -> list[tuple[int, str]]:
     """Units that hold milestones or tasks of the plan, for the filter."""
-    from app.models import PlanTask, TaskResponsibility
-
     ids = select(Milestone.unit_id).join(PlanTask).where(PlanTask.plan_id == plan_id).union(
         select(TaskResponsibility.unit_id).join(PlanTask).where(PlanTask.plan_id == plan_id))
     return list(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids)).order_by(Unit.id)).all())

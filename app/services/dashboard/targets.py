@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import MilestoneReport, PlanTarget, PlanTask, TargetActual
-from app.services.dashboard.facts import Filters, beijing_date, percent, scoped_task_ids
+from app.services.dashboard.facts import Filters, beijing_date, milestone_facts, percent, scoped_task_ids
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,6 @@ class WeekCount:
 
 def weekly_completions(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[WeekCount]:
     """Milestones approved per week (Monday to Sunday) up to the as-of day, from the first approval on."""
-    from app.services.dashboard.facts import milestone_facts
-
     facts = milestone_facts(plan_id, as_of)
     scope = scoped_task_ids(plan_id, filters, as_of)
     query = (select(facts.c.approved_on, func.count()).where(facts.c.approved == 1, facts.c.task_id.in_(scope))

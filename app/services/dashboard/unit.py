@@ -6,11 +6,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Plan, PlanStatus, ResponsibilityRole, TaskResponsibility, Unit, User
 from app.errors import PermissionDenied
-from app.models import Role
+from app.extensions import db
+from app.models import Plan, PlanStatus, ResponsibilityRole, Role, TaskResponsibility, Unit, User
+from app.services.dashboard import lighting
 from app.services.dashboard.facts import OWNING_ROLES, Filters, TaskState, milestone_facts, task_facts
+from app.services.dashboard.ledger import milestone_state
 from app.services.dashboard.overview import Progress, unit_progress
 
 
@@ -61,9 +62,6 @@ def ensure_may_view(user: User, unit: Unit) -> None:
 
 def unit_overview(plan_id: int, unit: Unit, as_of: date) -> UnitOverview:
     """The unit's tasks by role, its milestones and its progress figures."""
-    from app.services.dashboard import lighting
-    from app.services.dashboard.ledger import milestone_state
-
     task_lights = lighting.task_light_labels(plan_id, as_of)
     tasks = task_facts(plan_id)
     rows = db.session.execute(
