@@ -93,6 +93,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.api import register_api
+    from app.assessment import bp as assessment_bp
     from app.auth import bp as auth_bp
     from app.dashboards import bp as dashboards_bp
     from app.directory import bp as directory_bp
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(rectification_bp)
+    app.register_blueprint(assessment_bp)
     register_api(app)
 
 

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
 from app.api.commands import token_group
+from app.assessment.commands import assessment_group
 from app.errors import DubanError
 from app.models import Role, Unit
 from app.exports.commands import export_command
@@ -28,6 +29,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(plan_group)
     app.cli.add_command(token_group)
     app.cli.add_command(export_command)
+    app.cli.add_command(assessment_group)
 
 
 @click.command("demo", help="载入演示数据:湖北省市场监督管理局的单位目录和每个角色一个演示账户(可重复执行)。")

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask import Flask
 
+from app.services.lights import Light
 from app.services.workdays import BEIJING
 
 
@@ -50,6 +51,9 @@ _AUDIT_LABELS = {
     "rectification_verify_approve": "核验销号",
     "rectification_verify_return": "整改结果退回",
     "urged": "催办",
+    "scoring_policy": "评分规则",
+    "policy_saved": "保存评分规则新版本",
+    "evaluated": "办结评分",
 }
 
 
@@ -88,4 +92,5 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(audit_label)
     app.add_template_filter(chinese_numeral)
     app.add_template_filter(plain_number)
+    app.jinja_env.globals["Light"] = Light  # for the lights legend
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

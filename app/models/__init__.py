@@ -10,6 +10,7 @@ from app.models.deadline import (
     ExtensionStatus,
     ReportCycle,
 )
+from app.models.evaluation import ScoringPolicyVersion, TaskEvaluation
 from app.models.lifecycle import (
     Attachment,
     CooperatingContribution,
@@ -103,9 +104,11 @@ __all__ = [
     "ReviewDecision",
     "ReviewRecord",
     "Role",
+    "ScoringPolicyVersion",
     "SubmissionKind",
     "TargetActual",
     "TaskComment",
+    "TaskEvaluation",
     "TaskResponsibility",
     "Unit",
     "UnitGroup",

@@ -11,7 +11,8 @@ from app.models import Plan, PlanImportDraft, Role
 from app.plans import bp
 from app.plans.forms import ImportForm, decisions, field_name, members_field_name, review_form
 from app.plans.presenting import mark_spans
-from app.services import directory, plan_import
+from app.models.base import utcnow
+from app.services import directory, lights, plan_import
 from app.transaction import apply_or_report
 
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.LEADER)
@@ -78,7 +79,8 @@ def import_review(draft_id: int) -> str | Response:
 def detail(plan_id: int) -> str:
     """One plan: its sections and tasks with responsibilities and targets."""
     plan = db.get_or_404(Plan, plan_id)
-    return render_template("plans/detail.html", plan=plan, mark_spans=mark_spans)
+    return render_template("plans/detail.html", plan=plan, mark_spans=mark_spans,
+                           lights=lights.task_lights(utcnow(), plan_id=plan.id))
 
 
 @bp.route("/<int:plan_id>/archive", methods=["POST"])

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import PlanTask, User, WorkflowInstance, WorkflowStatus, WorkItem
-from app.services import audit, work_items
+from app.services import audit, evaluation, work_items
 from app.services.decomposition import decomposition_of
 from app.services.rectification_view import closure_blocker
 
@@ -23,6 +23,8 @@ def close_part(item: WorkItem, summary: str | None, actor: User) -> None:
         raise ValidationFailed(blocker)
     work_items.finish_step(item, actor, {})
     audit.record(actor, "decomposition", decomposition.id, "closed", after={"summary": (summary or "").strip() or None})
+    if is_closed(decomposition.task):
+        evaluation.freeze(decomposition.task, actor)
 
 
 def is_closed(task: PlanTask) -> bool:

@@ -12,7 +12,8 @@ from app.access import roles, signed_in
 from app.extensions import db
 from app.models import Attachment, LeaderInstruction, PlanTask, Priority, Role, WorkflowInstance
 from app.plans.presenting import mark_spans
-from app.services import closure, discussion, visibility
+from app.models.base import utcnow
+from app.services import closure, discussion, lights, visibility
 from app.services.task_view import task_history, tasks_of_unit
 from app.tasks import bp
 from app.tasks.forms import CommentForm, InstructionForm, PriorityForm
@@ -40,6 +41,7 @@ def _detail_page(task: PlanTask, **forms: object) -> str:
         instruction_form=forms.get("instruction_form") or InstructionForm(formdata=None),
         priority_form=PriorityForm(formdata=None, priority=task.priority.value),
         responsible_units=discussion.responsible_unit_ids(task),
+        lights=lights.lights_of_task(task.id, [item.id for item in history.open_items], utcnow()),
     )
 
 
@@ -107,7 +109,8 @@ def diagram(task_id: int, instance_id: int) -> Response:
 def mine() -> str:
     """本单位任务: the tasks the user's unit answers for."""
     tasks = tasks_of_unit(current_user.unit_id) if current_user.unit_id else []
-    return render_template("tasks/mine.html", tasks=tasks)
+    return render_template("tasks/mine.html", tasks=tasks,
+                           lights=lights.task_lights(utcnow(), task_ids=[task.id for task in tasks]))
 
 
 @bp.route("/attachments/<int:attachment_id>")

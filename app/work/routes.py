@@ -10,7 +10,8 @@ from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.models import PlanTask, WorkItem, WorkItemState
 from app.plans.presenting import mark_spans
-from app.services import discussion, drafts, work_items
+from app.models.base import utcnow
+from app.services import discussion, drafts, lights, work_items
 from app.services.task_view import task_history
 from app.transaction import apply_or_report
 from app.work import bp
@@ -21,9 +22,11 @@ from app.work.steps import STEPS, build_form, unit_name
 @signed_in
 def inbox() -> str:
     """待办: the user's open work items."""
+    items = work_items.inbox(current_user)
     return render_template(
-        "work/inbox.html", items=work_items.inbox(current_user), task_of=_task_of, unit_name=unit_name,
+        "work/inbox.html", items=items, task_of=_task_of, unit_name=unit_name,
         instructions=discussion.pending_instructions(current_user),
+        lights=lights.work_item_lights([item.id for item in items], utcnow()),
     )
 
 
@@ -91,6 +94,7 @@ def _page(work_item: WorkItem, form) -> str:  # type: ignore[no-untyped-def]
     return render_template(
         "work/item.html", item=work_item, form=form, task=task, history=task_history(task) if task else None,
         colleagues=work_items.colleagues(work_item, current_user), unit_name=unit_name, mark_spans=mark_spans,
+        lights=lights.lights_of_task(task.id, [work_item.id], utcnow()) if task else None,
     )
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_login_e2e import sign_in
 from tests.conftest import ROOT
@@ -83,6 +84,7 @@ def test_task_6_from_import_to_closure(browser, live_server):
     audit = dushen.get_by_test_id("task-audit").inner_text()
     assert audit.count("审核退回") == 2 and "办结" in audit
     diagram = dushen.get_by_test_id("diagram").first
-    dushen.wait_for_function("document.querySelector('[data-testid=diagram]').dataset.rendered === 'true'")
+    # A locator assertion, not wait_for_function: the page's CSP forbids evaluating a string expression.
+    expect(diagram).to_have_attribute("data-rendered", "true")
     assert diagram.locator(".duban-done[data-element-id='end']").count() == 1
     dushen.screenshot(path=str(ROOT / "test-artifacts" / "task_closed_with_diagram.png"), full_page=True)

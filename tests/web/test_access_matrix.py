@@ -86,6 +86,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     "rectification.index": frozenset({"dushen"}),
     "rectification.open_items": frozenset({"dushen"}),
     "rectification.urge": frozenset({"dushen"}),
+    "assessment.overview": frozenset({"admin", "dushen", "leader"}),
+    "assessment.unit": frozenset({"admin", "dushen", "leader"}),
+    "assessment.policy": frozenset({"admin", "dushen"}),
 }
 
 

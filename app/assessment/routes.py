@@ -1,0 +1,54 @@
+"""Views of the assessment blueprint."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.access import roles
+from app.assessment import bp
+from app.assessment.forms import PolicyForm
+from app.extensions import db
+from app.models import Plan, Role
+from app.services import assessment, scoring_policy
+from app.transaction import apply_or_report
+
+READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
+
+
+@bp.route("/plans/<int:plan_id>/assessment")
+@roles(*READERS)
+def overview(plan_id: int) -> str:
+    """考核评分: the plan's units ranked by annual score."""
+    plan = db.get_or_404(Plan, plan_id)
+    return render_template("assessment/overview.html", plan=plan, scores=assessment.unit_scores(plan.id),
+                           version=scoring_policy.current_version(plan.id))
+
+
+@bp.route("/plans/<int:plan_id>/assessment/units/<int:unit_id>")
+@roles(*READERS)
+def unit(plan_id: int, unit_id: int) -> str:
+    """How a unit's score was reached: every task, every line, every event."""
+    plan = db.get_or_404(Plan, plan_id)
+    return render_template("assessment/unit.html", plan=plan, explanation=assessment.explain_unit(plan.id, unit_id))
+
+
+@bp.route("/plans/<int:plan_id>/scoring-policy", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR, Role.ADMIN)
+def policy(plan_id: int) -> str | Response:
+    """评分规则: edit the plan's policy as TOML; each save is a new version."""
+    plan = db.get_or_404(Plan, plan_id)
+    current = scoring_policy.current_version(plan.id)
+    form = PolicyForm(text=scoring_policy.policy_text(plan.id), based_on=current.version if current else 0)
+    if form.validate_on_submit():
+        saved = apply_or_report(form.text, lambda: scoring_policy.save_policy(
+            plan, form.text.data, form.note.data, _int(form.based_on.data), current_user))
+        if saved:
+            flash(f"评分规则已保存为第 {saved.version} 版;已办结任务的得分保持不变,未办结任务的暂评按新规则计算。", "success")
+            return redirect(url_for("assessment.policy", plan_id=plan.id))
+    return render_template("assessment/policy.html", plan=plan, form=form, current=current,
+                           versions=scoring_policy.versions(plan.id))
+
+
+def _int(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else -1

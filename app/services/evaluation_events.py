@@ -1,0 +1,203 @@
+"""The recorded events task evaluations are computed from, loaded for many tasks in a fixed number of queries.
+
+Only facts live here (who was late by how many working days, which review returned what);
+what they are worth is decided by ``evaluation`` under the plan's scoring policy.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, select
+
+from app.extensions import db
+from app.models import (
+    Decomposition, DecompositionRound, Milestone, MilestoneReport, PlanTarget, Rectification, ResponsibilityRole,
+    ReviewDecision, ReviewRecord, TargetActual, TaskResponsibility, Urge, WorkflowInstance, WorkItem, WorkItemState,
+    milestone_cooperator_table as cooperator,
+)
+from app.models.base import utcnow
+from app.models.user import UNIT_ROLES
+from app.services import deadlines
+from app.services.workdays import BEIJING
+
+#: Stronger roles win when a unit appears in several (lead beats cooperating).
+_ROLE_RANK = {ResponsibilityRole.LEAD: 0, ResponsibilityRole.RESPONSIBLE: 1, ResponsibilityRole.COOPERATING: 2}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One recorded event that moves a unit's score on a task."""
+
+    task_id: int
+    unit_id: int
+    kind: str
+    id: int
+    on: date
+    #: What it was, in Chinese (a step name, a milestone title…).
+    what: str
+    #: A count (overdue working days) or a code (the review step, the quality rating).
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """A plan target and the latest actual any report gave for it."""
+
+    target_id: int
+    phrase: str
+    value: Decimal
+    comparator: str | None
+    measure: str
+    actual: Decimal | None
+    report_id: int | None
+    reported_on: date | None
+
+
+@dataclass
+class TaskEvents:
+    """Everything one task's evaluation needs."""
+
+    roles: dict[int, ResponsibilityRole] = field(default_factory=dict)
+    overdue: list[Event] = field(default_factory=list)
+    returns: list[Event] = field(default_factory=list)
+    ratings: list[Event] = field(default_factory=list)
+    targets: list[TargetResult] = field(default_factory=list)
+    rectifications: list[Event] = field(default_factory=list)
+    urges: list[Event] = field(default_factory=list)
+
+
+def beijing_date(moment: datetime) -> date:
+    """The office day a timestamp falls on."""
+    return moment.astimezone(BEIJING).date()
+
+
+def load_events(task_ids: list[int], now: datetime | None = None) -> dict[int, TaskEvents]:
+    """The events of each task; open overdue items count until ``now``."""
+    found = {task_id: TaskEvents() for task_id in task_ids}
+    if not task_ids:
+        return found
+    for task_id, roles in _unit_roles(task_ids).items():
+        found[task_id].roles = roles
+    loaded = {"overdue": _overdue(task_ids, now or utcnow()), "returns": _returns(task_ids),
+              "ratings": _ratings(task_ids), "rectifications": _rectifications(task_ids), "urges": _urges(task_ids)}
+    for name, events in loaded.items():
+        for event in events:
+            getattr(found[event.task_id], name).append(event)
+    for task_id, target in _targets(task_ids):
+        found[task_id].targets.append(target)
+    return found
+
+
+def _unit_roles(task_ids: list[int]) -> dict[int, dict[int, ResponsibilityRole]]:
+    """Every unit answering for each task: named units, decomposing units, milestone cooperators."""
+    named = db.session.execute(select(TaskResponsibility.task_id, TaskResponsibility.unit_id, TaskResponsibility.role)
+                               .where(TaskResponsibility.task_id.in_(task_ids), TaskResponsibility.unit_id.is_not(None)))
+    decomposing = db.session.execute(select(Decomposition.plan_task_id, Decomposition.unit_id)
+                                     .where(Decomposition.plan_task_id.in_(task_ids)))
+    cooperating = db.session.execute(select(Milestone.plan_task_id, cooperator.c.unit_id)
+                                     .join(Milestone, Milestone.id == cooperator.c.milestone_id)
+                                     .where(Milestone.plan_task_id.in_(task_ids)))
+    found = [*named, *[(t, u, ResponsibilityRole.RESPONSIBLE) for t, u in decomposing],
+             *[(t, u, ResponsibilityRole.COOPERATING) for t, u in cooperating]]
+    roles: dict[int, dict[int, ResponsibilityRole]] = defaultdict(dict)
+    for task_id, unit_id, role in found:
+        held = roles[task_id].get(unit_id)
+        if held is None or _ROLE_RANK[role] < _ROLE_RANK[held]:
+            roles[task_id][unit_id] = role
+    return roles
+
+
+def _overdue(task_ids: list[int], now: datetime) -> list[Event]:
+    """Unit steps done (or still open) after their due date, in working days."""
+    calendar = deadlines.work_calendar()
+    rows = db.session.execute(
+        select(WorkflowInstance.plan_task_id, WorkItem)
+        .join(WorkflowInstance, WorkflowInstance.id == WorkItem.instance_id)
+        .where(WorkflowInstance.plan_task_id.in_(task_ids), WorkItem.role.in_(UNIT_ROLES),
+               WorkItem.unit_id.is_not(None), WorkItem.due_at.is_not(None), WorkItem.state != WorkItemState.CANCELLED)
+        .order_by(WorkItem.id))
+    events = []
+    for task_id, item in rows:
+        done = item.completed_at or now
+        if done <= item.due_at:
+            continue
+        days = calendar.working_days_between(beijing_date(item.due_at), beijing_date(done))
+        if days > 0:
+            done_text = f"{beijing_date(item.completed_at)} 办理" if item.completed_at else "至今未办理"
+            what = f"{item.step_name}(期限 {beijing_date(item.due_at)},{done_text})"
+            events.append(Event(task_id, item.unit_id, "work_item", item.id, beijing_date(item.due_at), what,
+                                str(days)))
+    return events
+
+
+def _returns(task_ids: list[int]) -> list[Event]:
+    """Returned decompositions and reports, charged to the unit that submitted them."""
+    by_round = (select(ReviewRecord, Decomposition.unit_id)
+                .join(DecompositionRound, and_(ReviewRecord.subject == "decomposition_round",
+                                               DecompositionRound.id == ReviewRecord.subject_id))
+                .join(Decomposition, Decomposition.id == DecompositionRound.decomposition_id))
+    by_report = (select(ReviewRecord, Milestone.unit_id)
+                 .join(MilestoneReport, and_(ReviewRecord.subject == "milestone_report",
+                                             MilestoneReport.id == ReviewRecord.subject_id))
+                 .join(Milestone, Milestone.id == MilestoneReport.milestone_id))
+    events = []
+    for query in (by_round, by_report):
+        rows = db.session.execute(query.where(ReviewRecord.plan_task_id.in_(task_ids),
+                                              ReviewRecord.decision == ReviewDecision.RETURN))
+        events += [Event(r.plan_task_id, unit_id, "review_record", r.id, beijing_date(r.decided_at),
+                         r.step_label, r.step) for r, unit_id in rows]
+    return sorted(events, key=lambda e: e.id)
+
+
+def _ratings(task_ids: list[int]) -> list[Event]:
+    """The quality rating of each approved milestone, for its unit and for each of its cooperators."""
+    approved = (select(ReviewRecord, Milestone)
+                .join(MilestoneReport, and_(ReviewRecord.subject == "milestone_report",
+                                            MilestoneReport.id == ReviewRecord.subject_id))
+                .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
+                .where(ReviewRecord.plan_task_id.in_(task_ids), ReviewRecord.step == "report_review",
+                       ReviewRecord.decision == ReviewDecision.APPROVE, ReviewRecord.quality.is_not(None))
+                .order_by(ReviewRecord.id))
+    rows = list(db.session.execute(approved))
+    cooperators: dict[int, list[int]] = defaultdict(list)
+    for milestone_id, unit_id in db.session.execute(
+            select(cooperator.c.milestone_id, cooperator.c.unit_id)
+            .where(cooperator.c.milestone_id.in_([m.id for _, m in rows])).order_by(cooperator.c.unit_id)):
+        cooperators[milestone_id].append(unit_id)
+    return [Event(r.plan_task_id, unit_id, "review_record", r.id, beijing_date(r.decided_at), m.title, r.quality or "")
+            for r, m in rows for unit_id in [m.unit_id, *cooperators[m.id]]]
+
+
+def _targets(task_ids: list[int]) -> list[tuple[int, TargetResult]]:
+    """Each plan target with the actual of the latest report that gave one."""
+    latest: dict[int, tuple[TargetActual, MilestoneReport]] = {}
+    for actual, report in db.session.execute(
+            select(TargetActual, MilestoneReport)
+            .join(MilestoneReport, MilestoneReport.id == TargetActual.report_id)
+            .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
+            .where(Milestone.plan_task_id.in_(task_ids)).order_by(MilestoneReport.submitted_at, MilestoneReport.id)):
+        latest[actual.plan_target_id] = (actual, report)
+    results = []
+    for target in db.session.scalars(select(PlanTarget).where(PlanTarget.task_id.in_(task_ids))
+                                     .order_by(PlanTarget.task_id, PlanTarget.span_start)):
+        actual, report = latest.get(target.id, (None, None))
+        results.append((target.task_id, TargetResult(
+            target.id, target.phrase, target.value, target.comparator, target.unit,
+            actual.actual if actual else None, report.id if report else None,
+            beijing_date(report.submitted_at) if report else None)))
+    return results
+
+
+def _rectifications(task_ids: list[int]) -> list[Event]:
+    rows = db.session.scalars(select(Rectification).where(Rectification.plan_task_id.in_(task_ids))
+                              .order_by(Rectification.id))
+    return [Event(r.plan_task_id, r.unit_id, "rectification", r.id, beijing_date(r.opened_at), r.requirement,
+                  r.status.label) for r in rows]
+
+
+def _urges(task_ids: list[int]) -> list[Event]:
+    rows = db.session.scalars(select(Urge).where(Urge.plan_task_id.in_(task_ids)).order_by(Urge.id))
+    return [Event(u.plan_task_id, u.unit_id, "urge", u.id, beijing_date(u.sent_at), u.message) for u in rows]

@@ -1,0 +1,133 @@
+"""Assessment pages: the ranking, a unit's explanation down to events, the task's evaluation, the policy editor."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import AuditEvent, ScoringPolicyVersion, Unit, User
+from app.services import closure, scoring_policy
+from tests.conftest import csrf_token, login
+from tests.services.test_evaluation import item, run_task7
+
+
+@pytest.fixture
+def people(demo):
+    return {u.username: u for u in db.session.scalars(select(User))}
+
+
+@pytest.fixture
+def closed_task7(plan_2023, people, tmp_path):
+    task7 = next(task for task in plan_2023.tasks if task.number == 7)
+    run_task7(task7, people, tmp_path)
+    closure.close_part(item(people["dushen"], "task_closure", task7), None, people["dushen"])
+    db.session.commit()
+    return task7
+
+
+def unit_id(name: str) -> int:
+    return db.session.scalar(select(Unit.id).where(Unit.name == name))
+
+
+def text(response) -> str:
+    body = response.get_data(as_text=True)
+    response.close()
+    return body
+
+
+def test_overview_ranks_units_and_links_to_each_explanation(closed_task7, signed_in):
+    client = signed_in("leader")
+    page = text(client.get(f"/plans/{closed_task7.plan_id}/assessment"))
+    assert "年度目标责任制考核评分" in page
+    assert f"/plans/{closed_task7.plan_id}/assessment/units/{unit_id('注册处')}" in page
+    scores = [float(s) for s in re.findall(r'<td class="text-end fw-bold">([\d.]+)</td>', page)]
+    assert scores == sorted(scores, reverse=True) and len(scores) > 3
+    assert "评分规则</a>" not in page   # leaders read, they do not edit the policy
+
+
+def test_unit_page_traces_every_point_to_its_event(closed_task7, signed_in):
+    client = signed_in("dushen")
+    page = text(client.get(f"/plans/{closed_task7.plan_id}/assessment/units/{unit_id('注册处')}"))
+    assert '<span data-testid="unit-score">95.93</span>' in page
+    assert "= 335.75 ÷ 3.5 = <strong>95.93</strong>" in page
+    assert "逾期 3 个工作日 × 1 分" in page
+    assert re.search(rf'href="/tasks/{closed_task7.id}#review-\d+">审核记录 #\d+</a>', page)
+    assert re.search(r'href="/rectifications/\d+">整改 #\d+</a>', page)
+    assert "暂评" in page and "已定分(第 1 版规则)" in page
+
+
+def test_task_page_shows_the_frozen_evaluation_and_unit_staff_only_their_own(closed_task7, signed_in, app):
+    page = text(signed_in("dushen").get(f"/tasks/{closed_task7.id}"))
+    assert 'data-testid="evaluation-state">已定分' in page
+    assert "注册处" in page and '<span class="fw-bold" data-testid="unit-task-score">90.5</span>' in page
+    assert re.search(r'id="review-\d+"', page)
+    kexin = app.test_client()
+    login(kexin, "kexin")
+    own = text(kexin.get(f"/tasks/{closed_task7.id}"))
+    evaluation = own[own.index('data-testid="task-evaluation"'):own.index('id="task-text"')]
+    assert "科信处" in evaluation and "注册处" not in evaluation
+
+
+def test_the_closure_page_shows_the_provisional_score(plan_2023, people, signed_in, tmp_path):
+    task7 = next(task for task in plan_2023.tasks if task.number == 7)
+    run_task7(task7, people, tmp_path)
+    closing = item(people["dushen"], "task_closure", task7)
+    page = text(signed_in("dushen").get(f"/work/items/{closing.id}"))
+    assert 'data-testid="evaluation-state">暂评' in page
+
+
+def post_policy(client, plan_id: int, policy_text: str, based_on: str = "0", note: str = "调整"):
+    path = f"/plans/{plan_id}/scoring-policy"
+    return client.post(path, data={"csrf_token": csrf_token(client, path), "text": policy_text, "note": note,
+                                   "based_on": based_on})
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda t: t.replace("[score]", "[score"), "评分规则不是有效的 TOML 格式"),
+    (lambda t: t.replace("per_urge = 1", ""), "[urge] 缺少 per_urge(每次催办扣分)"),
+    (lambda t: t.replace("per_urge = 1", 'per_urge = "一分"'), "[urge] per_urge(每次催办扣分)必须是数字"),
+    (lambda t: t.replace("per_urge = 1", "per_urge = -1"), "[urge] per_urge(每次催办扣分)不能为负数"),
+    (lambda t: t.replace("at_least = 0.9", "at_least = 1.2"), "档位须按 at_least 从高到低排列"),
+    (lambda t: t.replace("at_least = 0.0", "at_least = 0.3"), "最后一个档位的 at_least 必须为 0"),
+    (lambda t: t.replace("cooperating = 0.5", "cooperating = 0"), "cooperating 必须是大于 0 的数字"),
+    (lambda t: t.replace("floor = 0", "floor = 101"), "得分下限 ≤ 基础分 ≤ 得分上限"),
+    (lambda t: t + "\n[bonus]\nx = 1\n", "未知的设置节 [bonus]"),
+    (lambda t: t.replace("per_urge = 1", "per_urge = 0.125"), "[urge] per_urge 最多保留两位小数"),
+])
+def test_an_invalid_policy_is_refused_with_a_chinese_reason_and_nothing_saved(plan_2023, signed_in, change, message):
+    page = text(post_policy(signed_in("dushen"), plan_2023.id, change(scoring_policy.default_text())))
+    assert message in page.replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", '"').replace("&#39;", "'")
+    assert db.session.scalar(select(func.count()).select_from(ScoringPolicyVersion)) == 0
+
+
+def test_saving_a_policy_adds_an_audited_version_and_a_stale_save_is_refused(plan_2023, signed_in):
+    client = signed_in("admin")
+    harsher = scoring_policy.default_text().replace("per_urge = 1", "per_urge = 2")
+    response = post_policy(client, plan_2023.id, harsher)
+    assert response.status_code == 302
+    response.close()
+    assert [v.version for v in scoring_policy.versions(plan_2023.id)] == [1]
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "policy_saved")).after["version"] == 1
+    stale = post_policy(client, plan_2023.id, harsher, based_on="0")
+    assert stale.status_code == 409
+    assert "评分规则已被他人修改" in text(stale)
+    assert [v.version for v in scoring_policy.versions(plan_2023.id)] == [1]
+    assert "第 1 版" in text(client.get(f"/plans/{plan_2023.id}/scoring-policy"))
+
+
+def test_leaders_cannot_change_the_policy(plan_2023, signed_in):
+    client = signed_in("leader")
+    token = csrf_token(client, f"/tasks/{plan_2023.tasks[0].id}")
+    response = client.post(f"/plans/{plan_2023.id}/scoring-policy", data={"csrf_token": token, "text": "x"})
+    assert response.status_code == 403
+    response.close()
+
+
+def test_an_unknown_unit_or_plan_is_not_found(plan_2023, signed_in):
+    client = signed_in("dushen")
+    for path in (f"/plans/{plan_2023.id}/assessment/units/999999", "/plans/999999/assessment"):
+        response = client.get(path)
+        assert response.status_code == 404
+        response.close()
