@@ -73,7 +73,6 @@ def supervision() -> str:
     return render_template("dashboards/supervision.html", plan=plan, as_of=as_of, filters=filters, charts=charts,
                            section_choices=overview.section_choices(plan.id),
                            unit_choices=overview.unit_choices(plan.id), states=list(TaskState),
-                           lights_available=lighting.available(), export_kinds=exports.available_kinds(),
                            list_limit=LIST_LIMIT, **view)
 
 
@@ -89,7 +88,6 @@ def leader() -> str:
     return render_template(
         "dashboards/leader.html", plan=plan, as_of=as_of, charts=charts, totals=overview.totals(plan.id, as_of),
         sections=sections, section_lights=[section_lights.get(s.id, {}) for s in sections],
-        lights_available=lighting.available(),
         overdue=lists.overdue(plan.id, as_of, limit=LEADER_OVERDUE_COUNT),
         units=overview.units_by_on_time_rate(plan.id, as_of))
 

@@ -32,15 +32,6 @@ class Document:
 KINDS = {"ledger": ("督查台账", XLSX), "bulletin": ("督查通报", DOCX), "assessment": ("考核评分", XLSX)}
 
 
-def available_kinds() -> list[str]:
-    """The exports that can be built now (the assessment needs app.services.assessment)."""
-    try:
-        from app.services import assessment  # noqa: F401
-    except ImportError:  # being built on another branch
-        return ["ledger", "bulletin"]
-    return list(KINDS)
-
-
 def build_document(kind: str, plan: Plan, as_of: date) -> Document:
     """Build one export of ``plan`` as of ``as_of``.
 

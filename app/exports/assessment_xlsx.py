@@ -8,8 +8,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from app.errors import NotFound
 from app.models import Plan
+from app.services import assessment
 from app.services.dashboard import overview
 
 COLUMNS = (("序号", 6), ("单位", 18), ("牵头任务数", 10), ("配合任务数", 10), ("工作节点", 10), ("已完成", 8),
@@ -17,14 +17,7 @@ COLUMNS = (("序号", 6), ("单位", 18), ("牵头任务数", 10), ("配合任�
 
 
 def build(plan: Plan, as_of: date) -> bytes:
-    """The assessment sheet of ``plan``: each unit's score beside its progress figures as of ``as_of``.
-
-    :raises NotFound: the scoring rules are not installed yet.
-    """
-    try:
-        from app.services import assessment
-    except ImportError as error:  # being built on another branch
-        raise NotFound("考核评分功能尚未启用。") from error
+    """The assessment sheet of ``plan``: each unit's score beside its progress figures as of ``as_of``."""
     progress = {p.id: p for p in overview.unit_progress(plan.id, as_of)}
     book = Workbook()
     sheet = book.active

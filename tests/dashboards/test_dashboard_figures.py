@@ -105,7 +105,6 @@ def test_ledger_rows(scenario):
 
 
 def test_lights_per_section_in_the_ledger_and_as_a_filter(scenario):
-    pytest.importorskip("app.services.lights", reason="the light rules land with app/services/lights.py")
     from app.services.dashboard import lighting
 
     # M1b is past due (红), M1c due on the 3rd working day (蓝); task 1 takes its worst part's light.

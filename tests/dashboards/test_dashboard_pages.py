@@ -117,7 +117,6 @@ def test_no_plan_yet(signed_in):
 
 
 def test_leader_sees_lights_per_section(signed_in, scenario):
-    pytest.importorskip("app.services.lights", reason="the light rules land with app/services/lights.py")
     html = _get(signed_in("leader"), f"/dashboards/leader?plan_id={scenario.plan_id}&as_of={AS_OF}")[1]
     table = re.search(r'data-testid="section-lights-table">(.*?)</table>', html, re.S).group(1)
     rows = re.findall(r"<tr><td>(.*?)</td>\s*((?:<td class=\"text-end\">\d+</td>)+)</tr>", table)

@@ -7,13 +7,9 @@ from sqlalchemy import Select, func, select
 
 from app.extensions import db
 from app.models import PlanTask
+from app.services import lights
 from app.services.dashboard.facts import beijing_today
 from app.services.workdays import BEIJING, end_of_day
-
-try:  # lights.py is being built on another branch; the dashboards show no lights until it lands
-    from app.services import lights
-except ImportError:  # pragma: no cover
-    lights = None  # type: ignore[assignment]
 
 
 def as_of_instant(day: date) -> datetime:
@@ -21,39 +17,26 @@ def as_of_instant(day: date) -> datetime:
     return datetime.now(BEIJING) if day == beijing_today() else end_of_day(day)
 
 
-def available() -> bool:
-    """True once the light rules exist."""
-    return lights is not None
-
-
 def tasks_with_light(plan_id: int, as_of: date, light: str) -> Select:
     """Ids of the plan's tasks showing ``light``."""
-    if lights is None:
-        return select(func.min(0)).where(False)
     rows = lights.task_light_rows(as_of_instant(as_of), plan_id).subquery()
     return select(rows.c.plan_task_id).where(rows.c.light == light)
 
 
 def task_light_labels(plan_id: int, as_of: date) -> dict[int, str]:
     """Per task: 绿/蓝/黄/红."""
-    if lights is None:
-        return {}
     verdicts = lights.task_lights(as_of_instant(as_of), plan_id=plan_id)
     return {task_id: verdict.light.label for task_id, verdict in verdicts.items()}
 
 
 def milestone_light_labels(plan_id: int, as_of: date) -> dict[int, str]:
     """Per milestone: 绿/蓝/黄/红."""
-    if lights is None:
-        return {}
     verdicts = lights.milestone_lights(as_of_instant(as_of), plan_id=plan_id)
     return {m: verdict.light.label for m, verdict in verdicts.items()}
 
 
 def lights_by_section(plan_id: int, as_of: date) -> dict[int | None, dict[str, int]]:
     """Per section id: how many tasks show each light, counted in SQL."""
-    if lights is None:
-        return {}
     rows = lights.task_light_rows(as_of_instant(as_of), plan_id).subquery()
     counted = db.session.execute(
         select(PlanTask.section_id, rows.c.light, func.count()).join(rows, rows.c.plan_task_id == PlanTask.id)

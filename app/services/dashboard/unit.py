@@ -9,6 +9,8 @@ from sqlalchemy import select
 from app.errors import PermissionDenied
 from app.extensions import db
 from app.models import Plan, PlanStatus, ResponsibilityRole, Role, TaskResponsibility, Unit, User
+from app.services import assessment
+from app.services.assessment import UnitScore
 from app.services.dashboard import lighting
 from app.services.dashboard.facts import OWNING_ROLES, Filters, TaskState, milestone_facts, task_facts
 from app.services.dashboard.ledger import milestone_state
@@ -83,12 +85,8 @@ def unit_overview(plan_id: int, unit: Unit, as_of: date) -> UnitOverview:
     return UnitOverview(unit, lead, cooperating, milestones, progress)
 
 
-def unit_score(plan_id: int, unit_id: int):  # type: ignore[no-untyped-def]
-    """The unit's assessment score (app.services.assessment), or None before scoring exists or without tasks."""
-    try:
-        from app.services import assessment
-    except ImportError:  # being built on another branch
-        return None
+def unit_score(plan_id: int, unit_id: int) -> UnitScore | None:
+    """The unit's annual assessment score on the plan, or None when it answers for no task."""
     return next((s for s in assessment.unit_scores(plan_id) if s.unit_id == unit_id), None)
 
 
