@@ -102,7 +102,7 @@ def unit(unit_id: int) -> str:
     if plan is None:
         return render_template("dashboards/no_plan.html")
     return render_template("dashboards/unit.html", plan=plan, as_of=as_of, view=unit_overview(plan.id, unit, as_of),
-                           score=unit_score(plan.id, unit.id))
+                           score=unit_score(plan.id, unit.id), readers=READERS)
 
 
 @bp.route("/my-unit")

@@ -122,3 +122,13 @@ def test_leader_sees_lights_per_section(signed_in, scenario):
     rows = re.findall(r"<tr><td>(.*?)</td>\s*((?:<td class=\"text-end\">\d+</td>)+)</tr>", table)
     assert [(name, re.findall(r">(\d+)<", cells)) for name, cells in rows] == [
         ("一、优化营商环境", ["1", "0", "0", "1"]), ("二、强化质量安全", ["0", "0", "0", "2"])]
+
+
+def test_unit_page_shows_the_score_and_links_readers_to_its_explanation(signed_in, scenario):
+    from app.services import assessment
+
+    score = next(s for s in assessment.unit_scores(scenario.plan_id) if s.unit_id == scenario.zhuce_id)
+    url = f"/dashboards/units/{scenario.zhuce_id}?plan_id={scenario.plan_id}&as_of={AS_OF}"
+    html = _get(signed_in("dushen"), url)[1]
+    assert re.search(rf'data-testid="unit-score">{score.score}<', html)
+    assert f"/plans/{scenario.plan_id}/assessment/units/{scenario.zhuce_id}" in html
