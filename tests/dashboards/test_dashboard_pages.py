@@ -79,6 +79,10 @@ def test_unit_page_for_its_own_staff_only(signed_in, scenario):
     assert status == 200
     lead = re.search(r'data-testid="lead-tasks">(.*?)</table>', html, re.S).group(1)
     assert "第1项重点任务" in lead and "第3项重点任务" in lead and "第2项" not in lead
+    assert 'text-bg-danger">红</span>' in lead.split("第3项")[0]  # task 1: its milestone M1b is overdue
+    milestones = re.search(r'data-testid="unit-milestone-table">(.*?)</table>', html, re.S).group(1)
+    assert re.search(r"节点M1b.*?text-bg-danger\">红<", milestones, re.S)
+    assert re.search(r"节点M1c.*?text-bg-primary\">蓝<", milestones, re.S)
     assert re.search(r'data-testid="unit-overdue">1<', html) and re.search(r'data-testid="unit-on-time">50.0%<', html)
     assert _get(client, f"/dashboards/units/{scenario.kexin_id}?plan_id={scenario.plan_id}")[0] == 403
     status, _, headers = _get(client, "/dashboards/my-unit")

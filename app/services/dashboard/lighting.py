@@ -23,15 +23,15 @@ def tasks_with_light(plan_id: int, as_of: date, light: str) -> Select:
     return select(rows.c.plan_task_id).where(rows.c.light == light)
 
 
-def task_light_labels(plan_id: int, as_of: date) -> dict[int, str]:
-    """Per task: 绿/蓝/黄/红."""
-    verdicts = lights.task_lights(as_of_instant(as_of), plan_id=plan_id)
+def task_light_labels(plan_id: int, as_of: date, task_ids: list[int] | None = None) -> dict[int, str]:
+    """Per task of the plan (or of ``task_ids`` only): 绿/蓝/黄/红."""
+    verdicts = lights.task_lights(as_of_instant(as_of), plan_id=plan_id, task_ids=task_ids)
     return {task_id: verdict.light.label for task_id, verdict in verdicts.items()}
 
 
-def milestone_light_labels(plan_id: int, as_of: date) -> dict[int, str]:
-    """Per milestone: 绿/蓝/黄/红."""
-    verdicts = lights.milestone_lights(as_of_instant(as_of), plan_id=plan_id)
+def milestone_light_labels(plan_id: int, as_of: date, milestone_ids: list[int] | None = None) -> dict[int, str]:
+    """Per milestone of the plan (or of ``milestone_ids`` only): 绿/蓝/黄/红."""
+    verdicts = lights.milestone_lights(as_of_instant(as_of), plan_id=plan_id, milestone_ids=milestone_ids)
     return {m: verdict.light.label for m, verdict in verdicts.items()}
 
 

@@ -64,20 +64,21 @@ def ensure_may_view(user: User, unit: Unit) -> None:
 
 def unit_overview(plan_id: int, unit: Unit, as_of: date) -> UnitOverview:
     """The unit's tasks by role, its milestones and its progress figures."""
-    task_lights = lighting.task_light_labels(plan_id, as_of)
     tasks = task_facts(plan_id)
     rows = db.session.execute(
         select(tasks.c.task_id, tasks.c.number, tasks.c.title, tasks.c.state, TaskResponsibility.role)
         .join(TaskResponsibility, TaskResponsibility.task_id == tasks.c.task_id)
         .where(TaskResponsibility.unit_id == unit.id).order_by(tasks.c.number)).all()
+    # Lights of the unit's own tasks and milestones only: a province plan has thousands of others.
+    task_lights = lighting.task_light_labels(plan_id, as_of, task_ids=[r[0] for r in rows])
     listed = [(UnitTask(r[0], r[1], r[2], TaskState(r[3]), task_lights.get(r[0], "")), r[4]) for r in rows]
     lead = [task for task, role in listed if role in OWNING_ROLES]
     cooperating = [task for task, role in listed if role is ResponsibilityRole.COOPERATING]
-    milestone_lights = lighting.milestone_light_labels(plan_id, as_of)
     facts = milestone_facts(plan_id, as_of)
     milestone_rows = db.session.execute(
         select(facts, tasks.c.number).join(tasks, tasks.c.task_id == facts.c.task_id)
         .where(facts.c.unit_id == unit.id).order_by(facts.c.due_date, facts.c.milestone_id)).mappings().all()
+    milestone_lights = lighting.milestone_light_labels(plan_id, as_of, [m["milestone_id"] for m in milestone_rows])
     milestones = [UnitMilestone(m["milestone_id"], m["task_id"], m["number"], m["title"], m["due_date"],
                                 milestone_state(m), milestone_lights.get(m["milestone_id"], ""))
                   for m in milestone_rows]
