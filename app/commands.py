@@ -67,17 +67,17 @@ def scheduler_command(ctx: click.Context) -> None:
         click.echo("调度进程已停止。")
 
 
-@scheduler_command.command("tick", help="按给定时刻(ISO 8601,默认现在)运行一次期限巡检,每发出一条提醒输出一行 JSON。")
+@scheduler_command.command("tick", help="按给定时刻(ISO 8601,默认现在)运行一次期限巡检:开启到期的阶段性进展报送、发送提醒/逾期/升级/停滞通知和每日汇总,每项输出一行 JSON。")
 @click.option("--now", "now_text", default=None, help="巡检时刻,如 2023-10-09T09:00:00+08:00")
 @with_appcontext
 def tick_command(now_text: str | None) -> None:
-    from app.services import deadlines
+    from app.services import tick
 
     now = _instant(now_text)
     with unit_of_work():
-        sent = deadlines.sweep(now)
-    for notice in sent:
-        click.echo(json.dumps(notice.as_json(), ensure_ascii=False))
+        lines = tick.run(now)
+    for line in lines:
+        click.echo(json.dumps(line, ensure_ascii=False))
 
 
 def _instant(text: str | None) -> datetime:

@@ -76,6 +76,8 @@ class Config:
     MAIL_BACKOFF_CAP_MINUTES = env_int("MAIL_BACKOFF_CAP_MINUTES", 60)
     #: Mails sent per sweep at most, so one run stays short.
     MAIL_BATCH_SIZE = env_int("MAIL_BATCH_SIZE", 50)
+    #: Hour (Beijing time) the daily digest of reminders goes out, for plans whose policy asks for one.
+    DIGEST_HOUR = env_int("DIGEST_HOUR", 17)
     #: Where users reach Duban, for the absolute links in e-mails.
     PUBLIC_URL = env_str("PUBLIC_URL", "http://localhost:5000")
 

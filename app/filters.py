@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask import Flask
 
+from app.services import progress_reports
 from app.services.lights import Light
 from app.services.workdays import BEIJING
 
@@ -42,6 +43,8 @@ _AUDIT_LABELS = {
     "priority_changed": "调整督办等级",
     "imported": "导入",
     "archived": "归档",
+    "progress_report": "阶段性进展报送",
+    "report_opened": "开启报送",
     "rectification": "整改",
     "opened": "发起整改",
     "plan_submitted": "报送整改方案",
@@ -54,6 +57,12 @@ _AUDIT_LABELS = {
     "scoring_policy": "评分规则",
     "policy_saved": "保存评分规则新版本",
     "evaluated": "办结评分",
+    "extension_requested": "申请延期",
+    "extension_approved": "批准延期",
+    "extension_refused": "不予批准延期",
+    "deadline_policy": "时限规则",
+    "calendar_override": "节假日设置",
+    "deleted": "删除",
 }
 
 
@@ -89,6 +98,7 @@ def plain_number(value: Decimal | int | float) -> str:
 def register_filters(app: Flask) -> None:
     """Make the filters available to every template."""
     app.add_template_filter(localtime)
+    app.add_template_global(progress_reports.reports_of_task, "progress_reports_of")
     app.add_template_filter(audit_label)
     app.add_template_filter(chinese_numeral)
     app.add_template_filter(plain_number)

@@ -7,7 +7,7 @@ from flask import url_for
 from flask_login import current_user
 
 from app.access import rule_for_endpoint
-from app.services import discussion, notices, work_items
+from app.services import discussion, extensions, notices, work_items
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ NAVIGATION = (
     ("首页", "main.index"),
     ("待办", "work.inbox"),
     ("已办", "work.done"),
+    ("延期审批", "deadlines.pending"),
     ("本单位任务", "tasks.mine"),
     ("本单位", "main.my_unit"),
     ("本单位看板", "dashboards.my_unit"),
@@ -37,6 +38,7 @@ NAVIGATION = (
     ("单位目录", "directory.units"),
     ("单位组", "directory.groups"),
     ("用户管理", "admin.users"),
+    ("节假日设置", "deadlines.calendar"),
     ("审计日志", "admin.audit"),
 )
 
@@ -52,7 +54,7 @@ def visible_navigation() -> list[NavItem]:
             continue
         if endpoint in ("main.my_unit", "tasks.mine", "dashboards.my_unit") and current_user.unit is None:
             continue
-        badge = _waiting(current_user) if endpoint == "work.inbox" else None
+        badge = _BADGES[endpoint](current_user) if endpoint in _BADGES else None
         items.append(NavItem(label, endpoint, url_for(endpoint), badge))
     return items
 
@@ -60,6 +62,10 @@ def visible_navigation() -> list[NavItem]:
 def _waiting(user) -> int:  # type: ignore[no-untyped-def]
     """Open work items plus leader instructions the user's unit has yet to acknowledge."""
     return work_items.inbox_count(user) + len(discussion.pending_instructions(user))
+
+
+#: Counts beside a link: what waits for the user there.
+_BADGES = {"work.inbox": _waiting, "deadlines.pending": lambda user: extensions.pending_count()}
 
 
 def navigation_context() -> dict[str, object]:

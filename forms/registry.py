@@ -6,6 +6,7 @@ from forms.decomposition import DecompositionForm
 from forms.decomposition_review import DecompositionReviewForm
 from forms.head_signoff import HeadSignoffForm
 from forms.milestone_report import MilestoneReportForm
+from forms.progress_report import ProgressReportForm
 from forms.rectification_plan import RectificationPlanForm
 from forms.rectification_plan_review import RectificationPlanReviewForm
 from forms.rectification_result import RectificationResultForm
@@ -21,6 +22,7 @@ FORMS: dict[str, type[FlaskForm]] = {
     "head_signoff": HeadSignoffForm,
     "report_review": ReportReviewForm,
     "task_closure": TaskClosureForm,
+    "progress_report": ProgressReportForm,
     "rectification_plan": RectificationPlanForm,
     "rectification_plan_review": RectificationPlanReviewForm,
     "rectification_result": RectificationResultForm,

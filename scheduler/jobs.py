@@ -4,14 +4,19 @@ Each runs inside an app context (scheduler/process.py provides it).
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from app.extensions import db
 from app.models.base import utcnow
-from app.services import deadlines, notices
+from app.services import calendar_overrides, notices, tick
+from app.services.workdays import BEIJING
 from app.transaction import unit_of_work
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,12 +36,19 @@ def deliver_mail() -> None:
 
 
 def sweep_deadlines() -> None:
-    """Send the reminders, overdue notices and escalations whose working day has come."""
+    """Open due progress reports; send the reminders, overdue, escalation and stagnation notices and digests due."""
     with unit_of_work():
-        deadlines.sweep(utcnow())
+        tick.run(utcnow())
+
+
+def check_calendar() -> None:
+    """Log a warning when this year or next is missing from the holiday calendar (weekdays are assumed)."""
+    for warning in calendar_overrides.coverage_warnings(datetime.now(BEIJING).date()):
+        logger.warning("节假日日历缺失:%s", warning)
 
 
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("sweep_deadlines", sweep_deadlines, "interval", {"minutes": 5}),
     JobSpec("deliver_mail", deliver_mail, "interval", {"minutes": 1}),
+    JobSpec("check_calendar", check_calendar, "cron", {"hour": 8, "minute": 0}),
 )

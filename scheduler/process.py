@@ -28,6 +28,8 @@ def build_scheduler(app: Flask, jobs: tuple[JobSpec, ...] = JOBS) -> BlockingSch
             "scheduler.process:run_job", job.trigger, args=[job.id], id=job.id, name=job.id,
             replace_existing=True, coalesce=True, max_instances=1, **job.trigger_args,
         )
+    if any(job.id == "check_calendar" for job in jobs):
+        run_job("check_calendar")  # warn of a missing holiday calendar at start too, not only at 08:00
     return scheduler
 
 

@@ -53,6 +53,7 @@ from app.models.rectification import (
     SubmissionKind,
     Urge,
 )
+from app.models.progress import ProgressReport
 from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind
 from app.models.user import Role, User, UserRole
 from app.models.workflow import ProcessSpecVersion, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
@@ -91,6 +92,7 @@ __all__ = [
     "PlanStatus",
     "PlanTarget",
     "PlanTask",
+    "ProgressReport",
     "Priority",
     "ProcessSpecVersion",
     "QualityRating",

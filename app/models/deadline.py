@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
 from app.models.user import User
+
+if TYPE_CHECKING:
+    from app.models.workflow import WorkItem
 
 
 class ReportCycle(enum.StrEnum):
@@ -67,6 +71,8 @@ class DueDateChange(Base):
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    changed_by: Mapped[User | None] = relationship()
+
 
 class CalendarOverride(Base):
     """An administrator's word on one day: working or not (years the calendar package does not know)."""
@@ -95,6 +101,11 @@ class ExtensionRequest(Base):
     """延期申请: a unit asks 督审处 for a later due date on one open work item, with a reason."""
 
     __tablename__ = "extension_request"
+    #: At most one pending request per work item, kept by the database (a double submit cannot add a second).
+    __table_args__ = (
+        Index("uq_extension_request_pending", "work_item_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_item_id: Mapped[int] = mapped_column(ForeignKey("work_item.id", ondelete="CASCADE"), index=True)
@@ -111,6 +122,9 @@ class ExtensionRequest(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_note: Mapped[str | None] = mapped_column(Text)
+    #: The due date 督审处 granted (it may differ from the one asked for).
+    approved_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    work_item: Mapped[WorkItem] = relationship()
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -64,6 +64,8 @@ class Notification(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Sent after its intended moment (e.g. caught up after the scheduler was down).
     late: Mapped[bool] = mapped_column(default=False)
+    #: Set when the e-mail waits for the user's daily digest of that (Beijing) day instead of going alone.
+    digest_day: Mapped[date | None] = mapped_column(Date, index=True)
 
     user: Mapped[User] = relationship()
 

@@ -9,7 +9,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -91,11 +91,21 @@ class WorkItemState(enum.StrEnum):
         return {"open": "待办", "completed": "已办", "cancelled": "已撤销"}[self.value]
 
 
+#: Open items whose due date still has notices to send (the sweep repeats it verbatim so the partial index applies).
+TO_CHASE = text("state = 'open' AND due_at IS NOT NULL AND (chased_due_at IS NULL OR chased_due_at <> due_at)")
+
+
 class WorkItem(Base):
     """One human step of an instance, projected from the engine for the inbox."""
 
     __tablename__ = "work_item"
-    __table_args__ = (Index("ix_work_item_state_unit_id", "state", "unit_id"),)
+    __table_args__ = (
+        Index("ix_work_item_state_unit_id", "state", "unit_id"),
+        # The deadline sweep's index: only open items whose notices are not all sent yet.
+        Index("ix_work_item_to_chase", "state", "due_at", sqlite_where=TO_CHASE, postgresql_where=TO_CHASE),
+        Index("ix_work_item_open_created", "state", "created_at", sqlite_where=text("state = 'open'"),
+              postgresql_where=text("state = 'open'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id", ondelete="CASCADE"), index=True)
@@ -121,5 +131,7 @@ class WorkItem(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     #: When the unit signed for (签收) the item; the full record is in work_item_handling.
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The due date whose every notice (up to the last escalation) has gone out; reset when the date moves.
+    chased_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     instance: Mapped[WorkflowInstance] = relationship()

@@ -6,12 +6,14 @@ violation inside a SAVEPOINT and sends nothing.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import PermissionDenied
@@ -22,21 +24,24 @@ from app.services import mail
 
 
 def notify(user: User, kind: NoticeKind | str, key: str, title: str, body: str, link: str,
-           late: bool = False) -> Notification | None:
+           late: bool = False, digest_day: date | None = None) -> Notification | None:
     """Record a notice for ``user`` (and queue its e-mail); None when (key, user) was already notified.
+
+    With ``digest_day`` the e-mail waits for that day's digest (app/services/digests.py) instead.
 
     :raises ValueError: ``link`` is not a path inside Duban.
     """
     if not link.startswith("/") or link.startswith("//"):
         raise ValueError(f"notice link must be a path inside Duban: {link!r}")
     notice = Notification(user_id=user.id, kind=NoticeKind(kind), key=key, title=title, body=body, link=link,
-                          late=late)
-    _begin_sqlite_transaction()
+                          late=late, digest_day=digest_day)
+    begin_transaction()
     try:
         with db.session.begin_nested():
             db.session.add(notice)
             db.session.flush()
-            _queue_mail(notice, user)
+            if digest_day is None:
+                queue_mail(notice, user)
     except IntegrityError:
         if not _already_notified(user, key):
             raise
@@ -44,7 +49,83 @@ def notify(user: User, kind: NoticeKind | str, key: str, title: str, body: str, 
     return notice
 
 
-def _begin_sqlite_transaction() -> None:
+@dataclass(frozen=True)
+class NoticeDraft:
+    """One notice to record in bulk with ``notify_many``."""
+
+    user: User
+    kind: NoticeKind
+    key: str
+    title: str
+    body: str
+    link: str
+    late: bool = False
+    digest_day: date | None = None
+
+
+#: Rows per batched INSERT.
+_CHUNK = 5000
+
+
+def notify_many(drafts: Sequence[NoticeDraft]) -> list[NoticeDraft]:
+    """Record many notices at once (and queue their e-mails); returns those that were new.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` on (key, user): a notice recorded before, by this
+    or a concurrent sweep, is skipped by the database itself. Rows go in key order so two
+    concurrent sweeps wait on each other instead of deadlocking.
+    """
+    ordered = sorted(drafts, key=lambda d: (d.key, d.user.id))
+    by_pair = {(d.key, d.user.id): d for d in ordered}
+    created: list[NoticeDraft] = []
+    for start in range(0, len(ordered), _CHUNK):
+        for notice_id, key, user_id in _insert_new([_row(d) for d in ordered[start:start + _CHUNK]]):
+            draft = by_pair[(key, user_id)]
+            created.append(draft)
+            if draft.digest_day is None:
+                _queue_mail_for(notice_id, draft)
+    db.session.flush()
+    return created
+
+
+_COLUMNS = ("user_id", "kind", "key", "title", "body", "link", "late", "digest_day", "created_at")
+#: PostgreSQL takes the batch as one array per column: a short statement, however many rows.
+_UNNEST = text(
+    "INSERT INTO notification (user_id, kind, key, title, body, link, late, digest_day, created_at) "
+    "SELECT * FROM unnest(CAST(:user_id AS integer[]), CAST(:kind AS varchar[]), CAST(:key AS varchar[]), "
+    "CAST(:title AS varchar[]), CAST(:body AS text[]), CAST(:link AS varchar[]), CAST(:late AS boolean[]), "
+    "CAST(:digest_day AS date[]), CAST(:created_at AS timestamptz[])) "
+    "ON CONFLICT (key, user_id) DO NOTHING RETURNING id, key, user_id"
+)
+
+
+def _insert_new(rows: list[dict[str, Any]]) -> list[Row[Any]]:
+    """INSERT … ON CONFLICT (key, user_id) DO NOTHING RETURNING (id, key, user_id) of the rows that were new."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        columns = {name: [row[name] for row in rows] for name in _COLUMNS}
+        columns["kind"] = [kind.value for kind in columns["kind"]]
+        return list(connection.execute(_UNNEST, columns))
+    statement = (sqlite_insert(Notification).on_conflict_do_nothing(index_elements=["key", "user_id"])
+                 .returning(Notification.id, Notification.key, Notification.user_id))
+    return list(connection.execute(statement, rows))
+
+
+def _row(draft: NoticeDraft) -> dict[str, Any]:
+    return {"user_id": draft.user.id, "kind": draft.kind, "key": draft.key, "title": draft.title, "body": draft.body,
+            "link": draft.link, "late": draft.late, "digest_day": draft.digest_day, "created_at": utcnow()}
+
+
+def _queue_mail_for(notice_id: int, draft: NoticeDraft) -> None:
+    config = current_app.config
+    if not (draft.user.email and config.get("SMTP_HOST")):
+        return
+    url = mail.absolute_url(config["PUBLIC_URL"], draft.link)
+    subject, text = mail.compose(draft.user.display_name, draft.title, draft.body, url, draft.late)
+    db.session.add(OutboxMail(notification_id=notice_id, to_address=draft.user.email, subject=subject, body=text,
+                              next_attempt_at=utcnow()))
+
+
+def begin_transaction() -> None:
     """Open the real transaction before a SAVEPOINT on SQLite.
 
     pysqlite emits BEGIN only before INSERT/UPDATE/DELETE; a SAVEPOINT issued first
@@ -61,7 +142,7 @@ def _already_notified(user: User, key: str) -> bool:
     return db.session.scalar(query) is not None
 
 
-def _queue_mail(notice: Notification, user: User) -> None:
+def queue_mail(notice: Notification, user: User) -> None:
     """Add the notice's e-mail to the outbox when the user has an address and mail is configured."""
     config = current_app.config
     if not (user.email and config.get("SMTP_HOST")):

@@ -13,7 +13,7 @@ from wtforms import SelectChoice
 
 from app.extensions import db
 from app.models import ReviewDecision, Unit, User, WorkItem
-from app.services import closure, decomposition, directory, rectification, reporting
+from app.services import closure, decomposition, directory, progress_reports, rectification, reporting
 from app.services.decomposition import MilestonePlan
 from app.services.reporting import Upload, UploadPolicy
 from forms.registry import FORMS
@@ -146,6 +146,24 @@ def _submit_report_review(form: FlaskForm, item: WorkItem, actor: User) -> str:
     return "节点已审核通过。" if _decision(form) is ReviewDecision.APPROVE else "已退回报送,等待单位修改。"
 
 
+def _prepare_progress_report(form: FlaskForm, item: WorkItem) -> None:
+    targets = progress_reports.targets_of(item)
+    while len(form.actuals) < len(targets):
+        form.actuals.append_entry()
+    for entry, target in zip(form.actuals, targets):
+        entry.form.target_id.data = str(target.id)
+        entry.form.actual.label.text = f"{target.phrase}(实际完成,单位:{target.unit};可不填)"
+
+
+def _submit_progress_report(form: FlaskForm, item: WorkItem, actor: User) -> str:
+    actuals = {
+        int(entry.form.target_id.data): Decimal(entry.form.actual.data)
+        for entry in form.actuals if entry.form.actual.data is not None
+    }
+    report = progress_reports.submit_progress_report(item, form.progress.data, form.percent_done.data, actuals, actor)
+    return f"{report.period} 阶段性进展已报送。"
+
+
 def _submit_closure(form: FlaskForm, item: WorkItem, actor: User) -> str:
     closure.close_part(item, form.summary.data, actor)
     return "已办结。"
@@ -187,6 +205,7 @@ STEPS: dict[str, Step] = {
     "head_signoff": Step(_nothing, _submit_signoff),
     "report_review": Step(_nothing, _submit_report_review),
     "task_closure": Step(_nothing, _submit_closure),
+    "progress_report": Step(_prepare_progress_report, _submit_progress_report),
     "rectification_plan": Step(_nothing, _submit_rectification_plan, _prefill_rectification),
     "rectification_plan_review": Step(_nothing, _submit_rectification_plan_review),
     "rectification_result": Step(_nothing, _submit_rectification_result, _prefill_rectification),

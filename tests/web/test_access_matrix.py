@@ -4,6 +4,7 @@ A route missing from EXPECTED fails the suite, so no view ships without a rule.
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    Attachment, LeaderInstruction, Notification, Plan, PlanImportDraft, PlanTask, Rectification, ReviewRecord, Unit,
-    UnitGroup, User, WorkflowInstance, WorkItem,
+    Attachment, CalendarOverride, ExtensionRequest, LeaderInstruction, Notification, Plan, PlanImportDraft, PlanTask,
+    Rectification, ReviewRecord, Unit, UnitGroup, User, WorkflowInstance, WorkItem,
 )
-from app.services import attachments, discussion, notices, plan_import
+from app.services import attachments, calendar_overrides, discussion, extensions, notices, plan_import
 from app.services.demo import load_demo
 from tests.conftest import ROOT, empty_all_tables, login, make_test_app
 
@@ -70,6 +71,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     # An instruction on task 7: 注册处 leads it and 科信处 cooperates.
     "tasks.acknowledge": frozenset({"zhuce", "zhuce_head", "kexin"}),
     "notifications.index": SIGNED_IN,
+    # 延期申请 on 注册处's decomposition of task 7; approvals are 督审处's, the calendar the administrator's.
+    "deadlines.request_extension": frozenset({"zhuce"}),
+    "deadlines.pending": frozenset({"dushen"}),
+    "deadlines.decide": frozenset({"dushen"}),
+    "deadlines.policy": frozenset({"admin", "dushen"}),
+    "deadlines.calendar": ADMIN,
+    "deadlines.calendar_delete": ADMIN,
     "notifications.mark_all_read": SIGNED_IN,
     # Notice 1 belongs to zhuce: only its owner may mark it read.
     "notifications.mark_read": frozenset({"zhuce"}),
@@ -104,6 +112,7 @@ def matrix_app(migrated_app, database_url):
         _instruction_on_task_7()
         _notice_for_zhuce()
         _rectification_on_task_5(app)
+        _extension_request_and_calendar_override()
         db.session.commit()
         yield app
         db.session.remove()
@@ -161,6 +170,16 @@ def _rectification_on_task_5(app) -> None:
     rectification.open_from_review(review, rectification.RectificationOrder(None, "", ["不完整"], "补齐", due), dushen)
 
 
+def _extension_request_and_calendar_override() -> None:
+    task7 = db.session.scalar(select(PlanTask).where(PlanTask.number == 7))
+    item = next(i for i in db.session.scalars(select(WorkItem).where(WorkItem.form_key == "decomposition"))
+                if i.context["plan_task_id"] == task7.id)
+    zhuce = db.session.scalar(select(User).where(User.username == "zhuce"))
+    admin = db.session.scalar(select(User).where(User.username == "admin"))
+    extensions.request_extension(item, item.due_at.date() + timedelta(days=30), "访问矩阵用的延期申请", zhuce)
+    calendar_overrides.add_override(date(2030, 1, 2), False, "访问矩阵用的设置", admin)
+
+
 def _url_arguments() -> dict[str, int]:
     office = db.session.scalar(select(Unit).where(Unit.name == "办公室"))
     group = db.session.scalar(select(UnitGroup).order_by(UnitGroup.id))
@@ -178,7 +197,10 @@ def _url_arguments() -> dict[str, int]:
             "instruction_id": db.session.scalar(select(LeaderInstruction.id)),
             "notification_id": db.session.scalar(select(Notification.id)),
             "review_id": db.session.scalar(select(ReviewRecord.id).where(ReviewRecord.decision == "return")),
-            "rectification_id": db.session.scalar(select(Rectification.id)), "kind": "ledger"}
+            "rectification_id": db.session.scalar(select(Rectification.id)),
+            "request_id": db.session.scalar(select(ExtensionRequest.id)),
+            # The administrator's delete (run first) removes the override; the others are refused before any lookup.
+            "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger"}
 
 
 def _registered_endpoints(app) -> set[str]:

@@ -77,6 +77,7 @@ def test_form_keys_and_roles():
     expected = {
         "task_lifecycle.bpmn": {"decomposition", "decomposition_review", "task_closure"},
         "milestone.bpmn": {"milestone_report", "cooperating_contribution", "head_signoff", "report_review"},
+        "progress_report.bpmn": {"progress_report"},
         "rectification.bpmn": {"rectification_plan", "rectification_plan_review", "rectification_result",
                                "rectification_verify"},
     }

@@ -20,11 +20,11 @@ def version_count() -> int:
 
 
 def test_deploy_is_idempotent(deployed):
-    assert set(deployed) == {"task_lifecycle", "milestone", "rectification"}
-    assert [v.version for v in deployed.values()] == [1, 1, 1]
+    assert set(deployed) == {"task_lifecycle", "milestone", "progress_report", "rectification"}
+    assert [v.version for v in deployed.values()] == [1, 1, 1, 1]
     again = deploy_processes()
     db.session.commit()
-    assert version_count() == 3 and {v.id for v in again} == {v.id for v in deployed.values()}
+    assert version_count() == 4 and {v.id for v in again} == {v.id for v in deployed.values()}
 
 
 def test_running_instances_keep_their_version(deployed, actor_id):

@@ -1,0 +1,109 @@
+"""Views of the deadlines blueprint: thin, each one service call."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.access import roles, signed_in
+from app.deadlines import bp
+from app.deadlines.forms import CalendarOverrideForm, ExtensionDecisionForm, ExtensionRequestForm, PolicyForm
+from app.extensions import db
+from app.models import ExtensionRequest, Plan, Role, WorkItem
+from app.services import calendar_overrides, deadline_policy, extensions
+from app.services.workdays import BEIJING
+from app.transaction import apply_or_report
+from app.work.steps import unit_name
+
+
+@bp.route("/work/items/<int:item_id>/extension", methods=["GET", "POST"])
+@signed_in
+def request_extension(item_id: int) -> str | Response:
+    """申请延期 on an open work item of the user's unit."""
+    item = db.get_or_404(WorkItem, item_id)
+    extensions.ensure_may_request(current_user, item)
+    form = ExtensionRequestForm()
+    if form.validate_on_submit() and apply_or_report(form.requested_due, lambda: extensions.request_extension(
+            item, form.requested_due.data, form.reason.data, current_user)):
+        flash("延期申请已提交,请等待督审处审批。", "success")
+        return redirect(url_for("work.item", item_id=item.id))
+    return render_template("deadlines/request.html", item=item, form=form,
+                           pending=extensions.pending_of(item), unit_name=unit_name)
+
+
+@bp.route("/extensions")
+@roles(Role.SUPERVISOR)
+def pending() -> str:
+    """延期审批: the requests waiting for 督审处."""
+    return render_template("deadlines/pending.html", requests=extensions.pending(), unit_name=unit_name)
+
+
+@bp.route("/extensions/<int:request_id>", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def decide(request_id: int) -> str | Response:
+    """Approve (possibly with another date) or refuse one request."""
+    ext = db.get_or_404(ExtensionRequest, request_id)
+    form = ExtensionDecisionForm()
+    if request.method == "GET":
+        form.granted_due.data = ext.requested_due_at.astimezone(BEIJING).date()
+    if form.validate_on_submit():
+        if form.refuse.data:
+            decided = apply_or_report(form.note, lambda: extensions.refuse(ext, form.note.data, current_user))
+        else:
+            decided = apply_or_report(form.granted_due, lambda: extensions.approve(
+                ext, form.granted_due.data, form.note.data, current_user))
+        if decided is not None:
+            flash(f"延期申请{ext.status.label}。", "success")
+            return redirect(url_for("deadlines.pending"))
+    item = db.session.get(WorkItem, ext.work_item_id)
+    return render_template("deadlines/decide.html", ext=ext, item=item, form=form, unit_name=unit_name)
+
+
+@bp.route("/plans/<int:plan_id>/deadline-policy", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR, Role.ADMIN)
+def policy(plan_id: int) -> str | Response:
+    """时限规则 of a plan; saving moves the open steps' due dates, on the record."""
+    plan = db.get_or_404(Plan, plan_id)
+    rules = deadline_policy.policy_of(plan)
+    form = PolicyForm(obj=rules)
+    if request.method == "GET":
+        form.version.data = deadline_policy.version_of(rules)
+        form.report_cycle.data = rules.report_cycle.value
+    if form.validate_on_submit():
+        data = {name: getattr(form, name).data for name in deadline_policy.FIELDS}
+        moved = apply_or_report(form.submit, lambda: deadline_policy.update_policy(
+            rules, data, form.version.data, current_user))
+        if moved is not None:
+            flash(f"时限规则已保存,{len(moved)} 个办理事项的期限随之调整(均已记录)。", "success")
+            return redirect(url_for("deadlines.policy", plan_id=plan.id))
+    return render_template("deadlines/policy.html", plan=plan, form=form, warnings=_calendar_warnings())
+
+
+@bp.route("/admin/calendar", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def calendar() -> str | Response:
+    """节假日设置: the administrator's override days."""
+    form = CalendarOverrideForm()
+    if form.validate_on_submit():
+        moved = apply_or_report(form.day, lambda: calendar_overrides.add_override(
+            form.day.data, form.kind.data == "work", form.note.data, current_user))
+        if moved is not None:
+            flash(f"已添加 {form.day.data:%Y年%m月%d日} 的设置,{len(moved)} 个办理事项的期限随之调整(均已记录)。", "success")
+            return redirect(url_for("deadlines.calendar"))
+    return render_template("deadlines/calendar.html", form=form, overrides=calendar_overrides.overrides(),
+                           warnings=_calendar_warnings())
+
+
+@bp.route("/admin/calendar/<int:override_id>/delete", methods=["POST"])
+@roles(Role.ADMIN)
+def calendar_delete(override_id: int) -> Response:
+    """Remove an override day."""
+    moved = calendar_overrides.delete_override(override_id, current_user)
+    flash(f"已删除该设置,{len(moved)} 个办理事项的期限随之调整(均已记录)。", "success")
+    return redirect(url_for("deadlines.calendar"))
+
+
+def _calendar_warnings() -> list[str]:
+    return calendar_overrides.coverage_warnings(datetime.now(BEIJING).date())

@@ -1,0 +1,21 @@
+"""阶段性进展报送: the unit's progress on a task for one period, with optional actual values of its targets."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import FieldList, FormField, IntegerField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from forms.milestone_report import TargetActualForm
+
+
+class ProgressReportForm(FlaskForm):
+    """报送阶段性进展."""
+
+    progress = TextAreaField("本期工作进展", validators=[DataRequired("请填写本期工作进展。"), Length(max=8000)])
+    percent_done = IntegerField(
+        "总体完成进度(%)",
+        validators=[InputRequired("请填写总体完成进度。"), NumberRange(0, 100, "完成进度应在 0 到 100 之间。")],
+    )
+    actuals = FieldList(FormField(TargetActualForm))
+    save_draft = SubmitField("保存草稿")
+    submit = SubmitField("报送")

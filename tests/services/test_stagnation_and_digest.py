@@ -1,0 +1,127 @@
+"""停滞提醒 once per (item, last update), and the daily digest: one e-mail per person per day."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import NoticeKind, Notification, OutboxMail, PlanTask, User, WorkItem
+from app.services import deadlines, digests, discussion, drafts, plan_import, stagnation, tick, work_items
+from app.services.workdays import BEIJING
+from tests.conftest import PLAN_2023
+
+
+def at(day: date, hour: int = 9) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=BEIJING)
+
+
+@pytest.fixture
+def imported_in_2023(demo):
+    """The 2023 plan imported on Wednesday 20 September 2023, 10:00 Beijing time."""
+    with time_machine.travel(at(date(2023, 9, 20), 10), tick=False):
+        dushen = user("dushen")
+        draft = plan_import.start_import(demo, dushen, None, data=PLAN_2023.read_bytes(), filename="2023.txt")
+        plan = plan_import.confirm_import(draft, {}, dushen)
+        db.session.commit()
+    return plan
+
+
+def user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def task7_item(plan) -> WorkItem:
+    task = next(t for t in plan.tasks if t.number == 7)
+    return next(i for i in db.session.scalars(select(WorkItem).where(WorkItem.form_key == "decomposition"))
+                if i.context["plan_task_id"] == task.id)
+
+
+def stagnant(sent, item) -> list:
+    return [s for s in sent if s.work_item == item.id]
+
+
+def test_fifteen_quiet_working_days_raise_one_notice_to_the_liaison_and_dushen(imported_in_2023):
+    item = task7_item(imported_in_2023)
+    assert stagnant(stagnation.sweep(at(date(2023, 10, 16))), item) == []   # the 14th working day
+    sent = stagnant(stagnation.sweep(at(date(2023, 10, 17))), item)         # the 15th, across National Day
+    assert len(sent) == 1 and sent[0].key == f"work_item:{item.id}:stagnation:2023-09-20"
+    assert sent[0].recipients == ["zhuce", "dushen"] and not sent[0].late
+    assert stagnant(stagnation.sweep(at(date(2023, 10, 17), 16)), item) == []
+    assert stagnant(stagnation.sweep(at(date(2023, 10, 30))), item) == []
+
+
+def test_an_update_restarts_the_count_and_a_new_silence_is_told_again(imported_in_2023):
+    item = task7_item(imported_in_2023)
+    stagnation.sweep(at(date(2023, 10, 17)))
+    with time_machine.travel(at(date(2023, 10, 18), 11), tick=False):
+        work_items.sign_for(item, user("zhuce"))
+    with time_machine.travel(at(date(2023, 10, 25), 11), tick=False):
+        discussion.add_comment(db.session.get(PlanTask, item.context["plan_task_id"]), "另一单位的留言不算", user("kexin"))
+    assert stagnant(stagnation.sweep(at(date(2023, 11, 7))), item) == []
+    sent = stagnant(stagnation.sweep(at(date(2023, 11, 8))), item)          # 15 working days after 18 Oct
+    assert [s.key for s in sent] == [f"work_item:{item.id}:stagnation:2023-10-18"]
+
+
+def test_a_comment_by_the_unit_is_an_update(imported_in_2023):
+    item = task7_item(imported_in_2023)
+    with time_machine.travel(at(date(2023, 10, 9), 11), tick=False):
+        discussion.add_comment(db.session.get(PlanTask, item.context["plan_task_id"]), "正在征求意见", user("zhuce"))
+    assert stagnant(stagnation.sweep(at(date(2023, 10, 17))), item) == []
+
+
+def test_a_saved_draft_is_an_update(imported_in_2023):
+    from werkzeug.datastructures import MultiDict
+
+    item = task7_item(imported_in_2023)
+    with time_machine.travel(at(date(2023, 10, 9), 11), tick=False):
+        drafts.save_draft(item, user("zhuce"), MultiDict({"note": "草拟中"}))
+    assert stagnant(stagnation.sweep(at(date(2023, 10, 17))), item) == []
+
+
+def test_zero_turns_stagnation_off(imported_in_2023):
+    deadlines.policy_for(imported_in_2023.tasks[0]).stagnation_after = 0
+    db.session.flush()
+    assert stagnation.sweep(at(date(2023, 12, 29))) == []
+
+
+@pytest.fixture
+def digest_plan(app, imported_in_2023):
+    deadlines.policy_for(imported_in_2023.tasks[0]).daily_digest = True
+    for username in ("zhuce", "zhuce_head", "dushen", "leader"):
+        user(username).email = f"{username}@example.gov.cn"
+    db.session.commit()
+    app.config["SMTP_HOST"] = "mail.example.gov.cn"
+    yield imported_in_2023
+    app.config["SMTP_HOST"] = None
+
+
+def test_a_digest_day_carries_every_notice_in_one_mail_sent_at_the_digest_hour_once(digest_plan):
+    morning = tick.run(at(date(2023, 10, 16)))
+    zhuce = user("zhuce")
+    own = db.session.scalars(select(Notification).where(Notification.user_id == zhuce.id)).all()
+    assert len(own) > 3 and {n.digest_day for n in own} == {date(2023, 10, 16)}
+    assert db.session.scalar(select(func.count(OutboxMail.id))) == 0          # nothing mailed one by one
+    assert not [line for line in morning if line["kind"] == "digest"]
+    evening = [line for line in tick.run(at(date(2023, 10, 16), 17)) if line["kind"] == "digest"]
+    assert {line["key"] for line in evening} >= {f"digest:{zhuce.id}:2023-10-16"}
+    mails = db.session.scalars(select(OutboxMail).where(OutboxMail.to_address == "zhuce@example.gov.cn")).all()
+    assert len(mails) == 1 and str(len(own)) in mails[0].subject
+    assert all(n.title in mails[0].body for n in own)
+    assert tick.run(at(date(2023, 10, 16), 18)) == []
+    assert [line for line in tick.run(at(date(2023, 10, 17), 8)) if line["kind"] == "digest"] == []
+    assert db.session.scalar(select(func.count(OutboxMail.id)).where(
+        OutboxMail.to_address == "zhuce@example.gov.cn")) == 1
+
+
+def test_notices_after_the_digest_hour_wait_for_the_next_day_and_a_missed_digest_goes_out_late(digest_plan):
+    deadlines.sweep(at(date(2023, 10, 16), 18))
+    zhuce = user("zhuce")
+    assert set(db.session.scalars(select(Notification.digest_day).where(Notification.user_id == zhuce.id))) == {
+        date(2023, 10, 17)}
+    sent = digests.send_due(at(date(2023, 10, 18), 9))                       # the scheduler was down on the 17th
+    mine = [d for d in sent if d.user_id == zhuce.id]
+    assert len(mine) == 1 and mine[0].late and mine[0].kind is NoticeKind.DIGEST
+    assert mine[0].key == f"digest:{zhuce.id}:2023-10-17"
