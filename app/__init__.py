@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.api import register_api
     from app.assessment import bp as assessment_bp
     from app.auth import bp as auth_bp
+    from app.dashboards import bp as dashboards_bp
     from app.deadlines import bp as deadlines_bp
     from app.directory import bp as directory_bp
     from app.main import bp as main_bp
@@ -112,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(work_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(dashboards_bp)
     app.register_blueprint(rectification_bp)
     app.register_blueprint(assessment_bp)
     app.register_blueprint(deadlines_bp)

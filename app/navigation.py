@@ -29,6 +29,9 @@ NAVIGATION = (
     ("延期审批", "deadlines.pending"),
     ("本单位任务", "tasks.mine"),
     ("本单位", "main.my_unit"),
+    ("本单位看板", "dashboards.my_unit"),
+    ("领导看板", "dashboards.leader"),
+    ("督查看板", "dashboards.supervision"),
     ("工作计划", "plans.index"),
     ("导入计划", "plans.import_start"),
     ("整改", "rectification.index"),
@@ -49,7 +52,7 @@ def visible_navigation() -> list[NavItem]:
         rule = rule_for_endpoint(endpoint)
         if rule is None or (rule.roles and not current_user.has_role(*rule.roles)):
             continue
-        if endpoint in ("main.my_unit", "tasks.mine") and current_user.unit is None:
+        if endpoint in ("main.my_unit", "tasks.mine", "dashboards.my_unit") and current_user.unit is None:
             continue
         badge = _BADGES[endpoint](current_user) if endpoint in _BADGES else None
         items.append(NavItem(label, endpoint, url_for(endpoint), badge))

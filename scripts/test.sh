@@ -19,6 +19,17 @@ install_browser() {
   fi
 }
 
+install_office() {
+  # LibreOffice (headless) opens every exported .xlsx/.docx in the export tests.
+  if command -v libreoffice >/dev/null; then return; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== 安装 LibreOffice (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-writer-nogui libreoffice-calc-nogui >/dev/null
+  else
+    echo "== 无法安装 LibreOffice(需要 root 与 apt-get),导出文件的 LibreOffice 测试将跳过(CI 中则失败)"
+  fi
+}
+
 pg_reachable() {
   "$BIN/python" - "$PG_URL" <<'PY'
 import sys, psycopg
@@ -32,6 +43,7 @@ PY
 
 make --no-print-directory install-test || exit 1
 install_browser
+install_office
 
 status=0
 echo "== 第一遍:SQLite"

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 BOOTSTRAP_VERSION=5.3.9
 BPMN_JS_VERSION=18.31.1
+ECHARTS_VERSION=6.1.0
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -30,5 +31,11 @@ cp "$work/bpmn-js/dist/bpmn-navigated-viewer.production.min.js" "$work/bpmn-js/d
    "$work/bpmn-js/dist/assets/diagram-js.css" "$dest/"
 cp "$work/bpmn-js/LICENSE" "$dest/LICENSE"
 echo "bpmn-js $BPMN_JS_VERSION" > "$dest/VERSION"
+
+fetch echarts "$ECHARTS_VERSION"
+dest=app/static/vendor/echarts
+rm -rf "$dest" && mkdir -p "$dest"
+cp "$work/echarts/dist/echarts.min.js" "$work/echarts/LICENSE" "$dest/"
+echo "echarts $ECHARTS_VERSION" > "$dest/VERSION"
 
 echo "vendored: $(cat app/static/vendor/*/VERSION | tr '\n' ' ')"

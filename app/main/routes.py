@@ -6,6 +6,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.access import public, roles, signed_in
+from app.dashboards import routes as dashboards
 from app.main import bp
 from app.models import Role
 
@@ -13,7 +14,9 @@ from app.models import Role
 @bp.route("/")
 @signed_in
 def index() -> str:
-    """The signed-in user's home page."""
+    """The signed-in user's home page; a leader's home is the leader dashboard, at a glance without a click."""
+    if current_user.roles == {Role.LEADER}:
+        return dashboards.leader()
     return render_template("main/index.html")
 
 

@@ -81,6 +81,12 @@ EXPECTED: dict[str, frozenset[str]] = {
     "notifications.mark_all_read": SIGNED_IN,
     # Notice 1 belongs to zhuce: only its owner may mark it read.
     "notifications.mark_read": frozenset({"zhuce"}),
+    "dashboards.supervision": frozenset({"admin", "dushen", "leader"}),
+    "dashboards.leader": frozenset({"admin", "dushen", "leader"}),
+    # 办公室's dashboard: unit staff see only their own unit's.
+    "dashboards.unit": frozenset({"admin", "dushen", "leader"}),
+    "dashboards.my_unit": frozenset({"zhuce", "zhuce_head", "kexin"}),
+    "dashboards.export": frozenset({"admin", "dushen", "leader"}),
     "rectification.new": frozenset({"dushen"}),
     "rectification.new_from_review": frozenset({"dushen"}),
     # A rectification of 注册处 on task 5: the bureau-wide roles and 注册处's own people.
@@ -194,7 +200,7 @@ def _url_arguments() -> dict[str, int]:
             "rectification_id": db.session.scalar(select(Rectification.id)),
             "request_id": db.session.scalar(select(ExtensionRequest.id)),
             # The administrator's delete (run first) removes the override; the others are refused before any lookup.
-            "override_id": db.session.scalar(select(CalendarOverride.id)) or 0}
+            "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger"}
 
 
 def _registered_endpoints(app) -> set[str]:

@@ -1,0 +1,126 @@
+"""Views of the dashboards blueprint."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.access import roles, signed_in
+from app import exports
+from app.dashboards import bp, charts
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+from app.models import Plan, Role, Unit
+from app.services import directory
+from app.services.dashboard import lighting, lists, overview, targets
+from app.services.dashboard.facts import Filters, TaskState, beijing_today
+from app.services.dashboard.unit import current_plan, ensure_may_view, unit_overview, unit_score
+
+#: 督审处, the leaders and administrators read every dashboard and download every document.
+READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
+#: How many overdue items the leader dashboard lists.
+LEADER_OVERDUE_COUNT = 10
+#: How many items each list of the 督查看板 shows; the ledger has them all.
+LIST_LIMIT = 50
+
+
+def _plan() -> Plan | None:
+    plan_id = request.args.get("plan_id", type=int)
+    plan = current_plan(directory.home_organisation(current_user).id, plan_id)
+    if plan is None and plan_id is not None:
+        raise NotFound("找不到该工作计划。")
+    return plan
+
+
+def _as_of() -> date:
+    text = request.args.get("as_of", "").strip()
+    try:
+        return date.fromisoformat(text) if text else beijing_today()
+    except ValueError as error:
+        raise ValidationFailed("统计日期格式应为 年-月-日,例如 2023-10-09。") from error
+
+
+def _filters() -> Filters:
+    state, light = request.args.get("state") or None, request.args.get("light") or None
+    if state is not None and state not in set(TaskState):
+        raise ValidationFailed("无法识别的任务状态。")
+    if light is not None and light not in ("green", "blue", "yellow", "red"):
+        raise ValidationFailed("无法识别的灯号。")
+    return Filters(request.args.get("section", type=int), request.args.get("unit", type=int),
+                   TaskState(state) if state else None, light)
+
+
+@bp.route("/")
+@roles(*READERS)
+def supervision() -> str:
+    """督审处's dashboard: states, progress by section and unit, lists, targets, weekly completions; filterable."""
+    plan, as_of, filters = _plan(), _as_of(), _filters()
+    if plan is None:
+        return render_template("dashboards/no_plan.html")
+    view = {
+        "counts": overview.state_counts(plan.id, as_of, filters),
+        "totals": overview.totals(plan.id, as_of, filters),
+        "sections": overview.section_progress(plan.id, as_of, filters),
+        "units": overview.unit_progress(plan.id, as_of, filters),
+        "overdue": lists.overdue(plan.id, as_of, filters, limit=LIST_LIMIT),
+        "due_soon": lists.due_soon(plan.id, as_of, filters, limit=LIST_LIMIT),
+        "returned": lists.returned(plan.id, as_of, filters),
+        "targets": targets.target_progress(plan.id, as_of, filters),
+        "weeks": targets.weekly_completions(plan.id, as_of, filters),
+    }
+    return render_template("dashboards/supervision.html", plan=plan, as_of=as_of, filters=filters, charts=charts,
+                           section_choices=overview.section_choices(plan.id),
+                           unit_choices=overview.unit_choices(plan.id), states=list(TaskState),
+                           list_limit=LIST_LIMIT, **view)
+
+
+@bp.route("/leader")
+@roles(*READERS)
+def leader() -> str:
+    """The leaders' one screen: lights per section, the most overdue items, units ranked by on-time rate."""
+    plan, as_of = _plan(), _as_of()
+    if plan is None:
+        return render_template("dashboards/no_plan.html")
+    sections = overview.section_progress(plan.id, as_of)
+    section_lights = lighting.lights_by_section(plan.id, as_of)
+    return render_template(
+        "dashboards/leader.html", plan=plan, as_of=as_of, charts=charts, totals=overview.totals(plan.id, as_of),
+        sections=sections, section_lights=[section_lights.get(s.id, {}) for s in sections],
+        overdue=lists.overdue(plan.id, as_of, limit=LEADER_OVERDUE_COUNT),
+        units=overview.units_by_on_time_rate(plan.id, as_of))
+
+
+@bp.route("/units/<int:unit_id>")
+@signed_in
+def unit(unit_id: int) -> str:
+    """One unit's tasks (lead and cooperating), milestones, lights and score."""
+    unit = db.get_or_404(Unit, unit_id)
+    ensure_may_view(current_user, unit)
+    plan, as_of = _plan(), _as_of()
+    if plan is None:
+        return render_template("dashboards/no_plan.html")
+    return render_template("dashboards/unit.html", plan=plan, as_of=as_of, view=unit_overview(plan.id, unit, as_of),
+                           score=unit_score(plan.id, unit.id), readers=READERS)
+
+
+@bp.route("/my-unit")
+@roles(Role.LIAISON, Role.UNIT_HEAD)
+def my_unit() -> Response:
+    """Jump to the dashboard of the user's own unit."""
+    if current_user.unit_id is None:
+        raise NotFound("您不属于任何单位。")
+    return redirect(url_for("dashboards.unit", unit_id=current_user.unit_id))
+
+
+@bp.route("/export/<kind>")
+@roles(*READERS)
+def export(kind: str) -> Response:
+    """Download the 督查台账, the 督查通报 or the assessment scores of a plan, as of a day."""
+    plan, as_of = _plan(), _as_of()
+    if plan is None:
+        raise NotFound("尚无工作计划,无法导出。")
+    document = exports.build_document(kind, plan, as_of)
+    return send_file(document.stream(), mimetype=document.mimetype, as_attachment=True,
+                     download_name=document.filename)

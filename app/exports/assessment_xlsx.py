@@ -1,0 +1,41 @@
+"""Assessment scores per unit as .xlsx, from app.services.assessment (scores are never computed here)."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from app.models import Plan
+from app.services import assessment
+from app.services.dashboard import overview
+
+COLUMNS = (("序号", 6), ("单位", 18), ("牵头任务数", 10), ("配合任务数", 10), ("工作节点", 10), ("已完成", 8),
+           ("逾期", 8), ("按期完成率(%)", 12), ("考核得分", 10), ("是否定稿", 10))
+
+
+def build(plan: Plan, as_of: date) -> bytes:
+    """The assessment sheet of ``plan``: each unit's score beside its progress figures as of ``as_of``."""
+    progress = {p.id: p for p in overview.unit_progress(plan.id, as_of)}
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "考核评分"
+    sheet.append([header for header, _ in COLUMNS])
+    for number, score in enumerate(assessment.unit_scores(plan.id), start=1):
+        p = progress.get(score.unit_id)
+        sheet.append([number, score.unit_name, score.lead_task_count, score.cooperating_task_count,
+                      p.milestones if p else 0, p.approved if p else 0, p.overdue if p else 0,
+                      p.on_time_rate if p else None, float(score.score) if score.score is not None else None,
+                      "是" if score.final else "否"])
+    for index, (_, width) in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for cell in sheet[1]:
+        cell.font, cell.fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="9F1C1C")
+        cell.alignment = Alignment(horizontal="center")
+    sheet.freeze_panes = "C2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{sheet.max_row}"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,131 @@
+"""The 台账, the 通报 and the CLI: every cell and number against the scenario; LibreOffice opens each without repair."""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+
+from app.extensions import db
+from app.exports import bulletin_docx, ledger_xlsx
+from app.models import Plan
+from tests.dashboard_scenario import AS_OF, build_scenario
+
+LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
+needs_libreoffice = pytest.mark.skipif(
+    LIBREOFFICE is None and os.environ.get("CI") != "true", reason="LibreOffice 未安装(CI 中必须安装)")
+
+
+@pytest.fixture
+def scenario(demo):
+    built = build_scenario(demo)
+    db.session.commit()
+    return built
+
+
+def convert(source: Path, target_format: str, tmp_path: Path) -> Path:
+    """Convert with headless LibreOffice (its own profile, so parallel runs do not collide)."""
+    assert LIBREOFFICE, "LibreOffice is required in CI"
+    profile = tmp_path / "lo-profile"
+    result = subprocess.run(
+        [LIBREOFFICE, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", target_format,
+         "--outdir", str(tmp_path / "out"), str(source)], capture_output=True, text=True, timeout=180)
+    extension = target_format.split(":")[0]
+    converted = tmp_path / "out" / f"{source.stem}.{extension}"
+    assert converted.exists(), result.stdout + result.stderr
+    return converted
+
+
+def _docx_text(data: bytes) -> str:
+    doc = Document(io.BytesIO(data))
+    cells = [cell.text for table in doc.tables for row in table.rows for cell in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+def test_ledger_cells(scenario):
+    plan = db.session.get(Plan, scenario.plan_id)
+    sheet = load_workbook(io.BytesIO(ledger_xlsx.build(plan, AS_OF))).active
+    assert sheet["A1"].value == "2023年全省市场监管工作要点 督查台账(统计截至 2023年10月9日)"
+    assert [c.value for c in sheet[2]] == [h for h, _ in ledger_xlsx.COLUMNS]
+    assert [c.value for c in sheet[3]] == [
+        "督〔2023〕1号", 1, "一", "第1项重点任务", None, "注册处", "科信处", sheet["H3"].value, "推进中",
+        "红",
+        "80%:第二批抽检过半", "督审处退回:材料不全"]
+    assert sheet["H3"].value.date() == date(2023, 12, 31)
+    m1b = [c.value for c in sheet[5]]
+    assert m1b[4:7] == ["节点M1b", "注册处", "科信处"] and m1b[8] == "已逾期" and m1b[11] == "督审处退回:材料不全"
+    assert [row[0].value for row in sheet.iter_rows(min_row=3)].count("督〔2023〕4号") == 1
+    assert sheet.freeze_panes == "E3" and sheet.auto_filter.ref == "A2:L11"
+    assert sheet.column_dimensions["D"].width == 40 and sheet["A2"].font.bold
+
+
+def test_bulletin_text(scenario):
+    plan = db.session.get(Plan, scenario.plan_id)
+    text = _docx_text(bulletin_docx.build(plan, AS_OF))
+    assert text.startswith("督查通报\n湖北省市场监督管理局督审处        2023年10月9日")
+    assert "一、总体进展" in text and "二、分部分进展" in text and "三、逾期事项" in text and "四、表扬与督促" in text
+    assert ("全年共4项重点任务,已办结1项;分解工作节点5个,已完成2个,完成率40.0%;已到期节点3个,按期完成1个,"
+            "按期完成率33.3%;逾期未完成1个,七日内到期1个。") in text
+    assert "(一)优化营商环境:共2项任务,工作节点5个,已完成2个(完成率40.0%),逾期1个。" in text
+    assert "(二)强化质量安全:共2项任务,工作节点0个,已完成0个(完成率—),逾期0个。" in text
+    assert "共有1个工作节点逾期未完成" in text and "节点M1b" in text and "\n9\n" in text + "\n"
+    assert "本期暂无按期完成全部到期节点的单位。" in text and "请注册处(1个)等逾期单位" in text
+    paragraphs = text.split("\n序号\n")[0]  # the table's cells follow the paragraphs
+    assert paragraphs.rstrip().endswith("湖北省市场监督管理局督审处\n2023年10月9日")
+
+
+def test_cli_writes_the_same_documents(app, scenario, tmp_path):
+    runner = app.test_cli_runner()
+    out = tmp_path / "台账.xlsx"
+    result = runner.invoke(args=["export", "ledger", "--plan", str(scenario.plan_id), "--as-of", "2023-10-09",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    plan = db.session.get(Plan, scenario.plan_id)
+    cli_rows = [[c.value for c in row] for row in load_workbook(out).active.iter_rows()]
+    web_rows = [[c.value for c in row] for row in load_workbook(io.BytesIO(ledger_xlsx.build(plan, AS_OF))).active.iter_rows()]
+    assert cli_rows == web_rows
+    missing = runner.invoke(args=["export", "bulletin", "--plan", "999999", "--out", str(tmp_path / "x.docx")])
+    assert missing.exit_code != 0 and "找不到编号为 999999 的工作计划" in missing.output
+
+
+@needs_libreoffice
+def test_libreoffice_opens_the_ledger_and_reads_its_numbers(app, scenario, tmp_path):
+    source = tmp_path / "督查台账.xlsx"
+    source.write_bytes(ledger_xlsx.build(db.session.get(Plan, scenario.plan_id), AS_OF))
+    assert convert(source, "pdf", tmp_path).read_bytes().startswith(b"%PDF")
+    csv = convert(source, "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path).read_text("utf-8")
+    assert "督〔2023〕1号" in csv and "节点M1b" in csv and "督审处退回:材料不全" in csv
+
+
+@needs_libreoffice
+def test_libreoffice_opens_the_bulletin_and_reads_its_numbers(app, scenario, tmp_path):
+    source = tmp_path / "督查通报.docx"
+    source.write_bytes(bulletin_docx.build(db.session.get(Plan, scenario.plan_id), AS_OF))
+    assert convert(source, "pdf", tmp_path).read_bytes().startswith(b"%PDF")
+    text = convert(source, "txt:Text (encoded):UTF8", tmp_path).read_text("utf-8-sig")
+    assert "督查通报" in text and "已完成2个,完成率40.0%" in text and "按期完成率33.3%" in text
+
+
+def test_assessment_sheet_matches_the_scores_and_the_dashboard(scenario):
+    from app.exports import assessment_xlsx
+    from app.services import assessment
+
+    sheet = load_workbook(io.BytesIO(assessment_xlsx.build(db.session.get(Plan, scenario.plan_id), AS_OF))).active
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    scores = assessment.unit_scores(scenario.plan_id)
+    assert [(r[1], r[2], r[3], r[8]) for r in rows] == [
+        (s.unit_name, s.lead_task_count, s.cooperating_task_count, float(s.score)) for s in scores]
+    zhuce = next(r for r in rows if r[1] == "注册处")
+    assert zhuce[4:8] == (4, 1, 1, 50.0)
+
+
+def test_bulletin_commends_units_that_delivered_everything_on_time(scenario):
+    text = _docx_text(bulletin_docx.build(db.session.get(Plan, scenario.plan_id), date(2023, 7, 4)))
+    assert "对按期完成全部到期节点的注册处予以通报表扬。" in text and "本期无逾期单位。" in text
+    assert "截至统计日,无逾期未完成事项。" in text and "2023年7月4日" in text
