@@ -34,7 +34,8 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement, Float, Select, Subquery, and_, case, cast, exists, func, literal, null, or_, select, union_all,
+    ColumnElement, Float, Select, Subquery, and_, case, cast, exists, func, literal, null, or_, select, true,
+    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
@@ -240,9 +241,13 @@ def _milestone_facts(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
     ).subquery("milestone_facts")
 
 
-def _item_facts(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
-    """One row per work item within ``scope``: due instant and finding (the report step carries its milestone's 黄)."""
-    milestones = _milestone_facts(ctx)
+def _item_facts(ctx: _Context, *scope: ColumnElement[bool], tasks: ColumnElement[bool]) -> Subquery:
+    """One row per work item within ``scope``: due instant and finding (the report step carries its milestone's 黄).
+
+    ``tasks`` bounds the milestones judged alongside to the items' tasks: unbounded, every milestone
+    of every plan would be judged for a handful of items.
+    """
+    milestones = _milestone_facts(ctx, tasks)
     due = epoch_days(WorkItem.due_at)
     reports_on = and_(WorkItem.form_key == "milestone_report",
                       milestones.c.id == WorkItem.context["milestone_id"].as_integer())
@@ -278,7 +283,7 @@ def _severity(finding: ColumnElement[str]) -> ColumnElement[int]:
 
 def _task_parts(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
     """Every unapproved milestone and open work item of the tasks within ``scope``, ranked within its task."""
-    milestones, items = _milestone_facts(ctx, *scope), _item_facts(ctx, *scope)
+    milestones, items = _milestone_facts(ctx, *scope), _item_facts(ctx, *scope, tasks=and_(true(), *scope))
     columns = ("plan_task_id", "plan_id", "name", "due", "finding", "reported", "expected")
     parts = union_all(
         select(*(milestones.c[c] for c in columns), literal("milestone").label("part"))
@@ -360,7 +365,9 @@ def work_item_lights(item_ids: Iterable[int], as_of: datetime) -> dict[int, Ligh
     if not ids:
         return {}
     ctx = _context(as_of)
-    rows = db.session.execute(select(_item_facts(ctx, WorkItem.id.in_(ids)))).mappings()
+    tasks = PlanTask.id.in_(select(WorkflowInstance.plan_task_id)
+                            .join(WorkItem, WorkItem.instance_id == WorkflowInstance.id).where(WorkItem.id.in_(ids)))
+    rows = db.session.execute(select(_item_facts(ctx, WorkItem.id.in_(ids), tasks=tasks))).mappings()
     return {row["id"]: _verdict(ctx, row) for row in rows}
 
 
