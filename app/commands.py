@@ -15,7 +15,7 @@ from app.errors import DubanError
 from app.models import Role, Unit
 from app.exports.commands import export_command
 from app.plan_commands import plan_group
-from app.services import accounts, demo, directory
+from app.services import accounts, demo, demo_activity, directory
 from app.services.workdays import BEIJING
 from app.transaction import unit_of_work
 
@@ -32,12 +32,17 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(assessment_group)
 
 
-@click.command("demo", help="载入演示数据:湖北省市场监督管理局的单位目录和每个角色一个演示账户(可重复执行)。")
+@click.command("demo", help="载入演示数据:单位目录、每个角色一个演示账户、年度工作要点及八项任务的办理进展(可重复执行)。")
 @with_appcontext
 def demo_command() -> None:
     with unit_of_work():
         org = demo.load_demo()
+        plan = demo_activity.load_activity(org)
     click.echo(f"演示数据已就绪:{org.name},{len(org.units)} 个单位;演示账户密码:{demo.DEMO_PASSWORD}")
+    if plan is not None:
+        click.echo(f"已导入《{plan.title}》({len(plan.tasks)} 项任务),并模拟了八项任务的办理进展。")
+    else:
+        click.echo("工作要点已导入过,办理进展保持不变。")
 
 
 @click.command("serve", help="启动开发服务器(默认 http://127.0.0.1:5000)。")
