@@ -198,7 +198,7 @@ def waiting_for_review(story: Story) -> None:
 
 
 def extended(story: Story) -> None:
-    """任务20: due tomorrow, 科信处 asked for two more weeks and 督审处 granted them."""
+    """任务20: due tomorrow, 科信处 asked for two more weeks and 督审处 granted them: the milestone moves (绿)."""
     _decompose(story, "kexin", 20, [("上线重点工业产品质量追溯系统", "系统上线报告", story.working_days(1))])
     item = _item(story, "kexin", "milestone_report", 20)
     request = extensions.request_extension(item, story.days(14), "追溯系统等待省级平台接口联调。",

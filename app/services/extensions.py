@@ -13,10 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
-from app.models import ExtensionRequest, ExtensionStatus, PlanTask, Role, User, WorkflowInstance, WorkItem
+from app.models import (
+    ExtensionRequest, ExtensionStatus, Milestone, PlanTask, Rectification, Role, User, WorkflowInstance, WorkItem,
+)
 from app.models.base import utcnow
 from app.models.user import UNIT_ROLES
-from app.services import audit, deadlines, notices, work_items
+from app.services import audit, deadlines, notices, rectification, reporting, work_items
 from app.services.workdays import BEIJING, end_of_day
 
 
@@ -101,13 +103,28 @@ def approve(request: ExtensionRequest, granted: date | None, note: str | None,
     new_due = _later_due(item, granted or request.requested_due_at.astimezone(BEIJING).date())
     request.approved_due_at = new_due
     change = deadlines.extend(item, new_due, f"延期申请获批:{request.reason}", actor)
+    committed = _move_committed_date(item, new_due)
     audit.record(actor, "work_item", item.id, "extension_approved",
-                 before={"due_at": _iso(change.old_due_at)},
+                 before={"due_at": _iso(change.old_due_at), **committed[0]},
                  after={"extension_request": request.id, "due_at": _iso(new_due),
-                        "note": request.decision_note})
+                        "note": request.decision_note, **committed[1]})
     _tell_unit(request, item, f"延期申请已批准,新的办理期限为 {new_due:%Y年%m月%d日}。")
     db.session.flush()
     return request
+
+
+def _move_committed_date(item: WorkItem, new_due: datetime) -> tuple[dict[str, str], dict[str, str]]:
+    """Move the date the task records for the step too: a report is due on its milestone's date, a
+    rectification result on the rectification's deadline. Lights, dashboards and the 台账 read those dates,
+    so an extension that left them behind would still show the step overdue."""
+    if item.form_key == "milestone_report":
+        subject: Milestone | Rectification = reporting.milestone_of(item)
+    elif item.form_key == "rectification_result":
+        subject = rectification.rectification_of(item)
+    else:
+        return {}, {}
+    before, subject.due_date = subject.due_date, new_due.astimezone(BEIJING).date()
+    return {"due_date": before.isoformat()}, {"due_date": subject.due_date.isoformat()}
 
 
 def refuse(request: ExtensionRequest, note: str | None, actor: User) -> ExtensionRequest:

@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import Milestone, PlanTask, ReviewDecision, User, WorkItem, WorkItemState
-from app.services import closure, deadlines, decomposition, lights, plan_import, reporting, work_items
+from app.services import closure, deadlines, decomposition, extensions, lights, plan_import, reporting, work_items
 from app.services.decomposition import MilestonePlan
 from app.services.lights import Light, LightVerdict
 from app.services.reporting import UploadPolicy
@@ -266,3 +266,18 @@ def test_lists_take_a_fixed_number_of_queries(plan, people):
     with counted() as milestones:
         lights.milestone_lights(at(10, 9), plan_id=plan.id)
     assert len(items) <= 3 and len(milestones) <= 3
+
+
+def test_an_approved_extension_moves_the_milestone_so_it_is_no_longer_overdue(plan, people):
+    task7 = task(plan, 7)
+    (milestone,) = decompose(task7, people, ("完成试点", date(2023, 9, 28)))
+    report_step = one_item(task7, "milestone_report")
+    with on(9, 25):
+        request = extensions.request_extension(report_step, date(2023, 10, 20), "需征求意见", people["zhuce"])
+        extensions.approve(request, None, "同意", people["dushen"])
+    db.session.commit()
+
+    assert milestone.due_date == date(2023, 10, 20)
+    on_time = LightVerdict(GREEN, "正常推进（应于 2023年10月20日 完成）")
+    assert lights.milestone_lights(at(10, 9), milestone_ids=[milestone.id]) == {milestone.id: on_time}
+    assert lights.task_lights(at(10, 9), task_ids=[task7.id])[task7.id].light is GREEN
