@@ -6,18 +6,14 @@ from datetime import date, timedelta
 import pytest
 
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_lifecycle_e2e import PLAN_2023, TASK, open_step, person
+from tests.browser.test_lifecycle_e2e import TASK, import_plan, open_step, person
 
 pytestmark = pytest.mark.browser
 
 
 def test_unit_requests_an_extension_and_the_supervisor_approves(browser, live_server):
     dushen = person(browser, live_server, "dushen")
-    dushen.goto(f"{live_server}/plans/import")
-    dushen.get_by_label("工作要点文件").set_input_files(str(PLAN_2023))
-    dushen.get_by_role("button", name="解析并预览").click()
-    dushen.get_by_role("button", name="确认导入").click()
-    assert "共 39 项任务" in dushen.locator(".alert-success").inner_text()
+    import_plan(dushen, live_server)
 
     zhuce = person(browser, live_server, "zhuce")
     open_step(zhuce, live_server, "分解任务")

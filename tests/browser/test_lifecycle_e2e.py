@@ -33,21 +33,31 @@ def decide(page, decision: str, comments: str = "") -> None:
     page.get_by_role("button", name="提交").click()
 
 
+def import_plan(page, live_server) -> None:
+    """督审处 uploads the 2023 plan and confirms the import."""
+    page.goto(f"{live_server}/plans/import")
+    page.get_by_label("工作要点文件").set_input_files(str(PLAN_2023))
+    page.get_by_role("button", name="解析并预览").click()
+    page.get_by_role("button", name="确认导入").click()
+    assert "共 39 项任务" in page.locator(".alert-success").inner_text()
+
+
+def submit_decomposition(page, live_server, deliverable: str = "措施文件", due: str = "2023-06-30") -> None:
+    """注册处 decomposes task 6 into one milestone owned by its liaison."""
+    open_step(page, live_server, "分解任务")
+    page.get_by_label("节点名称").fill("出台降成本优化营商环境若干措施")
+    page.get_by_label("交付成果").fill(deliverable)
+    page.get_by_label("完成时限").fill(due)
+    page.get_by_label("责任人").select_option(label="注册处 李联络")
+    page.get_by_role("button", name="提交分解方案").click()
+
+
 def test_task_6_from_import_to_closure(browser, live_server):
     dushen = person(browser, live_server, "dushen")
-    dushen.goto(f"{live_server}/plans/import")
-    dushen.get_by_label("工作要点文件").set_input_files(str(PLAN_2023))
-    dushen.get_by_role("button", name="解析并预览").click()
-    dushen.get_by_role("button", name="确认导入").click()
-    assert "共 39 项任务" in dushen.locator(".alert-success").inner_text()
+    import_plan(dushen, live_server)
 
     zhuce = person(browser, live_server, "zhuce")
-    open_step(zhuce, live_server, "分解任务")
-    zhuce.get_by_label("节点名称").fill("出台降成本优化营商环境若干措施")
-    zhuce.get_by_label("交付成果").fill("省政府办公厅印发的措施文件")
-    zhuce.get_by_label("完成时限").fill("2023-06-30")
-    zhuce.get_by_label("责任人").select_option(label="注册处 李联络")
-    zhuce.get_by_role("button", name="提交分解方案").click()
+    submit_decomposition(zhuce, live_server, "省政府办公厅印发的措施文件")
     assert "等待督审处审核" in zhuce.locator(".alert-success").inner_text()
 
     open_step(dushen, live_server, "审核分解")

@@ -1,17 +1,13 @@
 """The lights in a real browser: the legend and a light per task and per work item, the reason on hover."""
 from __future__ import annotations
 
-from tests.browser.test_lifecycle_e2e import person
-from tests.conftest import PLAN_2023, ROOT
+from tests.browser.test_lifecycle_e2e import import_plan, person
+from tests.conftest import ROOT
 
 
 def test_lights_on_the_plan_page_and_the_inbox(browser, live_server):
     dushen = person(browser, live_server, "dushen")
-    dushen.goto(f"{live_server}/plans/import")
-    dushen.get_by_label("工作要点文件").set_input_files(str(PLAN_2023))
-    dushen.get_by_role("button", name="解析并预览").click()
-    dushen.get_by_role("button", name="确认导入").click()
-    assert "共 39 项任务" in dushen.locator(".alert-success").inner_text()
+    import_plan(dushen, live_server)
 
     legend = dushen.get_by_test_id("lights-legend")
     assert [legend.locator(".badge").nth(n).inner_text() for n in range(4)] == ["红", "黄", "蓝", "绿"]

@@ -7,7 +7,7 @@ import pytest
 
 from app.services.workdays import BEIJING
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_lifecycle_e2e import PLAN_2023, TASK, decide, open_step, person
+from tests.browser.test_lifecycle_e2e import TASK, decide, import_plan, open_step, person, submit_decomposition
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -29,16 +29,8 @@ def submit_text(page, label: str, text: str, button: str, evidence: bool = False
 
 def test_rectification_from_a_returned_report_to_verification(browser, live_server):
     dushen, zhuce = person(browser, live_server, "dushen"), person(browser, live_server, "zhuce")
-    dushen.goto(f"{live_server}/plans/import")
-    dushen.get_by_label("工作要点文件").set_input_files(str(PLAN_2023))
-    dushen.get_by_role("button", name="解析并预览").click()
-    dushen.get_by_role("button", name="确认导入").click()
-    open_step(zhuce, live_server, "分解任务")
-    zhuce.get_by_label("节点名称").fill("出台降成本优化营商环境若干措施")
-    zhuce.get_by_label("交付成果").fill("措施文件")
-    zhuce.get_by_label("完成时限").fill("2023-06-30")
-    zhuce.get_by_label("责任人").select_option(label="注册处 李联络")
-    zhuce.get_by_role("button", name="提交分解方案").click()
+    import_plan(dushen, live_server)
+    submit_decomposition(zhuce, live_server)
     open_step(dushen, live_server, "审核分解")
     decide(dushen, "通过")
     open_step(zhuce, live_server, "报送进展")

@@ -12,16 +12,11 @@ from app.models import Milestone, PlanSection, PlanTask, TaskResponsibility, Uni
 from app.services.dashboard.facts import Filters, TaskState, milestone_facts, percent, scoped_task_ids, task_facts
 
 
-@dataclass(frozen=True)
-class Totals:
-    """Headline numbers of a plan (or of the filtered part of it) as of a day."""
+class _Rates:
+    """The two rates every row of milestone counts shows."""
 
-    tasks: int
-    closed_tasks: int
     milestones: int
     approved: int
-    overdue: int
-    due_soon: int
     due: int
     on_time: int
 
@@ -37,7 +32,21 @@ class Totals:
 
 
 @dataclass(frozen=True)
-class Progress:
+class Totals(_Rates):
+    """Headline numbers of a plan (or of the filtered part of it) as of a day."""
+
+    tasks: int
+    closed_tasks: int
+    milestones: int
+    approved: int
+    overdue: int
+    due_soon: int
+    due: int
+    on_time: int
+
+
+@dataclass(frozen=True)
+class Progress(_Rates):
     """Progress of one section or one unit."""
 
     id: int
@@ -48,14 +57,6 @@ class Progress:
     overdue: int
     due: int
     on_time: int
-
-    @property
-    def percent_done(self) -> float | None:
-        return percent(self.approved, self.milestones)
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return percent(self.on_time, self.due)
 
 
 def _milestone_sums(facts):  # type: ignore[no-untyped-def]
