@@ -16,7 +16,9 @@ STATE_COLOURS = {TaskState.NOT_STARTED: "#adb5bd", TaskState.DECOMPOSING: "#ffc1
 
 
 def _bars(names: list[str], series: list[dict[str, Any]], horizontal: bool = False) -> dict[str, Any]:
-    category = {"type": "category", "data": names, "axisLabel": {"interval": 0, "width": 120, "overflow": "truncate"}}
+    # Long section and unit names: cut to fit under their bar (the tooltip and the table view show them whole).
+    width = 120 if horizontal else 56
+    category = {"type": "category", "data": names, "axisLabel": {"interval": 0, "width": width, "overflow": "truncate"}}
     value = {"type": "value", "minInterval": 1}
     return {"animation": False, "tooltip": {"trigger": "axis"}, "legend": {"top": 0},
             "grid": {"left": 8, "right": 16, "bottom": 8, "top": 32, "containLabel": True},

@@ -100,7 +100,7 @@ def _overall(totals: overview.Totals) -> str:
     done = f"{totals.percent_done}%" if totals.percent_done is not None else "—"
     rate = f"{totals.on_time_rate}%" if totals.on_time_rate is not None else "—"
     return (f"全年共{totals.tasks}项重点任务,已办结{totals.closed_tasks}项;分解工作节点{totals.milestones}个,"
-            f"已完成{totals.approved}个,完成率{done};已到期节点{totals.due}个,按期完成{totals.on_time}个,"
+            f"已完成{totals.approved}个,完成率{done};应完成节点{totals.due}个,按期完成{totals.on_time}个,"
             f"按期完成率{rate};逾期未完成{totals.overdue}个,七日内到期{totals.due_soon}个。")
 
 
@@ -130,8 +130,8 @@ def _overdue_table(doc, items: list[lists.ListedItem]) -> None:  # type: ignore[
 def _praise_and_urge(doc, units: list[overview.Progress]) -> None:  # type: ignore[no-untyped-def]
     praised = [u.name for u in units if u.on_time_rate == 100.0 and u.overdue == 0]
     urged = [f"{u.name}({u.overdue}个)" for u in sorted(units, key=lambda u: -u.overdue) if u.overdue]
-    _para(doc, ("对按期完成全部到期节点的" + "、".join(praised) + "予以通报表扬。") if praised
-          else "本期暂无按期完成全部到期节点的单位。", indent=True)
+    _para(doc, ("对按期完成全部应完成节点的" + "、".join(praised) + "予以通报表扬。") if praised
+          else "本期暂无按期完成全部应完成节点的单位。", indent=True)
     _para(doc, ("请" + "、".join(urged) + "等逾期单位抓紧推进,于五个工作日内报送整改措施。") if urged
           else "本期无逾期单位。", indent=True)
 

@@ -70,12 +70,12 @@ def test_bulletin_text(scenario):
     text = _docx_text(bulletin_docx.build(plan, AS_OF))
     assert text.startswith("督查通报\n湖北省市场监督管理局督审处        2023年10月9日")
     assert "一、总体进展" in text and "二、分部分进展" in text and "三、逾期事项" in text and "四、表扬与督促" in text
-    assert ("全年共4项重点任务,已办结1项;分解工作节点5个,已完成2个,完成率40.0%;已到期节点3个,按期完成1个,"
+    assert ("全年共4项重点任务,已办结1项;分解工作节点5个,已完成2个,完成率40.0%;应完成节点3个,按期完成1个,"
             "按期完成率33.3%;逾期未完成1个,七日内到期1个。") in text
     assert "(一)优化营商环境:共2项任务,工作节点5个,已完成2个(完成率40.0%),逾期1个。" in text
     assert "(二)强化质量安全:共2项任务,工作节点0个,已完成0个(完成率—),逾期0个。" in text
     assert "共有1个工作节点逾期未完成" in text and "节点M1b" in text and "\n9\n" in text + "\n"
-    assert "本期暂无按期完成全部到期节点的单位。" in text and "请注册处(1个)等逾期单位" in text
+    assert "本期暂无按期完成全部应完成节点的单位。" in text and "请注册处(1个)等逾期单位" in text
     paragraphs = text.split("\n序号\n")[0]  # the table's cells follow the paragraphs
     assert paragraphs.rstrip().endswith("湖北省市场监督管理局督审处\n2023年10月9日")
 
@@ -127,5 +127,5 @@ def test_assessment_sheet_matches_the_scores_and_the_dashboard(scenario):
 
 def test_bulletin_commends_units_that_delivered_everything_on_time(scenario):
     text = _docx_text(bulletin_docx.build(db.session.get(Plan, scenario.plan_id), date(2023, 7, 4)))
-    assert "对按期完成全部到期节点的注册处予以通报表扬。" in text and "本期无逾期单位。" in text
+    assert "对按期完成全部应完成节点的注册处予以通报表扬。" in text and "本期无逾期单位。" in text
     assert "截至统计日,无逾期未完成事项。" in text and "2023年7月4日" in text

@@ -123,9 +123,10 @@ def milestone_facts(plan_id: int, as_of: date) -> Subquery:
                    Milestone.title, Milestone.due_date, Milestone.status, ap.c.approved_on, ap.c.delivered_on,
                    flag(approved).label("approved"),
                    flag(and_(~approved, Milestone.due_date < as_of)).label("overdue"),
-                   flag(Milestone.due_date < as_of).label("due"),
+                   # 应完成: due before the day, or delivered already (early delivery counts as on time).
+                   flag(or_(Milestone.due_date < as_of, approved)).label("due"),
                    flag(and_(~approved, Milestone.due_date >= as_of, Milestone.due_date <= soon)).label("due_soon"),
-                   flag(and_(approved, Milestone.due_date < as_of, ap.c.delivered_on <= Milestone.due_date))
+                   flag(and_(approved, ap.c.delivered_on <= Milestone.due_date))
                    .label("on_time"))
             .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
             .outerjoin(ap, ap.c.milestone_id == Milestone.id)
