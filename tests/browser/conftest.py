@@ -46,7 +46,7 @@ def live_server(migrated_app, database_url) -> Iterator[str]:
         load_demo()
         db.session.commit()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, bodies_closed_early(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -54,6 +54,23 @@ def live_server(migrated_app, database_url) -> Iterator[str]:
     thread.join(timeout=10)
     with app.app_context():
         empty_all_tables()
+
+
+def bodies_closed_early(app):
+    """The app with every response body read and closed before Werkzeug writes it.
+
+    When the browser drops a connection (a page navigating on), Werkzeug's dev server fails in its
+    cleanup before closing the body, leaking the static file's handle; the ResourceWarning then
+    fails whichever test is running. Buffered bodies hold no file.
+    """
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+    return wsgi
 
 
 @pytest.fixture
