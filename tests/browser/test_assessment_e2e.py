@@ -6,7 +6,9 @@ import re
 import pytest
 
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_lifecycle_e2e import TASK, decide, import_plan, open_step, person, submit_decomposition
+from tests.browser.test_lifecycle_e2e import (
+    TASK, decide, import_plan, open_step, person, submit_decomposition, submit_report,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -21,10 +23,7 @@ def test_a_closed_task_is_scored_and_every_point_traced(browser, live_server):
     zhuce.get_by_role("button", name="提交分解方案").click()
     open_step(dushen, live_server, "审核分解")
     decide(dushen, "通过")
-    open_step(zhuce, live_server, "报送进展")
-    zhuce.get_by_label("工作进展").fill("措施已印发")
-    zhuce.get_by_label("完成进度(%)").fill("100")
-    zhuce.get_by_role("button", name="报送").click()
+    submit_report(zhuce, live_server, "措施已印发", "100")
     open_step(dushen, live_server, "督审处审核")
     dushen.get_by_label("完成质量评价").select_option(label="良")
     decide(dushen, "通过")

@@ -52,6 +52,14 @@ def submit_decomposition(page, live_server, deliverable: str = "措施文件", d
     page.get_by_role("button", name="提交分解方案").click()
 
 
+def submit_report(page, live_server, progress: str, percent: str) -> None:
+    """注册处 reports on its open milestone."""
+    open_step(page, live_server, "报送进展")
+    page.get_by_label("工作进展").fill(progress)
+    page.get_by_label("完成进度(%)").fill(percent)
+    page.get_by_role("button", name="报送").click()
+
+
 def test_task_6_from_import_to_closure(browser, live_server):
     dushen = person(browser, live_server, "dushen")
     import_plan(dushen, live_server)
@@ -69,16 +77,10 @@ def test_task_6_from_import_to_closure(browser, live_server):
     open_step(dushen, live_server, "审核分解")
     decide(dushen, "通过")
 
-    open_step(zhuce, live_server, "报送进展")
-    zhuce.get_by_label("工作进展").fill("措施已报省政府审议")
-    zhuce.get_by_label("完成进度(%)").fill("60")
-    zhuce.get_by_role("button", name="报送").click()
+    submit_report(zhuce, live_server, "措施已报省政府审议", "60")
     open_step(dushen, live_server, "督审处审核")
     decide(dushen, "退回修改", "请说明试点进展")
-    open_step(zhuce, live_server, "报送进展")
-    zhuce.get_by_label("工作进展").fill("措施已印发,试点在武汉、宜昌启动")
-    zhuce.get_by_label("完成进度(%)").fill("100")
-    zhuce.get_by_role("button", name="报送").click()
+    submit_report(zhuce, live_server, "措施已印发,试点在武汉、宜昌启动", "100")
     open_step(dushen, live_server, "督审处审核")
     dushen.get_by_label("完成质量评价").select_option(label="良")
     decide(dushen, "通过")

@@ -7,7 +7,9 @@ import pytest
 
 from app.services.workdays import BEIJING
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_lifecycle_e2e import TASK, decide, import_plan, open_step, person, submit_decomposition
+from tests.browser.test_lifecycle_e2e import (
+    TASK, decide, import_plan, open_step, person, submit_decomposition, submit_report,
+)
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -33,10 +35,7 @@ def test_rectification_from_a_returned_report_to_verification(browser, live_serv
     submit_decomposition(zhuce, live_server)
     open_step(dushen, live_server, "审核分解")
     decide(dushen, "通过")
-    open_step(zhuce, live_server, "报送进展")
-    zhuce.get_by_label("工作进展").fill("措施已报省政府审议")
-    zhuce.get_by_label("完成进度(%)").fill("60")
-    zhuce.get_by_role("button", name="报送").click()
+    submit_report(zhuce, live_server, "措施已报省政府审议", "60")
     open_step(dushen, live_server, "督审处审核")
     decide(dushen, "退回修改", "试点范围不清\n缺少进度安排")
 
@@ -73,10 +72,7 @@ def test_rectification_from_a_returned_report_to_verification(browser, live_serv
     decide(dushen, "通过")
 
     # The milestone is approved meanwhile, but the task cannot close while the rectification is open.
-    open_step(zhuce, live_server, "报送进展")
-    zhuce.get_by_label("工作进展").fill("措施已印发")
-    zhuce.get_by_label("完成进度(%)").fill("100")
-    zhuce.get_by_role("button", name="报送").click()
+    submit_report(zhuce, live_server, "措施已印发", "100")
     open_step(dushen, live_server, "督审处审核")
     decide(dushen, "通过")
     open_step(dushen, live_server, "办结任务")
