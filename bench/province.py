@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, make_url, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.models import Organisation, Plan  # noqa: E402
+from app.models import Plan  # noqa: E402
 
 import province_data  # noqa: E402
 
@@ -65,6 +65,9 @@ def generate(app: Flask, scale: int) -> dict[str, Any]:
             scale=scale)))
         if existing is not None:
             return {"plan_id": existing, "generated": False}
+        other = db.session.scalar(select(Plan.content_hash).where(Plan.content_hash.like("bench-province-x%")))
+        if other is not None:
+            sys.exit(f"this database already holds another scale ({other}); use one database per scale")
         began = time.perf_counter()
         templates = province_data.capture_templates()
         result = province_data.generate(scale, False, templates, org.id)
