@@ -1,4 +1,4 @@
-"""The province benchmark: build a year of work at the real province's size, then measure every page; prints JSON.
+"""The province benchmark: build a year of work at the real province's size, measure every page; prints JSON.
 
 Run (PostgreSQL; the database is created when missing, and generated once per scale):
 
@@ -6,13 +6,14 @@ Run (PostgreSQL; the database is created when missing, and generated once per sc
 
 prints one JSON document: the rows generated, then for each page a user can open its SQL statement count,
 wall and CPU milliseconds (median of ``--runs``, in-process through the Flask test client, a page slower than
-``--timeout`` seconds recorded as a timeout), then a bounded load test against gunicorn × 4 (``--users`` users
-with ~1 s think time, roles mixed, for ``--load-seconds``: p50/p95/p99 and errors per page), and with ``--tick``
-the deadline tick's time and peak memory on the data (rolled back).
+``--timeout`` seconds recorded as a timeout), then a bounded load test against gunicorn × 4 (``--users``
+users with ~1 s think time, roles mixed, for ``--load-seconds``: p50/p95/p99 and errors per page), and with
+``--tick`` the deadline tick's time and peak memory on the data (rolled back).
 
-``--dry-run --scale 10`` counts the rows a scale would make without a database. ``--only generate|pages|load``
-runs one part. See bench/README.md.
+``--dry-run --scale 10`` counts the rows a scale would make without a database. ``--only
+generate|pages|load`` runs one part. See bench/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,9 @@ import province_data  # noqa: E402
 
 def make_app(url: str) -> Flask:
     """The app as deployed (production defaults, no TESTING), CSRF off for the in-process client only."""
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret", "WTF_CSRF_ENABLED": False})
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret", "WTF_CSRF_ENABLED": False}
+    )
 
 
 def ensure_database(url: str) -> None:
@@ -61,11 +64,14 @@ def generate(app: Flask, scale: int) -> dict[str, Any]:
         upgrade()
         org = load_demo()
         db.session.commit()
-        existing = db.session.scalar(select(Plan.id).where(Plan.content_hash == province_data.PLAN_HASH.format(
-            scale=scale)))
+        existing = db.session.scalar(
+            select(Plan.id).where(Plan.content_hash == province_data.PLAN_HASH.format(scale=scale))
+        )
         if existing is not None:
             return {"plan_id": existing, "generated": False}
-        other = db.session.scalar(select(Plan.content_hash).where(Plan.content_hash.like("bench-province-x%")))
+        other = db.session.scalar(
+            select(Plan.content_hash).where(Plan.content_hash.like("bench-province-x%"))
+        )
         if other is not None:
             sys.exit(f"this database already holds another scale ({other}); use one database per scale")
         began = time.perf_counter()
@@ -89,15 +95,22 @@ def main() -> None:
     parser.add_argument("--dry-run", action="store_true", help="only count the rows the scale would make")
     parser.add_argument("--only", choices=("generate", "pages", "load"), help="run one part")
     parser.add_argument("--runs", type=int, default=3, help="runs per page (median)")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a page counts as a timeout")
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds before a page counts as a timeout"
+    )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--load-seconds", type=float, default=120.0)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--tick", action="store_true", help="also time one deadline tick (rolled back)")
     options = parser.parse_args()
     if options.dry_run:
-        print(json.dumps({"scale": options.scale, "dry_run": True, **dry_run(options.scale)}, ensure_ascii=False,
-                         indent=2))
+        print(
+            json.dumps(
+                {"scale": options.scale, "dry_run": True, **dry_run(options.scale)},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     if not options.db or not options.db.startswith(("postgresql://", "postgres://")):
         parser.error("--db must be a postgresql:// URL")
@@ -115,8 +128,9 @@ def main() -> None:
     if options.only in (None, "load"):
         import province_load
 
-        result["load"] = province_load.run(app, options.db, options.scale, options.users, options.load_seconds,
-                                           options.workers)
+        result["load"] = province_load.run(
+            app, options.db, options.scale, options.users, options.load_seconds, options.workers
+        )
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 

@@ -1,10 +1,11 @@
 """Every page a user can open, measured in-process on the generated province: statements, wall, CPU, bytes.
 
-Each page is fetched through the Flask test client as the user who would open it. A page that runs longer than
-the timeout is stopped (SIGALRM in Python, ``statement_timeout`` in PostgreSQL) and recorded as a timeout, so a
-page taking minutes does not hang the run. Pages slower than ``SLOW_SECONDS`` are fetched once, not ``runs``
-times.
+Each page is fetched through the Flask test client as the user who would open it. A page that runs longer
+than the timeout is stopped (SIGALRM in Python, ``statement_timeout`` in PostgreSQL) and recorded as a
+timeout, so a page taking minutes does not hang the run. Pages slower than ``SLOW_SECONDS`` are fetched once,
+not ``runs`` times.
 """
+
 from __future__ import annotations
 
 import signal
@@ -48,24 +49,46 @@ class Targets:
 def find_targets(scale: int) -> Targets:
     """The busiest unit's liaison, the task with the longest history, open items of both kinds."""
     q = lambda sql, **params: db.session.execute(text(sql), params).first()  # noqa: E731
-    plan_id = q("SELECT id FROM plan WHERE content_hash = :h", h=province_data.PLAN_HASH.format(scale=scale))[0]
-    unit_id, liaison = q("""
+    plan_id = q("SELECT id FROM plan WHERE content_hash = :h", h=province_data.PLAN_HASH.format(scale=scale))[
+        0
+    ]
+    unit_id, liaison = q(
+        """
         SELECT w.unit_id, u.username FROM work_item w JOIN user_account u ON u.unit_id = w.unit_id
         JOIN user_role r ON r.user_id = u.id AND r.role = 'liaison'
         WHERE w.state = 'open' AND u.username LIKE 'bench\\_%' GROUP BY w.unit_id, u.username
-        ORDER BY count(*) DESC, w.unit_id LIMIT 1""")
-    task_id = q("""SELECT m.plan_task_id FROM milestone_report r JOIN milestone m ON m.id = r.milestone_id
+        ORDER BY count(*) DESC, w.unit_id LIMIT 1"""
+    )
+    task_id = q(
+        """SELECT m.plan_task_id FROM milestone_report r JOIN milestone m ON m.id = r.milestone_id
                    JOIN plan_task t ON t.id = m.plan_task_id WHERE t.plan_id = :p
-                   GROUP BY m.plan_task_id ORDER BY count(*) DESC, m.plan_task_id LIMIT 1""", p=plan_id)[0]
-    review_item = q("""SELECT w.id FROM work_item w JOIN workflow_instance i ON i.id = w.instance_id
+                   GROUP BY m.plan_task_id ORDER BY count(*) DESC, m.plan_task_id LIMIT 1""",
+        p=plan_id,
+    )[0]
+    review_item = q(
+        """SELECT w.id FROM work_item w JOIN workflow_instance i ON i.id = w.instance_id
                        WHERE w.state = 'open' AND w.step_id = 'review' AND i.plan_task_id = :t
-                       ORDER BY w.id LIMIT 1""", t=task_id)
-    review_item = review_item or q("SELECT id FROM work_item WHERE state = 'open' AND step_id = 'review' LIMIT 1")
-    report_item = q("""SELECT id FROM work_item WHERE state = 'open' AND step_id = 'report' AND unit_id = :u
-                       ORDER BY due_at, id LIMIT 1""", u=unit_id)[0]
+                       ORDER BY w.id LIMIT 1""",
+        t=task_id,
+    )
+    review_item = review_item or q(
+        "SELECT id FROM work_item WHERE state = 'open' AND step_id = 'review' LIMIT 1"
+    )
+    report_item = q(
+        """SELECT id FROM work_item WHERE state = 'open' AND step_id = 'report' AND unit_id = :u
+                       ORDER BY due_at, id LIMIT 1""",
+        u=unit_id,
+    )[0]
     rectification = q("SELECT id FROM rectification ORDER BY id LIMIT 1")
-    return Targets(plan_id, task_id, unit_id, liaison, review_item[0], report_item,
-                   rectification[0] if rectification else None)
+    return Targets(
+        plan_id,
+        task_id,
+        unit_id,
+        liaison,
+        review_item[0],
+        report_item,
+        rectification[0] if rectification else None,
+    )
 
 
 def pages(t: Targets) -> dict[str, tuple[str, str]]:
@@ -93,7 +116,11 @@ def pages(t: Targets) -> dict[str, tuple[str, str]]:
         "api_work_items_liaison": (t.liaison, "/api/work-items"),
         "api_work_items_supervisor": (supervisor, "/api/work-items"),
         "rectifications": (supervisor, "/rectifications"),
-        **({"rectification_page": (supervisor, f"/rectifications/{t.rectification_id}")} if t.rectification_id else {}),
+        **(
+            {"rectification_page": (supervisor, f"/rectifications/{t.rectification_id}")}
+            if t.rectification_id
+            else {}
+        ),
         "urging": (supervisor, "/urging"),
         "notifications": (supervisor, "/notifications"),
     }
@@ -133,12 +160,23 @@ def fetch(client: FlaskClient, url: str, counter: Counter, timeout: float) -> di
             body = response.get_data()
             response.close()
     except PageTimeout:
-        return {"timeout": True, "wall_ms": round((time.perf_counter() - wall) * 1000), "statements": counter.count}
-    return {"status": response.status_code, "bytes": len(body), "statements": counter.count,
-            "wall_ms": (time.perf_counter() - wall) * 1000, "cpu_ms": (time.process_time() - cpu) * 1000}
+        return {
+            "timeout": True,
+            "wall_ms": round((time.perf_counter() - wall) * 1000),
+            "statements": counter.count,
+        }
+    return {
+        "status": response.status_code,
+        "bytes": len(body),
+        "statements": counter.count,
+        "wall_ms": (time.perf_counter() - wall) * 1000,
+        "cpu_ms": (time.process_time() - cpu) * 1000,
+    }
 
 
-def measure_page(client: FlaskClient, url: str, counter: Counter, runs: int, timeout: float) -> dict[str, Any]:
+def measure_page(
+    client: FlaskClient, url: str, counter: Counter, runs: int, timeout: float
+) -> dict[str, Any]:
     samples = [fetch(client, url, counter, timeout)]
     if samples[0].get("timeout"):
         return {"timeout_s": timeout, **samples[0]}
@@ -146,13 +184,19 @@ def measure_page(client: FlaskClient, url: str, counter: Counter, runs: int, tim
         samples.append(fetch(client, url, counter, timeout))
         if samples[-1].get("timeout"):
             return {"timeout_s": timeout, **samples[-1]}
-    return {"status": samples[-1]["status"], "bytes": samples[-1]["bytes"], "statements": samples[-1]["statements"],
-            "wall_ms": round(statistics.median(s["wall_ms"] for s in samples), 1),
-            "cpu_ms": round(statistics.median(s["cpu_ms"] for s in samples), 1), "runs": len(samples)}
+    return {
+        "status": samples[-1]["status"],
+        "bytes": samples[-1]["bytes"],
+        "statements": samples[-1]["statements"],
+        "wall_ms": round(statistics.median(s["wall_ms"] for s in samples), 1),
+        "cpu_ms": round(statistics.median(s["cpu_ms"] for s in samples), 1),
+        "runs": len(samples),
+    }
 
 
 def _guard_statements(app: Flask, timeout: float) -> None:
     """PostgreSQL cancels any statement of this process that outlives the page timeout."""
+
     def on_connect(dbapi_connection: Any, record: object) -> None:
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f"SET statement_timeout = {int(timeout * 1000)}")
@@ -176,9 +220,14 @@ def measure(app: Flask, scale: int, runs: int, timeout: float) -> dict[str, Any]
         for name, (username, url) in pages(targets).items():
             if username not in clients:
                 clients[username] = app.test_client()
-                clients[username].post("/auth/login", data={"username": username, "password": DEMO_PASSWORD}).close()
-            results[name] = {"user": username, "url": url,
-                             **measure_page(clients[username], url, counter, runs, timeout)}
+                clients[username].post(
+                    "/auth/login", data={"username": username, "password": DEMO_PASSWORD}
+                ).close()
+            results[name] = {
+                "user": username,
+                "url": url,
+                **measure_page(clients[username], url, counter, runs, timeout),
+            }
     finally:
         event.remove(engine, "before_cursor_execute", counter)
     return results
