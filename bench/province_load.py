@@ -1,4 +1,4 @@
-"""A bounded load test against gunicorn on the generated province: simulated people, a think time, percentiles.
+"""A bounded load test against gunicorn on the generated province: simulated people, think time, percentiles.
 
 The project's own client (threads and urllib, nothing to install): each simulated user signs in as a distinct
 account — liaisons of the busiest units, 督审处 reviewers, leaders, in proportion 3:1:1 — and then, until the
@@ -7,6 +7,7 @@ Every request has a client timeout; when the time is up no new request starts an
 timeout for the ones in flight, so the test always ends. gunicorn is started here (``--workers``, its default
 30 s worker timeout, as the README deploys it) and stopped at the end.
 """
+
 from __future__ import annotations
 
 import http.cookiejar
@@ -71,37 +72,62 @@ def people(scale: int, users: int) -> list[Person]:
     q = lambda sql, **params: [tuple(r) for r in db.session.execute(text(sql), params)]  # noqa: E731
     t = province_pages.find_targets(scale)
     plan = f"plan_id={t.plan_id}"
-    liaisons = q("""SELECT u.username, u.unit_id FROM user_account u JOIN user_role r ON r.user_id = u.id
+    liaisons = q(
+        """SELECT u.username, u.unit_id FROM user_account u JOIN user_role r ON r.user_id = u.id
                     AND r.role = 'liaison' JOIN work_item w ON w.unit_id = u.unit_id AND w.state = 'open'
                     WHERE u.username LIKE 'bench\\_%' GROUP BY u.username, u.unit_id
-                    ORDER BY count(*) DESC, u.username LIMIT :n""", n=users)
+                    ORDER BY count(*) DESC, u.username LIMIT :n""",
+        n=users,
+    )
     tasks = [r[0] for r in q("SELECT id FROM plan_task WHERE plan_id = :p ORDER BY id", p=t.plan_id)]
-    reviews = [r[0] for r in q("SELECT id FROM work_item WHERE state = 'open' AND step_id = 'review' LIMIT 500")]
+    reviews = [
+        r[0] for r in q("SELECT id FROM work_item WHERE state = 'open' AND step_id = 'review' LIMIT 500")
+    ]
     result = []
     for n in range(users):
         kind = ("liaison", "liaison", "liaison", "supervisor", "leader")[n % 5]
         if kind == "liaison":
             username, unit_id = liaisons[n % len(liaisons)]
-            own_tasks = [r[0] for r in q("SELECT task_id FROM task_responsibility WHERE unit_id = :u", u=unit_id)]
-            reports = [r[0] for r in q("""SELECT id FROM work_item WHERE state = 'open' AND unit_id = :u
-                                          LIMIT 50""", u=unit_id)]
-            pages = {"inbox_liaison": ["/work/inbox"], "done_liaison": ["/work/done"],
-                     "my_unit_dashboard": ["/dashboards/my-unit"], "api_work_items_liaison": ["/api/work-items"],
-                     "task_page": [f"/tasks/{i}" for i in own_tasks],
-                     "step_form_report": [f"/work/items/{i}" for i in reports]}
+            own_tasks = [
+                r[0] for r in q("SELECT task_id FROM task_responsibility WHERE unit_id = :u", u=unit_id)
+            ]
+            reports = [
+                r[0]
+                for r in q(
+                    """SELECT id FROM work_item WHERE state = 'open' AND unit_id = :u
+                                          LIMIT 50""",
+                    u=unit_id,
+                )
+            ]
+            pages = {
+                "inbox_liaison": ["/work/inbox"],
+                "done_liaison": ["/work/done"],
+                "my_unit_dashboard": ["/dashboards/my-unit"],
+                "api_work_items_liaison": ["/api/work-items"],
+                "task_page": [f"/tasks/{i}" for i in own_tasks],
+                "step_form_report": [f"/work/items/{i}" for i in reports],
+            }
         elif kind == "supervisor":
             username = province_data.SUPERVISOR.format(n=1 + n // 5 % province_data.SUPERVISORS)
-            pages = {"inbox_supervisor": ["/work/inbox"], "task_page": [f"/tasks/{i}" for i in tasks],
-                     "step_form_review": [f"/work/items/{i}" for i in reviews],
-                     "supervision_dashboard": [f"/dashboards/?{plan}"], "rectifications": ["/rectifications"],
-                     "urging": ["/urging"], "plan_page": [f"/plans/{t.plan_id}"],
-                     "api_work_items_supervisor": ["/api/work-items"]}
+            pages = {
+                "inbox_supervisor": ["/work/inbox"],
+                "task_page": [f"/tasks/{i}" for i in tasks],
+                "step_form_review": [f"/work/items/{i}" for i in reviews],
+                "supervision_dashboard": [f"/dashboards/?{plan}"],
+                "rectifications": ["/rectifications"],
+                "urging": ["/urging"],
+                "plan_page": [f"/plans/{t.plan_id}"],
+                "api_work_items_supervisor": ["/api/work-items"],
+            }
         else:
             username = province_data.LEADER.format(n=1 + n // 5 % province_data.LEADERS)
-            pages = {"leader_dashboard": [f"/dashboards/leader?{plan}"],
-                     "supervision_dashboard": [f"/dashboards/?{plan}"],
-                     "assessment": [f"/plans/{t.plan_id}/assessment"], "task_page": [f"/tasks/{i}" for i in tasks],
-                     "unit_page": [f"/dashboards/units/{u}?{plan}" for _, u in liaisons[:10]]}
+            pages = {
+                "leader_dashboard": [f"/dashboards/leader?{plan}"],
+                "supervision_dashboard": [f"/dashboards/?{plan}"],
+                "assessment": [f"/plans/{t.plan_id}/assessment"],
+                "task_page": [f"/tasks/{i}" for i in tasks],
+                "unit_page": [f"/dashboards/units/{u}?{plan}" for _, u in liaisons[:10]],
+            }
         result.append(Person(username, kind, {name: urls for name, urls in pages.items() if urls}))
     return result
 
@@ -117,9 +143,23 @@ def start_gunicorn(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str
     port = _free_port()
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret", "DUBAN_ENV": "development"}
-    process = subprocess.Popen([gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-                                "--log-level", "warning", "app:create_app()"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    process = subprocess.Popen(
+        [
+            gunicorn,
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -155,7 +195,9 @@ def sign_in(jar: http.cookiejar.CookieJar, base: str, username: str) -> None:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
     with opener.open(base + "/auth/login", timeout=CLIENT_TIMEOUT) as response:
         token = CSRF_RE.search(response.read().decode("utf-8")).group(1)  # type: ignore[union-attr]
-    body = urllib.parse.urlencode({"csrf_token": token, "username": username, "password": DEMO_PASSWORD}).encode()
+    body = urllib.parse.urlencode(
+        {"csrf_token": token, "username": username, "password": DEMO_PASSWORD}
+    ).encode()
     try:
         with opener.open(base + "/auth/login", data=body, timeout=CLIENT_TIMEOUT) as response:
             response.read()
@@ -209,10 +251,20 @@ def summary(record: Record) -> dict[str, Any]:
     result = {}
     for page in pages:
         values = record.samples.get(page, [])
-        result[page] = {"ok": len(values), "errors": dict(record.errors.get(page, {})),
-                        **({"p50_ms": percentile(values, 0.50), "p95_ms": percentile(values, 0.95),
-                            "p99_ms": percentile(values, 0.99), "mean_ms": round(statistics.fmean(values), 1)}
-                           if values else {})}
+        result[page] = {
+            "ok": len(values),
+            "errors": dict(record.errors.get(page, {})),
+            **(
+                {
+                    "p50_ms": percentile(values, 0.50),
+                    "p95_ms": percentile(values, 0.95),
+                    "p99_ms": percentile(values, 0.99),
+                    "mean_ms": round(statistics.fmean(values), 1),
+                }
+                if values
+                else {}
+            ),
+        }
     return result
 
 
@@ -239,7 +291,16 @@ def run(app: Flask, url: str, scale: int, users: int, seconds: float, workers: i
         log = stop_gunicorn(process)
     total_ok = sum(len(v) for page, v in record.samples.items() if page != "sign_in")
     total_errors = sum(sum(e.values()) for page, e in record.errors.items() if page != "sign_in")
-    return {"users": users, "workers": workers, "seconds": seconds, "elapsed_s": round(elapsed, 1),
-            "think_s": list(THINK), "client_timeout_s": CLIENT_TIMEOUT, "requests_ok": total_ok,
-            "requests_failed": total_errors, "requests_per_s": round((total_ok + total_errors) / elapsed, 2),
-            "worker_timeouts_logged": log.count("WORKER TIMEOUT"), "pages": summary(record)}
+    return {
+        "users": users,
+        "workers": workers,
+        "seconds": seconds,
+        "elapsed_s": round(elapsed, 1),
+        "think_s": list(THINK),
+        "client_timeout_s": CLIENT_TIMEOUT,
+        "requests_ok": total_ok,
+        "requests_failed": total_errors,
+        "requests_per_s": round((total_ok + total_errors) / elapsed, 2),
+        "worker_timeouts_logged": log.count("WORKER TIMEOUT"),
+        "pages": summary(record),
+    }
