@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--load-seconds", type=float, default=120.0)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--page", action="append", help="measure only this page (repeatable)")
     parser.add_argument("--tick", action="store_true", help="also time one deadline tick (rolled back)")
     options = parser.parse_args()
     if options.dry_run:
@@ -122,7 +123,9 @@ def main() -> None:
     if options.only in (None, "pages"):
         import province_pages
 
-        result["pages"] = province_pages.measure(app, options.scale, options.runs, options.timeout)
+        result["pages"] = province_pages.measure(
+            app, options.scale, options.runs, options.timeout, options.page
+        )
         if options.tick:
             result["tick"] = province_pages.measure_tick(app, options.timeout * 5)
     if options.only in (None, "load"):

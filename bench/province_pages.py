@@ -206,7 +206,9 @@ def _guard_statements(app: Flask, timeout: float) -> None:
     db.engine.dispose()
 
 
-def measure(app: Flask, scale: int, runs: int, timeout: float) -> dict[str, Any]:
+def measure(
+    app: Flask, scale: int, runs: int, timeout: float, only: list[str] | None = None
+) -> dict[str, Any]:
     """Every page's figures, in the order of ``pages``; each request in its own app context, as served."""
     clients: dict[str, FlaskClient] = {}
     results: dict[str, Any] = {}
@@ -218,6 +220,8 @@ def measure(app: Flask, scale: int, runs: int, timeout: float) -> dict[str, Any]
     event.listen(engine, "before_cursor_execute", counter)
     try:
         for name, (username, url) in pages(targets).items():
+            if only and name not in only:
+                continue
             if username not in clients:
                 clients[username] = app.test_client()
                 clients[username].post(
