@@ -7,8 +7,9 @@ Run (PostgreSQL; the database is created when missing, and generated once per sc
 prints one JSON document: the rows generated, then for each page a user can open its SQL statement count,
 wall and CPU milliseconds (median of ``--runs``, in-process through the Flask test client, a page slower than
 ``--timeout`` seconds recorded as a timeout), then a bounded load test against gunicorn × 4 (``--users``
-users with ~1 s think time, roles mixed, for ``--load-seconds``: p50/p95/p99 and errors per page), and with
-``--tick`` the deadline tick's time and peak memory on the data (rolled back).
+users with ~1 s think time, roles mixed, for ``--load-seconds``: p50/p95/p99 and errors per page); also the
+statements and CPU of completing a step through its service (rolled back), and with ``--tick`` the deadline
+tick's time and peak memory on the data (rolled back).
 
 ``--dry-run --scale 10`` counts the rows a scale would make without a database. ``--only
 generate|pages|load`` runs one part. See bench/README.md.
@@ -126,6 +127,8 @@ def main() -> None:
         result["pages"] = province_pages.measure(
             app, options.scale, options.runs, options.timeout, options.page
         )
+        if not options.page:
+            result["steps"] = province_pages.measure_steps(app)
         if options.tick:
             result["tick"] = province_pages.measure_tick(app, options.timeout * 5)
     if options.only in (None, "load"):

@@ -257,3 +257,69 @@ def measure_tick(app: Flask, timeout: float) -> dict[str, Any]:
         seconds = time.perf_counter() - began
         db.session.rollback()
     return {"seconds": round(seconds, 2), "peak_mb": round(peak / 2**20, 1), "lines": len(lines)}
+
+
+def measure_steps(app: Flask, samples: int = 5) -> dict[str, Any]:
+    """Completing a step through its service on the generated data: statements, CPU and wall; rolled back.
+
+    A report submission (报送进展) by the unit's liaison and an approval (督审处审核) by a reviewer, each on
+    ``samples`` different open items; the service call and its flush are measured, the item's load is not.
+    """
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from app.models import ReviewDecision, User, WorkItem, WorkItemState
+    from app.services import reporting
+
+    with app.app_context():
+        counter = Counter()
+        engine = db.engine
+        policy = reporting.UploadPolicy(
+            Path(app.config["ATTACHMENT_DIR"]), app.config["ATTACHMENT_MAX_BYTES"]
+        )
+        reviewer_name = province_data.SUPERVISOR.format(n=1)
+
+        def items(step: str) -> list[int]:
+            query = select(WorkItem.id).where(WorkItem.state == WorkItemState.OPEN, WorkItem.step_id == step)
+            return list(db.session.scalars(query.order_by(WorkItem.id).limit(samples)))
+
+        def submit(item: WorkItem) -> None:
+            liaison = db.session.scalar(
+                select(User).where(
+                    User.unit_id == item.unit_id,
+                    User.username.like("bench\\_%"),
+                    ~User.username.like("%\\_head"),
+                )
+            )
+            reporting.submit_report(item, "按计划推进。", 60, {}, [], policy, liaison)
+
+        def approve(item: WorkItem) -> None:
+            reviewer = db.session.scalar(select(User).where(User.username == reviewer_name))
+            reporting.review_report(item, ReviewDecision.APPROVE, None, "good", reviewer)
+
+        result = {}
+        for name, step, action in (
+            ("report_submit", "report", submit),
+            ("review_approve", "review", approve),
+        ):
+            figures = []
+            for item_id in items(step):
+                item = db.session.get(WorkItem, item_id)
+                event.listen(engine, "before_cursor_execute", counter)
+                counter.count = 0
+                wall, cpu = time.perf_counter(), time.process_time()
+                action(item)
+                db.session.flush()
+                figures.append(
+                    ((time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000, counter.count)
+                )
+                event.remove(engine, "before_cursor_execute", counter)
+                db.session.rollback()
+            result[name] = {
+                "samples": len(figures),
+                "wall_ms": round(statistics.median(f[0] for f in figures), 1),
+                "cpu_ms": round(statistics.median(f[1] for f in figures), 1),
+                "statements": statistics.median(f[2] for f in figures),
+            }
+    return result
