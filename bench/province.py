@@ -8,8 +8,8 @@ prints one JSON document: the rows generated, then for each page a user can open
 wall and CPU milliseconds (median of ``--runs``, in-process through the Flask test client, a page slower than
 ``--timeout`` seconds recorded as a timeout), then a bounded load test against gunicorn × 4 (``--users``
 users with ~1 s think time, roles mixed, for ``--load-seconds``: p50/p95/p99 and errors per page); also the
-statements and CPU of completing a step through its service (rolled back), and with ``--tick`` the deadline
-tick's time and peak memory on the data (rolled back).
+statements and CPU of completing a step through its service and the deadline tick's time and peak memory
+on the data (both rolled back; ``--no-tick`` skips the tick).
 
 ``--dry-run --scale 10`` counts the rows a scale would make without a database. ``--only
 generate|pages|load`` runs one part. See bench/README.md.
@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=float, default=120.0)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--page", action="append", help="measure only this page (repeatable)")
-    parser.add_argument("--tick", action="store_true", help="also time one deadline tick (rolled back)")
+    parser.add_argument("--no-tick", action="store_true", help="skip the deadline tick (rolled back)")
     options = parser.parse_args()
     if options.dry_run:
         print(
@@ -129,7 +129,7 @@ def main() -> None:
         )
         if not options.page:
             result["steps"] = province_pages.measure_steps(app)
-        if options.tick:
+        if not options.no_tick:
             result["tick"] = province_pages.measure_tick(app, options.timeout * 5)
     if options.only in (None, "load"):
         import province_load
