@@ -163,6 +163,7 @@ def fetch(client: FlaskClient, url: str, counter: Counter, timeout: float) -> di
         return {
             "timeout": True,
             "wall_ms": round((time.perf_counter() - wall) * 1000),
+            "cpu_ms": round((time.process_time() - cpu) * 1000),
             "statements": counter.count,
         }
     return {
