@@ -45,9 +45,14 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("SESSION_HOURS", 8))
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
-    #: Failed logins in a row before an account is locked, and for how long.
-    LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
-    LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15)
+    #: Failed sign-ins allowed per account *and* client address (never per account alone, so nobody can
+    #: lock a victim out); the windows stack, so the wait grows: 5 a minute, 10 in 15 minutes, 20 an hour.
+    LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "5 per minute; 10 per 15 minutes; 20 per hour; 40 per day")
+    #: Where the failure counts live: redis://host:6379/0 in production (shared by every worker).
+    RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
+    #: Reverse proxies in front of Duban whose X-Forwarded-For/-Proto to trust (0: none), so throttling
+    #: sees each client's address rather than the proxy's.
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
     #: argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     ARGON2_TIME_COST = env_int("ARGON2_TIME_COST", 3)
     ARGON2_MEMORY_KIB = env_int("ARGON2_MEMORY_KIB", 65536)
@@ -96,3 +101,5 @@ class TestConfig(Config):
     ARGON2_MEMORY_KIB = 1024
     #: No mail unless a test configures its own SMTP server.
     SMTP_HOST = None
+    #: Sign-in throttling counts in this process, whatever the environment says.
+    RATELIMIT_STORAGE_URI = "memory://"
