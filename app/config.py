@@ -46,8 +46,11 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     #: Failed sign-ins allowed per account *and* client address (never per account alone, so nobody can
-    #: lock a victim out); the windows stack, so the wait grows: 5 a minute, 10 in 15 minutes, 20 an hour.
-    LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "5 per minute; 10 per 15 minutes; 20 per hour; 40 per day")
+    #: lock a victim out). The windows nest, so each wait is longer than the last: about 1 minute, 14 minutes,
+    #: 45 minutes, 5 hours, 18 hours; a success costs nothing.
+    LOGIN_RATE_LIMIT = env_str(
+        "LOGIN_RATE_LIMIT", "5 per minute; 10 per 15 minutes; 15 per hour; 20 per 6 hours; 25 per day"
+    )
     #: Where the failure counts live: redis://host:6379/0 in production (shared by every worker).
     RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
     #: Reverse proxies in front of Duban whose X-Forwarded-For/-Proto to trust (0: none), so throttling

@@ -2,8 +2,8 @@
 
 Failed sign-ins are counted per account *and* client address, never per account alone: an attacker
 who guesses someone's password only slows down their own attempts, and the owner signing in from
-another client is not affected. The limits stack (LOGIN_RATE_LIMIT, e.g. 5 a minute, 10 in 15
-minutes, 20 an hour, 40 a day), so the wait grows with persistence instead of ending in a hard lock.
+another client is not affected. The windows of LOGIN_RATE_LIMIT nest (5 a minute, 10 in 15 minutes,
+15 an hour, 20 in 6 hours, 25 a day), so each wait is longer than the last instead of a hard lock.
 Counts live in RATELIMIT_STORAGE_URI: Redis in production (shared by every worker), memory otherwise.
 """
 from __future__ import annotations
@@ -88,7 +88,7 @@ def throttle_message(at: float) -> str:
     )
 
 
-def _throttled(error: RateLimitExceeded) -> tuple[str, int, dict[str, str]] | tuple[Response, int, dict[str, str]]:
+def _throttled(error: RateLimitExceeded) -> tuple[str | Response, int, dict[str, str]]:
     at = retry_at()
     message = throttle_message(at)
     headers = {"Retry-After": str(max(1, int(at - time.time()) + 1))}

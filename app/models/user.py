@@ -60,9 +60,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     #: Set for seeded and reset accounts; enforced when FORCE_PASSWORD_CHANGE is on.
     must_change_password: Mapped[bool] = mapped_column(default=False)
-    #: Failed logins since the last success, shown to the administrator (sign-in is throttled per client).
+    #: Neither is set any more: the per-account lock let anyone lock anyone out, and a write on a failed
+    #: sign-in made known user names slower than unknown ones. Sign-in is throttled per account and client.
     failed_logins: Mapped[int] = mapped_column(default=0)
-    #: No longer set: the per-account lock let anyone lock anyone out; kept for existing rows.
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Part of every session and remember-me cookie; raising it ends them all (sign-out, new password,
     #: account disabled).

@@ -37,7 +37,7 @@ def test_repeated_failures_slow_down_that_client_but_lock_nobody_out(client, dem
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
     assert "登录失败次数过多" in throttled.get_data(as_text=True) and "再试" in throttled.get_data(as_text=True)
     user = db.session.scalar(select(User).where(User.username == "zhuce"))
-    assert user.failed_logins == 5 and user.locked_until is None
+    assert user.locked_until is None
     elsewhere = app.test_client()
     elsewhere.environ_base["REMOTE_ADDR"] = "10.20.30.40"
     assert login(elsewhere, "zhuce").status_code == 302
