@@ -34,7 +34,6 @@ def _account_and_client() -> str:
 limiter = Limiter(
     key_func=_account_and_client,
     strategy="moving-window",
-    key_prefix="duban-sign-in",
     fail_on_first_breach=False,  # evaluate every window, so the wait stated is the longest one
     in_memory_fallback_enabled=True,  # Redis down: throttle per worker rather than refuse to sign in
 )
@@ -58,7 +57,10 @@ limit_sign_in = limiter.limit(
 def init_throttle(state: BlueprintSetupState) -> None:
     """Bind the limiter to the app (RATELIMIT_STORAGE_URI) when the auth blueprint is registered."""
     app: Flask = state.app
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "duban-sign-in")
     limiter.init_app(app)
+    if app.config["DUBAN_ENV"] == "production" and app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        app.logger.warning("RATELIMIT_STORAGE_URI 未设置:登录失败次数仅在本进程内计数,多个进程时请使用 Redis。")
     app.register_error_handler(RateLimitExceeded, _throttled)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import statistics
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -195,3 +196,44 @@ def test_an_administrators_reset_follows_the_policy(app, demo):
     refused = admin.post(path, data={"csrf_token": csrf_token(admin, path), "password": "qwertyuiop1"})
     assert refused.status_code == 200 and "不能使用常见密码" in refused.get_data(as_text=True)
     assert sign_in(client_at(app, "192.0.2.16"), "zhuce").status_code == 302
+
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+#: Run in a process of its own: the limiter binds one storage per process, as in production.
+_REDIS_SCRIPT = """
+import json, sys
+from tests.conftest import csrf_token, make_test_app
+from app.services.demo import DEMO_PASSWORD
+app = make_test_app(sys.argv[1], RATELIMIT_STORAGE_URI=sys.argv[2], RATELIMIT_KEY_PREFIX=sys.argv[3])
+def sign_in(address, password):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    data = {"csrf_token": csrf_token(client, "/auth/login"), "username": "dushen", "password": password}
+    return client.post("/auth/login", data=data).status_code
+codes = [sign_in("203.0.113.50", "wrong-password-1") for _ in range(6)]
+print(json.dumps({"attacker": codes, "owner": sign_in("198.51.100.50", DEMO_PASSWORD)}))
+"""
+
+
+def test_production_counts_in_redis_shared_by_every_worker(app, demo, database_url):
+    import json
+    import subprocess
+    import sys
+    import uuid
+
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    prefix = f"duban-test-{uuid.uuid4().hex[:8]}"
+    run = subprocess.run([sys.executable, "-c", _REDIS_SCRIPT, database_url, REDIS_URL, prefix],
+                         capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2])
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result == {"attacker": [200, 200, 200, 200, 200, 429], "owner": 302}
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(f"*{prefix}*"))
+    assert keys  # the counts are in Redis, where every worker sees them
+    client.delete(*keys)
