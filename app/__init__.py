@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Config
 
@@ -27,6 +28,9 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     _resolve_database(app)
     _resolve_secret_key(app)
     app.config["ATTACHMENT_DIR"] = app.config.get("ATTACHMENT_DIR") or str(Path(app.instance_path) / "attachments")
+    if app.config.get("TRUSTED_PROXIES"):  # client addresses matter: sign-in is throttled per client
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
@@ -68,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
     from app import file_cleanup
     from app.extensions import csrf, db, login_manager, migrate
     from app.models import User
+    from app.services import accounts
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
@@ -79,8 +84,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+    def load_user(identity: str) -> User | None:
+        return accounts.session_user(identity)
 
     file_cleanup.install()
     with app.app_context():

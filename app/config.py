@@ -45,9 +45,17 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("SESSION_HOURS", 8))
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
-    #: Failed logins in a row before an account is locked, and for how long.
-    LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
-    LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15)
+    #: Failed sign-ins allowed per account *and* client address (never per account alone, so nobody can
+    #: lock a victim out). The windows nest, so each wait is longer than the last: about 1 minute, 14 minutes,
+    #: 45 minutes, 5 hours, 18 hours; a success costs nothing.
+    LOGIN_RATE_LIMIT = env_str(
+        "LOGIN_RATE_LIMIT", "5 per minute; 10 per 15 minutes; 15 per hour; 20 per 6 hours; 25 per day"
+    )
+    #: Where the failure counts live: redis://host:6379/0 in production (shared by every worker).
+    RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
+    #: Reverse proxies in front of Duban whose X-Forwarded-For/-Proto to trust (0: none), so throttling
+    #: sees each client's address rather than the proxy's.
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
     #: argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     ARGON2_TIME_COST = env_int("ARGON2_TIME_COST", 3)
     ARGON2_MEMORY_KIB = env_int("ARGON2_MEMORY_KIB", 65536)
@@ -96,3 +104,5 @@ class TestConfig(Config):
     ARGON2_MEMORY_KIB = 1024
     #: No mail unless a test configures its own SMTP server.
     SMTP_HOST = None
+    #: Sign-in throttling counts in this process, whatever the environment says.
+    RATELIMIT_STORAGE_URI = "memory://"

@@ -20,6 +20,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
+from app.auth.throttle import limiter
 from app.config import TestConfig
 from app.extensions import db
 from app.services.demo import DEMO_PASSWORD, load_demo
@@ -99,6 +100,7 @@ def app(migrated_app: Flask) -> Iterator[Flask]:
         yield migrated_app
         db.session.remove()
         empty_all_tables()
+        limiter.reset()  # failed sign-ins are counted outside the database
 
 
 def empty_all_tables() -> None:

@@ -3,4 +3,6 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-from app.auth import routes  # noqa: E402,F401  (routes attach themselves to bp)
+from app.auth import routes, throttle  # noqa: E402,F401  (routes attach themselves to bp)
+
+throttle.register(bp)

@@ -3,50 +3,44 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
+from flask_login.config import COOKIE_NAME
 from werkzeug.wrappers import Response
 
 from app.access import public, signed_in
 from app.auth import bp
 from app.auth.forms import ChangePasswordForm, LoginForm
+from app.auth.throttle import limit_sign_in, mark_failed
 from app.errors import ValidationFailed
+from app.security import safe_next
 from app.services import accounts
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limit_sign_in
 def login() -> str | Response:
-    """Sign in; repeated failures lock the account for a while."""
+    """Sign in; repeated failures from one client slow that client down (app/auth/throttle.py)."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(
-                form.username.data,
-                form.password.data,
-                current_app.config["LOGIN_MAX_FAILURES"],
-                current_app.config["LOGIN_LOCK_MINUTES"],
-            )
+            user = accounts.authenticate(form.username.data, form.password.data)
         except accounts.LoginFailed as failure:
+            mark_failed()
             form.password.errors.append(failure.message)
             return render_template("auth/login.html", form=form), 200
         login_user(user, remember=form.remember.data)
         flash(f"欢迎,{user.display_name}。", "success")
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next"), url_for("main.index")))
     return render_template("auth/login.html", form=form)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only follow a same-site path after sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("main.index")
 
 
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout() -> Response:
-    """Sign out."""
+    """Sign out everywhere: every session and remember-me cookie of this user ends."""
+    accounts.end_sessions(current_user._get_current_object())
     logout_user()
     flash("您已安全退出。", "info")
     return redirect(url_for("auth.login"))
@@ -55,7 +49,7 @@ def logout() -> Response:
 @bp.route("/password", methods=["GET", "POST"])
 @signed_in
 def password() -> str | Response:
-    """Change one's own password."""
+    """Change one's own password; other sessions end, this one goes on."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
@@ -63,6 +57,9 @@ def password() -> str | Response:
         except ValidationFailed as error:
             form.new.errors.append(error.message)
         else:
+            # The version was raised: sign this browser in again under the new one.
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
+            login_user(current_user._get_current_object(), remember=remembered)
             flash("密码已修改。", "success")
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form)

@@ -60,9 +60,13 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     #: Set for seeded and reset accounts; enforced when FORCE_PASSWORD_CHANGE is on.
     must_change_password: Mapped[bool] = mapped_column(default=False)
-    #: Failed logins since the last success; reaching the limit sets locked_until.
+    #: Neither is set any more: the per-account lock let anyone lock anyone out, and a write on a failed
+    #: sign-in made known user names slower than unknown ones. Sign-in is throttled per account and client.
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Part of every session and remember-me cookie; raising it ends them all (sign-out, new password,
+    #: account disabled).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -92,7 +96,8 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The session identity: id and session version, so a raised version invalidates old cookies."""
+        return f"{self.id}:{self.session_version}"
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import PlanTask, Rectification, RectificationStatus, ReviewRecord, Role, WorkItem
 from app.rectification import bp
 from app.rectification.forms import RectificationForm, RectificationFromReviewForm, UrgeForm
+from app.security import safe_next
 from app.services import rectification, rectification_view, urging
 from app.services.rectification import RectificationOrder
 from app.transaction import apply_or_report
@@ -115,8 +116,5 @@ def urge(item_id: int) -> Response:
 
 def _back_to(item: WorkItem) -> str:
     """Where the 催办 came from: a path inside Duban, else the item's task page."""
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("tasks.detail", task_id=item.instance.plan_task_id)
+    return safe_next(request.form.get("next"), url_for("tasks.detail", task_id=item.instance.plan_task_id))
 

@@ -1,8 +1,10 @@
-"""Users: passwords, sign-in with lockout, creation and role changes."""
+"""Users: passwords and their policy, sign-in, ending sessions, creation and role changes."""
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,7 +18,8 @@ from app.models.base import as_dict, utcnow
 from app.models.user import UNIT_ROLES
 from app.services import audit
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common_passwords.txt"
 _AUDITED = ("username", "display_name", "email", "unit_id", "active", "must_change_password")
 
 
@@ -51,59 +54,90 @@ def find_user(username: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
 
 
-def authenticate(username: str, password: str, max_failures: int, lock_minutes: int) -> User:
-    """Check a sign-in; count failures and lock the account after ``max_failures`` in a row.
+def authenticate(username: str, password: str) -> User:
+    """Check a sign-in.
 
-    :raises LoginFailed: wrong name or password, locked or disabled account.
+    An unknown name costs the same argon2 verification as a known one, so response times do not
+    tell which names exist. Repeated failures are throttled per account and client by the sign-in
+    view (app/auth/throttle.py), never by locking the account: anyone could lock anyone out.
+
+    :raises LoginFailed: wrong name or password, or a disabled account.
     """
-    now = utcnow()
     user = find_user(username)
     if user is None:
+        _verify_dummy(password)
         raise LoginFailed("用户名或密码错误。")
-    if user.locked_until is not None and user.locked_until > now:
-        raise LoginFailed(f"登录失败次数过多,账户已临时锁定,请在 {_minutes_left(user.locked_until, now)} 分钟后再试。")
     if not password_matches(user, password):
-        _count_failure(user, now, max_failures, lock_minutes)
-        raise LoginFailed(_failure_message(user, max_failures, lock_minutes))
+        raise LoginFailed("用户名或密码错误。")  # nothing written: a write would make known names slower
     if not user.active:
         raise LoginFailed("该账户已停用,请联系系统管理员。")
     user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    user.last_login_at = utcnow()
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)  # the cost setting changed since it was hashed
     db.session.flush()
     return user
 
 
-def _count_failure(user: User, now: datetime, max_failures: int, lock_minutes: int) -> None:
-    user.failed_logins += 1
-    if user.failed_logins >= max_failures:
-        user.locked_until = now + timedelta(minutes=lock_minutes)
-        user.failed_logins = 0
-        audit.record(None, "user", user.id, "locked", after={"locked_until": user.locked_until.isoformat()})
+@lru_cache(maxsize=4)
+def _dummy_hash(time_cost: int, memory_kib: int) -> str:
+    """A hash of a random secret at the configured cost, verified when the user name is unknown."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib).hash(secrets.token_hex(16))
+
+
+def _verify_dummy(password: str) -> None:
+    config = current_app.config
+    try:
+        _hasher().verify(_dummy_hash(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"]), password)
+    except (VerificationError, InvalidHashError):
+        pass
+
+
+def end_sessions(user: User) -> None:
+    """End every session and remember-me cookie of ``user`` (they carry the version raised here)."""
+    user.session_version = User.session_version + 1  # type: ignore[assignment]  # atomic in SQL
     db.session.flush()
 
 
-def _failure_message(user: User, max_failures: int, lock_minutes: int) -> str:
-    if user.locked_until is not None and user.failed_logins == 0:
-        return f"登录失败次数过多,账户已临时锁定 {lock_minutes} 分钟。"
-    return "用户名或密码错误。"
+def session_user(identity: str) -> User | None:
+    """The active user a session or remember-me cookie names ("id:version"), if that version is current.
+
+    Cookies from before a sign-out, a password change or disabling carry an older version (or the
+    bare id of earlier releases) and name nobody.
+    """
+    user_id, _, version = identity.partition(":")
+    if not (user_id.isdecimal() and version.isdecimal() and 0 < int(user_id) < 2**63):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or str(user.session_version) != version:
+        return None
+    return user
 
 
-def _minutes_left(until: datetime, now: datetime) -> int:
-    return max(1, int((until - now).total_seconds() // 60) + 1)
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (lower case), app/data/common_passwords.txt."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
 def check_password_rules(password: str, username: str) -> None:
-    """Refuse passwords that are too short or trivial.
+    """Refuse passwords that are short, common, the user name, or without both letters and digits.
 
-    :raises ValidationFailed: with the rule that was broken.
+    :raises ValidationFailed: naming every rule the password breaks.
     """
+    broken = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符。")
-    if password.lower() == username.lower() or password.isdigit() or password.isalpha():
-        raise ValidationFailed("密码不能与用户名相同,且须同时包含字母和数字。")
+        broken.append(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+    lowered = password.lower()
+    if lowered == username.strip().lower():
+        broken.append("不能与用户名相同")
+    elif lowered in common_passwords():
+        broken.append("不能使用常见密码")
+    if password.isdigit() or password.isalpha():
+        broken.append("须同时包含字母和数字")
+    if broken:
+        raise ValidationFailed(";".join(broken) + "。")
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -118,6 +152,7 @@ def change_password(user: User, current: str, new: str) -> None:
     check_password_rules(new, user.username)
     user.password_hash = hash_password(new)
     user.must_change_password = False
+    end_sessions(user)
     audit.record(user, "user", user.id, "password_changed")
     db.session.flush()
 
@@ -129,6 +164,7 @@ def reset_password(user: User, new: str, actor: User) -> User:
     user.must_change_password = True
     user.failed_logins = 0
     user.locked_until = None
+    end_sessions(user)
     audit.record(actor, "user", user.id, "password_reset")
     db.session.flush()
     return user
@@ -187,6 +223,8 @@ def update_user(
     user.display_name = display_name.strip()
     user.email = (email or "").strip() or None
     user.unit = unit
+    if user.active and not active:
+        end_sessions(user)
     user.active = active
     _set_roles(user, new_roles)
     db.session.flush()

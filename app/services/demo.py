@@ -13,7 +13,7 @@ from app.models import GroupMembership, Organisation, Role, Unit, UnitGroup, Uni
 from app.services import accounts, directory
 
 DIRECTORY_FILE = Path(__file__).resolve().parent.parent / "data" / "unit_directory.toml"
-DEMO_PASSWORD = "duban2023"
+DEMO_PASSWORD = "duban@2023"
 
 
 @dataclass(frozen=True)
