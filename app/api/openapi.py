@@ -6,7 +6,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from app.api.form_fields import form_schema
-from app.api.openapi_schemas import SCHEMAS
+from app.api.openapi_schemas import SCHEMAS, body_schema_ref
 from forms.registry import FORMS
 
 ERRORS = {
@@ -68,12 +68,28 @@ def _paths() -> dict[str, Any]:
 
 
 def _step_schemas() -> dict[str, Any]:
-    """One request schema per form key, from the form class the page uses."""
-    schemas = {f"Step_{key}": {**form_schema(form_class(formdata=MultiDict(), meta={"csrf": False})),
-                               "title": key, "description": f"form_key = {key}"}
-               for key, form_class in FORMS.items()}
-    schemas["CompletionRequest"] = {"description": "按待办的 form_key 选用对应的字段", "anyOf": [_ref(n) for n in schemas]}
+    """Per form key, from the form class the page uses: its fields (Step_<key>) and its completion body (<key>)."""
+    schemas: dict[str, Any] = {}
+    for key, form_class in FORMS.items():
+        fields = form_schema(form_class(formdata=MultiDict(), meta={"csrf": False}))
+        schemas[f"Step_{key}"] = {**fields, "title": key, "description": f"form_key = {key}"}
+        schemas[key] = _completion_body(key, fields)
+    mapping = {key: body_schema_ref(key) for key in FORMS}
+    schemas["CompletionRequest"] = {
+        "description": "办理一个待办的请求体:form 写该待办的 form_key(GET /api/work-items/{item_id} 的 body_schema"
+                       "指向对应的结构),其余为该环节表单的字段。",
+        "oneOf": [{"$ref": ref} for ref in mapping.values()],
+        "discriminator": {"propertyName": "form", "mapping": mapping},
+    }
     return schemas
+
+
+def _completion_body(key: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The body completing an item of form ``key``: ``form`` names the form, the rest are its fields."""
+    form = {"type": "string", "const": key,
+            "description": "该待办的 form_key;与待办不符时返回 400 form_mismatch(省略时按待办的表单处理,仅为兼容)"}
+    return {"type": "object", "title": key, "description": f"办理 form_key = {key} 的待办",
+            "properties": {"form": form, **fields["properties"]}, "required": ["form", *fields.get("required", [])]}
 
 
 def openapi_document() -> dict[str, Any]:
