@@ -18,6 +18,10 @@ ERRORS = {
 }
 
 
+#: A row id: id columns are INTEGER, 32 bits on PostgreSQL; anything else names no row (404).
+ID = {"type": "integer", "format": "int32", "minimum": 1, "maximum": 2**31 - 1}
+
+
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -35,8 +39,7 @@ def _operation(operation_id: str, summary: str, ok: tuple[str, str, str], errors
                                                      for code in errors.split()}},
     }
     if parameter:
-        operation["parameters"] = [{"name": parameter, "in": "path", "required": True,
-                                    "schema": {"type": "integer"}}]
+        operation["parameters"] = [{"name": parameter, "in": "path", "required": True, "schema": ID}]
     if body:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
     return operation
