@@ -71,7 +71,7 @@ def _paths() -> dict[str, Any]:
 
 
 def _step_schemas() -> dict[str, Any]:
-    """Per form key, from the form class the page uses: its fields (Step_<key>) and its completion body (<key>)."""
+    """Per form key, from the page's form class: its fields (Step_<key>) and its completion body (<key>)."""
     schemas: dict[str, Any] = {}
     for key, form_class in FORMS.items():
         fields = form_schema(form_class(formdata=MultiDict(), meta={"csrf": False}))
@@ -92,7 +92,8 @@ def _completion_body(key: str, fields: dict[str, Any]) -> dict[str, Any]:
     form = {"type": "string", "const": key,
             "description": "该待办的 form_key;与待办不符时返回 400 form_mismatch(省略时按待办的表单处理,仅为兼容)"}
     return {"type": "object", "title": key, "description": f"办理 form_key = {key} 的待办",
-            "properties": {"form": form, **fields["properties"]}, "required": ["form", *fields.get("required", [])]}
+            "properties": {"form": form, **fields["properties"]},
+            "required": ["form", *fields.get("required", [])]}
 
 
 def openapi_document() -> dict[str, Any]:

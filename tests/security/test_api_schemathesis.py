@@ -21,7 +21,8 @@ from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, response_headers_conformance, response_schema_conformance, status_code_conformance,
+    content_type_conformance, response_headers_conformance, response_schema_conformance,
+    status_code_conformance,
 )
 from sqlalchemy import select
 
@@ -30,7 +31,7 @@ from app.models import ApiToken, PlanTask, User, WorkItem
 from app.services import api_tokens
 from tests.api.conftest import issue_secret
 
-#: Examples per operation and generation mode (7 operations × 2 modes; schemathesis skips the document itself).
+#: Examples per operation and generation mode (7 operations × 2 modes; the document itself is skipped).
 EXAMPLES = 25
 #: The whole run's budget on a busy 2-core machine, shared equally by the operations and modes.
 BUDGET_SECONDS = 60
