@@ -10,7 +10,8 @@ from app.api.openapi_schemas import SCHEMAS, body_schema_ref
 from forms.registry import FORMS
 
 ERRORS = {
-    "400": ("请求有误:JSON 格式、字段校验(fields 给出各字段的提示)或 CSRF 校验失败", "FormError"),
+    "400": ("请求有误:JSON 格式、字段校验(fields 给出各字段的提示)、CSRF 校验失败,或含有无法处理的内容(如空字符)",
+            "FormError"),
     "401": ("未登录:缺少或无效的会话或令牌", "Error"),
     "403": ("无权访问:不属于本人、本单位或本角色", "Error"),
     "404": ("不存在", "Error"),
@@ -32,11 +33,15 @@ def _json(name: str, description: str) -> dict[str, Any]:
 
 def _operation(operation_id: str, summary: str, ok: tuple[str, str, str], errors: str,
                body: str | None = None, parameter: str | None = None) -> dict[str, Any]:
-    """One operation: ``ok`` is (status, schema, description); ``errors`` lists the error statuses."""
+    """One operation: ``ok`` is (status, schema, description); ``errors`` lists the error statuses.
+
+    Any request may be refused as malformed before its view runs, so every operation documents 400.
+    """
+    codes = sorted({"400", *errors.split()})
     operation: dict[str, Any] = {
         "operationId": operation_id, "summary": summary,
         "responses": {ok[0]: _json(ok[1], ok[2]), **{code: {"$ref": f"#/components/responses/E{code}"}
-                                                     for code in errors.split()}},
+                                                     for code in codes}},
     }
     if parameter:
         operation["parameters"] = [{"name": parameter, "in": "path", "required": True, "schema": ID}]
