@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 
@@ -144,6 +144,13 @@ def _http_json(error: HTTPException) -> Response:
 def register_error_handlers(app: Flask) -> None:
     """Show every HTTP error and every uncaught DubanError as a Chinese page, or as JSON under /api."""
 
+    @app.errorhandler(405)
+    def handle_method_not_allowed(error: HTTPException) -> Response:
+        """handle_http's 405 page or JSON answer, still naming the allowed methods in ``Allow`` (RFC 9110)."""
+        response = app.make_response(handle_http(error))
+        response.headers.update((k, v) for k, v in error.get_headers() if k == "Allow")
+        return response
+
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException) -> tuple[str, int] | Response:
         if wants_json():
@@ -151,13 +158,6 @@ def register_error_handlers(app: Flask) -> None:
         if error.code == 400 and "CSRF" in (error.description or ""):
             return render_error(400, "表单已过期或来源无法验证(CSRF 校验失败),请刷新页面后重新提交。")
         return render_error(error.code or 500)
-
-    @app.errorhandler(MethodNotAllowed)
-    def handle_method_not_allowed(error: MethodNotAllowed) -> Response:
-        """A 405 page or JSON answer still names the allowed methods in ``Allow`` (RFC 9110)."""
-        response = make_response(handle_http(error))
-        response.headers.update((k, v) for k, v in error.get_headers() if k == "Allow")
-        return response
 
     @app.errorhandler(DubanError)
     def handle_duban(error: DubanError) -> tuple[str, int] | Response:
