@@ -101,11 +101,12 @@ def _csrf_header() -> list[str]:
 
 
 def validated_step_form(item: WorkItem, payload: Mapping[str, Any]) -> FlaskForm:
-    """The filled form, validated by its own rules.
+    """The filled form of a completion body, validated by its own rules.
 
+    :raises FormMismatch: the body's ``form`` is not the item's (see step_fields).
     :raises FormInvalid: with each field's messages, as the page would show them.
     """
-    form = step_form(item, payload)
+    form = step_form(item, step_fields(item, payload))
     if not form.validate():
         raise FormInvalid(form.errors)
     return form

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from app.access import public, signed_in
 from app.api import bp
-from app.api.form_data import blank_step_form, json_body, step_fields, validated_step_form
+from app.api.form_data import blank_step_form, json_body, validated_step_form
 from app.api.form_fields import describe_form
 from app.api.openapi import openapi_document
 from app.api.serialize import work_item_json
@@ -52,7 +52,7 @@ def complete_work_item(item_id: int) -> Response:
     item = db.get_or_404(WorkItem, item_id)
     work_items.ensure_may_act(current_user, item)
     work_items.ensure_open(item)
-    form = validated_step_form(item, step_fields(item, json_body()))
+    form = validated_step_form(item, json_body())
     message = STEPS[item.form_key].submit(form, item, current_user)
     return jsonify(message=message, work_item=work_item_json(item))
 
