@@ -144,6 +144,13 @@ def _http_json(error: HTTPException) -> Response:
 def register_error_handlers(app: Flask) -> None:
     """Show every HTTP error and every uncaught DubanError as a Chinese page, or as JSON under /api."""
 
+    @app.errorhandler(405)
+    def handle_method_not_allowed(error: HTTPException) -> Response:
+        """handle_http's 405 page or JSON answer, still naming the allowed methods in ``Allow`` (RFC 9110)."""
+        response = app.make_response(handle_http(error))
+        response.headers.update((k, v) for k, v in error.get_headers() if k == "Allow")
+        return response
+
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException) -> tuple[str, int] | Response:
         if wants_json():

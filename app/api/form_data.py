@@ -32,6 +32,24 @@ def json_body() -> dict[str, Any]:
     return payload
 
 
+class FormMismatch(ValidationFailed):
+    """The body's ``form`` names another form than the item's."""
+
+    error_code = "form_mismatch"
+
+
+def step_fields(item: WorkItem, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's fields of a completion body; its ``form`` must name the item's form (absent: taken as it).
+
+    :raises FormMismatch: ``form`` names another form, or the item has no form the API can fill.
+    """
+    if item.form_key not in FORMS:
+        raise FormMismatch(f"「{item.step_name}」没有可通过接口提交的表单,请在页面上办理。")
+    if payload.get("form", item.form_key) != item.form_key:
+        raise FormMismatch(f"请求体的 form 与该待办的表单不符:该待办的 form 应为“{item.form_key}”。")
+    return {key: value for key, value in payload.items() if key != "form"}
+
+
 def flatten(data: Mapping[str, Any], prefix: str = "") -> MultiDict[str, str]:
     """Form data as the page would post it, from nested JSON."""
     flat: MultiDict[str, str] = MultiDict()
@@ -83,11 +101,12 @@ def _csrf_header() -> list[str]:
 
 
 def validated_step_form(item: WorkItem, payload: Mapping[str, Any]) -> FlaskForm:
-    """The filled form, validated by its own rules.
+    """The filled form of a completion body, validated by its own rules.
 
+    :raises FormMismatch: the body's ``form`` is not the item's (see step_fields).
     :raises FormInvalid: with each field's messages, as the page would show them.
     """
-    form = step_form(item, payload)
+    form = step_form(item, step_fields(item, payload))
     if not form.validate():
         raise FormInvalid(form.errors)
     return form

@@ -6,16 +6,21 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from app.api.form_fields import form_schema
-from app.api.openapi_schemas import SCHEMAS
+from app.api.openapi_schemas import SCHEMAS, body_schema_ref
 from forms.registry import FORMS
 
 ERRORS = {
-    "400": ("请求有误:JSON 格式、字段校验(fields 给出各字段的提示)或 CSRF 校验失败", "FormError"),
+    "400": ("请求有误:JSON 格式、字段校验(fields 给出各字段的提示)、CSRF 校验失败,或含有无法处理的内容(如空字符)",
+            "FormError"),
     "401": ("未登录:缺少或无效的会话或令牌", "Error"),
     "403": ("无权访问:不属于本人、本单位或本角色", "Error"),
     "404": ("不存在", "Error"),
     "409": ("状态已改变:事项已办理或已撤销,令牌已吊销", "Error"),
 }
+
+
+#: A row id: id columns are INTEGER, 32 bits on PostgreSQL; anything else names no row (404).
+ID = {"type": "integer", "format": "int32", "minimum": 1, "maximum": 2**31 - 1}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -28,15 +33,18 @@ def _json(name: str, description: str) -> dict[str, Any]:
 
 def _operation(operation_id: str, summary: str, ok: tuple[str, str, str], errors: str,
                body: str | None = None, parameter: str | None = None) -> dict[str, Any]:
-    """One operation: ``ok`` is (status, schema, description); ``errors`` lists the error statuses."""
+    """One operation: ``ok`` is (status, schema, description); ``errors`` lists the error statuses.
+
+    Any request may be refused as malformed before its view runs, so every operation documents 400.
+    """
+    codes = sorted({"400", *errors.split()})
     operation: dict[str, Any] = {
         "operationId": operation_id, "summary": summary,
         "responses": {ok[0]: _json(ok[1], ok[2]), **{code: {"$ref": f"#/components/responses/E{code}"}
-                                                     for code in errors.split()}},
+                                                     for code in codes}},
     }
     if parameter:
-        operation["parameters"] = [{"name": parameter, "in": "path", "required": True,
-                                    "schema": {"type": "integer"}}]
+        operation["parameters"] = [{"name": parameter, "in": "path", "required": True, "schema": ID}]
     if body:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
     return operation
@@ -68,12 +76,29 @@ def _paths() -> dict[str, Any]:
 
 
 def _step_schemas() -> dict[str, Any]:
-    """One request schema per form key, from the form class the page uses."""
-    schemas = {f"Step_{key}": {**form_schema(form_class(formdata=MultiDict(), meta={"csrf": False})),
-                               "title": key, "description": f"form_key = {key}"}
-               for key, form_class in FORMS.items()}
-    schemas["CompletionRequest"] = {"description": "按待办的 form_key 选用对应的字段", "anyOf": [_ref(n) for n in schemas]}
+    """Per form key, from the page's form class: its fields (Step_<key>) and its completion body (<key>)."""
+    schemas: dict[str, Any] = {}
+    for key, form_class in FORMS.items():
+        fields = form_schema(form_class(formdata=MultiDict(), meta={"csrf": False}))
+        schemas[f"Step_{key}"] = {**fields, "title": key, "description": f"form_key = {key}"}
+        schemas[key] = _completion_body(key, fields)
+    mapping = {key: body_schema_ref(key) for key in FORMS}
+    schemas["CompletionRequest"] = {
+        "description": "办理一个待办的请求体:form 写该待办的 form_key(GET /api/work-items/{item_id} 的 body_schema"
+                       "指向对应的结构),其余为该环节表单的字段。",
+        "oneOf": [{"$ref": ref} for ref in mapping.values()],
+        "discriminator": {"propertyName": "form", "mapping": mapping},
+    }
     return schemas
+
+
+def _completion_body(key: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The body completing an item of form ``key``: ``form`` names the form, the rest are its fields."""
+    form = {"type": "string", "const": key,
+            "description": "该待办的 form_key;与待办不符时返回 400 form_mismatch(省略时按待办的表单处理,仅为兼容)"}
+    return {"type": "object", "title": key, "description": f"办理 form_key = {key} 的待办",
+            "properties": {"form": form, **fields["properties"]},
+            "required": ["form", *fields.get("required", [])]}
 
 
 def openapi_document() -> dict[str, Any]:

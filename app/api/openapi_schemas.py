@@ -9,6 +9,11 @@ def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def body_schema_ref(form_key: str) -> str:
+    """Where the completion body of an item of that form is described (a $ref, for clients)."""
+    return f"#/components/schemas/{form_key}"
+
+
 def obj(required: str, /, **properties: Any) -> dict[str, Any]:
     """An object schema; ``required`` names its always-present properties, space-separated."""
     return {"type": "object", "required": required.split(), "properties": properties}
@@ -36,8 +41,10 @@ SCHEMAS: dict[str, Any] = {
     "UserRef": obj("id display_name", id=INT, display_name=STR),
     "UnitRef": obj("id name", id=INT, name=STR),
     "WorkItem": obj(
-        "id step_id step_name form_key state role unit task_id links",
-        id=INT, step_id=STR, step_name=STR, form_key=OPT_STR, state={"enum": ["open", "completed", "cancelled"]},
+        "id step_id step_name form_key body_schema state role unit task_id links",
+        id=INT, step_id=STR, step_name=STR, form_key=OPT_STR,
+        body_schema={**OPT_STR, "description": "办理此待办的请求体结构($ref,如 #/components/schemas/decomposition)"},
+        state={"enum": ["open", "completed", "cancelled"]},
         state_label=STR, role=OPT_STR, unit=UNIT, task_id={"type": ["integer", "null"]}, context={"type": "object"},
         assignee_id={"type": ["integer", "null"]}, due_at=OPT_TIME, created_at=TIME, signed_at=OPT_TIME,
         completed_at=OPT_TIME, completed_by_id={"type": ["integer", "null"]},

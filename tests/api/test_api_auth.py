@@ -113,3 +113,14 @@ def test_the_command_line_issues_and_revokes_tokens(app, demo):
     assert bearer_client(app, secret).get("/api/work-items").status_code == 401
     unknown = runner.invoke(args=["token", "create", "--username", "nobody", "--name", "x"])
     assert unknown.exit_code != 0 and "没有用户名为" in unknown.output
+
+
+def test_a_wrong_method_is_405_with_allow_on_the_api_and_the_pages(client, demo):
+    api = client.put("/api/work-items")
+    assert api.status_code == 405 and api.get_json()["error_code"] == "method_not_allowed"
+    assert {m.strip() for m in api.headers["Allow"].split(",")} == {"GET", "HEAD", "OPTIONS"}
+    completion = client.get("/api/work-items/1/complete")
+    assert completion.status_code == 405 and "POST" in completion.headers["Allow"]
+    page = client.delete("/auth/login")
+    assert page.status_code == 405 and "请求方式不允许" in page.get_data(as_text=True)
+    assert {"GET", "POST"} <= {m.strip() for m in page.headers["Allow"].split(",")}

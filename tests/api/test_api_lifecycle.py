@@ -103,3 +103,19 @@ def test_a_report_whose_rows_are_out_of_order_is_refused(api_as, task7):
     wrong = complete(zhuce, open_item_id(zhuce, "milestone_report", task7),
                      {"progress": "进展", "percent_done": 10, "actuals": [{"target_id": 999999, "actual": 1}]}, status=400)
     assert list(wrong["fields"]) == ["actuals-0-target_id"]
+
+
+def test_the_body_names_the_items_form_and_a_mismatch_changes_nothing(api_as, task7):
+    zhuce = api_as("zhuce")
+    item = open_item_id(zhuce, "decomposition", task7)
+    detail = zhuce.get(f"/api/work-items/{item}").get_json()
+    assert detail["form_key"] == "decomposition"
+    assert detail["body_schema"] == "#/components/schemas/decomposition"
+    row = {"title": "节点", "deliverable": "成果", "due_date": "2023-06-30", "owner": ids(User, username="zhuce")}
+    for wrong in ("report_review", "", None, 7, ["decomposition"]):
+        answer = complete(zhuce, item, {"form": wrong, "milestones": [row]}, status=400)
+        assert answer["error_code"] == "form_mismatch" and "decomposition" in answer["message"], wrong
+    rounds = select(Decomposition.rounds_submitted).where(Decomposition.plan_task_id == task7.id)
+    assert db.session.scalar(rounds) == 0
+    done = complete(zhuce, item, {"form": "decomposition", "milestones": [row]})
+    assert done["work_item"]["state"] == "completed" and db.session.scalar(rounds) == 1

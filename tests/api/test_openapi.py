@@ -71,3 +71,18 @@ def test_every_reference_resolves_and_every_step_form_has_a_request_schema(clien
     assert decomposition["properties"]["due_date"]["format"] == "date"
     assert "attachments" not in schemas["Step_milestone_report"]["properties"]
     assert schemas["Step_milestone_report"]["required"] == ["progress", "percent_done"]
+
+
+def test_the_completion_body_names_its_form_by_a_discriminator(client):
+    schemas = _document(client)["components"]["schemas"]
+    body = schemas["CompletionRequest"]
+    assert "anyOf" not in body and body["discriminator"]["propertyName"] == "form"
+    assert body["discriminator"]["mapping"] == {key: f"#/components/schemas/{key}" for key in FORMS}
+    mapping = body["discriminator"]["mapping"]
+    assert sorted(variant["$ref"] for variant in body["oneOf"]) == sorted(mapping.values())
+    report = schemas["milestone_report"]
+    assert report["properties"]["form"]["const"] == "milestone_report"
+    assert report["required"] == ["form", "progress", "percent_done"]
+    fields = schemas["Step_milestone_report"]["properties"]
+    assert report["properties"]["percent_done"] == fields["percent_done"]
+    assert "body_schema" in schemas["WorkItem"]["required"]
