@@ -122,7 +122,8 @@ def attachment(attachment_id: int) -> Response:
     path = Path(current_app.config["ATTACHMENT_DIR"]) / f"task-{file.plan_task_id}" / file.stored_name
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=attachments.served_type(file.stored_name))
+    response = send_file(path)
+    response.headers["Content-Type"] = attachments.served_type(file.stored_name)
     response.headers["Content-Disposition"] = attachments.content_disposition(file.id, file.original_name,
                                                                           file.stored_name)
     response.headers["X-Content-Type-Options"] = "nosniff"
