@@ -63,7 +63,7 @@ def ensure_not_flooding(item: WorkItem, message: str, now: datetime) -> None:
     since = now - timedelta(minutes=window)
     recent = db.session.scalars(select(Urge).where(Urge.work_item_id == item.id, Urge.sent_at >= since)
                                 .order_by(Urge.id))
-    same = [u for u in recent if " ".join(u.message.split()) == " ".join(message.split())]
+    same = [u for u in recent if _words(u.message) == _words(message)]
     if same:
         at = same[-1].sent_at.astimezone(BEIJING).strftime("%H:%M")
         raise ValidationFailed(f"相同内容的催办已于 {at} 发送给「{item.step_name}」,{window} 分钟内不再重复发送。")
@@ -72,6 +72,11 @@ def ensure_not_flooding(item: WorkItem, message: str, now: datetime) -> None:
                                                                 Urge.sent_at >= day_start))
     if today >= per_day:
         raise ValidationFailed(f"「{item.step_name}」今天已催办 {today} 次,已达每日 {per_day} 次的上限,请明天再催办。")
+
+
+def _words(message: str) -> str:
+    """A message without its spacing: the same words typed again count as the same 催办."""
+    return "".join(message.split())
 
 
 def people_to_act(item: WorkItem) -> list[User]:
