@@ -28,7 +28,8 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 SNIFF_BYTES = 1024
 #: Markup that makes a browser (or mshta) run a file as a page, whatever its name.
 _ACTIVE_CONTENT = re.compile(
-    rb"<\s*(!doctype|html|head|body|script|iframe|frame|svg|object|embed|meta|link|style|hta:|\?xml-stylesheet)"
+    rb"<\s*(!doctype|html|head|body|script|iframe|frame|svg|object|embed|meta|link|style|hta:"
+    rb"|\?xml-stylesheet)"
     rb"|javascript:|vbscript:", re.IGNORECASE)
 #: Said in every refusal and on every upload form.
 ACCEPTED = "PDF、OFD、Word(.doc/.docx)、Excel(.xls/.xlsx)、PowerPoint(.ppt/.pptx)、WPS(.wps/.et)、" \
@@ -172,7 +173,7 @@ def store(folder: Path, data: bytes, filename: str, max_bytes: int) -> StoredFil
 
 
 def served_type(stored_name: str) -> str:
-    """The content type a stored file is served with: the allow-list's, by the extension the system gave it."""
+    """The content type a stored file is served with: the allow-list's, by the extension given when stored."""
     allowed = ALLOWED.get(Path(stored_name).suffix.lower())
     return allowed[0] if allowed else OPAQUE
 

@@ -232,11 +232,14 @@ def _guard_round(number: Any, ndigits: Any = None) -> Any:
 
 
 _GUARDS: dict[str, Callable[..., Any]] = {
-    "__duban_mul": _guard_mul, "__duban_add": _guard_add, "__duban_mod": _guard_mod, "__duban_value": _guard_value,
+    "__duban_mul": _guard_mul, "__duban_add": _guard_add, "__duban_mod": _guard_mod,
+    "__duban_value": _guard_value,
 }
 _GUARDED_OPS = {ast.Mult: "__duban_mul", ast.Add: "__duban_add", ast.Mod: "__duban_mod"}
 #: The builtins a running expression sees: the whitelist, with the value-building ones guarded.
-RUNTIME_BUILTINS: dict[str, Any] = {**SAFE_BUILTINS, "str": _guard_str, "sum": _guard_sum, "round": _guard_round}
+RUNTIME_BUILTINS: dict[str, Any] = {
+    **SAFE_BUILTINS, "str": _guard_str, "sum": _guard_sum, "round": _guard_round,
+}
 
 
 def _call(name: str, *args: ast.expr) -> ast.Call:
@@ -257,7 +260,7 @@ class _Guarded(ast.NodeTransformer):
         return node
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
-        """``x += y`` becomes ``x = guard(x, y)`` (targets are side-effect free: no calls with effects exist)."""
+        """``x += y`` becomes ``x = guard(x, y)`` (re-reading the target is safe: no call has effects)."""
         self.generic_visit(node)
         current = copy.deepcopy(node.target)
         for part in ast.walk(current):
@@ -288,7 +291,7 @@ class _Budget:
 
 
 class RestrictedEnvironment(TaskDataEnvironment):
-    """TaskDataEnvironment that checks every expression and script, runs it guarded, offers only the whitelist."""
+    """TaskDataEnvironment that checks every expression and script and runs it guarded, whitelist only."""
 
     def __init__(self) -> None:
         super().__init__({"__builtins__": RUNTIME_BUILTINS, **_GUARDS})

@@ -112,7 +112,7 @@ def test_urges_on_different_steps_do_not_share_a_limit(app, plan_2023, people):
     assert utcnow() - db.session.scalar(select(func.max(Urge.sent_at))) < timedelta(minutes=1)
 
 
-# --- BPMN expressions -----------------------------------------------------------------------------------------
+# --- BPMN expressions ---------------------------------------------------------------------------------
 
 DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
