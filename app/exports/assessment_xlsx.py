@@ -26,11 +26,11 @@ def build(plan: Plan, as_of: date) -> bytes:
     sheet.append(cells.row(sheet, [header for header, _ in COLUMNS]))
     for number, score in enumerate(assessment.unit_scores(plan.id), start=1):
         p = progress.get(score.unit_id)
-        sheet.append(cells.row(sheet, [number, score.unit_name, score.lead_task_count,
-                                       score.cooperating_task_count,
-                      p.milestones if p else 0, p.approved if p else 0, p.overdue if p else 0,
-                      p.on_time_rate if p else None, float(score.score) if score.score is not None else None,
-                      "是" if score.final else "否"]))
+        values = [number, score.unit_name, score.lead_task_count, score.cooperating_task_count,
+                  p.milestones if p else 0, p.approved if p else 0, p.overdue if p else 0,
+                  p.on_time_rate if p else None, float(score.score) if score.score is not None else None,
+                  "是" if score.final else "否"]
+        sheet.append(cells.row(sheet, values))
     for index, (_, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     for cell in sheet[1]:
