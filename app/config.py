@@ -70,6 +70,11 @@ class Config:
     ATTACHMENT_DIR = env_str("ATTACHMENT_DIR")
     #: Largest single attachment to a report.
     ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+    #: Most attachments one submission may carry (all of them together stay within MAX_UPLOAD_MB).
+    MAX_ATTACHMENTS_PER_SUBMISSION = env_int("MAX_ATTACHMENTS_PER_SUBMISSION", 20)
+    #: 催办 limits: the same step is not urged again within this many minutes, nor more often a day.
+    URGE_REPEAT_MINUTES = env_int("URGE_REPEAT_MINUTES", 60)
+    URGES_PER_ITEM_PER_DAY = env_int("URGES_PER_ITEM_PER_DAY", 3)
 
     #: Outgoing mail; unset SMTP_HOST means in-app notices only, no e-mail.
     SMTP_HOST = env_str("SMTP_HOST")

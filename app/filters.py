@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from flask import Flask
+from flask import Flask, current_app
 
-from app.services import progress_reports
+from app.services import attachments, progress_reports
 from app.services.lights import Light
 from app.services.workdays import BEIJING
 
@@ -95,6 +95,16 @@ def plain_number(value: Decimal | int | float) -> str:
     return format(Decimal(str(value)).normalize(), "f")
 
 
+def upload_limits(multiple: bool) -> str:
+    """What an upload field accepts, stated under it (the same limits the services enforce)."""
+    config, mb = current_app.config, 1024 * 1024
+    total = config["MAX_CONTENT_LENGTH"] // mb
+    if not multiple:
+        return f"文件不超过 {total} MB。"
+    return (f"每次最多 {config['MAX_ATTACHMENTS_PER_SUBMISSION']} 个文件,合计不超过 {total} MB,"
+            f"单个文件不超过 {config['ATTACHMENT_MAX_BYTES'] // mb} MB;可上传 {attachments.ACCEPTED}。")
+
+
 def register_filters(app: Flask) -> None:
     """Make the filters available to every template."""
     app.add_template_filter(localtime)
@@ -102,5 +112,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(audit_label)
     app.add_template_filter(chinese_numeral)
     app.add_template_filter(plain_number)
+    app.add_template_global(upload_limits)
+    app.jinja_env.globals["attachment_extensions"] = ",".join(attachments.ALLOWED)  # the file picker's accept
     app.jinja_env.globals["Light"] = Light  # for the lights legend
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from app.exports import cells
 from app.models import Plan
 from app.services import assessment
 from app.services.dashboard import overview
@@ -22,13 +23,14 @@ def build(plan: Plan, as_of: date) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "考核评分"
-    sheet.append([header for header, _ in COLUMNS])
+    sheet.append(cells.row(sheet, [header for header, _ in COLUMNS]))
     for number, score in enumerate(assessment.unit_scores(plan.id), start=1):
         p = progress.get(score.unit_id)
-        sheet.append([number, score.unit_name, score.lead_task_count, score.cooperating_task_count,
-                      p.milestones if p else 0, p.approved if p else 0, p.overdue if p else 0,
-                      p.on_time_rate if p else None, float(score.score) if score.score is not None else None,
-                      "是" if score.final else "否"])
+        values = [number, score.unit_name, score.lead_task_count, score.cooperating_task_count,
+                  p.milestones if p else 0, p.approved if p else 0, p.overdue if p else 0,
+                  p.on_time_rate if p else None, float(score.score) if score.score is not None else None,
+                  "是" if score.final else "否"]
+        sheet.append(cells.row(sheet, values))
     for index, (_, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     for cell in sheet[1]:

@@ -8,11 +8,12 @@ import io
 from datetime import date
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from app.exports.cells import cell as text_safe_cell
 from app.models import Plan
 from app.services.dashboard.ledger import LedgerRow, ledger_rows
 
@@ -35,7 +36,7 @@ def build(plan: Plan, as_of: date) -> bytes:
     sheet = book.create_sheet("督查台账")
     rows = ledger_rows(plan.id, as_of)
     _layout(sheet, len(rows))
-    title = WriteOnlyCell(sheet, f"{plan.title} 督查台账(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)")
+    title = text_safe_cell(sheet, f"{plan.title} 督查台账(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)")
     title.font = Font(bold=True, size=14)
     sheet.append([title])
     sheet.append([_header(sheet, name) for name, _ in COLUMNS])
@@ -56,15 +57,15 @@ def _layout(sheet: WriteOnlyWorksheet, lines: int) -> None:
     sheet.page_setup.orientation = "landscape"
 
 
-def _header(sheet: WriteOnlyWorksheet, name: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, name)
+def _header(sheet: WriteOnlyWorksheet, name: str) -> Cell:
+    cell = text_safe_cell(sheet, name)
     cell.font, cell.fill, cell.alignment = HEADER
     cell.border = BORDER
     return cell
 
 
-def _cell(sheet: WriteOnlyWorksheet, value: object, task_line: bool) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value)
+def _cell(sheet: WriteOnlyWorksheet, value: object, task_line: bool) -> Cell:
+    cell = text_safe_cell(sheet, value)
     cell.border, cell.alignment = BORDER, WRAP
     if isinstance(value, date):
         cell.number_format = "yyyy-mm-dd"

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+
+from flask import current_app, has_app_context
 
 from app import workflow
 from app.errors import ValidationFailed
@@ -27,12 +29,19 @@ class Upload:
     data: bytes
 
 
+def _configured(name: str, default: int) -> int:
+    """A limit from the running app's settings (the default outside an app context)."""
+    return int(current_app.config.get(name, default)) if has_app_context() else default
+
+
 @dataclass(frozen=True)
 class UploadPolicy:
-    """Where attachments go and how large they may be."""
+    """Where attachments go, how large each may be, and how many and how much one submission may carry."""
 
     root: Path
     max_bytes: int
+    max_files: int = field(default_factory=lambda: _configured("MAX_ATTACHMENTS_PER_SUBMISSION", 20))
+    max_total_bytes: int = field(default_factory=lambda: _configured("MAX_CONTENT_LENGTH", 10 * 1024 * 1024))
 
 
 def milestone_of(item: WorkItem) -> Milestone:
@@ -84,7 +93,12 @@ def submit_report(
 def store_attachments(
     plan_task_id: int, subject: str, subject_id: int, uploads: Sequence[Upload], policy: UploadPolicy, actor: User,
 ) -> list[Attachment]:
-    """Check and store each upload under the task's folder; all or nothing is recorded."""
+    """Check and store each upload under the task's folder; all or nothing is recorded.
+
+    :raises ValidationFailed: too many files or too much in all, or one file not accepted.
+    """
+    attachments.check_submission([(u.filename, len(u.data)) for u in uploads], policy.max_files,
+                                 policy.max_total_bytes)
     folder = policy.root / f"task-{plan_task_id}"
     rows = []
     for upload in uploads:

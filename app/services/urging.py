@@ -1,16 +1,23 @@
 """催办: 督审处 sends the unit holding an open work item a reminder with a message, by hand.
 
 Each one is an Urge row (the evaluation counts them per task and unit), an in-app notice and
-mail to the people who may act on the item, and an audit row.
+mail to the people who may act on the item, and an audit row. Since every 催办 costs the unit
+points and lands in its people's inboxes, floods are refused: the same message to the same step
+within ``URGE_REPEAT_MINUTES``, and more than ``URGES_PER_ITEM_PER_DAY`` on one step a (Beijing) day.
 """
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import NoticeKind, PlanTask, Role, Urge, User, WorkItem, WorkItemState
+from app.models.base import utcnow
 from app.services import audit, notices, work_items
+from app.services.workdays import BEIJING
 
 MAX_MESSAGE = 2000
 
@@ -30,6 +37,7 @@ def urge(item: WorkItem, message: str, actor: User) -> Urge:
         raise ValidationFailed("只能催办责任单位正在办理的事项。")
     if not message or len(message) > MAX_MESSAGE:
         raise ValidationFailed(f"请填写催办内容(不超过 {MAX_MESSAGE} 字)。")
+    ensure_not_flooding(item, message, utcnow())
     row = Urge(work_item_id=item.id, plan_task_id=item.instance.plan_task_id, unit_id=item.unit_id,
                message=message, sent_by_id=actor.id)
     db.session.add(row)
@@ -40,6 +48,35 @@ def urge(item: WorkItem, message: str, actor: User) -> Urge:
         notices.notify(user, NoticeKind.INFO, f"urge:{row.id}", title, message, f"/work/items/{item.id}")
     audit.record(actor, "work_item", item.id, "urged", after={"urge": row.id, "message": message})
     return row
+
+
+def ensure_not_flooding(item: WorkItem, message: str, now: datetime) -> None:
+    """Refuse a repeated 催办 within the window, or one more than the daily limit on the step.
+
+    The item's row is locked first (PostgreSQL), so two 督审处 clicks at once cannot both pass.
+
+    :raises ValidationFailed: saying which limit and when to try again.
+    """
+    db.session.scalar(select(WorkItem.id).where(WorkItem.id == item.id).with_for_update())
+    config = current_app.config
+    window, per_day = int(config["URGE_REPEAT_MINUTES"]), int(config["URGES_PER_ITEM_PER_DAY"])
+    since = now - timedelta(minutes=window)
+    recent = db.session.scalars(select(Urge).where(Urge.work_item_id == item.id, Urge.sent_at >= since)
+                                .order_by(Urge.id))
+    same = [u for u in recent if _words(u.message) == _words(message)]
+    if same:
+        at = same[-1].sent_at.astimezone(BEIJING).strftime("%H:%M")
+        raise ValidationFailed(f"相同内容的催办已于 {at} 发送给「{item.step_name}」,{window} 分钟内不再重复发送。")
+    day_start = datetime.combine(now.astimezone(BEIJING).date(), time(0), tzinfo=BEIJING)
+    today = db.session.scalar(select(func.count(Urge.id)).where(Urge.work_item_id == item.id,
+                                                                Urge.sent_at >= day_start))
+    if today >= per_day:
+        raise ValidationFailed(f"「{item.step_name}」今天已催办 {today} 次,已达每日 {per_day} 次的上限,请明天再催办。")
+
+
+def _words(message: str) -> str:
+    """A message without its spacing: the same words typed again count as the same 催办."""
+    return "".join(message.split())
 
 
 def people_to_act(item: WorkItem) -> list[User]:

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Attachment, LeaderInstruction, PlanTask, Priority, Role, WorkflowInstance
 from app.plans.presenting import mark_spans
 from app.models.base import utcnow
-from app.services import closure, discussion, lights, visibility
+from app.services import attachments, closure, discussion, lights, visibility
 from app.services.task_view import task_history, tasks_of_unit
 from app.tasks import bp
 from app.tasks.forms import CommentForm, InstructionForm, PriorityForm
@@ -122,4 +122,10 @@ def attachment(attachment_id: int) -> Response:
     path = Path(current_app.config["ATTACHMENT_DIR"]) / f"task-{file.plan_task_id}" / file.stored_name
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype=file.content_type.split(";")[0], as_attachment=True, download_name=file.original_name)
+    response = send_file(path)
+    response.headers["Content-Type"] = attachments.served_type(file.stored_name)
+    response.headers["Content-Disposition"] = attachments.content_disposition(file.id, file.original_name,
+                                                                          file.stored_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
