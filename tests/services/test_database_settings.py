@@ -12,3 +12,16 @@ def test_postgresql_sessions_run_without_jit(app):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("JIT is a PostgreSQL setting")
     assert db.session.execute(text("SHOW jit")).scalar() == "off"
+
+
+def test_sqlite_writes_ahead_syncs_normally_and_waits_when_busy(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+
+    def pragma(name: str) -> object:
+        return db.session.execute(text(f"PRAGMA {name}")).scalar()
+
+    assert pragma("journal_mode") == "wal"
+    assert pragma("synchronous") == 1  # NORMAL
+    assert pragma("busy_timeout") == 5000
+    assert pragma("foreign_keys") == 1
