@@ -46,8 +46,12 @@ def _resolve_database(app: Flask) -> None:
     if uri.startswith("postgresql"):
         # The lights and dashboard queries carry correlated subqueries whose cost estimates wake
         # PostgreSQL's JIT, which then spends ~1.5 s compiling a query that runs in milliseconds.
+        settings = "-c jit=off"
+        # A request whose gunicorn worker was killed must not keep its query running (0: no limit).
+        timeout = int(app.config.get("DATABASE_STATEMENT_TIMEOUT_MS") or 0)
+        settings += f" -c statement_timeout={timeout}" if timeout > 0 else ""
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-        options["connect_args"] = {**options.get("connect_args", {}), "options": "-c jit=off"}
+        options["connect_args"] = {**options.get("connect_args", {}), "options": settings}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

@@ -30,9 +30,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _create_app() -> Any:
+    """The application for a command: no request's statement timeout on its (long) jobs."""
     from app import create_app
+    from app.config import Config
 
-    return create_app()
+    return create_app({"DATABASE_STATEMENT_TIMEOUT_MS": Config.COMMAND_STATEMENT_TIMEOUT_MS})
 
 
 def load_command(name: str) -> click.Command:

@@ -35,6 +35,10 @@ class Config:
     #: None means SQLite in the instance folder (resolved by create_app).
     SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: PostgreSQL cancels a statement after this long (0: never), below gunicorn's worker timeout (30 s).
+    DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 25000)
+    #: The same for `duban` commands, the scheduler's long jobs included (0: never).
+    COMMAND_STATEMENT_TIMEOUT_MS = env_int("COMMAND_STATEMENT_TIMEOUT_MS", 0)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
