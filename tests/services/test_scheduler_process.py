@@ -4,7 +4,6 @@ from __future__ import annotations
 import threading
 
 from apscheduler.jobstores.memory import MemoryJobStore
-
 from flask import current_app
 from sqlalchemy import inspect
 
