@@ -49,7 +49,8 @@ class SentNotice:
     key: str
     kind: str
     tier: int
-    work_item: int
+    #: None for a summary of several items.
+    work_item: int | None
     recipients: list[str] = field(default_factory=list)
     late: bool = False
 
