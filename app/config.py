@@ -78,8 +78,8 @@ class Config:
     #: Tries before a mail is marked failed; the wait doubles from 1 minute up to the cap.
     MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 8)
     MAIL_BACKOFF_CAP_MINUTES = env_int("MAIL_BACKOFF_CAP_MINUTES", 60)
-    #: Mails sent per sweep at most, so one run stays short.
-    MAIL_BATCH_SIZE = env_int("MAIL_BATCH_SIZE", 50)
+    #: Mails claimed at once and sent over one SMTP connection; a run sends batch after batch.
+    MAIL_BATCH_SIZE = env_int("MAIL_BATCH_SIZE", 200)
     #: Hour (Beijing time) the daily digest of reminders goes out, for plans whose policy asks for one.
     DIGEST_HOUR = env_int("DIGEST_HOUR", 17)
     #: Where users reach Duban, for the absolute links in e-mails.
