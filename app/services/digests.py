@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import NoticeKind, Notification, User
@@ -62,13 +62,14 @@ _PEOPLE_PER_BATCH = 200
 
 def _send_waiting(user_id: int, day: date, today: date, now: datetime) -> Notification | None:
     """One person's digest of one day (unless too old, or sent before); its notices stop waiting either way."""
-    waiting = select(Notification).where(DIGEST_WAITING, Notification.user_id == user_id,
-                                         Notification.digest_day == day).order_by(Notification.id)
-    items = list(db.session.scalars(waiting))
+    mine = (DIGEST_WAITING, Notification.user_id == user_id, Notification.digest_day == day)
     digest = None
     if day >= today - timedelta(days=CATCH_UP_DAYS):
-        digest = _send(db.session.get(User, user_id), day, items, late=today > day)
-    db.session.execute(update(Notification).where(Notification.id.in_([n.id for n in items]))
+        listed = db.session.execute(select(Notification.title, Notification.body).where(*mine)
+                                    .order_by(Notification.id).limit(_LISTED)).all()
+        total = db.session.scalar(select(func.count(Notification.id)).where(*mine)) or 0
+        digest = _send(db.session.get(User, user_id), day, [(t, b) for t, b in listed], total, late=today > day)
+    db.session.execute(update(Notification).where(*mine)
                        .values(digested_at=now).execution_options(synchronize_session=False))
     return digest
 
@@ -78,11 +79,11 @@ def digest_key(user_id: int, day: date) -> str:
     return f"digest:{user_id}:{day.isoformat()}"
 
 
-def _send(user: User, day: date, items: list[Notification], late: bool) -> Notification | None:
-    """One digest notice (and its e-mail) listing ``items``; None when it went out before."""
-    lines = [f"{n + 1}. {item.title}:{item.body}" for n, item in enumerate(items[:_LISTED])]
-    if len(items) > _LISTED:
-        lines.append(f"……另有 {len(items) - _LISTED} 条,请在“通知”页面查看。")
-    title = f"每日汇总:{day:%Y年%m月%d日}共 {len(items)} 条督办提醒"
+def _send(user: User, day: date, items: list[tuple[str, str]], total: int, late: bool) -> Notification | None:
+    """One digest notice (and its e-mail) listing ``items`` (titles and bodies) of ``total``; None when sent before."""
+    lines = [f"{n}. {title}:{body}" for n, (title, body) in enumerate(items, 1)]
+    if total > len(items):
+        lines.append(f"……另有 {total - len(items)} 条,请在“通知”页面查看。")
+    title = f"每日汇总:{day:%Y年%m月%d日}共 {total} 条督办提醒"
     return notices.notify(user, NoticeKind.DIGEST, digest_key(user.id, day), title,
                           "\n".join(lines), "/notifications", late=late)

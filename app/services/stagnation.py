@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row, func, select, text, update
@@ -96,6 +97,7 @@ def _look_at(rows: list[Row[Any]], policies: dict[int, _Policy], calendar: WorkC
              people: People) -> list[SentNotice]:
     """Record the stagnant items of one batch and move every item's marker."""
     updates = last_updates(rows)
+    shift = lru_cache(maxsize=None)(calendar.shift)  # a batch shares few days
     markers: dict[int, datetime] = {}
     stagnant: list[dict[str, Any]] = []
     for row in rows:
@@ -104,12 +106,12 @@ def _look_at(rows: list[Row[Any]], policies: dict[int, _Policy], calendar: WorkC
             markers[row.id] = NEVER
             continue
         quiet_since = updates[row.id].astimezone(BEIJING).date()
-        day = calendar.shift(quiet_since, policy.after)
+        day = shift(quiet_since, policy.after)
         if day > today:
             markers[row.id] = _start_of(day)
             continue
         # Told (now or before): look again once another full silence could have passed.
-        markers[row.id] = _start_of(calendar.shift(today, policy.after))
+        markers[row.id] = _start_of(shift(today, policy.after))
         own = row.role is Role.SUPERVISOR
         stagnant.append({"work_item_id": row.id, "quiet_since": quiet_since, "stagnant_on": day,
                          "unit_id": None if own else row.unit_id, "digest": policy.digest,
