@@ -136,6 +136,8 @@ class WorkItem(Base):
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: The due date whose every notice (up to the last escalation) has gone out; reset when the date moves.
     chased_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: No notice about the current due date is due before this instant (None: look now); reset when the date moves.
+    chase_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Not stagnant before this instant (a lower bound, since updates only push it later); None: look now.
     stagnation_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -75,8 +75,12 @@ def update_policy(policy: DeadlinePolicy, data: Mapping[str, Any], version: str,
     for name in FIELDS:
         setattr(policy, name, ReportCycle(data[name]) if name == "report_cycle" else data[name])
     db.session.flush()
+    # The tick's markers were set by the old numbers.
     if policy.stagnation_after != before["stagnation_after"]:
-        stagnation.recheck_plan(policy.plan_id)  # the markers were set by the old limit
+        stagnation.recheck_plan(policy.plan_id)
+    if any(getattr(policy, name) != before[name] for name in ("remind_before", "escalate_head_after",
+                                                               "escalate_leaders_after")):
+        deadlines.rechase_plan(policy.plan_id)
     moved = reschedule(_open_items().where(WorkflowInstance.plan_task_id.in_(
         select(PlanTask.id).where(PlanTask.plan_id == policy.plan_id))), POLICY_REASON, actor)
     audit.record(actor, "deadline_policy", policy.id, "updated", before=before,

@@ -23,7 +23,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
@@ -136,16 +135,30 @@ def _set_markers(markers: dict[int, datetime]) -> None:
                            .execution_options(synchronize_session=False))
 
 
+#: PostgreSQL takes the batch as one array per column: a short statement, however many rows.
+_UNNEST = text(
+    "INSERT INTO stagnant_item (work_item_id, quiet_since, stagnant_on, unit_id, digest, unit_told_on, created_at) "
+    "SELECT * FROM unnest(CAST(:work_item_id AS integer[]), CAST(:quiet_since AS date[]), "
+    "CAST(:stagnant_on AS date[]), CAST(:unit_id AS integer[]), CAST(:digest AS boolean[]), "
+    "CAST(:unit_told_on AS date[]), CAST(:created_at AS timestamptz[])) "
+    "ON CONFLICT (work_item_id, quiet_since) DO NOTHING RETURNING work_item_id, quiet_since, stagnant_on"
+)
+_COLUMNS = ("work_item_id", "quiet_since", "stagnant_on", "unit_id", "digest", "unit_told_on", "created_at")
+
+
 def _insert_new(rows: list[dict[str, Any]]) -> list[tuple[int, date, date]]:
     """INSERT … ON CONFLICT DO NOTHING; (item, quiet since, stagnant on) of the rows that were new."""
     if not rows:
         return []
+    stamped = [{**row, "created_at": utcnow()} for row in rows]
     connection = db.session.connection()
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = (insert(StagnantItem).on_conflict_do_nothing(index_elements=["work_item_id", "quiet_since"])
-                 .returning(StagnantItem.work_item_id, StagnantItem.quiet_since, StagnantItem.stagnant_on))
-    stamped = [{**row, "created_at": utcnow(), "supervision_told_on": None} for row in rows]
-    return [tuple(r) for r in connection.execute(statement, stamped)]  # type: ignore[misc]
+    if connection.dialect.name == "postgresql":
+        result = connection.execute(_UNNEST, {name: [row[name] for row in stamped] for name in _COLUMNS})
+    else:
+        statement = (sqlite_insert(StagnantItem).on_conflict_do_nothing(index_elements=["work_item_id", "quiet_since"])
+                     .returning(StagnantItem.work_item_id, StagnantItem.quiet_since, StagnantItem.stagnant_on))
+        result = connection.execute(statement, stamped)
+    return [(item_id, quiet, day) for item_id, quiet, day in result]
 
 
 def _line(row: Row[Any], quiet_since: date, late: bool, people: People) -> SentNotice:

@@ -1,4 +1,4 @@
-"""tick markers: stagnation check, stagnant items, digest waiting, progress reports opened
+"""tick markers: next notice, stagnation check, stagnant items, digest waiting, progress reports opened
 
 Revision ID: 0016
 Revises: 0012
@@ -46,6 +46,7 @@ def upgrade():
     with op.batch_alter_table('work_item', schema=None) as batch_op:
         # NULL: the next tick looks at the item once and sets it (existing items included).
         batch_op.add_column(sa.Column('stagnation_check_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('chase_next_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_work_item_stagnation_check', ['state', 'stagnation_check_at'], unique=False,
                               sqlite_where=OPEN, postgresql_where=OPEN)
 
@@ -75,6 +76,7 @@ def downgrade():
 
     with op.batch_alter_table('work_item', schema=None) as batch_op:
         batch_op.drop_index('ix_work_item_stagnation_check', sqlite_where=OPEN, postgresql_where=OPEN)
+        batch_op.drop_column('chase_next_at')
         batch_op.drop_column('stagnation_check_at')
 
     with op.batch_alter_table('stagnant_item', schema=None) as batch_op:
