@@ -226,7 +226,7 @@ def _mark_next(by_day: dict[date, list[int]]) -> None:
         marker = datetime.combine(day, time(0), tzinfo=BEIJING)
         for start in range(0, len(item_ids), _CHUNK):
             db.session.execute(update(WorkItem).where(WorkItem.id.in_(item_ids[start:start + _CHUNK]))
-                               .values(chase_next_at=marker).execution_options(synchronize_session="fetch"))
+                               .values(chase_next_at=marker).execution_options(synchronize_session=False))
 
 
 def rechase_plan(plan_id: int) -> None:
