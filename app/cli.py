@@ -62,8 +62,8 @@ class DubanGroup(FlaskGroup):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         limit = formatter.width - 6 - max(len(name) for name in self.list_commands(ctx))
-        rows = [(name, COMMANDS[name][1] if name in COMMANDS else self.commands[name].get_short_help_str(limit))
-                for name in self.list_commands(ctx)]
+        rows = [(name, COMMANDS[name][1] if name in COMMANDS
+                 else self.commands[name].get_short_help_str(limit)) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

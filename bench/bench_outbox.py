@@ -1,6 +1,7 @@
 """The outbox's throughput: mails per minute to a local SMTP server (aiosmtpd, from the test extra).
 
-Run: ``.venv/bin/python bench/bench_outbox.py --db sqlite`` or ``--db postgresql://postgres@127.0.0.1:5432/postgres``
+Run: ``.venv/bin/python bench/bench_outbox.py --db sqlite``
+or ``--db postgresql://postgres@127.0.0.1:5432/postgres``
 (a scratch database is created there and dropped afterwards). ``--mails`` sets how many are queued.
 
 Queues the mails in one INSERT, then runs the scheduler's ``deliver_mail`` job once per
@@ -40,7 +41,8 @@ class Inbox:
         self.subjects: list[str] = []
         self.sessions = 0
 
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # type: ignore[no-untyped-def]
+    async def handle_EHLO(  # type: ignore[no-untyped-def]
+            self, server, session, envelope, hostname, responses):
         self.sessions += 1
         session.host_name = hostname
         return responses
@@ -93,7 +95,8 @@ def run(db_option: str, count: int) -> dict[str, object]:
                 jobs.deliver_mail()
                 runs += 1
             elapsed = time.perf_counter() - began
-            sent = db.session.scalar(select(func.count(OutboxMail.id)).where(OutboxMail.status == MailStatus.SENT))
+            sent = db.session.scalar(
+                select(func.count(OutboxMail.id)).where(OutboxMail.status == MailStatus.SENT))
             dialect = db.engine.dialect.name
             db.session.execute(text("SELECT 1"))
             db.session.remove()

@@ -102,9 +102,11 @@ def insert_items(count: int, instance_id: int, unit_ids: list[int]) -> None:
              "WHEN n % 2 = 0 THEN 24 * (60 + n % 240) ELSE -24 * (30 + n % 170) END")
     due = stamp.format(hours)
     chased = f"CASE WHEN n % 2 = 1 AND n % 200 <> 100 THEN {due} ELSE NULL END"
-    # n % 4 == 1: quiet for 60 days; of those n % 200 == 1 never looked at, the rest told and due within 3 weeks.
+    # n % 4 == 1: quiet for 60 days; of those n % 200 == 1 never looked at, the rest told and due
+    # for another look within 3 weeks.
     created = stamp.format("CASE WHEN n % 4 = 1 THEN -24 * 60 ELSE -24 END")
-    unit = "CASE (n / 4) % {} {} END".format(len(unit_ids), " ".join(f"WHEN {i} THEN {u}" for i, u in enumerate(unit_ids)))
+    cases = " ".join(f"WHEN {i} THEN {u}" for i, u in enumerate(unit_ids))
+    unit = f"CASE (n / 4) % {len(unit_ids)} {cases} END"
     columns, values = COLUMNS + ", unit_id", f"{due}, {created}, {chased}, {unit}"
     if has_column("work_item", "stagnation_check_at"):
         check = stamp.format("CASE WHEN n % 4 = 1 THEN 24 * (1 + n % 21) ELSE 24 * 14 END")
@@ -155,9 +157,11 @@ def measure(items: int) -> dict[str, object]:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kinds: dict[str, int] = {}
     for line in lines:
-        kind = f"{line['kind']}{'_summary' if line['kind'] == 'stagnation' and line['work_item'] is None else ''}"
+        summary = line["kind"] == "stagnation" and line["work_item"] is None
+        kind = f"{line['kind']}{'_summary' if summary else ''}"
         kinds[kind] = kinds.get(kind, 0) + 1
-    stagnation_notices = db.session.scalar(select(func.count(Notification.id)).where(Notification.kind == "stagnation"))
+    stagnation_notices = db.session.scalar(
+        select(func.count(Notification.id)).where(Notification.kind == "stagnation"))
     began = time.perf_counter()
     replay = run_tick()
     again = time.perf_counter() - began
@@ -197,7 +201,8 @@ def run(db_option: str, items: int) -> dict[str, object]:
             instance_id, unit_ids = seed_owner()
             began = time.perf_counter()
             insert_items(items, instance_id, unit_ids)
-            result = {"db": db.engine.dialect.name, "insert_s": round(time.perf_counter() - began, 1), **measure(items)}
+            inserted = round(time.perf_counter() - began, 1)
+            result = {"db": db.engine.dialect.name, "insert_s": inserted, **measure(items)}
             db.session.remove()
             db.engine.dispose()
     finally:

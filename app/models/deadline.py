@@ -91,7 +91,8 @@ class StagnantItem(Base):
     __tablename__ = "stagnant_item"
     __table_args__ = (
         UniqueConstraint("work_item_id", "quiet_since"),
-        Index("ix_stagnant_item_unit_pending", "unit_id", sqlite_where=UNIT_PENDING, postgresql_where=UNIT_PENDING),
+        Index("ix_stagnant_item_unit_pending", "unit_id", sqlite_where=UNIT_PENDING,
+              postgresql_where=UNIT_PENDING),
         Index("ix_stagnant_item_supervision_pending", "id", sqlite_where=SUPERVISION_PENDING,
               postgresql_where=SUPERVISION_PENDING),
     )

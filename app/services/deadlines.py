@@ -231,8 +231,8 @@ def _mark_next(by_day: dict[date, list[int]]) -> None:
 
 def rechase_plan(plan_id: int) -> None:
     """Look at the plan's open items at the next sweep (its reminder or escalation days changed)."""
-    instances = select(WorkflowInstance.id).join(PlanTask, PlanTask.id == WorkflowInstance.plan_task_id).where(
-        PlanTask.plan_id == plan_id)
+    instances = (select(WorkflowInstance.id).join(PlanTask, PlanTask.id == WorkflowInstance.plan_task_id)
+                 .where(PlanTask.plan_id == plan_id))
     db.session.execute(update(WorkItem).where(WorkItem.state == WorkItemState.OPEN,
                                               WorkItem.instance_id.in_(instances))
                        .values(chase_next_at=None).execution_options(synchronize_session="fetch"))

@@ -42,8 +42,10 @@ def send_due(now: datetime, checkpoint: Callable[[], None] | None = None) -> lis
     local = now.astimezone(BEIJING)
     last = local.date() if local.hour >= current_app.config["DIGEST_HOUR"] else local.date() - timedelta(days=1)
     pairs = db.session.execute(
-        select(Notification.user_id, Notification.digest_day).where(DIGEST_WAITING, Notification.digest_day <= last)
-        .group_by(Notification.user_id, Notification.digest_day).order_by(Notification.user_id, Notification.digest_day)
+        select(Notification.user_id, Notification.digest_day)
+        .where(DIGEST_WAITING, Notification.digest_day <= last)
+        .group_by(Notification.user_id, Notification.digest_day)
+        .order_by(Notification.user_id, Notification.digest_day)
     ).all()
     sent = []
     for start in range(0, len(pairs), _PEOPLE_PER_BATCH):
@@ -61,14 +63,15 @@ _PEOPLE_PER_BATCH = 200
 
 
 def _send_waiting(user_id: int, day: date, today: date, now: datetime) -> Notification | None:
-    """One person's digest of one day (unless too old, or sent before); its notices stop waiting either way."""
+    """One person's digest of one day (unless too old or sent before); its notices stop waiting either way."""
     mine = (DIGEST_WAITING, Notification.user_id == user_id, Notification.digest_day == day)
     digest = None
     if day >= today - timedelta(days=CATCH_UP_DAYS):
         listed = db.session.execute(select(Notification.title, Notification.body).where(*mine)
                                     .order_by(Notification.id).limit(_LISTED)).all()
         total = db.session.scalar(select(func.count(Notification.id)).where(*mine)) or 0
-        digest = _send(db.session.get(User, user_id), day, [(t, b) for t, b in listed], total, late=today > day)
+        user = db.session.get(User, user_id)
+        digest = _send(user, day, [(t, b) for t, b in listed], total, late=today > day)
     db.session.execute(update(Notification).where(*mine)
                        .values(digested_at=now).execution_options(synchronize_session=False))
     return digest
@@ -80,7 +83,7 @@ def digest_key(user_id: int, day: date) -> str:
 
 
 def _send(user: User, day: date, items: list[tuple[str, str]], total: int, late: bool) -> Notification | None:
-    """One digest notice (and its e-mail) listing ``items`` (titles and bodies) of ``total``; None when sent before."""
+    """One digest notice (and its e-mail) listing ``items`` of ``total``; None if sent before."""
     lines = [f"{n}. {title}:{body}" for n, (title, body) in enumerate(items, 1)]
     if total > len(items):
         lines.append(f"……另有 {total - len(items)} 条,请在“通知”页面查看。")

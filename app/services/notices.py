@@ -244,10 +244,13 @@ def _session(send: mail.Sender | None, config: Mapping[str, Any]) -> Iterator[ma
 
 def _claim(now: datetime, lease: datetime, limit: int) -> list[int]:
     """Take up to ``limit`` due mails for this sender: their next attempt moves to ``lease``."""
-    due = (select(OutboxMail.id).where(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now)
-           .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(limit).with_for_update(skip_locked=True))
-    statement = (update(OutboxMail).where(OutboxMail.id.in_(due.scalar_subquery())).values(next_attempt_at=lease)
-                 .returning(OutboxMail.id).execution_options(synchronize_session=False))
+    due = (select(OutboxMail.id)
+           .where(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now)
+           .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(limit)
+           .with_for_update(skip_locked=True))
+    statement = (update(OutboxMail).where(OutboxMail.id.in_(due.scalar_subquery()))
+                 .values(next_attempt_at=lease).returning(OutboxMail.id)
+                 .execution_options(synchronize_session=False))
     return sorted(db.session.scalars(statement))
 
 
@@ -267,8 +270,9 @@ def _deliver_batch(claimed: list[int], now: datetime, lease: datetime, send: mai
 def _release(mail_ids: list[int], now: datetime) -> None:
     """Give claimed, unsent mails back: due again at ``now``."""
     if mail_ids:
-        db.session.execute(update(OutboxMail).where(OutboxMail.id.in_(mail_ids), OutboxMail.status == MailStatus.PENDING)
-                           .values(next_attempt_at=now).execution_options(synchronize_session=False))
+        statement = update(OutboxMail).where(OutboxMail.id.in_(mail_ids),
+                                             OutboxMail.status == MailStatus.PENDING)
+        db.session.execute(statement.values(next_attempt_at=now).execution_options(synchronize_session=False))
 
 
 def _deliver_one(mail_id: int, now: datetime, lease: datetime, send: mail.Sender,

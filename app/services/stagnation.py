@@ -27,8 +27,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import (
-    DeadlinePolicy, FormDraft, NoticeKind, Notification, PlanTask, Role, StagnantItem, TaskComment, Unit, User,
-    WorkflowInstance, WorkItem, WorkItemHandling,
+    DeadlinePolicy, FormDraft, NoticeKind, Notification, PlanTask, Role, StagnantItem, TaskComment, Unit,
+    User, WorkflowInstance, WorkItem, WorkItemHandling,
 )
 from app.models.base import utcnow
 from app.models.deadline import SUPERVISION_PENDING, UNIT_PENDING
@@ -137,7 +137,8 @@ def _set_markers(markers: dict[int, datetime]) -> None:
 
 #: PostgreSQL takes the batch as one array per column: a short statement, however many rows.
 _UNNEST = text(
-    "INSERT INTO stagnant_item (work_item_id, quiet_since, stagnant_on, unit_id, digest, unit_told_on, created_at) "
+    "INSERT INTO stagnant_item "
+    "(work_item_id, quiet_since, stagnant_on, unit_id, digest, unit_told_on, created_at) "
     "SELECT * FROM unnest(CAST(:work_item_id AS integer[]), CAST(:quiet_since AS date[]), "
     "CAST(:stagnant_on AS date[]), CAST(:unit_id AS integer[]), CAST(:digest AS boolean[]), "
     "CAST(:unit_told_on AS date[]), CAST(:created_at AS timestamptz[])) "
@@ -155,8 +156,10 @@ def _insert_new(rows: list[dict[str, Any]]) -> list[tuple[int, date, date]]:
     if connection.dialect.name == "postgresql":
         result = connection.execute(_UNNEST, {name: [row[name] for row in stamped] for name in _COLUMNS})
     else:
-        statement = (sqlite_insert(StagnantItem).on_conflict_do_nothing(index_elements=["work_item_id", "quiet_since"])
-                     .returning(StagnantItem.work_item_id, StagnantItem.quiet_since, StagnantItem.stagnant_on))
+        statement = (sqlite_insert(StagnantItem)
+                     .on_conflict_do_nothing(index_elements=["work_item_id", "quiet_since"])
+                     .returning(StagnantItem.work_item_id, StagnantItem.quiet_since,
+                                StagnantItem.stagnant_on))
         result = connection.execute(statement, stamped)
     return [(item_id, quiet, day) for item_id, quiet, day in result]
 
@@ -270,7 +273,8 @@ def _pending(predicate: Any) -> list[_Entry]:
              .join(PlanTask, PlanTask.id == WorkflowInstance.plan_task_id)
              .outerjoin(Unit, Unit.id == func.coalesce(StagnantItem.unit_id, WorkItem.unit_id))
              .where(predicate).order_by(StagnantItem.unit_id, StagnantItem.stagnant_on, StagnantItem.id))
-    return [_Entry(r[0], r[1], r[2] or "督审处", f"{r[3] or ''}「{r[4]}」", *r[5:]) for r in db.session.execute(query)]
+    return [_Entry(r[0], r[1], r[2] or "督审处", f"{r[3] or ''}「{r[4]}」", *r[5:])
+            for r in db.session.execute(query)]
 
 
 def _sent_before(key: str) -> bool:
@@ -298,4 +302,6 @@ def _summary(key: str, users: list[User], entries: list[_Entry], today: date, no
     drafts = [notices.NoticeDraft(user, NoticeKind.STAGNATION, key, title, body, link, late, digest_day)
               for user in users]
     created = notices.notify_many(drafts)
-    return [SentNotice(key, "stagnation", 0, None, [d.user.username for d in created], late)] if created else []
+    if not created:
+        return []
+    return [SentNotice(key, "stagnation", 0, None, [d.user.username for d in created], late)]

@@ -26,5 +26,6 @@ def run(now: datetime, checkpoint: Callable[[], None] | None = None) -> list[dic
     step()
     lines += [notice.as_json() for notice in stagnation.sweep(now, step)]
     lines += [{"key": digest.key, "kind": "digest", "tier": 0, "work_item": None,
-               "recipients": [digest.user.username], "late": digest.late} for digest in digests.send_due(now, step)]
+               "recipients": [digest.user.username], "late": digest.late}
+              for digest in digests.send_due(now, step)]
     return lines

@@ -137,13 +137,14 @@ class CountingInbox(Inbox):
         super().__init__()
         self.sessions = 0
 
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # type: ignore[no-untyped-def]
+    async def handle_EHLO(  # type: ignore[no-untyped-def]
+            self, server, session, envelope, hostname, responses):
         self.sessions += 1
         session.host_name = hostname
         return responses
 
 
-def test_two_senders_at_once_deliver_every_mail_exactly_once_a_connection_per_batch(app, demo, port, monkeypatch):
+def test_two_senders_deliver_every_mail_exactly_once_a_connection_per_batch(app, demo, port, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_BATCH_SIZE", 25)
     zhuce = db.session.scalar(select(User).where(User.username == "zhuce"))
     zhuce.email = "zhuce@example.gov.cn"

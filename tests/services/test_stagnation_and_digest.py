@@ -107,7 +107,8 @@ def test_an_item_found_after_the_days_summary_waits_for_the_next_days(imported_i
     assert len(stagnation_notices("zhuce")) == 1
     morning = [s for s in stagnation.sweep(at(date(2023, 10, 18))) if s.work_item is None]
     unit_key = f"stagnation:unit:{zhuce.unit_id}:2023-10-18"
-    assert {s.key for s in morning} == {unit_key, "stagnation:supervision:2023-10-18"} and all(s.late for s in morning)
+    assert {s.key for s in morning} == {unit_key, "stagnation:supervision:2023-10-18"}
+    assert all(s.late for s in morning)
     latest = stagnation_notices("zhuce")[-1]
     assert latest.key == unit_key and len(latest.body.splitlines()) == 2 and "1 项" in latest.title
 
