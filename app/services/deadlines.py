@@ -225,8 +225,10 @@ def _mark_next(by_day: dict[date, list[int]]) -> None:
     for day, item_ids in by_day.items():
         marker = datetime.combine(day, time(0), tzinfo=BEIJING)
         for start in range(0, len(item_ids), _CHUNK):
-            db.session.execute(update(WorkItem).where(WorkItem.id.in_(item_ids[start:start + _CHUNK]))
-                               .values(chase_next_at=marker).execution_options(synchronize_session=False))
+            # "evaluate": items loaded in this session see the marker, so a later change to None is written.
+            statement = update(WorkItem).where(WorkItem.id.in_(item_ids[start:start + _CHUNK]))
+            db.session.execute(statement.values(chase_next_at=marker)
+                               .execution_options(synchronize_session="evaluate"))
 
 
 def rechase_plan(plan_id: int) -> None:
