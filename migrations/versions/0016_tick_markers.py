@@ -58,7 +58,8 @@ def upgrade():
     op.execute(
         "UPDATE notification SET digested_at = created_at WHERE digest_day IS NOT NULL AND EXISTS ("
         "SELECT 1 FROM notification AS d WHERE d.user_id = notification.user_id "
-        "AND d.key = 'digest:' || CAST(notification.user_id AS VARCHAR) || ':' || CAST(notification.digest_day AS VARCHAR))"
+        "AND d.key = 'digest:' || CAST(notification.user_id AS VARCHAR) || ':' "
+        "|| CAST(notification.digest_day AS VARCHAR))"
     )
 
     with op.batch_alter_table('deadline_policy', schema=None) as batch_op:
