@@ -76,11 +76,12 @@ def scheduler_command(ctx: click.Context) -> None:
 @click.option("--now", "now_text", default=None, help="巡检时刻,如 2023-10-09T09:00:00+08:00")
 @with_appcontext
 def tick_command(now_text: str | None) -> None:
+    from app.extensions import db
     from app.services import tick
 
     now = _instant(now_text)
     with unit_of_work():
-        lines = tick.run(now)
+        lines = tick.run(now, checkpoint=db.session.commit)
     for line in lines:
         click.echo(json.dumps(line, ensure_ascii=False))
 

@@ -35,6 +35,10 @@ class Config:
     #: None means SQLite in the instance folder (resolved by create_app).
     SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: PostgreSQL cancels a statement after this long (0: never), below gunicorn's worker timeout (30 s).
+    DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 25000)
+    #: The same for `duban` commands, the scheduler's long jobs included (0: never).
+    COMMAND_STATEMENT_TIMEOUT_MS = env_int("COMMAND_STATEMENT_TIMEOUT_MS", 0)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -87,8 +91,8 @@ class Config:
     #: Tries before a mail is marked failed; the wait doubles from 1 minute up to the cap.
     MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 8)
     MAIL_BACKOFF_CAP_MINUTES = env_int("MAIL_BACKOFF_CAP_MINUTES", 60)
-    #: Mails sent per sweep at most, so one run stays short.
-    MAIL_BATCH_SIZE = env_int("MAIL_BATCH_SIZE", 50)
+    #: Mails claimed at once and sent over one SMTP connection; a run sends batch after batch.
+    MAIL_BATCH_SIZE = env_int("MAIL_BATCH_SIZE", 200)
     #: Hour (Beijing time) the daily digest of reminders goes out, for plans whose policy asks for one.
     DIGEST_HOUR = env_int("DIGEST_HOUR", 17)
     #: Where users reach Duban, for the absolute links in e-mails.

@@ -6,13 +6,11 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import current_app, has_app_context
 from flask.cli import with_appcontext
 
-from app.errors import DubanError
+from app.config import Config
 from app.plan_parser import DocumentError, ParsedPlan, parse_document
-from app.services import directory, plan_import
-from app.transaction import unit_of_work
 
 
 @click.group("plan", help="工作要点:解析与导入。")
@@ -23,7 +21,6 @@ def plan_group() -> None:
 @plan_group.command("parse", help="解析工作要点文件(.txt 或 .docx),输出章节、任务、责任单位和量化指标。")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-@with_appcontext
 def parse_command(file: Path, as_json: bool) -> None:
     parsed = _parse_or_exit(file)
     if as_json:
@@ -48,9 +45,14 @@ def _parse_or_exit(file: Path) -> ParsedPlan:
     except OSError as error:
         _fail(f"无法读取文件 {file}:{error.strerror}")
     try:
-        return parse_document(data, file.name, max_bytes=current_app.config["PLAN_MAX_BYTES"])
+        return parse_document(data, file.name, max_bytes=_plan_max_bytes())
     except DocumentError as error:
         _fail(error.message)
+
+
+def _plan_max_bytes() -> int:
+    """The configured limit; parsing needs no application, so without one it is the environment's."""
+    return int(current_app.config["PLAN_MAX_BYTES"] if has_app_context() else Config.PLAN_MAX_BYTES)
 
 
 def _fail(message: str) -> None:
@@ -65,6 +67,9 @@ def _fail(message: str) -> None:
 @click.option("--create-units", is_flag=True, help="单位目录中找不到的名称自动新建为单位或单位组")
 @with_appcontext
 def import_command(file: Path, year: int | None, yes: bool, create_units: bool) -> None:
+    from app.errors import DubanError
+    from app.transaction import unit_of_work
+
     try:
         with unit_of_work():
             plan = _import(file, year, yes, create_units)
@@ -74,6 +79,8 @@ def import_command(file: Path, year: int | None, yes: bool, create_units: bool) 
 
 
 def _import(file: Path, year: int | None, yes: bool, create_units: bool):  # type: ignore[no-untyped-def]
+    from app.services import directory, plan_import
+
     org = directory.home_organisation(None)
     try:
         data = file.read_bytes()

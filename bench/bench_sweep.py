@@ -1,24 +1,32 @@
-"""The deadline tick over 100,000 and 1,000,000 open work items, 1% of them due for a notice.
+"""The deadline tick over 100,000 and 1,000,000 open work items: notices due, stagnating items, digests.
 
 Run: ``.venv/bin/python bench/bench_sweep.py --db sqlite`` or ``--db postgresql://postgres@127.0.0.1:5432/postgres``
 (a scratch database is created there and dropped afterwards). ``--items`` picks the sizes.
 
-Fixtures are bulk-inserted with one SQL statement per size: 1% of the items are due for a
-notice (half in their reminder window, half just overdue), 49.5% are due months ahead and
-49.5% are long overdue with every notice already sent (``chased_due_at`` set), all opened
-recently (so none is stagnant). For each size it prints one JSON line: the first tick
-(sends everything due; timed without tracing, then rolled back), the same tick under
-tracemalloc (peak Python memory; committed), and a replayed tick (must send nothing).
+Fixtures are bulk-inserted with one SQL statement per size, spread over 20 units of a plan
+whose policy asks for a daily digest, with mail configured (every demo user has an address):
+1% of the items are due for a notice (half in their reminder window, half just overdue),
+49.5% are due months ahead and 49.5% are long overdue with every notice already sent
+(``chased_due_at`` set). A quarter of the items have been quiet for 60 days: 0.5% of all
+items were never looked at for stagnation (they become stagnant now, and go into the units'
+and 督审处's summaries), the rest were told before and are due for another look within
+three weeks; the others were opened yesterday. 2,000 notices per demo user wait for
+yesterday's digest. For each size it prints one JSON line: the first tick (committed batch
+by batch as the scheduler does; wall time, the process's peak memory, what it recorded),
+and a replayed tick (must send nothing).
+
+The same file runs against an older checkout (the schema without the tick's markers) to
+give the figures before: ``cp bench/bench_sweep.py OLD/bench/ && python OLD/bench/bench_sweep.py``.
 """
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import resource
 import sys
 import tempfile
 import time
-import tracemalloc
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -26,28 +34,36 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, make_url, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, make_url, select, text  # noqa: E402
+from sqlalchemy import inspect as schema  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.config import TestConfig  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.models import Plan, PlanTask, User, WorkflowInstance  # noqa: E402
+from app.models import DeadlinePolicy, Notification, OutboxMail, Plan, PlanTask, Unit, User  # noqa: E402
+from app.models import WorkflowInstance  # noqa: E402
 from app.services import demo, tick  # noqa: E402
 from app.workflow import deploy_processes, latest_version  # noqa: E402
 
 #: The bench's "now": Monday 16 October 2023, 09:00 Beijing time.
 NOW = datetime(2023, 10, 16, 1, 0, tzinfo=timezone.utc)
-COLUMNS = ("instance_id, engine_task_id, step_id, step_name, form_key, lane, role, unit_id, context, state, "
+COLUMNS = ("instance_id, engine_task_id, step_id, step_name, form_key, lane, role, context, state, "
            "due_at, created_at, chased_due_at")
+
+
+UNITS = 20
+WAITING_PER_USER = 2000
 
 
 def make_app(url: str):  # type: ignore[no-untyped-def]
     settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    return create_app({**settings, "SQLALCHEMY_DATABASE_URI": url})
+    # Mail is queued (not sent: nothing listens); the bench's long statements have no request timeout.
+    return create_app({**settings, "SQLALCHEMY_DATABASE_URI": url, "SMTP_HOST": "127.0.0.1",
+                       "DATABASE_STATEMENT_TIMEOUT_MS": 0})
 
 
-def seed_owner() -> tuple[int, int]:
-    """A plan, a task and one instance for the items to hang on; the liaison's unit."""
+def seed_owner() -> tuple[int, list[int]]:
+    """A plan (daily digest on), a task and one instance for the items to hang on; the units they go to."""
     org = demo.load_demo()
     deploy_processes()
     plan = Plan(organisation_id=org.id, title="基准计划", year=2023, content_hash=uuid.uuid4().hex, source_name="bench")
@@ -55,14 +71,22 @@ def seed_owner() -> tuple[int, int]:
     instance = WorkflowInstance(spec_version=latest_version("milestone"), state="{}")
     db.session.add_all([plan, task])
     db.session.flush()
+    db.session.add(DeadlinePolicy(plan_id=plan.id, daily_digest=True))
     instance.plan_task_id = task.id
     db.session.add(instance)
+    for user in db.session.scalars(select(User)):
+        user.email = f"{user.username}@example.gov.cn"
     db.session.commit()
-    unit_id = db.session.scalar(select(User.unit_id).where(User.username == "zhuce"))
-    return instance.id, unit_id
+    zhuce = db.session.scalar(select(User.unit_id).where(User.username == "zhuce"))
+    others = db.session.scalars(select(Unit.id).where(Unit.id != zhuce).order_by(Unit.id).limit(UNITS - 1))
+    return instance.id, [zhuce, *others]
 
 
-def insert_items(count: int, instance_id: int, unit_id: int) -> None:
+def has_column(table: str, column: str) -> bool:
+    return column in {c["name"] for c in schema(db.session.connection()).get_columns(table)}
+
+
+def insert_items(count: int, instance_id: int, unit_ids: list[int]) -> None:
     """``count`` open items in one INSERT … SELECT (generate_series on PostgreSQL, a recursive CTE on SQLite)."""
     dialect = db.session.connection().dialect.name
     if dialect == "postgresql":
@@ -78,35 +102,75 @@ def insert_items(count: int, instance_id: int, unit_id: int) -> None:
              "WHEN n % 2 = 0 THEN 24 * (60 + n % 240) ELSE -24 * (30 + n % 170) END")
     due = stamp.format(hours)
     chased = f"CASE WHEN n % 2 = 1 AND n % 200 <> 100 THEN {due} ELSE NULL END"
-    sql = (f"{prefix}INSERT INTO work_item ({COLUMNS}) SELECT :instance, 'bench-' || n, 'report', '报送进展', "
-           f"'milestone_report', '牵头单位', 'liaison', :unit, '{{}}', 'open', {due}, {stamp.format('-24')}, {chased} "
-           f"FROM {source}")
+    # n % 4 == 1: quiet for 60 days; of those n % 200 == 1 never looked at, the rest told and due
+    # for another look within 3 weeks.
+    created = stamp.format("CASE WHEN n % 4 = 1 THEN -24 * 60 ELSE -24 END")
+    cases = " ".join(f"WHEN {i} THEN {u}" for i, u in enumerate(unit_ids))
+    unit = f"CASE (n / 4) % {len(unit_ids)} {cases} END"
+    columns, values = COLUMNS + ", unit_id", f"{due}, {created}, {chased}, {unit}"
+    if has_column("work_item", "stagnation_check_at"):
+        check = stamp.format("CASE WHEN n % 4 = 1 THEN 24 * (1 + n % 21) ELSE 24 * 14 END")
+        columns += ", stagnation_check_at"
+        values += f", CASE WHEN n % 200 = 1 THEN NULL ELSE {check} END"
+    sql = (f"{prefix}INSERT INTO work_item ({columns}) SELECT :instance, 'bench-' || n, 'report', '报送进展', "
+           f"'milestone_report', '牵头单位', 'liaison', '{{}}', 'open', {values} FROM {source}")
     db.session.execute(text(sql), {"now": NOW.strftime("%Y-%m-%d %H:%M:%S") if dialect == "sqlite" else NOW,
-                                   "count": count, "instance": instance_id, "unit": unit_id})
+                                   "count": count, "instance": instance_id})
     db.session.commit()
+    insert_waiting_notices()
     if dialect == "postgresql":
         db.session.execute(text("ANALYZE"))
         db.session.commit()
 
 
-def measure(count: int) -> dict[str, object]:
+def insert_waiting_notices() -> None:
+    """``WAITING_PER_USER`` notices per user whose e-mail waits for yesterday's digest."""
+    yesterday = (NOW - timedelta(days=1)).date()
+    rows = [{"user_id": user_id, "kind": "reminder", "key": f"bench:{user_id}:{n}", "title": f"临期提醒:基准{n}",
+             "body": "基准任务的办理期限将至,请抓紧办理。", "link": "/work/items/1", "late": False,
+             "digest_day": yesterday, "created_at": NOW - timedelta(days=1)}
+            for user_id in db.session.scalars(select(User.id)) for n in range(WAITING_PER_USER)]
+    db.session.execute(Notification.__table__.insert(), rows)
+    db.session.commit()
+
+
+def run_tick() -> list[dict[str, object]]:
+    """One tick as the scheduler runs it: committed batch by batch where the tick supports it."""
+    if "checkpoint" in inspect.signature(tick.run).parameters:
+        lines = tick.run(NOW, checkpoint=db.session.commit)  # type: ignore[call-arg]
+    else:
+        lines = tick.run(NOW)
+    db.session.commit()
+    return lines
+
+
+def count(model: type) -> int:
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def measure(items: int) -> dict[str, object]:
+    notices_before = count(Notification)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     began = time.perf_counter()
-    lines = tick.run(NOW)
+    lines = run_tick()
     first = time.perf_counter() - began
-    db.session.rollback()
-    tracemalloc.start()
-    traced = tick.run(NOW)
-    db.session.commit()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kinds: dict[str, int] = {}
+    for line in lines:
+        summary = line["kind"] == "stagnation" and line["work_item"] is None
+        kind = f"{line['kind']}{'_summary' if summary else ''}"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    stagnation_notices = db.session.scalar(
+        select(func.count(Notification.id)).where(Notification.kind == "stagnation"))
     began = time.perf_counter()
-    replay = tick.run(NOW)
-    db.session.commit()
+    replay = run_tick()
     again = time.perf_counter() - began
-    return {"items": count, "due_items": count // 100, "lines_sent": len(lines), "first_tick_s": round(first, 3),
-            "first_tick_peak_mb": round(peak / 2**20, 1), "traced_lines": len(traced),
-            "replay_tick_s": round(again, 3), "replay_lines": len(replay),
-            "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return {"items": items, "due_items": items // 100, "stagnating_items": items // 200,
+            "digest_waiting_notices": notices_before, "lines": len(lines), "lines_by_kind": kinds,
+            "notices_created": count(Notification) - notices_before, "stagnation_notices": stagnation_notices,
+            "mails_queued": count(OutboxMail), "first_tick_s": round(first, 3),
+            "max_rss_mb": round(peak, 1), "rss_before_tick_mb": round(rss_before, 1),
+            "replay_tick_s": round(again, 3), "replay_lines": len(replay)}
 
 
 def scratch_url(db_option: str) -> tuple[str, object]:
@@ -128,16 +192,17 @@ def scratch_url(db_option: str) -> tuple[str, object]:
     return base.set(database=name).render_as_string(hide_password=False), drop
 
 
-def run(db_option: str, count: int) -> dict[str, object]:
+def run(db_option: str, items: int) -> dict[str, object]:
     url, drop = scratch_url(db_option)
     app = make_app(url)
     try:
         with app.app_context():
             upgrade()
-            instance_id, unit_id = seed_owner()
+            instance_id, unit_ids = seed_owner()
             began = time.perf_counter()
-            insert_items(count, instance_id, unit_id)
-            result = {"db": db.engine.dialect.name, "insert_s": round(time.perf_counter() - began, 1), **measure(count)}
+            insert_items(items, instance_id, unit_ids)
+            inserted = round(time.perf_counter() - began, 1)
+            result = {"db": db.engine.dialect.name, "insert_s": inserted, **measure(items)}
             db.session.remove()
             db.engine.dispose()
     finally:
@@ -150,8 +215,8 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite", help="sqlite, or a PostgreSQL server URL")
     parser.add_argument("--items", type=int, nargs="+", default=[100_000, 1_000_000])
     options = parser.parse_args()
-    for count in options.items:
-        print(json.dumps(run(options.db, count), ensure_ascii=False), flush=True)
+    for items in options.items:
+        print(json.dumps(run(options.db, items), ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":

@@ -36,9 +36,12 @@ def deliver_mail() -> None:
 
 
 def sweep_deadlines() -> None:
-    """Open due progress reports; send the reminders, overdue, escalation and stagnation notices and digests due."""
+    """Open due progress reports; send the reminders, overdue, escalation and stagnation notices, digests.
+
+    Committed batch by batch, so a long catch-up holds no transaction open and a kill loses nothing.
+    """
     with unit_of_work():
-        tick.run(utcnow())
+        tick.run(utcnow(), checkpoint=db.session.commit)
 
 
 def check_calendar() -> None:

@@ -1,41 +1,34 @@
 """Building and running the one scheduler process (web workers never start one).
 
-APScheduler's SQLAlchemy job store pickles each job, so a job is stored as the name of
-``run_job`` and the job's id; the Flask app stays in this process (``_APP``), set once
-when the scheduler is built.
+The jobs are static (scheduler/jobs.py), so they live in APScheduler's memory job store: a
+restarted scheduler simply schedules them again. What is due lives in the database, which
+every job reads, so nothing is lost while the process is down.
 """
 from __future__ import annotations
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from collections.abc import Callable
+from functools import partial
+
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from scheduler.jobs import JOBS, JobSpec
 
-_APP: Flask | None = None
-_JOBS_BY_ID: dict[str, JobSpec] = {}
-
 
 def build_scheduler(app: Flask, jobs: tuple[JobSpec, ...] = JOBS) -> BlockingScheduler:
-    """A scheduler whose jobs live in the application database, each run inside an app context."""
-    global _APP
-    _APP = app
-    _JOBS_BY_ID.update({job.id: job for job in jobs})
-    store = SQLAlchemyJobStore(url=app.config["SQLALCHEMY_DATABASE_URI"], tablename="apscheduler_job")
-    scheduler = BlockingScheduler(jobstores={"default": store}, timezone="Asia/Shanghai")
+    """A scheduler running ``jobs``, each inside an app context of ``app``."""
+    scheduler = BlockingScheduler(jobstores={"default": MemoryJobStore()}, timezone="Asia/Shanghai")
     for job in jobs:
-        scheduler.add_job(
-            "scheduler.process:run_job", job.trigger, args=[job.id], id=job.id, name=job.id,
-            replace_existing=True, coalesce=True, max_instances=1, **job.trigger_args,
-        )
-    if any(job.id == "check_calendar" for job in jobs):
-        run_job("check_calendar")  # warn of a missing holiday calendar at start too, not only at 08:00
+        scheduler.add_job(partial(run_in_context, app, job.func), job.trigger, id=job.id, name=job.id,
+                          coalesce=True, max_instances=1, **job.trigger_args)
+    check = next((job for job in jobs if job.id == "check_calendar"), None)
+    if check is not None:
+        run_in_context(app, check.func)  # warn of a missing holiday calendar at start too, not only at 08:00
     return scheduler
 
 
-def run_job(job_id: str) -> None:
-    """Run one job by id inside the process's app context."""
-    if _APP is None:
-        raise RuntimeError("scheduler not built: call build_scheduler(app) first")
-    with _APP.app_context():
-        _JOBS_BY_ID[job_id].func()
+def run_in_context(app: Flask, func: Callable[[], None]) -> None:
+    """Run one job inside the app's context."""
+    with app.app_context():
+        func()

@@ -9,6 +9,7 @@ from app.models.deadline import (
     ExtensionRequest,
     ExtensionStatus,
     ReportCycle,
+    StagnantItem,
 )
 from app.models.evaluation import ScoringPolicyVersion, TaskEvaluation
 from app.models.lifecycle import (
@@ -66,6 +67,7 @@ __all__ = [
     "CalendarOverride",
     "CooperatingContribution",
     "DeadlinePolicy",
+    "StagnantItem",
     "Decomposition",
     "DecompositionRound",
     "DecompositionStatus",

@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -56,6 +56,8 @@ class DeadlinePolicy(Base):
     report_cycle: Mapped[ReportCycle] = mapped_column(enum_column(ReportCycle), default=ReportCycle.NONE)
     report_day: Mapped[int] = mapped_column(default=25)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    #: Every progress-report period due up to this day is open for every part: the tick skips them.
+    reports_opened_until: Mapped[date | None] = mapped_column(Date)
 
 
 class DueDateChange(Base):
@@ -72,6 +74,42 @@ class DueDateChange(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     changed_by: Mapped[User | None] = relationship()
+
+
+#: Stagnant items not yet in a unit's (or in 督审处's) daily summary; queries repeat them verbatim.
+UNIT_PENDING = text("unit_told_on IS NULL")
+SUPERVISION_PENDING = text("supervision_told_on IS NULL")
+
+
+class StagnantItem(Base):
+    """停滞: an open work item found without an update for the plan's ``stagnation_after`` working days.
+
+    One row per (item, day of its last update), so each silence is reported once; the unit's
+    liaisons and 督审处 learn of it in their next daily summary (``*_told_on`` says which day's).
+    """
+
+    __tablename__ = "stagnant_item"
+    __table_args__ = (
+        UniqueConstraint("work_item_id", "quiet_since"),
+        Index("ix_stagnant_item_unit_pending", "unit_id", sqlite_where=UNIT_PENDING,
+              postgresql_where=UNIT_PENDING),
+        Index("ix_stagnant_item_supervision_pending", "id", sqlite_where=SUPERVISION_PENDING,
+              postgresql_where=SUPERVISION_PENDING),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_item_id: Mapped[int] = mapped_column(ForeignKey("work_item.id", ondelete="CASCADE"))
+    #: The (Beijing) day of the item's last update.
+    quiet_since: Mapped[date] = mapped_column(Date)
+    #: The working day the silence reached the plan's limit.
+    stagnant_on: Mapped[date] = mapped_column(Date)
+    #: The unit that must act; None for 督审处's own steps, which only 督审处's summary carries.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    #: The plan asks for a daily digest: the summaries' e-mails wait for it.
+    digest: Mapped[bool] = mapped_column(default=False)
+    unit_told_on: Mapped[date | None] = mapped_column(Date)
+    supervision_told_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class CalendarOverride(Base):

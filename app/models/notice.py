@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -45,11 +45,20 @@ class MailStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+#: Notices whose e-mail waits for a digest not sent yet (repeated verbatim so the partial index applies).
+DIGEST_WAITING = text("digest_day IS NOT NULL AND digested_at IS NULL")
+
+
 class Notification(Base):
     """One in-app notice to one user; (key, user) is unique, so a notice is never sent twice."""
 
     __tablename__ = "notification"
-    __table_args__ = (UniqueConstraint("key", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("key", "user_id"),
+        # The digest's index: notices whose e-mail still waits for a digest.
+        Index("ix_notification_digest_waiting", "digest_day", sqlite_where=DIGEST_WAITING,
+              postgresql_where=DIGEST_WAITING),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
@@ -66,6 +75,8 @@ class Notification(Base):
     late: Mapped[bool] = mapped_column(default=False)
     #: Set when the e-mail waits for the user's daily digest of that (Beijing) day instead of going alone.
     digest_day: Mapped[date | None] = mapped_column(Date, index=True)
+    #: When the digest carrying it went out (or it was too old to carry); None while it waits.
+    digested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
 

@@ -105,6 +105,9 @@ class WorkItem(Base):
         Index("ix_work_item_to_chase", "state", "due_at", sqlite_where=TO_CHASE, postgresql_where=TO_CHASE),
         Index("ix_work_item_open_created", "state", "created_at", sqlite_where=text("state = 'open'"),
               postgresql_where=text("state = 'open'")),
+        # The stagnation check's index: open items by when they are next worth a look.
+        Index("ix_work_item_stagnation_check", "state", "stagnation_check_at",
+              sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,5 +136,9 @@ class WorkItem(Base):
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: The due date whose every notice (up to the last escalation) has gone out; reset when the date moves.
     chased_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: No notice about the current due date falls before this instant (None: look now); reset when it moves.
+    chase_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Not stagnant before this instant (a lower bound, since updates only push it later); None: look now.
+    stagnation_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     instance: Mapped[WorkflowInstance] = relationship()

@@ -6,7 +6,6 @@ import codecs
 import re
 
 from .errors import DocumentError
-from .wordml import docx_text
 
 _UNSUPPORTED_FORMATS: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "该文件是 PNG 图片，不是文字文档"),
@@ -42,6 +41,8 @@ def read_document(data: bytes, filename: str) -> str:
         raise DocumentError("文件为空，没有可导入的内容。")
     _reject_unsupported(data)
     if data.startswith(_ZIP_MAGIC):
+        from .wordml import docx_text  # python-docx and lxml only for a .docx
+
         return docx_text(data)
     if filename.lower().endswith((".docx", ".docm", ".dotx")):
         raise DocumentError("该文件不是有效的 .docx 文档（不是 Word 文档的压缩包格式），可能已损坏或被改了扩展名。")

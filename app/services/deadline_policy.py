@@ -19,7 +19,7 @@ from app.models import (
     DeadlinePolicy, DueDateChange, Plan, PlanTask, ReportCycle, User, WorkflowInstance, WorkItem, WorkItemState,
 )
 from app.models.base import as_dict
-from app.services import audit, deadlines
+from app.services import audit, deadlines, stagnation
 
 #: Reasons of the due-date changes made by re-scheduling; any other change (an extension) is kept as it is.
 POLICY_REASON = "时限规则调整"
@@ -75,6 +75,12 @@ def update_policy(policy: DeadlinePolicy, data: Mapping[str, Any], version: str,
     for name in FIELDS:
         setattr(policy, name, ReportCycle(data[name]) if name == "report_cycle" else data[name])
     db.session.flush()
+    # The tick's markers were set by the old numbers.
+    if policy.stagnation_after != before["stagnation_after"]:
+        stagnation.recheck_plan(policy.plan_id)
+    if any(getattr(policy, name) != before[name] for name in ("remind_before", "escalate_head_after",
+                                                               "escalate_leaders_after")):
+        deadlines.rechase_plan(policy.plan_id)
     moved = reschedule(_open_items().where(WorkflowInstance.plan_task_id.in_(
         select(PlanTask.id).where(PlanTask.plan_id == policy.plan_id))), POLICY_REASON, actor)
     audit.record(actor, "deadline_policy", policy.id, "updated", before=before,

@@ -13,7 +13,7 @@ from functools import partial
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, func, or_, select, update
 
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -49,7 +49,8 @@ class SentNotice:
     key: str
     kind: str
     tier: int
-    work_item: int
+    #: None for a summary of several items.
+    work_item: int | None
     recipients: list[str] = field(default_factory=list)
     late: bool = False
 
@@ -90,7 +91,9 @@ def schedule_task(task: PlanTask) -> None:
                WorkItem.form_key.in_(_STEP_PERIOD), WorkItem.id.not_in(extended))
     )
     for item in items:
-        item.due_at = due_by_policy(item, policy, calendar)
+        due = due_by_policy(item, policy, calendar)
+        if due != item.due_at:
+            item.due_at, item.chase_next_at = due, None
     db.session.flush()
 
 
@@ -113,11 +116,12 @@ def sweep(now: datetime) -> list[SentNotice]:
     """
     calendar, today = work_calendar(), now.astimezone(BEIJING).date()
     policies = _policies()
-    rows = _items_to_chase(_horizon(calendar, today, policies))
+    rows = _items_to_chase(_horizon(calendar, today, policies), now)
     versions = _versions([row.id for row in rows])
     people, digest_day = People.load(), digests.digest_day_for(now)
     drafts: list[tuple[notices.NoticeDraft, int, DueNotice]] = []
     chased: list[int] = []
+    later: dict[date, list[int]] = {}
     schedules: dict[tuple[date, Timing], list[DueNotice]] = {}
     for row in rows:
         policy = policies.get(row.plan_id, _DEFAULT)
@@ -128,8 +132,11 @@ def sweep(now: datetime) -> list[SentNotice]:
             drafts += [(draft(user), row.id, notice) for user in people.for_notice(row, notice)]
         if schedule[-1].day <= today:
             chased.append(row.id)
+        else:
+            later.setdefault(min(n.day for n in schedule if n.day > today), []).append(row.id)
     sent = _record(drafts)
     _mark_chased(chased)
+    _mark_next(later)
     return sent
 
 
@@ -169,10 +176,14 @@ def _horizon(calendar: WorkCalendar, today: date, policies: dict[int, _Policy]) 
     return datetime.combine(calendar.shift(today, lead) + timedelta(days=1), time(0), tzinfo=BEIJING)
 
 
-def _items_to_chase(horizon: datetime) -> list[Row[Any]]:
-    """Open items with notices still to send, due before ``horizon`` (served by ix_work_item_to_chase)."""
-    due = (select(WorkItem.id, WorkItem.instance_id, WorkItem.due_at, WorkItem.unit_id, WorkItem.role,
-                  WorkItem.assignee_id, WorkItem.step_name).where(TO_CHASE, WorkItem.due_at < horizon).subquery())
+def _items_to_chase(horizon: datetime, now: datetime | None = None) -> list[Row[Any]]:
+    """Open items with notices still to send, due before ``horizon`` (served by ix_work_item_to_chase);
+    with ``now``, only those whose next notice has come by then."""
+    query = (select(WorkItem.id, WorkItem.instance_id, WorkItem.due_at, WorkItem.unit_id, WorkItem.role,
+                    WorkItem.assignee_id, WorkItem.step_name).where(TO_CHASE, WorkItem.due_at < horizon))
+    if now is not None:
+        query = query.where(or_(WorkItem.chase_next_at.is_(None), WorkItem.chase_next_at <= now))
+    due = query.subquery()
     query = (select(due, PlanTask.plan_id, PlanTask.supervision_number)
              .join(WorkflowInstance, WorkflowInstance.id == due.c.instance_id)
              .join(PlanTask, PlanTask.id == WorkflowInstance.plan_task_id).order_by(due.c.due_at, due.c.id))
@@ -207,6 +218,26 @@ def _mark_chased(item_ids: list[int]) -> None:
     for start in range(0, len(item_ids), _CHUNK):
         db.session.execute(update(WorkItem).where(WorkItem.id.in_(item_ids[start:start + _CHUNK]))
                            .values(chased_due_at=WorkItem.due_at).execution_options(synchronize_session="fetch"))
+
+
+def _mark_next(by_day: dict[date, list[int]]) -> None:
+    """Remember the day each item's next notice falls on, so sweeps before it skip the item."""
+    for day, item_ids in by_day.items():
+        marker = datetime.combine(day, time(0), tzinfo=BEIJING)
+        for start in range(0, len(item_ids), _CHUNK):
+            # "evaluate": items loaded in this session see the marker, so a later change to None is written.
+            statement = update(WorkItem).where(WorkItem.id.in_(item_ids[start:start + _CHUNK]))
+            db.session.execute(statement.values(chase_next_at=marker)
+                               .execution_options(synchronize_session="evaluate"))
+
+
+def rechase_plan(plan_id: int) -> None:
+    """Look at the plan's open items at the next sweep (its reminder or escalation days changed)."""
+    instances = (select(WorkflowInstance.id).join(PlanTask, PlanTask.id == WorkflowInstance.plan_task_id)
+                 .where(PlanTask.plan_id == plan_id))
+    db.session.execute(update(WorkItem).where(WorkItem.state == WorkItemState.OPEN,
+                                              WorkItem.instance_id.in_(instances))
+                       .values(chase_next_at=None).execution_options(synchronize_session="fetch"))
 
 
 @dataclass
@@ -265,7 +296,7 @@ def extend(item: WorkItem, new_due: datetime, reason: str, actor: User | None) -
         raise ValidationFailed("调整办理期限必须说明理由。")
     change = DueDateChange(work_item_id=item.id, old_due_at=item.due_at, new_due_at=new_due,
                            reason=reason.strip(), changed_by_id=actor.id if actor else None)
-    item.due_at, item.chased_due_at = new_due, None
+    item.due_at, item.chased_due_at, item.chase_next_at = new_due, None, None
     db.session.add(change)
     db.session.flush()
     return change

@@ -40,15 +40,68 @@ def build_message(sender: str, to_address: str, subject: str, body: str) -> Emai
 
 
 def smtp_sender(config: Mapping[str, Any]) -> Sender:
-    """A Sender that delivers through the SMTP server in ``config`` (SMTP_* settings)."""
+    """A Sender that delivers each mail over a connection of its own (SMTP_* settings)."""
 
     def send(to_address: str, subject: str, body: str) -> None:
-        message = build_message(config["MAIL_FROM"], to_address, subject, body)
-        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT_SECONDS"]) as smtp:
+        with SmtpSession(config) as session:
+            session(to_address, subject, body)
+
+    return send
+
+
+class SmtpSession:
+    """A Sender reusing one SMTP connection for a batch of mails (opened on the first, closed on exit).
+
+    After any error the connection is dropped and the next mail opens a new one; a failed mail
+    is never re-sent here (its outbox row retries later), so a mail the server may have taken
+    before failing is not sent twice.
+    """
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+        self.smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __call__(self, to_address: str, subject: str, body: str) -> None:
+        message = build_message(self.config["MAIL_FROM"], to_address, subject, body)
+        try:
+            if self.smtp is None:
+                self.smtp = self._connect()
+            self.smtp.send_message(message)
+        except MAIL_ERRORS:
+            self.close()
+            raise
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        smtp = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT_SECONDS"])
+        try:
             if config["SMTP_STARTTLS"]:
                 smtp.starttls()
             if config["SMTP_USER"]:
                 smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
-            smtp.send_message(message)
+        except MAIL_ERRORS:
+            smtp.close()
+            raise
+        return smtp
 
-    return send
+    def close(self) -> None:
+        """Say goodbye (QUIT) when the server still listens; close the socket either way."""
+        if self.smtp is None:
+            return
+        try:
+            self.smtp.quit()
+        except MAIL_ERRORS:
+            self.smtp.close()
+        self.smtp = None
+
+
+def is_connection_error(error: Exception) -> bool:
+    """True when the server could not be reached or talked to at all (not: it refused this one mail)."""
+    refused_mail = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+    return not isinstance(error, refused_mail)

@@ -6,7 +6,10 @@ violation inside a SAVEPOINT and sends nothing.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import secrets
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -196,45 +199,100 @@ class DeliveryResult:
     failed: int = 0
 
 
+#: A claimed mail is left alone by other senders this long; a sender killed mid-batch frees it then.
+CLAIM_LEASE = timedelta(minutes=10)
+#: One run of the job stops claiming new batches after this long (it runs every minute).
+RUN_SECONDS = 50.0
+
+
 def deliver_pending(now: datetime, send: mail.Sender | None = None,
                     checkpoint: Callable[[], None] | None = None) -> DeliveryResult:
-    """Send the outbox mails due at ``now``; failures back off and never raise.
+    """Send the outbox mails due at ``now``, a batch per SMTP connection; failures back off and never raise.
 
-    ``checkpoint`` runs after each mail (the scheduler job passes the commit, so a sent
-    mail is recorded before the next goes out); by default it only flushes.
+    Each batch of ``MAIL_BATCH_SIZE`` is claimed first (``FOR UPDATE SKIP LOCKED`` on
+    PostgreSQL) by moving its rows' next attempt past a lease, and ``checkpoint`` records the
+    claim; then each mail is sent and its outcome recorded before the next (``checkpoint``
+    again: the scheduler job passes the commit, so a mail goes out once). By default
+    ``checkpoint`` only flushes. Batches follow until none is due or the run's time is up.
     """
     result = DeliveryResult()
     config = current_app.config
-    if send is None:
-        if not config.get("SMTP_HOST"):
-            return result
-        send = mail.smtp_sender(config)
-    for mail_id in _due_ids(now, config["MAIL_BATCH_SIZE"]):
-        _deliver_one(mail_id, now, send, result)
-        (checkpoint or db.session.flush)()
+    if send is None and not config.get("SMTP_HOST"):
+        return result
+    record = checkpoint or db.session.flush
+    began = time.monotonic()
+    while time.monotonic() - began < RUN_SECONDS:
+        lease = now + CLAIM_LEASE + timedelta(microseconds=secrets.randbelow(10**6))
+        claimed = _claim(now, lease, config["MAIL_BATCH_SIZE"])
+        if not claimed:
+            break
+        record()
+        with _session(send, config) as deliver:
+            if not _deliver_batch(claimed, now, lease, deliver, result, record):
+                break
     return result
 
 
-def _due_ids(now: datetime, limit: int) -> list[int]:
-    query = (select(OutboxMail.id).where(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now)
-             .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(limit))
-    return list(db.session.scalars(query))
-
-
-def _deliver_one(mail_id: int, now: datetime, send: mail.Sender, result: DeliveryResult) -> None:
-    """Claim one mail (skipping one another process holds), send it, record the outcome."""
-    query = select(OutboxMail).where(OutboxMail.id == mail_id).with_for_update(skip_locked=True)
-    row = db.session.scalar(query)
-    if row is None or row.status is not MailStatus.PENDING:
+@contextmanager
+def _session(send: mail.Sender | None, config: Mapping[str, Any]) -> Iterator[mail.Sender]:
+    if send is not None:
+        yield send
         return
+    with mail.SmtpSession(config) as session:
+        yield session
+
+
+def _claim(now: datetime, lease: datetime, limit: int) -> list[int]:
+    """Take up to ``limit`` due mails for this sender: their next attempt moves to ``lease``."""
+    due = (select(OutboxMail.id)
+           .where(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now)
+           .order_by(OutboxMail.next_attempt_at, OutboxMail.id).limit(limit)
+           .with_for_update(skip_locked=True))
+    statement = (update(OutboxMail).where(OutboxMail.id.in_(due.scalar_subquery()))
+                 .values(next_attempt_at=lease).returning(OutboxMail.id)
+                 .execution_options(synchronize_session=False))
+    return sorted(db.session.scalars(statement))
+
+
+def _deliver_batch(claimed: list[int], now: datetime, lease: datetime, send: mail.Sender,
+                   result: DeliveryResult, record: Callable[[], None]) -> bool:
+    """Send the claimed mails in order; False when the server could not be reached (the rest are freed)."""
+    for position, mail_id in enumerate(claimed):
+        error = _deliver_one(mail_id, now, lease, send, result)
+        record()
+        if error is not None and mail.is_connection_error(error):
+            _release(claimed[position + 1:], now)
+            record()
+            return False
+    return True
+
+
+def _release(mail_ids: list[int], now: datetime) -> None:
+    """Give claimed, unsent mails back: due again at ``now``."""
+    if mail_ids:
+        statement = update(OutboxMail).where(OutboxMail.id.in_(mail_ids),
+                                             OutboxMail.status == MailStatus.PENDING)
+        db.session.execute(statement.values(next_attempt_at=now).execution_options(synchronize_session=False))
+
+
+def _deliver_one(mail_id: int, now: datetime, lease: datetime, send: mail.Sender,
+                 result: DeliveryResult) -> Exception | None:
+    """Send one claimed mail unless it was taken over since (lease expired); record the outcome."""
+    query = select(OutboxMail).where(OutboxMail.id == mail_id).with_for_update(skip_locked=True)
+    row = db.session.scalar(query.execution_options(populate_existing=True))
+    if row is None or row.status is not MailStatus.PENDING or row.next_attempt_at != lease:
+        return None
     try:
         send(row.to_address, row.subject, row.body)
     except mail.MAIL_ERRORS as error:
         _record_failure(row, now, error, result)
-    else:
-        row.status, row.sent_at, row.attempts, row.last_error = MailStatus.SENT, now, row.attempts + 1, None
-        result.sent += 1
+        db.session.flush()
+        return error
+    row.status, row.sent_at, row.attempts, row.last_error = MailStatus.SENT, now, row.attempts + 1, None
+    row.next_attempt_at = now
+    result.sent += 1
     db.session.flush()
+    return None
 
 
 def _record_failure(row: OutboxMail, now: datetime, error: Exception, result: DeliveryResult) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -127,3 +128,50 @@ def test_without_a_server_configured_nothing_is_sent(notice, app, monkeypatch):
 @pytest.mark.parametrize(("attempts", "minutes"), [(1, 1), (2, 2), (3, 4), (4, 8), (7, 60), (12, 60)])
 def test_backoff_doubles_up_to_the_cap(attempts, minutes):
     assert notices.backoff(attempts, 60) == timedelta(minutes=minutes)
+
+
+class CountingInbox(Inbox):
+    """An inbox that also counts the SMTP sessions (one EHLO each)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sessions = 0
+
+    async def handle_EHLO(  # type: ignore[no-untyped-def]
+            self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+
+def test_two_senders_deliver_every_mail_exactly_once_a_connection_per_batch(app, demo, port, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_BATCH_SIZE", 25)
+    zhuce = db.session.scalar(select(User).where(User.username == "zhuce"))
+    zhuce.email = "zhuce@example.gov.cn"
+    for n in range(150):
+        notices.notify(zhuce, "overdue", f"work_item:{n}:overdue:1:v1", f"{TITLE}之{n}", BODY, "/work/items/7")
+    db.session.commit()
+    inbox = CountingInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    results: list[notices.DeliveryResult] = []
+
+    def sender() -> None:
+        with app.app_context():
+            results.append(notices.deliver_pending(utcnow(), checkpoint=db.session.commit))
+            db.session.remove()
+
+    try:
+        threads = [threading.Thread(target=sender) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        controller.stop()
+    subjects = [message["Subject"] for message in inbox.messages]
+    assert len(subjects) == len(set(subjects)) == 150 == sum(result.sent for result in results)
+    assert inbox.sessions <= 150 // 25 + 2                                     # reused: one per batch
+    db.session.expire_all()
+    rows = db.session.scalars(select(OutboxMail)).all()
+    assert {(row.status, row.attempts) for row in rows} == {(MailStatus.SENT, 1)}

@@ -12,3 +12,36 @@ def test_postgresql_sessions_run_without_jit(app):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("JIT is a PostgreSQL setting")
     assert db.session.execute(text("SHOW jit")).scalar() == "off"
+
+
+def test_sqlite_writes_ahead_syncs_normally_and_waits_when_busy(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+
+    def pragma(name: str) -> object:
+        return db.session.execute(text(f"PRAGMA {name}")).scalar()
+
+    assert pragma("journal_mode") == "wal"
+    assert pragma("synchronous") == 1  # NORMAL
+    assert pragma("busy_timeout") == 5000
+    assert pragma("foreign_keys") == 1
+
+
+def test_postgresql_cancels_a_request_statement_after_the_timeout_and_commands_have_none(database_url, app):
+    from sqlalchemy.exc import OperationalError
+
+    from tests.conftest import make_test_app
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("statement_timeout is a PostgreSQL setting")
+    assert db.session.execute(text("SHOW statement_timeout")).scalar() == "25s"
+    db.session.rollback()
+    quick = make_test_app(database_url, DATABASE_STATEMENT_TIMEOUT_MS=200)
+    with quick.app_context():
+        with pytest.raises(OperationalError, match="statement timeout"):
+            db.session.execute(text("SELECT pg_sleep(2)"))
+        db.session.rollback()
+    unlimited = make_test_app(database_url, DATABASE_STATEMENT_TIMEOUT_MS=0)
+    with unlimited.app_context():
+        assert db.session.execute(text("SHOW statement_timeout")).scalar() == "0"
+        db.session.rollback()

@@ -54,3 +54,15 @@ def test_a_due_date_moved_behind_the_sweeps_back_is_chased_again(item):
     item.due_at = end_of_day(date(2023, 11, 30))
     db.session.commit()
     assert any(row.id == item.id for row in deadlines._items_to_chase(end_of_day(date(2023, 12, 31))))
+
+
+def test_a_sweep_reads_an_item_again_only_when_its_next_notice_is_due(item):
+    horizon = end_of_day(date(2023, 12, 31))
+    sent = [s.kind for s in deadlines.sweep(at(date(2023, 10, 10))) if s.work_item == item.id]
+    assert sent == ["reminder"]                                   # due today
+    next_at = db.session.scalar(select(WorkItem.chase_next_at).where(WorkItem.id == item.id))
+    assert next_at == at(date(2023, 10, 11), 0)                   # the overdue notice's day
+    assert all(row.id != item.id for row in deadlines._items_to_chase(horizon, at(date(2023, 10, 10), 23)))
+    assert any(row.id == item.id for row in deadlines._items_to_chase(horizon, at(date(2023, 10, 11))))
+    deadlines.extend(item, end_of_day(date(2023, 11, 30)), "涉及跨部门协调", None)
+    assert any(row.id == item.id for row in deadlines._items_to_chase(horizon, at(date(2023, 10, 10), 23)))

@@ -1,8 +1,9 @@
-"""The scheduler process stores its jobs in the application database and runs them in an app context."""
+"""The scheduler process keeps its static jobs in memory and runs them in an app context."""
 from __future__ import annotations
 
 import threading
 
+from apscheduler.jobstores.memory import MemoryJobStore
 from flask import current_app
 from sqlalchemy import inspect
 
@@ -20,7 +21,7 @@ def probe() -> None:
     RAN.set()
 
 
-def test_a_stored_job_fires_inside_an_app_context(app):
+def test_a_job_fires_inside_an_app_context_from_the_memory_job_store(app):
     scheduler = build_scheduler(app, (JobSpec("probe", probe, "interval", {"seconds": 1}),))
     thread = threading.Thread(target=scheduler.start, daemon=True)
     thread.start()
@@ -30,5 +31,7 @@ def test_a_stored_job_fires_inside_an_app_context(app):
         scheduler.shutdown(wait=False)
         thread.join(timeout=10)
     assert SEEN_APPS[0] == app.name
+    assert isinstance(scheduler._lookup_jobstore("default"), MemoryJobStore)
+    # Issue 12: nothing pickled into the application database any more.
     with db.engine.connect() as connection:
-        assert "apscheduler_job" in inspect(connection).get_table_names()
+        assert "apscheduler_job" not in inspect(connection).get_table_names()

@@ -5,10 +5,10 @@ from datetime import date, datetime
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app.extensions import db
-from app.models import NoticeKind, Notification, OutboxMail, PlanTask, User, WorkItem
+from app.models import NoticeKind, Notification, OutboxMail, PlanTask, Role, StagnantItem, User, WorkItem
 from app.services import deadlines, digests, discussion, drafts, plan_import, stagnation, tick, work_items
 from app.services.workdays import BEIJING
 from tests.conftest import PLAN_2023
@@ -51,6 +51,66 @@ def test_fifteen_quiet_working_days_raise_one_notice_to_the_liaison_and_dushen(i
     assert sent[0].recipients == ["zhuce", "dushen"] and not sent[0].late
     assert stagnant(stagnation.sweep(at(date(2023, 10, 17), 16)), item) == []
     assert stagnant(stagnation.sweep(at(date(2023, 10, 30))), item) == []
+
+
+def stagnation_notices(username: str) -> list[Notification]:
+    query = (select(Notification).join(User).where(User.username == username,
+                                                   Notification.kind == NoticeKind.STAGNATION)
+             .order_by(Notification.id))
+    return list(db.session.scalars(query))
+
+
+def test_units_and_dushen_get_one_summary_a_day_not_one_notice_per_item(imported_in_2023):
+    # Issue 18: 督审处 used to get one notice per stagnant item (4,923 each in a day at province scale).
+    item, zhuce = task7_item(imported_in_2023), user("zhuce")
+    task7 = db.session.get(PlanTask, item.context["plan_task_id"])
+    lines = stagnation.sweep(at(date(2023, 10, 17)))
+    found = [line for line in lines if line.work_item is not None]
+    assert len(found) == db.session.scalar(select(func.count(StagnantItem.id))) > 39
+    [mine] = stagnation_notices("zhuce")
+    assert mine.key == f"stagnation:unit:{zhuce.unit_id}:2023-10-17" and task7.supervision_number in mine.body
+    listed = mine.body.splitlines()[1:]
+    assert listed and all("(注册处)" in line for line in listed)        # a unit hears only of its own items
+    [theirs] = stagnation_notices("dushen")
+    assert theirs.key == "stagnation:supervision:2023-10-17" and f"{len(found)} 项" in theirs.title
+    assert "注册处" in theirs.body and "科信处" in theirs.body
+    keys = set(db.session.scalars(select(Notification.key).where(Notification.kind == NoticeKind.STAGNATION)))
+    units = {line.work_item and db.session.get(WorkItem, line.work_item).unit_id for line in found}
+    assert keys == {"stagnation:supervision:2023-10-17"} | {
+        f"stagnation:unit:{unit_id}:2023-10-17" for unit_id in units
+        if any(u.unit_id == unit_id for u in deadlines.People.load().with_role(Role.LIAISON))}
+    summaries = [line for line in lines if line.work_item is None]
+    assert {line.key for line in summaries} == keys and all(not line.late for line in summaries)
+
+
+def test_a_tick_looks_only_at_items_whose_marker_has_come(imported_in_2023):
+    stagnation.sweep(at(date(2023, 10, 16)))
+    due = select(func.count(WorkItem.id)).where(WorkItem.state == "open", or_(
+        WorkItem.stagnation_check_at.is_(None), WorkItem.stagnation_check_at <= at(date(2023, 10, 16))))
+    assert db.session.scalar(due) == 0
+    still = select(func.count(WorkItem.id)).where(WorkItem.state == "open",
+                                                  WorkItem.stagnation_check_at <= at(date(2023, 10, 17)))
+    assert db.session.scalar(still) > 39                                      # all stagnant on the 17th
+
+
+def test_an_item_found_after_the_days_summary_waits_for_the_next_days(imported_in_2023):
+    item, zhuce = task7_item(imported_in_2023), user("zhuce")
+    with time_machine.travel(at(date(2023, 9, 21), 10), tick=False):
+        work_items.sign_for(item, zhuce)                                      # stagnant on the 18th
+    stagnation.sweep(at(date(2023, 10, 17)))
+    assert stagnant(stagnation.sweep(at(date(2023, 10, 17), 12)), item) == []
+    deadlines.policy_for(imported_in_2023.tasks[0]).stagnation_after = 14   # now stagnant since the 17th
+    stagnation.recheck_plan(imported_in_2023.id)
+    afternoon = stagnation.sweep(at(date(2023, 10, 17), 16))
+    assert [s.key for s in stagnant(afternoon, item)] == [f"work_item:{item.id}:stagnation:2023-09-21"]
+    assert [s for s in afternoon if s.work_item is None] == []                # today's summaries went out
+    assert len(stagnation_notices("zhuce")) == 1
+    morning = [s for s in stagnation.sweep(at(date(2023, 10, 18))) if s.work_item is None]
+    unit_key = f"stagnation:unit:{zhuce.unit_id}:2023-10-18"
+    assert {s.key for s in morning} == {unit_key, "stagnation:supervision:2023-10-18"}
+    assert all(s.late for s in morning)
+    latest = stagnation_notices("zhuce")[-1]
+    assert latest.key == unit_key and len(latest.body.splitlines()) == 2 and "1 项" in latest.title
 
 
 def test_an_update_restarts_the_count_and_a_new_silence_is_told_again(imported_in_2023):

@@ -59,3 +59,44 @@ def test_import_stops_on_unknown_names_unless_asked_to_create_them(app, demo, tm
     assert created.exit_code == 0, created.output
     assert db.session.scalar(select(Unit).where(Unit.name == "行政审批处")) is not None
 
+
+
+HEAVY = ("app.models", "app.extensions", "SpiffWorkflow", "lxml", "docx", "openpyxl")
+LOADED_AFTER = """
+import sys
+from app.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print("LOADED", " ".join(sorted(m for m in sys.modules if m.startswith({heavy}))), file=sys.stderr)
+"""
+
+
+def _run_duban(*args: str) -> tuple[str, set[str]]:
+    """Run `duban ARGS` in a fresh interpreter: its output and which heavy modules it imported."""
+    import subprocess
+    import sys
+
+    script = LOADED_AFTER.format(heavy=repr(HEAVY))
+    result = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60)
+    loaded = result.stderr.rsplit("LOADED", 1)[1].split()
+    return result.stdout, set(loaded)
+
+
+def test_help_and_parse_build_no_app_and_import_nothing_heavy():
+    # create_app imports app.extensions first of all: its absence means no app was built.
+    help_text, loaded = _run_duban("--help")
+    assert "工作要点:解析与导入。" in help_text and "scheduler" in help_text
+    assert loaded == set()
+    parsed, loaded = _run_duban("plan", "parse", str(PLAN_2023), "--json")
+    assert len(json.loads(parsed)["tasks"]) == 39
+    assert loaded == set()
+
+
+def test_the_listed_help_is_each_commands_own():
+    from app.cli import COMMANDS, load_command
+
+    for name, (_, help_text) in COMMANDS.items():
+        assert load_command(name).help == help_text, name
