@@ -28,6 +28,9 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
     _resolve_secret_key(app)
     app.config["ATTACHMENT_DIR"] = app.config.get("ATTACHMENT_DIR") or str(Path(app.instance_path) / "attachments")
     _init_extensions(app)
+    from app.converters import register_converters
+
+    register_converters(app)
     _register_blueprints(app)
     _register_hooks(app)
     from app.commands import register_commands
@@ -133,8 +136,10 @@ def _register_hooks(app: Flask) -> None:
     from app.filters import register_filters
     from app.navigation import navigation_context
     from app.security import set_security_headers
+    from app.input_guard import refuse_nul_bytes
     from app.transaction import commit_request
 
+    app.before_request(refuse_nul_bytes)
     app.before_request(enforce_access)
     app.before_request(enforce_password_change)
     app.after_request(commit_request)
