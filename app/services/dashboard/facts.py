@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, Select, and_, case, func, or_, select
+from sqlalchemy import Date, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.sql.selectable import Subquery
@@ -149,7 +149,9 @@ def scoped_task_ids(plan_id: int, filters: Filters, as_of: date) -> Select:
     if filters.light is not None:
         from app.services.dashboard.lighting import tasks_with_light
 
-        query = query.where(tasks.c.task_id.in_(tasks_with_light(plan_id, as_of, filters.light)))
+        # The ids are written into the SQL as numbers: no bound-parameter limit, and no nesting depth.
+        ids = bindparam(None, tasks_with_light(plan_id, as_of, filters.light), expanding=True, literal_execute=True)
+        query = query.where(tasks.c.task_id.in_(ids))
     return query
 
 
