@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from wtforms import DateField, DecimalField, SelectMultipleField, widgets
+from wtforms.validators import StopValidation
 
 #: The largest id a URL or a form may name: PostgreSQL's BIGINT and SQLite's INTEGER both end here.
 MAX_ID = 2**63 - 1
@@ -56,6 +57,11 @@ class DayField(DateField):
             return
         self.data = None
         self.data = parse_day(valuelist[0])
+
+    def pre_validate(self, form: object) -> None:
+        """A day typed wrongly says so; DataRequired would replace that with "please fill in"."""
+        if self.process_errors:
+            raise StopValidation()
 
 
 class AmountField(DecimalField):
