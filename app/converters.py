@@ -10,7 +10,7 @@ from app.fields import MAX_ID
 
 
 class IdConverter(IntegerConverter):
-    """``int`` bounded to 0 … 2^63 − 1 unless a route says otherwise: larger ids match no route."""
+    """``int`` bounded to 0 … 2^31 − 1 (an INTEGER key) unless a route says otherwise: larger ids match no route."""
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002 (Werkzeug's name)
         kwargs.setdefault("max", MAX_ID)

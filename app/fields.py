@@ -7,8 +7,8 @@ from decimal import Decimal, InvalidOperation
 from wtforms import DateField, DecimalField, SelectMultipleField, widgets
 from wtforms.validators import StopValidation
 
-#: The largest id a URL or a form may name: PostgreSQL's BIGINT and SQLite's INTEGER both end here.
-MAX_ID = 2**63 - 1
+#: The largest id a URL or a form may name: primary keys are INTEGER, 32 bits on PostgreSQL.
+MAX_ID = 2**31 - 1
 #: A day typed in (a deadline, an as-of day, a holiday) must fall within these, or it is refused.
 EARLIEST_DAY = date(2000, 1, 1)
 LATEST_DAY = date(2100, 12, 31)
@@ -26,7 +26,7 @@ class CheckboxListField(SelectMultipleField):
 
 
 def parse_id(text: object) -> int | None:
-    """``text`` as a database id (1 … 2^63 − 1), or None when it is not one."""
+    """``text`` as a database id (1 … 2^31 − 1), or None when it is not one."""
     value = str(text).strip()
     if not value.isascii() or not value.isdigit():
         return None

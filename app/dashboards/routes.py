@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Plan, Role, Unit
 from app.services import directory
 from app.services.dashboard import lighting, lists, overview, targets
-from app.services.dashboard.facts import Filters, TaskState, beijing_today
+from app.services.dashboard.facts import Filters, TaskState, beijing_today, with_lights_judged
 from app.services.dashboard.unit import current_plan, ensure_may_view, unit_overview, unit_score
 
 #: 督审处, the leaders and administrators read every dashboard and download every document.
@@ -71,6 +71,7 @@ def supervision() -> str:
     plan, as_of, filters = _plan(), _as_of(), _filters()
     if plan is None:
         return render_template("dashboards/no_plan.html")
+    filters = with_lights_judged(plan.id, as_of, filters)
     view = {
         "counts": overview.state_counts(plan.id, as_of, filters),
         "totals": overview.totals(plan.id, as_of, filters),

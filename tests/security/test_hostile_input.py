@@ -35,7 +35,8 @@ from app.services.workdays import end_of_day
 from tests.conftest import ROOT, csrf_token, login
 from tests.dashboard_scenario import AS_OF, build_scenario
 
-BEYOND = str(2**63)
+#: Beyond PostgreSQL's INTEGER keys (SQLite's end at 2^63; the issue's fuzzer sent that).
+BEYOND = str(2**31)
 SAMPLE = "一、工作任务\n1.推进市场主体登记便利化，新增市场主体10万户。（注册处牵头，科信处分工负责）\n"
 
 
@@ -100,28 +101,27 @@ def test_actuals_must_be_finite_non_negative_and_storable(app, report_item, task
         status, html = post_form(zhuce, url, {"progress": "进展", "percent_done": "50", "actuals-0-target_id": target,
                                               "actuals-0-actual": value, "submit": "1"})
         assert status in (200, 400) and message in html, value
-        assert snapshot() == before, value
+    assert snapshot() == before   # rows are only ever added: one look after all the cases sees any of them
     for forged in ("abc", "", BEYOND, "-1", "1.5"):   # a row beyond the milestone's targets keeps what was posted
         status, html = post_form(zhuce, url, {"progress": "进展", "percent_done": "50", "actuals-0-target_id": target,
                                               "actuals-0-actual": "18", "actuals-1-target_id": forged,
                                               "actuals-1-actual": "18", "submit": "1"})
         assert status in (200, 400) and "无法识别该值对应的指标" in html, forged
-        assert snapshot() == before, forged
+    assert snapshot() == before
     status, _ = post_form(zhuce, url, {"progress": "进展", "percent_done": "50", "actuals-0-target_id": target,
                                        "actuals-0-actual": "18.5", "submit": "1"})
     assert status == 302 and db.session.scalar(select(TargetActual.actual)) == Decimal("18.5")
 
 
-@pytest.mark.parametrize("value", ["Infinity", "NaN", 1e999, -3])
-def test_the_api_refuses_the_same_actuals(app, report_item, task7, value):
+def test_the_api_refuses_the_same_actuals(app, report_item, task7):
     zhuce = client_as(app, "zhuce")
     token = csrf_token(zhuce, "/work/inbox")
     before = snapshot()
-    body = {"progress": "进展", "percent_done": 50, "actuals": [{"target_id": task7.targets[0].id, "actual": value}]}
-    response = zhuce.post(f"/api/work-items/{report_item.id}/complete", json=body, headers={"X-CSRFToken": token})
-    status, _ = page(response)
-    assert status == 400 and response.json["error_code"] == "form_invalid"
-    assert any(m in str(response.json["fields"]) for m in ("有限的数字", "数值过大", "不能为负数"))
+    for value, message in (("Infinity", "有限的数字"), ("NaN", "有限的数字"), (1e999, "有限的数字"), (-3, "不能为负数")):
+        body = {"progress": "进展", "percent_done": 50, "actuals": [{"target_id": task7.targets[0].id, "actual": value}]}
+        response = zhuce.post(f"/api/work-items/{report_item.id}/complete", json=body, headers={"X-CSRFToken": token})
+        assert response.status_code == 400 and response.json["error_code"] == "form_invalid", value
+        assert message in str(response.json["fields"]), value
     assert snapshot() == before
 
 
@@ -157,7 +157,7 @@ def test_migration_0013_repairs_stored_non_finite_actuals(app, report_item, task
 def test_ids_beyond_the_integer_range_are_404(app, report_item, task7):
     dushen, zhuce = client_as(app, "dushen"), client_as(app, "zhuce")
     for url in (f"/tasks/{BEYOND}", f"/work/items/{BEYOND}", f"/plans/{BEYOND}", f"/plans/{BEYOND}/assessment",
-                f"/dashboards/units/{BEYOND}", f"/rectifications/{BEYOND}", f"/plans/{2**64 * 10}",
+                f"/dashboards/units/{BEYOND}", f"/rectifications/{BEYOND}", f"/plans/{2**63}", f"/tasks/{2**64 * 10}",
                 f"/dashboards/?plan_id={BEYOND}", f"/dashboards/?plan_id={task7.plan_id}&unit={BEYOND}",
                 f"/dashboards/?plan_id={task7.plan_id}&section=-{BEYOND}"):
         status, html = page(dushen.get(url))
@@ -167,7 +167,7 @@ def test_ids_beyond_the_integer_range_are_404(app, report_item, task7):
     assert status == 404 and snapshot() == before
     response = zhuce.get(f"/api/work-items/{BEYOND}")
     assert response.status_code == 404 and response.json["message"] == "请求的资源不存在。"
-    assert page(dushen.get(f"/tasks/{2**63 - 1}"))[0] == 404
+    assert page(dushen.get(f"/tasks/{2**31 - 1}"))[0] == 404
 
 
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-31", "2101-01-01"])
@@ -367,9 +367,12 @@ def test_every_dashboard_filter_combination_over_many_plans(app, demo):
     db.session.commit()
     dushen = client_as(app, "dushen")
     choices = {"section": [None, scenario.section_ids[0]], "unit": [None, scenario.kexin_id],
-               "state": [None, "in_progress"], "light": [None, "green", "blue", "yellow", "red"]}
-    for values in itertools.product(*choices.values()):
-        query = "&".join(f"{name}={value}" for name, value in zip(choices, values) if value is not None)
+               "state": [None, "in_progress"], "light": [None, "red"]}
+    combinations = [dict(zip(choices, values)) for values in itertools.product(*choices.values())]
+    every = {"section": scenario.section_ids[0], "unit": scenario.kexin_id, "state": "in_progress"}
+    combinations += [{**every, "light": light} for light in ("green", "blue", "yellow")]
+    for combination in combinations:
+        query = "&".join(f"{name}={value}" for name, value in combination.items() if value is not None)
         status, _ = page(dushen.get(f"/dashboards/?plan_id={scenario.plan_id}&as_of={AS_OF}&{query}"))
         assert status == 200, query
     red = {task for task, verdict in lights.task_lights(end_of_day(AS_OF), plan_id=scenario.plan_id).items()
