@@ -10,7 +10,10 @@ from app.fields import MAX_ID
 
 
 class IdConverter(IntegerConverter):
-    """``int`` bounded to 0 … 2^31 − 1 (an INTEGER key) unless a route says otherwise: larger ids match no route."""
+    """``int`` bounded to 0 … 2^31 − 1 (an INTEGER key) unless a route says otherwise.
+
+    A larger id matches no route, so it is a 404 everywhere before any query is made.
+    """
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002 (Werkzeug's name)
         kwargs.setdefault("max", MAX_ID)

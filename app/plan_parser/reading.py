@@ -61,8 +61,8 @@ def _reject_unsupported(data: bytes) -> None:
 
 
 def decode_text(data: bytes) -> str:
-    """Decode text bytes, detecting UTF-8 (with or without BOM), UTF-16 (with BOM, or without from its NULs) or
-    GB18030; Big5, mixed encodings and anything else that would only decode to mojibake are refused."""
+    """Decode text bytes: UTF-8 (with or without BOM), UTF-16 (with a BOM, or without one told by its NULs)
+    or GB18030. Big5, mixed encodings and anything else that would only decode to mojibake are refused."""
     if data.startswith(codecs.BOM_UTF8):
         text = _decode(data[len(codecs.BOM_UTF8):], "utf-8")
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -135,8 +135,8 @@ def _common(char: str) -> bool:
 
 
 #: Symbols of real plans outside the CJK punctuation blocks: ·, ×, ÷, №, ℃, ①–⑳, ≤, ≥, ‰, ㎡.
-_COMMON_SYMBOLS = frozenset([0xB7, 0xD7, 0xF7, 0x2116, 0x2103, 0x2264, 0x2265, 0x2030, 0x33A1,
-                             *range(0x2460, 0x2474), *range(0x2160, 0x216C), 0xA0, 0x25CB, 0x25CF, 0x25A0, 0x25A1])
+_COMMON_SYMBOLS = frozenset([0xA0, 0xB7, 0xD7, 0xF7, 0x2116, 0x2103, 0x2264, 0x2265, 0x2030, 0x33A1,
+                             0x25CB, 0x25CF, 0x25A0, 0x25A1, *range(0x2460, 0x2474), *range(0x2160, 0x216C)])
 
 
 def _try_decode(data: bytes, encoding: str) -> str | None:

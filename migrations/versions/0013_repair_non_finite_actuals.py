@@ -39,7 +39,8 @@ def upgrade():
     for report_id, actuals in suspects:
         kept = {key: value for key, value in (actuals or {}).items() if _storable(value)}
         if kept != actuals:
-            bind.execute(progress_report.update().where(progress_report.c.id == report_id).values(actuals=kept))
+            bind.execute(progress_report.update()
+                         .where(progress_report.c.id == report_id).values(actuals=kept))
 
 
 def _storable(value):

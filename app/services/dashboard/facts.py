@@ -136,7 +136,7 @@ def milestone_facts(plan_id: int, as_of: date) -> Subquery:
 
 
 def with_lights_judged(plan_id: int, as_of: date, filters: Filters) -> Filters:
-    """``filters`` with its light judged into task ids once, for a page whose every aggregate filters by it."""
+    """``filters`` with its light judged into task ids once, for a page whose aggregates all filter by it."""
     if filters.light is None or filters.light_task_ids is not None:
         return filters
     from app.services.dashboard.lighting import tasks_with_light
