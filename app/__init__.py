@@ -31,6 +31,9 @@ def create_app(config: type | Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     _init_extensions(app)
+    from app.converters import register_converters
+
+    register_converters(app)
     _register_blueprints(app)
     _register_hooks(app)
     from app.commands import register_commands
@@ -149,8 +152,10 @@ def _register_hooks(app: Flask) -> None:
     from app.filters import register_filters
     from app.navigation import navigation_context
     from app.security import set_security_headers
+    from app.input_guard import refuse_nul_bytes
     from app.transaction import commit_request
 
+    app.before_request(refuse_nul_bytes)
     app.before_request(enforce_access)
     app.before_request(enforce_password_change)
     app.after_request(commit_request)

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, Form, FormField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import FieldList, Form, FormField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.fields import CheckboxListField
+from app.fields import CheckboxListField, DayField
 
 MAX_MILESTONES = 30
 
@@ -15,7 +15,7 @@ class MilestoneEntryForm(Form):
 
     title = StringField("节点名称", validators=[DataRequired("请填写节点名称。"), Length(max=200)])
     deliverable = TextAreaField("交付成果", validators=[DataRequired("请填写交付成果。"), Length(max=2000)])
-    due_date = DateField("完成时限", validators=[DataRequired("请填写完成时限(年-月-日)。")])
+    due_date = DayField("完成时限", validators=[DataRequired("请填写完成时限(年-月-日)。")])
     owner = SelectField("责任人", coerce=int, validators=[DataRequired("请选择责任人。")])
     cooperating_units = CheckboxListField("配合单位", coerce=int, validators=[Optional()])
     targets = CheckboxListField("推进的量化指标", coerce=int, validators=[Optional()])

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, FieldList, Form, FormField, HiddenField, IntegerField, SubmitField, TextAreaField
+from wtforms import FieldList, Form, FormField, HiddenField, IntegerField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.fields import AmountField, parse_id
 from forms.common import attachments_field
 
 
@@ -12,7 +13,15 @@ class TargetActualForm(Form):
     """The value reached so far for one plan target the milestone advances."""
 
     target_id = HiddenField()
-    actual = DecimalField("实际完成值", places=None, validators=[Optional()])
+    actual = AmountField("实际完成值", validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        """A value needs the id of its target; a forged or garbled one is shown on the value."""
+        valid = super().validate(extra_validators)
+        if self.actual.data is not None and parse_id(self.target_id.data or "") is None:
+            self.actual.errors = [*self.actual.errors, "无法识别该值对应的指标,请刷新页面后重新填写。"]
+            valid = False
+        return valid
 
 
 class MilestoneReportForm(FlaskForm):

@@ -11,11 +11,12 @@ from app.access import roles, signed_in
 from app import exports
 from app.dashboards import bp, charts
 from app.errors import NotFound, ValidationFailed
+from app.fields import MAX_ID, parse_day
 from app.extensions import db
 from app.models import Plan, Role, Unit
 from app.services import directory
 from app.services.dashboard import lighting, lists, overview, targets
-from app.services.dashboard.facts import Filters, TaskState, beijing_today
+from app.services.dashboard.facts import Filters, TaskState, beijing_today, with_lights_judged
 from app.services.dashboard.unit import current_plan, ensure_may_view, unit_overview, unit_score
 
 #: 督审处, the leaders and administrators read every dashboard and download every document.
@@ -26,8 +27,19 @@ LEADER_OVERDUE_COUNT = 10
 LIST_LIMIT = 50
 
 
+def _id_arg(name: str) -> int | None:
+    """An id from the query string; one beyond the database's integer range names nothing.
+
+    :raises NotFound: the id is too large to exist.
+    """
+    value = request.args.get(name, type=int)
+    if value is not None and abs(value) > MAX_ID:
+        raise NotFound("找不到所指的计划、部分或单位。")
+    return value
+
+
 def _plan() -> Plan | None:
-    plan_id = request.args.get("plan_id", type=int)
+    plan_id = _id_arg("plan_id")
     plan = current_plan(directory.home_organisation(current_user).id, plan_id)
     if plan is None and plan_id is not None:
         raise NotFound("找不到该工作计划。")
@@ -37,9 +49,9 @@ def _plan() -> Plan | None:
 def _as_of() -> date:
     text = request.args.get("as_of", "").strip()
     try:
-        return date.fromisoformat(text) if text else beijing_today()
+        return parse_day(text) if text else beijing_today()
     except ValueError as error:
-        raise ValidationFailed("统计日期格式应为 年-月-日,例如 2023-10-09。") from error
+        raise ValidationFailed(f"统计{error}") from error
 
 
 def _filters() -> Filters:
@@ -48,7 +60,7 @@ def _filters() -> Filters:
         raise ValidationFailed("无法识别的任务状态。")
     if light is not None and light not in ("green", "blue", "yellow", "red"):
         raise ValidationFailed("无法识别的灯号。")
-    return Filters(request.args.get("section", type=int), request.args.get("unit", type=int),
+    return Filters(_id_arg("section"), _id_arg("unit"),
                    TaskState(state) if state else None, light)
 
 
@@ -59,6 +71,7 @@ def supervision() -> str:
     plan, as_of, filters = _plan(), _as_of(), _filters()
     if plan is None:
         return render_template("dashboards/no_plan.html")
+    filters = with_lights_judged(plan.id, as_of, filters)
     view = {
         "counts": overview.state_counts(plan.id, as_of, filters),
         "totals": overview.totals(plan.id, as_of, filters),

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectChoice, SelectField
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectChoice, SelectField
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.fields import DayField
 from app.models import ReportCycle
 from app.services.deadline_policy import BOUNDS
 
@@ -13,7 +14,7 @@ from app.services.deadline_policy import BOUNDS
 class ExtensionRequestForm(FlaskForm):
     """申请延期."""
 
-    requested_due = DateField("申请延期至", validators=[DataRequired("请填写申请延期至的日期(年-月-日)。")])
+    requested_due = DayField("申请延期至", validators=[DataRequired("请填写申请延期至的日期(年-月-日)。")])
     reason = TextAreaField("延期理由", validators=[DataRequired("请填写申请延期的理由。"), Length(max=2000)])
     submit = SubmitField("提交延期申请")
 
@@ -21,7 +22,7 @@ class ExtensionRequestForm(FlaskForm):
 class ExtensionDecisionForm(FlaskForm):
     """审批延期申请."""
 
-    granted_due = DateField("批准延期至", validators=[DataRequired("请填写批准延期至的日期(年-月-日)。")])
+    granted_due = DayField("批准延期至", validators=[DataRequired("请填写批准延期至的日期(年-月-日)。")])
     note = TextAreaField("审批意见", validators=[Optional(), Length(max=2000)])
     approve = SubmitField("批准")
     refuse = SubmitField("不予批准")
@@ -64,7 +65,7 @@ class PolicyForm(FlaskForm):
 class CalendarOverrideForm(FlaskForm):
     """添加节假日设置."""
 
-    day = DateField("日期", validators=[DataRequired("请填写日期(年-月-日)。")])
+    day = DayField("日期", validators=[DataRequired("请填写日期(年-月-日)。")])
     kind = RadioField("安排", choices=[SelectChoice("work", "上班"), SelectChoice("rest", "休息")],
                       validators=[InputRequired("请选择上班或休息。")])
     note = StringField("说明", validators=[Optional(), Length(max=200, message="说明不能超过 200 字。")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from .model import Target
@@ -28,6 +29,7 @@ _SUFFIX_AT_LEAST = re.compile(r"^[\u4e00-\u9fff]{0,6}?(?:及|或)?以上")
 _SUFFIX_AT_MOST = re.compile(r"^(?:[\u4e00-\u9fff]{0,6}?(?:以内|以下|之内)|内)")
 _CLAUSE_END = "，,。；;：:！？!?\n"
 _MULTIPLIERS = {"": 1, "万": 10_000, "亿": 100_000_000}
+_TARGET_LIMIT = 10**14
 # A unit character that starts a longer word is no unit: 121人才, 3部门, 5项目, 2家庭.
 _WORD_STARTS = {"人": "才员民大口工身群社力事均", "家": "庭电具长族乡属", "名": "单称牌录义",
                 "项": "目", "部": "门分署队位", "处": "理室置", "所": "有在属以得谓",
@@ -40,6 +42,11 @@ def _value(number: str, multiplier: str) -> int | float:
     """Numeric value with the 万/亿 multiplier applied; ints stay ints."""
     value = float(number) * _MULTIPLIERS[multiplier]
     return int(value) if value.is_integer() else value
+
+
+def _storable(value: int | float) -> bool:
+    """A target is stored as NUMERIC(20, 6): a number of 15 digits or more is no target it can hold."""
+    return math.isfinite(value) and abs(value) < _TARGET_LIMIT
 
 
 def _clause_bounds(text: str, start: int, end: int, limit: int) -> tuple[int, int]:
@@ -89,6 +96,8 @@ def find_targets(text: str, exclude: list[tuple[int, int]] | None = None) -> lis
         if _starts_word(text, match):
             continue
         multiplier, unit = match.group("multiplier"), match.group("unit")
+        if not _storable(_value(match.group("number"), multiplier)):
+            continue
         if unit == "元" and multiplier:
             # 15万元 is a sum in the unit 万元, not 150000 of something.
             unit, multiplier = multiplier + unit, ""

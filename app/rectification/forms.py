@@ -1,8 +1,9 @@
 """Forms of the rectification pages: opening a rectification, and a 催办 message."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField, SubmitField, TextAreaField
+from wtforms import SelectChoice, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from app.fields import DayField
 from app.models import RectificationSource
 
 
@@ -11,7 +12,7 @@ class RectificationFromReviewForm(FlaskForm):
 
     problems = TextAreaField("存在的问题(每行一个)", validators=[DataRequired("请至少列出一个问题。"), Length(max=8000)])
     requirement = TextAreaField("整改要求", validators=[DataRequired("请填写整改要求。"), Length(max=4000)])
-    due_date = DateField("整改期限", validators=[DataRequired("请填写整改期限。")])
+    due_date = DayField("整改期限", validators=[DataRequired("请填写整改期限。")])
     submit = SubmitField("发起整改")
 
 

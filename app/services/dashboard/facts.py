@@ -7,10 +7,10 @@ past shows the numbers of that day.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import Date, Select, and_, case, func, or_, select
+from sqlalchemy import Date, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.sql.selectable import Subquery
@@ -71,6 +71,8 @@ class Filters:
     unit_id: int | None = None
     state: TaskState | None = None
     light: str | None = None
+    #: The tasks showing ``light``, once judged (see ``with_lights_judged``); None: judge when needed.
+    light_task_ids: tuple[int, ...] | None = None
 
     @property
     def active(self) -> bool:
@@ -133,6 +135,15 @@ def milestone_facts(plan_id: int, as_of: date) -> Subquery:
             .where(PlanTask.plan_id == plan_id).subquery("milestone_facts"))
 
 
+def with_lights_judged(plan_id: int, as_of: date, filters: Filters) -> Filters:
+    """``filters`` with its light judged into task ids once, for a page whose aggregates all filter by it."""
+    if filters.light is None or filters.light_task_ids is not None:
+        return filters
+    from app.services.dashboard.lighting import tasks_with_light
+
+    return replace(filters, light_task_ids=tuple(tasks_with_light(plan_id, as_of, filters.light)))
+
+
 def scoped_task_ids(plan_id: int, filters: Filters, as_of: date) -> Select:
     """The ids of the plan's tasks that pass ``filters``."""
     tasks = task_facts(plan_id)
@@ -147,9 +158,11 @@ def scoped_task_ids(plan_id: int, filters: Filters, as_of: date) -> Select:
             tasks.c.task_id.in_(select(Milestone.plan_task_id).where(Milestone.unit_id == filters.unit_id)),
         ))
     if filters.light is not None:
-        from app.services.dashboard.lighting import tasks_with_light
-
-        query = query.where(tasks.c.task_id.in_(tasks_with_light(plan_id, as_of, filters.light)))
+        # Ids, not the lights query nested here: nested, it overflowed SQLite's parser stack. They are written
+        # into the SQL as numbers, so no bound-parameter limit applies either.
+        judged = with_lights_judged(plan_id, as_of, filters).light_task_ids
+        query = query.where(tasks.c.task_id.in_(bindparam(None, list(judged or ()), expanding=True,
+                                                          literal_execute=True)))
     return query
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import PlanTask
@@ -17,10 +17,14 @@ def as_of_instant(day: date) -> datetime:
     return datetime.now(BEIJING) if day == beijing_today() else end_of_day(day)
 
 
-def tasks_with_light(plan_id: int, as_of: date, light: str) -> Select:
-    """Ids of the plan's tasks showing ``light``."""
+def tasks_with_light(plan_id: int, as_of: date, light: str) -> list[int]:
+    """Ids of the plan's tasks showing ``light``, judged by a query of their own.
+
+    Callers filter on these ids rather than nest the lights query: nested inside the dashboard's
+    aggregates and filters it overflowed SQLite's parser stack ("parser stack overflow").
+    """
     rows = lights.task_light_rows(as_of_instant(as_of), plan_id).subquery()
-    return select(rows.c.plan_task_id).where(rows.c.light == light)
+    return list(db.session.scalars(select(rows.c.plan_task_id).where(rows.c.light == light)))
 
 
 def task_light_labels(plan_id: int, as_of: date, task_ids: list[int] | None = None) -> dict[int, str]:
