@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Integer, Numeric, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Integer, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -219,6 +219,8 @@ class ReviewRecord(Base):
     """A verdict on a submission: 督审处 on a decomposition or report, or the unit head's sign-off."""
 
     __tablename__ = "review_record"
+    #: Lights and histories look reviews up by what was reviewed.
+    __table_args__ = (Index("ix_review_record_subject", "subject", "subject_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_task_id: Mapped[int] = mapped_column(ForeignKey("plan_task.id"), index=True)
