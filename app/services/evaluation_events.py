@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select, union
 
 from app.extensions import db
 from app.models import (
@@ -89,6 +89,16 @@ def load_events(task_ids: list[int], now: datetime | None = None) -> dict[int, T
     for task_id, target in _targets(task_ids):
         found[task_id].targets.append(target)
     return found
+
+
+def tasks_of_unit(unit_id: int) -> Select[tuple[int]]:
+    """Ids of the tasks the unit answers for, from the same three sources as ``_unit_roles``."""
+    return union(
+        select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == unit_id),
+        select(Decomposition.plan_task_id).where(Decomposition.unit_id == unit_id),
+        select(Milestone.plan_task_id).join(cooperator, cooperator.c.milestone_id == Milestone.id)
+        .where(cooperator.c.unit_id == unit_id),
+    )
 
 
 def _unit_roles(task_ids: list[int]) -> dict[int, dict[int, ResponsibilityRole]]:
