@@ -88,18 +88,19 @@ def paginate_items(query: Select[tuple[WorkItem]], page: int) -> Pagination:
     result = db.paginate(query.options(selectinload(WorkItem.instance).load_only(
         WorkflowInstance.id, WorkflowInstance.plan_task_id)), page=max(page, 1), per_page=PAGE_SIZE,
         error_out=False)
-    preload_rows(result.items)
+    # Held by the page: the session's identity map keeps rows only while something refers to them.
+    result.preloaded = preload_rows(result.items)  # type: ignore[attr-defined]
     return result
 
 
-def preload_rows(items: list[WorkItem]) -> None:
-    """Put the tasks and units the rows name into the session, so rendering a row queries nothing."""
+def preload_rows(items: list[WorkItem]) -> list[object]:
+    """Load the tasks and units the rows name into the session, so rendering a row queries nothing;
+    keep the returned list while rendering."""
     task_ids = {item.instance.plan_task_id for item in items if item.instance.plan_task_id}
     unit_ids = {item.unit_id for item in items if item.unit_id}
-    if task_ids:
-        db.session.scalars(select(PlanTask).where(PlanTask.id.in_(task_ids))).all()
-    if unit_ids:
-        db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))).all()
+    tasks = db.session.scalars(select(PlanTask).where(PlanTask.id.in_(task_ids))).all() if task_ids else []
+    units = db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))).all() if unit_ids else []
+    return [*tasks, *units]
 
 
 def inbox_count(user: User) -> int:
