@@ -246,7 +246,7 @@ class ReviewRecord(Base):
     @property
     def step_label(self) -> str:
         """Who decided, in Chinese."""
-        return _STEP_LABELS[self.step]
+        return step_label(self.step)
 
 
 class Attachment(Base):
@@ -359,3 +359,8 @@ class WorkItemHandling(Base):
 
     by: Mapped[User] = relationship(foreign_keys=[by_id])
     to_user: Mapped[User | None] = relationship(foreign_keys=[to_user_id])
+
+
+def step_label(step: str) -> str:
+    """Who decided a review step, in Chinese."""
+    return _STEP_LABELS[step]
