@@ -5,9 +5,8 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.extensions import db
 from app.models import PlanTask, TaskResponsibility
-from app.services.work_items import PAGE_SIZE
+from app.services.work_items import paginate
 
 
 def task_page(plan_id: int, page: int) -> Pagination:
@@ -16,4 +15,4 @@ def task_page(plan_id: int, page: int) -> Pagination:
              .options(selectinload(PlanTask.targets),
                       selectinload(PlanTask.responsibilities).selectinload(TaskResponsibility.unit),
                       selectinload(PlanTask.responsibilities).selectinload(TaskResponsibility.group)))
-    return db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
+    return paginate(query, page)

@@ -47,7 +47,7 @@ def rectification_page(status: RectificationStatus | None, open_only: bool, page
         query = query.where(Rectification.status == status)
     elif open_only:
         query = query.where(Rectification.status.in_(OPEN_STATUSES))
-    return db.paginate(query, page=max(page, 1), per_page=work_items.PAGE_SIZE, error_out=False)
+    return work_items.paginate(query, page)
 
 
 def milestones_of(task: PlanTask) -> list[Milestone]:

@@ -1,6 +1,8 @@
 """Who may act on a work item, the inbox, and office handling: 签收 and 转办."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -83,11 +85,18 @@ def done_page(user: User, page: int) -> Pagination:
     return paginate_items(query, page)
 
 
+def paginate(query: Select[Any], page: int) -> Pagination:
+    """Page ``page`` (1 when below, the last when past the end) of ``PAGE_SIZE`` rows."""
+    result = db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
+    if result.pages and result.page > result.pages:
+        result = db.paginate(query, page=result.pages, per_page=PAGE_SIZE, error_out=False)
+    return result
+
+
 def paginate_items(query: Select[tuple[WorkItem]], page: int) -> Pagination:
     """A page of work items; their instances (without engine state), tasks and units preloaded."""
-    result = db.paginate(query.options(selectinload(WorkItem.instance).load_only(
-        WorkflowInstance.id, WorkflowInstance.plan_task_id)), page=max(page, 1), per_page=PAGE_SIZE,
-        error_out=False)
+    result = paginate(query.options(selectinload(WorkItem.instance).load_only(
+        WorkflowInstance.id, WorkflowInstance.plan_task_id)), page)
     # Held by the page: the session's identity map keeps rows only while something refers to them.
     result.preloaded = preload_rows(result.items)  # type: ignore[attr-defined]
     return result

@@ -85,6 +85,9 @@ def test_supervisor_inbox(app, plan_2023):
     assert "下一页" in page and "第 1 / 2 页" in page
     assert statements(client, "/work/inbox") == few
     assert "上一页" in client.get("/work/inbox?page=2").get_data(as_text=True)
+    for wrong in ("99", "abc", "-1"):   # past the end: the last page; not a number: the first
+        assert client.get(f"/work/inbox?page={wrong}").status_code == 200
+    assert "第 2 / 2 页" in client.get("/work/inbox?page=99").get_data(as_text=True)
 
 
 def test_done_list(app, plan_2023):
