@@ -80,7 +80,8 @@ def index() -> str:
     """整改台账: every rectification, filtered by status."""
     status = request.args.get("status", "")
     chosen = RectificationStatus(status) if status in set(RectificationStatus) else None
-    page = rectification_view.rectification_page(chosen, status == "open", request.args.get("page", 1, type=int))
+    page = rectification_view.rectification_page(chosen, status == "open",
+                                                 request.args.get("page", 1, type=int))
     return render_template("rectification/index.html", status=status, statuses=list(RectificationStatus),
                            rectifications=page.items, page=page)
 

@@ -112,7 +112,8 @@ def unit_score(plan_id: int, unit_id: int) -> UnitScore | None:
     if sums.weight <= 0:
         return None
     name = db.session.scalar(select(Unit.name).where(Unit.id == unit_id))
-    return UnitScore(unit_id, name, _ratio(sums.weighted, sums.weight), sums.lead, sums.cooperating, sums.final)
+    return UnitScore(unit_id, name, _ratio(sums.weighted, sums.weight), sums.lead, sums.cooperating,
+                     sums.final)
 
 
 def _frozen_sums(plan_id: int) -> Select[tuple[int, Decimal, Decimal, int, int]]:

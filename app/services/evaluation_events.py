@@ -126,12 +126,12 @@ def _overdue(task_ids: list[int], now: datetime) -> list[Event]:
     calendar = deadlines.work_calendar()
     # Columns, not rows, and only the late ones: a province holds ~100,000 work items.
     rows = db.session.execute(
-        select(WorkflowInstance.plan_task_id, WorkItem.id, WorkItem.unit_id, WorkItem.step_name, WorkItem.due_at,
-               WorkItem.completed_at)
+        select(WorkflowInstance.plan_task_id, WorkItem.id, WorkItem.unit_id, WorkItem.step_name,
+               WorkItem.due_at, WorkItem.completed_at)
         .join(WorkflowInstance, WorkflowInstance.id == WorkItem.instance_id)
         .where(WorkflowInstance.plan_task_id.in_(task_ids), WorkItem.role.in_(UNIT_ROLES),
-               WorkItem.unit_id.is_not(None), WorkItem.due_at.is_not(None), WorkItem.state != WorkItemState.CANCELLED,
-               or_(WorkItem.completed_at.is_(None), WorkItem.completed_at > WorkItem.due_at))
+               WorkItem.unit_id.is_not(None), WorkItem.due_at.is_not(None),
+               WorkItem.state != WorkItemState.CANCELLED, or_(WorkItem.completed_at.is_(None), WorkItem.completed_at > WorkItem.due_at))
         .order_by(WorkItem.id))
     events = []
     for task_id, item_id, unit_id, step_name, due_at, completed_at in rows:
@@ -142,7 +142,8 @@ def _overdue(task_ids: list[int], now: datetime) -> list[Event]:
         if days > 0:
             done_text = f"{beijing_date(completed_at)} 办理" if completed_at else "至今未办理"
             what = f"{step_name}(期限 {beijing_date(due_at)},{done_text})"
-            events.append(Event(task_id, unit_id, "work_item", item_id, beijing_date(due_at), what, str(days)))
+            events.append(Event(task_id, unit_id, "work_item", item_id, beijing_date(due_at), what,
+                                str(days)))
     return events
 
 
@@ -168,8 +169,8 @@ def _returns(task_ids: list[int]) -> list[Event]:
 
 def _ratings(task_ids: list[int]) -> list[Event]:
     """The quality rating of each approved milestone, for its unit and for each of its cooperators."""
-    approved = (select(ReviewRecord.id, ReviewRecord.plan_task_id, ReviewRecord.decided_at, ReviewRecord.quality,
-                       Milestone.id.label("milestone_id"), Milestone.title, Milestone.unit_id)
+    approved = (select(ReviewRecord.id, ReviewRecord.plan_task_id, ReviewRecord.decided_at,
+                       ReviewRecord.quality, Milestone.id.label("milestone_id"), Milestone.title, Milestone.unit_id)
                 .join(MilestoneReport, and_(ReviewRecord.subject == "milestone_report",
                                             MilestoneReport.id == ReviewRecord.subject_id))
                 .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
@@ -183,7 +184,8 @@ def _ratings(task_ids: list[int]) -> list[Event]:
             .join(Milestone, Milestone.id == cooperator.c.milestone_id)
             .where(Milestone.plan_task_id.in_(task_ids)).order_by(cooperator.c.unit_id)):
         cooperators[milestone_id].append(unit_id)
-    return [Event(r.plan_task_id, unit_id, "review_record", r.id, beijing_date(r.decided_at), r.title, r.quality or "")
+    return [Event(r.plan_task_id, unit_id, "review_record", r.id, beijing_date(r.decided_at), r.title,
+                  r.quality or "")
             for r in rows for unit_id in [r.unit_id, *cooperators[r.milestone_id]]]
 
 

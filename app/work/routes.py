@@ -36,7 +36,8 @@ def inbox() -> str:
 def done() -> str:
     """已办: work items the user completed."""
     page = work_items.done_page(current_user, request.args.get("page", 1, type=int))
-    return render_template("work/done.html", items=page.items, page=page, task_of=_task_of, unit_name=unit_name)
+    return render_template("work/done.html", items=page.items, page=page, task_of=_task_of,
+                           unit_name=unit_name)
 
 
 def _task_of(item: WorkItem) -> PlanTask | None:

@@ -16,7 +16,8 @@ from sqlalchemy import event, inspect, select, update
 
 from app.extensions import db
 from app.models import (
-    PlanTask, Rectification, RectificationSource, RectificationStatus, Role, Unit, User, WorkItem, WorkItemState,
+    PlanTask, Rectification, RectificationSource, RectificationStatus, Role, Unit, User, WorkItem,
+    WorkItemState,
 )
 from tests.conftest import login
 
@@ -53,15 +54,16 @@ def as_user(app: Any, username: str) -> Any:
 
 def clone(row: Any, **changes: Any) -> Any:
     """A copy of the row with a new id (and the given column values)."""
-    columns = {attr.key: getattr(row, attr.key) for attr in inspect(type(row)).column_attrs if attr.key != "id"}
+    attrs = inspect(type(row)).column_attrs
+    columns = {attr.key: getattr(row, attr.key) for attr in attrs if attr.key != "id"}
     copy = type(row)(**{**columns, **changes})
     db.session.add(copy)
     return copy
 
 
 def open_unit_items() -> list[WorkItem]:
-    return list(db.session.scalars(select(WorkItem).where(WorkItem.state == WorkItemState.OPEN,
-                                                          WorkItem.unit_id.is_not(None)).order_by(WorkItem.id)))
+    query = select(WorkItem).where(WorkItem.state == WorkItemState.OPEN, WorkItem.unit_id.is_not(None))
+    return list(db.session.scalars(query.order_by(WorkItem.id)))
 
 
 def copies(count: int, **changes: Any) -> None:
