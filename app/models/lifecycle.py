@@ -10,7 +10,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Integer, Numeric, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON, Column, Date, ForeignKey, Index, Integer, Numeric, String, Table, Text, UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -219,6 +221,8 @@ class ReviewRecord(Base):
     """A verdict on a submission: 督审处 on a decomposition or report, or the unit head's sign-off."""
 
     __tablename__ = "review_record"
+    #: Lights and histories look reviews up by what was reviewed.
+    __table_args__ = (Index("ix_review_record_subject", "subject", "subject_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_task_id: Mapped[int] = mapped_column(ForeignKey("plan_task.id"), index=True)
@@ -244,7 +248,7 @@ class ReviewRecord(Base):
     @property
     def step_label(self) -> str:
         """Who decided, in Chinese."""
-        return _STEP_LABELS[self.step]
+        return step_label(self.step)
 
 
 class Attachment(Base):
@@ -357,3 +361,8 @@ class WorkItemHandling(Base):
 
     by: Mapped[User] = relationship(foreign_keys=[by_id])
     to_user: Mapped[User | None] = relationship(foreign_keys=[to_user_id])
+
+
+def step_label(step: str) -> str:
+    """Who decided a review step, in Chinese."""
+    return _STEP_LABELS[step]

@@ -1,7 +1,7 @@
 """Views of the plans blueprint."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -12,7 +12,7 @@ from app.plans import bp
 from app.plans.forms import ImportForm, decisions, field_name, members_field_name, review_form
 from app.plans.presenting import mark_spans
 from app.models.base import utcnow
-from app.services import directory, lights, plan_import
+from app.services import directory, lights, plan_import, plan_view
 from app.transaction import apply_or_report
 
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.LEADER)
@@ -79,8 +79,9 @@ def import_review(draft_id: int) -> str | Response:
 def detail(plan_id: int) -> str:
     """One plan: its sections and tasks with responsibilities and targets."""
     plan = db.get_or_404(Plan, plan_id)
-    return render_template("plans/detail.html", plan=plan, mark_spans=mark_spans,
-                           lights=lights.task_lights(utcnow(), plan_id=plan.id))
+    page = plan_view.task_page(plan.id, request.args.get("page", 1, type=int))
+    return render_template("plans/detail.html", plan=plan, mark_spans=mark_spans, page=page,
+                           lights=lights.task_lights(utcnow(), task_ids=[task.id for task in page.items]))
 
 
 @bp.route("/<int:plan_id>/archive", methods=["POST"])

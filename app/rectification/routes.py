@@ -81,17 +81,19 @@ def index() -> str:
     """整改台账: every rectification, filtered by status."""
     status = request.args.get("status", "")
     chosen = RectificationStatus(status) if status in set(RectificationStatus) else None
-    found = rectification_view.list_rectifications(chosen, open_only=status == "open")
+    page = rectification_view.rectification_page(chosen, status == "open",
+                                                 request.args.get("page", 1, type=int))
     return render_template("rectification/index.html", status=status, statuses=list(RectificationStatus),
-                           rectifications=found)
+                           rectifications=page.items, page=page)
 
 
 @bp.route("/urging")
 @roles(Role.SUPERVISOR)
 def open_items() -> str:
     """在办事项: every open unit step, with its 催办 count and a 催办 form."""
-    items = urging.urgeable_items()
-    return render_template("rectification/open_items.html", items=items, unit_name=unit_name,
+    page = urging.urgeable_page(request.args.get("page", 1, type=int))
+    items = page.items
+    return render_template("rectification/open_items.html", items=items, page=page, unit_name=unit_name,
                            task_of=lambda item: db.session.get(PlanTask, item.instance.plan_task_id),
                            counts=urging.urge_counts([i.id for i in items]))
 

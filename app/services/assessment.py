@@ -14,7 +14,7 @@ from sqlalchemy import Select, case, exists, func, select
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Plan, PlanTask, Priority, ResponsibilityRole, TaskEvaluation, Unit
-from app.services import closure, evaluation
+from app.services import closure, evaluation, evaluation_events
 from app.services.evaluation import CENT, UnitTaskScore
 
 _EXACT = Decimal("0.000001")
@@ -98,6 +98,24 @@ def unit_scores(plan_id: int) -> list[UnitScore]:
     return sorted(scores, key=lambda s: (-s.score, s.unit_name))
 
 
+def unit_score(plan_id: int, unit_id: int) -> UnitScore | None:
+    """One unit's score on the plan (as in ``unit_scores``), evaluating only the tasks it answers for."""
+    sums = _Sums()
+    for _, weighted, weight, lead, cooperating in db.session.execute(
+            _frozen_sums(plan_id).where(TaskEvaluation.unit_id == unit_id)):
+        sums.weighted, sums.weight = _exact(weighted), _exact(weight)
+        sums.lead, sums.cooperating = int(lead), int(cooperating)
+    for result in evaluation.evaluate_live_many(_open_tasks(plan_id, unit_id)):
+        for unit in result.units:
+            if unit.unit_id == unit_id:
+                sums.add(unit.score * unit.weight, unit.weight, unit.role, False)
+    if sums.weight <= 0:
+        return None
+    name = db.session.scalar(select(Unit.name).where(Unit.id == unit_id))
+    return UnitScore(unit_id, name, _ratio(sums.weighted, sums.weight), sums.lead, sums.cooperating,
+                     sums.final)
+
+
 def _frozen_sums(plan_id: int) -> Select[tuple[int, Decimal, Decimal, int, int]]:
     """Per unit: Σ score × weight, Σ weight, lead/responsible and cooperating task counts of frozen scores."""
     cooperating = TaskEvaluation.role == ResponsibilityRole.COOPERATING
@@ -108,11 +126,13 @@ def _frozen_sums(plan_id: int) -> Select[tuple[int, Decimal, Decimal, int, int]]
             .where(PlanTask.plan_id == plan_id).group_by(TaskEvaluation.unit_id))
 
 
-def _open_tasks(plan_id: int) -> list[PlanTask]:
-    """Tasks of the plan not yet scored at closure."""
+def _open_tasks(plan_id: int, unit_id: int | None = None) -> list[PlanTask]:
+    """Tasks of the plan not yet scored at closure (only those ``unit_id`` answers for, when given)."""
     frozen = exists().where(TaskEvaluation.plan_task_id == PlanTask.id)
-    return list(db.session.scalars(select(PlanTask).where(PlanTask.plan_id == plan_id, ~frozen)
-                                   .order_by(PlanTask.number)))
+    query = select(PlanTask).where(PlanTask.plan_id == plan_id, ~frozen).order_by(PlanTask.number)
+    if unit_id is not None:
+        query = query.where(PlanTask.id.in_(evaluation_events.tasks_of_unit(unit_id)))
+    return list(db.session.scalars(query))
 
 
 def _exact(value: object) -> Decimal:
@@ -136,7 +156,7 @@ def explain_unit(plan_id: int, unit_id: int) -> UnitExplanation:
     lines = [_line(row.task, evaluation.from_row(row)) for row in db.session.scalars(
         select(TaskEvaluation).join(PlanTask, PlanTask.id == TaskEvaluation.plan_task_id)
         .where(PlanTask.plan_id == plan_id, TaskEvaluation.unit_id == unit_id))]
-    open_tasks = _open_tasks(plan_id)
+    open_tasks = _open_tasks(plan_id, unit_id)
     for task, result in zip(open_tasks, evaluation.evaluate_live_many(open_tasks)):
         lines += [_line(task, u) for u in result.units if u.unit_id == unit_id]
     lines.sort(key=lambda line: line.task_number)

@@ -61,9 +61,23 @@ class SentNotice:
 
 
 def work_calendar() -> WorkCalendar:
-    """The announced calendar with the administrator's overrides."""
-    overrides = {row.day: row.is_working_day for row in db.session.scalars(select(CalendarOverride))}
-    return WorkCalendar(overrides)
+    """The announced calendar with the administrator's overrides.
+
+    The same overrides give the same calendar object, so its working-day tables are built once per
+    process; a changed override gives a new key, hence fresh tables.
+    """
+    overrides = {row.day: row.is_working_day for row in db.session.execute(
+        select(CalendarOverride.day, CalendarOverride.is_working_day))}
+    key = frozenset(overrides.items())
+    calendar = _calendars.get(key)
+    if calendar is None:
+        _calendars.clear()
+        calendar = _calendars[key] = WorkCalendar(overrides)
+    return calendar
+
+
+#: The calendar of the overrides last read (one entry: overrides rarely change).
+_calendars: dict[frozenset[tuple[date, bool]], WorkCalendar] = {}
 
 
 def plan_policy(plan_id: int) -> DeadlinePolicy:

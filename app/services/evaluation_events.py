@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, or_, select, union
 
 from app.extensions import db
 from app.models import (
@@ -19,6 +19,7 @@ from app.models import (
     milestone_cooperator_table as cooperator,
 )
 from app.models.base import utcnow
+from app.models.lifecycle import step_label
 from app.models.user import UNIT_ROLES
 from app.services import deadlines
 from app.services.workdays import BEIJING
@@ -91,6 +92,16 @@ def load_events(task_ids: list[int], now: datetime | None = None) -> dict[int, T
     return found
 
 
+def tasks_of_unit(unit_id: int) -> Select[tuple[int]]:
+    """Ids of the tasks the unit answers for, from the same three sources as ``_unit_roles``."""
+    return union(
+        select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == unit_id),
+        select(Decomposition.plan_task_id).where(Decomposition.unit_id == unit_id),
+        select(Milestone.plan_task_id).join(cooperator, cooperator.c.milestone_id == Milestone.id)
+        .where(cooperator.c.unit_id == unit_id),
+    )
+
+
 def _unit_roles(task_ids: list[int]) -> dict[int, dict[int, ResponsibilityRole]]:
     """Every unit answering for each task: named units, decomposing units, milestone cooperators."""
     named = db.session.execute(select(TaskResponsibility.task_id, TaskResponsibility.unit_id, TaskResponsibility.role)
@@ -113,33 +124,37 @@ def _unit_roles(task_ids: list[int]) -> dict[int, dict[int, ResponsibilityRole]]
 def _overdue(task_ids: list[int], now: datetime) -> list[Event]:
     """Unit steps done (or still open) after their due date, in working days."""
     calendar = deadlines.work_calendar()
+    # Columns, not rows, and only the late ones: a province holds ~100,000 work items.
     rows = db.session.execute(
-        select(WorkflowInstance.plan_task_id, WorkItem)
+        select(WorkflowInstance.plan_task_id, WorkItem.id, WorkItem.unit_id, WorkItem.step_name,
+               WorkItem.due_at, WorkItem.completed_at)
         .join(WorkflowInstance, WorkflowInstance.id == WorkItem.instance_id)
         .where(WorkflowInstance.plan_task_id.in_(task_ids), WorkItem.role.in_(UNIT_ROLES),
-               WorkItem.unit_id.is_not(None), WorkItem.due_at.is_not(None), WorkItem.state != WorkItemState.CANCELLED)
+               WorkItem.unit_id.is_not(None), WorkItem.due_at.is_not(None),
+               WorkItem.state != WorkItemState.CANCELLED, or_(WorkItem.completed_at.is_(None), WorkItem.completed_at > WorkItem.due_at))
         .order_by(WorkItem.id))
     events = []
-    for task_id, item in rows:
-        done = item.completed_at or now
-        if done <= item.due_at:
+    for task_id, item_id, unit_id, step_name, due_at, completed_at in rows:
+        done = completed_at or now
+        if done <= due_at:
             continue
-        days = calendar.working_days_between(beijing_date(item.due_at), beijing_date(done))
+        days = calendar.working_days_between(beijing_date(due_at), beijing_date(done))
         if days > 0:
-            done_text = f"{beijing_date(item.completed_at)} 办理" if item.completed_at else "至今未办理"
-            what = f"{item.step_name}(期限 {beijing_date(item.due_at)},{done_text})"
-            events.append(Event(task_id, item.unit_id, "work_item", item.id, beijing_date(item.due_at), what,
+            done_text = f"{beijing_date(completed_at)} 办理" if completed_at else "至今未办理"
+            what = f"{step_name}(期限 {beijing_date(due_at)},{done_text})"
+            events.append(Event(task_id, unit_id, "work_item", item_id, beijing_date(due_at), what,
                                 str(days)))
     return events
 
 
 def _returns(task_ids: list[int]) -> list[Event]:
     """Returned decompositions and reports, charged to the unit that submitted them."""
-    by_round = (select(ReviewRecord, Decomposition.unit_id)
+    columns = (ReviewRecord.id, ReviewRecord.plan_task_id, ReviewRecord.decided_at, ReviewRecord.step)
+    by_round = (select(*columns, Decomposition.unit_id)
                 .join(DecompositionRound, and_(ReviewRecord.subject == "decomposition_round",
                                                DecompositionRound.id == ReviewRecord.subject_id))
                 .join(Decomposition, Decomposition.id == DecompositionRound.decomposition_id))
-    by_report = (select(ReviewRecord, Milestone.unit_id)
+    by_report = (select(*columns, Milestone.unit_id)
                  .join(MilestoneReport, and_(ReviewRecord.subject == "milestone_report",
                                              MilestoneReport.id == ReviewRecord.subject_id))
                  .join(Milestone, Milestone.id == MilestoneReport.milestone_id))
@@ -147,14 +162,15 @@ def _returns(task_ids: list[int]) -> list[Event]:
     for query in (by_round, by_report):
         rows = db.session.execute(query.where(ReviewRecord.plan_task_id.in_(task_ids),
                                               ReviewRecord.decision == ReviewDecision.RETURN))
-        events += [Event(r.plan_task_id, unit_id, "review_record", r.id, beijing_date(r.decided_at),
-                         r.step_label, r.step) for r, unit_id in rows]
+        events += [Event(r.plan_task_id, r.unit_id, "review_record", r.id, beijing_date(r.decided_at),
+                         step_label(r.step), r.step) for r in rows]
     return sorted(events, key=lambda e: e.id)
 
 
 def _ratings(task_ids: list[int]) -> list[Event]:
     """The quality rating of each approved milestone, for its unit and for each of its cooperators."""
-    approved = (select(ReviewRecord, Milestone)
+    approved = (select(ReviewRecord.id, ReviewRecord.plan_task_id, ReviewRecord.decided_at,
+                       ReviewRecord.quality, Milestone.id.label("milestone_id"), Milestone.title, Milestone.unit_id)
                 .join(MilestoneReport, and_(ReviewRecord.subject == "milestone_report",
                                             MilestoneReport.id == ReviewRecord.subject_id))
                 .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
@@ -165,10 +181,12 @@ def _ratings(task_ids: list[int]) -> list[Event]:
     cooperators: dict[int, list[int]] = defaultdict(list)
     for milestone_id, unit_id in db.session.execute(
             select(cooperator.c.milestone_id, cooperator.c.unit_id)
-            .where(cooperator.c.milestone_id.in_([m.id for _, m in rows])).order_by(cooperator.c.unit_id)):
+            .join(Milestone, Milestone.id == cooperator.c.milestone_id)
+            .where(Milestone.plan_task_id.in_(task_ids)).order_by(cooperator.c.unit_id)):
         cooperators[milestone_id].append(unit_id)
-    return [Event(r.plan_task_id, unit_id, "review_record", r.id, beijing_date(r.decided_at), m.title, r.quality or "")
-            for r, m in rows for unit_id in [m.unit_id, *cooperators[m.id]]]
+    return [Event(r.plan_task_id, unit_id, "review_record", r.id, beijing_date(r.decided_at), r.title,
+                  r.quality or "")
+            for r in rows for unit_id in [r.unit_id, *cooperators[r.milestone_id]]]
 
 
 def _targets(task_ids: list[int]) -> list[tuple[int, TargetResult]]:

@@ -198,23 +198,30 @@ def _attainment(report_id: ColumnElement[int]) -> ColumnElement[float]:
         .scalar_subquery(), Float)
 
 
-def _confirmations() -> Subquery:
-    """When 督审处 confirmed each decomposition (the start of its milestones' periods)."""
+def _confirmed_at(decomposition_id: ColumnElement[int]) -> ColumnElement[Any]:
+    """When 督审处 confirmed the decomposition (the start of its milestones' periods).
+
+    Correlated and index-driven (decomposition_round by decomposition, review_record by subject): a
+    grouped subquery over every review row gets misestimated and re-aggregated per work item.
+    """
     return (
-        select(DecompositionRound.decomposition_id, func.max(ReviewRecord.decided_at).label("at"))
+        select(func.max(ReviewRecord.decided_at))
+        .select_from(DecompositionRound)
         .join(ReviewRecord, and_(ReviewRecord.subject == "decomposition_round",
                                  ReviewRecord.subject_id == DecompositionRound.id))
-        .where(ReviewRecord.step == "decomposition_review", ReviewRecord.decision == ReviewDecision.APPROVE)
-        .group_by(DecompositionRound.decomposition_id).subquery("confirmed")
+        .where(DecompositionRound.decomposition_id == decomposition_id,
+               ReviewRecord.step == "decomposition_review", ReviewRecord.decision == ReviewDecision.APPROVE)
+        .scalar_subquery()
     )
 
 
 def _milestone_facts(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
     """One row per milestone (of tasks within ``scope``): due instant, finding, reported and 序时进度."""
-    report, confirmed = _latest_reports(), _confirmations()
+    report = _latest_reports()
     attainment = _attainment(report.c.id)
     due = epoch_days(Milestone.due_date) + _END_OF_DAY_DAYS
-    start = func.coalesce(epoch_days(confirmed.c.at), ctx.per_plan(PlanTask.plan_id, 1, 0.0))
+    start = func.coalesce(epoch_days(_confirmed_at(Milestone.decomposition_id)),
+                          ctx.per_plan(PlanTask.plan_id, 1, 0.0))
     expected = case((ctx.now >= due, 100.0), (ctx.now <= start, 0.0),
                     else_=literal(100.0, Float) * (ctx.now - start) / (due - start))
     behind_by = expected - ctx.per_plan(PlanTask.plan_id, 2, _default("progress_tolerance")) - _SHOWN_PRECISION
@@ -235,7 +242,6 @@ def _milestone_facts(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
         select(Milestone.id, Milestone.plan_task_id, PlanTask.plan_id, Milestone.title.label("name"),
                due.label("due"), finding.label("finding"), reported.label("reported"), expected.label("expected"))
         .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
-        .outerjoin(confirmed, confirmed.c.decomposition_id == Milestone.decomposition_id)
         .outerjoin(report, report.c.milestone_id == Milestone.id)
         .where(*scope)
     ).subquery("milestone_facts")

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.errors import PermissionDenied
 from app.extensions import db
 from app.models import (
     Attachment, Milestone, PlanTask, Rectification, RectificationStatus, RectificationSubmission, ReviewRecord, User,
 )
+from app.services import work_items
 from app.services.rectification import SUBMISSION
 from app.services.visibility import sees_whole_bureau
 
@@ -34,6 +37,17 @@ def list_rectifications(status: RectificationStatus | None = None,
     elif open_only:
         query = query.where(Rectification.status.in_(OPEN_STATUSES))
     return list(db.session.scalars(query))
+
+
+def rectification_page(status: RectificationStatus | None, open_only: bool, page: int) -> Pagination:
+    """One page of ``list_rectifications``, each row's task and unit loaded with it."""
+    query = select(Rectification).order_by(Rectification.opened_at.desc(), Rectification.id.desc()) \
+        .options(selectinload(Rectification.task), selectinload(Rectification.unit))
+    if status is not None:
+        query = query.where(Rectification.status == status)
+    elif open_only:
+        query = query.where(Rectification.status.in_(OPEN_STATUSES))
+    return work_items.paginate(query, page)
 
 
 def milestones_of(task: PlanTask) -> list[Milestone]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, func, select
 
 from app.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
@@ -113,10 +114,18 @@ def urge_counts_by_task(plan_id: int) -> dict[tuple[int, int], int]:
 
 def urgeable_items() -> list[WorkItem]:
     """Every open unit step, the most urgent first (what 督审处 may 催办)."""
-    query = (select(WorkItem).where(WorkItem.state == WorkItemState.OPEN, WorkItem.role != Role.SUPERVISOR,
-                                    WorkItem.unit_id.is_not(None))
-             .order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(_urgeable()))
+
+
+def urgeable_page(page: int) -> Pagination:
+    """One page of ``urgeable_items``, rows' tasks and units preloaded."""
+    return work_items.paginate_items(_urgeable(), page)
+
+
+def _urgeable() -> Select[tuple[WorkItem]]:
+    return (select(WorkItem).where(WorkItem.state == WorkItemState.OPEN, WorkItem.role != Role.SUPERVISOR,
+                                   WorkItem.unit_id.is_not(None))
+            .order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id))
 
 
 def may_urge(user: User, item: WorkItem) -> bool:

@@ -1,12 +1,18 @@
 """Who may act on a work item, the inbox, and office handling: 签收 and 转办."""
 from __future__ import annotations
 
+from typing import Any
+
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app import workflow
-from app.models import HandlingAction, PlanTask, Role, User, WorkItem, WorkItemHandling, WorkItemState
+from app.models import (
+    HandlingAction, PlanTask, Role, Unit, User, WorkflowInstance, WorkItem, WorkItemHandling, WorkItemState,
+)
 from app.models.base import utcnow
 from app.models.user import UNIT_ROLES
 from app.services import audit, deadlines
@@ -60,6 +66,50 @@ def inbox(user: User) -> list[WorkItem]:
     """待办: the user's open items, the most urgent first."""
     query = _actionable(user).order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
     return list(db.session.scalars(query))
+
+
+#: Rows per page of a long list.
+PAGE_SIZE = 50
+
+
+def inbox_page(user: User, page: int) -> Pagination:
+    """One page of ``inbox``, with what its rows show loaded in a fixed number of queries."""
+    query = _actionable(user).order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
+    return paginate_items(query, page)
+
+
+def done_page(user: User, page: int) -> Pagination:
+    """One page of ``done_items``."""
+    query = select(WorkItem).where(WorkItem.completed_by_id == user.id) \
+        .order_by(WorkItem.completed_at.desc(), WorkItem.id.desc())
+    return paginate_items(query, page)
+
+
+def paginate(query: Select[Any], page: int) -> Pagination:
+    """Page ``page`` (1 when below, the last when past the end) of ``PAGE_SIZE`` rows."""
+    result = db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
+    if result.pages and result.page > result.pages:
+        result = db.paginate(query, page=result.pages, per_page=PAGE_SIZE, error_out=False)
+    return result
+
+
+def paginate_items(query: Select[tuple[WorkItem]], page: int) -> Pagination:
+    """A page of work items; their instances (without engine state), tasks and units preloaded."""
+    result = paginate(query.options(selectinload(WorkItem.instance).load_only(
+        WorkflowInstance.id, WorkflowInstance.plan_task_id)), page)
+    # Held by the page: the session's identity map keeps rows only while something refers to them.
+    result.preloaded = preload_rows(result.items)  # type: ignore[attr-defined]
+    return result
+
+
+def preload_rows(items: list[WorkItem]) -> list[object]:
+    """Load the tasks and units the rows name into the session, so rendering a row queries nothing;
+    keep the returned list while rendering."""
+    task_ids = {item.instance.plan_task_id for item in items if item.instance.plan_task_id}
+    unit_ids = {item.unit_id for item in items if item.unit_id}
+    tasks = db.session.scalars(select(PlanTask).where(PlanTask.id.in_(task_ids))).all() if task_ids else []
+    units = db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))).all() if unit_ids else []
+    return [*tasks, *units]
 
 
 def inbox_count(user: User) -> int:

@@ -40,6 +40,8 @@ class WorkCalendar:
     """Working days, with ``overrides`` (date → is a working day) set by an administrator."""
 
     overrides: Mapping[date, bool] = field(default_factory=dict)
+    #: year → working days in that year up to and including each day (index 0 is 31 December before).
+    _cumulative: dict[int, list[int]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def is_working_day(self, day: date) -> bool:
         """True when offices work on ``day``."""
@@ -70,10 +72,29 @@ class WorkCalendar:
         raise ValueError(f"{day} 之后 {_SEARCH_LIMIT} 天内没有工作日,请检查节假日设置。")
 
     def working_days_between(self, start: date, end: date) -> int:
-        """Working days in (start, end]; negative when ``end`` is before ``start``."""
+        """Working days in (start, end]; negative when ``end`` is before ``start``.
+
+        Read off cumulative counts per year (built once per year and calendar), so a count costs
+        the same whatever the span.
+        """
         if end < start:
             return -self.working_days_between(end, start)
-        return sum(self.is_working_day(start + timedelta(days=n)) for n in range(1, (end - start).days + 1))
+        between = sum(self._year(year)[-1] for year in range(start.year, end.year))
+        return between + self._upto(end) - self._upto(start)
+
+    def _upto(self, day: date) -> int:
+        """Working days from 1 January of ``day``'s year up to and including ``day``."""
+        return self._year(day.year)[day.timetuple().tm_yday]
+
+    def _year(self, year: int) -> list[int]:
+        table = self._cumulative.get(year)
+        if table is None:
+            table, day = [0], date(year, 1, 1)
+            while day.year == year:
+                table.append(table[-1] + self.is_working_day(day))
+                day += timedelta(days=1)
+            self._cumulative[year] = table
+        return table
 
     def warnings(self, start: date, end: date) -> list[str]:
         """A Chinese warning per year in [start, end] whose calendar is only estimated.

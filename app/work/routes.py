@@ -22,9 +22,10 @@ from app.work.steps import STEPS, build_form, unit_name
 @signed_in
 def inbox() -> str:
     """待办: the user's open work items."""
-    items = work_items.inbox(current_user)
+    page = work_items.inbox_page(current_user, request.args.get("page", 1, type=int))
+    items = page.items
     return render_template(
-        "work/inbox.html", items=items, task_of=_task_of, unit_name=unit_name,
+        "work/inbox.html", items=items, page=page, task_of=_task_of, unit_name=unit_name,
         instructions=discussion.pending_instructions(current_user),
         lights=lights.work_item_lights([item.id for item in items], utcnow()),
     )
@@ -34,7 +35,8 @@ def inbox() -> str:
 @signed_in
 def done() -> str:
     """已办: work items the user completed."""
-    return render_template("work/done.html", items=work_items.done_items(current_user), task_of=_task_of,
+    page = work_items.done_page(current_user, request.args.get("page", 1, type=int))
+    return render_template("work/done.html", items=page.items, page=page, task_of=_task_of,
                            unit_name=unit_name)
 
 

@@ -161,6 +161,9 @@ def test_annual_score_weights_tasks_and_marks_open_ones_provisional(task7, peopl
         (Decimal("335.75"), Decimal("3.5"), Decimal("95.93"))
     scores = assessment.unit_scores(task7.plan_id)
     assert [s.score for s in scores] == sorted((s.score for s in scores), reverse=True)
+    # One unit scored alone (the unit page) is scored exactly as among all.
+    for every in scores:
+        assert assessment.unit_score(task7.plan_id, every.unit_id) == every
 
 
 def test_a_frozen_score_keeps_its_policy_while_open_tasks_follow_the_new_one(task7, people, tmp_path):

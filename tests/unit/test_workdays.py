@@ -1,5 +1,5 @@
 """Working days around real holidays: National Day 2023, 调休 Saturdays, an unannounced year."""
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -58,3 +58,19 @@ def test_overrides_win_and_silence_the_warning():
     assert calendar.is_working_day(date(2027, 1, 1)) is False
     assert calendar.is_working_day(date(2027, 2, 6)) is True
     assert calendar.warnings(date(2027, 1, 1), date(2027, 3, 1)) == []
+
+
+def test_working_days_between_matches_a_day_by_day_count() -> None:
+    """The cumulative tables give the same count as walking the days, across years and overrides."""
+    import random
+
+    overrides = {date(2024, 2, 4): True, date(2024, 12, 31): False, date(2027, 3, 1): False}
+    calendar = WorkCalendar(overrides)
+    rng = random.Random(18)
+    for _ in range(300):
+        start = date(2022, 1, 1) + timedelta(days=rng.randrange(0, 6 * 365))
+        end = start + timedelta(days=rng.randrange(-800, 800))
+        low, high = min(start, end), max(start, end)
+        days = range(1, (high - low).days + 1)
+        walked = sum(calendar.is_working_day(low + timedelta(days=n)) for n in days)
+        assert calendar.working_days_between(start, end) == (walked if end >= start else -walked)

@@ -88,7 +88,7 @@ def unit_overview(plan_id: int, unit: Unit, as_of: date) -> UnitOverview:
 
 def unit_score(plan_id: int, unit_id: int) -> UnitScore | None:
     """The unit's annual assessment score on the plan, or None when it answers for no task."""
-    return next((s for s in assessment.unit_scores(plan_id) if s.unit_id == unit_id), None)
+    return assessment.unit_score(plan_id, unit_id)
 
 
 def current_plan(organisation_id: int, plan_id: int | None) -> Plan | None:
