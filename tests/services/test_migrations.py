@@ -28,7 +28,8 @@ def test_every_table_is_created_by_the_migrations(app):
 
 def schema_differences() -> list:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": is_own_table})
+        options = {"compare_type": True, "include_name": is_own_table}
+        context = MigrationContext.configure(connection, opts=options)
         return compare_metadata(context, Base.metadata)
 
 
