@@ -18,6 +18,7 @@ import inspect as pyinspect
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,11 +34,11 @@ _READ_ONLY = ("select", "pragma", "show", "set ", "savepoint", "release", "rollb
 
 @dataclass
 class Seed:
-    """A seeded fixture: its key (module and name), its pytest name, and where its copy is kept."""
+    """A seeded fixture: its key (file and name), its pytest name and file, and where its copy is kept."""
 
     key: str
     name: str
-    module: str
+    path: Path
     parent: str | None = None
     copy: str | None = None
     identity: tuple[type, Any] | None = None
@@ -73,7 +74,7 @@ class Snapshots:
     # -- states ---------------------------------------------------------------------------------
     def save_empty(self) -> None:
         """Keep the freshly migrated database as the root state."""
-        self.seeds[EMPTY] = Seed(EMPTY, EMPTY, "")
+        self.seeds[EMPTY] = Seed(EMPTY, EMPTY, Path())
         self._save(self.seeds[EMPTY])
 
     def holds(self, key: str) -> bool:
@@ -205,22 +206,22 @@ def _depth(seeds: dict[str, Seed], key: str) -> int:
 
 
 def _seeds_of(request: pytest.FixtureRequest) -> Iterator[Seed]:
-    """The seeded fixtures the test asks for (directly or not), resolved as the test's module sees them."""
-    module = request.module.__name__ if request.module else ""
+    """The seeded fixtures the test asks for (directly or not): its file's, else the nearest conftest's."""
+    test_file = Path(request.path).resolve()
     for name in request.fixturenames:
-        candidates = [s for s in SEEDS.values() if s.name == name]
-        own = [s for s in candidates if s.module == module]
-        shared = [s for s in candidates if s.module.endswith("conftest")
-                  and module.startswith(s.module.removesuffix("conftest"))]
-        found = own or shared
-        if len(found) == 1:
-            yield found[0]
+        own = [s for s in SEEDS.values() if s.name == name and s.path == test_file]
+        shared = sorted((s for s in SEEDS.values() if s.name == name and s.path.name == "conftest.py"
+                         and s.path.parent in test_file.parents), key=lambda s: len(s.path.parts))
+        if own or shared:
+            yield (own or shared)[-1]
 
 
 def seeded(build: Callable[..., Any]) -> Any:
     """A function-scoped fixture whose rows are built once per session; ``build`` returns one ORM row."""
-    seed = Seed(f"{build.__module__}.{build.__qualname__}", build.__name__, build.__module__)
-    SEEDS[seed.key] = seed
+    path = Path(build.__code__.co_filename).resolve()
+    # A conftest imported twice (by pytest, and by a test's `from tests.conftest import`) registers once.
+    key = f"{path}::{build.__qualname__}"
+    seed = SEEDS.setdefault(key, Seed(key, build.__name__, path))
     signature = pyinspect.signature(build)
     snapshots = pyinspect.Parameter("snapshots", pyinspect.Parameter.POSITIONAL_OR_KEYWORD)
 
