@@ -109,7 +109,7 @@ class Snapshots:
             if self.dirty:
                 raise RuntimeError(
                     f"{seed.name}: the database was written to before this seeded fixture was set up; "
-                    "request it before fixtures that write (or through `app`'s test directly)"
+                    "ask for it before fixtures that write"
                 )
             known = self.seeds.get(seed.key)
             if known is not None:
