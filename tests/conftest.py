@@ -23,9 +23,13 @@ from app import create_app
 from app.config import TestConfig
 from app.extensions import db
 from app.services.demo import DEMO_PASSWORD, load_demo
-from tests.snapshots import Snapshots, seeded
+from tests.snapshots import Snapshots, seeded, seeded_first
 
 PG_URL_VARIABLE = "DUBAN_TEST_DATABASE_URL"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    seeded_first(items)
 
 
 @pytest.fixture(scope="session")

@@ -206,14 +206,31 @@ def _depth(seeds: dict[str, Seed], key: str) -> int:
 
 
 def _seeds_of(request: pytest.FixtureRequest) -> Iterator[Seed]:
-    """The seeded fixtures the test asks for (directly or not): its file's, else the nearest conftest's."""
+    """The seeded fixtures the test asks for (directly or not)."""
     test_file = Path(request.path).resolve()
     for name in request.fixturenames:
-        own = [s for s in SEEDS.values() if s.name == name and s.path == test_file]
-        shared = sorted((s for s in SEEDS.values() if s.name == name and s.path.name == "conftest.py"
-                         and s.path.parent in test_file.parents), key=lambda s: len(s.path.parts))
-        if own or shared:
-            yield (own or shared)[-1]
+        seed = _seed_for(name, test_file)
+        if seed is not None:
+            yield seed
+
+
+def _seed_for(name: str, test_file: Path) -> Seed | None:
+    """The seeded fixture ``name`` as pytest finds it for the file: its own, else the nearest conftest's."""
+    own = [s for s in SEEDS.values() if s.name == name and s.path == test_file]
+    shared = sorted((s for s in SEEDS.values() if s.name == name and s.path.name == "conftest.py"
+                     and s.path.parent in test_file.parents), key=lambda s: len(s.path.parts))
+    return (own or shared or [None])[-1]
+
+
+def seeded_first(items: list[pytest.Item]) -> None:
+    """Set up each test's seeded fixtures before its others, so no other fixture writes before them."""
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if not names:
+            continue
+        test_file = Path(item.path).resolve()
+        first = [name for name in names if _seed_for(name, test_file) is not None]
+        names[:] = first + [name for name in names if name not in first]
 
 
 def seeded(build: Callable[..., Any]) -> Any:
