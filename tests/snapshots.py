@@ -2,12 +2,14 @@
 
 Tests commit for real and the app opens its own connections, so a test gets a real copy of the
 database rather than a transaction to roll back: on SQLite the seeded file is copied back with
-SQLite's backup API, on PostgreSQL the test database is dropped and recreated from a template
-database (``CREATE DATABASE … TEMPLATE``). The copy keeps ids, sequences and every row exactly as
-a fresh build would leave them.
+SQLite's backup API; on PostgreSQL every table's rows and every sequence's position are put back,
+in one transaction, from a schema the state was saved in (a template database would be cleaner,
+but DROP DATABASE waits for a checkpoint: 0.5–7 s here, against 0.1–0.2 s for the rows). The copy
+keeps ids, sequences and every row exactly as a fresh build would leave them.
 
 A ``@seeded`` fixture's builder runs once per session, on the state its own fixtures left
 (``demo`` builds on the empty database, the 2023 plan on ``demo``); later tests restore the copy.
+Seeded fixtures are set up before a test's other fixtures.
 Restoring would silently wipe rows a test or an earlier fixture wrote, so that is refused: any
 statement that writes marks the database dirty, and a seeded fixture set up on a dirty database
 that does not already hold its state fails the test.
