@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, IntegerField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.fields import AmountField, parse_id
 from forms.common import attachments_field
@@ -28,9 +28,10 @@ class MilestoneReportForm(FlaskForm):
     """报送节点进展."""
 
     progress = TextAreaField("工作进展", validators=[DataRequired("请填写工作进展。"), Length(max=8000)])
+    # InputRequired, not DataRequired: 0 is falsy but a real answer ("not started yet").
     percent_done = IntegerField(
         "完成进度(%)",
-        validators=[DataRequired("请填写完成进度。"), NumberRange(0, 100, "完成进度应在 0 到 100 之间。")],
+        validators=[InputRequired("请填写完成进度。"), NumberRange(0, 100, "完成进度应在 0 到 100 之间。")],
     )
     actuals = FieldList(FormField(TargetActualForm))
     attachments = attachments_field()

@@ -24,8 +24,13 @@ from app.auth.throttle import limiter
 from app.config import TestConfig
 from app.extensions import db
 from app.services.demo import DEMO_PASSWORD, load_demo
+from tests.snapshots import Snapshots, seeded, seeded_first
 
 PG_URL_VARIABLE = "DUBAN_TEST_DATABASE_URL"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    seeded_first(items)
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +64,19 @@ def migrated_app(database_url: str) -> Flask:
     return app
 
 
+@pytest.fixture(scope="session")
+def snapshots(migrated_app: Flask, database_url: str) -> Iterator[Snapshots]:
+    """The database states seeded fixtures build once; each test gets a fresh copy of the one it needs."""
+    saved = Snapshots(database_url, _dispose_engines)
+    with migrated_app.app_context():
+        saved.save_empty()
+    saved.watch()
+    try:
+        yield saved
+    finally:
+        saved.unwatch()
+
+
 def make_test_app(database_url: str, **overrides: object) -> Flask:
     """A Duban app with the test settings on ``database_url``."""
     settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
@@ -76,10 +94,14 @@ _ATTACHMENTS = Path(tempfile.mkdtemp(prefix="duban-attachments-"))
 
 def dispose_test_apps() -> None:
     """Close every pooled connection of the apps the tests made."""
+    _dispose_engines()
+    _TEST_APPS.clear()
+
+
+def _dispose_engines() -> None:
     for app in _TEST_APPS:
         with app.app_context():
             db.engine.dispose()
-    _TEST_APPS.clear()
 
 
 class IsolatedClient(FlaskClient):
@@ -94,13 +116,19 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(migrated_app: Flask) -> Iterator[Flask]:
-    """The application inside an app context; every table is emptied after the test."""
+def app(migrated_app: Flask, snapshots: Snapshots, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The application inside an app context, on a fresh copy of the database state the test needs.
+
+    That is the migrated, empty database, or the deepest state its seeded fixtures (``demo``,
+    ``plan_2023`` …) build on; the rows the test commits are dropped with the copy.
+    """
     with migrated_app.app_context():
+        snapshots.prepare(request)
         yield migrated_app
         db.session.remove()
-        empty_all_tables()
         limiter.reset()  # failed sign-ins are counted outside the database
+        if "database_url" in request.fixturenames:
+            snapshots.dirty = True   # the URL may have gone to another process, whose writes nobody saw
 
 
 def empty_all_tables() -> None:
@@ -121,12 +149,10 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-@pytest.fixture
+@seeded
 def demo(app: Flask):
     """The demo directory and demo users, committed."""
-    org = load_demo()
-    db.session.commit()
-    return org
+    return load_demo()
 
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
@@ -166,7 +192,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PLAN_2023 = ROOT / "tests" / "fixtures" / "plans" / "hubei-amr-2023-work-points.txt"
 
 
-@pytest.fixture
+@seeded
 def plan_2023(demo):
     """The real 2023 plan, imported by 督审处 through the import service (supervision started), committed."""
     from sqlalchemy import select
@@ -176,9 +202,7 @@ def plan_2023(demo):
 
     dushen = db.session.scalar(select(User).where(User.username == "dushen"))
     draft = plan_import.start_import(demo, dushen, None, data=PLAN_2023.read_bytes(), filename="2023.txt")
-    plan = plan_import.confirm_import(draft, {}, dushen)
-    db.session.commit()
-    return plan
+    return plan_import.confirm_import(draft, {}, dushen)
 
 
 @pytest.fixture

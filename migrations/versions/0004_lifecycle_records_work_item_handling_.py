@@ -270,6 +270,8 @@ def downgrade():
         batch_op.drop_column('requires_head_signoff')
 
     with op.batch_alter_table('plan_task', schema=None) as batch_op:
+        # The enum's CHECK names the column: SQLite's table copy would keep it and fail.
+        batch_op.drop_constraint(batch_op.f('ck_plan_task_priority'), type_='check')
         batch_op.drop_column('priority')
         batch_op.drop_column('supervision_number')
 

@@ -1,4 +1,4 @@
-"""Helpers for the API tests: the 2023 plan's task 7, clients signed in by bearer token."""
+"""Helpers for the API tests: clients signed in by bearer token (task 7 is the shared `task7` fixture)."""
 from __future__ import annotations
 
 import pytest
@@ -8,20 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PlanTask, User
-from app.services import api_tokens, plan_import
-from tests.conftest import ROOT
-
-PLAN_2023 = ROOT / "tests" / "fixtures" / "plans" / "hubei-amr-2023-work-points.txt"
-
-
-@pytest.fixture
-def task7(demo) -> PlanTask:
-    """Task 7 of the 2023 plan, imported by 督审处 (its lifecycle has started)."""
-    dushen = db.session.scalar(select(User).where(User.username == "dushen"))
-    draft = plan_import.start_import(demo, dushen, None, data=PLAN_2023.read_bytes(), filename="2023.txt")
-    plan = plan_import.confirm_import(draft, {}, dushen)
-    db.session.commit()
-    return next(t for t in plan.tasks if t.number == 7)
+from app.services import api_tokens
 
 
 def issue_secret(username: str) -> str:

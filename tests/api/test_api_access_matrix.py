@@ -12,8 +12,7 @@ from app.extensions import db
 from app.models import ApiToken, PlanTask, User, WorkItem
 from app.services import api_tokens, plan_import
 from app.services.demo import load_demo
-from tests.api.conftest import PLAN_2023
-from tests.conftest import empty_all_tables, login, make_test_app
+from tests.conftest import PLAN_2023, empty_all_tables, login, make_test_app
 
 ANONYMOUS = "anonymous"
 USERS = ("admin", "dushen", "zhuce", "zhuce_head", "kexin", "leader")
@@ -36,10 +35,11 @@ EXPECTED: dict[str, frozenset[str]] = {
 
 
 @pytest.fixture(scope="module")
-def matrix_app(migrated_app, database_url):
+def matrix_app(migrated_app, database_url, snapshots):
     """An app on the demo data and the 2023 plan, CSRF off: this test is about access, not CSRF."""
     app = make_test_app(database_url, WTF_CSRF_ENABLED=False)
     with app.app_context():
+        snapshots.reset()
         org = load_demo()
         plan_import.confirm_import(plan_import.start_import(org, None, None, pasted=PLAN_2023.read_text("utf-8")), {}, None)
         api_tokens.issue_token(db.session.scalar(select(User).where(User.username == "zhuce")), "矩阵", None)

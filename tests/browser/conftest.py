@@ -39,10 +39,11 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def live_server(migrated_app, database_url) -> Iterator[str]:
+def live_server(migrated_app, database_url, snapshots) -> Iterator[str]:
     """Duban with the demo data, served on a free port of 127.0.0.1 for this module's tests."""
     app = make_test_app(database_url)
     with app.app_context():
+        snapshots.reset()
         load_demo()
         db.session.commit()
         db.session.remove()

@@ -28,10 +28,11 @@ SERIES = """() => Array.from(document.querySelectorAll('[data-chart]'))
 
 
 @pytest.fixture(scope="module")
-def dashboard_server(migrated_app, database_url) -> Iterator[tuple[str, object]]:
+def dashboard_server(migrated_app, database_url, snapshots) -> Iterator[tuple[str, object]]:
     """Duban with the demo data and the dashboard scenario, served on a free port."""
     app = make_test_app(database_url)
     with app.app_context():
+        snapshots.reset()
         scenario = build_scenario(load_demo())
         db.session.commit()
         db.session.remove()

@@ -12,13 +12,14 @@ from app.models import Notification, User, WorkItem
 from app.services import deadlines, plan_import
 from app.services.workdays import BEIJING, end_of_day
 from tests.conftest import PLAN_2023
+from tests.snapshots import seeded
 
 
 def at(day: date, hour: int = 9) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=BEIJING)
 
 
-@pytest.fixture
+@seeded
 def imported_in_2023(demo):
     """The 2023 plan imported on Wednesday 20 September 2023, 10:00 Beijing time."""
     with time_machine.travel(at(date(2023, 9, 20), 10), tick=False):

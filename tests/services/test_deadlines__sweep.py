@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -12,13 +11,14 @@ from app.models import User, WorkItem
 from app.services import deadlines, plan_import
 from app.services.workdays import BEIJING, end_of_day
 from tests.conftest import PLAN_2023
+from tests.snapshots import seeded
 
 
 def at(day: date, hour: int = 9) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=BEIJING)
 
 
-@pytest.fixture
+@seeded
 def item(demo) -> WorkItem:
     """Task 7's decomposition (注册处), due 10 Oct 2023 after an import on 20 September."""
     with time_machine.travel(at(date(2023, 9, 20), 10), tick=False):

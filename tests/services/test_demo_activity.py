@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -15,15 +14,14 @@ from app.models import (
 from app.services import closure, demo_activity, evaluation, lights
 from app.services.workdays import BEIJING
 from tests.conftest import login
+from tests.snapshots import seeded
 
 DRIVEN = (5, 6, 7, 19, 20, 23, 24, 25)
 
 
-@pytest.fixture
+@seeded
 def activity(demo):
-    plan = demo_activity.load_activity(demo)
-    db.session.commit()
-    return plan
+    return demo_activity.load_activity(demo)
 
 
 def _task(plan: Plan, number: int) -> PlanTask:

@@ -6,7 +6,6 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 
-import pytest
 import time_machine
 from sqlalchemy import event, func, select
 
@@ -18,6 +17,7 @@ from app.services.lights import Light, LightVerdict
 from app.services.reporting import UploadPolicy
 from app.services.workdays import BEIJING
 from tests.conftest import PLAN_2023
+from tests.snapshots import seeded
 
 APPROVE, RETURN = ReviewDecision.APPROVE, ReviewDecision.RETURN
 RED, YELLOW, BLUE, GREEN = Light.RED, Light.YELLOW, Light.BLUE, Light.GREEN
@@ -36,7 +36,7 @@ def on(month: int, day: int, hour: int = 9) -> Iterator[None]:
     db.session.commit()
 
 
-@pytest.fixture
+@seeded
 def plan(demo):
     """The 2023 plan imported on Wednesday 20 September 2023: decompositions due 10 October."""
     with on(9, 20, 10):

@@ -19,6 +19,7 @@ from app.models import (
 from app.services import deadlines, plan_import, progress_reports, tick
 from app.services.workdays import BEIJING, WorkCalendar, end_of_day
 from tests.conftest import PLAN_2023, csrf_token, login
+from tests.snapshots import seeded
 
 
 def at(day: date, hour: int = 9) -> datetime:
@@ -52,7 +53,7 @@ def test_quarterly_periods_fall_in_the_last_month_and_open_before():
     assert progress_reports.periods(2023, ReportCycle.NONE, 25, 3, WorkCalendar()) == []
 
 
-@pytest.fixture
+@seeded
 def monthly_plan(demo):
     """The 2023 plan imported on 20 September 2023 at 08:00, with monthly progress reports."""
     with time_machine.travel(at(date(2023, 9, 20), 8), tick=False):

@@ -101,10 +101,11 @@ EXPECTED: dict[str, frozenset[str]] = {
 
 
 @pytest.fixture(scope="module")
-def matrix_app(migrated_app, database_url):
+def matrix_app(migrated_app, database_url, snapshots):
     """An app on the demo data with CSRF off: this test is about access, not forms."""
     app = make_test_app(database_url, WTF_CSRF_ENABLED=False)
     with app.app_context():
+        snapshots.reset()
         org = load_demo()
         plan_import.confirm_import(plan_import.start_import(org, None, None, pasted=PLAN_2023.read_text("utf-8")), {}, None)
         plan_import.start_import(org, None, None, data=(FIXTURES / "gb18030-plan.txt").read_bytes(), filename="g.txt")

@@ -61,3 +61,9 @@ def test_report_percent_must_be_within_0_and_100(form_context):
     form = form_context("milestone_report", {"progress": "已完成调研", "percent_done": "120"})
     assert not form.validate() and form.percent_done.errors == ["完成进度应在 0 到 100 之间。"]
     assert form.progress.data == "已完成调研"
+
+
+def test_report_percent_may_be_0_but_not_left_empty(form_context):
+    assert form_context("milestone_report", {"progress": "尚未启动", "percent_done": "0"}).validate()
+    form = form_context("milestone_report", {"progress": "尚未启动", "percent_done": ""})
+    assert not form.validate() and form.percent_done.errors == ["请填写完成进度。"]

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import FormDraft, PlanTask, Unit, User, WorkItem, WorkItemHandling
+from app.models import FormDraft, Milestone, MilestoneReport, PlanTask, Unit, User, WorkItem, WorkItemHandling
 from tests.conftest import csrf_token, login
 
 
@@ -142,3 +142,16 @@ def test_sign_for_and_hand_over_are_recorded(app, task7):
     assert db.session.get(WorkItem, item_id).assignee_id is None
     actions = [h.action.value for h in db.session.scalars(select(WorkItemHandling))]
     assert actions == ["sign_for"]
+
+
+def test_a_milestone_report_may_say_0_percent(app, task7):
+    zhuce, dushen = as_user(app, "zhuce"), as_user(app, "dushen")
+    row = {"milestones-0-title": "调研", "milestones-0-deliverable": "调研报告", "milestones-0-due_date": "2023-09-30",
+           "milestones-0-owner": str(ids(User, username="zhuce")), "submit": "1"}
+    assert post(zhuce, open_item(zhuce, "decomposition", task7), row).status_code == 302
+    post(dushen, open_item(dushen, "decomposition_review", task7), {"decision": "approve"})
+    report = open_item(zhuce, "milestone_report", task7)
+    done = post(zhuce, report, {"progress": "尚未启动", "percent_done": "0", "submit": "1"})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    stored = db.session.scalar(select(MilestoneReport).join(Milestone).where(Milestone.plan_task_id == task7.id))
+    assert (stored.progress, stored.percent_done) == ("尚未启动", 0)
