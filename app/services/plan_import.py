@@ -26,7 +26,7 @@ from app.services.name_resolution import Decision, DecisionKind, apply_decision
 PASTED_SOURCE = "粘贴文本"
 
 
-class AlreadyImported(DubanError):
+class AlreadyImported(InvalidTransition):
     """The same document was imported before; nothing new is created."""
 
     http_status = 409
