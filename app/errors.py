@@ -1,7 +1,9 @@
 """Duban's error hierarchy and the handlers that turn errors into Chinese pages.
 
 Under /api the same errors answer as JSON ``{"error_code": …, "message": …}`` with the
-same status; everywhere else they stay Chinese HTML pages.
+same status; everywhere else they stay Chinese HTML pages. Every refusal (a DubanError, or
+the database saying someone else did it first) reaches ``answer_refusal``, which rolls the
+request back and answers the way the view asked with ``on_refusal``; views never catch one.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
@@ -202,8 +205,9 @@ def on_refusal(redirect_to: Target | None = None, *, field: Field | None = None,
                render: Callable[[], ResponseReturnValue] | None = None, conflict: str | None = None) -> None:
     """Say how this request answers a refusal; the view itself never catches one.
 
-    ``redirect_to`` (a path from ``url_for``): a refused or stale action flashes its message and goes there. ``field`` and ``render``: a broken rule is shown on ``field`` and the form rendered
-    again with what the user typed. ``conflict``: what the loser of a race is told. Without a plan
+    ``redirect_to`` (a same-site path): a refused or stale action flashes its message and goes there.
+    ``field`` and ``render``: a broken rule is shown on ``field`` and the form rendered again with
+    what the user typed. ``conflict``: what the loser of a race is told. Without a plan
     a refusal is the Chinese error page with its status, as it is for every other error.
     """
     g.refusal_plan = RefusalPlan(redirect_to, field, render, conflict)
@@ -237,10 +241,17 @@ def answer_refusal(error: Exception) -> ResponseReturnValue:
         plan.field.errors = [*plan.field.errors, error.message]
         return plan.render()
     target = plan.redirect_to(error) if callable(plan.redirect_to) else plan.redirect_to
-    if isinstance(error, (ValidationFailed, InvalidTransition)) and target is not None:
+    if isinstance(error, (ValidationFailed, InvalidTransition)) and target and _same_site(target):
         flash(error.message, "warning")
         return redirect(target)
     return render_error(error.http_status, error.message)
+
+
+def _same_site(path: str) -> bool:
+    """A path on this site: no scheme or host, and nothing a browser reads as one (``//``, ``\\``, tabs)."""
+    parts = urlsplit(path)
+    return (path.startswith("/") and not parts.scheme and not parts.netloc and "\\" not in path
+            and not any(ord(char) < 32 for char in path))
 
 
 def _as_refusal(error: Exception, plan: RefusalPlan) -> DubanError:

@@ -46,7 +46,8 @@ def policy(plan_id: int) -> str | Response:
     if not form.validate_on_submit():
         return page()
     on_refusal(field=form.text, render=page)
-    saved = scoring_policy.save_policy(plan, form.text.data, form.note.data, _int(form.based_on.data), current_user)
+    saved = scoring_policy.save_policy(plan, form.text.data, form.note.data, _int(form.based_on.data),
+                                       current_user)
     flash(f"评分规则已保存为第 {saved.version} 版;已办结任务的得分保持不变,未办结任务的暂评按新规则计算。", "success")
     return redirect(url_for("assessment.policy", plan_id=plan.id))
 

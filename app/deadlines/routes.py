@@ -28,7 +28,7 @@ def request_extension(item_id: int) -> str | Response:
     form = ExtensionRequestForm()
     page = partial(_request_page, item, form)
     if form.validate_on_submit():
-        on_refusal(field=form.requested_due, render=page)
+        on_refusal(url_for("work.item", item_id=item.id), field=form.requested_due, render=page)
         extensions.request_extension(item, form.requested_due.data, form.reason.data, current_user)
         flash("延期申请已提交,请等待督审处审批。", "success")
         return redirect(url_for("work.item", item_id=item.id))
@@ -83,7 +83,8 @@ def policy(plan_id: int) -> str | Response:
     if request.method == "GET":
         form.version.data = deadline_policy.version_of(rules)
         form.report_cycle.data = rules.report_cycle.value
-    page = partial(render_template, "deadlines/policy.html", plan=plan, form=form, warnings=_calendar_warnings())
+    page = partial(render_template, "deadlines/policy.html", plan=plan, form=form,
+                   warnings=_calendar_warnings())
     if form.validate_on_submit():
         data = {name: getattr(form, name).data for name in deadline_policy.FIELDS}
         on_refusal(field=form.submit, render=page)
@@ -101,7 +102,8 @@ def calendar() -> str | Response:
     page = partial(_calendar_page, form)
     if form.validate_on_submit():
         on_refusal(field=form.day, render=page)
-        moved = calendar_overrides.add_override(form.day.data, form.kind.data == "work", form.note.data, current_user)
+        moved = calendar_overrides.add_override(form.day.data, form.kind.data == "work", form.note.data,
+                                                current_user)
         flash(f"已添加 {form.day.data:%Y年%m月%d日} 的设置,{len(moved)} 个办理事项的期限随之调整(均已记录)。", "success")
         return redirect(url_for("deadlines.calendar"))
     return page()

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.errors import DubanError, InvalidTransition, ValidationFailed
+from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.models import (
     Organisation, Plan, PlanImportDraft, PlanSection, PlanStatus, PlanTarget, PlanTask,

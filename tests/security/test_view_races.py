@@ -12,11 +12,10 @@ import io
 import threading
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
-from pathlib import Path
-
 from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -130,18 +129,20 @@ class Race:
 
 
 def milestone_row() -> dict[str, Any]:
-    return {"milestones-0-title": "节点", "milestones-0-deliverable": "成果", "milestones-0-due_date": "2023-09-30",
-            "milestones-0-owner": str(who("zhuce").id), "submit": "1"}
+    return {"milestones-0-title": "节点", "milestones-0-deliverable": "成果",
+            "milestones-0-due_date": "2023-09-30", "milestones-0-owner": str(who("zhuce").id), "submit": "1"}
 
 
 STEP_RACES = {
     "decomposition": Race("decomposition", "zhuce", {}, nothing, count(DecompositionRound)),
     "decomposition_review": Race("decomposition_review", "dushen", {"decision": "return", "comments": "请细化"},
                                  decomposition_pending, count(ReviewRecord)),
-    "milestone_report": Race("milestone_report", "zhuce", {"progress": "进展", "percent_done": "60", "submit": "1"},
-                             decomposed, count(MilestoneReport)),
-    "cooperating_contribution": Race("cooperating_contribution", "kexin", {"contribution": "已支持", "submit": "1"},
-                                     lambda task: reported(task, cooperating=True), count(CooperatingContribution)),
+    "milestone_report": Race(
+        "milestone_report", "zhuce", {"progress": "进展", "percent_done": "60", "submit": "1"},
+        decomposed, count(MilestoneReport)),
+    "cooperating_contribution": Race(
+        "cooperating_contribution", "kexin", {"contribution": "已支持", "submit": "1"},
+        lambda task: reported(task, cooperating=True), count(CooperatingContribution)),
     "head_signoff": Race("head_signoff", "zhuce_head", {"decision": "return", "comments": "数据有误"},
                          lambda task: reported(task, signoff=True), count(ReviewRecord)),
     "report_review": Race("report_review", "dushen", {"decision": "approve", "quality": "excellent"},
