@@ -1,8 +1,6 @@
 """Views of the auth blueprint."""
 from __future__ import annotations
 
-from functools import partial
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -10,7 +8,7 @@ from werkzeug.wrappers import Response
 from app.access import public, signed_in
 from app.auth import bp
 from app.auth.forms import ChangePasswordForm, LoginForm
-from app.errors import on_refusal
+from app.errors import ValidationFailed
 from app.services import accounts
 
 
@@ -59,10 +57,12 @@ def logout() -> Response:
 def password() -> str | Response:
     """Change one's own password."""
     form = ChangePasswordForm()
-    page = partial(render_template, "auth/password.html", form=form)
-    if not form.validate_on_submit():
-        return page()
-    on_refusal(field=form.new, render=page)
-    accounts.change_password(current_user, form.current.data, form.new.data)
-    flash("密码已修改。", "success")
-    return redirect(url_for("main.index"))
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current.data, form.new.data)
+        except ValidationFailed as error:
+            form.new.errors.append(error.message)
+        else:
+            flash("密码已修改。", "success")
+            return redirect(url_for("main.index"))
+    return render_template("auth/password.html", form=form)
