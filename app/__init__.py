@@ -158,8 +158,9 @@ def _register_hooks(app: Flask) -> None:
     app.before_request(refuse_nul_bytes)
     app.before_request(enforce_access)
     app.before_request(enforce_password_change)
-    app.after_request(commit_request)
     app.after_request(set_security_headers)
+    # Registered last so it runs first (Flask runs them in reverse): a refusal at commit gets the headers too.
+    app.after_request(commit_request)
     app.context_processor(navigation_context)
     register_error_handlers(app)
     register_filters(app)

@@ -1,15 +1,25 @@
 """Duban's error hierarchy and the handlers that turn errors into Chinese pages.
 
 Under /api the same errors answer as JSON ``{"error_code": …, "message": …}`` with the
-same status; everywhere else they stay Chinese HTML pages.
+same status; everywhere else they stay Chinese HTML pages. Every refusal (a DubanError, or
+the database saying someone else did it first) reaches ``answer_refusal``, which rolls the
+request back and answers the way the view asked with ``on_refusal``; views never catch one.
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+from wtforms import Field
 
 from app.extensions import db
 
@@ -68,6 +78,10 @@ class InvalidTransition(DubanError):
 
     http_status = 409
     error_code = "invalid_transition"
+
+
+class ConcurrentChange(InvalidTransition):
+    """Someone else changed the same thing first (a lost race); the view may say so in its own words."""
 
 
 _ERROR_TITLES = {
@@ -153,22 +167,110 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException) -> tuple[str, int] | Response:
+        g.refused = True
         if wants_json():
             return _http_json(error)
         if error.code == 400 and "CSRF" in (error.description or ""):
             return render_error(400, "表单已过期或来源无法验证(CSRF 校验失败),请刷新页面后重新提交。")
         return render_error(error.code or 500)
 
-    @app.errorhandler(DubanError)
-    def handle_duban(error: DubanError) -> tuple[str, int] | Response:
-        db.session.rollback()
-        if wants_json():
-            return json_error(error.http_status, **error.payload())
-        return render_error(error.http_status, error.message)
+    app.register_error_handler(DubanError, answer_refusal)
+    for race in (IntegrityError, OperationalError, StaleDataError):
+        app.register_error_handler(race, _database_refusal)
 
     @app.errorhandler(500)
     def handle_internal(error: Exception) -> tuple[str, int] | Response:
         db.session.rollback()
+        g.refused = True
         if wants_json():
             return json_error(500, "internal_error", _ERROR_TEXTS[500])
         return render_error(500)
+
+
+# --- Refusals: the one place that undoes a refused request and answers it -------------------------------
+
+#: What the loser of a race is told when the view gave no words of its own.
+CONFLICT_TEXT = "该事项已由他人同时办理,本次提交未生效。请刷新后查看最新情况。"
+_log = logging.getLogger(__name__)
+
+
+#: Where a refused action goes: a same-site path, or a function of the refusal giving one (or None).
+Target = str | Callable[[DubanError], str | None]
+
+
+@dataclass(frozen=True)
+class RefusalPlan:
+    """How the current view answers a refusal (set with ``on_refusal``; read only by ``answer_refusal``)."""
+
+    redirect_to: Target | None = None
+    field: Field | None = None
+    render: Callable[[], ResponseReturnValue] | None = None
+    conflict: str | None = None
+
+
+def on_refusal(redirect_to: Target | None = None, *, field: Field | None = None,
+               render: Callable[[], ResponseReturnValue] | None = None, conflict: str | None = None) -> None:
+    """Say how this request answers a refusal; the view itself never catches one.
+
+    ``redirect_to`` (a same-site path): a refused or stale action flashes its message and goes there.
+    ``field`` and ``render``: a broken rule is shown on ``field`` and the form rendered again with
+    what the user typed. ``conflict``: what the loser of a race is told. Without a plan
+    a refusal is the Chinese error page with its status, as it is for every other error.
+    """
+    g.refusal_plan = RefusalPlan(redirect_to, field, render, conflict)
+
+
+def refused() -> bool:
+    """True once this request answered a refusal or an error: it must not commit."""
+    return bool(g.get("refused"))
+
+
+def lost_race(error: Exception) -> bool:
+    """The database says someone else did it first: a unique/integrity violation, a stale version,
+    SQLite's write lock, or PostgreSQL's serialization failure or deadlock."""
+    if isinstance(error, (IntegrityError, StaleDataError, ConcurrentChange)):
+        return True
+    if isinstance(error, OperationalError):
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        return sqlstate in {"40001", "40P01"} or "database is locked" in str(error.orig)
+    return False
+
+
+def answer_refusal(error: Exception) -> ResponseReturnValue:
+    """Roll back everything the request did, mark it refused, and say why in the view's way."""
+    db.session.rollback()
+    g.refused = True
+    plan: RefusalPlan = g.get("refusal_plan") or RefusalPlan()
+    error = _as_refusal(error, plan)
+    if wants_json():
+        return json_error(error.http_status, **error.payload())
+    if isinstance(error, ValidationFailed) and plan.field is not None and plan.render is not None:
+        plan.field.errors = [*plan.field.errors, error.message]
+        return plan.render()
+    target = plan.redirect_to(error) if callable(plan.redirect_to) else plan.redirect_to
+    if isinstance(error, (ValidationFailed, InvalidTransition)) and target and _same_site(target):
+        flash(error.message, "warning")
+        return redirect(target)
+    return render_error(error.http_status, error.message)
+
+
+def _same_site(path: str) -> bool:
+    """A path on this site: no scheme or host, and nothing a browser reads as one (``//``, ``\\``, tabs)."""
+    parts = urlsplit(path)
+    return (path.startswith("/") and not parts.scheme and not parts.netloc and "\\" not in path
+            and not any(ord(char) < 32 for char in path))
+
+
+def _as_refusal(error: Exception, plan: RefusalPlan) -> DubanError:
+    """The error itself, or for a lost race the view's words for it (logged, in case it hides a bug)."""
+    if isinstance(error, DubanError) and not isinstance(error, ConcurrentChange):
+        return error
+    _log.warning("refused as a lost race: %s %s: %r", request.method, request.path, error)
+    return InvalidTransition(plan.conflict or CONFLICT_TEXT)
+
+
+def _database_refusal(error: Exception) -> ResponseReturnValue:
+    """A database error that means a lost race is a refusal; any other stays a 500."""
+    if not lost_race(error):
+        raise error
+    return answer_refusal(error)

@@ -1,29 +1,34 @@
 """The one place a request's or a command's transaction commits.
 
 Services only flush; the change, its audit rows and (later) workflow state
-are committed together here, or rolled back together.
+are committed together here, or rolled back together. A request commits only
+when no refusal or error was answered (``app.errors.answer_refusal`` marks it),
+whatever its status code.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
 
-from flask import Response
-from wtforms import Field
+from flask import Response, current_app
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
-from app.errors import ValidationFailed
+from app.errors import answer_refusal, lost_race, refused
 from app.extensions import db
-
-T = TypeVar("T")
 
 
 def commit_request(response: Response) -> Response:
-    """after_request hook: commit when the request succeeded, roll back otherwise."""
-    if response.status_code < 400:
-        db.session.commit()
-    else:
+    """after_request hook: commit unless the request was refused; a race lost at commit is a refusal too."""
+    if refused():
         db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except (IntegrityError, OperationalError, StaleDataError) as error:
+        if not lost_race(error):
+            raise
+        return current_app.make_response(answer_refusal(error))
     return response
 
 
@@ -36,17 +41,3 @@ def unit_of_work() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
-
-
-def apply_or_report(field: Field, change: Callable[[], T]) -> T | None:
-    """Run a form's change; if a rule refuses it, undo everything and show why on ``field``.
-
-    Returns the change's result, or None when it was refused (the form is shown again
-    with what the user typed, and nothing of the attempt remains in the database).
-    """
-    try:
-        return change()
-    except ValidationFailed as refusal:
-        db.session.rollback()
-        field.errors = [*field.errors, refusal.message]
-        return None

@@ -1,6 +1,8 @@
 """Views of the admin blueprint: every one needs the administrator role."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,10 +12,10 @@ from app.access import roles
 from app.admin import bp
 from app.admin.choices import chosen_roles, chosen_unit, group_data, unit_choices, unit_data
 from app.admin.forms import GroupForm, NewUserForm, ResetPasswordForm, UnitForm, UserForm
+from app.errors import on_refusal
 from app.extensions import db
 from app.models import AuditEvent, Role, Unit, UnitGroup, User
 from app.services import accounts, directory
-from app.transaction import apply_or_report
 
 AUDIT_PAGE_SIZE = 50
 
@@ -23,13 +25,14 @@ AUDIT_PAGE_SIZE = 50
 def unit_new() -> str | Response:
     """Add a unit to the directory."""
     form = UnitForm()
+    page = partial(render_template, "admin/unit_form.html", form=form, unit=None)
     if form.validate_on_submit():
         org = directory.home_organisation(current_user)
-        unit = apply_or_report(form.name, lambda: directory.create_unit(org, unit_data(form), current_user))
-        if unit is not None:
-            flash(f"已新建单位“{unit.name}”。", "success")
-            return redirect(url_for("directory.unit", unit_id=unit.id))
-    return render_template("admin/unit_form.html", form=form, unit=None)
+        on_refusal(field=form.name, render=page)
+        unit = directory.create_unit(org, unit_data(form), current_user)
+        flash(f"已新建单位“{unit.name}”。", "success")
+        return redirect(url_for("directory.unit", unit_id=unit.id))
+    return page()
 
 
 @bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
@@ -41,11 +44,13 @@ def unit_edit(unit_id: int) -> str | Response:
     if request.method == "GET":
         form.kind.data = unit.kind.value
         form.aliases.data = "\n".join(alias.name for alias in unit.aliases)
+    page = partial(render_template, "admin/unit_form.html", form=form, unit=unit)
     if form.validate_on_submit():
-        if apply_or_report(form.name, lambda: directory.update_unit(unit, unit_data(form), current_user)):
-            flash(f"单位“{unit.name}”已保存。", "success")
-            return redirect(url_for("directory.unit", unit_id=unit.id))
-    return render_template("admin/unit_form.html", form=form, unit=unit)
+        on_refusal(field=form.name, render=page)
+        directory.update_unit(unit, unit_data(form), current_user)
+        flash(f"单位“{unit.name}”已保存。", "success")
+        return redirect(url_for("directory.unit", unit_id=unit.id))
+    return page()
 
 
 @bp.route("/groups/new", methods=["GET", "POST"])
@@ -55,12 +60,13 @@ def group_new() -> str | Response:
     org = directory.home_organisation(current_user)
     form = GroupForm()
     form.members.choices = unit_choices(org)
+    page = partial(render_template, "admin/group_form.html", form=form, group=None)
     if form.validate_on_submit():
-        group = apply_or_report(form.name, lambda: directory.create_group(org, group_data(form), current_user))
-        if group is not None:
-            flash(f"已新建单位组“{group.name}”。", "success")
-            return redirect(url_for("directory.groups"))
-    return render_template("admin/group_form.html", form=form, group=None)
+        on_refusal(field=form.name, render=page)
+        group = directory.create_group(org, group_data(form), current_user)
+        flash(f"已新建单位组“{group.name}”。", "success")
+        return redirect(url_for("directory.groups"))
+    return page()
 
 
 @bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
@@ -75,11 +81,13 @@ def group_edit(group_id: int) -> str | Response:
         form.member_kind.data = group.member_kind.value if group.member_kind else ""
         form.members.data = [unit.id for unit in group.members]
         form.aliases.data = "\n".join(alias.name for alias in group.aliases)
+    page = partial(render_template, "admin/group_form.html", form=form, group=group)
     if form.validate_on_submit():
-        if apply_or_report(form.name, lambda: directory.update_group(group, group_data(form), current_user)):
-            flash(f"单位组“{group.name}”已保存。", "success")
-            return redirect(url_for("directory.groups"))
-    return render_template("admin/group_form.html", form=form, group=group)
+        on_refusal(field=form.name, render=page)
+        directory.update_group(group, group_data(form), current_user)
+        flash(f"单位组“{group.name}”已保存。", "success")
+        return redirect(url_for("directory.groups"))
+    return page()
 
 
 @bp.route("/users")
@@ -96,15 +104,16 @@ def user_new() -> str | Response:
     """Create a user who must change the initial password at first sign-in."""
     form = NewUserForm()
     form.unit.choices = unit_choices(directory.home_organisation(current_user), include_none=True)
+    page = partial(render_template, "admin/user_form.html", form=form, user=None)
     if form.validate_on_submit():
-        user = apply_or_report(form.username, lambda: accounts.create_user(
+        on_refusal(field=form.username, render=page)
+        user = accounts.create_user(
             form.username.data, form.display_name.data, form.password.data,
             roles=chosen_roles(form), unit=chosen_unit(form), email=form.email.data, actor=current_user,
-        ))
-        if user is not None:
-            flash(f"已新建用户“{user.username}”,首次登录须修改密码。", "success")
-            return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None)
+        )
+        flash(f"已新建用户“{user.username}”,首次登录须修改密码。", "success")
+        return redirect(url_for("admin.users"))
+    return page()
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -117,15 +126,16 @@ def user_edit(user_id: int) -> str | Response:
     if request.method == "GET":
         form.unit.data = user.unit_id or 0
         form.roles.data = [role.value for role in user.roles]
+    page = partial(render_template, "admin/user_form.html", form=form, user=user)
     if form.validate_on_submit():
-        saved = apply_or_report(form.roles, lambda: accounts.update_user(
+        on_refusal(field=form.roles, render=page)
+        accounts.update_user(
             user, form.display_name.data, form.email.data, chosen_unit(form),
             chosen_roles(form), form.active.data, actor=current_user,
-        ))
-        if saved is not None:
-            flash(f"用户“{user.username}”已保存。", "success")
-            return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user)
+        )
+        flash(f"用户“{user.username}”已保存。", "success")
+        return redirect(url_for("admin.users"))
+    return page()
 
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
@@ -134,11 +144,13 @@ def user_password(user_id: int) -> str | Response:
     """Set a temporary password (and unlock the account)."""
     user = db.get_or_404(User, user_id)
     form = ResetPasswordForm()
+    page = partial(render_template, "admin/user_password.html", form=form, user=user)
     if form.validate_on_submit():
-        if apply_or_report(form.password, lambda: accounts.reset_password(user, form.password.data, current_user)):
-            flash(f"用户“{user.username}”的密码已重置并解除锁定,下次登录须修改密码。", "success")
-            return redirect(url_for("admin.users"))
-    return render_template("admin/user_password.html", form=form, user=user)
+        on_refusal(field=form.password, render=page)
+        accounts.reset_password(user, form.password.data, current_user)
+        flash(f"用户“{user.username}”的密码已重置并解除锁定,下次登录须修改密码。", "success")
+        return redirect(url_for("admin.users"))
+    return page()
 
 
 @bp.route("/audit")

@@ -14,6 +14,7 @@ from app.api.form_fields import describe_form
 from app.api.openapi import openapi_document
 from app.api.serialize import work_item_json
 from app.api.serialize_task import task_json
+from app.errors import on_refusal
 from app.extensions import db
 from app.models import PlanTask, WorkItem
 from app.services import closure, visibility, work_items
@@ -52,6 +53,7 @@ def complete_work_item(item_id: int) -> Response:
     item = db.get_or_404(WorkItem, item_id)
     work_items.ensure_may_act(current_user, item)
     work_items.ensure_open(item)
+    on_refusal(conflict=work_items.race_lost_message(item))
     form = validated_step_form(item, json_body())
     message = STEPS[item.form_key].submit(form, item, current_user)
     return jsonify(message=message, work_item=work_item_json(item))

@@ -1,6 +1,8 @@
 """Views of the assessment blueprint."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -8,10 +10,10 @@ from werkzeug.wrappers import Response
 from app.access import roles
 from app.assessment import bp
 from app.assessment.forms import PolicyForm
+from app.errors import on_refusal
 from app.extensions import db
-from app.models import Plan, Role
+from app.models import Plan, Role, ScoringPolicyVersion
 from app.services import assessment, scoring_policy
-from app.transaction import apply_or_report
 
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
 
@@ -40,12 +42,17 @@ def policy(plan_id: int) -> str | Response:
     plan = db.get_or_404(Plan, plan_id)
     current = scoring_policy.current_version(plan.id)
     form = PolicyForm(text=scoring_policy.policy_text(plan.id), based_on=current.version if current else 0)
-    if form.validate_on_submit():
-        saved = apply_or_report(form.text, lambda: scoring_policy.save_policy(
-            plan, form.text.data, form.note.data, _int(form.based_on.data), current_user))
-        if saved:
-            flash(f"评分规则已保存为第 {saved.version} 版;已办结任务的得分保持不变,未办结任务的暂评按新规则计算。", "success")
-            return redirect(url_for("assessment.policy", plan_id=plan.id))
+    page = partial(_policy_page, plan, form, current)
+    if not form.validate_on_submit():
+        return page()
+    on_refusal(field=form.text, render=page)
+    saved = scoring_policy.save_policy(plan, form.text.data, form.note.data, _int(form.based_on.data),
+                                       current_user)
+    flash(f"评分规则已保存为第 {saved.version} 版;已办结任务的得分保持不变,未办结任务的暂评按新规则计算。", "success")
+    return redirect(url_for("assessment.policy", plan_id=plan.id))
+
+
+def _policy_page(plan: Plan, form: PolicyForm, current: ScoringPolicyVersion | None) -> str:
     return render_template("assessment/policy.html", plan=plan, form=form, current=current,
                            versions=scoring_policy.versions(plan.id))
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -10,11 +11,11 @@ from werkzeug.wrappers import Response
 from app.access import roles, signed_in
 from app.deadlines import bp
 from app.deadlines.forms import CalendarOverrideForm, ExtensionDecisionForm, ExtensionRequestForm, PolicyForm
+from app.errors import on_refusal
 from app.extensions import db
 from app.models import ExtensionRequest, Plan, Role, WorkItem
 from app.services import calendar_overrides, deadline_policy, extensions
 from app.services.workdays import BEIJING
-from app.transaction import apply_or_report
 from app.work.steps import unit_name
 
 
@@ -25,10 +26,16 @@ def request_extension(item_id: int) -> str | Response:
     item = db.get_or_404(WorkItem, item_id)
     extensions.ensure_may_request(current_user, item)
     form = ExtensionRequestForm()
-    if form.validate_on_submit() and apply_or_report(form.requested_due, lambda: extensions.request_extension(
-            item, form.requested_due.data, form.reason.data, current_user)):
+    page = partial(_request_page, item, form)
+    if form.validate_on_submit():
+        on_refusal(url_for("work.item", item_id=item.id), field=form.requested_due, render=page)
+        extensions.request_extension(item, form.requested_due.data, form.reason.data, current_user)
         flash("延期申请已提交,请等待督审处审批。", "success")
         return redirect(url_for("work.item", item_id=item.id))
+    return page()
+
+
+def _request_page(item: WorkItem, form: ExtensionRequestForm) -> str:
     return render_template("deadlines/request.html", item=item, form=form,
                            pending=extensions.pending_of(item), unit_name=unit_name)
 
@@ -48,15 +55,20 @@ def decide(request_id: int) -> str | Response:
     form = ExtensionDecisionForm()
     if request.method == "GET":
         form.granted_due.data = ext.requested_due_at.astimezone(BEIJING).date()
+    page = partial(_decide_page, ext, form)
     if form.validate_on_submit():
         if form.refuse.data:
-            decided = apply_or_report(form.note, lambda: extensions.refuse(ext, form.note.data, current_user))
+            on_refusal(field=form.note, render=page)
+            extensions.refuse(ext, form.note.data, current_user)
         else:
-            decided = apply_or_report(form.granted_due, lambda: extensions.approve(
-                ext, form.granted_due.data, form.note.data, current_user))
-        if decided is not None:
-            flash(f"延期申请{ext.status.label}。", "success")
-            return redirect(url_for("deadlines.pending"))
+            on_refusal(field=form.granted_due, render=page)
+            extensions.approve(ext, form.granted_due.data, form.note.data, current_user)
+        flash(f"延期申请{ext.status.label}。", "success")
+        return redirect(url_for("deadlines.pending"))
+    return page()
+
+
+def _decide_page(ext: ExtensionRequest, form: ExtensionDecisionForm) -> str:
     item = db.session.get(WorkItem, ext.work_item_id)
     return render_template("deadlines/decide.html", ext=ext, item=item, form=form, unit_name=unit_name)
 
@@ -71,14 +83,15 @@ def policy(plan_id: int) -> str | Response:
     if request.method == "GET":
         form.version.data = deadline_policy.version_of(rules)
         form.report_cycle.data = rules.report_cycle.value
+    page = partial(render_template, "deadlines/policy.html", plan=plan, form=form,
+                   warnings=_calendar_warnings())
     if form.validate_on_submit():
         data = {name: getattr(form, name).data for name in deadline_policy.FIELDS}
-        moved = apply_or_report(form.submit, lambda: deadline_policy.update_policy(
-            rules, data, form.version.data, current_user))
-        if moved is not None:
-            flash(f"时限规则已保存,{len(moved)} 个办理事项的期限随之调整(均已记录)。", "success")
-            return redirect(url_for("deadlines.policy", plan_id=plan.id))
-    return render_template("deadlines/policy.html", plan=plan, form=form, warnings=_calendar_warnings())
+        on_refusal(field=form.submit, render=page)
+        moved = deadline_policy.update_policy(rules, data, form.version.data, current_user)
+        flash(f"时限规则已保存,{len(moved)} 个办理事项的期限随之调整(均已记录)。", "success")
+        return redirect(url_for("deadlines.policy", plan_id=plan.id))
+    return page()
 
 
 @bp.route("/admin/calendar", methods=["GET", "POST"])
@@ -86,12 +99,17 @@ def policy(plan_id: int) -> str | Response:
 def calendar() -> str | Response:
     """节假日设置: the administrator's override days."""
     form = CalendarOverrideForm()
+    page = partial(_calendar_page, form)
     if form.validate_on_submit():
-        moved = apply_or_report(form.day, lambda: calendar_overrides.add_override(
-            form.day.data, form.kind.data == "work", form.note.data, current_user))
-        if moved is not None:
-            flash(f"已添加 {form.day.data:%Y年%m月%d日} 的设置,{len(moved)} 个办理事项的期限随之调整(均已记录)。", "success")
-            return redirect(url_for("deadlines.calendar"))
+        on_refusal(field=form.day, render=page)
+        moved = calendar_overrides.add_override(form.day.data, form.kind.data == "work", form.note.data,
+                                                current_user)
+        flash(f"已添加 {form.day.data:%Y年%m月%d日} 的设置,{len(moved)} 个办理事项的期限随之调整(均已记录)。", "success")
+        return redirect(url_for("deadlines.calendar"))
+    return page()
+
+
+def _calendar_page(form: CalendarOverrideForm) -> str:
     return render_template("deadlines/calendar.html", form=form, overrides=calendar_overrides.overrides(),
                            warnings=_calendar_warnings())
 

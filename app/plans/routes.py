@@ -1,11 +1,14 @@
 """Views of the plans blueprint."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.access import roles
+from app.errors import DubanError, on_refusal
 from app.extensions import db
 from app.models import Plan, PlanImportDraft, Role
 from app.plans import bp
@@ -13,7 +16,6 @@ from app.plans.forms import ImportForm, decisions, field_name, members_field_nam
 from app.plans.presenting import mark_spans
 from app.models.base import utcnow
 from app.services import directory, lights, plan_import, plan_view
-from app.transaction import apply_or_report
 
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.LEADER)
 
@@ -31,20 +33,24 @@ def index() -> str:
 def import_start() -> str | Response:
     """Upload or paste a plan document and parse it into a draft."""
     form = ImportForm()
+    page = partial(render_template, "plans/import.html", form=form)
     if form.validate_on_submit():
         upload = form.document.data
-        try:
-            draft = apply_or_report(form.document, lambda: plan_import.start_import(
-                directory.home_organisation(current_user), current_user, form.year.data,
-                data=upload.read() if upload else None, filename=upload.filename if upload else None,
-                pasted=form.pasted.data, max_bytes=current_app.config["PLAN_MAX_BYTES"],
-            ))
-        except plan_import.AlreadyImported as duplicate:
-            flash(duplicate.message, "warning")
-            return redirect(url_for("plans.detail", plan_id=duplicate.plan.id))
-        if draft is not None:
-            return redirect(url_for("plans.import_review", draft_id=draft.id))
-    return render_template("plans/import.html", form=form)
+        on_refusal(_imported_before, field=form.document, render=page)
+        draft = plan_import.start_import(
+            directory.home_organisation(current_user), current_user, form.year.data,
+            data=upload.read() if upload else None, filename=upload.filename if upload else None,
+            pasted=form.pasted.data, max_bytes=current_app.config["PLAN_MAX_BYTES"],
+        )
+        return redirect(url_for("plans.import_review", draft_id=draft.id))
+    return page()
+
+
+def _imported_before(refusal: DubanError) -> str | None:
+    """The same document is a plan already: show that plan instead."""
+    if isinstance(refusal, plan_import.AlreadyImported):
+        return url_for("plans.detail", plan_id=refusal.plan.id)
+    return None
 
 
 @bp.route("/import/<int:draft_id>", methods=["GET", "POST"])
@@ -58,20 +64,16 @@ def import_review(draft_id: int) -> str | Response:
     preview = plan_import.preview(draft)
     org = draft.organisation
     form = review_form(preview.unresolved, directory.list_units(org, active_only=True), directory.list_groups(org))
-    if form.validate_on_submit():
-        try:
-            plan = apply_or_report(form.submit, lambda: plan_import.confirm_import(
-                draft, decisions(form, preview.unresolved), current_user))
-        except plan_import.AlreadyImported as duplicate:
-            flash(duplicate.message, "warning")
-            return redirect(url_for("plans.detail", plan_id=duplicate.plan.id))
-        if plan is not None:
-            flash(f"已导入计划《{plan.title}》,共 {len(plan.tasks)} 项任务。", "success")
-            return redirect(url_for("plans.detail", plan_id=plan.id))
-    return render_template(
-        "plans/review.html", draft=draft, preview=preview, form=form, field_name=field_name,
+    page = partial(
+        render_template, "plans/review.html", draft=draft, preview=preview, form=form, field_name=field_name,
         members_field_name=members_field_name, mark_spans=mark_spans,
     )
+    if form.validate_on_submit():
+        on_refusal(_imported_before, field=form.submit, render=page)
+        plan = plan_import.confirm_import(draft, decisions(form, preview.unresolved), current_user)
+        flash(f"已导入计划《{plan.title}》,共 {len(plan.tasks)} 项任务。", "success")
+        return redirect(url_for("plans.detail", plan_id=plan.id))
+    return page()
 
 
 @bp.route("/<int:plan_id>")

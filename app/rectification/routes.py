@@ -1,13 +1,15 @@
 """Views of the rectification blueprint: open, list and show rectifications; 催办."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from app.access import roles, signed_in
-from app.errors import ValidationFailed
+from app.errors import on_refusal
 from app.extensions import db
 from app.models import PlanTask, Rectification, RectificationStatus, ReviewRecord, Role, WorkItem
 from app.rectification import bp
@@ -15,7 +17,6 @@ from app.rectification.forms import RectificationForm, RectificationFromReviewFo
 from app.security import safe_next
 from app.services import rectification, rectification_view, urging
 from app.services.rectification import RectificationOrder
-from app.transaction import apply_or_report
 from app.work.steps import unit_name
 
 
@@ -26,13 +27,13 @@ def new(task_id: int) -> str | Response:
     task = db.get_or_404(PlanTask, task_id)
     form = RectificationForm()
     _fill_choices(form, task)
+    page = partial(render_template, "rectification/new.html", form=form, task=task, review=None)
     if form.validate_on_submit():
         order = RectificationOrder(form.unit.data, form.source.data, form.problems.data.splitlines(),
                                    form.requirement.data, form.due_date.data, form.milestone.data or None)
-        opened = apply_or_report(form.submit, lambda: rectification.open_rectification(task, order, current_user))
-        if opened is not None:
-            return _opened(opened)
-    return render_template("rectification/new.html", form=form, task=task, review=None)
+        on_refusal(field=form.submit, render=page)
+        return _opened(rectification.open_rectification(task, order, current_user))
+    return page()
 
 
 def _fill_choices(form: RectificationForm, task: PlanTask) -> None:
@@ -50,14 +51,14 @@ def new_from_review(review_id: int) -> str | Response:
     milestone = rectification.reported_milestone(review)
     form = RectificationFromReviewForm(formdata=request.form if request.method == "POST" else None,
                                        problems="\n".join(rectification.problems_from_review(review)))
+    page = partial(render_template, "rectification/new.html", form=form, task=milestone.decomposition.task,
+                   review=review, milestone=milestone)
     if form.validate_on_submit():
         order = RectificationOrder(None, "", form.problems.data.splitlines(), form.requirement.data,
                                    form.due_date.data)
-        opened = apply_or_report(form.submit, lambda: rectification.open_from_review(review, order, current_user))
-        if opened is not None:
-            return _opened(opened)
-    return render_template("rectification/new.html", form=form, task=milestone.decomposition.task, review=review,
-                           milestone=milestone)
+        on_refusal(field=form.submit, render=page)
+        return _opened(rectification.open_from_review(review, order, current_user))
+    return page()
 
 
 def _opened(opened: Rectification) -> Response:
@@ -106,13 +107,10 @@ def urge(item_id: int) -> Response:
     form = UrgeForm()
     if not form.validate_on_submit():
         flash("请填写催办内容。", "warning")
-    else:
-        try:
-            urging.urge(item, form.message.data, current_user)
-            flash("已催办,责任单位将收到站内通知和邮件。", "success")
-        except ValidationFailed as refusal:
-            db.session.rollback()
-            flash(refusal.message, "warning")
+        return redirect(_back_to(item))
+    on_refusal(_back_to(item))
+    urging.urge(item, form.message.data, current_user)
+    flash("已催办,责任单位将收到站内通知和邮件。", "success")
     return redirect(_back_to(item))
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.errors import DubanError, InvalidTransition, ValidationFailed
+from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.models import (
     Organisation, Plan, PlanImportDraft, PlanSection, PlanStatus, PlanTarget, PlanTask,
@@ -26,7 +26,7 @@ from app.services.name_resolution import Decision, DecisionKind, apply_decision
 PASTED_SOURCE = "粘贴文本"
 
 
-class AlreadyImported(DubanError):
+class AlreadyImported(InvalidTransition):
     """The same document was imported before; nothing new is created."""
 
     http_status = 409

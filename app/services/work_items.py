@@ -35,9 +35,13 @@ def ensure_may_act(user: User, item: WorkItem) -> None:
 
 
 def closed_message(item: WorkItem) -> str:
-    """Why a closed item cannot be worked any more."""
-    done = "已办理完毕" if item.state is WorkItemState.COMPLETED else "已被撤销"
-    return f"「{item.step_name}」{done},不能重复办理。"
+    """Why a closed item cannot be worked any more (the engine's late check says the same)."""
+    return workflow.closed_message(item)
+
+
+def race_lost_message(item: WorkItem) -> str:
+    """What the loser of two submissions of ``item`` is told, however the database noticed."""
+    return f"「{item.step_name}」已办理完毕,不能重复办理。"
 
 
 def ensure_open(item: WorkItem) -> None:

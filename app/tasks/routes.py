@@ -1,6 +1,7 @@
 """Views of the tasks blueprint."""
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from flask import Response, abort, current_app, flash, redirect, render_template, send_file, url_for
@@ -9,6 +10,7 @@ from werkzeug.wrappers import Response as Redirect
 
 from app import workflow
 from app.access import roles, signed_in
+from app.errors import on_refusal
 from app.extensions import db
 from app.models import Attachment, LeaderInstruction, PlanTask, Priority, Role, WorkflowInstance
 from app.plans.presenting import mark_spans
@@ -17,7 +19,6 @@ from app.services import attachments, closure, discussion, lights, visibility
 from app.services.task_view import task_history, tasks_of_unit
 from app.tasks import bp
 from app.tasks.forms import CommentForm, InstructionForm, PriorityForm
-from app.transaction import apply_or_report
 from app.work.steps import unit_name
 
 
@@ -52,10 +53,13 @@ def comment(task_id: int) -> str | Redirect:
     task = db.get_or_404(PlanTask, task_id)
     visibility.ensure_can_view_task(current_user, task)
     form = CommentForm()
-    if form.validate_on_submit() and apply_or_report(form.body, lambda: discussion.add_comment(task, form.body.data, current_user)):
-        flash("留言已发表。", "success")
-        return redirect(url_for("tasks.detail", task_id=task.id) + "#thread")
-    return _detail_page(task, comment_form=form)
+    page = partial(_detail_page, task, comment_form=form)
+    if not form.validate_on_submit():
+        return page()
+    on_refusal(field=form.body, render=page)
+    discussion.add_comment(task, form.body.data, current_user)
+    flash("留言已发表。", "success")
+    return redirect(url_for("tasks.detail", task_id=task.id) + "#thread")
 
 
 @bp.route("/tasks/<int:task_id>/instructions", methods=["POST"])
@@ -64,10 +68,13 @@ def instruct(task_id: int) -> str | Redirect:
     """A leader's instruction on the task."""
     task = db.get_or_404(PlanTask, task_id)
     form = InstructionForm()
-    if form.validate_on_submit() and apply_or_report(form.body, lambda: discussion.add_instruction(task, form.body.data, current_user)):
-        flash("批示已发出,责任单位将在待办中确认。", "success")
-        return redirect(url_for("tasks.detail", task_id=task.id) + "#instructions")
-    return _detail_page(task, instruction_form=form)
+    page = partial(_detail_page, task, instruction_form=form)
+    if not form.validate_on_submit():
+        return page()
+    on_refusal(field=form.body, render=page)
+    discussion.add_instruction(task, form.body.data, current_user)
+    flash("批示已发出,责任单位将在待办中确认。", "success")
+    return redirect(url_for("tasks.detail", task_id=task.id) + "#instructions")
 
 
 @bp.route("/instructions/<int:instruction_id>/acknowledge", methods=["POST"])

@@ -1,19 +1,20 @@
 """Views of the work blueprint."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.access import signed_in
-from app.errors import InvalidTransition, ValidationFailed
+from app.errors import on_refusal
 from app.extensions import db
 from app.models import PlanTask, WorkItem, WorkItemState
 from app.plans.presenting import mark_spans
 from app.models.base import utcnow
 from app.services import discussion, drafts, lights, work_items
 from app.services.task_view import task_history
-from app.transaction import apply_or_report
 from app.work import bp
 from app.work.steps import STEPS, build_form, unit_name
 
@@ -71,13 +72,9 @@ def _post(work_item: WorkItem) -> str | Response:
         return redirect(url_for("work.item", item_id=work_item.id))
     if not form.validate_on_submit():
         return _page(work_item, form)
-    try:
-        message = apply_or_report(form.submit, lambda: STEPS[work_item.form_key].submit(form, work_item, current_user))
-    except InvalidTransition as stale:
-        flash(stale.message, "warning")
-        return redirect(url_for("work.inbox"))
-    if message is None:
-        return _page(work_item, form)
+    on_refusal(url_for("work.inbox"), field=form.submit, render=partial(_page, work_item, form),
+               conflict=work_items.race_lost_message(work_item))
+    message = STEPS[work_item.form_key].submit(form, work_item, current_user)
     drafts.discard_draft(work_item, current_user)
     flash(message, "success")
     return redirect(url_for("work.inbox"))
@@ -114,13 +111,9 @@ def sign(item_id: int) -> Response:
 def hand_over(item_id: int) -> Response:
     """转办 an item to a colleague of the unit."""
     work_item = db.get_or_404(WorkItem, item_id)
-    try:
-        colleague = work_items.hand_over(
-            work_item, request.form.get("to_user_id", type=int), request.form.get("note"), current_user
-        )
-    except ValidationFailed as refusal:
-        db.session.rollback()
-        flash(refusal.message, "warning")
-        return redirect(url_for("work.item", item_id=item_id))
+    on_refusal(url_for("work.item", item_id=item_id))
+    colleague = work_items.hand_over(
+        work_item, request.form.get("to_user_id", type=int), request.form.get("note"), current_user
+    )
     flash(f"已转办给 {colleague.display_name}。", "success")
     return redirect(url_for("work.inbox"))

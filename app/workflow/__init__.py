@@ -8,6 +8,7 @@ runtime (runtime.py) is a handful of functions that flush and never commit.
 from app.workflow.errors import WorkflowError
 from app.workflow.runtime import (
     DiagramState,
+    closed_message,
     complete_work_item,
     diagram_state,
     open_work_items,
@@ -19,6 +20,7 @@ from app.workflow.specs import deploy_diagram, deploy_processes, latest_version
 __all__ = [
     "DiagramState",
     "WorkflowError",
+    "closed_message",
     "complete_work_item",
     "deploy_diagram",
     "deploy_processes",

@@ -21,7 +21,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from app.errors import InvalidTransition, NotFound, ValidationFailed
+from app.errors import ConcurrentChange, InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.workflow import WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
@@ -161,10 +161,15 @@ def _due_or_none(value: Any) -> Any:
 def _check_open(item: WorkItem, instance: WorkflowInstance, expected_row_version: int | None) -> None:
     """Refuse a stale or repeated submission."""
     if item.state is not WorkItemState.OPEN:
-        done = "已办理完毕" if item.state is WorkItemState.COMPLETED else "已被撤销"
-        raise InvalidTransition(f"「{item.step_name}」{done},不能重复办理。请刷新待办列表。")
+        raise InvalidTransition(closed_message(item))
     if expected_row_version is not None and instance.row_version != expected_row_version:
         raise InvalidTransition(f"「{item.step_name}」所在流程已被他人更新,请刷新页面后重新提交。")
+
+
+def closed_message(item: WorkItem) -> str:
+    """Why a closed item cannot be worked any more (the same words before and after the row lock)."""
+    done = "已办理完毕" if item.state is WorkItemState.COMPLETED else "已被撤销"
+    return f"「{item.step_name}」{done},不能重复办理。"
 
 
 def _ready_task(workflow: BpmnWorkflow, item: WorkItem) -> Task:
@@ -205,4 +210,4 @@ def _save(instance: WorkflowInstance, workflow: BpmnWorkflow) -> None:
         sync_work_items(instance, workflow)
         db.session.flush()
     except StaleDataError as exc:
-        raise InvalidTransition("该流程已被他人同时更新,请刷新页面后重新提交。") from exc
+        raise ConcurrentChange("该流程已被他人同时更新,请刷新页面后重新提交。") from exc

@@ -79,7 +79,7 @@ def test_a_granted_date_not_after_the_current_one_is_refused_and_nothing_changes
     db.session.commit()
     with pytest.raises(ValidationFailed, match="须晚于当前期限"):
         extensions.approve(request, date(2023, 10, 10), None, user("dushen"))
-    db.session.rollback()     # as every caller does (apply_or_report, the error handler)
+    db.session.rollback()     # as the refusal handler does (app.errors.answer_refusal)
     assert request.status is ExtensionStatus.PENDING and item.due_at == ORIGINAL_DUE
 
 
