@@ -1,6 +1,8 @@
 """Views of the auth blueprint."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_login.config import COOKIE_NAME
@@ -10,7 +12,7 @@ from app.access import public, signed_in
 from app.auth import bp
 from app.auth.forms import ChangePasswordForm, LoginForm
 from app.auth.throttle import limit_sign_in, mark_failed
-from app.errors import ValidationFailed
+from app.errors import on_refusal
 from app.security import safe_next
 from app.services import accounts
 
@@ -52,14 +54,11 @@ def password() -> str | Response:
     """Change one's own password; other sessions end, this one goes on."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            accounts.change_password(current_user, form.current.data, form.new.data)
-        except ValidationFailed as error:
-            form.new.errors.append(error.message)
-        else:
-            # The version was raised: sign this browser in again under the new one.
-            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
-            login_user(current_user._get_current_object(), remember=remembered)
-            flash("密码已修改。", "success")
-            return redirect(url_for("main.index"))
+        on_refusal(field=form.new, render=partial(render_template, "auth/password.html", form=form))
+        accounts.change_password(current_user, form.current.data, form.new.data)
+        # The version was raised: sign this browser in again under the new one.
+        remembered = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
+        login_user(current_user._get_current_object(), remember=remembered)
+        flash("密码已修改。", "success")
+        return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form)

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from app.access import signed_in
 from app.errors import on_refusal
 from app.extensions import db
+from app.fields import parse_id
 from app.models import PlanTask, WorkItem, WorkItemState
 from app.plans.presenting import mark_spans
 from app.models.base import utcnow
@@ -113,7 +114,7 @@ def hand_over(item_id: int) -> Response:
     work_item = db.get_or_404(WorkItem, item_id)
     on_refusal(url_for("work.item", item_id=item_id))
     colleague = work_items.hand_over(
-        work_item, request.form.get("to_user_id", type=int), request.form.get("note"), current_user
+        work_item, parse_id(request.form.get("to_user_id", "")), request.form.get("note"), current_user
     )
     flash(f"已转办给 {colleague.display_name}。", "success")
     return redirect(url_for("work.inbox"))

@@ -172,6 +172,11 @@ def test_ids_beyond_the_integer_range_are_404(app, report_item, task7):
     response = zhuce.get(f"/api/work-items/{BEYOND}")
     assert response.status_code == 404 and response.json["message"] == "请求的资源不存在。"
     assert page(dushen.get(f"/tasks/{2**31 - 1}"))[0] == 404
+    for colleague in (str(BEYOND), "-1", "1e3", "x"):  # 转办 to an id that names nobody
+        status, html = post_form(zhuce, f"/work/items/{report_item.id}/hand-over", {"to_user_id": colleague},
+                                 follow_redirects=True)
+        assert status == 200 and "请选择要转办的同事" in html, colleague
+    assert snapshot() == before
 
 
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-31", "2101-01-01"])
