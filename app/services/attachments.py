@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.errors import ValidationFailed
+from app.plan_parser.errors import DocumentError
+from app.plan_parser.reading import decode_text
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: How far into a file the HTML/script sniffing looks (browsers sniff about as far).
@@ -57,8 +59,15 @@ def _zip_with(part: str) -> Callable[[bytes], bool]:
 
 
 def _is_text(data: bytes) -> bool:
-    """Plain text: no NUL bytes, decodable as UTF-8 or GB18030."""
-    return b"\x00" not in data and _text_encoding(data) is not None
+    """Plain text: no NUL bytes, and UTF-8 or GB18030 that reads as such (Big5 or mixed would be mojibake)."""
+    return b"\x00" not in data and _decoded(data) is not None
+
+
+def _decoded(data: bytes) -> str | None:
+    try:
+        return decode_text(data)
+    except DocumentError:
+        return None
 
 
 #: Extension → (content type served, content check). Nothing else is accepted.
@@ -114,22 +123,19 @@ def looks_active(data: bytes) -> bool:
     return _ACTIVE_CONTENT.search(head) is not None
 
 
-def _text_encoding(data: bytes) -> str | None:
-    """The encoding a text file decodes in (UTF-8 first), or None."""
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            data.decode(encoding)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
 def _as_utf8(data: bytes) -> bytes:
     """Text stored as UTF-8, as its content type says; GB18030 is converted with a BOM so Excel reads it."""
-    if _text_encoding(data) == "utf-8":
+    if data.startswith(codecs.BOM_UTF8) or _is_utf8(data):
         return data
-    return codecs.BOM_UTF8 + data.decode("gb18030").encode("utf-8")
+    return codecs.BOM_UTF8 + decode_text(data).encode("utf-8")
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def check_submission(uploads: Sequence[tuple[str, int]], max_files: int, max_total_bytes: int) -> None:

@@ -127,6 +127,8 @@ HOSTILE = [
     ("report.pdf.exe", PDF),
     ("a.pdf", b"MZ\x90\x00\x03" + bytes(100)),
     ("data.csv", bytes(range(256))),                 # binary named as text
+    ("繁体.txt", "市場監督管理局工作進展說明，已完成抽檢任務。".encode("big5")),   # would be GB18030 mojibake
+    ("混合.txt", "第一行说明\n".encode() + "第二行说明\n".encode("gbk")),        # mixed encodings
 ]
 
 
