@@ -9,8 +9,8 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import (
     Attachment, AuditEvent, CooperatingContribution, Decomposition, DecompositionRound, Milestone,
-    MilestoneReport, Plan, PlanStatus, PlanTask, Rectification, ReviewRecord, TargetActual, TaskResponsibility,
-    WorkflowInstance, WorkItem, WorkItemState,
+    MilestoneReport, Plan, PlanStatus, PlanTask, Rectification, ReviewRecord, TargetActual,
+    TaskResponsibility, WorkflowInstance, WorkItem, WorkItemState,
 )
 
 #: What the history shows of each decomposition and milestone, loaded a relationship at a time for all rows

@@ -23,7 +23,8 @@ ROUNDS = 12
 
 
 def _item(user: User, form_key: str, task: PlanTask) -> WorkItem:
-    (item,) = [i for i in work_items.inbox(user) if i.form_key == form_key and i.context.get("plan_task_id") == task.id]
+    (item,) = [i for i in work_items.inbox(user)
+               if i.form_key == form_key and i.context.get("plan_task_id") == task.id]
     return item
 
 
@@ -46,8 +47,9 @@ def _returned_rounds(task: PlanTask, people: dict[str, User], count: int, files:
     zhuce, dushen, kexin = people["zhuce"], people["dushen"], people["kexin"]
     policy = UploadPolicy(files, 1024 * 1024)
     for n in range(count):
+        upload = Upload("进展.pdf", b"%PDF-1.4 x")
         reporting.submit_report(_item(zhuce, "milestone_report", task), f"第{n}轮进展", 50,
-                                {task.targets[0].id: Decimal(n)}, [Upload("进展.pdf", b"%PDF-1.4 x")], policy, zhuce)
+                                {task.targets[0].id: Decimal(n)}, [upload], policy, zhuce)
         reporting.contribute(_item(kexin, "cooperating_contribution", task), "配合推进", [], policy, kexin)
         reporting.review_report(_item(dushen, "report_review", task),
                                 ReviewDecision.RETURN, "请补充材料", None, dushen)
