@@ -7,6 +7,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.api.form_fields import form_schema
 from app.api.openapi_schemas import SCHEMAS, body_schema_ref
+from app.services.work_items import MAX_PAGE_SIZE, PAGE_SIZE
 from forms.registry import FORMS
 
 ERRORS = {
@@ -21,6 +22,15 @@ ERRORS = {
 
 #: A row id: id columns are INTEGER, 32 bits on PostgreSQL; anything else names no row (404).
 ID = {"type": "integer", "format": "int32", "minimum": 1, "maximum": 2**31 - 1}
+
+
+#: Paging of a list: past the last page answers the last page, below 1 the first; per_page is capped.
+PAGING = [
+    {"name": "page", "in": "query", "required": False, "description": "页码,从 1 开始",
+     "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1, "default": 1}},
+    {"name": "per_page", "in": "query", "required": False, "description": f"每页条数,最多 {MAX_PAGE_SIZE}",
+     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": PAGE_SIZE}},
+]
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -54,8 +64,9 @@ def _paths() -> dict[str, Any]:
     return {
         "/api/openapi.json": {"get": {**_operation("api.openapi", "本文档", ("200", "Document", "OpenAPI 文档"), ""),
                                       "security": []}},
-        "/api/work-items": {"get": _operation(
-            "api.list_work_items", "我的待办(与待办页面同一规则)", ("200", "WorkItemList", "待办列表"), "401")},
+        "/api/work-items": {"get": {**_operation(
+            "api.list_work_items", "我的待办(与待办页面同一规则,分页)", ("200", "WorkItemList", "待办列表"), "401"),
+            "parameters": PAGING}},
         "/api/work-items/{item_id}": {"get": _operation(
             "api.work_item", "一个待办及其表单字段", ("200", "WorkItemDetail", "待办与字段"), "401 403 404",
             parameter="item_id")},

@@ -50,7 +50,10 @@ SCHEMAS: dict[str, Any] = {
         completed_at=OPT_TIME, completed_by_id={"type": ["integer", "null"]},
         links=obj("self complete", self=STR, complete=STR, task=STR),
     ),
-    "WorkItemList": obj("items", items=array(ref("WorkItem"))),
+    "WorkItemList": obj("items page per_page total next", items=array(ref("WorkItem")),
+                        page=INT, per_page=INT,
+                        total={**INT, "description": "全部待办的条数"},
+                        next={**OPT_STR, "description": "下一页的地址;已是最后一页时为 null"}),
     "FormField": obj(
         "name label type required", name=STR, label=STR, type={"type": ["string", "array"]}, required=BOOL,
         format=STR, items={"type": "object"}, description=STR, value={},

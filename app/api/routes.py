@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -32,8 +32,13 @@ def openapi() -> Response:
 @bp.get("/work-items")
 @signed_in
 def list_work_items() -> Response:
-    """待办: the caller's open work items, as the inbox lists them."""
-    return jsonify(items=[work_item_json(item) for item in work_items.inbox(current_user)])
+    """待办: the caller's open work items as the inbox lists them, a page at a time (``page``, ``per_page``)."""
+    page = work_items.inbox_page(current_user, request.args.get("page", 1, type=int),
+                                 request.args.get("per_page", work_items.PAGE_SIZE, type=int))
+    following = url_for("api.list_work_items", page=page.page + 1, per_page=page.per_page) \
+        if page.has_next else None
+    return jsonify(items=[work_item_json(item) for item in page.items], page=page.page,
+                   per_page=page.per_page, total=page.total, next=following)
 
 
 @bp.get("/work-items/<int:item_id>")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from app.models import PlanTask, Rectification, ReviewRecord, Urge, WorkItem
+from app.models import PlanTask, Rectification, Urge, WorkItem
 from app.rectification import bp
 from app.services import rectification, rectification_view, urging
 from app.services.rectification_view import Round
@@ -46,9 +46,3 @@ def rectification_step(item: WorkItem) -> tuple[Rectification, list[Round]] | No
 def closure_blocker(task: PlanTask) -> str | None:
     """Why the task cannot be closed now (open rectifications), or None."""
     return rectification_view.closure_blocker(task)
-
-
-@bp.app_template_global()
-def rectification_from_review(review: ReviewRecord) -> Rectification | None:
-    """The rectification opened from a returned review, if any (the history links it instead of offering another)."""
-    return rectification.opened_from(review)

@@ -4,11 +4,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (
-    Attachment, AuditEvent, Decomposition, Milestone, Plan, PlanStatus, PlanTask, ReviewRecord, TaskResponsibility,
-    WorkflowInstance, WorkItem, WorkItemState,
+    Attachment, AuditEvent, CooperatingContribution, Decomposition, DecompositionRound, Milestone,
+    MilestoneReport, Plan, PlanStatus, PlanTask, Rectification, ReviewRecord, TargetActual,
+    TaskResponsibility, WorkflowInstance, WorkItem, WorkItemState,
+)
+
+#: What the history shows of each decomposition and milestone, loaded a relationship at a time for all rows
+#: (a fixed number of queries however many rounds), not a lazy load per round, report or contribution.
+_DECOMPOSITION_OPTIONS = (
+    selectinload(Decomposition.unit),
+    selectinload(Decomposition.rounds).selectinload(DecompositionRound.submitted_by),
+)
+_REPORTS = selectinload(Milestone.reports)
+_MILESTONE_OPTIONS = (
+    selectinload(Milestone.unit), selectinload(Milestone.owner), selectinload(Milestone.cooperating_units),
+    _REPORTS.selectinload(MilestoneReport.submitted_by),
+    _REPORTS.selectinload(MilestoneReport.actuals).selectinload(TargetActual.target),
+    _REPORTS.selectinload(MilestoneReport.contributions).selectinload(CooperatingContribution.unit),
+    _REPORTS.selectinload(MilestoneReport.contributions).selectinload(CooperatingContribution.submitted_by),
 )
 
 
@@ -23,6 +40,7 @@ class TaskHistory:
     open_items: list[WorkItem]
     instances: list[WorkflowInstance]
     audit: list[AuditEvent]
+    rectifications: dict[int, Rectification]
 
     def reviews_of(self, subject: str, subject_id: int) -> list[ReviewRecord]:
         """Verdicts on one submission, oldest first."""
@@ -32,23 +50,31 @@ class TaskHistory:
         """Files attached to one submission."""
         return self.attachments.get((subject, subject_id), [])
 
+    def rectification_from(self, review: ReviewRecord) -> Rectification | None:
+        """The rectification opened from a returned review, if any."""
+        return self.rectifications.get(review.id)
+
 
 def task_history(task: PlanTask) -> TaskHistory:
     """Load the whole history of ``task`` in a handful of queries."""
-    decompositions = _all(select(Decomposition).where(Decomposition.plan_task_id == task.id).order_by(Decomposition.id))
-    milestones = _all(select(Milestone).where(Milestone.plan_task_id == task.id)
+    decompositions = _all(select(Decomposition).where(Decomposition.plan_task_id == task.id)
+                          .options(*_DECOMPOSITION_OPTIONS).order_by(Decomposition.id))
+    milestones = _all(select(Milestone).where(Milestone.plan_task_id == task.id).options(*_MILESTONE_OPTIONS)
                       .order_by(Milestone.decomposition_id, Milestone.position))
     reviews: dict[tuple[str, int], list[ReviewRecord]] = {}
-    for record in _all(select(ReviewRecord).where(ReviewRecord.plan_task_id == task.id).order_by(ReviewRecord.id)):
+    for record in _all(select(ReviewRecord).where(ReviewRecord.plan_task_id == task.id)
+                       .options(selectinload(ReviewRecord.reviewer)).order_by(ReviewRecord.id)):
         reviews.setdefault((record.subject, record.subject_id), []).append(record)
     attachments: dict[tuple[str, int], list[Attachment]] = {}
     for attachment in _all(select(Attachment).where(Attachment.plan_task_id == task.id).order_by(Attachment.id)):
         attachments.setdefault((attachment.subject, attachment.subject_id), []).append(attachment)
+    rectifications = {r.review_record_id: r for r in _all(select(Rectification).where(
+        Rectification.plan_task_id == task.id, Rectification.review_record_id.is_not(None)))}
     instances = _all(select(WorkflowInstance).where(WorkflowInstance.plan_task_id == task.id).order_by(WorkflowInstance.id))
     open_items = _all(select(WorkItem).where(
         WorkItem.instance_id.in_([i.id for i in instances]), WorkItem.state == WorkItemState.OPEN).order_by(WorkItem.id))
     return TaskHistory(decompositions, milestones, reviews, attachments, open_items, instances,
-                       _audit(decompositions, milestones, instances))
+                       _audit(decompositions, milestones, instances), rectifications)
 
 
 def _all(query):  # type: ignore[no-untyped-def]
@@ -73,7 +99,8 @@ def _audit(decompositions: list[Decomposition], milestones: list[Milestone],
         (AuditEvent.entity == entity) & AuditEvent.entity_id.in_([str(i) for i in ids])
         for entity, ids in ids_by_entity.items() if ids
     ]
-    return _all(select(AuditEvent).where(or_(*clauses)).order_by(AuditEvent.id)) if clauses else []
+    query = select(AuditEvent).where(or_(*clauses)).options(selectinload(AuditEvent.actor))
+    return _all(query.order_by(AuditEvent.id)) if clauses else []
 
 
 def tasks_of_unit(unit_id: int) -> list[PlanTask]:

@@ -74,12 +74,16 @@ def inbox(user: User) -> list[WorkItem]:
 
 #: Rows per page of a long list.
 PAGE_SIZE = 50
+#: The most rows a caller may ask for in one page (the API's ``per_page``).
+MAX_PAGE_SIZE = 200
+#: Page numbers beyond this name no page (and would overflow the database's OFFSET).
+_LAST_PAGE = 2**31 - 1
 
 
-def inbox_page(user: User, page: int) -> Pagination:
+def inbox_page(user: User, page: int, per_page: int = PAGE_SIZE) -> Pagination:
     """One page of ``inbox``, with what its rows show loaded in a fixed number of queries."""
     query = _actionable(user).order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
-    return paginate_items(query, page)
+    return paginate_items(query, page, per_page)
 
 
 def done_page(user: User, page: int) -> Pagination:
@@ -89,18 +93,20 @@ def done_page(user: User, page: int) -> Pagination:
     return paginate_items(query, page)
 
 
-def paginate(query: Select[Any], page: int) -> Pagination:
-    """Page ``page`` (1 when below, the last when past the end) of ``PAGE_SIZE`` rows."""
-    result = db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)
+def paginate(query: Select[Any], page: int, per_page: int = PAGE_SIZE) -> Pagination:
+    """Page ``page`` (1 when below, the last when past the end) of ``per_page`` rows
+    (1 to ``MAX_PAGE_SIZE``)."""
+    per_page = min(max(per_page, 1), MAX_PAGE_SIZE)
+    result = db.paginate(query, page=min(max(page, 1), _LAST_PAGE), per_page=per_page, error_out=False)
     if result.pages and result.page > result.pages:
-        result = db.paginate(query, page=result.pages, per_page=PAGE_SIZE, error_out=False)
+        result = db.paginate(query, page=result.pages, per_page=per_page, error_out=False)
     return result
 
 
-def paginate_items(query: Select[tuple[WorkItem]], page: int) -> Pagination:
+def paginate_items(query: Select[tuple[WorkItem]], page: int, per_page: int = PAGE_SIZE) -> Pagination:
     """A page of work items; their instances (without engine state), tasks and units preloaded."""
     result = paginate(query.options(selectinload(WorkItem.instance).load_only(
-        WorkflowInstance.id, WorkflowInstance.plan_task_id)), page)
+        WorkflowInstance.id, WorkflowInstance.plan_task_id)), page, per_page)
     # Held by the page: the session's identity map keeps rows only while something refers to them.
     result.preloaded = preload_rows(result.items)  # type: ignore[attr-defined]
     return result
