@@ -6,8 +6,9 @@ anonymous request with 401 instead of sending it to the login page.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from flask import abort, current_app, request
 from flask_login import current_user

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
@@ -12,8 +12,8 @@ from werkzeug.serving import run_simple
 from app.api.commands import token_group
 from app.assessment.commands import assessment_group
 from app.errors import DubanError
-from app.models import Role, Unit
 from app.exports.commands import export_command
+from app.models import Role, Unit
 from app.plan_commands import plan_group
 from app.services import accounts, demo, demo_activity, directory
 from app.services.workdays import BEIJING
@@ -89,7 +89,7 @@ def tick_command(now_text: str | None) -> None:
 def _instant(text: str | None) -> datetime:
     """An aware instant from ISO 8601 text (Beijing time when no offset is given), or now."""
     if text is None:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as error:

@@ -16,7 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,9 +30,28 @@ from app import create_app  # noqa: E402
 from app.config import TestConfig  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
-    Decomposition, DecompositionStatus, Milestone, MilestoneReport, MilestoneStatus, Plan, PlanSection, PlanTarget,
-    PlanTask, ProcessSpecVersion, ResponsibilityRole, ReviewDecision, ReviewRecord, TargetActual, TaskResponsibility,
-    Unit, UnitKind, User, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState,
+    Decomposition,
+    DecompositionStatus,
+    Milestone,
+    MilestoneReport,
+    MilestoneStatus,
+    Plan,
+    PlanSection,
+    PlanTarget,
+    PlanTask,
+    ProcessSpecVersion,
+    ResponsibilityRole,
+    ReviewDecision,
+    ReviewRecord,
+    TargetActual,
+    TaskResponsibility,
+    Unit,
+    UnitKind,
+    User,
+    WorkflowInstance,
+    WorkflowStatus,
+    WorkItem,
+    WorkItemState,
 )
 from app.services import plan_import  # noqa: E402
 from app.services.demo import DEMO_PASSWORD, load_demo  # noqa: E402
@@ -112,7 +131,7 @@ def _rows(model, rows: list[dict]) -> list[int]:  # type: ignore[no-untyped-def]
 
 def build_province(org) -> tuple[int, int, dict[str, int]]:  # type: ignore[no-untyped-def]
     """A province-scale plan: every task decomposed by 100 units, their milestones half reported."""
-    now = datetime(2023, 1, 5, 2, tzinfo=timezone.utc)
+    now = datetime(2023, 1, 5, 2, tzinfo=UTC)
     unit_ids = _rows(Unit, [{"organisation_id": org.id, "name": f"压测单位{n:03d}", "full_name": f"压测单位{n:03d}",
                              "code": f"bench{n:03d}", "kind": UnitKind.INSTITUTION, "active": True,
                              "requires_head_signoff": False, "created_at": now} for n in range(UNITS)])
@@ -152,7 +171,7 @@ def build_province(org) -> tuple[int, int, dict[str, int]]:  # type: ignore[no-u
     reported = [(m_id, m) for m_id, m in zip(milestone_ids, milestones) if m["position"] < 2]
     report_ids = _rows(MilestoneReport, [
         {"milestone_id": m_id, "number": 1, "progress": "按计划推进", "percent_done": 100 if m["position"] == 0 else 60,
-         "submitted_by_id": owner, "submitted_at": datetime.combine(m["due_date"], datetime.min.time(), timezone.utc)
+         "submitted_by_id": owner, "submitted_at": datetime.combine(m["due_date"], datetime.min.time(), UTC)
          - timedelta(days=(m_id % 7) - 2)} for m_id, m in reported])
     db.session.execute(insert(TargetActual), [
         {"report_id": r, "plan_target_id": target_ids[task_ids.index(m["plan_task_id"])], "actual": Decimal(1000 + r % 900)}
@@ -161,7 +180,7 @@ def build_province(org) -> tuple[int, int, dict[str, int]]:  # type: ignore[no-u
         {"plan_task_id": m["plan_task_id"], "subject": "milestone_report", "subject_id": r, "step": "report_review",
          "decision": ReviewDecision.APPROVE if m["position"] == 0 else ReviewDecision.RETURN,
          "comments": None if m["position"] == 0 else "请补充材料", "quality": "good" if m["position"] == 0 else None,
-         "reviewer_id": owner, "decided_at": datetime.combine(m["due_date"], datetime.min.time(), timezone.utc)
+         "reviewer_id": owner, "decided_at": datetime.combine(m["due_date"], datetime.min.time(), UTC)
          + timedelta(days=3)} for r, (_, m) in zip(report_ids, reported)])
     db.session.commit()
     counts = {"tasks": TASKS, "units": UNITS, "decompositions": len(parts), "work_items": len(parts),

@@ -15,16 +15,33 @@ Section 二 (强化质量安全):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    Decomposition, DecompositionStatus, Milestone, MilestoneReport, MilestoneStatus, Organisation, Plan, PlanSection,
-    PlanTarget, PlanTask, ProcessSpecVersion, ResponsibilityRole, ReviewDecision, ReviewRecord, TargetActual,
-    TaskResponsibility, Unit, User, WorkflowInstance, WorkflowStatus,
+    Decomposition,
+    DecompositionStatus,
+    Milestone,
+    MilestoneReport,
+    MilestoneStatus,
+    Organisation,
+    Plan,
+    PlanSection,
+    PlanTarget,
+    PlanTask,
+    ProcessSpecVersion,
+    ResponsibilityRole,
+    ReviewDecision,
+    ReviewRecord,
+    TargetActual,
+    TaskResponsibility,
+    Unit,
+    User,
+    WorkflowInstance,
+    WorkflowStatus,
 )
 
 AS_OF = date(2023, 10, 9)
@@ -45,7 +62,7 @@ class Scenario:
 def _at(day: str, hour: int = 10) -> datetime:
     """``hour`` o'clock Beijing time on ``day``, in UTC."""
     y, m, d = map(int, day.split("-"))
-    return datetime(y, m, d, hour - 8, tzinfo=timezone.utc)
+    return datetime(y, m, d, hour - 8, tzinfo=UTC)
 
 
 def build_scenario(org: Organisation) -> Scenario:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
 from flask.sansio.blueprints import BlueprintSetupState
@@ -83,7 +83,7 @@ def wait_text(seconds: int) -> str:
 def throttle_message(at: float) -> str:
     """The Chinese refusal naming when to try again."""
     seconds = int(at - time.time()) + 1
-    clock = datetime.fromtimestamp(at, timezone.utc).astimezone(BEIJING).strftime("%H:%M:%S")
+    clock = datetime.fromtimestamp(at, UTC).astimezone(BEIJING).strftime("%H:%M:%S")
     return (
         f"登录失败次数过多,本机对该账户的登录已暂停,请在 {wait_text(seconds)}后(北京时间 {clock} 以后)再试。"
         "其他电脑上的登录不受影响;如忘记密码,请联系系统管理员重置。"

@@ -9,8 +9,8 @@ Numbers, dates and empty cells are left alone.
 from __future__ import annotations
 
 from openpyxl.cell import Cell
-from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
 
 #: First characters a spreadsheet may read as the start of a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -6,8 +6,7 @@ from .errors import DocumentError
 from .header import parse_header
 from .model import ParsedPlan, Responsibility, Section, Task
 from .reading import check_size, read_document
-from .responsibility import (LEAD_RULE, ParsedAnnotation, find_annotations, merge,
-                             parse_annotation, resolve)
+from .responsibility import LEAD_RULE, ParsedAnnotation, find_annotations, merge, parse_annotation, resolve
 from .structure import Heading, Outline, RawTask, assign_sections, build_outline, first_sentence, task_numbers
 from .targets import find_targets
 from .text import split_paragraphs, strip_end_punct

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -16,7 +16,15 @@ from sqlalchemy import Select, select
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.models import (
-    DeadlinePolicy, DueDateChange, Plan, PlanTask, ReportCycle, User, WorkflowInstance, WorkItem, WorkItemState,
+    DeadlinePolicy,
+    DueDateChange,
+    Plan,
+    PlanTask,
+    ReportCycle,
+    User,
+    WorkflowInstance,
+    WorkItem,
+    WorkItemState,
 )
 from app.models.base import as_dict
 from app.services import audit, deadlines, stagnation
@@ -58,7 +66,7 @@ def policy_of(plan: Plan) -> DeadlinePolicy:
 
 def version_of(policy: DeadlinePolicy) -> str:
     """A token of the policy as it was shown, so a stale form can be refused."""
-    return policy.updated_at.astimezone(timezone.utc).isoformat() if policy.updated_at else ""
+    return policy.updated_at.astimezone(UTC).isoformat() if policy.updated_at else ""
 
 
 def update_policy(policy: DeadlinePolicy, data: Mapping[str, Any], version: str,

@@ -9,8 +9,8 @@ nothing twice, and a notice missed while the scheduler was down goes out once, m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Row, func, or_, select, update
@@ -18,13 +18,23 @@ from sqlalchemy import Row, func, or_, select, update
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import (
-    CalendarOverride, DeadlinePolicy, DueDateChange, NoticeKind, PlanTask, Role, User, UserRole, WorkflowInstance,
-    WorkItem, WorkItemState,
+    CalendarOverride,
+    DeadlinePolicy,
+    DueDateChange,
+    NoticeKind,
+    PlanTask,
+    Role,
+    User,
+    UserRole,
+    WorkflowInstance,
+    WorkItem,
+    WorkItemState,
 )
 from app.models.workflow import TO_CHASE
 from app.services import digests, notices
 from app.services.reminder_schedule import HEAD_TIER, DueNotice, Timing, due_by, notices_for
 from app.services.workdays import BEIJING, WorkCalendar, end_of_day
+
 #: Ids per IN (…) list.
 _CHUNK = 5000
 #: Which policy period sets the due date of each kind of step; a milestone report keeps its milestone's date.

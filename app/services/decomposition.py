@@ -9,8 +9,17 @@ from app import workflow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import (
-    Decomposition, DecompositionRound, DecompositionStatus, Milestone, MilestoneStatus, PlanTarget,
-    ReviewDecision, ReviewRecord, Unit, User, WorkItem,
+    Decomposition,
+    DecompositionRound,
+    DecompositionStatus,
+    Milestone,
+    MilestoneStatus,
+    PlanTarget,
+    ReviewDecision,
+    ReviewRecord,
+    Unit,
+    User,
+    WorkItem,
 )
 from app.services import audit, work_items
 from app.services.supervision import MILESTONE_PROCESS

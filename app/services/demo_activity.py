@@ -30,10 +30,17 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Organisation, Plan, PlanTask, ReviewDecision, ReviewRecord, Unit, User, WorkItem
 from app.services import (
-    closure, decomposition, extensions, plan_import, rectification, reporting, urging, work_items,
+    closure,
+    decomposition,
+    extensions,
+    plan_import,
+    rectification,
+    reporting,
+    urging,
+    work_items,
 )
-from app.services.decomposition import MilestonePlan
 from app.services.deadlines import work_calendar
+from app.services.decomposition import MilestonePlan
 from app.services.rectification import RectificationOrder
 from app.services.reporting import UploadPolicy
 from app.services.workdays import BEIJING, WorkCalendar

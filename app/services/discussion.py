@@ -6,7 +6,14 @@ from sqlalchemy import select
 from app.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    InstructionAcknowledgement, LeaderInstruction, PlanTask, Priority, Role, TaskComment, TaskResponsibility, User,
+    InstructionAcknowledgement,
+    LeaderInstruction,
+    PlanTask,
+    Priority,
+    Role,
+    TaskComment,
+    TaskResponsibility,
+    User,
 )
 from app.services import audit, visibility
 

@@ -14,8 +14,23 @@ from sqlalchemy import Select, and_, or_, select, union
 
 from app.extensions import db
 from app.models import (
-    Decomposition, DecompositionRound, Milestone, MilestoneReport, PlanTarget, Rectification, ResponsibilityRole,
-    ReviewDecision, ReviewRecord, TargetActual, TaskResponsibility, Urge, WorkflowInstance, WorkItem, WorkItemState,
+    Decomposition,
+    DecompositionRound,
+    Milestone,
+    MilestoneReport,
+    PlanTarget,
+    Rectification,
+    ResponsibilityRole,
+    ReviewDecision,
+    ReviewRecord,
+    TargetActual,
+    TaskResponsibility,
+    Urge,
+    WorkflowInstance,
+    WorkItem,
+    WorkItemState,
+)
+from app.models import (
     milestone_cooperator_table as cooperator,
 )
 from app.models.base import utcnow

@@ -14,7 +14,15 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    ExtensionRequest, ExtensionStatus, Milestone, PlanTask, Rectification, Role, User, WorkflowInstance, WorkItem,
+    ExtensionRequest,
+    ExtensionStatus,
+    Milestone,
+    PlanTask,
+    Rectification,
+    Role,
+    User,
+    WorkflowInstance,
+    WorkItem,
 )
 from app.models.base import utcnow
 from app.models.user import UNIT_ROLES

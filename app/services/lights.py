@@ -30,11 +30,24 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement, Float, Select, Subquery, and_, case, cast, exists, func, literal, null, or_, select, true,
+    ColumnElement,
+    Float,
+    Select,
+    Subquery,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -43,9 +56,23 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from app.extensions import db
 from app.models import (
-    Decomposition, DecompositionRound, DecompositionStatus, DeadlinePolicy, Milestone, MilestoneReport,
-    MilestoneStatus, Plan, PlanTarget, PlanTask, ReviewDecision, ReviewRecord, TargetActual, WorkflowInstance,
-    WorkflowStatus, WorkItem, WorkItemState,
+    DeadlinePolicy,
+    Decomposition,
+    DecompositionRound,
+    DecompositionStatus,
+    Milestone,
+    MilestoneReport,
+    MilestoneStatus,
+    Plan,
+    PlanTarget,
+    PlanTask,
+    ReviewDecision,
+    ReviewRecord,
+    TargetActual,
+    WorkflowInstance,
+    WorkflowStatus,
+    WorkItem,
+    WorkItemState,
 )
 from app.services.deadlines import work_calendar
 from app.services.workdays import BEIJING, WorkCalendar, end_of_day
@@ -92,12 +119,12 @@ _FINDINGS = {
 }
 _YELLOW_MILESTONE = ("returned", "behind", "behind_target")
 #: Days from midnight UTC to the end of the office day (18:00 Beijing is 10:00 UTC).
-_END_OF_DAY_DAYS = (end_of_day(date(2000, 1, 1)) - datetime(2000, 1, 1, tzinfo=timezone.utc)).total_seconds() / 86400
+_END_OF_DAY_DAYS = (end_of_day(date(2000, 1, 1)) - datetime(2000, 1, 1, tzinfo=UTC)).total_seconds() / 86400
 #: Progress is compared at the precision a reason shows (0.1 point): no reason reads "30%, below 40% by more than 10".
 _SHOWN_PRECISION = 0.05
 
 
-class epoch_days(FunctionElement[float]):  # noqa: N801 (an SQL function, named like one)
+class epoch_days(FunctionElement[float]):
     """Days since 1970-01-01 00:00 UTC of a timestamp or a date (its midnight), as a float."""
 
     type = Float()
@@ -119,7 +146,7 @@ def _days(instant: datetime) -> float:
 
 
 def _instant(days: float) -> datetime:
-    return datetime.fromtimestamp(round(days * 86400), tz=timezone.utc)
+    return datetime.fromtimestamp(round(days * 86400), tz=UTC)
 
 
 def _default(column: str) -> int:

@@ -31,7 +31,7 @@ class Decision:
     member_ids: tuple[int, ...] = ()
 
     @classmethod
-    def parse(cls, value: str, member_ids: tuple[int, ...] = ()) -> "Decision":
+    def parse(cls, value: str, member_ids: tuple[int, ...] = ()) -> Decision:
         """Read a choice as the review form sends it: "unit:12", "group:3", "new-unit:department", "new-group".
 
         ``member_ids`` are the units ticked for a new group (ignored for other choices).

@@ -13,8 +13,19 @@ from sqlalchemy import select
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.models import (
-    Organisation, Plan, PlanImportDraft, PlanSection, PlanStatus, PlanTarget, PlanTask,
-    ResponsibilityRole, TaskResponsibility, Unit, UnitGroup, UnitKind, User,
+    Organisation,
+    Plan,
+    PlanImportDraft,
+    PlanSection,
+    PlanStatus,
+    PlanTarget,
+    PlanTask,
+    ResponsibilityRole,
+    TaskResponsibility,
+    Unit,
+    UnitGroup,
+    UnitKind,
+    User,
 )
 from app.models.base import utcnow
 from app.plan_parser import DocumentError, ParsedPlan, parse_text, read_document

@@ -24,8 +24,20 @@ from app import workflow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
-    DeadlinePolicy, Decomposition, Plan, PlanStatus, PlanTarget, PlanTask, ProgressReport, ReportCycle, Role, User,
-    UserRole, WorkflowInstance, WorkflowStatus, WorkItem,
+    DeadlinePolicy,
+    Decomposition,
+    Plan,
+    PlanStatus,
+    PlanTarget,
+    PlanTask,
+    ProgressReport,
+    ReportCycle,
+    Role,
+    User,
+    UserRole,
+    WorkflowInstance,
+    WorkflowStatus,
+    WorkItem,
 )
 from app.models.base import utcnow
 from app.services import audit, notices, work_items

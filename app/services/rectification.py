@@ -12,9 +12,23 @@ from app import workflow
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    Milestone, MilestoneReport, NoticeKind, PlanTask, Rectification, RectificationProblem, RectificationSource,
-    RectificationStatus, RectificationSubmission, ResponsibilityRole, ReviewDecision, ReviewRecord, Role,
-    SubmissionKind, Unit, User, WorkItem,
+    Milestone,
+    MilestoneReport,
+    NoticeKind,
+    PlanTask,
+    Rectification,
+    RectificationProblem,
+    RectificationSource,
+    RectificationStatus,
+    RectificationSubmission,
+    ResponsibilityRole,
+    ReviewDecision,
+    ReviewRecord,
+    Role,
+    SubmissionKind,
+    Unit,
+    User,
+    WorkItem,
 )
 from app.models.base import utcnow
 from app.services import audit, deadlines, notices, work_items

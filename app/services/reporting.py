@@ -13,9 +13,17 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.file_cleanup import remember_new_file
 from app.models import (
-    Attachment, CooperatingContribution, Milestone, MilestoneReport, MilestoneStatus, QualityRating, ReviewDecision,
+    Attachment,
+    CooperatingContribution,
+    Milestone,
+    MilestoneReport,
+    MilestoneStatus,
+    QualityRating,
+    ReviewDecision,
     ReviewRecord,
-    TargetActual, User, WorkItem,
+    TargetActual,
+    User,
+    WorkItem,
 )
 from app.services import attachments, audit, deadlines, work_items
 from app.services.supervision import lifecycle_instance

@@ -223,7 +223,7 @@ def save_policy(plan: Plan, text: str, note: str | None, based_on: int, actor: U
     current = db.session.scalar(select(func.max(ScoringPolicyVersion.version))
                                 .where(ScoringPolicyVersion.plan_id == plan.id)) or 0
     if current != based_on:
-        raise InvalidTransition("评分规则已被他人修改(现为第 {} 版),请刷新页面后在最新版本上修改。".format(current))
+        raise InvalidTransition(f"评分规则已被他人修改(现为第 {current} 版),请刷新页面后在最新版本上修改。")
     return _add_version(plan.id, current + 1, text, (note or "").strip() or None, actor)
 
 

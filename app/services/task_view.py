@@ -7,8 +7,18 @@ from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.models import (
-    Attachment, AuditEvent, Decomposition, Milestone, Plan, PlanStatus, PlanTask, ReviewRecord, TaskResponsibility,
-    WorkflowInstance, WorkItem, WorkItemState,
+    Attachment,
+    AuditEvent,
+    Decomposition,
+    Milestone,
+    Plan,
+    PlanStatus,
+    PlanTask,
+    ReviewRecord,
+    TaskResponsibility,
+    WorkflowInstance,
+    WorkItem,
+    WorkItemState,
 )
 
 

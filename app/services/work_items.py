@@ -7,16 +7,23 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from app import workflow
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
-from app import workflow
 from app.models import (
-    HandlingAction, PlanTask, Role, Unit, User, WorkflowInstance, WorkItem, WorkItemHandling, WorkItemState,
+    HandlingAction,
+    PlanTask,
+    Role,
+    Unit,
+    User,
+    WorkflowInstance,
+    WorkItem,
+    WorkItemHandling,
+    WorkItemState,
 )
 from app.models.base import utcnow
 from app.models.user import UNIT_ROLES
 from app.services import audit, deadlines
-
 
 
 def may_act(user: User, item: WorkItem) -> bool:

@@ -12,8 +12,8 @@ from app.errors import on_refusal
 from app.extensions import db
 from app.fields import parse_id
 from app.models import PlanTask, WorkItem, WorkItemState
-from app.plans.presenting import mark_spans
 from app.models.base import utcnow
+from app.plans.presenting import mark_spans
 from app.services import discussion, drafts, lights, work_items
 from app.services.task_view import task_history
 from app.work import bp

@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from flask import current_app, request
 from flask_wtf import FlaskForm
-from pathlib import Path
 from sqlalchemy import select
 from wtforms import SelectChoice
 

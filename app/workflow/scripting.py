@@ -301,7 +301,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
         code = guarded_code(expression, "eval")
         scope = {**context, **self.globals}
         with _Budget():
-            return eval(code, scope)  # noqa: S307 - whitelisted, guarded AST
+            return eval(code, scope)
 
     def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
         """Run a checked script (assignments and ifs) on the task data."""
@@ -310,7 +310,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
         context.update(self.globals)
         try:
             with _Budget():
-                exec(code, context)  # noqa: S102 - whitelisted, guarded AST
+                exec(code, context)
         finally:
             self._remove_globals_and_functions_from_context(context, None)
         return True

@@ -7,7 +7,13 @@ import pytest
 
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_lifecycle_e2e import (
-    TASK, decide, import_plan, open_step, person, submit_decomposition, submit_report,
+    TASK,
+    decide,
+    import_plan,
+    open_step,
+    person,
+    submit_decomposition,
+    submit_report,
 )
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,13 @@ import pytest
 from app.services.workdays import BEIJING
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_lifecycle_e2e import (
-    TASK, decide, import_plan, open_step, person, submit_decomposition, submit_report,
+    TASK,
+    decide,
+    import_plan,
+    open_step,
+    person,
+    submit_decomposition,
+    submit_report,
 )
 from tests.conftest import ROOT
 

@@ -12,8 +12,8 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from app.extensions import db
 from app.exports import bulletin_docx, ledger_xlsx
+from app.extensions import db
 from app.models import Plan
 from tests.dashboard_scenario import AS_OF, build_scenario
 

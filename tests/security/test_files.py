@@ -198,7 +198,7 @@ def test_a_file_stored_before_the_allow_list_is_served_as_inert_text(app, report
         assert download.headers["Content-Type"] == "text/plain; charset=utf-8"
         assert download.headers["X-Content-Type-Options"] == "nosniff"
         assert download.headers["Content-Disposition"] == (
-            f"attachment; filename=\"evil.txt\"; filename*=UTF-8''evil.txt")
+            "attachment; filename=\"evil.txt\"; filename*=UTF-8''evil.txt")
         assert "sandbox" in download.headers["Content-Security-Policy"]
     (folder / stored).unlink()
 

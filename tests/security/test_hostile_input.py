@@ -24,8 +24,17 @@ from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import (
-    Decomposition, MilestoneReport, Plan, PlanImportDraft, PlanSection, PlanTask, ReviewDecision,
-    TargetActual, TaskResponsibility, User, WorkItem,
+    Decomposition,
+    MilestoneReport,
+    Plan,
+    PlanImportDraft,
+    PlanSection,
+    PlanTask,
+    ReviewDecision,
+    TargetActual,
+    TaskResponsibility,
+    User,
+    WorkItem,
 )
 from app.services import decomposition, lights, reporting, work_items
 from app.services.decomposition import MilestonePlan

@@ -23,8 +23,19 @@ from werkzeug.test import TestResponse
 
 from app.extensions import db
 from app.models import (
-    AuditEvent, CooperatingContribution, DecompositionRound, DueDateChange, ExtensionRequest, MilestoneReport,
-    PlanTask, RectificationSubmission, ReviewDecision, ReviewRecord, User, WorkItem, WorkItemState,
+    AuditEvent,
+    CooperatingContribution,
+    DecompositionRound,
+    DueDateChange,
+    ExtensionRequest,
+    MilestoneReport,
+    PlanTask,
+    RectificationSubmission,
+    ReviewDecision,
+    ReviewRecord,
+    User,
+    WorkItem,
+    WorkItemState,
 )
 from app.services import decomposition, extensions, progress_reports, rectification, reporting, work_items
 from app.services.decomposition import MilestonePlan

@@ -8,8 +8,20 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
-    AuditEvent, ExtensionRequest, ExtensionStatus, Milestone, MilestoneStatus, Plan, PlanTask, Rectification,
-    RectificationStatus, ReviewDecision, ReviewRecord, TargetActual, Urge, WorkItem,
+    AuditEvent,
+    ExtensionRequest,
+    ExtensionStatus,
+    Milestone,
+    MilestoneStatus,
+    Plan,
+    PlanTask,
+    Rectification,
+    RectificationStatus,
+    ReviewDecision,
+    ReviewRecord,
+    TargetActual,
+    Urge,
+    WorkItem,
 )
 from app.services import closure, demo_activity, evaluation, lights
 from app.services.workdays import BEIJING

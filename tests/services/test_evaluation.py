@@ -14,8 +14,20 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    Milestone, PlanTask, Priority, Rectification, RectificationSource, RectificationStatus, ResponsibilityRole,
-    ReviewDecision, TaskEvaluation, Unit, Urge, User, WorkflowInstance, WorkItem,
+    Milestone,
+    PlanTask,
+    Priority,
+    Rectification,
+    RectificationSource,
+    RectificationStatus,
+    ResponsibilityRole,
+    ReviewDecision,
+    TaskEvaluation,
+    Unit,
+    Urge,
+    User,
+    WorkflowInstance,
+    WorkItem,
 )
 from app.models.user import UNIT_ROLES
 from app.services import assessment, closure, decomposition, evaluation, reporting, scoring_policy, work_items

@@ -11,7 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    AuditEvent, DueDateChange, ExtensionRequest, ExtensionStatus, Notification, User, WorkItem, WorkItemState,
+    AuditEvent,
+    DueDateChange,
+    ExtensionRequest,
+    ExtensionStatus,
+    Notification,
+    User,
+    WorkItem,
+    WorkItemState,
 )
 from app.services import deadlines, extensions
 from app.services.workdays import BEIJING, end_of_day

@@ -10,11 +10,20 @@ from sqlalchemy import select
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    Decomposition, DecompositionStatus, MilestoneStatus, PlanTask, ReviewDecision, ReviewRecord, Unit, User, WorkItem,
+    Decomposition,
+    DecompositionStatus,
+    MilestoneStatus,
+    PlanTask,
+    ReviewDecision,
+    ReviewRecord,
+    Unit,
+    User,
+    WorkItem,
 )
 from app.services import closure, decomposition, reporting, work_items
 from app.services.decomposition import MilestonePlan
 from app.services.reporting import UploadPolicy
+
 APPROVE, RETURN = ReviewDecision.APPROVE, ReviewDecision.RETURN
 
 

@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.models import (
-    AuditEvent, Plan, PlanStatus, PlanTarget, PlanTask, ResponsibilityRole, TaskResponsibility, Unit, UnitGroup, User,
+    AuditEvent,
+    Plan,
+    PlanStatus,
+    PlanTarget,
+    PlanTask,
+    ResponsibilityRole,
+    TaskResponsibility,
+    UnitGroup,
+    User,
 )
 from app.services import directory, plan_import
 from app.services.name_resolution import Decision, DecisionKind

@@ -9,8 +9,15 @@ from sqlalchemy import func, select
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    AuditEvent, Notification, Rectification, RectificationStatus, ReviewDecision, ReviewRecord,
-    WorkflowInstance, WorkItem, WorkItemState,
+    AuditEvent,
+    Notification,
+    Rectification,
+    RectificationStatus,
+    ReviewDecision,
+    ReviewRecord,
+    WorkflowInstance,
+    WorkItem,
+    WorkItemState,
 )
 from app.services import closure, decomposition, rectification, rectification_view, reporting, work_items
 from app.services.decomposition import MilestonePlan

@@ -13,8 +13,21 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    Attachment, CalendarOverride, ExtensionRequest, LeaderInstruction, Notification, Plan, PlanImportDraft, PlanTask,
-    Rectification, ReviewRecord, Unit, UnitGroup, User, WorkflowInstance, WorkItem,
+    Attachment,
+    CalendarOverride,
+    ExtensionRequest,
+    LeaderInstruction,
+    Notification,
+    Plan,
+    PlanImportDraft,
+    PlanTask,
+    Rectification,
+    ReviewRecord,
+    Unit,
+    UnitGroup,
+    User,
+    WorkflowInstance,
+    WorkItem,
 )
 from app.services import attachments, calendar_overrides, discussion, extensions, notices, plan_import
 from app.services.demo import load_demo

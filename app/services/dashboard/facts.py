@@ -16,8 +16,17 @@ from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.sql.selectable import Subquery
 
 from app.models import (
-    Decomposition, DecompositionStatus, Milestone, MilestoneReport, PlanTask, ResponsibilityRole, ReviewDecision,
-    ReviewRecord, TaskResponsibility, WorkflowInstance, WorkflowStatus,
+    Decomposition,
+    DecompositionStatus,
+    Milestone,
+    MilestoneReport,
+    PlanTask,
+    ResponsibilityRole,
+    ReviewDecision,
+    ReviewRecord,
+    TaskResponsibility,
+    WorkflowInstance,
+    WorkflowStatus,
 )
 from app.services.workdays import BEIJING
 
@@ -27,7 +36,7 @@ DUE_SOON_DAYS = 7
 OWNING_ROLES = (ResponsibilityRole.LEAD, ResponsibilityRole.RESPONSIBLE)
 
 
-class beijing_date(FunctionElement[date]):  # noqa: N801 (a SQL function)
+class beijing_date(FunctionElement[date]):
     """The Beijing calendar day of a UTC timestamp column, in SQL."""
 
     type = Date()

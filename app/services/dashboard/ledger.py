@@ -8,11 +8,22 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import (
-    Milestone, MilestoneReport, MilestoneStatus, PlanSection, PlanTask, QualityRating, ResponsibilityRole,
-    ReviewDecision, ReviewRecord, TaskResponsibility, Unit, UnitGroup, milestone_cooperator_table,
-)
 from app.filters import chinese_numeral
+from app.models import (
+    Milestone,
+    MilestoneReport,
+    MilestoneStatus,
+    PlanSection,
+    PlanTask,
+    QualityRating,
+    ResponsibilityRole,
+    ReviewDecision,
+    ReviewRecord,
+    TaskResponsibility,
+    Unit,
+    UnitGroup,
+    milestone_cooperator_table,
+)
 from app.services.dashboard import lighting
 from app.services.dashboard.facts import TaskState, beijing_date, milestone_facts, task_facts
 

@@ -8,8 +8,15 @@ from sqlalchemy import and_, func, select
 
 from app.extensions import db
 from app.models import (
-    Decomposition, DecompositionStatus, Milestone, MilestoneReport, MilestoneStatus, PlanTask, ReviewDecision,
-    ReviewRecord, Unit,
+    Decomposition,
+    DecompositionStatus,
+    Milestone,
+    MilestoneReport,
+    MilestoneStatus,
+    PlanTask,
+    ReviewDecision,
+    ReviewRecord,
+    Unit,
 )
 from app.services.dashboard.facts import Filters, milestone_facts, scoped_task_ids
 
