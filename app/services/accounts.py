@@ -95,7 +95,7 @@ def _verify_dummy(password: str) -> None:
 
 def end_sessions(user: User) -> None:
     """End every session and remember-me cookie of ``user`` (they carry the version raised here)."""
-    user.session_version = User.session_version + 1  # type: ignore[assignment]  # atomic in SQL
+    user.session_version = User.session_version + 1  # atomic in SQL
     db.session.flush()
 
 

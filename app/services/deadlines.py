@@ -200,7 +200,7 @@ def _horizon(calendar: WorkCalendar, today: date, policies: dict[int, _Policy]) 
     return datetime.combine(calendar.shift(today, lead) + timedelta(days=1), time(0), tzinfo=BEIJING)
 
 
-def _items_to_chase(horizon: datetime, now: datetime | None = None) -> list[Row[Any]]:
+def _items_to_chase(horizon: datetime, now: datetime | None = None) -> list[Row[*tuple[Any, ...]]]:
     """Open items with notices still to send, due before ``horizon`` (served by ix_work_item_to_chase);
     with ``now``, only those whose next notice has come by then."""
     query = (select(WorkItem.id, WorkItem.instance_id, WorkItem.due_at, WorkItem.unit_id, WorkItem.role,

@@ -111,11 +111,11 @@ def _today() -> date:
 
 
 def _user(username: str) -> User:
-    return db.session.scalar(select(User).where(User.username == username))
+    return db.session.scalars(select(User).where(User.username == username)).one()
 
 
 def _unit(name: str) -> Unit:
-    return db.session.scalar(select(Unit).where(Unit.name == name))
+    return db.session.scalars(select(Unit).where(Unit.name == name)).one()
 
 
 def _item(story: Story, username: str, form_key: str, number: int) -> WorkItem:

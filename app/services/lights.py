@@ -37,6 +37,7 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Select,
+    SQLColumnExpression,
     Subquery,
     and_,
     case,
@@ -151,7 +152,7 @@ def _instant(days: float) -> datetime:
 
 def _default(column: str) -> int:
     """A policy number as a plan without a policy row gets it."""
-    return DeadlinePolicy.__table__.c[column].default.arg  # type: ignore[union-attr]
+    return DeadlinePolicy.__table__.c[column].default.arg
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ class _Context:
     def now(self) -> ColumnElement[float]:
         return literal(_days(self.as_of), Float)
 
-    def per_plan(self, plan_id: ColumnElement[int], slot: int, default: float) -> ColumnElement[Any]:
+    def per_plan(self, plan_id: SQLColumnExpression[int], slot: int, default: float) -> ColumnElement[Any]:
         """One of the plan's numbers, chosen in SQL by ``plan_id``."""
         if not self.plans:
             return literal(default, Float)
@@ -225,7 +226,7 @@ def _attainment(report_id: ColumnElement[int]) -> ColumnElement[float]:
         .scalar_subquery(), Float)
 
 
-def _confirmed_at(decomposition_id: ColumnElement[int]) -> ColumnElement[Any]:
+def _confirmed_at(decomposition_id: SQLColumnExpression[int]) -> ColumnElement[Any]:
     """When 督审处 confirmed the decomposition (the start of its milestones' periods).
 
     Correlated and index-driven (decomposition_round by decomposition, review_record by subject): a
@@ -429,9 +430,11 @@ def _reason(ctx: _Context, finding: str, row: Any) -> str:
     due = _instant(row["due"]).astimezone(BEIJING).date() if row["due"] is not None else None
     when = f"（应于 {_chinese_date(due)} 完成）" if due else ""
     if finding == "overdue":
+        assert due is not None  # the SQL finds it by comparing the due date
         late = ctx.working_days(due, ctx.today)
         return f"已逾期 {late} 个工作日{when}" if late > 0 else f"已逾期{when}"
     if finding == "due_soon":
+        assert due is not None  # the SQL finds it by comparing the due date
         left = ctx.working_days(ctx.today, due)
         return f"今日到期{when}" if due == ctx.today else f"还有 {left} 个工作日到期{when}"
     if finding in ("behind", "behind_target"):

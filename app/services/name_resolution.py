@@ -68,14 +68,14 @@ def apply_decision(org: Organisation, name: str, decision: Decision, actor: User
     return directory.create_group(org, directory.GroupData(name, membership, None, decision.member_ids), actor)
 
 
-def _owned(org: Organisation, model: type, target_id: int | None):  # type: ignore[no-untyped-def]
+def _owned(org: Organisation, model: type, target_id: int | None):
     target = db.session.get(model, target_id) if target_id else None
     if target is None or target.organisation_id != org.id:
         raise ValidationFailed("所选的单位或单位组不存在。")
     return target
 
 
-def _with_alias(data, name: str):  # type: ignore[no-untyped-def]
+def _with_alias(data, name: str):
     return type(data)(**{**data.__dict__, "aliases": (*data.aliases, name)})
 
 

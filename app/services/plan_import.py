@@ -171,7 +171,7 @@ def _store_plan(draft: PlanImportDraft, result: ImportPreview, actor: User | Non
     )
     sections = {s.number: PlanSection(number=s.number, title=s.title) for s in parsed.sections}
     plan.sections = list(sections.values())
-    plan.tasks = [_task_row(task, sections.get(task.section), result.resolved) for task in parsed.tasks]
+    plan.tasks = [_task_row(task, sections.get(task.section) if task.section is not None else None, result.resolved) for task in parsed.tasks]
     db.session.add(plan)
     return plan
 

@@ -201,7 +201,7 @@ def report_of(item: WorkItem) -> ProgressReport:
 
 def targets_of(item: WorkItem) -> list[PlanTarget]:
     """The targets of the task a progress-report item is about (their actuals are optional)."""
-    return list(db.session.get(PlanTask, report_of(item).plan_task_id).targets)
+    return list(db.session.get_one(PlanTask, report_of(item).plan_task_id).targets)
 
 
 def submit_progress_report(
@@ -213,7 +213,7 @@ def submit_progress_report(
     """
     work_items.begin_step(item, actor, "progress_report")
     report = report_of(item)
-    task = db.session.get(PlanTask, report.plan_task_id)
+    task = db.session.get_one(PlanTask, report.plan_task_id)
     if not (progress or "").strip():
         raise ValidationFailed("请填写本期工作进展。")
     if not 0 <= percent_done <= 100:

@@ -119,7 +119,7 @@ def reported_milestone(review: ReviewRecord) -> Milestone:
     """
     if review.step != "report_review" or review.decision is not ReviewDecision.RETURN:
         raise ValidationFailed("只能根据督审处退回的报送审核意见发起整改。")
-    return db.session.get(MilestoneReport, review.subject_id).milestone
+    return db.session.get_one(MilestoneReport, review.subject_id).milestone
 
 
 def problems_from_review(review: ReviewRecord) -> list[str]:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
 from app.extensions import db
 from app.models import (
@@ -61,7 +62,7 @@ def task_history(task: PlanTask) -> TaskHistory:
                        _audit(decompositions, milestones, instances))
 
 
-def _all(query):  # type: ignore[no-untyped-def]
+def _all(query: Select[Any]) -> list[Any]:
     return list(db.session.scalars(query))
 
 
@@ -69,13 +70,14 @@ def _audit(decompositions: list[Decomposition], milestones: list[Milestone],
            instances: list[WorkflowInstance]) -> list[AuditEvent]:
     """Audit rows about the task's decompositions, milestones, reports, contributions, rectifications and work items."""
     reports = [r for m in milestones for r in m.reports]
-    ids_by_entity = {
+    ids_by_entity: dict[str, list[int] | list[str]] = {
         "decomposition": [d.id for d in decompositions],
         "milestone": [m.id for m in milestones],
         "milestone_report": [r.id for r in reports],
         "cooperating_contribution": [c.id for r in reports for c in r.contributions],
         # Each rectification runs in its own instance, subject "rectification:<id>".
-        "rectification": [i.subject.split(":")[1] for i in instances if (i.subject or "").startswith("rectification:")],
+        "rectification": [(i.subject or "").split(":")[1] for i in instances
+                          if (i.subject or "").startswith("rectification:")],
         "work_item": list(db.session.scalars(
             select(WorkItem.id).where(WorkItem.instance_id.in_([i.id for i in instances])))),
     }

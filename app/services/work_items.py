@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import workflow
@@ -57,7 +57,7 @@ def ensure_open(item: WorkItem) -> None:
         raise InvalidTransition(closed_message(item))
 
 
-def _actionable(user: User) -> Select[tuple[WorkItem]]:
+def _actionable(user: User) -> Select[WorkItem]:
     """Open items the user may act on, as one query (the rule of may_act, in SQL)."""
     clauses = []
     if user.has_role(Role.SUPERVISOR):
@@ -69,7 +69,7 @@ def _actionable(user: User) -> Select[tuple[WorkItem]]:
             or_(WorkItem.assignee_id.is_(None), WorkItem.assignee_id == user.id),
         ))
     if not clauses:
-        return select(WorkItem).where(False)
+        return select(WorkItem).where(false())
     return select(WorkItem).where(WorkItem.state == WorkItemState.OPEN, or_(*clauses))
 
 
@@ -104,7 +104,7 @@ def paginate(query: Select[Any], page: int) -> Pagination:
     return result
 
 
-def paginate_items(query: Select[tuple[WorkItem]], page: int) -> Pagination:
+def paginate_items(query: Select[WorkItem], page: int) -> Pagination:
     """A page of work items; their instances (without engine state), tasks and units preloaded."""
     result = paginate(query.options(selectinload(WorkItem.instance).load_only(
         WorkflowInstance.id, WorkflowInstance.plan_task_id)), page)
@@ -181,7 +181,7 @@ def colleagues(item: WorkItem, actor: User) -> list[User]:
 def finish_step(item: WorkItem, actor: User, data: dict[str, object]) -> None:
     """Complete the item in the engine, then give the steps it opened their due dates."""
     workflow.complete_work_item(item.id, actor.id, data)
-    deadlines.schedule_task(db.session.get(PlanTask, item.instance.plan_task_id))
+    deadlines.schedule_task(db.session.get_one(PlanTask, item.instance.plan_task_id))
 
 
 def begin_step(item: WorkItem, actor: User, form_key: str) -> None:

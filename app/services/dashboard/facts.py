@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import Date, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
@@ -44,13 +45,13 @@ class beijing_date(FunctionElement[date]):
 
 
 @compiles(beijing_date)
-def _beijing_date_default(element, compiler, **kw):  # type: ignore[no-untyped-def]
+def _beijing_date_default(element, compiler, **kw):
     # SQLite stores UTC text without an offset; Beijing has no daylight saving time.
     return "date(%s, '+8 hours')" % compiler.process(element.clauses, **kw)
 
 
 @compiles(beijing_date, "postgresql")
-def _beijing_date_pg(element, compiler, **kw):  # type: ignore[no-untyped-def]
+def _beijing_date_pg(element, compiler, **kw):
     return "CAST((%s AT TIME ZONE 'Asia/Shanghai') AS DATE)" % compiler.process(element.clauses, **kw)
 
 
@@ -175,7 +176,7 @@ def scoped_task_ids(plan_id: int, filters: Filters, as_of: date) -> Select:
     return query
 
 
-def percent(part: int | float, whole: int | float) -> float | None:
+def percent(part: float | Decimal, whole: float | Decimal) -> float | None:
     """``part`` of ``whole`` in percent, one decimal; None when there is nothing to count."""
     return round(100.0 * float(part) / float(whole), 1) if whole else None
 

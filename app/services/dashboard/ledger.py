@@ -80,7 +80,7 @@ def ledger_rows(plan_id: int, as_of: date) -> list[LedgerRow]:
     return rows
 
 
-def milestone_state(m) -> str:  # type: ignore[no-untyped-def]
+def milestone_state(m) -> str:
     """已完成 / 已逾期 / 推进中 / 待确认 as of the day."""
     if m["approved"]:
         return "已完成"
@@ -91,12 +91,12 @@ def milestone_state(m) -> str:  # type: ignore[no-untyped-def]
     return status.label
 
 
-def _latest_of(reviews: dict[int, tuple[int, str]], milestones) -> str:  # type: ignore[no-untyped-def]
+def _latest_of(reviews: dict[int, tuple[int, str]], milestones) -> str:
     found = [reviews[m["milestone_id"]] for m in milestones if m["milestone_id"] in reviews]
     return max(found)[1] if found else ""
 
 
-def _milestones_by_task(plan_id: int, as_of: date):  # type: ignore[no-untyped-def]
+def _milestones_by_task(plan_id: int, as_of: date):
     facts = milestone_facts(plan_id, as_of)
     rows = db.session.execute(select(facts, Unit.name.label("unit_name")).join(Unit, Unit.id == facts.c.unit_id)
                               .order_by(facts.c.task_id, facts.c.due_date, facts.c.milestone_id)).mappings().all()
