@@ -59,7 +59,7 @@ def visible_navigation() -> list[NavItem]:
     return items
 
 
-def _waiting(user) -> int:  # type: ignore[no-untyped-def]
+def _waiting(user) -> int:
     """Open work items plus leader instructions the user's unit has yet to acknowledge."""
     return work_items.inbox_count(user) + len(discussion.pending_instructions(user))
 

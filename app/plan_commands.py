@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import current_app, has_app_context
@@ -55,7 +56,7 @@ def _plan_max_bytes() -> int:
     return int(current_app.config["PLAN_MAX_BYTES"] if has_app_context() else Config.PLAN_MAX_BYTES)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(1)
 
@@ -78,7 +79,7 @@ def import_command(file: Path, year: int | None, yes: bool, create_units: bool) 
     click.echo(plan.id)
 
 
-def _import(file: Path, year: int | None, yes: bool, create_units: bool):  # type: ignore[no-untyped-def]
+def _import(file: Path, year: int | None, yes: bool, create_units: bool):
     from app.services import directory, plan_import
 
     org = directory.home_organisation(None)

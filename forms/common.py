@@ -21,7 +21,7 @@ class ReviewDecisionForm(FlaskForm):
     comments = TextAreaField("意见说明", validators=[Optional(), Length(max=4000)])
     submit = SubmitField("提交")
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators=None) -> bool:
         """A decision is required, and a return needs comments saying what to change."""
         valid = super().validate(extra_validators)
         if self.decision.data not in (APPROVE, RETURN):

@@ -7,7 +7,7 @@ from forms.common import APPROVE, RETURN, ReviewDecisionForm
 class HeadSignoffForm(ReviewDecisionForm):
     """审签或退回本单位报送."""
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.decision.label.text = "审签意见"
         self.decision.choices = [SelectChoice(APPROVE, "同意报送"), SelectChoice(RETURN, "退回修改")]

@@ -15,7 +15,7 @@ class TargetActualForm(Form):
     target_id = HiddenField()
     actual = AmountField("实际完成值", validators=[Optional()])
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators=None) -> bool:
         """A value needs the id of its target; a forged or garbled one is shown on the value."""
         valid = super().validate(extra_validators)
         if self.actual.data is not None and parse_id(self.target_id.data or "") is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import UTC, datetime
+from typing import cast
 
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
 from flask.sansio.blueprints import BlueprintSetupState
@@ -56,7 +57,7 @@ limit_sign_in = limiter.limit(
 
 def init_throttle(state: BlueprintSetupState) -> None:
     """Bind the limiter to the app (RATELIMIT_STORAGE_URI) when the auth blueprint is registered."""
-    app: Flask = state.app
+    app = cast(Flask, state.app)  # Flask types the setup state's app as its sansio base class
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "duban-sign-in")
     limiter.init_app(app)
     if app.config["DUBAN_ENV"] == "production" and app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):

@@ -44,7 +44,7 @@ class BoundedField(IntegerField):
         bound = BOUNDS[policy_field]
         message = f"{bound.label}须为 {bound.low} 至 {bound.high} 之间的整数。"
         validators = [InputRequired(f"请填写{bound.label}。"), NumberRange(bound.low, bound.high, message)]
-        super().__init__(bound.label, validators, description=help_text, **kwargs)  # type: ignore[arg-type]
+        super().__init__(bound.label, validators, description=help_text, **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:

@@ -100,7 +100,7 @@ def calendar() -> str | Response:
     """节假日设置: the administrator's override days."""
     form = CalendarOverrideForm()
     page = partial(_calendar_page, form)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.day.data is not None:  # DataRequired; narrows the type
         on_refusal(field=form.day, render=page)
         moved = calendar_overrides.add_override(form.day.data, form.kind.data == "work", form.note.data,
                                                 current_user)

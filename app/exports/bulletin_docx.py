@@ -62,7 +62,7 @@ def _font(run: Run, name: str = BODY_FONT, size: float = 16, bold: bool = False,
     return run
 
 
-def _para(doc, text: str, indent: bool = False, align=None,  # type: ignore[no-untyped-def]
+def _para(doc, text: str, indent: bool = False, align=None,
           size: float = 16) -> Paragraph:
     paragraph = doc.add_paragraph()
     if indent:
@@ -73,14 +73,14 @@ def _para(doc, text: str, indent: bool = False, align=None,  # type: ignore[no-u
     return paragraph
 
 
-def _heading(doc, text: str, size: float, font: str,  # type: ignore[no-untyped-def]
+def _heading(doc, text: str, size: float, font: str,
              colour: RGBColor | None = None) -> None:
     paragraph = doc.add_paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(paragraph.add_run(text), name=font, size=size, bold=True, colour=colour)
 
 
-def _masthead(doc, plan: Plan, as_of: date) -> None:  # type: ignore[no-untyped-def]
+def _masthead(doc, plan: Plan, as_of: date) -> None:
     _heading(doc, "督查通报", size=36, font=TITLE_FONT, colour=RED)
     line = doc.add_paragraph()
     line.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -90,7 +90,7 @@ def _masthead(doc, plan: Plan, as_of: date) -> None:  # type: ignore[no-untyped-
     rule.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-def _section(doc, number: int, title: str) -> None:  # type: ignore[no-untyped-def]
+def _section(doc, number: int, title: str) -> None:
     paragraph = doc.add_paragraph()
     paragraph.paragraph_format.first_line_indent = Pt(32)
     _font(paragraph.add_run(f"{chinese_numeral(number)}、{title}"), name="黑体", size=16, bold=True)
@@ -110,7 +110,7 @@ def _section_line(section: overview.Progress) -> str:
             f"已完成{section.approved}个(完成率{done}),逾期{section.overdue}个。")
 
 
-def _overdue_table(doc, items: list[lists.ListedItem]) -> None:  # type: ignore[no-untyped-def]
+def _overdue_table(doc, items: list[lists.ListedItem]) -> None:
     if not items:
         _para(doc, "截至统计日,无逾期未完成事项。", indent=True)
         return
@@ -127,7 +127,7 @@ def _overdue_table(doc, items: list[lists.ListedItem]) -> None:  # type: ignore[
             _font(cell.paragraphs[0].add_run(value), size=11)
 
 
-def _praise_and_urge(doc, units: list[overview.Progress]) -> None:  # type: ignore[no-untyped-def]
+def _praise_and_urge(doc, units: list[overview.Progress]) -> None:
     praised = [u.name for u in units if u.on_time_rate == 100.0 and u.overdue == 0]
     urged = [f"{u.name}({u.overdue}个)" for u in sorted(units, key=lambda u: -u.overdue) if u.overdue]
     _para(doc, ("对按期完成全部应完成节点的" + "、".join(praised) + "予以通报表扬。") if praised
@@ -136,7 +136,7 @@ def _praise_and_urge(doc, units: list[overview.Progress]) -> None:  # type: igno
           else "本期无逾期单位。", indent=True)
 
 
-def _signature(doc, plan: Plan, as_of: date) -> None:  # type: ignore[no-untyped-def]
+def _signature(doc, plan: Plan, as_of: date) -> None:
     doc.add_paragraph()
     _para(doc, issuing_office(plan), align=WD_ALIGN_PARAGRAPH.RIGHT)
     _para(doc, chinese_date(as_of), align=WD_ALIGN_PARAGRAPH.RIGHT)

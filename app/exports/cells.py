@@ -18,7 +18,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 def cell(sheet: Worksheet | WriteOnlyWorksheet, value: object) -> Cell:
     """A cell of ``sheet`` holding ``value``; text always stays text (for ``append`` in either mode)."""
-    made = Cell(sheet, row=1, column=1, value=value)  # type: ignore[arg-type]  # append places it
+    made = Cell(sheet, row=1, column=1, value=value)  # append places it
     if isinstance(value, str):
         made.data_type = "s"
         if value.startswith(FORMULA_TRIGGERS):
