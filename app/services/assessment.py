@@ -157,7 +157,7 @@ def explain_unit(plan_id: int, unit_id: int) -> UnitExplanation:
         select(TaskEvaluation).join(PlanTask, PlanTask.id == TaskEvaluation.plan_task_id)
         .where(PlanTask.plan_id == plan_id, TaskEvaluation.unit_id == unit_id))]
     open_tasks = _open_tasks(plan_id, unit_id)
-    for task, result in zip(open_tasks, evaluation.evaluate_live_many(open_tasks)):
+    for task, result in zip(open_tasks, evaluation.evaluate_live_many(open_tasks), strict=False):
         lines += [_line(task, u) for u in result.units if u.unit_id == unit_id]
     lines.sort(key=lambda line: line.task_number)
     weighted = sum((line.weighted for line in lines), Decimal(0))

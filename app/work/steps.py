@@ -107,7 +107,7 @@ def _prepare_report(form: FlaskForm, item: WorkItem) -> None:
     milestone = reporting.milestone_of(item)
     while len(form.actuals) < len(milestone.targets):
         form.actuals.append_entry()
-    for entry, target in zip(form.actuals, milestone.targets):
+    for entry, target in zip(form.actuals, milestone.targets, strict=False):
         entry.form.target_id.data = str(target.id)
         entry.form.actual.label.text = f"{target.phrase}(实际完成,单位:{target.unit})"
 
@@ -161,7 +161,7 @@ def _prepare_progress_report(form: FlaskForm, item: WorkItem) -> None:
     targets = progress_reports.targets_of(item)
     while len(form.actuals) < len(targets):
         form.actuals.append_entry()
-    for entry, target in zip(form.actuals, targets):
+    for entry, target in zip(form.actuals, targets, strict=False):
         entry.form.target_id.data = str(target.id)
         entry.form.actual.label.text = f"{target.phrase}(实际完成,单位:{target.unit};可不填)"
 

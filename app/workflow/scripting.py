@@ -105,9 +105,9 @@ def _check_node(node: ast.AST) -> None:
 
 def _check_growth(node: ast.AST) -> None:
     """Refuse repetition that is not provably between numbers, and ``%`` formatting of a string literal."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        if not (_numeric(node.left) and _numeric(node.right)):
-            raise UnsafeExpression(_MULTIPLY_MESSAGE)
+    if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)
+            and not (_numeric(node.left) and _numeric(node.right))):
+        raise UnsafeExpression(_MULTIPLY_MESSAGE)
     if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Mult):
         raise UnsafeExpression(_MULTIPLY_MESSAGE)   # the target is a name: not provably a number
     if isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.Mod):

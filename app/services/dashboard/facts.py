@@ -10,9 +10,11 @@ import enum
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Date, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.sql.selectable import Subquery
 
@@ -45,14 +47,14 @@ class beijing_date(FunctionElement[date]):
 
 
 @compiles(beijing_date)
-def _beijing_date_default(element, compiler, **kw):
+def _beijing_date_default(element: beijing_date, compiler: SQLCompiler, **kw: Any) -> str:
     # SQLite stores UTC text without an offset; Beijing has no daylight saving time.
-    return "date(%s, '+8 hours')" % compiler.process(element.clauses, **kw)
+    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
 
 
 @compiles(beijing_date, "postgresql")
-def _beijing_date_pg(element, compiler, **kw):
-    return "CAST((%s AT TIME ZONE 'Asia/Shanghai') AS DATE)" % compiler.process(element.clauses, **kw)
+def _beijing_date_pg(element: beijing_date, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
 
 
 def beijing_today() -> date:
