@@ -32,7 +32,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(assessment_group)
 
 
-@click.command("demo", help="载入演示数据:单位目录、每个角色一个演示账户、年度工作要点及八项任务的办理进展(可重复执行)。")
+@click.command("demo", help="载入演示数据:单位目录、每个角色一个演示账户、"
+                            "年度工作要点及八项任务的办理进展(可重复执行)。")
 @with_appcontext
 def demo_command() -> None:
     with unit_of_work():
@@ -72,7 +73,9 @@ def scheduler_command(ctx: click.Context) -> None:
         click.echo("调度进程已停止。")
 
 
-@scheduler_command.command("tick", help="按给定时刻(ISO 8601,默认现在)运行一次期限巡检:开启到期的阶段性进展报送、发送提醒/逾期/升级/停滞通知和每日汇总,每项输出一行 JSON。")
+@scheduler_command.command("tick", help="按给定时刻(ISO 8601,默认现在)运行一次期限巡检:"
+                                        "开启到期的阶段性进展报送、发送提醒/逾期/升级/停滞通知和每日汇总,"
+                                        "每项输出一行 JSON。")
 @click.option("--now", "now_text", default=None, help="巡检时刻,如 2023-10-09T09:00:00+08:00")
 @with_appcontext
 def tick_command(now_text: str | None) -> None:

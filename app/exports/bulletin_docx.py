@@ -118,7 +118,8 @@ def _overdue_table(doc, items: list[lists.ListedItem]) -> None:
     _para(doc, f"截至统计日,共有{len(items)}个工作节点逾期未完成,{more}:", indent=True)
     table = doc.add_table(rows=1, cols=6)
     table.style, table.alignment = "Table Grid", WD_TABLE_ALIGNMENT.CENTER
-    for cell, header in zip(table.rows[0].cells, ("序号", "任务", "责任单位", "工作节点", "完成时限", "逾期天数"), strict=False):
+    headers = ("序号", "任务", "责任单位", "工作节点", "完成时限", "逾期天数")
+    for cell, header in zip(table.rows[0].cells, headers, strict=False):
         _font(cell.paragraphs[0].add_run(header), name="黑体", size=11, bold=True)
     for number, item in enumerate(items[:OVERDUE_LISTED], start=1):
         values = (str(number), f"{item.task_number}. {item.task_title}", item.unit_name, item.title,

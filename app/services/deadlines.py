@@ -307,7 +307,8 @@ def _message(row: Row[Any], notice: DueNotice) -> tuple[str, str, str]:
     elif notice.kind is NoticeKind.OVERDUE:
         body = f"{subject}已超过办理期限({due}),请尽快办理并报送。"
     else:
-        body = f"{subject}已逾期(期限 {due}),按规定提请{'局领导' if notice.tier > HEAD_TIER else '单位负责人'}督促办理。"
+        whom = "局领导" if notice.tier > HEAD_TIER else "单位负责人"
+        body = f"{subject}已逾期(期限 {due}),按规定提请{whom}督促办理。"
     return title, body, f"/work/items/{row.id}"
 
 

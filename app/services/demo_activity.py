@@ -192,7 +192,8 @@ def returned_with_rectification(story: Story) -> None:
                          [], story.uploads, story.user("kexin"))
     review = _review(story, 7, RETURN, comments="进度明显滞后,请补充新增行业清单和后续推进计划。")
     rectification.open_from_review(review, RectificationOrder(
-        None, "report_review", ["新增行业清单缺失", "后续推进计划不明确"], "补充行业清单,明确年底前扩展到25个行业的计划。",
+        None, "report_review", ["新增行业清单缺失", "后续推进计划不明确"],
+        "补充行业清单,明确年底前扩展到25个行业的计划。",
         story.days(14)), story.user("dushen"))
     item = _item(story, "zhuce", "rectification_plan", 7)
     rectification.submit_plan(item, "按月扩展行业,12月底前覆盖25个行业。", [], story.uploads, story.user("zhuce"))

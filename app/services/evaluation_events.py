@@ -120,7 +120,8 @@ def tasks_of_unit(unit_id: int) -> CompoundSelect[int]:
 def _unit_roles(task_ids: list[int]) -> dict[int, dict[int, ResponsibilityRole]]:
     """Every unit answering for each task: named units, decomposing units, milestone cooperators."""
     named = db.session.execute(select(TaskResponsibility.task_id, TaskResponsibility.unit_id, TaskResponsibility.role)
-                               .where(TaskResponsibility.task_id.in_(task_ids), TaskResponsibility.unit_id.is_not(None)))
+                               .where(TaskResponsibility.task_id.in_(task_ids),
+                                      TaskResponsibility.unit_id.is_not(None)))
     decomposing = db.session.execute(select(Decomposition.plan_task_id, Decomposition.unit_id)
                                      .where(Decomposition.plan_task_id.in_(task_ids)))
     cooperating = db.session.execute(select(Milestone.plan_task_id, cooperator.c.unit_id)
@@ -146,7 +147,8 @@ def _overdue(task_ids: list[int], now: datetime) -> list[Event]:
         .join(WorkflowInstance, WorkflowInstance.id == WorkItem.instance_id)
         .where(WorkflowInstance.plan_task_id.in_(task_ids), WorkItem.role.in_(UNIT_ROLES),
                WorkItem.unit_id.is_not(None), WorkItem.due_at.is_not(None),
-               WorkItem.state != WorkItemState.CANCELLED, or_(WorkItem.completed_at.is_(None), WorkItem.completed_at > WorkItem.due_at))
+               WorkItem.state != WorkItemState.CANCELLED,
+               or_(WorkItem.completed_at.is_(None), WorkItem.completed_at > WorkItem.due_at))
         .order_by(WorkItem.id))
     events = []
     for task_id, item_id, unit_id, step_name, due_at, completed_at in rows:

@@ -224,7 +224,8 @@ def submit_progress_report(
     report.actuals = {str(tid): str(value) for tid, value in actuals.items()}
     report.submitted_by_id, report.submitted_at = actor.id, utcnow()
     work_items.finish_step(item, actor, {})
-    audit.record(actor, "progress_report", report.id, "submitted", after={"period": report.period, "percent": percent_done})
+    audit.record(actor, "progress_report", report.id, "submitted",
+                 after={"period": report.period, "percent": percent_done})
     return report
 
 

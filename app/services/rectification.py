@@ -84,7 +84,8 @@ def open_rectification(task: PlanTask, order: RectificationOrder, actor: User,
     _refuse_duplicate(task, unit, order.requirement.strip())
     rectification = Rectification(
         task=task, unit=unit, milestone=milestone, source=_source(order.source),
-        review_record_id=review.id if review else None, requirement=order.requirement.strip(), due_date=_future(order.due_date), opened_by=actor,
+        review_record_id=review.id if review else None, requirement=order.requirement.strip(),
+        due_date=_future(order.due_date), opened_by=actor,
         problems=[RectificationProblem(position=i, text=text) for i, text in enumerate(problems, 1)],
     )
     db.session.add(rectification)
@@ -94,7 +95,8 @@ def open_rectification(task: PlanTask, order: RectificationOrder, actor: User,
         "task": task.id, "unit": unit.id, "problems": len(problems),
         "due_date": rectification.due_date.isoformat()})
     _tell_unit(rectification, "opened", "整改通知",
-               f"督审处要求对以下 {len(problems)} 个问题进行整改,请于 {rectification.due_date} 前完成并报送整改方案和结果。")
+               f"督审处要求对以下 {len(problems)} 个问题进行整改,"
+               f"请于 {rectification.due_date} 前完成并报送整改方案和结果。")
     return rectification
 
 

@@ -162,7 +162,8 @@ def _points(raw: dict[str, Any]) -> list[tuple[str, Decimal]]:
     """Every score or weight of the policy (not the attainment thresholds), with where it is written."""
     found = [(f"[{section}] {key}", value) for section, table in raw.items() if section != "assessment"
              for key, value in table.items() if key != "bands"]
-    found += [(f"[attainment] 第 {n} 个档位的 points", band["points"]) for n, band in enumerate(raw["attainment"]["bands"], 1)]
+    found += [(f"[attainment] 第 {n} 个档位的 points", band["points"])
+              for n, band in enumerate(raw["attainment"]["bands"], 1)]
     found += [(f"[assessment.{group}] {key}", value) for group in ("role_weights", "priority_weights")
               for key, value in raw["assessment"][group].items()]
     return found

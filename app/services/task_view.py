@@ -55,9 +55,11 @@ def task_history(task: PlanTask) -> TaskHistory:
     attachments: dict[tuple[str, int], list[Attachment]] = {}
     for attachment in _all(select(Attachment).where(Attachment.plan_task_id == task.id).order_by(Attachment.id)):
         attachments.setdefault((attachment.subject, attachment.subject_id), []).append(attachment)
-    instances = _all(select(WorkflowInstance).where(WorkflowInstance.plan_task_id == task.id).order_by(WorkflowInstance.id))
+    instances = _all(select(WorkflowInstance).where(WorkflowInstance.plan_task_id == task.id)
+                     .order_by(WorkflowInstance.id))
     open_items = _all(select(WorkItem).where(
-        WorkItem.instance_id.in_([i.id for i in instances]), WorkItem.state == WorkItemState.OPEN).order_by(WorkItem.id))
+        WorkItem.instance_id.in_([i.id for i in instances]), WorkItem.state == WorkItemState.OPEN,
+    ).order_by(WorkItem.id))
     return TaskHistory(decompositions, milestones, reviews, attachments, open_items, instances,
                        _audit(decompositions, milestones, instances))
 

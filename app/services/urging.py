@@ -108,7 +108,8 @@ def urge_counts_by_unit(plan_id: int) -> dict[int, int]:
 def urge_counts_by_task(plan_id: int) -> dict[tuple[int, int], int]:
     """How many 催办 each (task, unit) received on the plan."""
     query = (select(Urge.plan_task_id, Urge.unit_id, func.count(Urge.id))
-             .join(PlanTask, PlanTask.id == Urge.plan_task_id).where(PlanTask.plan_id == plan_id).group_by(Urge.plan_task_id, Urge.unit_id))
+             .join(PlanTask, PlanTask.id == Urge.plan_task_id).where(PlanTask.plan_id == plan_id)
+             .group_by(Urge.plan_task_id, Urge.unit_id))
     return {(task_id, unit_id): count for task_id, unit_id, count in db.session.execute(query)}
 
 

@@ -160,7 +160,8 @@ def hand_over(item: WorkItem, colleague_id: int | None, note: str | None, actor:
     colleague = db.session.get(User, colleague_id) if colleague_id else None
     if colleague is None:
         raise ValidationFailed("请选择要转办的同事。")
-    if colleague.unit_id != item.unit_id or not colleague.active or item.role is None or not colleague.has_role(item.role):
+    if (colleague.unit_id != item.unit_id or not colleague.active or item.role is None
+            or not colleague.has_role(item.role)):
         raise ValidationFailed("只能转给本单位具有相同角色、处于启用状态的同事。")
     before = {"assignee_id": item.assignee_id}
     item.assignee_id = colleague.id

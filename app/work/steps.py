@@ -138,7 +138,8 @@ def _submit_report(form: FlaskForm, item: WorkItem, actor: User) -> str:
         int(entry.form.target_id.data): Decimal(entry.form.actual.data)
         for entry in form.actuals if entry.form.actual.data is not None
     }
-    reporting.submit_report(item, form.progress.data, form.percent_done.data, actuals, _uploads(), _upload_policy(), actor)
+    reporting.submit_report(item, form.progress.data, form.percent_done.data, actuals, _uploads(), _upload_policy(),
+                            actor)
     return "进展已报送。"
 
 

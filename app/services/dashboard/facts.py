@@ -72,7 +72,8 @@ class TaskState(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"not_started": "未启动", "decomposing": "分解中", "in_progress": "推进中", "closed": "已办结"}[self.value]
+        return {"not_started": "未启动", "decomposing": "分解中", "in_progress": "推进中",
+                "closed": "已办结"}[self.value]
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ def scoped_task_ids(plan_id: int, filters: Filters, as_of: date) -> Select:
         query = query.where(tasks.c.state == filters.state.value)
     if filters.unit_id is not None:
         query = query.where(or_(
-            tasks.c.task_id.in_(select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == filters.unit_id)),
+            tasks.c.task_id.in_(select(TaskResponsibility.task_id)
+                                .where(TaskResponsibility.unit_id == filters.unit_id)),
             tasks.c.task_id.in_(select(Milestone.plan_task_id).where(Milestone.unit_id == filters.unit_id)),
         ))
     if filters.light is not None:

@@ -81,7 +81,8 @@ def totals(plan_id: int, as_of: date, filters: Filters = Filters()) -> Totals:
     facts = milestone_facts(plan_id, as_of)
     milestones, approved, overdue, due, on_time = db.session.execute(
         select(*_milestone_sums(facts)).where(facts.c.task_id.in_(scope))).one()
-    soon = db.session.scalars(select(func.coalesce(func.sum(facts.c.due_soon), 0)).where(facts.c.task_id.in_(scope))).one()
+    soon = db.session.scalars(select(func.coalesce(func.sum(facts.c.due_soon), 0))
+                              .where(facts.c.task_id.in_(scope))).one()
     counts = state_counts(plan_id, as_of, filters)
     return Totals(sum(counts.values()), counts[TaskState.CLOSED], milestones, approved, overdue, soon, due, on_time)
 
