@@ -158,30 +158,30 @@ def build_province(org) -> tuple[int, int, dict[str, int]]:  # type: ignore[no-u
         {"spec_version_id": version.id, "plan_task_id": t, "subject": f"decomposition:{d}",
          "status": WorkflowStatus.COMPLETED if t == task_ids[0] else WorkflowStatus.WAITING, "state": "{}",
          "completed_step_ids": [], "row_version": 1, "created_at": now, "updated_at": now}
-        for (t, _), d in zip(parts, decomposition_ids)])
+        for (t, _), d in zip(parts, decomposition_ids, strict=False)])
     db.session.execute(insert(WorkItem), [
         {"instance_id": i, "engine_task_id": f"bench-{i}", "step_id": "report", "step_name": "报送进展",
          "form_key": "report", "unit_id": u, "context": {}, "state": WorkItemState.OPEN, "created_at": now,
-         "due_at": now + timedelta(days=200)} for i, (_, u) in zip(instance_ids, parts)])
+         "due_at": now + timedelta(days=200)} for i, (_, u) in zip(instance_ids, parts, strict=False)])
     milestones = [{"decomposition_id": d, "plan_task_id": t, "unit_id": u, "position": k, "title": f"节点{k + 1}",
                    "deliverable": "成果", "due_date": date(2023, 3 + 3 * k, 28), "owner_id": owner,
                    "status": MilestoneStatus.APPROVED if k == 0 else MilestoneStatus.IN_PROGRESS}
-                  for (t, u), d in zip(parts, decomposition_ids) for k in range(MILESTONES_PER_PART)]
+                  for (t, u), d in zip(parts, decomposition_ids, strict=False) for k in range(MILESTONES_PER_PART)]
     milestone_ids = _rows(Milestone, milestones)
-    reported = [(m_id, m) for m_id, m in zip(milestone_ids, milestones) if m["position"] < 2]
+    reported = [(m_id, m) for m_id, m in zip(milestone_ids, milestones, strict=False) if m["position"] < 2]
     report_ids = _rows(MilestoneReport, [
         {"milestone_id": m_id, "number": 1, "progress": "按计划推进", "percent_done": 100 if m["position"] == 0 else 60,
          "submitted_by_id": owner, "submitted_at": datetime.combine(m["due_date"], datetime.min.time(), UTC)
          - timedelta(days=(m_id % 7) - 2)} for m_id, m in reported])
     db.session.execute(insert(TargetActual), [
         {"report_id": r, "plan_target_id": target_ids[task_ids.index(m["plan_task_id"])], "actual": Decimal(1000 + r % 900)}
-        for r, (_, m) in zip(report_ids, reported)])
+        for r, (_, m) in zip(report_ids, reported, strict=False)])
     db.session.execute(insert(ReviewRecord), [
         {"plan_task_id": m["plan_task_id"], "subject": "milestone_report", "subject_id": r, "step": "report_review",
          "decision": ReviewDecision.APPROVE if m["position"] == 0 else ReviewDecision.RETURN,
          "comments": None if m["position"] == 0 else "请补充材料", "quality": "good" if m["position"] == 0 else None,
          "reviewer_id": owner, "decided_at": datetime.combine(m["due_date"], datetime.min.time(), UTC)
-         + timedelta(days=3)} for r, (_, m) in zip(report_ids, reported)])
+         + timedelta(days=3)} for r, (_, m) in zip(report_ids, reported, strict=False)])
     db.session.commit()
     counts = {"tasks": TASKS, "units": UNITS, "decompositions": len(parts), "work_items": len(parts),
               "milestones": len(milestone_ids), "reports": len(report_ids), "reviews": len(report_ids)}

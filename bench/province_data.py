@@ -870,7 +870,7 @@ def _milestone(
                 "step": "report_review",
                 "decision": "approve" if approve else "return",
                 "comments": None if approve else rng.choice(RETURN_COMMENTS),
-                "quality": rng.choices(*zip(*QUALITIES))[0] if approve else None,
+                "quality": rng.choices(*zip(*QUALITIES, strict=False))[0] if approve else None,
                 "reviewer_id": reviewer,
                 "decided_at": decided,
             },

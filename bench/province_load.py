@@ -242,7 +242,7 @@ def simulate(person: Person, base: str, stop_at: float, record: Record, seed: in
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, max(0, int(round(share * len(ordered) + 0.5)) - 1))], 1)
+    return round(ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))], 1)
 
 
 def summary(record: Record) -> dict[str, Any]:

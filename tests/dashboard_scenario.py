@@ -88,7 +88,7 @@ def build_scenario(org: Organisation) -> Scenario:
     statuses = [DecompositionStatus.CONFIRMED, DecompositionStatus.CONFIRMED, DecompositionStatus.SUBMITTED,
                 DecompositionStatus.RETURNED]
     leads = [zhuce, kexin, zhuce, kexin]
-    decompositions = [Decomposition(task=t, unit=u, status=s) for t, u, s in zip(tasks, leads, statuses)]
+    decompositions = [Decomposition(task=t, unit=u, status=s) for t, u, s in zip(tasks, leads, statuses, strict=False)]
     db.session.add_all(decompositions)
     db.session.flush()
     _lifecycles(decompositions, [WorkflowStatus.WAITING, WorkflowStatus.COMPLETED, WorkflowStatus.RUNNING,
@@ -123,7 +123,7 @@ def _lifecycles(decompositions: list[Decomposition], statuses: list[WorkflowStat
     version = ProcessSpecVersion(process_id="scenario", version=1, sha256="0" * 64, source_name="scenario.bpmn",
                                  bpmn_xml="<definitions/>")
     db.session.add(version)
-    for decomposition, status in zip(decompositions, statuses):
+    for decomposition, status in zip(decompositions, statuses, strict=False):
         db.session.add(WorkflowInstance(spec_version=version, plan_task_id=decomposition.plan_task_id,
                                         subject=f"decomposition:{decomposition.id}", status=status, state="{}"))
 

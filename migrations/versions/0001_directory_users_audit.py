@@ -1,7 +1,7 @@
 """directory, users, audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24 09:01:09.132246
 
 """

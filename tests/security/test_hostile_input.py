@@ -391,7 +391,7 @@ def test_every_dashboard_filter_combination_over_many_plans(app, demo):
     dushen = client_as(app, "dushen")
     choices = {"section": [None, scenario.section_ids[0]], "unit": [None, scenario.kexin_id],
                "state": [None, "in_progress"], "light": [None, "red"]}
-    combinations = [dict(zip(choices, values)) for values in itertools.product(*choices.values())]
+    combinations = [dict(zip(choices, values, strict=False)) for values in itertools.product(*choices.values())]
     every = {"section": scenario.section_ids[0], "unit": scenario.kexin_id, "state": "in_progress"}
     combinations += [{**every, "light": light} for light in ("green", "blue", "yellow")]
     for combination in combinations:

@@ -126,7 +126,7 @@ def test_a_stale_second_decision_is_refused(item, second):
     extensions.approve(request, None, None, user("dushen"))
     db.session.commit()
     stale = db.session.get(ExtensionRequest, request.id)
-    with pytest.raises(InvalidTransition, match="已审批.已批准.,不能重复审批"):
+    with pytest.raises(InvalidTransition, match=r"已审批.已批准.,不能重复审批"):
         if second == "approve":
             extensions.approve(stale, date(2023, 11, 30), None, user("dushen"))
         else:
@@ -143,7 +143,7 @@ def test_a_decision_made_elsewhere_meanwhile_wins_over_a_stale_page(item):
     db.session.execute(update(ExtensionRequest).where(ExtensionRequest.id == request.id)
                        .values(status=ExtensionStatus.REFUSED).execution_options(synchronize_session=False))
     assert request.status is ExtensionStatus.PENDING
-    with pytest.raises(InvalidTransition, match="已审批.未批准."):
+    with pytest.raises(InvalidTransition, match=r"已审批.未批准."):
         extensions.approve(request, None, None, user("dushen"))
     db.session.rollback()
     assert db.session.scalar(select(func.count(DueDateChange.id))) == 0

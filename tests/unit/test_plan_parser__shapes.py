@@ -58,7 +58,7 @@ def test_mixed_unit_lists(units: str, responsible: list[str], groups: list[str])
 
 
 def test_names_are_normalised_but_keep_their_wording() -> None:
-    lead, resp, coop, _ = _roles(_one("（ A 处 牵头 ，省(州)B 局 分工负责）"))
+    lead, _resp, coop, _ = _roles(_one("（ A 处 牵头 ，省(州)B 局 分工负责）"))
     assert (lead, coop) == (["A处"], ["省（州）B局"])
 
 
