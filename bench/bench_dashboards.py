@@ -136,12 +136,14 @@ def build_province(org) -> tuple[int, int, dict[str, int]]:  # type: ignore[no-u
                              "code": f"bench{n:03d}", "kind": UnitKind.INSTITUTION, "active": True,
                              "requires_head_signoff": False, "created_at": now} for n in range(UNITS)])
     owner = db.session.scalar(select(User.id).where(User.username == "zhuce"))
-    plan = Plan(organisation=org, title="省级规模压测计划", year=2023, content_hash="bench-province", source_name="压测")
+    plan = Plan(organisation=org, title="省级规模压测计划", year=2023, content_hash="bench-province",
+                source_name="压测")
     db.session.add(plan)
     db.session.flush()
     section_ids = _rows(PlanSection, [{"plan_id": plan.id, "number": n, "title": f"第{n}部分"} for n in range(1, 9)])
     task_ids = _rows(PlanTask, [{"plan_id": plan.id, "section_id": section_ids[n % 8], "number": n + 1,
-                                 "title": f"压测任务{n + 1}", "text": "压测。", "supervision_number": f"督〔2023〕{n + 1}号"}
+                                 "title": f"压测任务{n + 1}", "text": "压测。",
+                                 "supervision_number": f"督〔2023〕{n + 1}号"}
                                 for n in range(TASKS)])
     target_ids = _rows(PlanTarget, [{"task_id": t, "value": Decimal(230000), "unit": "批次", "comparator": ">=",
                                      "phrase": "抽检23万批次", "span_start": 0, "span_end": 6} for t in task_ids])
@@ -151,7 +153,8 @@ def build_province(org) -> tuple[int, int, dict[str, int]]:  # type: ignore[no-u
     parts = [(t, u) for t in task_ids for u in unit_ids]
     decomposition_ids = _rows(Decomposition, [{"plan_task_id": t, "unit_id": u, "status": DecompositionStatus.CONFIRMED,
                                                "rounds_submitted": 1} for t, u in parts])
-    version = ProcessSpecVersion(process_id="bench", version=1, sha256="b" * 64, source_name="bench.bpmn", bpmn_xml="<x/>")
+    version = ProcessSpecVersion(process_id="bench", version=1, sha256="b" * 64, source_name="bench.bpmn",
+                                 bpmn_xml="<x/>")
     db.session.add(version)
     db.session.flush()
     instance_ids = _rows(WorkflowInstance, [
@@ -174,7 +177,8 @@ def build_province(org) -> tuple[int, int, dict[str, int]]:  # type: ignore[no-u
          "submitted_by_id": owner, "submitted_at": datetime.combine(m["due_date"], datetime.min.time(), UTC)
          - timedelta(days=(m_id % 7) - 2)} for m_id, m in reported])
     db.session.execute(insert(TargetActual), [
-        {"report_id": r, "plan_target_id": target_ids[task_ids.index(m["plan_task_id"])], "actual": Decimal(1000 + r % 900)}
+        {"report_id": r, "plan_target_id": target_ids[task_ids.index(m["plan_task_id"])],
+         "actual": Decimal(1000 + r % 900)}
         for r, (_, m) in zip(report_ids, reported, strict=False)])
     db.session.execute(insert(ReviewRecord), [
         {"plan_task_id": m["plan_task_id"], "subject": "milestone_report", "subject_id": r, "step": "report_review",

@@ -48,7 +48,7 @@ install_office
 status=0
 # Lint and type checks first (config in pyproject.toml); a failure fails the run, but the tests still run.
 echo "== 代码检查:ruff 与 mypy"
-"$BIN/ruff" check app forms scheduler || status=1
+"$BIN/ruff" check app forms scheduler tests bench migrations || status=1
 "$BIN/mypy" app forms scheduler || status=1
 
 echo "== 第一遍:SQLite"

@@ -1,4 +1,5 @@
-"""End to end in Chromium: 整改 from a returned report to 销号 (each step returned once), closure held until then, 催办."""
+"""End to end in Chromium: 整改 from a returned report to 销号 (each step returned once), closure held until
+then, 催办."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta

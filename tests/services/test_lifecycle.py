@@ -60,7 +60,8 @@ def test_task_from_decomposition_to_closure_with_returns(task7, people, tmp_path
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7), [plan], "已细化", zhuce)
     decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7), APPROVE, None, dushen)
     db.session.commit()
-    (milestone,) = db.session.scalars(select(Decomposition).where(Decomposition.plan_task_id == task7.id)).one().milestones
+    (milestone,) = db.session.scalars(
+        select(Decomposition).where(Decomposition.plan_task_id == task7.id)).one().milestones
     assert milestone.status is MilestoneStatus.IN_PROGRESS
 
     policy = UploadPolicy(tmp_path, 1024 * 1024)

@@ -76,7 +76,8 @@ def monthly_plan(demo):
 
 
 def report_items() -> list[WorkItem]:
-    return list(db.session.scalars(select(WorkItem).where(WorkItem.form_key == "progress_report").order_by(WorkItem.id)))
+    return list(db.session.scalars(select(WorkItem).where(WorkItem.form_key == "progress_report")
+                                   .order_by(WorkItem.id)))
 
 
 def parts(plan) -> int:
