@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.access import signed_in
@@ -81,7 +83,7 @@ def _post(work_item: WorkItem) -> str | Response:
     return redirect(url_for("work.inbox"))
 
 
-def _edit_rows(form, remove: int | None) -> None:
+def _edit_rows(form: Any, remove: int | None) -> None:  # the decomposition form, with its milestone rows
     """Add a milestone row, or remove row ``remove`` (the list keeps at least one)."""
     if remove is None:
         form.milestones.append_entry()
@@ -89,7 +91,7 @@ def _edit_rows(form, remove: int | None) -> None:
         form.milestones.entries.pop(remove)
 
 
-def _page(work_item: WorkItem, form) -> str:
+def _page(work_item: WorkItem, form: FlaskForm) -> str:
     task = _task_of(work_item)
     return render_template(
         "work/item.html", item=work_item, form=form, task=task, history=task_history(task) if task else None,

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Subquery, func, select
 
 from app.extensions import db
 from app.filters import chinese_numeral
@@ -59,7 +60,7 @@ class Progress(_Rates):
     on_time: int
 
 
-def _milestone_sums(facts):
+def _milestone_sums(facts: Subquery) -> tuple[ColumnElement[Any], ...]:
     return (func.count(facts.c.milestone_id), func.coalesce(func.sum(facts.c.approved), 0),
             func.coalesce(func.sum(facts.c.overdue), 0), func.coalesce(func.sum(facts.c.due), 0),
             func.coalesce(func.sum(facts.c.on_time), 0))
