@@ -150,9 +150,9 @@ def _register_hooks(app: Flask) -> None:
     from app.auth.password_gate import enforce_password_change
     from app.errors import register_error_handlers
     from app.filters import register_filters
+    from app.input_guard import refuse_nul_bytes
     from app.navigation import navigation_context
     from app.security import set_security_headers
-    from app.input_guard import refuse_nul_bytes
     from app.transaction import commit_request
 
     app.before_request(refuse_nul_bytes)

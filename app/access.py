@@ -6,10 +6,12 @@ anonymous request with 401 instead of sending it to the login page.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from flask import abort, current_app, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app.errors import wants_json
@@ -58,7 +60,7 @@ def rule_for_endpoint(endpoint: str) -> AccessRule | None:
     return getattr(view, "access_rule", None)
 
 
-def enforce_access() -> object:
+def enforce_access() -> ResponseReturnValue | None:
     """before_request hook: refuse the request unless the endpoint's rule allows it."""
     if request.endpoint is None:
         return None  # no route matched: Flask answers 404 (or 405) itself

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
@@ -12,8 +12,8 @@ from werkzeug.serving import run_simple
 from app.api.commands import token_group
 from app.assessment.commands import assessment_group
 from app.errors import DubanError
-from app.models import Role, Unit
 from app.exports.commands import export_command
+from app.models import Role, Unit
 from app.plan_commands import plan_group
 from app.services import accounts, demo, demo_activity, directory
 from app.services.workdays import BEIJING
@@ -32,7 +32,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(assessment_group)
 
 
-@click.command("demo", help="载入演示数据:单位目录、每个角色一个演示账户、年度工作要点及八项任务的办理进展(可重复执行)。")
+@click.command("demo", help="载入演示数据:单位目录、每个角色一个演示账户、"
+                            "年度工作要点及八项任务的办理进展(可重复执行)。")
 @with_appcontext
 def demo_command() -> None:
     with unit_of_work():
@@ -72,7 +73,9 @@ def scheduler_command(ctx: click.Context) -> None:
         click.echo("调度进程已停止。")
 
 
-@scheduler_command.command("tick", help="按给定时刻(ISO 8601,默认现在)运行一次期限巡检:开启到期的阶段性进展报送、发送提醒/逾期/升级/停滞通知和每日汇总,每项输出一行 JSON。")
+@scheduler_command.command("tick", help="按给定时刻(ISO 8601,默认现在)运行一次期限巡检:"
+                                        "开启到期的阶段性进展报送、发送提醒/逾期/升级/停滞通知和每日汇总,"
+                                        "每项输出一行 JSON。")
 @click.option("--now", "now_text", default=None, help="巡检时刻,如 2023-10-09T09:00:00+08:00")
 @with_appcontext
 def tick_command(now_text: str | None) -> None:
@@ -89,7 +92,7 @@ def tick_command(now_text: str | None) -> None:
 def _instant(text: str | None) -> datetime:
     """An aware instant from ISO 8601 text (Beijing time when no offset is given), or now."""
     if text is None:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as error:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from typing import Any, ClassVar
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
@@ -34,7 +35,7 @@ class Config:
     SECRET_KEY = env_str("SECRET_KEY")
     #: None means SQLite in the instance folder (resolved by create_app).
     SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
     #: PostgreSQL cancels a statement after this long (0: never), below gunicorn's worker timeout (30 s).
     DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 25000)
     #: The same for `duban` commands, the scheduler's long jobs included (0: never).

@@ -15,7 +15,7 @@ class IdConverter(IntegerConverter):
     A larger id matches no route, so it is a 404 everywhere before any query is made.
     """
 
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002 (Werkzeug's name)
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 

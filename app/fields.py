@@ -68,7 +68,7 @@ class AmountField(DecimalField):
     """A quantity reached so far: a finite, non-negative number that NUMERIC(20, 6) can hold."""
 
     def __init__(self, label: str | None = None, validators: list | None = None, **kwargs: object) -> None:
-        super().__init__(label, validators, places=None, **kwargs)  # type: ignore[arg-type]
+        super().__init__(label, validators, places=None, **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         """Parse the number; refuse text, NaN, infinities, negatives and values too large to store."""

@@ -10,7 +10,6 @@ from app.services import attachments, progress_reports
 from app.services.lights import Light
 from app.services.workdays import BEIJING
 
-
 _AUDIT_LABELS = {
     "unit": "单位",
     "unit_group": "单位组",

@@ -7,6 +7,7 @@ from flask import url_for
 from flask_login import current_user
 
 from app.access import rule_for_endpoint
+from app.models import User
 from app.services import discussion, extensions, notices, work_items
 
 
@@ -59,7 +60,7 @@ def visible_navigation() -> list[NavItem]:
     return items
 
 
-def _waiting(user) -> int:  # type: ignore[no-untyped-def]
+def _waiting(user: User) -> int:
     """Open work items plus leader instructions the user's unit has yet to acknowledge."""
     return work_items.inbox_count(user) + len(discussion.pending_instructions(user))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from flask import current_app, has_app_context
@@ -11,6 +12,9 @@ from flask.cli import with_appcontext
 
 from app.config import Config
 from app.plan_parser import DocumentError, ParsedPlan, parse_document
+
+if TYPE_CHECKING:
+    from app.models import Plan
 
 
 @click.group("plan", help="工作要点:解析与导入。")
@@ -55,7 +59,7 @@ def _plan_max_bytes() -> int:
     return int(current_app.config["PLAN_MAX_BYTES"] if has_app_context() else Config.PLAN_MAX_BYTES)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(1)
 
@@ -78,7 +82,7 @@ def import_command(file: Path, year: int | None, yes: bool, create_units: bool) 
     click.echo(plan.id)
 
 
-def _import(file: Path, year: int | None, yes: bool, create_units: bool):  # type: ignore[no-untyped-def]
+def _import(file: Path, year: int | None, yes: bool, create_units: bool) -> Plan:
     from app.services import directory, plan_import
 
     org = directory.home_organisation(None)

@@ -16,7 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,9 +30,28 @@ from app import create_app  # noqa: E402
 from app.config import TestConfig  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
-    Decomposition, DecompositionStatus, Milestone, MilestoneReport, MilestoneStatus, Plan, PlanSection, PlanTarget,
-    PlanTask, ProcessSpecVersion, ResponsibilityRole, ReviewDecision, ReviewRecord, TargetActual, TaskResponsibility,
-    Unit, UnitKind, User, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState,
+    Decomposition,
+    DecompositionStatus,
+    Milestone,
+    MilestoneReport,
+    MilestoneStatus,
+    Plan,
+    PlanSection,
+    PlanTarget,
+    PlanTask,
+    ProcessSpecVersion,
+    ResponsibilityRole,
+    ReviewDecision,
+    ReviewRecord,
+    TargetActual,
+    TaskResponsibility,
+    Unit,
+    UnitKind,
+    User,
+    WorkflowInstance,
+    WorkflowStatus,
+    WorkItem,
+    WorkItemState,
 )
 from app.services import plan_import  # noqa: E402
 from app.services.demo import DEMO_PASSWORD, load_demo  # noqa: E402
@@ -112,17 +131,19 @@ def _rows(model, rows: list[dict]) -> list[int]:  # type: ignore[no-untyped-def]
 
 def build_province(org) -> tuple[int, int, dict[str, int]]:  # type: ignore[no-untyped-def]
     """A province-scale plan: every task decomposed by 100 units, their milestones half reported."""
-    now = datetime(2023, 1, 5, 2, tzinfo=timezone.utc)
+    now = datetime(2023, 1, 5, 2, tzinfo=UTC)
     unit_ids = _rows(Unit, [{"organisation_id": org.id, "name": f"压测单位{n:03d}", "full_name": f"压测单位{n:03d}",
                              "code": f"bench{n:03d}", "kind": UnitKind.INSTITUTION, "active": True,
                              "requires_head_signoff": False, "created_at": now} for n in range(UNITS)])
     owner = db.session.scalar(select(User.id).where(User.username == "zhuce"))
-    plan = Plan(organisation=org, title="省级规模压测计划", year=2023, content_hash="bench-province", source_name="压测")
+    plan = Plan(organisation=org, title="省级规模压测计划", year=2023, content_hash="bench-province",
+                source_name="压测")
     db.session.add(plan)
     db.session.flush()
     section_ids = _rows(PlanSection, [{"plan_id": plan.id, "number": n, "title": f"第{n}部分"} for n in range(1, 9)])
     task_ids = _rows(PlanTask, [{"plan_id": plan.id, "section_id": section_ids[n % 8], "number": n + 1,
-                                 "title": f"压测任务{n + 1}", "text": "压测。", "supervision_number": f"督〔2023〕{n + 1}号"}
+                                 "title": f"压测任务{n + 1}", "text": "压测。",
+                                 "supervision_number": f"督〔2023〕{n + 1}号"}
                                 for n in range(TASKS)])
     target_ids = _rows(PlanTarget, [{"task_id": t, "value": Decimal(230000), "unit": "批次", "comparator": ">=",
                                      "phrase": "抽检23万批次", "span_start": 0, "span_end": 6} for t in task_ids])
@@ -132,37 +153,39 @@ def build_province(org) -> tuple[int, int, dict[str, int]]:  # type: ignore[no-u
     parts = [(t, u) for t in task_ids for u in unit_ids]
     decomposition_ids = _rows(Decomposition, [{"plan_task_id": t, "unit_id": u, "status": DecompositionStatus.CONFIRMED,
                                                "rounds_submitted": 1} for t, u in parts])
-    version = ProcessSpecVersion(process_id="bench", version=1, sha256="b" * 64, source_name="bench.bpmn", bpmn_xml="<x/>")
+    version = ProcessSpecVersion(process_id="bench", version=1, sha256="b" * 64, source_name="bench.bpmn",
+                                 bpmn_xml="<x/>")
     db.session.add(version)
     db.session.flush()
     instance_ids = _rows(WorkflowInstance, [
         {"spec_version_id": version.id, "plan_task_id": t, "subject": f"decomposition:{d}",
          "status": WorkflowStatus.COMPLETED if t == task_ids[0] else WorkflowStatus.WAITING, "state": "{}",
          "completed_step_ids": [], "row_version": 1, "created_at": now, "updated_at": now}
-        for (t, _), d in zip(parts, decomposition_ids)])
+        for (t, _), d in zip(parts, decomposition_ids, strict=False)])
     db.session.execute(insert(WorkItem), [
         {"instance_id": i, "engine_task_id": f"bench-{i}", "step_id": "report", "step_name": "报送进展",
          "form_key": "report", "unit_id": u, "context": {}, "state": WorkItemState.OPEN, "created_at": now,
-         "due_at": now + timedelta(days=200)} for i, (_, u) in zip(instance_ids, parts)])
+         "due_at": now + timedelta(days=200)} for i, (_, u) in zip(instance_ids, parts, strict=False)])
     milestones = [{"decomposition_id": d, "plan_task_id": t, "unit_id": u, "position": k, "title": f"节点{k + 1}",
                    "deliverable": "成果", "due_date": date(2023, 3 + 3 * k, 28), "owner_id": owner,
                    "status": MilestoneStatus.APPROVED if k == 0 else MilestoneStatus.IN_PROGRESS}
-                  for (t, u), d in zip(parts, decomposition_ids) for k in range(MILESTONES_PER_PART)]
+                  for (t, u), d in zip(parts, decomposition_ids, strict=False) for k in range(MILESTONES_PER_PART)]
     milestone_ids = _rows(Milestone, milestones)
-    reported = [(m_id, m) for m_id, m in zip(milestone_ids, milestones) if m["position"] < 2]
+    reported = [(m_id, m) for m_id, m in zip(milestone_ids, milestones, strict=False) if m["position"] < 2]
     report_ids = _rows(MilestoneReport, [
         {"milestone_id": m_id, "number": 1, "progress": "按计划推进", "percent_done": 100 if m["position"] == 0 else 60,
-         "submitted_by_id": owner, "submitted_at": datetime.combine(m["due_date"], datetime.min.time(), timezone.utc)
+         "submitted_by_id": owner, "submitted_at": datetime.combine(m["due_date"], datetime.min.time(), UTC)
          - timedelta(days=(m_id % 7) - 2)} for m_id, m in reported])
     db.session.execute(insert(TargetActual), [
-        {"report_id": r, "plan_target_id": target_ids[task_ids.index(m["plan_task_id"])], "actual": Decimal(1000 + r % 900)}
-        for r, (_, m) in zip(report_ids, reported)])
+        {"report_id": r, "plan_target_id": target_ids[task_ids.index(m["plan_task_id"])],
+         "actual": Decimal(1000 + r % 900)}
+        for r, (_, m) in zip(report_ids, reported, strict=False)])
     db.session.execute(insert(ReviewRecord), [
         {"plan_task_id": m["plan_task_id"], "subject": "milestone_report", "subject_id": r, "step": "report_review",
          "decision": ReviewDecision.APPROVE if m["position"] == 0 else ReviewDecision.RETURN,
          "comments": None if m["position"] == 0 else "请补充材料", "quality": "good" if m["position"] == 0 else None,
-         "reviewer_id": owner, "decided_at": datetime.combine(m["due_date"], datetime.min.time(), timezone.utc)
-         + timedelta(days=3)} for r, (_, m) in zip(report_ids, reported)])
+         "reviewer_id": owner, "decided_at": datetime.combine(m["due_date"], datetime.min.time(), UTC)
+         + timedelta(days=3)} for r, (_, m) in zip(report_ids, reported, strict=False)])
     db.session.commit()
     counts = {"tasks": TASKS, "units": UNITS, "decompositions": len(parts), "work_items": len(parts),
               "milestones": len(milestone_ids), "reports": len(report_ids), "reviews": len(report_ids)}

@@ -21,17 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aiosmtpd.controller import Controller  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
+from aiosmtpd.controller import Controller
+from bench_sweep import make_app, scratch_url
+from flask_migrate import upgrade
+from sqlalchemy import func, select, text
 
-from bench_sweep import make_app, scratch_url  # noqa: E402
-
-from app.extensions import db  # noqa: E402
-from app.models import MailStatus, Notification, OutboxMail, User  # noqa: E402
-from app.models.base import utcnow  # noqa: E402
-from app.services import demo  # noqa: E402
-from scheduler import jobs  # noqa: E402
+from app.extensions import db
+from app.models import MailStatus, Notification, OutboxMail, User
+from app.models.base import utcnow
+from app.services import demo
+from scheduler import jobs
 
 
 class Inbox:

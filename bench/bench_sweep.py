@@ -28,25 +28,33 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, func, make_url, select, text  # noqa: E402
-from sqlalchemy import inspect as schema  # noqa: E402
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import inspect as schema
 
-from app import create_app  # noqa: E402
-from app.config import TestConfig  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.models import DeadlinePolicy, Notification, OutboxMail, Plan, PlanTask, Unit, User  # noqa: E402
-from app.models import WorkflowInstance  # noqa: E402
-from app.services import demo, tick  # noqa: E402
-from app.workflow import deploy_processes, latest_version  # noqa: E402
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db
+from app.models import (
+    DeadlinePolicy,
+    Notification,
+    OutboxMail,
+    Plan,
+    PlanTask,
+    Unit,
+    User,
+    WorkflowInstance,
+)
+from app.services import demo, tick
+from app.workflow import deploy_processes, latest_version
 
 #: The bench's "now": Monday 16 October 2023, 09:00 Beijing time.
-NOW = datetime(2023, 10, 16, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2023, 10, 16, 1, 0, tzinfo=UTC)
 COLUMNS = ("instance_id, engine_task_id, step_id, step_name, form_key, lane, role, context, state, "
            "due_at, created_at, chased_due_at")
 

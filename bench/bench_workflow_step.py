@@ -24,14 +24,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flask_migrate import upgrade  # noqa: E402
+from flask_migrate import upgrade
 
-from app import create_app  # noqa: E402
-from app.config import TestConfig  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.models import WorkflowInstance  # noqa: E402
-from app.workflow import complete_work_item, deploy_processes, open_work_items, start_instance  # noqa: E402
-from app.workflow import state as engine_state  # noqa: E402
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db
+from app.models import WorkflowInstance
+from app.workflow import complete_work_item, deploy_processes, open_work_items, start_instance
+from app.workflow import state as engine_state
 
 START = {"unit_id": None, "cooperating_unit_ids": [], "head_signoff_required": False}
 

@@ -28,14 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import province_data  # noqa: E402
 from flask import Flask  # noqa: E402
 from sqlalchemy import create_engine, make_url, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import Plan  # noqa: E402
-
-import province_data  # noqa: E402
 
 
 def make_app(url: str) -> Flask:

@@ -19,7 +19,7 @@ import random
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -397,7 +397,7 @@ class Clock:
 
     @classmethod
     def current(cls) -> Clock:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         return cls(now.astimezone(BEIJING).date(), now)
 
     def deadlines(self) -> list[date]:
@@ -410,7 +410,7 @@ class Clock:
 
     def at(self, day: date, hour: int = 10) -> datetime:
         """A time on a Beijing day, never later than an hour ago."""
-        moment = datetime.combine(day, time(hour), BEIJING).astimezone(timezone.utc)
+        moment = datetime.combine(day, time(hour), BEIJING).astimezone(UTC)
         return min(moment, self.now - timedelta(hours=1))
 
 
@@ -870,7 +870,7 @@ def _milestone(
                 "step": "report_review",
                 "decision": "approve" if approve else "return",
                 "comments": None if approve else rng.choice(RETURN_COMMENTS),
-                "quality": rng.choices(*zip(*QUALITIES))[0] if approve else None,
+                "quality": rng.choices(*zip(*QUALITIES, strict=False))[0] if approve else None,
                 "reviewer_id": reviewer,
                 "decided_at": decided,
             },

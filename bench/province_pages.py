@@ -17,14 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import province_data
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 from app.extensions import db
 from app.services.demo import DEMO_PASSWORD
-
-import province_data
 
 SLOW_SECONDS = 10.0
 
@@ -252,7 +251,7 @@ def measure_tick(app: Flask, timeout: float) -> dict[str, Any]:
         except PageTimeout:
             db.session.rollback()
             return {"timeout_s": timeout, "peak_mb": round(tracemalloc.get_traced_memory()[1] / 2**20, 1)}
-        except Exception as error:  # noqa: BLE001 - e.g. a statement cancelled by the page timeout guard
+        except Exception as error:
             db.session.rollback()
             return {"error": f"{type(error).__name__}: {str(error)[:200]}",
                     "seconds": round(time.perf_counter() - began, 2)}

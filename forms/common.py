@@ -1,6 +1,9 @@
 """Pieces shared by the step forms: review decisions and attachments."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import RadioField, SelectChoice, SubmitField, TextAreaField
@@ -21,7 +24,7 @@ class ReviewDecisionForm(FlaskForm):
     comments = TextAreaField("意见说明", validators=[Optional(), Length(max=4000)])
     submit = SubmitField("提交")
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         """A decision is required, and a return needs comments saying what to change."""
         valid = super().validate(extra_validators)
         if self.decision.data not in (APPROVE, RETURN):

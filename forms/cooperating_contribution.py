@@ -9,7 +9,8 @@ from forms.common import attachments_field
 class CooperatingContributionForm(FlaskForm):
     """填写协办意见."""
 
-    contribution = TextAreaField("协办情况", validators=[DataRequired("请填写本单位承担部分的进展。"), Length(max=8000)])
+    contribution = TextAreaField("协办情况",
+                                 validators=[DataRequired("请填写本单位承担部分的进展。"), Length(max=8000)])
     attachments = attachments_field()
     save_draft = SubmitField("保存草稿")
     submit = SubmitField("提交协办意见")

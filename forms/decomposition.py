@@ -30,7 +30,7 @@ class DecompositionForm(FlaskForm):
     save_draft = SubmitField("保存草稿")
     submit = SubmitField("提交分解方案")
 
-    def fill_choices(self, owners: list, units: list, targets: list) -> None:  # type: ignore[type-arg]
+    def fill_choices(self, owners: list, units: list, targets: list) -> None:
         """Give every row the unit's people, the bureau's units and the task's targets to choose from."""
         for row in self.milestones:
             row.form.owner.choices = owners

@@ -1,6 +1,9 @@
 """进展报送: progress on a milestone, with the actual values of its targets and attachments."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, IntegerField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -15,7 +18,7 @@ class TargetActualForm(Form):
     target_id = HiddenField()
     actual = AmountField("实际完成值", validators=[Optional()])
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         """A value needs the id of its target; a forged or garbled one is shown on the value."""
         valid = super().validate(extra_validators)
         if self.actual.data is not None and parse_id(self.target_id.data or "") is None:

@@ -9,6 +9,7 @@ from forms.common import attachments_field
 class RectificationPlanForm(FlaskForm):
     """报送整改方案."""
 
-    text = TextAreaField("整改方案(措施、责任人、完成时间)", validators=[DataRequired("请填写整改方案。"), Length(max=8000)])
+    text = TextAreaField("整改方案(措施、责任人、完成时间)",
+                         validators=[DataRequired("请填写整改方案。"), Length(max=8000)])
     attachments = attachments_field()
     submit = SubmitField("报送整改方案")

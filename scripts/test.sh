@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what it needs, then runs pytest on SQLite and again on PostgreSQL.
+# The whole test suite: installs what it needs, runs ruff and mypy, then pytest on SQLite and again on PostgreSQL.
 # PostgreSQL: DUBAN_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/test). Each pass makes
 # a database of its own and drops it. Unreachable PostgreSQL skips that pass, except with CI=true.
 set -uo pipefail
@@ -46,6 +46,11 @@ install_browser
 install_office
 
 status=0
+# Lint and type checks first (config in pyproject.toml); a failure fails the run, but the tests still run.
+echo "== 代码检查:ruff 与 mypy"
+"$BIN/ruff" check app forms scheduler tests bench migrations || status=1
+"$BIN/mypy" app forms scheduler || status=1
+
 echo "== 第一遍:SQLite"
 "$BIN/python" -m pytest "$@" || status=1
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import contextvars
 import os
-import tempfile
 import re
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path

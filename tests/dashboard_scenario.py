@@ -15,16 +15,33 @@ Section 二 (强化质量安全):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    Decomposition, DecompositionStatus, Milestone, MilestoneReport, MilestoneStatus, Organisation, Plan, PlanSection,
-    PlanTarget, PlanTask, ProcessSpecVersion, ResponsibilityRole, ReviewDecision, ReviewRecord, TargetActual,
-    TaskResponsibility, Unit, User, WorkflowInstance, WorkflowStatus,
+    Decomposition,
+    DecompositionStatus,
+    Milestone,
+    MilestoneReport,
+    MilestoneStatus,
+    Organisation,
+    Plan,
+    PlanSection,
+    PlanTarget,
+    PlanTask,
+    ProcessSpecVersion,
+    ResponsibilityRole,
+    ReviewDecision,
+    ReviewRecord,
+    TargetActual,
+    TaskResponsibility,
+    Unit,
+    User,
+    WorkflowInstance,
+    WorkflowStatus,
 )
 
 AS_OF = date(2023, 10, 9)
@@ -45,7 +62,7 @@ class Scenario:
 def _at(day: str, hour: int = 10) -> datetime:
     """``hour`` o'clock Beijing time on ``day``, in UTC."""
     y, m, d = map(int, day.split("-"))
-    return datetime(y, m, d, hour - 8, tzinfo=timezone.utc)
+    return datetime(y, m, d, hour - 8, tzinfo=UTC)
 
 
 def build_scenario(org: Organisation) -> Scenario:
@@ -55,14 +72,17 @@ def build_scenario(org: Organisation) -> Scenario:
     users = {u.username: u for u in db.session.scalars(select(User))}
     plan = Plan(organisation=org, title="2023年全省市场监管工作要点", year=2023, content_hash="scenario",
                 source_name="粘贴文本")
-    sections = [PlanSection(plan=plan, number=1, title="优化营商环境"), PlanSection(plan=plan, number=2, title="强化质量安全")]
+    sections = [PlanSection(plan=plan, number=1, title="优化营商环境"),
+                PlanSection(plan=plan, number=2, title="强化质量安全")]
     tasks = [PlanTask(plan=plan, section=sections[(n - 1) // 2], number=n, title=f"第{n}项重点任务",
                       text=f"第{n}项重点任务。", supervision_number=f"督〔2023〕{n}号") for n in range(1, 5)]
     db.session.add_all([plan, *sections, *tasks])
     holders = [(0, zhuce, ResponsibilityRole.LEAD), (0, kexin, ResponsibilityRole.COOPERATING),
-               (1, kexin, ResponsibilityRole.LEAD), (2, zhuce, ResponsibilityRole.LEAD), (3, kexin, ResponsibilityRole.LEAD)]
+               (1, kexin, ResponsibilityRole.LEAD), (2, zhuce, ResponsibilityRole.LEAD),
+               (3, kexin, ResponsibilityRole.LEAD)]
     for position, (index, unit, role) in enumerate(holders):
-        db.session.add(TaskResponsibility(task=tasks[index], role=role, unit=unit, written_as=unit.name, position=position))
+        db.session.add(TaskResponsibility(task=tasks[index], role=role, unit=unit, written_as=unit.name,
+                                          position=position))
     food = PlanTarget(task=tasks[0], value=Decimal(230000), unit="批次", comparator=None, phrase="抽检食品23万批次",
                       span_start=0, span_end=8)
     items = PlanTarget(task=tasks[1], value=Decimal(50), unit="项", comparator=">=", phrase="新增50项", span_start=0,
@@ -71,7 +91,7 @@ def build_scenario(org: Organisation) -> Scenario:
     statuses = [DecompositionStatus.CONFIRMED, DecompositionStatus.CONFIRMED, DecompositionStatus.SUBMITTED,
                 DecompositionStatus.RETURNED]
     leads = [zhuce, kexin, zhuce, kexin]
-    decompositions = [Decomposition(task=t, unit=u, status=s) for t, u, s in zip(tasks, leads, statuses)]
+    decompositions = [Decomposition(task=t, unit=u, status=s) for t, u, s in zip(tasks, leads, statuses, strict=False)]
     db.session.add_all(decompositions)
     db.session.flush()
     _lifecycles(decompositions, [WorkflowStatus.WAITING, WorkflowStatus.COMPLETED, WorkflowStatus.RUNNING,
@@ -92,7 +112,8 @@ def build_scenario(org: Organisation) -> Scenario:
     ms["M1b"].cooperating_units.append(kexin)
     db.session.add_all(ms.values())
     db.session.flush()
-    _report(ms["M1a"], 1, "06-28", 100, "完成第一批抽检", reviewer, ReviewDecision.APPROVE, "07-03", "excellent", food, 100000)
+    _report(ms["M1a"], 1, "06-28", 100, "完成第一批抽检", reviewer, ReviewDecision.APPROVE, "07-03", "excellent",
+            food, 100000)
     _report(ms["M1b"], 1, "09-25", 80, "第二批抽检过半", reviewer, ReviewDecision.RETURN, "09-27", None, food, 150000,
             comments="材料不全")
     _report(ms["M1d"], 1, "10-20", 100, "全年完成", reviewer, ReviewDecision.APPROVE, "10-23", "good", food, 230000)
@@ -106,7 +127,7 @@ def _lifecycles(decompositions: list[Decomposition], statuses: list[WorkflowStat
     version = ProcessSpecVersion(process_id="scenario", version=1, sha256="0" * 64, source_name="scenario.bpmn",
                                  bpmn_xml="<definitions/>")
     db.session.add(version)
-    for decomposition, status in zip(decompositions, statuses):
+    for decomposition, status in zip(decompositions, statuses, strict=False):
         db.session.add(WorkflowInstance(spec_version=version, plan_task_id=decomposition.plan_task_id,
                                         subject=f"decomposition:{decomposition.id}", status=status, state="{}"))
 

@@ -1,7 +1,15 @@
 """Administration forms; choices are filled by the views from the directory."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms import TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.fields import CheckboxListField
@@ -32,7 +40,8 @@ class GroupForm(FlaskForm):
 
     name = StringField("单位组名称", validators=[DataRequired("请填写单位组名称。"), Length(max=200)])
     membership = SelectField("成员确定方式", choices=[SelectChoice(m.value, m.label) for m in GroupMembership])
-    member_kind = SelectField("单位类型", choices=[SelectChoice("", "(不限)")] + [SelectChoice(k.value, k.label) for k in UnitKind])
+    member_kind = SelectField("单位类型", choices=[SelectChoice("", "(不限)"),
+                                                  *[SelectChoice(k.value, k.label) for k in UnitKind]])
     members = CheckboxListField("成员单位", coerce=int, choices=[])
     aliases = TextAreaField("别名(每行一个,或用顿号分隔)", validators=[Optional(), Length(max=2000)])
     submit = SubmitField("保存")

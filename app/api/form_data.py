@@ -17,7 +17,7 @@ from wtforms import Field, FieldList, FormField, HiddenField
 from app.api.auth import token_authenticated
 from app.errors import FormInvalid, ValidationFailed
 from app.models import WorkItem
-from app.work.steps import STEPS
+from app.work.steps import form_class, step_of
 from forms.registry import FORMS
 
 
@@ -79,20 +79,20 @@ def step_form(item: WorkItem, payload: Mapping[str, Any]) -> FlaskForm:
     """The item's form filled from ``payload``; token requests skip the form's CSRF check (see auth.py)."""
     formdata = flatten(payload)
     if token_authenticated():
-        form = FORMS[item.form_key](formdata=formdata, meta={"csrf": False})
+        form = form_class(item)(formdata=formdata, meta={"csrf": False})
     else:
         formdata.setlist(current_app.config["WTF_CSRF_FIELD_NAME"], _csrf_header())
-        form = FORMS[item.form_key](formdata=formdata)
+        form = form_class(item)(formdata=formdata)
     sent = _hidden_values(form)
-    STEPS[item.form_key].prepare(form, item)
+    step_of(item).prepare(form, item)
     _ensure_hidden_unchanged(form, sent)
     return form
 
 
 def blank_step_form(item: WorkItem) -> FlaskForm:
     """The item's form as the step prepares it, with nothing filled in (to describe it)."""
-    form = FORMS[item.form_key](formdata=MultiDict(), meta={"csrf": False})
-    STEPS[item.form_key].prepare(form, item)
+    form = form_class(item)(formdata=MultiDict(), meta={"csrf": False})
+    step_of(item).prepare(form, item)
     return form
 
 

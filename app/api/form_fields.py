@@ -5,7 +5,14 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField, DecimalField, Field, FieldList, FormField, IntegerField, SelectFieldBase, SelectMultipleField,
+    DateField,
+    DecimalField,
+    Field,
+    FieldList,
+    FormField,
+    IntegerField,
+    SelectFieldBase,
+    SelectMultipleField,
 )
 from wtforms.fields.core import UnboundField
 from wtforms.form import BaseForm

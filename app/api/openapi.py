@@ -118,7 +118,8 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "督办 Duban API", "version": "1.0",
                  "description": "与页面同一套权限规则。认证:会话 Cookie(不安全方法须带请求头 X-CSRFToken),"
-                                "或 Authorization: Bearer <令牌>(令牌用 `duban token create` 或 POST /api/tokens 签发)。"
+                                "或 Authorization: Bearer <令牌>"
+                                "(令牌用 `duban token create` 或 POST /api/tokens 签发)。"
                                 "错误统一返回 {error_code, message}。"},
         "paths": _paths(),
         "security": [{"bearerAuth": []}, {"cookieAuth": []}],

@@ -7,8 +7,15 @@ from flask import url_for
 
 from app.api.serialize import number, unit_ref, user_ref, when, work_item_json
 from app.models import (
-    Attachment, CooperatingContribution, Decomposition, DecompositionRound, Milestone, MilestoneReport, PlanTask,
-    ReviewRecord, TaskResponsibility,
+    Attachment,
+    CooperatingContribution,
+    Decomposition,
+    DecompositionRound,
+    Milestone,
+    MilestoneReport,
+    PlanTask,
+    ReviewRecord,
+    TaskResponsibility,
 )
 from app.services.task_view import TaskHistory
 

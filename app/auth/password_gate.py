@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from app.errors import PermissionDenied, wants_json
-from werkzeug.wrappers import Response
 
 #: Endpoints a user who must change the password may still reach.
 _ALLOWED = frozenset({"auth.password", "auth.logout", "auth.login", "static", "main.health"})

@@ -20,7 +20,7 @@ from app.services import accounts
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limit_sign_in
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     """Sign in; repeated failures from one client slow that client down (app/auth/throttle.py)."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import cast
 
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
 from flask.sansio.blueprints import BlueprintSetupState
@@ -56,7 +57,7 @@ limit_sign_in = limiter.limit(
 
 def init_throttle(state: BlueprintSetupState) -> None:
     """Bind the limiter to the app (RATELIMIT_STORAGE_URI) when the auth blueprint is registered."""
-    app: Flask = state.app
+    app = cast(Flask, state.app)  # Flask types the setup state's app as its sansio base class
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "duban-sign-in")
     limiter.init_app(app)
     if app.config["DUBAN_ENV"] == "production" and app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
@@ -83,7 +84,7 @@ def wait_text(seconds: int) -> str:
 def throttle_message(at: float) -> str:
     """The Chinese refusal naming when to try again."""
     seconds = int(at - time.time()) + 1
-    clock = datetime.fromtimestamp(at, timezone.utc).astimezone(BEIJING).strftime("%H:%M:%S")
+    clock = datetime.fromtimestamp(at, UTC).astimezone(BEIJING).strftime("%H:%M:%S")
     return (
         f"登录失败次数过多,本机对该账户的登录已暂停,请在 {wait_text(seconds)}后(北京时间 {clock} 以后)再试。"
         "其他电脑上的登录不受影响;如忘记密码,请联系系统管理员重置。"

@@ -7,12 +7,12 @@ from flask import redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.access import roles, signed_in
 from app import exports
+from app.access import roles, signed_in
 from app.dashboards import bp, charts
 from app.errors import NotFound, ValidationFailed
-from app.fields import MAX_ID, parse_day
 from app.extensions import db
+from app.fields import MAX_ID, parse_day
 from app.models import Plan, Role, Unit
 from app.services import directory
 from app.services.dashboard import lighting, lists, overview, targets

@@ -2,8 +2,17 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectChoice, SelectField
-from wtforms import StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.fields import DayField
@@ -35,7 +44,7 @@ class BoundedField(IntegerField):
         bound = BOUNDS[policy_field]
         message = f"{bound.label}须为 {bound.low} 至 {bound.high} 之间的整数。"
         validators = [InputRequired(f"请填写{bound.label}。"), NumberRange(bound.low, bound.high, message)]
-        super().__init__(bound.label, validators, description=help_text, **kwargs)  # type: ignore[arg-type]
+        super().__init__(bound.label, validators, description=help_text, **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:

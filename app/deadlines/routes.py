@@ -100,11 +100,12 @@ def calendar() -> str | Response:
     """节假日设置: the administrator's override days."""
     form = CalendarOverrideForm()
     page = partial(_calendar_page, form)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.day.data is not None:  # DataRequired; narrows the type
         on_refusal(field=form.day, render=page)
         moved = calendar_overrides.add_override(form.day.data, form.kind.data == "work", form.note.data,
                                                 current_user)
-        flash(f"已添加 {form.day.data:%Y年%m月%d日} 的设置,{len(moved)} 个办理事项的期限随之调整(均已记录)。", "success")
+        flash(f"已添加 {form.day.data:%Y年%m月%d日} 的设置,"
+              f"{len(moved)} 个办理事项的期限随之调整(均已记录)。", "success")
         return redirect(url_for("deadlines.calendar"))
     return page()
 

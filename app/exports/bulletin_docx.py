@@ -5,6 +5,7 @@ import io
 from datetime import date
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
@@ -12,9 +13,9 @@ from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
+from app.filters import chinese_numeral
 from app.models import Plan
 from app.services.dashboard import lists, overview
-from app.filters import chinese_numeral
 
 #: The bulletin lists this many of the most overdue items; the ledger has them all.
 OVERDUE_LISTED = 30
@@ -62,7 +63,7 @@ def _font(run: Run, name: str = BODY_FONT, size: float = 16, bold: bool = False,
     return run
 
 
-def _para(doc, text: str, indent: bool = False, align=None,  # type: ignore[no-untyped-def]
+def _para(doc: DocxDocument, text: str, indent: bool = False, align: WD_ALIGN_PARAGRAPH | None = None,
           size: float = 16) -> Paragraph:
     paragraph = doc.add_paragraph()
     if indent:
@@ -73,14 +74,14 @@ def _para(doc, text: str, indent: bool = False, align=None,  # type: ignore[no-u
     return paragraph
 
 
-def _heading(doc, text: str, size: float, font: str,  # type: ignore[no-untyped-def]
+def _heading(doc: DocxDocument, text: str, size: float, font: str,
              colour: RGBColor | None = None) -> None:
     paragraph = doc.add_paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(paragraph.add_run(text), name=font, size=size, bold=True, colour=colour)
 
 
-def _masthead(doc, plan: Plan, as_of: date) -> None:  # type: ignore[no-untyped-def]
+def _masthead(doc: DocxDocument, plan: Plan, as_of: date) -> None:
     _heading(doc, "督查通报", size=36, font=TITLE_FONT, colour=RED)
     line = doc.add_paragraph()
     line.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -90,7 +91,7 @@ def _masthead(doc, plan: Plan, as_of: date) -> None:  # type: ignore[no-untyped-
     rule.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-def _section(doc, number: int, title: str) -> None:  # type: ignore[no-untyped-def]
+def _section(doc: DocxDocument, number: int, title: str) -> None:
     paragraph = doc.add_paragraph()
     paragraph.paragraph_format.first_line_indent = Pt(32)
     _font(paragraph.add_run(f"{chinese_numeral(number)}、{title}"), name="黑体", size=16, bold=True)
@@ -110,7 +111,7 @@ def _section_line(section: overview.Progress) -> str:
             f"已完成{section.approved}个(完成率{done}),逾期{section.overdue}个。")
 
 
-def _overdue_table(doc, items: list[lists.ListedItem]) -> None:  # type: ignore[no-untyped-def]
+def _overdue_table(doc: DocxDocument, items: list[lists.ListedItem]) -> None:
     if not items:
         _para(doc, "截至统计日,无逾期未完成事项。", indent=True)
         return
@@ -118,16 +119,17 @@ def _overdue_table(doc, items: list[lists.ListedItem]) -> None:  # type: ignore[
     _para(doc, f"截至统计日,共有{len(items)}个工作节点逾期未完成,{more}:", indent=True)
     table = doc.add_table(rows=1, cols=6)
     table.style, table.alignment = "Table Grid", WD_TABLE_ALIGNMENT.CENTER
-    for cell, header in zip(table.rows[0].cells, ("序号", "任务", "责任单位", "工作节点", "完成时限", "逾期天数")):
+    headers = ("序号", "任务", "责任单位", "工作节点", "完成时限", "逾期天数")
+    for cell, header in zip(table.rows[0].cells, headers, strict=False):
         _font(cell.paragraphs[0].add_run(header), name="黑体", size=11, bold=True)
     for number, item in enumerate(items[:OVERDUE_LISTED], start=1):
         values = (str(number), f"{item.task_number}. {item.task_title}", item.unit_name, item.title,
                   item.due_date.isoformat() if item.due_date else "", str(item.days_late))
-        for cell, value in zip(table.add_row().cells, values):
+        for cell, value in zip(table.add_row().cells, values, strict=False):
             _font(cell.paragraphs[0].add_run(value), size=11)
 
 
-def _praise_and_urge(doc, units: list[overview.Progress]) -> None:  # type: ignore[no-untyped-def]
+def _praise_and_urge(doc: DocxDocument, units: list[overview.Progress]) -> None:
     praised = [u.name for u in units if u.on_time_rate == 100.0 and u.overdue == 0]
     urged = [f"{u.name}({u.overdue}个)" for u in sorted(units, key=lambda u: -u.overdue) if u.overdue]
     _para(doc, ("对按期完成全部应完成节点的" + "、".join(praised) + "予以通报表扬。") if praised
@@ -136,7 +138,7 @@ def _praise_and_urge(doc, units: list[overview.Progress]) -> None:  # type: igno
           else "本期无逾期单位。", indent=True)
 
 
-def _signature(doc, plan: Plan, as_of: date) -> None:  # type: ignore[no-untyped-def]
+def _signature(doc: DocxDocument, plan: Plan, as_of: date) -> None:
     doc.add_paragraph()
     _para(doc, issuing_office(plan), align=WD_ALIGN_PARAGRAPH.RIGHT)
     _para(doc, chinese_date(as_of), align=WD_ALIGN_PARAGRAPH.RIGHT)

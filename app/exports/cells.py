@@ -9,8 +9,8 @@ Numbers, dates and empty cells are left alone.
 from __future__ import annotations
 
 from openpyxl.cell import Cell
-from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
 
 #: First characters a spreadsheet may read as the start of a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -18,7 +18,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 def cell(sheet: Worksheet | WriteOnlyWorksheet, value: object) -> Cell:
     """A cell of ``sheet`` holding ``value``; text always stays text (for ``append`` in either mode)."""
-    made = Cell(sheet, row=1, column=1, value=value)  # type: ignore[arg-type]  # append places it
+    made = Cell(sheet, row=1, column=1, value=value)  # append places it
     if isinstance(value, str):
         made.data_type = "s"
         if value.startswith(FORMULA_TRIGGERS):

@@ -1,7 +1,7 @@
 """`duban export ledger|bulletin|assessment --plan ID [--as-of DATE] --out FILE`: the documents of the downloads."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -20,7 +20,7 @@ from app.services.dashboard.facts import beijing_today
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="统计日期(年-月-日,默认今天)")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出文件")
 @with_appcontext
-def export_command(kind: str, plan_id: int, as_of, out: Path) -> None:  # type: ignore[no-untyped-def]
+def export_command(kind: str, plan_id: int, as_of: datetime | None, out: Path) -> None:
     plan = db.session.get(Plan, plan_id)
     if plan is None:
         raise click.ClickException(f"找不到编号为 {plan_id} 的工作计划。")

@@ -31,9 +31,12 @@ from app.models.lifecycle import (
     TargetActual,
     TaskComment,
     WorkItemHandling,
+)
+from app.models.lifecycle import (
     milestone_cooperator as milestone_cooperator_table,
 )
 from app.models.notice import MailStatus, NoticeKind, Notification, OutboxMail
+from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind
 from app.models.plan import (
     Plan,
     PlanImportDraft,
@@ -45,6 +48,7 @@ from app.models.plan import (
     ResponsibilityRole,
     TaskResponsibility,
 )
+from app.models.progress import ProgressReport
 from app.models.rectification import (
     Rectification,
     RectificationProblem,
@@ -54,8 +58,6 @@ from app.models.rectification import (
     SubmissionKind,
     Urge,
 )
-from app.models.progress import ProgressReport
-from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind
 from app.models.user import Role, User, UserRole
 from app.models.workflow import ProcessSpecVersion, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
 
@@ -67,7 +69,6 @@ __all__ = [
     "CalendarOverride",
     "CooperatingContribution",
     "DeadlinePolicy",
-    "StagnantItem",
     "Decomposition",
     "DecompositionRound",
     "DecompositionStatus",
@@ -94,9 +95,9 @@ __all__ = [
     "PlanStatus",
     "PlanTarget",
     "PlanTask",
-    "ProgressReport",
     "Priority",
     "ProcessSpecVersion",
+    "ProgressReport",
     "QualityRating",
     "Rectification",
     "RectificationProblem",
@@ -109,6 +110,7 @@ __all__ = [
     "ReviewRecord",
     "Role",
     "ScoringPolicyVersion",
+    "StagnantItem",
     "SubmissionKind",
     "TargetActual",
     "TaskComment",

@@ -11,7 +11,17 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Column, Date, ForeignKey, Index, Integer, Numeric, String, Table, Text, UniqueConstraint,
+    JSON,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

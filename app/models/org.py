@@ -23,7 +23,7 @@ class UnitKind(enum.StrEnum):
         return _UNIT_KIND_LABELS[self]
 
     @classmethod
-    def from_label(cls, label: str) -> "UnitKind":
+    def from_label(cls, label: str) -> UnitKind:
         """The kind whose Chinese label is ``label`` (as the directory file writes it)."""
         for kind, text in _UNIT_KIND_LABELS.items():
             if text == label:

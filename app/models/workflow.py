@@ -75,7 +75,7 @@ class WorkflowInstance(Base):
 
     spec_version: Mapped[ProcessSpecVersion] = relationship()
 
-    __mapper_args__ = {"version_id_col": row_version}
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 (SQLAlchemy types it as an instance variable)
 
 
 class WorkItemState(enum.StrEnum):

@@ -11,7 +11,8 @@ from .text import cn_to_int, strip_end_punct
 _TITLE_ENDINGS = re.compile(
     r"(要点|意见|通知|方案|计划|规划|办法|决定|安排|措施|细则|纲要|规定|清单|任务分工|分工|报告|通报|函)$")
 _ARABIC_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
-_CN_DATE = re.compile(r"^([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日$")
+_CN_DATE = re.compile(r"^([〇○零一二三四五六七八九]{4})年"
+                      r"([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日$")
 _DOC_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,12}[〔\[［(（]\d{4}[〕\]］)）]\s*\d{1,4}\s*号$")
 # A sentence that quotes the plan's own title: "《X》已经…印发" (the 《 is sometimes missing).
 _QUOTED_TITLE = re.compile(r"^[《]?([^《》]{4,60})》(?:已经|已|现|经)")

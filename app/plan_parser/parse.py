@@ -6,8 +6,7 @@ from .errors import DocumentError
 from .header import parse_header
 from .model import ParsedPlan, Responsibility, Section, Task
 from .reading import check_size, read_document
-from .responsibility import (LEAD_RULE, ParsedAnnotation, find_annotations, merge,
-                             parse_annotation, resolve)
+from .responsibility import LEAD_RULE, ParsedAnnotation, find_annotations, merge, parse_annotation, resolve
 from .structure import Heading, Outline, RawTask, assign_sections, build_outline, first_sentence, task_numbers
 from .targets import find_targets
 from .text import split_paragraphs, strip_end_punct
@@ -29,7 +28,7 @@ def parse_text(text: str) -> ParsedPlan:
     section_of = {heading.index: number for heading, number in pairs}
     plan.sections = [Section(number, _heading_title(heading), heading.numbered.label)
                      for heading, number in pairs]
-    for raw, number in zip(outline.tasks, task_numbers(outline)):
+    for raw, number in zip(outline.tasks, task_numbers(outline), strict=False):
         plan.tasks.append(_build_task(raw, number, _section_of(raw, outline, section_of),
                                       rule_at is not None and rule_at <= raw.last_index, plan))
     plan.warnings = outline.warnings + plan.warnings

@@ -72,9 +72,8 @@ def decode_text(data: bytes) -> str:
         text = _utf16_without_bom(data)
     else:
         # Strict UTF-8 first: GBK bytes almost never form valid UTF-8, the reverse is common.
-        text = _try_decode(data, "utf-8")
-        if text is None:
-            text = _decode_gb18030(data)
+        utf8 = _try_decode(data, "utf-8")
+        text = utf8 if utf8 is not None else _decode_gb18030(data)
     if len(_CONTROL.findall(text)) > max(2, len(text) // 200):
         raise DocumentError("文件内容不是文字（疑似二进制文件）。" + _SUPPORTED_HINT)
     return text

@@ -11,7 +11,8 @@ from .units import UnitList, split_top_level, split_units
 LEAD, RESPONSIBLE, COOPERATING = "lead", "responsible", "cooperating"
 
 # "排在第一位的部门为牵头部门" / "列第一的为牵头责任处室" / "列第一位者为牵头单位".
-LEAD_RULE = re.compile(r"(?:排在|排名|位列|列于?|排)?(?:第一|首)位?(?:的|者)?[\u4e00-\u9fff]{0,4}?为牵头[\u4e00-\u9fff]{0,6}")
+LEAD_RULE = re.compile(r"(?:排在|排名|位列|列于?|排)?(?:第一|首)位?(?:的|者)?"
+                       r"[\u4e00-\u9fff]{0,4}?为牵头[\u4e00-\u9fff]{0,6}")
 _LABEL = re.compile(r"^(牵头|主责|责任|主办|承办|配合|协办|协作|参与|协助)(单位|部门|处室|科室)[:：]?")
 _LABEL_ROLES = {"牵头": LEAD, "主责": RESPONSIBLE, "责任": RESPONSIBLE, "主办": RESPONSIBLE,
                 "承办": RESPONSIBLE}

@@ -35,7 +35,7 @@ class RawTask:
     @property
     def text(self) -> str:
         """The task text without its own number."""
-        return "\n".join([self.numbered.rest] + self.paragraphs[1:])
+        return "\n".join([self.numbered.rest, *self.paragraphs[1:]])
 
 
 @dataclass
@@ -173,14 +173,14 @@ def assign_sections(outline: Outline) -> list[tuple[Heading, int]]:
         numbers = [h.numbered.number for h in headings]
         if len(set(numbers)) == len(numbers):
             outline.section_rank = rank
-            return list(zip(headings, numbers))
+            return list(zip(headings, numbers, strict=False))
     if not ranks:
         return []
     # Section numbers repeat (e.g. （一） under each 一、): number them in document order.
     outline.section_rank = ranks[0]
     outline.warnings.append("部分编号在不同层级下重复出现，已按全文顺序为各部分重新编号")
     headings = _headings_at(outline, ranks[0])
-    return list(zip(headings, range(1, len(headings) + 1)))
+    return list(zip(headings, range(1, len(headings) + 1), strict=True))
 
 
 def _headings_at(outline: Outline, rank: int) -> list[Heading]:

@@ -53,7 +53,7 @@ def _clause_bounds(text: str, start: int, end: int, limit: int) -> tuple[int, in
     """The clause around [start, end): between the nearest clause punctuation marks."""
     left = max(text.rfind(ch, 0, start) for ch in _CLAUSE_END) + 1
     rights = [pos for pos in (text.find(ch, end) for ch in _CLAUSE_END) if pos != -1]
-    right = min(rights + [limit])
+    right = min([*rights, limit])
     while left < right and text[left].isspace():
         left += 1
     while right > left and text[right - 1].isspace():

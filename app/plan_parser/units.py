@@ -93,7 +93,7 @@ def _split_connectors(item: str) -> list[str]:
         return [item]
     connectors = _CONNECTOR.findall(item)
     result = [pieces[0]]
-    for connector, piece in zip(connectors, pieces[1:]):
+    for connector, piece in zip(connectors, pieces[1:], strict=False):
         if _qualifies(result[-1]) and _qualifies(piece):
             result.append(piece)
         else:

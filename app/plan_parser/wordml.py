@@ -100,7 +100,8 @@ class _Budget:
         if self.xml > MAX_XML_BYTES or self.total > _MAX_UNPACKED:
             cap = f"文档内容不能超过 {MAX_XML_BYTES // 2**20} MB" if self.xml > MAX_XML_BYTES \
                 else f"连同图片不能超过 {_MAX_UNPACKED // 2**20} MB"
-            raise DocumentError(f"该 .docx 文档解压后过大（{cap}），无法导入。请删去与计划无关的内容，或另存为 .txt 后上传。")
+            raise DocumentError(f"该 .docx 文档解压后过大（{cap}），无法导入。"
+                                "请删去与计划无关的内容，或另存为 .txt 后上传。")
 
 
 def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> None:

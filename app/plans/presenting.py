@@ -13,7 +13,8 @@ def mark_spans(text: str, spans: Iterable[tuple[int, int]]) -> Markup:
     for start, end in sorted(spans):
         if start < cursor:
             continue  # overlapping spans: keep the first
-        parts += [escape(text[cursor:start]), Markup('<mark class="duban-target">'), escape(text[start:end]), Markup("</mark>")]
+        parts += [escape(text[cursor:start]), Markup('<mark class="duban-target">'), escape(text[start:end]),
+                  Markup("</mark>")]
         cursor = end
     parts.append(escape(text[cursor:]))
     return Markup("").join(parts).replace("\n", Markup("<br>"))

@@ -11,10 +11,10 @@ from app.access import roles
 from app.errors import DubanError, on_refusal
 from app.extensions import db
 from app.models import Plan, PlanImportDraft, Role
+from app.models.base import utcnow
 from app.plans import bp
 from app.plans.forms import ImportForm, decisions, field_name, members_field_name, review_form
 from app.plans.presenting import mark_spans
-from app.models.base import utcnow
 from app.services import directory, lights, plan_import, plan_view
 
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.LEADER)

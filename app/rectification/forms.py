@@ -10,7 +10,8 @@ from app.models import RectificationSource
 class RectificationFromReviewForm(FlaskForm):
     """发起整改 from a returned report: the unit and milestone are the report's."""
 
-    problems = TextAreaField("存在的问题(每行一个)", validators=[DataRequired("请至少列出一个问题。"), Length(max=8000)])
+    problems = TextAreaField("存在的问题(每行一个)",
+                             validators=[DataRequired("请至少列出一个问题。"), Length(max=8000)])
     requirement = TextAreaField("整改要求", validators=[DataRequired("请填写整改要求。"), Length(max=4000)])
     due_date = DayField("整改期限", validators=[DataRequired("请填写整改期限。")])
     submit = SubmitField("发起整改")

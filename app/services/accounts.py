@@ -1,6 +1,7 @@
 """Users: passwords and their policy, sign-in, ending sessions, creation and role changes."""
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Iterable
 from functools import lru_cache
@@ -87,15 +88,13 @@ def _dummy_hash(time_cost: int, memory_kib: int) -> str:
 
 def _verify_dummy(password: str) -> None:
     config = current_app.config
-    try:
+    with contextlib.suppress(VerificationError, InvalidHashError):
         _hasher().verify(_dummy_hash(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"]), password)
-    except (VerificationError, InvalidHashError):
-        pass
 
 
 def end_sessions(user: User) -> None:
     """End every session and remember-me cookie of ``user`` (they carry the version raised here)."""
-    user.session_version = User.session_version + 1  # type: ignore[assignment]  # atomic in SQL
+    user.session_version = User.session_version + 1  # atomic in SQL
     db.session.flush()
 
 

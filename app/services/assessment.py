@@ -111,12 +111,12 @@ def unit_score(plan_id: int, unit_id: int) -> UnitScore | None:
                 sums.add(unit.score * unit.weight, unit.weight, unit.role, False)
     if sums.weight <= 0:
         return None
-    name = db.session.scalar(select(Unit.name).where(Unit.id == unit_id))
+    name = db.session.scalars(select(Unit.name).where(Unit.id == unit_id)).one()
     return UnitScore(unit_id, name, _ratio(sums.weighted, sums.weight), sums.lead, sums.cooperating,
                      sums.final)
 
 
-def _frozen_sums(plan_id: int) -> Select[tuple[int, Decimal, Decimal, int, int]]:
+def _frozen_sums(plan_id: int) -> Select[int, Decimal, Decimal, int, int]:
     """Per unit: Σ score × weight, Σ weight, lead/responsible and cooperating task counts of frozen scores."""
     cooperating = TaskEvaluation.role == ResponsibilityRole.COOPERATING
     return (select(TaskEvaluation.unit_id, func.sum(TaskEvaluation.score * TaskEvaluation.weight),
@@ -157,7 +157,7 @@ def explain_unit(plan_id: int, unit_id: int) -> UnitExplanation:
         select(TaskEvaluation).join(PlanTask, PlanTask.id == TaskEvaluation.plan_task_id)
         .where(PlanTask.plan_id == plan_id, TaskEvaluation.unit_id == unit_id))]
     open_tasks = _open_tasks(plan_id, unit_id)
-    for task, result in zip(open_tasks, evaluation.evaluate_live_many(open_tasks)):
+    for task, result in zip(open_tasks, evaluation.evaluate_live_many(open_tasks), strict=False):
         lines += [_line(task, u) for u in result.units if u.unit_id == unit_id]
     lines.sort(key=lambda line: line.task_number)
     weighted = sum((line.weighted for line in lines), Decimal(0))

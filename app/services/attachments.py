@@ -15,11 +15,11 @@ import hashlib
 import io
 import re
 import uuid
-from urllib.parse import quote
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from app.errors import ValidationFailed
 from app.plan_parser.errors import DocumentError

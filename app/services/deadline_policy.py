@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -16,7 +16,15 @@ from sqlalchemy import Select, select
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.models import (
-    DeadlinePolicy, DueDateChange, Plan, PlanTask, ReportCycle, User, WorkflowInstance, WorkItem, WorkItemState,
+    DeadlinePolicy,
+    DueDateChange,
+    Plan,
+    PlanTask,
+    ReportCycle,
+    User,
+    WorkflowInstance,
+    WorkItem,
+    WorkItemState,
 )
 from app.models.base import as_dict
 from app.services import audit, deadlines, stagnation
@@ -58,7 +66,7 @@ def policy_of(plan: Plan) -> DeadlinePolicy:
 
 def version_of(policy: DeadlinePolicy) -> str:
     """A token of the policy as it was shown, so a stale form can be refused."""
-    return policy.updated_at.astimezone(timezone.utc).isoformat() if policy.updated_at else ""
+    return policy.updated_at.astimezone(UTC).isoformat() if policy.updated_at else ""
 
 
 def update_policy(policy: DeadlinePolicy, data: Mapping[str, Any], version: str,
@@ -100,7 +108,7 @@ def _check(data: Mapping[str, Any]) -> None:
         raise ValidationFailed("请选择报送周期。")
 
 
-def _open_items() -> Select[tuple[WorkItem]]:
+def _open_items() -> Select[WorkItem]:
     """Open steps of plan tasks that have no extension granted (their date is the unit's, not the rule's)."""
     kept = select(DueDateChange.work_item_id).where(DueDateChange.reason.not_in(_RESCHEDULE_REASONS))
     return (select(WorkItem).join(WorkItem.instance)
@@ -114,14 +122,16 @@ def reschedule_all(reason: str, actor: User) -> list[DueDateChange]:
     return reschedule(_open_items(), reason, actor)
 
 
-def reschedule(query: Select[tuple[WorkItem]], reason: str, actor: User) -> list[DueDateChange]:
+def reschedule(query: Select[WorkItem], reason: str, actor: User) -> list[DueDateChange]:
     """Give each item of ``query`` the due date its plan's policy sets; record each one that moves."""
     calendar, policies = deadlines.work_calendar(), dict[int, DeadlinePolicy]()
     moved = []
     for item in db.session.scalars(query).all():
         task_id = item.instance.plan_task_id
+        if task_id is None:  # callers query plan tasks' steps only; this narrows the type
+            continue
         if task_id not in policies:
-            policies[task_id] = deadlines.policy_for(db.session.get(PlanTask, task_id))
+            policies[task_id] = deadlines.policy_for(db.session.get_one(PlanTask, task_id))
         due = deadlines.due_by_policy(item, policies[task_id], calendar)
         if due is not None and due != item.due_at:
             moved.append(deadlines.extend(item, due, reason, actor))

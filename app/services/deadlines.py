@@ -9,8 +9,8 @@ nothing twice, and a notice missed while the scheduler was down goes out once, m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Row, func, or_, select, update
@@ -18,13 +18,23 @@ from sqlalchemy import Row, func, or_, select, update
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import (
-    CalendarOverride, DeadlinePolicy, DueDateChange, NoticeKind, PlanTask, Role, User, UserRole, WorkflowInstance,
-    WorkItem, WorkItemState,
+    CalendarOverride,
+    DeadlinePolicy,
+    DueDateChange,
+    NoticeKind,
+    PlanTask,
+    Role,
+    User,
+    UserRole,
+    WorkflowInstance,
+    WorkItem,
+    WorkItemState,
 )
 from app.models.workflow import TO_CHASE
 from app.services import digests, notices
 from app.services.reminder_schedule import HEAD_TIER, DueNotice, Timing, due_by, notices_for
 from app.services.workdays import BEIJING, WorkCalendar, end_of_day
+
 #: Ids per IN (…) list.
 _CHUNK = 5000
 #: Which policy period sets the due date of each kind of step; a milestone report keeps its milestone's date.
@@ -190,7 +200,7 @@ def _horizon(calendar: WorkCalendar, today: date, policies: dict[int, _Policy]) 
     return datetime.combine(calendar.shift(today, lead) + timedelta(days=1), time(0), tzinfo=BEIJING)
 
 
-def _items_to_chase(horizon: datetime, now: datetime | None = None) -> list[Row[Any]]:
+def _items_to_chase(horizon: datetime, now: datetime | None = None) -> list[Row[*tuple[Any, ...]]]:
     """Open items with notices still to send, due before ``horizon`` (served by ix_work_item_to_chase);
     with ``now``, only those whose next notice has come by then."""
     query = (select(WorkItem.id, WorkItem.instance_id, WorkItem.due_at, WorkItem.unit_id, WorkItem.role,
@@ -297,7 +307,8 @@ def _message(row: Row[Any], notice: DueNotice) -> tuple[str, str, str]:
     elif notice.kind is NoticeKind.OVERDUE:
         body = f"{subject}已超过办理期限({due}),请尽快办理并报送。"
     else:
-        body = f"{subject}已逾期(期限 {due}),按规定提请{'局领导' if notice.tier > HEAD_TIER else '单位负责人'}督促办理。"
+        whom = "局领导" if notice.tier > HEAD_TIER else "单位负责人"
+        body = f"{subject}已逾期(期限 {due}),按规定提请{whom}督促办理。"
     return title, body, f"/work/items/{row.id}"
 
 

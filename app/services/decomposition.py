@@ -9,8 +9,17 @@ from app import workflow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import (
-    Decomposition, DecompositionRound, DecompositionStatus, Milestone, MilestoneStatus, PlanTarget,
-    ReviewDecision, ReviewRecord, Unit, User, WorkItem,
+    Decomposition,
+    DecompositionRound,
+    DecompositionStatus,
+    Milestone,
+    MilestoneStatus,
+    PlanTarget,
+    ReviewDecision,
+    ReviewRecord,
+    Unit,
+    User,
+    WorkItem,
 )
 from app.services import audit, work_items
 from app.services.supervision import MILESTONE_PROCESS
@@ -39,7 +48,9 @@ def decomposition_of(item: WorkItem) -> Decomposition:
     return decomposition
 
 
-def submit_decomposition(item: WorkItem, plans: Sequence[MilestonePlan], note: str | None, actor: User) -> DecompositionRound:
+def submit_decomposition(
+    item: WorkItem, plans: Sequence[MilestonePlan], note: str | None, actor: User,
+) -> DecompositionRound:
     """Submit the unit's milestones for review; the round is kept as submitted.
 
     :raises ValidationFailed: no milestone, a date outside the plan year, an owner of another unit…
@@ -56,7 +67,8 @@ def submit_decomposition(item: WorkItem, plans: Sequence[MilestonePlan], note: s
     decomposition.status = DecompositionStatus.SUBMITTED
     db.session.add(round_)
     work_items.finish_step(item, actor, {})
-    audit.record(actor, "decomposition", decomposition.id, "submitted", after={"round": round_.number, "milestones": len(plans)})
+    audit.record(actor, "decomposition", decomposition.id, "submitted",
+                 after={"round": round_.number, "milestones": len(plans)})
     return round_
 
 
@@ -124,7 +136,8 @@ def review_decomposition(item: WorkItem, decision: ReviewDecision, comments: str
         _confirm(decomposition)
     else:
         decomposition.status = DecompositionStatus.RETURNED
-    audit.record(actor, "decomposition", decomposition.id, f"review_{decision.value}", after={"comments": record.comments})
+    audit.record(actor, "decomposition", decomposition.id, f"review_{decision.value}",
+                 after={"comments": record.comments})
     return record
 
 

@@ -30,10 +30,17 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Organisation, Plan, PlanTask, ReviewDecision, ReviewRecord, Unit, User, WorkItem
 from app.services import (
-    closure, decomposition, extensions, plan_import, rectification, reporting, urging, work_items,
+    closure,
+    decomposition,
+    extensions,
+    plan_import,
+    rectification,
+    reporting,
+    urging,
+    work_items,
 )
-from app.services.decomposition import MilestonePlan
 from app.services.deadlines import work_calendar
+from app.services.decomposition import MilestonePlan
 from app.services.rectification import RectificationOrder
 from app.services.reporting import UploadPolicy
 from app.services.workdays import BEIJING, WorkCalendar
@@ -104,11 +111,11 @@ def _today() -> date:
 
 
 def _user(username: str) -> User:
-    return db.session.scalar(select(User).where(User.username == username))
+    return db.session.scalars(select(User).where(User.username == username)).one()
 
 
 def _unit(name: str) -> Unit:
-    return db.session.scalar(select(Unit).where(Unit.name == name))
+    return db.session.scalars(select(Unit).where(Unit.name == name)).one()
 
 
 def _item(story: Story, username: str, form_key: str, number: int) -> WorkItem:
@@ -185,7 +192,8 @@ def returned_with_rectification(story: Story) -> None:
                          [], story.uploads, story.user("kexin"))
     review = _review(story, 7, RETURN, comments="进度明显滞后,请补充新增行业清单和后续推进计划。")
     rectification.open_from_review(review, RectificationOrder(
-        None, "report_review", ["新增行业清单缺失", "后续推进计划不明确"], "补充行业清单,明确年底前扩展到25个行业的计划。",
+        None, "report_review", ["新增行业清单缺失", "后续推进计划不明确"],
+        "补充行业清单,明确年底前扩展到25个行业的计划。",
         story.days(14)), story.user("dushen"))
     item = _item(story, "zhuce", "rectification_plan", 7)
     rectification.submit_plan(item, "按月扩展行业,12月底前覆盖25个行业。", [], story.uploads, story.user("zhuce"))

@@ -50,6 +50,8 @@ def send_due(now: datetime, checkpoint: Callable[[], None] | None = None) -> lis
     sent = []
     for start in range(0, len(pairs), _PEOPLE_PER_BATCH):
         for user_id, day in pairs[start:start + _PEOPLE_PER_BATCH]:
+            if day is None:  # excluded in SQL; narrows the type
+                continue
             digest = _send_waiting(user_id, day, local.date(), now)
             sent += [digest] if digest else []
         (checkpoint or db.session.flush)()
@@ -70,7 +72,7 @@ def _send_waiting(user_id: int, day: date, today: date, now: datetime) -> Notifi
         listed = db.session.execute(select(Notification.title, Notification.body).where(*mine)
                                     .order_by(Notification.id).limit(_LISTED)).all()
         total = db.session.scalar(select(func.count(Notification.id)).where(*mine)) or 0
-        user = db.session.get(User, user_id)
+        user = db.session.get_one(User, user_id)
         digest = _send(user, day, [(t, b) for t, b in listed], total, late=today > day)
     db.session.execute(update(Notification).where(*mine)
                        .values(digested_at=now).execution_options(synchronize_session=False))

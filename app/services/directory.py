@@ -198,7 +198,8 @@ def _replace_aliases(
             current.remove(alias)
     existing = {alias.name for alias in current}
     for name in sorted(wanted - existing):
-        _ensure_name_free(org, name, **{"unit" if isinstance(owner, Unit) else "group": owner})
+        _ensure_name_free(org, name, unit=owner if isinstance(owner, Unit) else None,
+                          group=owner if isinstance(owner, UnitGroup) else None)
         current.append(DirectoryAlias(organisation_id=org.id, name=name))
 
 

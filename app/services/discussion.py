@@ -6,7 +6,14 @@ from sqlalchemy import select
 from app.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    InstructionAcknowledgement, LeaderInstruction, PlanTask, Priority, Role, TaskComment, TaskResponsibility, User,
+    InstructionAcknowledgement,
+    LeaderInstruction,
+    PlanTask,
+    Priority,
+    Role,
+    TaskComment,
+    TaskResponsibility,
+    User,
 )
 from app.services import audit, visibility
 
@@ -61,7 +68,7 @@ def acknowledge(instruction: LeaderInstruction, actor: User) -> InstructionAckno
 
     :raises PermissionDenied: the user is not a liaison or head of a unit named on the task.
     """
-    task = db.session.get(PlanTask, instruction.plan_task_id)
+    task = db.session.get_one(PlanTask, instruction.plan_task_id)
     if not actor.has_role(Role.LIAISON, Role.UNIT_HEAD) or actor.unit_id not in responsible_unit_ids(task):
         raise PermissionDenied("只有任务责任单位的联络员或负责人可以确认批示。")
     existing = next((a for a in instruction.acknowledgements if a.unit_id == actor.unit_id), None)

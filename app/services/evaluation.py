@@ -184,9 +184,11 @@ def _capped(lines: list[LineItem], cap: Decimal) -> list[LineItem]:
 
 def _bounds(total: Decimal, policy: ScoringPolicy) -> list[LineItem]:
     if total < policy.floor:
-        return [LineItem("bounds", policy.floor - total, f"合计 {num(total)} 分低于下限,按下限 {num(policy.floor)} 分计")]
+        return [LineItem("bounds", policy.floor - total,
+                         f"合计 {num(total)} 分低于下限,按下限 {num(policy.floor)} 分计")]
     if total > policy.ceiling:
-        return [LineItem("bounds", policy.ceiling - total, f"合计 {num(total)} 分高于上限,按上限 {num(policy.ceiling)} 分计")]
+        return [LineItem("bounds", policy.ceiling - total,
+                         f"合计 {num(total)} 分高于上限,按上限 {num(policy.ceiling)} 分计")]
     return []
 
 

@@ -10,12 +10,27 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, or_, select, union
+from sqlalchemy import CompoundSelect, and_, or_, select, union
 
 from app.extensions import db
 from app.models import (
-    Decomposition, DecompositionRound, Milestone, MilestoneReport, PlanTarget, Rectification, ResponsibilityRole,
-    ReviewDecision, ReviewRecord, TargetActual, TaskResponsibility, Urge, WorkflowInstance, WorkItem, WorkItemState,
+    Decomposition,
+    DecompositionRound,
+    Milestone,
+    MilestoneReport,
+    PlanTarget,
+    Rectification,
+    ResponsibilityRole,
+    ReviewDecision,
+    ReviewRecord,
+    TargetActual,
+    TaskResponsibility,
+    Urge,
+    WorkflowInstance,
+    WorkItem,
+    WorkItemState,
+)
+from app.models import (
     milestone_cooperator_table as cooperator,
 )
 from app.models.base import utcnow
@@ -92,7 +107,7 @@ def load_events(task_ids: list[int], now: datetime | None = None) -> dict[int, T
     return found
 
 
-def tasks_of_unit(unit_id: int) -> Select[tuple[int]]:
+def tasks_of_unit(unit_id: int) -> CompoundSelect[int]:
     """Ids of the tasks the unit answers for, from the same three sources as ``_unit_roles``."""
     return union(
         select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == unit_id),
@@ -105,7 +120,8 @@ def tasks_of_unit(unit_id: int) -> Select[tuple[int]]:
 def _unit_roles(task_ids: list[int]) -> dict[int, dict[int, ResponsibilityRole]]:
     """Every unit answering for each task: named units, decomposing units, milestone cooperators."""
     named = db.session.execute(select(TaskResponsibility.task_id, TaskResponsibility.unit_id, TaskResponsibility.role)
-                               .where(TaskResponsibility.task_id.in_(task_ids), TaskResponsibility.unit_id.is_not(None)))
+                               .where(TaskResponsibility.task_id.in_(task_ids),
+                                      TaskResponsibility.unit_id.is_not(None)))
     decomposing = db.session.execute(select(Decomposition.plan_task_id, Decomposition.unit_id)
                                      .where(Decomposition.plan_task_id.in_(task_ids)))
     cooperating = db.session.execute(select(Milestone.plan_task_id, cooperator.c.unit_id)
@@ -131,10 +147,13 @@ def _overdue(task_ids: list[int], now: datetime) -> list[Event]:
         .join(WorkflowInstance, WorkflowInstance.id == WorkItem.instance_id)
         .where(WorkflowInstance.plan_task_id.in_(task_ids), WorkItem.role.in_(UNIT_ROLES),
                WorkItem.unit_id.is_not(None), WorkItem.due_at.is_not(None),
-               WorkItem.state != WorkItemState.CANCELLED, or_(WorkItem.completed_at.is_(None), WorkItem.completed_at > WorkItem.due_at))
+               WorkItem.state != WorkItemState.CANCELLED,
+               or_(WorkItem.completed_at.is_(None), WorkItem.completed_at > WorkItem.due_at))
         .order_by(WorkItem.id))
     events = []
     for task_id, item_id, unit_id, step_name, due_at, completed_at in rows:
+        if task_id is None or unit_id is None or due_at is None:  # excluded in SQL; narrows the types
+            continue
         done = completed_at or now
         if done <= due_at:
             continue
@@ -192,12 +211,12 @@ def _ratings(task_ids: list[int]) -> list[Event]:
 def _targets(task_ids: list[int]) -> list[tuple[int, TargetResult]]:
     """Each plan target with the actual of the latest report that gave one."""
     latest: dict[int, tuple[TargetActual, MilestoneReport]] = {}
-    for actual, report in db.session.execute(
+    for found_actual, found_report in db.session.execute(
             select(TargetActual, MilestoneReport)
             .join(MilestoneReport, MilestoneReport.id == TargetActual.report_id)
             .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
             .where(Milestone.plan_task_id.in_(task_ids)).order_by(MilestoneReport.submitted_at, MilestoneReport.id)):
-        latest[actual.plan_target_id] = (actual, report)
+        latest[found_actual.plan_target_id] = (found_actual, found_report)
     results = []
     for target in db.session.scalars(select(PlanTarget).where(PlanTarget.task_id.in_(task_ids))
                                      .order_by(PlanTarget.task_id, PlanTarget.span_start)):

@@ -7,14 +7,23 @@ second reviewer on a stale page is refused instead of deciding twice.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    ExtensionRequest, ExtensionStatus, Milestone, PlanTask, Rectification, Role, User, WorkflowInstance, WorkItem,
+    ExtensionRequest,
+    ExtensionStatus,
+    Milestone,
+    PlanTask,
+    Rectification,
+    Role,
+    User,
+    WorkflowInstance,
+    WorkItem,
 )
 from app.models.base import utcnow
 from app.models.user import UNIT_ROLES
@@ -54,7 +63,7 @@ def request_extension(item: WorkItem, requested: date | None, reason: str | None
     if not (reason or "").strip():
         raise ValidationFailed("请填写申请延期的理由。")
     request = ExtensionRequest(work_item_id=item.id, unit_id=item.unit_id, current_due_at=item.due_at,
-                               requested_due_at=new_due, reason=reason.strip(), requested_by_id=actor.id)
+                               requested_due_at=new_due, reason=(reason or "").strip(), requested_by_id=actor.id)
     _insert_once(request)
     audit.record(actor, "work_item", item.id, "extension_requested",
                  before={"due_at": _iso(item.due_at)},
@@ -98,7 +107,7 @@ def approve(request: ExtensionRequest, granted: date | None, note: str | None,
     """
     _ensure_pending(request, actor)
     _decide(request, ExtensionStatus.APPROVED, note, actor)
-    item = db.session.get(WorkItem, request.work_item_id, populate_existing=True)
+    item = db.session.get_one(WorkItem, request.work_item_id, populate_existing=True)
     work_items.ensure_open(item)
     new_due = _later_due(item, granted or request.requested_due_at.astimezone(BEIJING).date())
     request.approved_due_at = new_due
@@ -138,7 +147,7 @@ def refuse(request: ExtensionRequest, note: str | None, actor: User) -> Extensio
     if not (note or "").strip():
         raise ValidationFailed("不予批准时请填写审批意见。")
     _decide(request, ExtensionStatus.REFUSED, note, actor)
-    item = db.session.get(WorkItem, request.work_item_id)
+    item = db.session.get_one(WorkItem, request.work_item_id)
     audit.record(actor, "work_item", item.id, "extension_refused",
                  after={"extension_request": request.id, "note": request.decision_note})
     _tell_unit(request, item, f"延期申请未获批准,办理期限不变。审批意见:{request.decision_note}")
@@ -164,13 +173,13 @@ def _decide(request: ExtensionRequest, status: ExtensionStatus, note: str | None
     :raises InvalidTransition: the request was decided meanwhile.
     """
     decided_at = utcnow()
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(  # DML: the session types its result loosely
         update(ExtensionRequest)
         .where(ExtensionRequest.id == request.id, ExtensionRequest.status == ExtensionStatus.PENDING)
         .values(status=status, decided_by_id=actor.id, decided_at=decided_at,
                 decision_note=(note or "").strip() or None)
         .execution_options(synchronize_session=False)
-    )
+    ))
     if result.rowcount != 1:
         db.session.refresh(request)
         raise InvalidTransition(_decided_message(request))

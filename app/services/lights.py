@@ -30,11 +30,25 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement, Float, Select, Subquery, and_, case, cast, exists, func, literal, null, or_, select, true,
+    ColumnElement,
+    Float,
+    Select,
+    SQLColumnExpression,
+    Subquery,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -43,9 +57,23 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from app.extensions import db
 from app.models import (
-    Decomposition, DecompositionRound, DecompositionStatus, DeadlinePolicy, Milestone, MilestoneReport,
-    MilestoneStatus, Plan, PlanTarget, PlanTask, ReviewDecision, ReviewRecord, TargetActual, WorkflowInstance,
-    WorkflowStatus, WorkItem, WorkItemState,
+    DeadlinePolicy,
+    Decomposition,
+    DecompositionRound,
+    DecompositionStatus,
+    Milestone,
+    MilestoneReport,
+    MilestoneStatus,
+    Plan,
+    PlanTarget,
+    PlanTask,
+    ReviewDecision,
+    ReviewRecord,
+    TargetActual,
+    WorkflowInstance,
+    WorkflowStatus,
+    WorkItem,
+    WorkItemState,
 )
 from app.services.deadlines import work_calendar
 from app.services.workdays import BEIJING, WorkCalendar, end_of_day
@@ -92,12 +120,12 @@ _FINDINGS = {
 }
 _YELLOW_MILESTONE = ("returned", "behind", "behind_target")
 #: Days from midnight UTC to the end of the office day (18:00 Beijing is 10:00 UTC).
-_END_OF_DAY_DAYS = (end_of_day(date(2000, 1, 1)) - datetime(2000, 1, 1, tzinfo=timezone.utc)).total_seconds() / 86400
+_END_OF_DAY_DAYS = (end_of_day(date(2000, 1, 1)) - datetime(2000, 1, 1, tzinfo=UTC)).total_seconds() / 86400
 #: Progress is compared at the precision a reason shows (0.1 point): no reason reads "30%, below 40% by more than 10".
 _SHOWN_PRECISION = 0.05
 
 
-class epoch_days(FunctionElement[float]):  # noqa: N801 (an SQL function, named like one)
+class epoch_days(FunctionElement[float]):
     """Days since 1970-01-01 00:00 UTC of a timestamp or a date (its midnight), as a float."""
 
     type = Float()
@@ -119,12 +147,12 @@ def _days(instant: datetime) -> float:
 
 
 def _instant(days: float) -> datetime:
-    return datetime.fromtimestamp(round(days * 86400), tz=timezone.utc)
+    return datetime.fromtimestamp(round(days * 86400), tz=UTC)
 
 
 def _default(column: str) -> int:
     """A policy number as a plan without a policy row gets it."""
-    return DeadlinePolicy.__table__.c[column].default.arg  # type: ignore[union-attr]
+    return DeadlinePolicy.__table__.c[column].default.arg
 
 
 @dataclass(frozen=True)
@@ -146,7 +174,7 @@ class _Context:
     def now(self) -> ColumnElement[float]:
         return literal(_days(self.as_of), Float)
 
-    def per_plan(self, plan_id: ColumnElement[int], slot: int, default: float) -> ColumnElement[Any]:
+    def per_plan(self, plan_id: SQLColumnExpression[int], slot: int, default: float) -> ColumnElement[Any]:
         """One of the plan's numbers, chosen in SQL by ``plan_id``."""
         if not self.plans:
             return literal(default, Float)
@@ -198,7 +226,7 @@ def _attainment(report_id: ColumnElement[int]) -> ColumnElement[float]:
         .scalar_subquery(), Float)
 
 
-def _confirmed_at(decomposition_id: ColumnElement[int]) -> ColumnElement[Any]:
+def _confirmed_at(decomposition_id: SQLColumnExpression[int]) -> ColumnElement[Any]:
     """When 督审处 confirmed the decomposition (the start of its milestones' periods).
 
     Correlated and index-driven (decomposition_round by decomposition, review_record by subject): a
@@ -402,9 +430,11 @@ def _reason(ctx: _Context, finding: str, row: Any) -> str:
     due = _instant(row["due"]).astimezone(BEIJING).date() if row["due"] is not None else None
     when = f"（应于 {_chinese_date(due)} 完成）" if due else ""
     if finding == "overdue":
+        assert due is not None  # the SQL finds it by comparing the due date
         late = ctx.working_days(due, ctx.today)
         return f"已逾期 {late} 个工作日{when}" if late > 0 else f"已逾期{when}"
     if finding == "due_soon":
+        assert due is not None  # the SQL finds it by comparing the due date
         left = ctx.working_days(ctx.today, due)
         return f"今日到期{when}" if due == ctx.today else f"还有 {left} 个工作日到期{when}"
     if finding in ("behind", "behind_target"):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -10,6 +11,10 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import GroupMembership, Organisation, Unit, UnitGroup, UnitKind, User
 from app.services import directory
+from app.services.directory import GroupData, UnitData
+
+_Owner = TypeVar("_Owner", Unit, UnitGroup)
+_Data = TypeVar("_Data", UnitData, GroupData)
 
 
 class DecisionKind(enum.StrEnum):
@@ -31,7 +36,7 @@ class Decision:
     member_ids: tuple[int, ...] = ()
 
     @classmethod
-    def parse(cls, value: str, member_ids: tuple[int, ...] = ()) -> "Decision":
+    def parse(cls, value: str, member_ids: tuple[int, ...] = ()) -> Decision:
         """Read a choice as the review form sends it: "unit:12", "group:3", "new-unit:department", "new-group".
 
         ``member_ids`` are the units ticked for a new group (ignored for other choices).
@@ -68,14 +73,14 @@ def apply_decision(org: Organisation, name: str, decision: Decision, actor: User
     return directory.create_group(org, directory.GroupData(name, membership, None, decision.member_ids), actor)
 
 
-def _owned(org: Organisation, model: type, target_id: int | None):  # type: ignore[no-untyped-def]
+def _owned(org: Organisation, model: type[_Owner], target_id: int | None) -> _Owner:
     target = db.session.get(model, target_id) if target_id else None
     if target is None or target.organisation_id != org.id:
         raise ValidationFailed("所选的单位或单位组不存在。")
     return target
 
 
-def _with_alias(data, name: str):  # type: ignore[no-untyped-def]
+def _with_alias(data: _Data, name: str) -> _Data:
     return type(data)(**{**data.__dict__, "aliases": (*data.aliases, name)})
 
 

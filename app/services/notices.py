@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Row, func, select, text, update
+from sqlalchemy import CursorResult, Row, func, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -101,7 +101,7 @@ _UNNEST = text(
 )
 
 
-def _insert_new(rows: list[dict[str, Any]]) -> list[Row[Any]]:
+def _insert_new(rows: list[dict[str, Any]]) -> list[Row[*tuple[Any, ...]]]:
     """INSERT … ON CONFLICT (key, user_id) DO NOTHING RETURNING (id, key, user_id) of the rows that were new."""
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
@@ -136,7 +136,8 @@ def begin_transaction() -> None:
     notice on its own, outside the caller's transaction.
     """
     connection = db.session.connection()
-    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite" and raw is not None and not raw.in_transaction:
         connection.exec_driver_sql("BEGIN")
 
 
@@ -187,7 +188,7 @@ def mark_all_read(user: User) -> int:
     """Mark every unread notice of the user read; returns how many changed."""
     statement = (update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
                  .values(read_at=utcnow()).execution_options(synchronize_session="fetch"))
-    return db.session.execute(statement).rowcount
+    return cast(CursorResult[Any], db.session.execute(statement)).rowcount  # DML: the session types it loosely
 
 
 @dataclass

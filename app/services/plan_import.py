@@ -13,8 +13,19 @@ from sqlalchemy import select
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.models import (
-    Organisation, Plan, PlanImportDraft, PlanSection, PlanStatus, PlanTarget, PlanTask,
-    ResponsibilityRole, TaskResponsibility, Unit, UnitGroup, UnitKind, User,
+    Organisation,
+    Plan,
+    PlanImportDraft,
+    PlanSection,
+    PlanStatus,
+    PlanTarget,
+    PlanTask,
+    ResponsibilityRole,
+    TaskResponsibility,
+    Unit,
+    UnitGroup,
+    UnitKind,
+    User,
 )
 from app.models.base import utcnow
 from app.plan_parser import DocumentError, ParsedPlan, parse_text, read_document
@@ -85,7 +96,8 @@ def _document_text(data: bytes | None, filename: str | None, pasted: str | None,
             raise ValidationFailed(f"粘贴的文本超过 {max_bytes // (1024 * 1024)} MB 的上限。")
         return pasted, PASTED_SOURCE
     if not data:
-        raise ValidationFailed("请上传工作要点文件(.txt 或 .docx),或粘贴正文。" if data is None else "上传的文件是空的。")
+        raise ValidationFailed("请上传工作要点文件(.txt 或 .docx),或粘贴正文。" if data is None
+                               else "上传的文件是空的。")
     if len(data) > max_bytes:
         raise ValidationFailed(f"文件大小超过 {max_bytes // (1024 * 1024)} MB 的上限。")
     try:
@@ -160,7 +172,8 @@ def _store_plan(draft: PlanImportDraft, result: ImportPreview, actor: User | Non
     )
     sections = {s.number: PlanSection(number=s.number, title=s.title) for s in parsed.sections}
     plan.sections = list(sections.values())
-    plan.tasks = [_task_row(task, sections.get(task.section), result.resolved) for task in parsed.tasks]
+    plan.tasks = [_task_row(task, sections.get(task.section) if task.section is not None else None, result.resolved)
+                  for task in parsed.tasks]
     db.session.add(plan)
     return plan
 

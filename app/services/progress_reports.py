@@ -24,8 +24,20 @@ from app import workflow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
-    DeadlinePolicy, Decomposition, Plan, PlanStatus, PlanTarget, PlanTask, ProgressReport, ReportCycle, Role, User,
-    UserRole, WorkflowInstance, WorkflowStatus, WorkItem,
+    DeadlinePolicy,
+    Decomposition,
+    Plan,
+    PlanStatus,
+    PlanTarget,
+    PlanTask,
+    ProgressReport,
+    ReportCycle,
+    Role,
+    User,
+    UserRole,
+    WorkflowInstance,
+    WorkflowStatus,
+    WorkItem,
 )
 from app.models.base import utcnow
 from app.services import audit, notices, work_items
@@ -189,7 +201,7 @@ def report_of(item: WorkItem) -> ProgressReport:
 
 def targets_of(item: WorkItem) -> list[PlanTarget]:
     """The targets of the task a progress-report item is about (their actuals are optional)."""
-    return list(db.session.get(PlanTask, report_of(item).plan_task_id).targets)
+    return list(db.session.get_one(PlanTask, report_of(item).plan_task_id).targets)
 
 
 def submit_progress_report(
@@ -201,7 +213,7 @@ def submit_progress_report(
     """
     work_items.begin_step(item, actor, "progress_report")
     report = report_of(item)
-    task = db.session.get(PlanTask, report.plan_task_id)
+    task = db.session.get_one(PlanTask, report.plan_task_id)
     if not (progress or "").strip():
         raise ValidationFailed("请填写本期工作进展。")
     if not 0 <= percent_done <= 100:
@@ -212,7 +224,8 @@ def submit_progress_report(
     report.actuals = {str(tid): str(value) for tid, value in actuals.items()}
     report.submitted_by_id, report.submitted_at = actor.id, utcnow()
     work_items.finish_step(item, actor, {})
-    audit.record(actor, "progress_report", report.id, "submitted", after={"period": report.period, "percent": percent_done})
+    audit.record(actor, "progress_report", report.id, "submitted",
+                 after={"period": report.period, "percent": percent_done})
     return report
 
 

@@ -12,9 +12,23 @@ from app import workflow
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    Milestone, MilestoneReport, NoticeKind, PlanTask, Rectification, RectificationProblem, RectificationSource,
-    RectificationStatus, RectificationSubmission, ResponsibilityRole, ReviewDecision, ReviewRecord, Role,
-    SubmissionKind, Unit, User, WorkItem,
+    Milestone,
+    MilestoneReport,
+    NoticeKind,
+    PlanTask,
+    Rectification,
+    RectificationProblem,
+    RectificationSource,
+    RectificationStatus,
+    RectificationSubmission,
+    ResponsibilityRole,
+    ReviewDecision,
+    ReviewRecord,
+    Role,
+    SubmissionKind,
+    Unit,
+    User,
+    WorkItem,
 )
 from app.models.base import utcnow
 from app.services import audit, deadlines, notices, work_items
@@ -70,7 +84,8 @@ def open_rectification(task: PlanTask, order: RectificationOrder, actor: User,
     _refuse_duplicate(task, unit, order.requirement.strip())
     rectification = Rectification(
         task=task, unit=unit, milestone=milestone, source=_source(order.source),
-        review_record_id=review.id if review else None, requirement=order.requirement.strip(), due_date=_future(order.due_date), opened_by=actor,
+        review_record_id=review.id if review else None, requirement=order.requirement.strip(),
+        due_date=_future(order.due_date), opened_by=actor,
         problems=[RectificationProblem(position=i, text=text) for i, text in enumerate(problems, 1)],
     )
     db.session.add(rectification)
@@ -80,7 +95,8 @@ def open_rectification(task: PlanTask, order: RectificationOrder, actor: User,
         "task": task.id, "unit": unit.id, "problems": len(problems),
         "due_date": rectification.due_date.isoformat()})
     _tell_unit(rectification, "opened", "整改通知",
-               f"督审处要求对以下 {len(problems)} 个问题进行整改,请于 {rectification.due_date} 前完成并报送整改方案和结果。")
+               f"督审处要求对以下 {len(problems)} 个问题进行整改,"
+               f"请于 {rectification.due_date} 前完成并报送整改方案和结果。")
     return rectification
 
 
@@ -105,7 +121,7 @@ def reported_milestone(review: ReviewRecord) -> Milestone:
     """
     if review.step != "report_review" or review.decision is not ReviewDecision.RETURN:
         raise ValidationFailed("只能根据督审处退回的报送审核意见发起整改。")
-    return db.session.get(MilestoneReport, review.subject_id).milestone
+    return db.session.get_one(MilestoneReport, review.subject_id).milestone
 
 
 def problems_from_review(review: ReviewRecord) -> list[str]:

@@ -10,7 +10,14 @@ from sqlalchemy.orm import selectinload
 from app.errors import PermissionDenied
 from app.extensions import db
 from app.models import (
-    Attachment, Milestone, PlanTask, Rectification, RectificationStatus, RectificationSubmission, ReviewRecord, User,
+    Attachment,
+    Milestone,
+    PlanTask,
+    Rectification,
+    RectificationStatus,
+    RectificationSubmission,
+    ReviewRecord,
+    User,
 )
 from app.services import work_items
 from app.services.rectification import SUBMISSION

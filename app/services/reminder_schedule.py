@@ -12,7 +12,6 @@ from datetime import date
 from app.models.notice import NoticeKind
 from app.services.workdays import WorkCalendar
 
-
 #: Escalation tiers: 1 goes to the unit head, 2 to the bureau leaders.
 HEAD_TIER = 1
 LEADER_TIER = 2

@@ -13,9 +13,17 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.file_cleanup import remember_new_file
 from app.models import (
-    Attachment, CooperatingContribution, Milestone, MilestoneReport, MilestoneStatus, QualityRating, ReviewDecision,
+    Attachment,
+    CooperatingContribution,
+    Milestone,
+    MilestoneReport,
+    MilestoneStatus,
+    QualityRating,
+    ReviewDecision,
     ReviewRecord,
-    TargetActual, User, WorkItem,
+    TargetActual,
+    User,
+    WorkItem,
 )
 from app.services import attachments, audit, deadlines, work_items
 from app.services.supervision import lifecycle_instance
@@ -86,7 +94,8 @@ def submit_report(
     store_attachments(milestone.plan_task_id, "milestone_report", report.id, uploads, policy, actor)
     milestone.status = MilestoneStatus.REPORTED
     work_items.finish_step(item, actor, {})
-    audit.record(actor, "milestone_report", report.id, "submitted", after={"milestone": milestone.id, "percent": percent_done})
+    audit.record(actor, "milestone_report", report.id, "submitted",
+                 after={"milestone": milestone.id, "percent": percent_done})
     return report
 
 
@@ -113,14 +122,17 @@ def store_attachments(
     return rows
 
 
-def contribute(item: WorkItem, text: str, uploads: Sequence[Upload], policy: UploadPolicy, actor: User) -> CooperatingContribution:
+def contribute(
+    item: WorkItem, text: str, uploads: Sequence[Upload], policy: UploadPolicy, actor: User,
+) -> CooperatingContribution:
     """协办意见: the cooperating unit's part, attached to the current report round."""
     work_items.begin_step(item, actor, "cooperating_contribution")
     report = latest_report(milestone_of(item))
     contribution = CooperatingContribution(report=report, unit_id=item.unit_id, text=text.strip(), submitted_by=actor)
     db.session.add(contribution)
     db.session.flush()
-    store_attachments(report.milestone.plan_task_id, "cooperating_contribution", contribution.id, uploads, policy, actor)
+    store_attachments(report.milestone.plan_task_id, "cooperating_contribution", contribution.id, uploads, policy,
+                      actor)
     work_items.finish_step(item, actor, {})
     audit.record(actor, "cooperating_contribution", contribution.id, "submitted", after={"report": report.id})
     return contribution

@@ -162,7 +162,8 @@ def _points(raw: dict[str, Any]) -> list[tuple[str, Decimal]]:
     """Every score or weight of the policy (not the attainment thresholds), with where it is written."""
     found = [(f"[{section}] {key}", value) for section, table in raw.items() if section != "assessment"
              for key, value in table.items() if key != "bands"]
-    found += [(f"[attainment] 第 {n} 个档位的 points", band["points"]) for n, band in enumerate(raw["attainment"]["bands"], 1)]
+    found += [(f"[attainment] 第 {n} 个档位的 points", band["points"])
+              for n, band in enumerate(raw["attainment"]["bands"], 1)]
     found += [(f"[assessment.{group}] {key}", value) for group in ("role_weights", "priority_weights")
               for key, value in raw["assessment"][group].items()]
     return found
@@ -223,7 +224,7 @@ def save_policy(plan: Plan, text: str, note: str | None, based_on: int, actor: U
     current = db.session.scalar(select(func.max(ScoringPolicyVersion.version))
                                 .where(ScoringPolicyVersion.plan_id == plan.id)) or 0
     if current != based_on:
-        raise InvalidTransition("评分规则已被他人修改(现为第 {} 版),请刷新页面后在最新版本上修改。".format(current))
+        raise InvalidTransition(f"评分规则已被他人修改(现为第 {current} 版),请刷新页面后在最新版本上修改。")
     return _add_version(plan.id, current + 1, text, (note or "").strip() or None, actor)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Any
 
@@ -27,8 +27,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import (
-    DeadlinePolicy, FormDraft, NoticeKind, Notification, PlanTask, Role, StagnantItem, TaskComment, Unit,
-    User, WorkflowInstance, WorkItem, WorkItemHandling,
+    DeadlinePolicy,
+    FormDraft,
+    NoticeKind,
+    Notification,
+    PlanTask,
+    Role,
+    StagnantItem,
+    TaskComment,
+    Unit,
+    User,
+    WorkflowInstance,
+    WorkItem,
+    WorkItemHandling,
 )
 from app.models.base import utcnow
 from app.models.deadline import SUPERVISION_PENDING, UNIT_PENDING
@@ -45,7 +56,7 @@ _OPEN = text("state = 'open'")
 #: The model's default, for plans without a policy row yet.
 _DEFAULT_AFTER = 15
 #: The marker of items of plans with stagnation off (a policy change looks at them again).
-NEVER = datetime(9999, 12, 31, tzinfo=timezone.utc)
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

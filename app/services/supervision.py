@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from app import workflow
 from app.extensions import db
-from app.services import deadlines
 from app.models import Decomposition, Plan, PlanTask, ResponsibilityRole, Unit, WorkflowInstance
+from app.services import deadlines
 
 LIFECYCLE_PROCESS = "task_lifecycle"
 MILESTONE_PROCESS = "milestone"

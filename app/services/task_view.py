@@ -2,15 +2,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (
-    Attachment, AuditEvent, CooperatingContribution, Decomposition, DecompositionRound, Milestone,
-    MilestoneReport, Plan, PlanStatus, PlanTask, Rectification, ReviewRecord, TargetActual,
-    TaskResponsibility, WorkflowInstance, WorkItem, WorkItemState,
+    Attachment,
+    AuditEvent,
+    CooperatingContribution,
+    Decomposition,
+    DecompositionRound,
+    Milestone,
+    MilestoneReport,
+    Plan,
+    PlanStatus,
+    PlanTask,
+    Rectification,
+    ReviewRecord,
+    TargetActual,
+    TaskResponsibility,
+    WorkflowInstance,
+    WorkItem,
+    WorkItemState,
 )
 
 #: What the history shows of each decomposition and milestone, loaded a relationship at a time for all rows
@@ -70,14 +85,16 @@ def task_history(task: PlanTask) -> TaskHistory:
         attachments.setdefault((attachment.subject, attachment.subject_id), []).append(attachment)
     rectifications = {r.review_record_id: r for r in _all(select(Rectification).where(
         Rectification.plan_task_id == task.id, Rectification.review_record_id.is_not(None)))}
-    instances = _all(select(WorkflowInstance).where(WorkflowInstance.plan_task_id == task.id).order_by(WorkflowInstance.id))
+    instances = _all(select(WorkflowInstance).where(WorkflowInstance.plan_task_id == task.id)
+                     .order_by(WorkflowInstance.id))
     open_items = _all(select(WorkItem).where(
-        WorkItem.instance_id.in_([i.id for i in instances]), WorkItem.state == WorkItemState.OPEN).order_by(WorkItem.id))
+        WorkItem.instance_id.in_([i.id for i in instances]), WorkItem.state == WorkItemState.OPEN,
+    ).order_by(WorkItem.id))
     return TaskHistory(decompositions, milestones, reviews, attachments, open_items, instances,
                        _audit(decompositions, milestones, instances), rectifications)
 
 
-def _all(query):  # type: ignore[no-untyped-def]
+def _all(query: Select[Any]) -> list[Any]:
     return list(db.session.scalars(query))
 
 
@@ -85,13 +102,14 @@ def _audit(decompositions: list[Decomposition], milestones: list[Milestone],
            instances: list[WorkflowInstance]) -> list[AuditEvent]:
     """Audit rows about the task's decompositions, milestones, reports, contributions, rectifications and work items."""
     reports = [r for m in milestones for r in m.reports]
-    ids_by_entity = {
+    ids_by_entity: dict[str, list[int] | list[str]] = {
         "decomposition": [d.id for d in decompositions],
         "milestone": [m.id for m in milestones],
         "milestone_report": [r.id for r in reports],
         "cooperating_contribution": [c.id for r in reports for c in r.contributions],
         # Each rectification runs in its own instance, subject "rectification:<id>".
-        "rectification": [i.subject.split(":")[1] for i in instances if (i.subject or "").startswith("rectification:")],
+        "rectification": [(i.subject or "").split(":")[1] for i in instances
+                          if (i.subject or "").startswith("rectification:")],
         "work_item": list(db.session.scalars(
             select(WorkItem.id).where(WorkItem.instance_id.in_([i.id for i in instances])))),
     }

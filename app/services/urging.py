@@ -43,7 +43,7 @@ def urge(item: WorkItem, message: str, actor: User) -> Urge:
                message=message, sent_by_id=actor.id)
     db.session.add(row)
     db.session.flush()
-    task = db.session.get(PlanTask, row.plan_task_id)
+    task = db.session.get_one(PlanTask, row.plan_task_id)
     for user in people_to_act(item):
         title = f"催办:{task.supervision_number or ''}「{item.step_name}」"
         notices.notify(user, NoticeKind.INFO, f"urge:{row.id}", title, message, f"/work/items/{item.id}")
@@ -70,7 +70,7 @@ def ensure_not_flooding(item: WorkItem, message: str, now: datetime) -> None:
         raise ValidationFailed(f"相同内容的催办已于 {at} 发送给「{item.step_name}」,{window} 分钟内不再重复发送。")
     day_start = datetime.combine(now.astimezone(BEIJING).date(), time(0), tzinfo=BEIJING)
     today = db.session.scalar(select(func.count(Urge.id)).where(Urge.work_item_id == item.id,
-                                                                Urge.sent_at >= day_start))
+                                                                Urge.sent_at >= day_start)) or 0
     if today >= per_day:
         raise ValidationFailed(f"「{item.step_name}」今天已催办 {today} 次,已达每日 {per_day} 次的上限,请明天再催办。")
 
@@ -108,7 +108,8 @@ def urge_counts_by_unit(plan_id: int) -> dict[int, int]:
 def urge_counts_by_task(plan_id: int) -> dict[tuple[int, int], int]:
     """How many 催办 each (task, unit) received on the plan."""
     query = (select(Urge.plan_task_id, Urge.unit_id, func.count(Urge.id))
-             .join(PlanTask, PlanTask.id == Urge.plan_task_id).where(PlanTask.plan_id == plan_id).group_by(Urge.plan_task_id, Urge.unit_id))
+             .join(PlanTask, PlanTask.id == Urge.plan_task_id).where(PlanTask.plan_id == plan_id)
+             .group_by(Urge.plan_task_id, Urge.unit_id))
     return {(task_id, unit_id): count for task_id, unit_id, count in db.session.execute(query)}
 
 
@@ -122,7 +123,7 @@ def urgeable_page(page: int) -> Pagination:
     return work_items.paginate_items(_urgeable(), page)
 
 
-def _urgeable() -> Select[tuple[WorkItem]]:
+def _urgeable() -> Select[WorkItem]:
     return (select(WorkItem).where(WorkItem.state == WorkItemState.OPEN, WorkItem.role != Role.SUPERVISOR,
                                    WorkItem.unit_id.is_not(None))
             .order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id))

@@ -4,19 +4,26 @@ from __future__ import annotations
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from app import workflow
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
-from app import workflow
 from app.models import (
-    HandlingAction, PlanTask, Role, Unit, User, WorkflowInstance, WorkItem, WorkItemHandling, WorkItemState,
+    HandlingAction,
+    PlanTask,
+    Role,
+    Unit,
+    User,
+    WorkflowInstance,
+    WorkItem,
+    WorkItemHandling,
+    WorkItemState,
 )
 from app.models.base import utcnow
 from app.models.user import UNIT_ROLES
 from app.services import audit, deadlines
-
 
 
 def may_act(user: User, item: WorkItem) -> bool:
@@ -50,7 +57,7 @@ def ensure_open(item: WorkItem) -> None:
         raise InvalidTransition(closed_message(item))
 
 
-def _actionable(user: User) -> Select[tuple[WorkItem]]:
+def _actionable(user: User) -> Select[WorkItem]:
     """Open items the user may act on, as one query (the rule of may_act, in SQL)."""
     clauses = []
     if user.has_role(Role.SUPERVISOR):
@@ -62,7 +69,7 @@ def _actionable(user: User) -> Select[tuple[WorkItem]]:
             or_(WorkItem.assignee_id.is_(None), WorkItem.assignee_id == user.id),
         ))
     if not clauses:
-        return select(WorkItem).where(False)
+        return select(WorkItem).where(false())
     return select(WorkItem).where(WorkItem.state == WorkItemState.OPEN, or_(*clauses))
 
 
@@ -103,7 +110,7 @@ def paginate(query: Select[Any], page: int, per_page: int = PAGE_SIZE) -> Pagina
     return result
 
 
-def paginate_items(query: Select[tuple[WorkItem]], page: int, per_page: int = PAGE_SIZE) -> Pagination:
+def paginate_items(query: Select[WorkItem], page: int, per_page: int = PAGE_SIZE) -> Pagination:
     """A page of work items; their instances (without engine state), tasks and units preloaded."""
     result = paginate(query.options(selectinload(WorkItem.instance).load_only(
         WorkflowInstance.id, WorkflowInstance.plan_task_id)), page, per_page)
@@ -159,7 +166,8 @@ def hand_over(item: WorkItem, colleague_id: int | None, note: str | None, actor:
     colleague = db.session.get(User, colleague_id) if colleague_id else None
     if colleague is None:
         raise ValidationFailed("请选择要转办的同事。")
-    if colleague.unit_id != item.unit_id or not colleague.active or item.role is None or not colleague.has_role(item.role):
+    if (colleague.unit_id != item.unit_id or not colleague.active or item.role is None
+            or not colleague.has_role(item.role)):
         raise ValidationFailed("只能转给本单位具有相同角色、处于启用状态的同事。")
     before = {"assignee_id": item.assignee_id}
     item.assignee_id = colleague.id
@@ -180,7 +188,7 @@ def colleagues(item: WorkItem, actor: User) -> list[User]:
 def finish_step(item: WorkItem, actor: User, data: dict[str, object]) -> None:
     """Complete the item in the engine, then give the steps it opened their due dates."""
     workflow.complete_work_item(item.id, actor.id, data)
-    deadlines.schedule_task(db.session.get(PlanTask, item.instance.plan_task_id))
+    deadlines.schedule_task(db.session.get_one(PlanTask, item.instance.plan_task_id))
 
 
 def begin_step(item: WorkItem, actor: User, form_key: str) -> None:

@@ -13,8 +13,8 @@ from app.access import roles, signed_in
 from app.errors import on_refusal
 from app.extensions import db
 from app.models import Attachment, LeaderInstruction, PlanTask, Priority, Role, WorkflowInstance
-from app.plans.presenting import mark_spans
 from app.models.base import utcnow
+from app.plans.presenting import mark_spans
 from app.services import attachments, closure, discussion, lights, visibility
 from app.services.task_view import task_history, tasks_of_unit
 from app.tasks import bp

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.access import signed_in
@@ -12,12 +14,12 @@ from app.errors import on_refusal
 from app.extensions import db
 from app.fields import parse_id
 from app.models import PlanTask, WorkItem, WorkItemState
-from app.plans.presenting import mark_spans
 from app.models.base import utcnow
+from app.plans.presenting import mark_spans
 from app.services import discussion, drafts, lights, work_items
 from app.services.task_view import task_history
 from app.work import bp
-from app.work.steps import STEPS, build_form, unit_name
+from app.work.steps import build_form, step_of, unit_name
 
 
 @bp.route("/inbox")
@@ -65,7 +67,7 @@ def _post(work_item: WorkItem) -> str | Response:
     form = build_form(work_item, request.form)
     if "add_milestone" in request.form or "remove_milestone" in request.form:
         _edit_rows(form, request.form.get("remove_milestone", type=int))
-        STEPS[work_item.form_key].prepare(form, work_item)
+        step_of(work_item).prepare(form, work_item)
         return _page(work_item, form)
     if "save_draft" in request.form:
         drafts.save_draft(work_item, current_user, request.form)
@@ -75,13 +77,13 @@ def _post(work_item: WorkItem) -> str | Response:
         return _page(work_item, form)
     on_refusal(url_for("work.inbox"), field=form.submit, render=partial(_page, work_item, form),
                conflict=work_items.race_lost_message(work_item))
-    message = STEPS[work_item.form_key].submit(form, work_item, current_user)
+    message = step_of(work_item).submit(form, work_item, current_user)
     drafts.discard_draft(work_item, current_user)
     flash(message, "success")
     return redirect(url_for("work.inbox"))
 
 
-def _edit_rows(form, remove: int | None) -> None:  # type: ignore[no-untyped-def]
+def _edit_rows(form: Any, remove: int | None) -> None:  # the decomposition form, with its milestone rows
     """Add a milestone row, or remove row ``remove`` (the list keeps at least one)."""
     if remove is None:
         form.milestones.append_entry()
@@ -89,7 +91,7 @@ def _edit_rows(form, remove: int | None) -> None:  # type: ignore[no-untyped-def
         form.milestones.entries.pop(remove)
 
 
-def _page(work_item: WorkItem, form) -> str:  # type: ignore[no-untyped-def]
+def _page(work_item: WorkItem, form: FlaskForm) -> str:
     task = _task_of(work_item)
     return render_template(
         "work/item.html", item=work_item, form=form, task=task, history=task_history(task) if task else None,

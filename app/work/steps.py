@@ -4,10 +4,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from flask import current_app, request
 from flask_wtf import FlaskForm
-from pathlib import Path
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -33,13 +34,23 @@ class Step:
     prefill: Callable[[FlaskForm, WorkItem], None] = _nothing
 
 
-def build_form(item: WorkItem, formdata=None) -> FlaskForm:  # type: ignore[no-untyped-def]
+def step_of(item: WorkItem) -> Step:
+    """The item's step (``form_key`` is nullable in the table, but every open work item names one)."""
+    return STEPS[item.form_key or ""]
+
+
+def form_class(item: WorkItem) -> type[FlaskForm]:
+    """The form class of the item's step."""
+    return FORMS[item.form_key or ""]
+
+
+def build_form(item: WorkItem, formdata: Any = None) -> FlaskForm:
     """The item's form, filled from the request or a draft, else from the last submission; choices set."""
-    step = STEPS[item.form_key]
+    step = step_of(item)
     if formdata is not None:
-        form = FORMS[item.form_key](formdata=formdata)
+        form = form_class(item)(formdata=formdata)
     else:
-        form = FORMS[item.form_key]()
+        form = form_class(item)()
         step.prefill(form, item)
     step.prepare(form, item)
     return form
@@ -96,7 +107,7 @@ def _prepare_report(form: FlaskForm, item: WorkItem) -> None:
     milestone = reporting.milestone_of(item)
     while len(form.actuals) < len(milestone.targets):
         form.actuals.append_entry()
-    for entry, target in zip(form.actuals, milestone.targets):
+    for entry, target in zip(form.actuals, milestone.targets, strict=False):
         entry.form.target_id.data = str(target.id)
         entry.form.actual.label.text = f"{target.phrase}(实际完成,单位:{target.unit})"
 
@@ -127,7 +138,8 @@ def _submit_report(form: FlaskForm, item: WorkItem, actor: User) -> str:
         int(entry.form.target_id.data): Decimal(entry.form.actual.data)
         for entry in form.actuals if entry.form.actual.data is not None
     }
-    reporting.submit_report(item, form.progress.data, form.percent_done.data, actuals, _uploads(), _upload_policy(), actor)
+    reporting.submit_report(item, form.progress.data, form.percent_done.data, actuals, _uploads(), _upload_policy(),
+                            actor)
     return "进展已报送。"
 
 
@@ -150,7 +162,7 @@ def _prepare_progress_report(form: FlaskForm, item: WorkItem) -> None:
     targets = progress_reports.targets_of(item)
     while len(form.actuals) < len(targets):
         form.actuals.append_entry()
-    for entry, target in zip(form.actuals, targets):
+    for entry, target in zip(form.actuals, targets, strict=False):
         entry.form.target_id.data = str(target.id)
         entry.form.actual.label.text = f"{target.phrase}(实际完成,单位:{target.unit};可不填)"
 
@@ -181,7 +193,7 @@ def _submit_rectification_result(form: FlaskForm, item: WorkItem, actor: User) -
 
 def _prefill_rectification(form: FlaskForm, item: WorkItem) -> None:
     """A returned plan or result is revised from its last round, not retyped."""
-    kind = item.form_key.removeprefix("rectification_")
+    kind = (item.form_key or "").removeprefix("rectification_")
     rounds = [s for s in rectification.rectification_of(item).submissions if s.kind == kind]
     if rounds:
         form.text.data = rounds[-1].text

@@ -105,9 +105,9 @@ def _check_node(node: ast.AST) -> None:
 
 def _check_growth(node: ast.AST) -> None:
     """Refuse repetition that is not provably between numbers, and ``%`` formatting of a string literal."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        if not (_numeric(node.left) and _numeric(node.right)):
-            raise UnsafeExpression(_MULTIPLY_MESSAGE)
+    if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)
+            and not (_numeric(node.left) and _numeric(node.right))):
+        raise UnsafeExpression(_MULTIPLY_MESSAGE)
     if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Mult):
         raise UnsafeExpression(_MULTIPLY_MESSAGE)   # the target is a name: not provably a number
     if isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.Mod):
@@ -301,7 +301,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
         code = guarded_code(expression, "eval")
         scope = {**context, **self.globals}
         with _Budget():
-            return eval(code, scope)  # noqa: S307 - whitelisted, guarded AST
+            return eval(code, scope)
 
     def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
         """Run a checked script (assignments and ifs) on the task data."""
@@ -310,7 +310,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
         context.update(self.globals)
         try:
             with _Budget():
-                exec(code, context)  # noqa: S102 - whitelisted, guarded AST
+                exec(code, context)
         finally:
             self._remove_globals_and_functions_from_context(context, None)
         return True

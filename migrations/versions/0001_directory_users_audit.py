@@ -1,13 +1,12 @@
 """directory, users, audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24 09:01:09.132246
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'

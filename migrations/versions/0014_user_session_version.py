@@ -5,9 +5,8 @@ Revises: 0012
 Create Date: 2026-12-02 05:40:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0014'

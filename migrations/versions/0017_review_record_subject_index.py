@@ -7,7 +7,6 @@ Create Date: 2026-12-02 06:20:00.000000
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0017'
 down_revision = '0013'

@@ -41,7 +41,8 @@ def matrix_app(migrated_app, database_url, snapshots):
     with app.app_context():
         snapshots.reset()
         org = load_demo()
-        plan_import.confirm_import(plan_import.start_import(org, None, None, pasted=PLAN_2023.read_text("utf-8")), {}, None)
+        plan_import.confirm_import(
+            plan_import.start_import(org, None, None, pasted=PLAN_2023.read_text("utf-8")), {}, None)
         api_tokens.issue_token(db.session.scalar(select(User).where(User.username == "zhuce")), "矩阵", None)
         db.session.commit()
         yield app
@@ -93,7 +94,8 @@ def test_api_access(matrix_app, endpoint, who):
 
 @pytest.mark.parametrize("endpoint", sorted(EXPECTED))
 def test_a_bearer_token_meets_the_same_rules(matrix_app, endpoint):
-    secret = api_tokens.issue_token(db.session.scalar(select(User).where(User.username == "kexin")), "矩阵", None).secret
+    kexin = db.session.scalar(select(User).where(User.username == "kexin"))
+    secret = api_tokens.issue_token(kexin, "矩阵", None).secret
     db.session.commit()
     client = matrix_app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"

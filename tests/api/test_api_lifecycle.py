@@ -1,4 +1,5 @@
-"""Working task 7 of the 2023 plan through the JSON API with bearer tokens, as tests/web/test_work.py does with pages."""
+"""Working task 7 of the 2023 plan through the JSON API with bearer tokens, as tests/web/test_work.py does
+with pages."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -23,7 +24,8 @@ def test_a_task_from_decomposition_to_closure_through_the_api(api_as, task7):
     fields = {f["name"]: f for f in zhuce.get(f"/api/work-items/{item}").get_json()["fields"]}
     assert set(fields) == {"milestones", "note"} and fields["milestones"]["type"] == "array"
     assert complete(zhuce, item, {"milestones": [row]})["message"].startswith("分解方案已提交")
-    complete(dushen, open_item_id(dushen, "decomposition_review", task7), {"decision": "return", "comments": "请明确季度目标"})
+    complete(dushen, open_item_id(dushen, "decomposition_review", task7),
+             {"decision": "return", "comments": "请明确季度目标"})
     complete(zhuce, open_item_id(zhuce, "decomposition", task7), {"milestones": [row], "note": "已明确"})
     complete(dushen, open_item_id(dushen, "decomposition_review", task7), {"decision": "approve"})
 
@@ -38,7 +40,8 @@ def test_a_task_from_decomposition_to_closure_through_the_api(api_as, task7):
              {"progress": "已扩展到26个行业", "percent_done": 100, "actuals": [{"target_id": target, "actual": "26"}]})
     complete(kexin, open_item_id(kexin, "cooperating_contribution", task7), {"contribution": "已上线"})
     complete(dushen, open_item_id(dushen, "report_review", task7), {"decision": "approve", "quality": "excellent"})
-    assert complete(dushen, open_item_id(dushen, "task_closure", task7), {"summary": "按期完成"})["message"] == "已办结。"
+    closed = complete(dushen, open_item_id(dushen, "task_closure", task7), {"summary": "按期完成"})
+    assert closed["message"] == "已办结。"
 
     history = dushen.get(f"/api/tasks/{task7.id}").get_json()
     assert history["closed"] is True and history["open_items"] == []
@@ -101,7 +104,8 @@ def test_a_report_whose_rows_are_out_of_order_is_refused(api_as, task7):
     complete(zhuce, open_item_id(zhuce, "decomposition", task7), {"milestones": [row]})
     complete(dushen, open_item_id(dushen, "decomposition_review", task7), {"decision": "approve"})
     wrong = complete(zhuce, open_item_id(zhuce, "milestone_report", task7),
-                     {"progress": "进展", "percent_done": 10, "actuals": [{"target_id": 999999, "actual": 1}]}, status=400)
+                     {"progress": "进展", "percent_done": 10, "actuals": [{"target_id": 999999, "actual": 1}]},
+                     status=400)
     assert list(wrong["fields"]) == ["actuals-0-target_id"]
 
 

@@ -7,7 +7,13 @@ import pytest
 
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_lifecycle_e2e import (
-    TASK, decide, import_plan, open_step, person, submit_decomposition, submit_report,
+    TASK,
+    decide,
+    import_plan,
+    open_step,
+    person,
+    submit_decomposition,
+    submit_report,
 )
 
 pytestmark = pytest.mark.browser
@@ -44,7 +50,8 @@ def test_a_closed_task_is_scored_and_every_point_traced(browser, live_server):
     lines = dushen.get_by_test_id("task-lines").filter(has_text="6. ").inner_text()
     assert "逾期扣分合计" in lines and "按上限计" in lines and "质量评价为良" in lines
     dushen.screenshot(path=str(ARTIFACTS / "assessment_unit.png"), full_page=True)
-    dushen.get_by_test_id("task-lines").filter(has_text="6. ").get_by_role("link", name=re.compile("审核记录")).first.click()
+    lines = dushen.get_by_test_id("task-lines")
+    lines.filter(has_text="6. ").get_by_role("link", name=re.compile("审核记录")).first.click()
     assert re.search(r"/tasks/\d+#review-\d+$", dushen.url)
     assert dushen.get_by_test_id("evaluation-state").inner_text() == "已定分"
     assert TASK in dushen.content()

@@ -1,4 +1,5 @@
-"""End to end in Chromium: 整改 from a returned report to 销号 (each step returned once), closure held until then, 催办."""
+"""End to end in Chromium: 整改 from a returned report to 销号 (each step returned once), closure held until
+then, 催办."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -8,7 +9,13 @@ import pytest
 from app.services.workdays import BEIJING
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_lifecycle_e2e import (
-    TASK, decide, import_plan, open_step, person, submit_decomposition, submit_report,
+    TASK,
+    decide,
+    import_plan,
+    open_step,
+    person,
+    submit_decomposition,
+    submit_report,
 )
 from tests.conftest import ROOT
 

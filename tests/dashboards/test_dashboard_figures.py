@@ -111,6 +111,7 @@ def test_lights_per_section_in_the_ledger_and_as_a_filter(scenario):
     # M1b is past due (红), M1c due on the 3rd working day (蓝); task 1 takes its worst part's light.
     assert lighting.lights_by_section(scenario.plan_id, AS_OF) == {
         scenario.section_ids[0]: {"红": 1, "绿": 1}, scenario.section_ids[1]: {"绿": 2}}
-    assert [r.light for r in ledger_rows(scenario.plan_id, AS_OF)] == ["红", "绿", "红", "蓝", "绿", "绿", "绿", "绿", "绿"]
+    lights = [r.light for r in ledger_rows(scenario.plan_id, AS_OF)]
+    assert lights == ["红", "绿", "红", "蓝", "绿", "绿", "绿", "绿", "绿"]
     assert overview.totals(scenario.plan_id, AS_OF, Filters(light="red")).tasks == 1
     assert overview.totals(scenario.plan_id, AS_OF, Filters(light="green")).tasks == 3

@@ -35,7 +35,8 @@ def test_supervision_dashboard_shows_the_scenario(signed_in, scenario):
     client = signed_in("dushen")
     status, html, _ = _get(client, f"/dashboards/?plan_id={scenario.plan_id}&as_of={AS_OF}")
     assert status == 200
-    assert [_total(html, k) for k in ("tasks", "closed", "milestones", "approved", "overdue", "due-soon", "on-time")] == [
+    keys = ("tasks", "closed", "milestones", "approved", "overdue", "due-soon", "on-time")
+    assert [_total(html, k) for k in keys] == [
         "4", "1", "5", "2", "1", "1", "33.3%"]
     assert 'data-state="decomposing">2<' in html
     assert "节点M1b" in html and "材料不全" in html and "抽检食品23万批次" in html and "150000 批次" in html

@@ -12,8 +12,8 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from app.extensions import db
 from app.exports import bulletin_docx, ledger_xlsx
+from app.extensions import db
 from app.models import Plan
 from tests.dashboard_scenario import AS_OF, build_scenario
 
@@ -88,7 +88,8 @@ def test_cli_writes_the_same_documents(app, scenario, tmp_path):
     assert result.exit_code == 0, result.output
     plan = db.session.get(Plan, scenario.plan_id)
     cli_rows = [[c.value for c in row] for row in load_workbook(out).active.iter_rows()]
-    web_rows = [[c.value for c in row] for row in load_workbook(io.BytesIO(ledger_xlsx.build(plan, AS_OF))).active.iter_rows()]
+    sheet = load_workbook(io.BytesIO(ledger_xlsx.build(plan, AS_OF))).active
+    web_rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert cli_rows == web_rows
     missing = runner.invoke(args=["export", "bulletin", "--plan", "999999", "--out", str(tmp_path / "x.docx")])
     assert missing.exit_code != 0 and "找不到编号为 999999 的工作计划" in missing.output

@@ -69,7 +69,8 @@ def year_2023(demo):
     task7 = next(t for t in plan.tasks if t.number == 7)
     with time_machine.travel(at(date(2023, 1, 5), 10), tick=False):
         item = open_item("decomposition", task7.id)
-        plans = [MilestonePlan(f"节点{n}", "阶段成果", day, user("zhuce").id) for n, day in enumerate(MILESTONE_DAYS, 1)]
+        plans = [MilestonePlan(f"节点{n}", "阶段成果", day, user("zhuce").id)
+                 for n, day in enumerate(MILESTONE_DAYS, 1)]
         decomposition.submit_decomposition(item, plans, None, user("zhuce"))
         db.session.commit()
     with time_machine.travel(at(date(2023, 1, 6), 10), tick=False):

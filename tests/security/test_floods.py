@@ -48,7 +48,7 @@ def test_a_hundred_identical_urges_in_a_row_send_one(app, urgeable, task7):
     elapsed = time.monotonic() - started
     assert "已催办" in pages[0] and "相同内容的催办已于" in pages[1] and "60 分钟内不再重复发送" in pages[99]
     assert _urges() == 1
-    (urge,) = db.session.scalars(select(Urge))
+    (_sent,) = db.session.scalars(select(Urge))  # exactly one
     notified = db.session.scalar(select(func.count(Notification.id)).where(Notification.key.like("urge:%")))
     assert notified == len(urging.people_to_act(urgeable))
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "urged")) == 1

@@ -24,8 +24,17 @@ from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import (
-    Decomposition, MilestoneReport, Plan, PlanImportDraft, PlanSection, PlanTask, ReviewDecision,
-    TargetActual, TaskResponsibility, User, WorkItem,
+    Decomposition,
+    MilestoneReport,
+    Plan,
+    PlanImportDraft,
+    PlanSection,
+    PlanTask,
+    ReviewDecision,
+    TargetActual,
+    TaskResponsibility,
+    User,
+    WorkItem,
 )
 from app.services import decomposition, lights, reporting, work_items
 from app.services.decomposition import MilestonePlan
@@ -382,7 +391,7 @@ def test_every_dashboard_filter_combination_over_many_plans(app, demo):
     dushen = client_as(app, "dushen")
     choices = {"section": [None, scenario.section_ids[0]], "unit": [None, scenario.kexin_id],
                "state": [None, "in_progress"], "light": [None, "red"]}
-    combinations = [dict(zip(choices, values)) for values in itertools.product(*choices.values())]
+    combinations = [dict(zip(choices, values, strict=False)) for values in itertools.product(*choices.values())]
     every = {"section": scenario.section_ids[0], "unit": scenario.kexin_id, "state": "in_progress"}
     combinations += [{**every, "light": light} for light in ("green", "blue", "yellow")]
     for combination in combinations:

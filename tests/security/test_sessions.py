@@ -235,7 +235,7 @@ def test_the_urge_form_never_redirects_off_site(app, plan_2023):
     items = [item.id for item in urging.urgeable_items()]
     targets = EVIL_NEXT + GOOD_NEXT
     assert len(items) >= len(targets)
-    for item_id, target in zip(items, targets):  # one urge per item, so no flood limit interferes
+    for item_id, target in zip(items, targets, strict=False):  # one urge per item, so no flood limit interferes
         response = dushen.post(f"/work/items/{item_id}/urge",
                                data={"csrf_token": token, "message": f"请尽快办理({item_id})", "next": target})
         if "\x00" in target:  # refused before the view: a NUL byte never reaches it

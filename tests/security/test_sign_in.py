@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -82,7 +82,7 @@ def test_unknown_user_names_are_throttled_like_known_ones(app, demo):
 
 def test_the_waits_grow_with_persistence_and_end(app, demo):
     attacker = client_at(app, "192.0.2.4")
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     waits = []
     with time_machine.travel(start, tick=False) as clock:
         for _ in range(5):
@@ -107,7 +107,7 @@ def test_the_throttle_message_states_when_to_retry(app):
 
     assert wait_text(45) == "45 秒" and wait_text(185) == "3 分 5 秒" and wait_text(900) == "15 分钟"
     assert wait_text(3720) == "1 小时 2 分"
-    at = datetime(2023, 10, 9, 1, 2, 3, tzinfo=timezone.utc).timestamp()
+    at = datetime(2023, 10, 9, 1, 2, 3, tzinfo=UTC).timestamp()
     assert "北京时间 09:02:03" in throttle_message(at)
 
 

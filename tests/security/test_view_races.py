@@ -23,8 +23,19 @@ from werkzeug.test import TestResponse
 
 from app.extensions import db
 from app.models import (
-    AuditEvent, CooperatingContribution, DecompositionRound, DueDateChange, ExtensionRequest, MilestoneReport,
-    PlanTask, RectificationSubmission, ReviewDecision, ReviewRecord, User, WorkItem, WorkItemState,
+    AuditEvent,
+    CooperatingContribution,
+    DecompositionRound,
+    DueDateChange,
+    ExtensionRequest,
+    MilestoneReport,
+    PlanTask,
+    RectificationSubmission,
+    ReviewDecision,
+    ReviewRecord,
+    User,
+    WorkItem,
+    WorkItemState,
 )
 from app.services import decomposition, extensions, progress_reports, rectification, reporting, work_items
 from app.services.decomposition import MilestonePlan
@@ -261,9 +272,9 @@ def test_two_submissions_of_one_step_store_one_and_refuse_the_other(app: Flask, 
             return client.post(url, data=payload)
         return post
 
-    answers = at_once(*(submit(c, t) for c, t in zip(clients, tokens)))
+    answers = at_once(*(submit(c, t) for c, t in zip(clients, tokens, strict=False)))
     assert [a.status_code for a in answers] == [302, 302]
-    seen = [outcome(c, a) for c, a in zip(clients, answers)]
+    seen = [outcome(c, a) for c, a in zip(clients, answers, strict=False)]
     assert sorted(DONE_TWICE in page for page in seen) == [False, True], seen
     assert settle(race.rows) - before == 1
     assert db.session.get(WorkItem, item.id).state is WorkItemState.COMPLETED
@@ -296,9 +307,9 @@ def test_two_extension_requests_leave_one(app: Flask, imported_in_2023, monkeypa
     hold_service(monkeypatch, extensions, "request_extension", threading.Barrier(2, timeout=30))
     data = {"requested_due": "2023-10-31", "reason": "需征求多部门意见"}
     answers = at_once(*(lambda c=c, t=t: c.post(url, data={"csrf_token": t, **data})
-                        for c, t in zip(clients, tokens)))
+                        for c, t in zip(clients, tokens, strict=False)))
     assert [a.status_code for a in answers] == [302, 302]
-    seen = [outcome(c, a) for c, a in zip(clients, answers)]
+    seen = [outcome(c, a) for c, a in zip(clients, answers, strict=False)]
     assert sorted("已有待审批的延期申请" in page for page in seen) == [False, True], seen
     assert settle(count(ExtensionRequest)) == 1
 
@@ -314,8 +325,8 @@ def test_two_extension_decisions_move_the_date_once(app: Flask, imported_in_2023
     hold_service(monkeypatch, extensions, "approve", threading.Barrier(2, timeout=30))
     data = {"granted_due": "2023-10-20", "note": "同意", "approve": "批准"}
     answers = at_once(*(lambda c=c, t=t: c.post(url, data={"csrf_token": t, **data})
-                        for c, t in zip(clients, tokens)))
+                        for c, t in zip(clients, tokens, strict=False)))
     assert sorted(a.status_code for a in answers) == [302, 409]
-    seen = [outcome(c, a) for c, a in zip(clients, answers)]
+    seen = [outcome(c, a) for c, a in zip(clients, answers, strict=False)]
     assert sorted("不能重复审批" in page for page in seen) == [False, True], seen
     assert settle(count(DueDateChange)) == 1

@@ -8,8 +8,20 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
-    AuditEvent, ExtensionRequest, ExtensionStatus, Milestone, MilestoneStatus, Plan, PlanTask, Rectification,
-    RectificationStatus, ReviewDecision, ReviewRecord, TargetActual, Urge, WorkItem,
+    AuditEvent,
+    ExtensionRequest,
+    ExtensionStatus,
+    Milestone,
+    MilestoneStatus,
+    Plan,
+    PlanTask,
+    Rectification,
+    RectificationStatus,
+    ReviewDecision,
+    ReviewRecord,
+    TargetActual,
+    Urge,
+    WorkItem,
 )
 from app.services import closure, demo_activity, evaluation, lights
 from app.services.workdays import BEIJING
@@ -79,7 +91,7 @@ def test_the_leader_dashboard_counts_tasks_of_every_colour(activity, client):
     table = re.search(r'data-testid="section-lights-table">(.*?)</table>', html, re.S).group(1)
     rows = [[int(n) for n in re.findall(r'<td class="text-end">(\d+)</td>', row)]
             for row in re.findall(r"<tr><td>.*?</tr>", table, re.S)]
-    red, yellow, blue, green = (sum(column) for column in zip(*rows))
+    red, yellow, blue, green = (sum(column) for column in zip(*rows, strict=False))
     assert (red, yellow, blue, green) == (1, 2, 1, len(activity.tasks) - 4)
 
 

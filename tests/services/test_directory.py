@@ -59,7 +59,8 @@ def test_explicit_group_needs_members_and_resolves_by_alias(org):
         directory.create_group(org, GroupData("某领导小组各成员单位", GroupMembership.EXPLICIT), None)
     group = directory.create_group(
         org,
-        GroupData("省局优化营商环境领导小组各成员单位", GroupMembership.EXPLICIT, None, (reg.id,), ("营商环境领导小组成员单位",)),
+        GroupData("省局优化营商环境领导小组各成员单位", GroupMembership.EXPLICIT, None, (reg.id,),
+                  ("营商环境领导小组成员单位",)),
         None,
     )
     assert directory.resolve_name(org, "营商环境领导小组成员单位") is group
@@ -74,7 +75,8 @@ def test_per_task_group_has_no_fixed_members(org):
 
 def test_changes_are_audited_with_before_and_after(org):
     unit = add_unit(org, "科信处", "kxc")
-    directory.update_unit(unit, UnitData("科信处", "科技和信息化处", "kxc", UnitKind.DEPARTMENT, ("科技信息化处",)), None)
+    directory.update_unit(unit, UnitData("科信处", "科技和信息化处", "kxc", UnitKind.DEPARTMENT, ("科技信息化处",)),
+                          None)
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "unit").order_by(AuditEvent.id)).all()
     assert [e.action for e in events] == ["created", "updated"]
     assert events[1].before["full_name"] == "科信处"

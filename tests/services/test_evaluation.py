@@ -14,8 +14,20 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    Milestone, PlanTask, Priority, Rectification, RectificationSource, RectificationStatus, ResponsibilityRole,
-    ReviewDecision, TaskEvaluation, Unit, Urge, User, WorkflowInstance, WorkItem,
+    Milestone,
+    PlanTask,
+    Priority,
+    Rectification,
+    RectificationSource,
+    RectificationStatus,
+    ResponsibilityRole,
+    ReviewDecision,
+    TaskEvaluation,
+    Unit,
+    Urge,
+    User,
+    WorkflowInstance,
+    WorkItem,
 )
 from app.models.user import UNIT_ROLES
 from app.services import assessment, closure, decomposition, evaluation, reporting, scoring_policy, work_items
@@ -44,13 +56,15 @@ def run_task7(task7: PlanTask, people: dict[str, User], tmp_path) -> dict[str, o
     """Drive task 7 to just before closure; returns the milestones and the two items made late."""
     zhuce, dushen, kexin = people["zhuce"], people["dushen"], people["kexin"]
     target = task7.targets[0]
-    plans = [MilestonePlan("扩大改革行业范围", "改革行业清单", date(2023, 9, 29), zhuce.id, (unit("科信处").id,), (target.id,)),
+    plans = [MilestonePlan("扩大改革行业范围", "改革行业清单", date(2023, 9, 29), zhuce.id, (unit("科信处").id,),
+                           (target.id,)),
              MilestonePlan("总结评估", "总结报告", date(2023, 11, 30), zhuce.id)]
     decomposition.submit_decomposition(item(zhuce, "decomposition", task7), plans, None, zhuce)
     decomposition.review_decomposition(item(dushen, "decomposition_review", task7), RETURN, "请细化", dushen)
     decomposition.submit_decomposition(item(zhuce, "decomposition", task7), plans, None, zhuce)
     decomposition.review_decomposition(item(dushen, "decomposition_review", task7), APPROVE, None, dushen)
-    m1, m2 = db.session.scalars(select(Milestone).where(Milestone.plan_task_id == task7.id).order_by(Milestone.position))
+    m1, m2 = db.session.scalars(select(Milestone).where(Milestone.plan_task_id == task7.id)
+                                .order_by(Milestone.position))
     policy = UploadPolicy(tmp_path, 1024)
 
     late_report = item(zhuce, "milestone_report", task7, m1)

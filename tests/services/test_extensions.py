@@ -11,7 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    AuditEvent, DueDateChange, ExtensionRequest, ExtensionStatus, Notification, User, WorkItem, WorkItemState,
+    AuditEvent,
+    DueDateChange,
+    ExtensionRequest,
+    ExtensionStatus,
+    Notification,
+    User,
+    WorkItem,
+    WorkItemState,
 )
 from app.services import deadlines, extensions
 from app.services.workdays import BEIJING, end_of_day
@@ -119,7 +126,7 @@ def test_a_stale_second_decision_is_refused(item, second):
     extensions.approve(request, None, None, user("dushen"))
     db.session.commit()
     stale = db.session.get(ExtensionRequest, request.id)
-    with pytest.raises(InvalidTransition, match="已审批.已批准.,不能重复审批"):
+    with pytest.raises(InvalidTransition, match=r"已审批.已批准.,不能重复审批"):
         if second == "approve":
             extensions.approve(stale, date(2023, 11, 30), None, user("dushen"))
         else:
@@ -136,7 +143,7 @@ def test_a_decision_made_elsewhere_meanwhile_wins_over_a_stale_page(item):
     db.session.execute(update(ExtensionRequest).where(ExtensionRequest.id == request.id)
                        .values(status=ExtensionStatus.REFUSED).execution_options(synchronize_session=False))
     assert request.status is ExtensionStatus.PENDING
-    with pytest.raises(InvalidTransition, match="已审批.未批准."):
+    with pytest.raises(InvalidTransition, match=r"已审批.未批准."):
         extensions.approve(request, None, None, user("dushen"))
     db.session.rollback()
     assert db.session.scalar(select(func.count(DueDateChange.id))) == 0

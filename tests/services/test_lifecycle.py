@@ -10,11 +10,20 @@ from sqlalchemy import select
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    Decomposition, DecompositionStatus, MilestoneStatus, PlanTask, ReviewDecision, ReviewRecord, Unit, User, WorkItem,
+    Decomposition,
+    DecompositionStatus,
+    MilestoneStatus,
+    PlanTask,
+    ReviewDecision,
+    ReviewRecord,
+    Unit,
+    User,
+    WorkItem,
 )
 from app.services import closure, decomposition, reporting, work_items
 from app.services.decomposition import MilestonePlan
 from app.services.reporting import UploadPolicy
+
 APPROVE, RETURN = ReviewDecision.APPROVE, ReviewDecision.RETURN
 
 
@@ -51,7 +60,8 @@ def test_task_from_decomposition_to_closure_with_returns(task7, people, tmp_path
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7), [plan], "已细化", zhuce)
     decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7), APPROVE, None, dushen)
     db.session.commit()
-    (milestone,) = db.session.scalars(select(Decomposition).where(Decomposition.plan_task_id == task7.id)).one().milestones
+    (milestone,) = db.session.scalars(
+        select(Decomposition).where(Decomposition.plan_task_id == task7.id)).one().milestones
     assert milestone.status is MilestoneStatus.IN_PROGRESS
 
     policy = UploadPolicy(tmp_path, 1024 * 1024)

@@ -109,7 +109,8 @@ def test_an_untouched_task_turns_blue_then_red_counting_working_days_around_nati
 
 def test_an_overdue_milestone_makes_its_task_red(plan, people):
     task7 = task(plan, 7)
-    first, second, third = decompose(task7, people, ("完成试点", date(2023, 9, 28)), ("扩大行业范围", date(2023, 12, 30)),
+    first, second, third = decompose(task7, people, ("完成试点", date(2023, 9, 28)),
+                                     ("扩大行业范围", date(2023, 12, 30)),
                                      ("中期评估", date(2023, 10, 9)))
     # Three working days ahead of Thursday 28 September is Monday 9 October, across the holiday.
     assert lights.milestone_lights(at(9, 27), milestone_ids=[third.id])[third.id].light is GREEN

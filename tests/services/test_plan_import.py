@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.models import (
-    AuditEvent, Plan, PlanStatus, PlanTarget, PlanTask, ResponsibilityRole, TaskResponsibility, Unit, UnitGroup, User,
+    AuditEvent,
+    Plan,
+    PlanStatus,
+    PlanTarget,
+    PlanTask,
+    ResponsibilityRole,
+    TaskResponsibility,
+    UnitGroup,
+    User,
 )
 from app.services import directory, plan_import
 from app.services.name_resolution import Decision, DecisionKind
@@ -95,7 +103,8 @@ def test_decisions_create_a_unit_and_an_alias(demo, supervisor):
 
 
 def test_a_new_group_decision_creates_a_per_task_group(demo, supervisor):
-    text = PLAN_2023.read_text("utf-8").replace("(价监竞争处负责)", "(价监竞争处牵头,省局反不正当竞争联席会议各成员单位分工负责)")
+    text = PLAN_2023.read_text("utf-8").replace(
+        "(价监竞争处负责)", "(价监竞争处牵头,省局反不正当竞争联席会议各成员单位分工负责)")
     draft = plan_import.start_import(demo, supervisor, None, data=text.encode(), filename="g.txt")
     name = "省局反不正当竞争联席会议各成员单位"
     assert plan_import.preview(draft).unresolved == [name]

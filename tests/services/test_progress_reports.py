@@ -13,8 +13,17 @@ from sqlalchemy import func, select
 from app.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    AuditEvent, Decomposition, Notification, PlanTask, ProgressReport, ReportCycle, User, WorkflowInstance,
-    WorkflowStatus, WorkItem, WorkItemState,
+    AuditEvent,
+    Decomposition,
+    Notification,
+    PlanTask,
+    ProgressReport,
+    ReportCycle,
+    User,
+    WorkflowInstance,
+    WorkflowStatus,
+    WorkItem,
+    WorkItemState,
 )
 from app.services import deadlines, plan_import, progress_reports, tick
 from app.services.workdays import BEIJING, WorkCalendar, end_of_day
@@ -67,7 +76,8 @@ def monthly_plan(demo):
 
 
 def report_items() -> list[WorkItem]:
-    return list(db.session.scalars(select(WorkItem).where(WorkItem.form_key == "progress_report").order_by(WorkItem.id)))
+    return list(db.session.scalars(select(WorkItem).where(WorkItem.form_key == "progress_report")
+                                   .order_by(WorkItem.id)))
 
 
 def parts(plan) -> int:
@@ -182,7 +192,7 @@ def test_two_concurrent_ticks_never_open_a_period_twice_nor_send_a_notice_twice(
                 lines = tick.run(at(date(2023, 10, 20), 10))
                 results.append(len([line for line in lines if line["kind"] == "progress_report"]))
                 db.session.commit()
-            except Exception as error:  # noqa: BLE001 - reported below
+            except Exception as error:
                 errors.append(error)
             finally:
                 db.session.remove()

@@ -9,8 +9,15 @@ from sqlalchemy import func, select
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
-    AuditEvent, Notification, Rectification, RectificationStatus, ReviewDecision, ReviewRecord,
-    WorkflowInstance, WorkItem, WorkItemState,
+    AuditEvent,
+    Notification,
+    Rectification,
+    RectificationStatus,
+    ReviewDecision,
+    ReviewRecord,
+    WorkflowInstance,
+    WorkItem,
+    WorkItemState,
 )
 from app.services import closure, decomposition, rectification, rectification_view, reporting, work_items
 from app.services.decomposition import MilestonePlan
@@ -105,7 +112,8 @@ def test_from_a_returned_report_to_verification_with_a_return_of_plan_and_result
     rounds = rectification_view.rounds(rect)
     assert [(r.submission.kind.value, r.submission.number) for r in rounds] == [
         ("plan", 1), ("plan", 2), ("result", 1), ("result", 2)]
-    assert [[v.decision.value for v in r.verdicts] for r in rounds] == [["return"], ["approve"], ["return"], ["approve"]]
+    assert [[v.decision.value for v in r.verdicts] for r in rounds] == [
+        ["return"], ["approve"], ["return"], ["approve"]]
     assert [len(r.attachments) for r in rounds] == [0, 0, 1, 1]
     actions = db.session.scalars(select(AuditEvent.action).where(
         AuditEvent.entity == "rectification", AuditEvent.entity_id == str(rect.id)).order_by(AuditEvent.id)).all()

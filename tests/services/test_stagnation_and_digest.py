@@ -120,7 +120,8 @@ def test_an_update_restarts_the_count_and_a_new_silence_is_told_again(imported_i
     with time_machine.travel(at(date(2023, 10, 18), 11), tick=False):
         work_items.sign_for(item, user("zhuce"))
     with time_machine.travel(at(date(2023, 10, 25), 11), tick=False):
-        discussion.add_comment(db.session.get(PlanTask, item.context["plan_task_id"]), "另一单位的留言不算", user("kexin"))
+        discussion.add_comment(db.session.get(PlanTask, item.context["plan_task_id"]), "另一单位的留言不算",
+                               user("kexin"))
     assert stagnant(stagnation.sweep(at(date(2023, 11, 7))), item) == []
     sent = stagnant(stagnation.sweep(at(date(2023, 11, 8))), item)          # 15 working days after 18 Oct
     assert [s.key for s in sent] == [f"work_item:{item.id}:stagnation:2023-10-18"]

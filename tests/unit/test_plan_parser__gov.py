@@ -85,7 +85,7 @@ def test_jili_top_level_tasks_without_sections() -> None:
 def test_jiuye_lead_rule_and_group_only_tasks() -> None:
     plan = _parse("gov_jiuye_2018.txt")
     assert plan.lead_rule == "列第一位者为牵头单位"
-    assert [s.title for s in plan.sections][0] == "支持企业稳定发展"
+    assert next(s.title for s in plan.sections) == "支持企业稳定发展"
     fourth = plan.tasks[3].to_dict()
     assert fourth["lead_units"] == ["人力资源社会保障部"]
     assert fourth["responsible_units"] == ["人力资源社会保障部", "科技部", "财政部", "住房城乡建设部", "市场监管总局"]

@@ -110,7 +110,8 @@ def test_responsibility_of_every_task(tasks: dict[int, dict], number: int) -> No
 
 def test_titles_are_first_sentences(tasks: dict[int, dict]) -> None:
     assert tasks[1]["title"] == "坚定不移深入推进全面从严治党"
-    assert tasks[14]["title"] == "实施计量强基工程,加强产业计量、碳计量服务和技术体系建设,构建新型量传溯源体系,实施社会公用计量标准、计量技术机构“两大能力提升工程”"
+    assert tasks[14]["title"] == ("实施计量强基工程,加强产业计量、碳计量服务和技术体系建设,构建新型量传溯源体系,"
+                                  "实施社会公用计量标准、计量技术机构“两大能力提升工程”")
     assert tasks[24]["title"] == "推进十堰市茅箭区智慧监管压实“三个责任”工作综合试点"
 
 

@@ -85,7 +85,7 @@ def _zip(**files: str) -> bytes:
     (b"PK\x03\x04 truncated zip", "plan.docx", "压缩包已损坏"),
     (_zip(**{"readme.txt": "hello"}), "plan.docx", "不是 Word 文档"),
     (_zip(**{"word/document.xml": "<not-xml"}), "plan.docx", "无法读取"),
-    ("一、工作任务\n没有编号的任务。".encode("utf-8"), "plan.txt", "未在文档中找到编号的任务"),
+    ("一、工作任务\n没有编号的任务。".encode(), "plan.txt", "未在文档中找到编号的任务"),
     (_docx_bytes("只有一段文字，没有任务。"), "plan.docx", "未在文档中找到编号的任务"),
 ])
 def test_bad_input_raises_document_error_in_chinese(data: bytes, filename: str, fragment: str) -> None:

@@ -47,7 +47,8 @@ def test_annotation_shapes(annotation: str, expected: tuple) -> None:
 @pytest.mark.parametrize(("units", "responsible", "groups"), [
     ("科信处和有许可审批职能的处室及信息中心", ["科信处", "信息中心"], ["有许可审批职能的处室"]),
     ("质量发展处、质量监督处等相关业务处室", ["质量发展处", "质量监督处"], ["相关业务处室"]),
-    ("稽查处、网监合同处、广告处等相关处室及食品稽查局", ["稽查处", "网监合同处", "广告处", "食品稽查局"], ["相关处室"]),
+    ("稽查处、网监合同处、广告处等相关处室及食品稽查局", ["稽查处", "网监合同处", "广告处", "食品稽查局"],
+     ["相关处室"]),
     ("文化和旅游部、工业和信息化部、中央和国家机关工委", ["文化和旅游部", "工业和信息化部", "中央和国家机关工委"], []),
     ("人力资源社会保障部等有关部门和单位", ["人力资源社会保障部"], ["有关部门和单位"]),
     ("各市、州、直管市、神农架林区市场监管局", [], ["各市、州、直管市、神农架林区市场监管局"]),
@@ -58,7 +59,7 @@ def test_mixed_unit_lists(units: str, responsible: list[str], groups: list[str])
 
 
 def test_names_are_normalised_but_keep_their_wording() -> None:
-    lead, resp, coop, _ = _roles(_one("（ A 处 牵头 ，省(州)B 局 分工负责）"))
+    lead, _resp, coop, _ = _roles(_one("（ A 处 牵头 ，省(州)B 局 分工负责）"))
     assert (lead, coop) == (["A处"], ["省（州）B局"])
 
 
@@ -129,7 +130,8 @@ def test_shapes_fixture_glued_number_missing_quote_mark_compound_names() -> None
     assert _roles(plan, 0)[:3] == (["区委组织部", "区人社局"], ["区委组织部", "区人社局"], ["区财政局"])
     assert _roles(plan, 2)[3] == ["各区、县级市住房保障部门"]
     assert _roles(plan, 4) == (["区教育局"], ["区教育局"], ["区科技局"], ["有关高校", "各街道"])
-    assert plan.tasks[2].text == "实施青年人才安居工程。筹集人才公寓不少于1000套，\n入住率达到90%以上。\n（区住建局牵头，各区、县级市住房保障部门配合）"
+    assert plan.tasks[2].text == ("实施青年人才安居工程。筹集人才公寓不少于1000套，\n入住率达到90%以上。\n"
+                                  "（区住建局牵头，各区、县级市住房保障部门配合）")
 
 
 def test_gb18030_fixture() -> None:

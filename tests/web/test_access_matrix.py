@@ -13,8 +13,21 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    Attachment, CalendarOverride, ExtensionRequest, LeaderInstruction, Notification, Plan, PlanImportDraft, PlanTask,
-    Rectification, ReviewRecord, Unit, UnitGroup, User, WorkflowInstance, WorkItem,
+    Attachment,
+    CalendarOverride,
+    ExtensionRequest,
+    LeaderInstruction,
+    Notification,
+    Plan,
+    PlanImportDraft,
+    PlanTask,
+    Rectification,
+    ReviewRecord,
+    Unit,
+    UnitGroup,
+    User,
+    WorkflowInstance,
+    WorkItem,
 )
 from app.services import attachments, calendar_overrides, discussion, extensions, notices, plan_import
 from app.services.demo import load_demo
@@ -107,7 +120,8 @@ def matrix_app(migrated_app, database_url, snapshots):
     with app.app_context():
         snapshots.reset()
         org = load_demo()
-        plan_import.confirm_import(plan_import.start_import(org, None, None, pasted=PLAN_2023.read_text("utf-8")), {}, None)
+        plan_import.confirm_import(
+            plan_import.start_import(org, None, None, pasted=PLAN_2023.read_text("utf-8")), {}, None)
         plan_import.start_import(org, None, None, data=(FIXTURES / "gb18030-plan.txt").read_bytes(), filename="g.txt")
         attachment_file = _attachment_on_task_1(app)
         _instruction_on_task_7()
@@ -161,7 +175,8 @@ def _rectification_on_task_5(app) -> None:
         return next(i for i in db.session.scalars(select(WorkItem).where(WorkItem.form_key == form_key,
                                                                          WorkItem.state == "open"))
                     if i.context.get("plan_task_id") == task.id)
-    decomposition.submit_decomposition(step("decomposition"), [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id)],
+    decomposition.submit_decomposition(step("decomposition"),
+                                       [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id)],
                                        None, zhuce)
     decomposition.review_decomposition(step("decomposition_review"), ReviewDecision.APPROVE, None, dushen)
     policy = UploadPolicy(Path(app.config["ATTACHMENT_DIR"]), 1024)

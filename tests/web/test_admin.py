@@ -94,7 +94,8 @@ def test_admin_edits_a_group_membership(signed_in):
     assert response.status_code == 302
     db.session.expire_all()
     assert [u.name for u in db.session.get(UnitGroup, group.id).members] == ["财务处"]
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.entity == "unit_group", AuditEvent.action == "updated"))
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.entity == "unit_group",
+                                                      AuditEvent.action == "updated"))
 
 
 def test_audit_page_lists_changes_in_chinese(signed_in):

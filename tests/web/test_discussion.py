@@ -30,7 +30,8 @@ def test_a_leader_instruction_waits_in_each_responsible_unit_inbox_until_acknowl
     assert post(leader, f"/tasks/{task7}/instructions", {"body": "请于三季度前完成行业扩围"}).status_code == 302
     inbox = zhuce.get("/work/inbox").get_data(as_text=True)
     assert 'data-testid="pending-instructions"' in inbox and "请于三季度前完成行业扩围" in inbox
-    instruction_url = zhuce.get(f"/tasks/{task7}").get_data(as_text=True).split('action="/instructions/')[1].split('"')[0]
+    page = zhuce.get(f"/tasks/{task7}").get_data(as_text=True)
+    instruction_url = page.split('action="/instructions/')[1].split('"')[0]
     assert post(zhuce, f"/instructions/{instruction_url}", {}).status_code == 302
     assert post(zhuce, f"/instructions/{instruction_url}", {}).status_code == 302   # twice changes nothing
     assert 'data-testid="pending-instructions"' not in zhuce.get("/work/inbox").get_data(as_text=True)

@@ -16,7 +16,8 @@ from tests.conftest import login
 
 LEGEND = 'data-testid="lights-legend"'
 BADGE = re.compile(r'<span class="badge rounded-pill (text-bg-\w+)" title="([^"]*)" tabindex="0" data-testid="light" '
-                   r'data-light="(\w+)"><span aria-hidden="true">(.)</span><span class="visually-hidden">([^<]*)</span>')
+                   r'data-light="(\w+)"><span aria-hidden="true">(.)</span>'
+                   r'<span class="visually-hidden">([^<]*)</span>')
 
 
 def badges(html: str) -> list[tuple[str, str, str, str, str]]:

@@ -56,7 +56,8 @@ def test_open_from_a_returned_report_and_work_it_through_the_step_pages(app, ret
 
     page = post(dushen, url, {"problems": "行业清单不完整", "requirement": "补齐", "due_date": "2020-01-01"})
     assert page.status_code == 200 and "今天以后" in page.get_data(as_text=True) and rectification_count() == 0
-    done = post(dushen, url, {"problems": "行业清单不完整\n缺少实施方案", "requirement": "补齐清单", "due_date": later()})
+    done = post(dushen, url, {"problems": "行业清单不完整\n缺少实施方案", "requirement": "补齐清单",
+                              "due_date": later()})
     assert done.status_code == 302 and rectification_count() == 1
     again = post(dushen, url, {"problems": "重复", "requirement": "重复", "due_date": later()})
     assert again.status_code == 409 and rectification_count() == 1

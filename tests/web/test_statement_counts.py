@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +16,14 @@ from sqlalchemy import event, inspect, select, update
 
 from app.extensions import db
 from app.models import (
-    PlanTask, Rectification, RectificationSource, RectificationStatus, Role, Unit, User, WorkItem,
+    PlanTask,
+    Rectification,
+    RectificationSource,
+    RectificationStatus,
+    Role,
+    Unit,
+    User,
+    WorkItem,
     WorkItemState,
 )
 from tests.conftest import login
@@ -95,7 +102,7 @@ def test_supervisor_inbox(app, plan_2023):
 def test_done_list(app, plan_2023):
     client = as_user(app, "dushen")
     done = {"state": WorkItemState.COMPLETED, "completed_by_id": user_id("dushen"),
-            "completed_at": datetime.now(timezone.utc)}
+            "completed_at": datetime.now(UTC)}
     copies(2, **done)
     few = statements(client, "/work/done")
     copies(MORE, **done)

@@ -62,7 +62,8 @@ def test_a_task_from_decomposition_to_closure_through_the_pages(app, task7):
 
     report = open_item(zhuce, "milestone_report", task7)
     assert "一业一证" in zhuce.get(report).get_data(as_text=True)
-    done = post(zhuce, report, {"progress": "已扩展到18个行业", "percent_done": "60", "actuals-0-target_id": str(target),
+    done = post(zhuce, report, {"progress": "已扩展到18个行业", "percent_done": "60",
+                                "actuals-0-target_id": str(target),
                                 "actuals-0-actual": "18", "submit": "1"},
                 {"attachments": (io.BytesIO(b"%PDF-1.4 progress"), "进展报告.pdf")})
     assert done.status_code == 302
@@ -117,7 +118,8 @@ def test_a_stale_second_submission_is_refused_and_changes_nothing(app, task7):
 def test_validation_errors_keep_what_was_typed(app, task7):
     zhuce = as_user(app, "zhuce")
     url = open_item(zhuce, "decomposition", task7)
-    page = post(zhuce, url, {"milestones-0-title": "我的节点标题", "milestones-0-due_date": "2023-13-45", "submit": "1"})
+    page = post(zhuce, url, {"milestones-0-title": "我的节点标题", "milestones-0-due_date": "2023-13-45",
+                             "submit": "1"})
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "请填写交付成果。" in html and "我的节点标题" in html
 

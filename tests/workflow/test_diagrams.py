@@ -56,7 +56,7 @@ def test_rejected_with_line_and_element(name):
 
 
 def test_not_bpmn_at_all():
-    with pytest.raises(ValidationFailed, match="不是 BPMN 2.0"):
+    with pytest.raises(ValidationFailed, match=r"不是 BPMN 2.0"):
         parse_diagram(b"<html><body/></html>", "page.html")
 
 

@@ -9,15 +9,27 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Date, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.sql.selectable import Subquery
 
 from app.models import (
-    Decomposition, DecompositionStatus, Milestone, MilestoneReport, PlanTask, ResponsibilityRole, ReviewDecision,
-    ReviewRecord, TaskResponsibility, WorkflowInstance, WorkflowStatus,
+    Decomposition,
+    DecompositionStatus,
+    Milestone,
+    MilestoneReport,
+    PlanTask,
+    ResponsibilityRole,
+    ReviewDecision,
+    ReviewRecord,
+    TaskResponsibility,
+    WorkflowInstance,
+    WorkflowStatus,
 )
 from app.services.workdays import BEIJING
 
@@ -27,7 +39,7 @@ DUE_SOON_DAYS = 7
 OWNING_ROLES = (ResponsibilityRole.LEAD, ResponsibilityRole.RESPONSIBLE)
 
 
-class beijing_date(FunctionElement[date]):  # noqa: N801 (a SQL function)
+class beijing_date(FunctionElement[date]):
     """The Beijing calendar day of a UTC timestamp column, in SQL."""
 
     type = Date()
@@ -35,14 +47,14 @@ class beijing_date(FunctionElement[date]):  # noqa: N801 (a SQL function)
 
 
 @compiles(beijing_date)
-def _beijing_date_default(element, compiler, **kw):  # type: ignore[no-untyped-def]
+def _beijing_date_default(element: beijing_date, compiler: SQLCompiler, **kw: Any) -> str:
     # SQLite stores UTC text without an offset; Beijing has no daylight saving time.
-    return "date(%s, '+8 hours')" % compiler.process(element.clauses, **kw)
+    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
 
 
 @compiles(beijing_date, "postgresql")
-def _beijing_date_pg(element, compiler, **kw):  # type: ignore[no-untyped-def]
-    return "CAST((%s AT TIME ZONE 'Asia/Shanghai') AS DATE)" % compiler.process(element.clauses, **kw)
+def _beijing_date_pg(element: beijing_date, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
 
 
 def beijing_today() -> date:
@@ -60,7 +72,8 @@ class TaskState(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"not_started": "未启动", "decomposing": "分解中", "in_progress": "推进中", "closed": "已办结"}[self.value]
+        return {"not_started": "未启动", "decomposing": "分解中", "in_progress": "推进中",
+                "closed": "已办结"}[self.value]
 
 
 @dataclass(frozen=True)
@@ -154,7 +167,8 @@ def scoped_task_ids(plan_id: int, filters: Filters, as_of: date) -> Select:
         query = query.where(tasks.c.state == filters.state.value)
     if filters.unit_id is not None:
         query = query.where(or_(
-            tasks.c.task_id.in_(select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == filters.unit_id)),
+            tasks.c.task_id.in_(select(TaskResponsibility.task_id)
+                                .where(TaskResponsibility.unit_id == filters.unit_id)),
             tasks.c.task_id.in_(select(Milestone.plan_task_id).where(Milestone.unit_id == filters.unit_id)),
         ))
     if filters.light is not None:
@@ -166,7 +180,7 @@ def scoped_task_ids(plan_id: int, filters: Filters, as_of: date) -> Select:
     return query
 
 
-def percent(part: int | float, whole: int | float) -> float | None:
+def percent(part: float | Decimal, whole: float | Decimal) -> float | None:
     """``part`` of ``whole`` in percent, one decimal; None when there is nothing to count."""
     return round(100.0 * float(part) / float(whole), 1) if whole else None
 

@@ -2,17 +2,29 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import RowMapping, func, select
 
 from app.extensions import db
-from app.models import (
-    Milestone, MilestoneReport, MilestoneStatus, PlanSection, PlanTask, QualityRating, ResponsibilityRole,
-    ReviewDecision, ReviewRecord, TaskResponsibility, Unit, UnitGroup, milestone_cooperator_table,
-)
 from app.filters import chinese_numeral
+from app.models import (
+    Milestone,
+    MilestoneReport,
+    MilestoneStatus,
+    PlanSection,
+    PlanTask,
+    QualityRating,
+    ResponsibilityRole,
+    ReviewDecision,
+    ReviewRecord,
+    TaskResponsibility,
+    Unit,
+    UnitGroup,
+    milestone_cooperator_table,
+)
 from app.services.dashboard import lighting
 from app.services.dashboard.facts import TaskState, beijing_date, milestone_facts, task_facts
 
@@ -69,7 +81,7 @@ def ledger_rows(plan_id: int, as_of: date) -> list[LedgerRow]:
     return rows
 
 
-def milestone_state(m) -> str:  # type: ignore[no-untyped-def]
+def milestone_state(m: RowMapping) -> str:
     """已完成 / 已逾期 / 推进中 / 待确认 as of the day."""
     if m["approved"]:
         return "已完成"
@@ -80,16 +92,16 @@ def milestone_state(m) -> str:  # type: ignore[no-untyped-def]
     return status.label
 
 
-def _latest_of(reviews: dict[int, tuple[int, str]], milestones) -> str:  # type: ignore[no-untyped-def]
+def _latest_of(reviews: dict[int, tuple[int, str]], milestones: Iterable[RowMapping]) -> str:
     found = [reviews[m["milestone_id"]] for m in milestones if m["milestone_id"] in reviews]
     return max(found)[1] if found else ""
 
 
-def _milestones_by_task(plan_id: int, as_of: date):  # type: ignore[no-untyped-def]
+def _milestones_by_task(plan_id: int, as_of: date) -> defaultdict[int, list[RowMapping]]:
     facts = milestone_facts(plan_id, as_of)
     rows = db.session.execute(select(facts, Unit.name.label("unit_name")).join(Unit, Unit.id == facts.c.unit_id)
                               .order_by(facts.c.task_id, facts.c.due_date, facts.c.milestone_id)).mappings().all()
-    grouped = defaultdict(list)
+    grouped: defaultdict[int, list[RowMapping]] = defaultdict(list)
     for row in rows:
         grouped[row["task_id"]].append(row)
     return grouped

@@ -3,13 +3,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 
 from app.extensions import db
 from app.models import (
-    Decomposition, DecompositionStatus, Milestone, MilestoneReport, MilestoneStatus, PlanTask, ReviewDecision,
-    ReviewRecord, Unit,
+    Decomposition,
+    DecompositionStatus,
+    Milestone,
+    MilestoneReport,
+    MilestoneStatus,
+    PlanTask,
+    ReviewDecision,
+    ReviewRecord,
+    Unit,
 )
 from app.services.dashboard.facts import Filters, milestone_facts, scoped_task_ids
 
@@ -37,7 +45,8 @@ def _milestone_list(plan_id: int, as_of: date, filters: Filters, flag: str, limi
              .order_by(facts.c.due_date, PlanTask.number, facts.c.milestone_id).limit(limit))
     if filters.unit_id is not None:
         query = query.where(facts.c.unit_id == filters.unit_id)
-    return [ListedItem(*row, days_late=(as_of - row[5]).days) for row in db.session.execute(query).all()]
+    return [ListedItem(task_id, number, title, unit, milestone, due, days_late=(as_of - due).days)
+            for task_id, number, title, unit, milestone, due in db.session.execute(query)]
 
 
 def overdue(plan_id: int, as_of: date, filters: Filters = Filters(), limit: int | None = None) -> list[ListedItem]:
@@ -56,7 +65,7 @@ def returned(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[Li
     return _returned_reports(scope, filters) + _returned_decompositions(scope, filters)
 
 
-def _returned_reports(scope, filters: Filters) -> list[ListedItem]:  # type: ignore[no-untyped-def]
+def _returned_reports(scope: Select[Any], filters: Filters) -> list[ListedItem]:
     latest = (select(MilestoneReport.milestone_id, func.max(MilestoneReport.id).label("report_id"))
               .group_by(MilestoneReport.milestone_id).subquery())
     last_review = (select(ReviewRecord.subject_id, func.max(ReviewRecord.id).label("review_id"))
@@ -75,7 +84,7 @@ def _returned_reports(scope, filters: Filters) -> list[ListedItem]:  # type: ign
     return [ListedItem(*row[:6], note=row[6]) for row in db.session.execute(query).all()]
 
 
-def _returned_decompositions(scope, filters: Filters) -> list[ListedItem]:  # type: ignore[no-untyped-def]
+def _returned_decompositions(scope: Select[Any], filters: Filters) -> list[ListedItem]:
     query = (select(PlanTask.id, PlanTask.number, PlanTask.title, Unit.name).select_from(Decomposition)
              .join(PlanTask, PlanTask.id == Decomposition.plan_task_id).join(Unit, Unit.id == Decomposition.unit_id)
              .where(and_(Decomposition.status == DecompositionStatus.RETURNED, Decomposition.plan_task_id.in_(scope)))

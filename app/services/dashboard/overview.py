@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Subquery, func, select
 
 from app.extensions import db
 from app.filters import chinese_numeral
@@ -59,7 +60,7 @@ class Progress(_Rates):
     on_time: int
 
 
-def _milestone_sums(facts):  # type: ignore[no-untyped-def]
+def _milestone_sums(facts: Subquery) -> tuple[ColumnElement[Any], ...]:
     return (func.count(facts.c.milestone_id), func.coalesce(func.sum(facts.c.approved), 0),
             func.coalesce(func.sum(facts.c.overdue), 0), func.coalesce(func.sum(facts.c.due), 0),
             func.coalesce(func.sum(facts.c.on_time), 0))
@@ -81,7 +82,8 @@ def totals(plan_id: int, as_of: date, filters: Filters = Filters()) -> Totals:
     facts = milestone_facts(plan_id, as_of)
     milestones, approved, overdue, due, on_time = db.session.execute(
         select(*_milestone_sums(facts)).where(facts.c.task_id.in_(scope))).one()
-    soon = db.session.scalar(select(func.coalesce(func.sum(facts.c.due_soon), 0)).where(facts.c.task_id.in_(scope)))
+    soon = db.session.scalars(select(func.coalesce(func.sum(facts.c.due_soon), 0))
+                              .where(facts.c.task_id.in_(scope))).one()
     counts = state_counts(plan_id, as_of, filters)
     return Totals(sum(counts.values()), counts[TaskState.CLOSED], milestones, approved, overdue, soon, due, on_time)
 
