@@ -13,7 +13,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from app.exports.cells import cell as text_safe_cell
+from openpyxl.styles.cell_style import StyleArray
+
+from app.exports.cells import cell as text_safe_cell, registered_style
 from app.models import Plan
 from app.services.dashboard.ledger import LedgerRow, ledger_rows
 
@@ -40,8 +42,11 @@ def build(plan: Plan, as_of: date) -> bytes:
     title.font = Font(bold=True, size=14)
     sheet.append([title])
     sheet.append([_header(sheet, name) for name, _ in COLUMNS])
+    styles = _body_styles(sheet)
     for row in rows:
-        sheet.append([_cell(sheet, value, row.milestone_id is None) for value in _values(row)])
+        task_line = row.milestone_id is None
+        sheet.append([text_safe_cell(sheet, value, styles[task_line, isinstance(value, date)])
+                      for value in _values(row)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -64,14 +69,18 @@ def _header(sheet: WriteOnlyWorksheet, name: str) -> Cell:
     return cell
 
 
-def _cell(sheet: WriteOnlyWorksheet, value: object, task_line: bool) -> Cell:
-    cell = text_safe_cell(sheet, value)
-    cell.border, cell.alignment = BORDER, WRAP
-    if isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
-    if task_line:
-        cell.font, cell.fill = TASK_LINE
-    return cell
+def _body_styles(sheet: WriteOnlyWorksheet) -> dict[tuple[bool, bool], StyleArray]:
+    """The style of a body cell by (task line, holds a date), registered once per workbook."""
+    styles = {}
+    for task_line in (False, True):
+        for is_date in (False, True):
+            attributes: dict[str, object] = {"border": BORDER, "alignment": WRAP}
+            if is_date:
+                attributes["number_format"] = "yyyy-mm-dd"
+            if task_line:
+                attributes["font"], attributes["fill"] = TASK_LINE
+            styles[task_line, is_date] = registered_style(sheet, **attributes)
+    return styles
 
 
 def _values(row: LedgerRow) -> list[object]:
