@@ -9,7 +9,6 @@ Numbers, dates and empty cells are left alone.
 from __future__ import annotations
 
 from openpyxl.cell import Cell
-from openpyxl.styles.cell_style import StyleArray
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -17,29 +16,14 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def cell(sheet: Worksheet | WriteOnlyWorksheet, value: object, style: StyleArray | None = None) -> Cell:
-    """A cell of ``sheet`` holding ``value``; text always stays text (for ``append`` in either mode).
-
-    ``style``: a style array registered once (see ``registered_style``), copied into the cell.
-    """
-    made = Cell(sheet, row=1, column=1, value=value, style_array=style)  # type: ignore[arg-type]  # append places it
+def cell(sheet: Worksheet | WriteOnlyWorksheet, value: object) -> Cell:
+    """A cell of ``sheet`` holding ``value``; text always stays text (for ``append`` in either mode)."""
+    made = Cell(sheet, row=1, column=1, value=value)  # type: ignore[arg-type]  # append places it
     if isinstance(value, str):
         made.data_type = "s"
         if value.startswith(FORMULA_TRIGGERS):
             made.quotePrefix = True
     return made
-
-
-def registered_style(sheet: Worksheet | WriteOnlyWorksheet, **attributes: object) -> StyleArray:
-    """The style array of a cell with ``attributes`` (font, fill, border, alignment, number_format).
-
-    Setting a font or border on a cell hashes the style object to find it in the workbook's list: done
-    per cell it was most of a province's ledger (40 s). Registered once, cells take a copy of the array.
-    """
-    probe = Cell(sheet)  # type: ignore[arg-type]
-    for name, value in attributes.items():
-        setattr(probe, name, value)
-    return probe._style
 
 
 def row(sheet: Worksheet | WriteOnlyWorksheet, values: list[object]) -> list[Cell]:
