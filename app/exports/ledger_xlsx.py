@@ -6,7 +6,7 @@ cell on style bookkeeping, minutes for a 10× province; XlsxWriter writes the sa
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import date
 
 from xlsxwriter import Workbook
 from xlsxwriter.format import Format
@@ -27,6 +27,8 @@ HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#9F1C1C", "pattern
           "valign": "vcenter", "text_wrap": True, **GRID}
 TASK_LINE = {"bold": True, "bg_color": "#F2F2F2", "pattern": 1}
 DATE = {"num_format": "yyyy-mm-dd"}
+#: Day 0 of Excel's 1900 date system for any day after 1900-02-28 (Excel counts a 29 February 1900).
+EXCEL_EPOCH = date(1899, 12, 30)
 
 
 def build(plan: Plan, as_of: date) -> bytes:
@@ -78,7 +80,8 @@ def _write(sheet: Worksheet, row: int, column: int, value: object, formats: dict
         kind = "quoted" if value.startswith(FORMULA_TRIGGERS) else "text"
         sheet.write_string(row, column, value, formats[task_line, kind])
     elif isinstance(value, date):
-        sheet.write_datetime(row, column, datetime(value.year, value.month, value.day), formats[task_line, "date"])
+        # The serial day number, as write_datetime stores it (1900 date system); its conversion was 30 µs a cell.
+        sheet.write_number(row, column, (value - EXCEL_EPOCH).days, formats[task_line, "date"])
     else:
         sheet.write_number(row, column, value, formats[task_line, "text"])  # type: ignore[arg-type]
 
