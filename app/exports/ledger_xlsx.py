@@ -56,7 +56,7 @@ def build(plan: Plan, as_of: date) -> bytes:
 def _layout(sheet: Worksheet, lines: int) -> None:
     """Widths, frozen header and key columns, filter, landscape printing with the header on every page."""
     for index, (_, width) in enumerate(COLUMNS):
-        # In pixels of the 7-pixel default digit: stored as exactly ``width`` characters (set_column adds padding).
+        # In pixels of the 7-pixel digit: stored as exactly ``width`` characters (set_column adds padding).
         sheet.set_column_pixels(index, index, width * 7)
     sheet.freeze_panes(2, 4)  # E3
     sheet.autofilter(1, 0, lines + 1, len(COLUMNS) - 1)
@@ -73,14 +73,14 @@ def _body_formats(book: Workbook) -> dict[tuple[bool, str], Format]:
 
 def _write(sheet: Worksheet, row: int, column: int, value: object, formats: dict[tuple[bool, str], Format],
            task_line: bool) -> None:
-    """Text always as text (a leading = or + gets Excel's quote prefix), dates as dates, numbers as numbers."""
+    """Text stays text (a leading = or + gets Excel's quote prefix), dates are dates, numbers numbers."""
     if value is None or value == "":
         sheet.write_blank(row, column, None, formats[task_line, "text"])  # styled, empty as openpyxl wrote it
     elif isinstance(value, str):
         kind = "quoted" if value.startswith(FORMULA_TRIGGERS) else "text"
         sheet.write_string(row, column, value, formats[task_line, kind])
     elif isinstance(value, date):
-        # The serial day number, as write_datetime stores it (1900 date system); its conversion was 30 µs a cell.
+        # The serial day number write_datetime would store (1900 system); its conversion took 30 µs a cell.
         sheet.write_number(row, column, (value - EXCEL_EPOCH).days, formats[task_line, "date"])
     else:
         sheet.write_number(row, column, value, formats[task_line, "text"])  # type: ignore[arg-type]

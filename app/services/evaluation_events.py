@@ -198,9 +198,10 @@ def _targets(task_ids: list[int]) -> list[tuple[int, TargetResult]]:
     # The latest actual per target ranked in SQL, three columns each: a province has ~25,000 actuals.
     ranked = (select(TargetActual.plan_target_id, TargetActual.actual, MilestoneReport.id.label("report_id"),
                      MilestoneReport.submitted_at,
-                     func.row_number().over(partition_by=TargetActual.plan_target_id,
-                                            order_by=(MilestoneReport.submitted_at.desc(), MilestoneReport.id.desc()))
-                     .label("rank"))
+                     func.row_number().over(
+                         partition_by=TargetActual.plan_target_id,
+                         order_by=(MilestoneReport.submitted_at.desc(), MilestoneReport.id.desc()),
+                     ).label("rank"))
               .join(MilestoneReport, MilestoneReport.id == TargetActual.report_id)
               .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
               .where(Milestone.plan_task_id.in_(task_ids)).subquery())
@@ -209,8 +210,8 @@ def _targets(task_ids: list[int]) -> list[tuple[int, TargetResult]]:
         .where(ranked.c.rank == 1))}
     results = []
     for target in db.session.execute(
-            select(PlanTarget.id, PlanTarget.task_id, PlanTarget.phrase, PlanTarget.value, PlanTarget.comparator,
-                   PlanTarget.unit).where(PlanTarget.task_id.in_(task_ids))
+            select(PlanTarget.id, PlanTarget.task_id, PlanTarget.phrase, PlanTarget.value,
+                   PlanTarget.comparator, PlanTarget.unit).where(PlanTarget.task_id.in_(task_ids))
             .order_by(PlanTarget.task_id, PlanTarget.span_start)):
         found = latest.get(target.id)
         results.append((target.task_id, TargetResult(

@@ -234,8 +234,8 @@ def _milestone_facts(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
     )
     reported = case((finding == "behind_target", base.c.attainment), else_=cast(base.c.percent_done, Float))
     return (
-        select(base.c.id, base.c.plan_task_id, base.c.plan_id, base.c.name, due.label("due"), finding.label("finding"),
-               reported.label("reported"), expected.label("expected"))
+        select(base.c.id, base.c.plan_task_id, base.c.plan_id, base.c.name, due.label("due"),
+               finding.label("finding"), reported.label("reported"), expected.label("expected"))
         .offset(0)  # a fence: each reference to ``finding`` above would otherwise be expanded again
     ).subquery("milestone_facts")
 
@@ -256,8 +256,8 @@ def _milestone_base(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
     returned = exists().where(ReviewRecord.subject == "milestone_report", ReviewRecord.subject_id == report.c.id,
                               ReviewRecord.decision == ReviewDecision.RETURN)
     return (
-        select(Milestone.id, Milestone.plan_task_id, PlanTask.plan_id, Milestone.title.label("name"), Milestone.status,
-               due.label("due"), start.label("start"), report.c.percent_done,
+        select(Milestone.id, Milestone.plan_task_id, PlanTask.plan_id, Milestone.title.label("name"),
+               Milestone.status, due.label("due"), start.label("start"), report.c.percent_done,
                case((running, _attainment(report.c.id)), else_=null()).label("attainment"),
                returned.label("returned"))
         .join(PlanTask, PlanTask.id == Milestone.plan_task_id)

@@ -132,7 +132,7 @@ def test_bulletin_commends_units_that_delivered_everything_on_time(scenario):
 
 
 def test_ledger_styles_each_line(scenario):
-    """Task lines bold on grey, milestone lines plain; every body cell bordered and wrapped; dates as dates."""
+    """Task lines bold on grey, milestone lines plain; every body cell bordered, wrapped; dates as dates."""
     plan = db.session.get(Plan, scenario.plan_id)
     sheet = load_workbook(io.BytesIO(ledger_xlsx.build(plan, AS_OF))).active
     task, milestone = sheet[3], sheet[4]
