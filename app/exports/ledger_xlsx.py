@@ -1,19 +1,18 @@
 """督查台账 as .xlsx: one row per task and per milestone, styled header, frozen panes, widths, filter.
 
-Written in openpyxl's write-only mode with shared style objects: a province's 12,000 lines stay a matter of seconds.
+Written with XlsxWriter, row by row in constant memory with formats made once: openpyxl spent ~20 µs a
+cell on style bookkeeping, minutes for a 10× province; XlsxWriter writes the same sheet several times faster.
 """
 from __future__ import annotations
 
 import io
 from datetime import date
 
-from openpyxl import Workbook
-from openpyxl.cell import Cell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
-from app.exports.cells import cell as text_safe_cell
+from app.exports.cells import FORMULA_TRIGGERS
 from app.models import Plan
 from app.services.dashboard.ledger import LedgerRow, ledger_rows
 
@@ -22,56 +21,69 @@ COLUMNS = (
     ("督办编号", 14), ("任务序号", 8), ("所属部分", 8), ("重点任务", 40), ("工作节点", 30), ("牵头单位", 16),
     ("配合单位", 20), ("完成时限", 12), ("状态", 10), ("灯号", 6), ("最新进展", 40), ("最近审核意见", 30),
 )
-THIN = Side(style="thin", color="BFBFBF")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-WRAP = Alignment(vertical="top", wrap_text=True)
-HEADER = (Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="9F1C1C"),
-          Alignment(horizontal="center", vertical="center", wrap_text=True))
-TASK_LINE = (Font(bold=True), PatternFill("solid", fgColor="F2F2F2"))
+GRID = {"border": 1, "border_color": "#BFBFBF"}
+WRAP = {"valign": "top", "text_wrap": True}
+HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#9F1C1C", "pattern": 1, "align": "center",
+          "valign": "vcenter", "text_wrap": True, **GRID}
+TASK_LINE = {"bold": True, "bg_color": "#F2F2F2", "pattern": 1}
+DATE: dict[str, object] = {"num_format": "yyyy-mm-dd"}
+#: Day 0 of Excel's 1900 date system for any day after 1900-02-28 (Excel counts a 29 February 1900).
+EXCEL_EPOCH = date(1899, 12, 30)
 
 
 def build(plan: Plan, as_of: date) -> bytes:
     """The ledger of ``plan`` as of ``as_of``, as .xlsx bytes."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("督查台账")
+    out = io.BytesIO()
+    book = Workbook(out, {"in_memory": True, "constant_memory": True, "strings_to_formulas": False,
+                          "strings_to_numbers": False, "strings_to_urls": False})
+    sheet = book.add_worksheet("督查台账")
     rows = ledger_rows(plan.id, as_of)
     _layout(sheet, len(rows))
-    title = text_safe_cell(sheet, f"{plan.title} 督查台账(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)")
-    title.font = Font(bold=True, size=14)
-    sheet.append([title])
-    sheet.append([_header(sheet, name) for name, _ in COLUMNS])
-    for row in rows:
-        sheet.append([_cell(sheet, value, row.milestone_id is None) for value in _values(row)])
-    out = io.BytesIO()
-    book.save(out)
+    sheet.write_string(0, 0, f"{plan.title} 督查台账(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)",
+                       book.add_format({"bold": True, "font_size": 14}))
+    header = book.add_format(HEADER)
+    for column, (name, _) in enumerate(COLUMNS):
+        sheet.write_string(1, column, name, header)
+    formats = _body_formats(book)
+    for index, row in enumerate(rows, start=2):
+        task_line = row.milestone_id is None
+        for column, value in enumerate(_values(row)):
+            _write(sheet, index, column, value, formats, task_line)
+    book.close()
     return out.getvalue()
 
 
-def _layout(sheet: WriteOnlyWorksheet, lines: int) -> None:
+def _layout(sheet: Worksheet, lines: int) -> None:
     """Widths, frozen header and key columns, filter, landscape printing with the header on every page."""
-    for index, (_, width) in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "E3"
-    sheet.auto_filter.ref = f"A2:{get_column_letter(len(COLUMNS))}{lines + 2}"
-    sheet.print_title_rows = "2:2"
-    sheet.page_setup.orientation = "landscape"
+    for index, (_, width) in enumerate(COLUMNS):
+        # In pixels of the 7-pixel digit: stored as exactly ``width`` characters (set_column adds padding).
+        sheet.set_column_pixels(index, index, width * 7)
+    sheet.freeze_panes(2, 4)  # E3
+    sheet.autofilter(1, 0, lines + 1, len(COLUMNS) - 1)
+    sheet.repeat_rows(1)
+    sheet.set_landscape()
 
 
-def _header(sheet: WriteOnlyWorksheet, name: str) -> Cell:
-    cell = text_safe_cell(sheet, name)
-    cell.font, cell.fill, cell.alignment = HEADER
-    cell.border = BORDER
-    return cell
+def _body_formats(book: Workbook) -> dict[tuple[bool, str], Format]:
+    """A body cell's format by (task line, kind: text, quoted text or date), made once per workbook."""
+    kinds: dict[str, dict[str, object]] = {"text": {}, "quoted": {"quote_prefix": True}, "date": DATE}
+    return {(task_line, kind): book.add_format({**GRID, **WRAP, **extra, **(TASK_LINE if task_line else {})})
+            for task_line in (False, True) for kind, extra in kinds.items()}
 
 
-def _cell(sheet: WriteOnlyWorksheet, value: object, task_line: bool) -> Cell:
-    cell = text_safe_cell(sheet, value)
-    cell.border, cell.alignment = BORDER, WRAP
-    if isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
-    if task_line:
-        cell.font, cell.fill = TASK_LINE
-    return cell
+def _write(sheet: Worksheet, row: int, column: int, value: object, formats: dict[tuple[bool, str], Format],
+           task_line: bool) -> None:
+    """Text stays text (a leading = or + gets Excel's quote prefix), dates are dates, numbers numbers."""
+    if value is None or value == "":
+        sheet.write_blank(row, column, None, formats[task_line, "text"])  # styled, empty as openpyxl wrote it
+    elif isinstance(value, str):
+        kind = "quoted" if value.startswith(FORMULA_TRIGGERS) else "text"
+        sheet.write_string(row, column, value, formats[task_line, kind])
+    elif isinstance(value, date):
+        # The serial day number write_datetime would store (1900 system); its conversion took 30 µs a cell.
+        sheet.write_number(row, column, (value - EXCEL_EPOCH).days, formats[task_line, "date"])
+    else:
+        sheet.write_number(row, column, value, formats[task_line, "text"])
 
 
 def _values(row: LedgerRow) -> list[object]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CompoundSelect, and_, or_, select, union
+from sqlalchemy import CompoundSelect, and_, func, or_, select, union
 
 from app.extensions import db
 from app.models import (
@@ -151,13 +151,17 @@ def _overdue(task_ids: list[int], now: datetime) -> list[Event]:
                or_(WorkItem.completed_at.is_(None), WorkItem.completed_at > WorkItem.due_at))
         .order_by(WorkItem.id))
     events = []
+    counted: dict[tuple[date, date], int] = {}  # a province's late items share few (due, done) day pairs
     for task_id, item_id, unit_id, step_name, due_at, completed_at in rows:
         if task_id is None or unit_id is None or due_at is None:  # excluded in SQL; narrows the types
             continue
         done = completed_at or now
         if done <= due_at:
             continue
-        days = calendar.working_days_between(beijing_date(due_at), beijing_date(done))
+        span = (beijing_date(due_at), beijing_date(done))
+        if span not in counted:
+            counted[span] = calendar.working_days_between(*span)
+        days = counted[span]
         if days > 0:
             done_text = f"{beijing_date(completed_at)} 办理" if completed_at else "至今未办理"
             what = f"{step_name}(期限 {beijing_date(due_at)},{done_text})"
@@ -210,21 +214,29 @@ def _ratings(task_ids: list[int]) -> list[Event]:
 
 def _targets(task_ids: list[int]) -> list[tuple[int, TargetResult]]:
     """Each plan target with the actual of the latest report that gave one."""
-    latest: dict[int, tuple[TargetActual, MilestoneReport]] = {}
-    for found_actual, found_report in db.session.execute(
-            select(TargetActual, MilestoneReport)
-            .join(MilestoneReport, MilestoneReport.id == TargetActual.report_id)
-            .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
-            .where(Milestone.plan_task_id.in_(task_ids)).order_by(MilestoneReport.submitted_at, MilestoneReport.id)):
-        latest[found_actual.plan_target_id] = (found_actual, found_report)
+    # The latest actual per target ranked in SQL, three columns each: a province has ~25,000 actuals.
+    ranked = (select(TargetActual.plan_target_id, TargetActual.actual, MilestoneReport.id.label("report_id"),
+                     MilestoneReport.submitted_at,
+                     func.row_number().over(
+                         partition_by=TargetActual.plan_target_id,
+                         order_by=(MilestoneReport.submitted_at.desc(), MilestoneReport.id.desc()),
+                     ).label("rank"))
+              .join(MilestoneReport, MilestoneReport.id == TargetActual.report_id)
+              .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
+              .where(Milestone.plan_task_id.in_(task_ids)).subquery())
+    latest = {row.plan_target_id: row for row in db.session.execute(
+        select(ranked.c.plan_target_id, ranked.c.actual, ranked.c.report_id, ranked.c.submitted_at)
+        .where(ranked.c.rank == 1))}
     results = []
-    for target in db.session.scalars(select(PlanTarget).where(PlanTarget.task_id.in_(task_ids))
-                                     .order_by(PlanTarget.task_id, PlanTarget.span_start)):
-        actual, report = latest.get(target.id, (None, None))
+    for target in db.session.execute(
+            select(PlanTarget.id, PlanTarget.task_id, PlanTarget.phrase, PlanTarget.value,
+                   PlanTarget.comparator, PlanTarget.unit).where(PlanTarget.task_id.in_(task_ids))
+            .order_by(PlanTarget.task_id, PlanTarget.span_start)):
+        found = latest.get(target.id)
         results.append((target.task_id, TargetResult(
             target.id, target.phrase, target.value, target.comparator, target.unit,
-            actual.actual if actual else None, report.id if report else None,
-            beijing_date(report.submitted_at) if report else None)))
+            found.actual if found else None, found.report_id if found else None,
+            beijing_date(found.submitted_at) if found else None)))
     return results
 
 

@@ -245,34 +245,54 @@ def _confirmed_at(decomposition_id: SQLColumnExpression[int]) -> ColumnElement[A
 
 def _milestone_facts(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
     """One row per milestone (of tasks within ``scope``): due instant, finding, reported and 序时进度."""
-    report = _latest_reports()
-    attainment = _attainment(report.c.id)
-    due = epoch_days(Milestone.due_date) + _END_OF_DAY_DAYS
-    start = func.coalesce(epoch_days(_confirmed_at(Milestone.decomposition_id)),
-                          ctx.per_plan(PlanTask.plan_id, 1, 0.0))
-    expected = case((ctx.now >= due, 100.0), (ctx.now <= start, 0.0),
-                    else_=literal(100.0, Float) * (ctx.now - start) / (due - start))
-    behind_by = expected - ctx.per_plan(PlanTask.plan_id, 2, _default("progress_tolerance")) - _SHOWN_PRECISION
-    measured = Milestone.status.in_([MilestoneStatus.IN_PROGRESS, MilestoneStatus.REPORTED])
-    returned = exists().where(ReviewRecord.subject == "milestone_report", ReviewRecord.subject_id == report.c.id,
-                              ReviewRecord.decision == ReviewDecision.RETURN)
+    base = _milestone_base(ctx, *scope)
+    now, due, start = ctx.now, base.c.due, base.c.start
+    expected = case((now >= due, 100.0), (now <= start, 0.0),
+                    else_=literal(100.0, Float) * (now - start) / (due - start))
+    behind_by = expected - ctx.per_plan(base.c.plan_id, 2, _default("progress_tolerance")) - _SHOWN_PRECISION
+    measured = base.c.status.in_([MilestoneStatus.IN_PROGRESS, MilestoneStatus.REPORTED])
     finding = case(
-        (Milestone.status == MilestoneStatus.APPROVED, "approved"),
-        (due < ctx.now, "overdue"),
-        (and_(measured, returned), "returned"),
-        (and_(measured, report.c.percent_done < behind_by), "behind"),
-        (and_(measured, attainment < behind_by), "behind_target"),
-        (due <= ctx.per_plan(PlanTask.plan_id, 0, 0.0), "due_soon"),
+        (base.c.status == MilestoneStatus.APPROVED, "approved"),
+        (due < now, "overdue"),
+        (and_(measured, base.c.returned), "returned"),
+        (and_(measured, base.c.percent_done < behind_by), "behind"),
+        (and_(measured, base.c.attainment < behind_by), "behind_target"),
+        (due <= ctx.per_plan(base.c.plan_id, 0, 0.0), "due_soon"),
         else_="on_track",
     )
-    reported = case((finding == "behind_target", attainment), else_=cast(report.c.percent_done, Float))
+    reported = case((finding == "behind_target", base.c.attainment), else_=cast(base.c.percent_done, Float))
+    return (
+        select(base.c.id, base.c.plan_task_id, base.c.plan_id, base.c.name, due.label("due"),
+               finding.label("finding"), reported.label("reported"), expected.label("expected"))
+        .offset(0)  # a fence: each reference to ``finding`` above would otherwise be expanded again
+    ).subquery("milestone_facts")
+
+
+def _milestone_base(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
+    """Per milestone the inputs of its finding, each correlated subquery evaluated once.
+
+    ``OFFSET 0`` keeps PostgreSQL from pulling this up into ``_milestone_facts``: pulled up, every use of
+    the start, the attainment and the return check repeated its subquery (50 subplans per milestone).
+    """
+    report = _latest_reports()
+    due = epoch_days(Milestone.due_date) + _END_OF_DAY_DAYS
+    # Only a milestone still running can be behind: approved or overdue ones skip the subqueries (their
+    # 序时进度 is 100 once due, and not shown before approval anyway).
+    running = and_(Milestone.status != MilestoneStatus.APPROVED, due >= ctx.now)
+    start = case((running, func.coalesce(epoch_days(_confirmed_at(Milestone.decomposition_id)),
+                                         ctx.per_plan(PlanTask.plan_id, 1, 0.0))), else_=null())
+    returned = exists().where(ReviewRecord.subject == "milestone_report", ReviewRecord.subject_id == report.c.id,
+                              ReviewRecord.decision == ReviewDecision.RETURN)
     return (
         select(Milestone.id, Milestone.plan_task_id, PlanTask.plan_id, Milestone.title.label("name"),
-               due.label("due"), finding.label("finding"), reported.label("reported"), expected.label("expected"))
+               Milestone.status, due.label("due"), start.label("start"), report.c.percent_done,
+               case((running, _attainment(report.c.id)), else_=null()).label("attainment"),
+               returned.label("returned"))
         .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
         .outerjoin(report, report.c.milestone_id == Milestone.id)
         .where(*scope)
-    ).subquery("milestone_facts")
+        .offset(0)
+    ).subquery("milestone_base")
 
 
 def _item_facts(ctx: _Context, *scope: ColumnElement[bool], tasks: ColumnElement[bool]) -> Subquery:

@@ -130,3 +130,15 @@ def test_bulletin_commends_units_that_delivered_everything_on_time(scenario):
     text = _docx_text(bulletin_docx.build(db.session.get(Plan, scenario.plan_id), date(2023, 7, 4)))
     assert "对按期完成全部应完成节点的注册处予以通报表扬。" in text and "本期无逾期单位。" in text
     assert "截至统计日,无逾期未完成事项。" in text and "2023年7月4日" in text
+
+
+def test_ledger_styles_each_line(scenario):
+    """Task lines bold on grey, milestone lines plain; every body cell bordered, wrapped; dates as dates."""
+    plan = db.session.get(Plan, scenario.plan_id)
+    sheet = load_workbook(io.BytesIO(ledger_xlsx.build(plan, AS_OF))).active
+    task, milestone = sheet[3], sheet[4]
+    assert all(c.font.bold and c.fill.fgColor.rgb.endswith("F2F2F2") for c in task)
+    assert not any(c.font.bold for c in milestone) and all(c.fill.fill_type is None for c in milestone)
+    assert all(c.border.left.style == "thin" and c.alignment.wrap_text for c in (*task, *milestone))
+    assert task[7].number_format == milestone[7].number_format == "yyyy-mm-dd"
+    assert task[0].number_format == "General"
