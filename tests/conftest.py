@@ -11,13 +11,15 @@ import re
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
 
 from app import create_app
 from app.auth.throttle import limiter
@@ -219,3 +221,18 @@ def people(demo):
 def task7(plan_2023):
     """Task 7 of the 2023 plan: 注册处 leads, 科信处 and 信息中心 cooperate, target 25个行业以上."""
     return next(task for task in plan_2023.tasks if task.number == 7)
+
+
+@contextmanager
+def counted() -> Iterator[list[str]]:
+    """The SQL statements run meanwhile (tests that bound a page's or a list's statement count)."""
+    statements: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import time_machine
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Milestone, PlanTask, ReviewDecision, User, WorkItem, WorkItemState
@@ -16,7 +16,7 @@ from app.services.decomposition import MilestonePlan
 from app.services.lights import Light, LightVerdict
 from app.services.reporting import UploadPolicy
 from app.services.workdays import BEIJING
-from tests.conftest import PLAN_2023
+from tests.conftest import PLAN_2023, counted
 from tests.snapshots import seeded
 
 APPROVE, RETURN = ReviewDecision.APPROVE, ReviewDecision.RETURN
@@ -235,20 +235,6 @@ def test_light_rows_group_by_colour_in_sql(plan, people):
     assert counts == {"red": 1, "blue": len(plan.tasks) - 1}
     verdicts = lights.task_lights(at(10, 7), plan_id=plan.id)
     assert {light: sum(v.light == light for v in verdicts.values()) for light in counts} == counts
-
-
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_lists_take_a_fixed_number_of_queries(plan, people):

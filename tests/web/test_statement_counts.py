@@ -6,13 +6,11 @@ Each page is counted once with a few rows and once with more than a page of them
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import inspect, select, update
 
 from app.extensions import db
 from app.models import (
@@ -26,24 +24,9 @@ from app.models import (
     WorkItem,
     WorkItemState,
 )
-from tests.conftest import login
+from tests.conftest import counted, login
 
 MORE = 70  # more than a page (50)
-
-
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    """The SQL statements run meanwhile."""
-    seen: list[str] = []
-
-    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
 
 
 def statements(client: Any, url: str) -> int:
