@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
@@ -22,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import Field
 
 from app.extensions import db
+from app.security import is_same_site_path
 
 
 class DubanError(Exception):
@@ -248,17 +248,10 @@ def answer_refusal(error: Exception) -> ResponseReturnValue:
         plan.field.errors = [*plan.field.errors, error.message]
         return plan.render()
     target = plan.redirect_to(error) if callable(plan.redirect_to) else plan.redirect_to
-    if isinstance(error, (ValidationFailed, InvalidTransition)) and target and _same_site(target):
+    if isinstance(error, (ValidationFailed, InvalidTransition)) and target and is_same_site_path(target):
         flash(error.message, "warning")
         return redirect(target)
     return render_error(error.http_status, error.message)
-
-
-def _same_site(path: str) -> bool:
-    """A path on this site: no scheme or host, and nothing a browser reads as one (``//``, ``\\``, tabs)."""
-    parts = urlsplit(path)
-    return (path.startswith("/") and not parts.scheme and not parts.netloc and "\\" not in path
-            and not any(ord(char) < 32 for char in path))
 
 
 def _as_refusal(error: Exception, plan: RefusalPlan) -> DubanError:
