@@ -94,7 +94,7 @@ def inbox_page(user: User, page: int, per_page: int = PAGE_SIZE) -> Pagination:
 
 
 def done_page(user: User, page: int) -> Pagination:
-    """One page of ``done_items``."""
+    """已办: one page of the items the user completed, newest first."""
     query = select(WorkItem).where(WorkItem.completed_by_id == user.id) \
         .order_by(WorkItem.completed_at.desc(), WorkItem.id.desc())
     return paginate_items(query, page)
@@ -132,12 +132,6 @@ def preload_rows(items: list[WorkItem]) -> list[object]:
 def inbox_count(user: User) -> int:
     """How many open items wait for the user (for the navigation badge)."""
     return db.session.scalar(select(func.count()).select_from(_actionable(user).subquery())) or 0
-
-
-def done_items(user: User, limit: int = 200) -> list[WorkItem]:
-    """已办: items the user completed, newest first."""
-    query = select(WorkItem).where(WorkItem.completed_by_id == user.id).order_by(WorkItem.completed_at.desc())
-    return list(db.session.scalars(query.limit(limit)))
 
 
 def sign_for(item: WorkItem, actor: User) -> WorkItem:
