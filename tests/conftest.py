@@ -43,15 +43,24 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'duban-test.db'}"
         dispose_test_apps()
         return
+    with scratch_database(server, "duban_test") as url:
+        try:
+            yield url
+        finally:
+            dispose_test_apps()  # pooled connections closed before the database is dropped
+
+
+@contextmanager
+def scratch_database(server: str, prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on ``server`` (its URL), dropped when the block ends."""
     base = make_url(server).set(drivername="postgresql+psycopg")
-    name = f"duban_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        dispose_test_apps()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -1,19 +1,18 @@
 """The Alembic migrations create exactly the schema the models declare, and go down and up again."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, func, inspect, make_url, select, text
+from sqlalchemy import func, inspect, make_url, select
 
 from app.extensions import db
 from app.models import Base, PlanTask, Unit, WorkflowInstance
 from app.models.base import is_own_table
-from tests.conftest import make_test_app
+from tests.conftest import make_test_app, scratch_database
 
 
 def test_models_and_migrations_agree(app):
@@ -40,16 +39,8 @@ def scratch_url(database_url: str, tmp_path) -> Iterator[str]:
     if url.get_backend_name() == "sqlite":
         yield f"sqlite:///{tmp_path / 'round-trip.db'}"
         return
-    name = f"duban_round_trip_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(database_url, "duban_round_trip") as scratch:
+        yield scratch
 
 
 def test_head_with_the_demo_data_goes_down_to_base_and_up_again(scratch_url):
