@@ -9,14 +9,16 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
+from app import demo, demo_activity
 from app.api.commands import token_group
 from app.assessment.commands import assessment_group
 from app.errors import DubanError
 from app.exports.commands import export_command
 from app.models import Role, Unit
 from app.plan_commands import plan_group
-from app.services import accounts, demo, demo_activity, directory
-from app.services.workdays import BEIJING
+from app.services.infrastructure import accounts
+from app.services.plans import directory
+from app.services.timing.workdays import BEIJING
 from app.transaction import unit_of_work
 
 
@@ -80,7 +82,7 @@ def scheduler_command(ctx: click.Context) -> None:
 @with_appcontext
 def tick_command(now_text: str | None) -> None:
     from app.extensions import db
-    from app.services import tick
+    from scheduler import tick
 
     now = _instant(now_text)
     with unit_of_work():

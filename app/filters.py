@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from flask import Flask, current_app
 
-from app.services import attachments, progress_reports
-from app.services.lights import Light
-from app.services.workdays import BEIJING
+from app.services.dashboards.lights import Light
+from app.services.infrastructure import attachments
+from app.services.lifecycle import progress_reports
+from app.services.timing.workdays import BEIJING
 
 _AUDIT_LABELS = {
     "unit": "单位",

@@ -21,9 +21,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ReportCycle, ReviewDecision, Role, User, UserRole, WorkItem
-from app.services import deadlines, decomposition, plan_import
-from app.services.decomposition import MilestonePlan
-from app.services.workdays import BEIJING
+from app.services.lifecycle import decomposition
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.plans import plan_import
+from app.services.timing import deadlines
+from app.services.timing.workdays import BEIJING
 from tests.conftest import PLAN_2023
 
 FIRST_TICK, LAST_TICK = date(2023, 1, 7), date(2023, 12, 31)

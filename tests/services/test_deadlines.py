@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Notification, User, WorkItem
-from app.services import deadlines, plan_import
-from app.services.workdays import BEIJING, end_of_day
+from app.services.plans import plan_import
+from app.services.timing import deadlines
+from app.services.timing.workdays import BEIJING, end_of_day
 from tests.conftest import PLAN_2023
 from tests.snapshots import seeded
 
