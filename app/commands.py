@@ -65,7 +65,7 @@ def serve_command(host: str, port: int) -> None:
 def scheduler_command(ctx: click.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
-    from scheduler.process import build_scheduler
+    from app.scheduler.process import build_scheduler
 
     scheduler = build_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
     click.echo(f"调度进程已启动,计划任务 {len(scheduler.get_jobs())} 个;按 Ctrl+C 停止。")
@@ -82,7 +82,7 @@ def scheduler_command(ctx: click.Context) -> None:
 @with_appcontext
 def tick_command(now_text: str | None) -> None:
     from app.extensions import db
-    from scheduler import tick
+    from app.scheduler import tick
 
     now = _instant(now_text)
     with unit_of_work():

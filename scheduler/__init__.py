@@ -1,1 +1,1 @@
-"""The scheduler process: APScheduler with its job store in the application database."""
+"""`python -m scheduler`: the scheduler process (app/scheduler/) started from outside the `duban` command."""

@@ -13,7 +13,7 @@ from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from app.filters import chinese_numeral
+from app.formatting import chinese_numeral
 from app.models import Plan
 from app.services.dashboards import lists, overview
 

@@ -25,11 +25,11 @@ from app.models import (
     WorkItem,
     WorkItemState,
 )
+from app.scheduler import tick
 from app.services.lifecycle import progress_reports
 from app.services.plans import plan_import
 from app.services.timing import deadlines
 from app.services.timing.workdays import BEIJING, WorkCalendar, end_of_day
-from scheduler import tick
 from tests.conftest import PLAN_2023, csrf_token, login
 from tests.snapshots import seeded
 

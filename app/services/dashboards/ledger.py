@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import RowMapping, func, select
 
 from app.extensions import db
-from app.filters import chinese_numeral
+from app.formatting import chinese_numeral
 from app.models import (
     Milestone,
     MilestoneReport,

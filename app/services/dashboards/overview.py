@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Subquery, func, select
 
 from app.extensions import db
-from app.filters import chinese_numeral
+from app.formatting import chinese_numeral
 from app.models import Milestone, PlanSection, PlanTask, TaskResponsibility, Unit
 from app.services.dashboards.facts import Filters, TaskState, milestone_facts, percent, scoped_task_ids, task_facts
 
