@@ -130,11 +130,21 @@ def test_no_import_cycle_between_packages():
     assert not found, "import cycles between packages:\n" + "\n\n".join(explained)
 
 
-def test_the_graph_sees_the_service_groups_and_their_order():
+#: The service groups in the order the README tells them; each imports only groups before it.
+SERVICE_LAYERS = ("infrastructure", "timing", "lifecycle", "plans", "follow_up", "scoring", "dashboards")
+
+
+def test_service_groups_import_only_those_before_them():
     graph = package_graph()
-    assert "app.services.timing" in graph["app.services.lifecycle"]
-    assert "app.services.lifecycle" in graph["app.services.scoring"]
-    assert "app.services.dashboards" not in graph.get("app.services.scoring", {})
+    groups = [f"app.services.{name}" for name in SERVICE_LAYERS]
+    assert set(groups) <= set(graph), "a service group is missing from app/services/"
+    backwards = [
+        f"{source} -> {target}  ({imports[target]})"
+        for source, imports in graph.items() if source.startswith("app.services.")
+        for target in imports if target.startswith("app.services.")
+        if source not in groups or target not in groups or groups.index(target) > groups.index(source)
+    ]
+    assert not backwards, "service imports against SERVICE_LAYERS:\n" + "\n".join(backwards)
 
 
 def test_a_cycle_is_found_and_named():
