@@ -30,7 +30,7 @@ from app import demo
 from app.extensions import db
 from app.models import MailStatus, Notification, OutboxMail, User
 from app.models.base import utcnow
-from app.scheduler import jobs
+from scheduler import jobs
 
 
 class Inbox:

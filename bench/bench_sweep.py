@@ -50,8 +50,8 @@ from app.models import (
     User,
     WorkflowInstance,
 )
-from app.scheduler import tick
 from app.workflow import deploy_processes, latest_version
+from scheduler import tick
 
 #: The bench's "now": Monday 16 October 2023, 09:00 Beijing time.
 NOW = datetime(2023, 10, 16, 1, 0, tzinfo=UTC)

@@ -240,7 +240,7 @@ def measure(
 def measure_tick(app: Flask, timeout: float) -> dict[str, Any]:
     """One deadline tick now on the data, under tracemalloc: seconds, peak memory, notices; rolled back."""
     from app.models.base import utcnow
-    from app.scheduler import tick
+    from scheduler import tick
 
     with app.app_context():
         tracemalloc.start()

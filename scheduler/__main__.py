@@ -1,7 +1,7 @@
 """`python -m scheduler`: the same as `duban scheduler`."""
 from app import create_app
 from app.config import Config
-from app.scheduler.process import build_scheduler
+from scheduler.process import build_scheduler
 
 
 def main() -> None:

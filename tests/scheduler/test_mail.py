@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import MailStatus, Notification, OutboxMail, User
 from app.models.base import utcnow
-from app.scheduler import jobs
 from app.services.infrastructure import notices
+from scheduler import jobs
 
 TITLE = "逾期提醒:2023年工作要点第7项"
 BODY = "“推进经营主体登记便利化”的分解方案已逾期 2 个工作日,请尽快报送。"

@@ -154,7 +154,7 @@ def test_warnings_for_a_year_the_calendar_does_not_know(app):
 
 
 def test_the_scheduler_logs_the_warning(app, caplog):
-    from app.scheduler import jobs
+    from scheduler import jobs
 
     with time_machine.travel(at(date(2026, 11, 24)), tick=False), caplog.at_level(logging.WARNING):
         jobs.check_calendar()

@@ -8,8 +8,8 @@ from flask import current_app
 from sqlalchemy import inspect
 
 from app.extensions import db
-from app.scheduler.jobs import JobSpec
-from app.scheduler.process import build_scheduler
+from scheduler.jobs import JobSpec
+from scheduler.process import build_scheduler
 
 RAN = threading.Event()
 SEEN_APPS: list[str] = []

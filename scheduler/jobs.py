@@ -1,6 +1,6 @@
 """Scheduled jobs: each is a thin call into a service in app/, committed once.
 
-Each runs inside an app context (app/scheduler/process.py provides it).
+Each runs inside an app context (scheduler/process.py provides it).
 """
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from typing import Any
 
 from app.extensions import db
 from app.models.base import utcnow
-from app.scheduler import tick
 from app.services.infrastructure import notices
 from app.services.timing import calendar_overrides
 from app.services.timing.workdays import BEIJING
 from app.transaction import unit_of_work
+from scheduler import tick
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Building and running the one scheduler process (web workers never start one).
 
-The jobs are static (app/scheduler/jobs.py), so they live in APScheduler's memory job store: a
+The jobs are static (scheduler/jobs.py), so they live in APScheduler's memory job store: a
 restarted scheduler simply schedules them again. What is due lives in the database, which
 every job reads, so nothing is lost while the process is down.
 """
@@ -13,7 +13,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from app.scheduler.jobs import JOBS, JobSpec
+from scheduler.jobs import JOBS, JobSpec
 
 
 def build_scheduler(app: Flask, jobs: tuple[JobSpec, ...] = JOBS) -> BlockingScheduler:
