@@ -1,14 +1,15 @@
-"""Jinja filters: Beijing time and Chinese labels for stored codes."""
+"""Jinja filters: Beijing time and Chinese labels for stored codes; numbers come from app/formatting.py."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from flask import Flask, current_app
 
-from app.services import attachments, progress_reports
-from app.services.lights import Light
-from app.services.workdays import BEIJING
+from app.formatting import chinese_numeral, plain_number
+from app.services.dashboards.lights import Light
+from app.services.infrastructure import attachments
+from app.services.lifecycle import progress_reports
+from app.services.timing.workdays import BEIJING
 
 _AUDIT_LABELS = {
     "unit": "单位",
@@ -75,23 +76,6 @@ def localtime(value: datetime | None) -> str:
 def audit_label(code: str) -> str:
     """The Chinese word for an audit entity or action code (the code itself if unknown)."""
     return _AUDIT_LABELS.get(code, code)
-
-
-_DIGITS = "零一二三四五六七八九"
-
-
-def chinese_numeral(number: int) -> str:
-    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十 (section numbers as plans write them)."""
-    if not 0 < number < 100:
-        return str(number)
-    tens, ones = divmod(number, 10)
-    prefix = "" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十")
-    return prefix + (_DIGITS[ones] if ones else "")
-
-
-def plain_number(value: Decimal | int | float) -> str:
-    """A number without trailing zeros: 230000.000000 → 230000, 0.500000 → 0.5."""
-    return format(Decimal(str(value)).normalize(), "f")
 
 
 def upload_limits(multiple: bool) -> str:

@@ -8,7 +8,9 @@ from flask_login import current_user
 
 from app.access import rule_for_endpoint
 from app.models import User
-from app.services import discussion, extensions, notices, work_items
+from app.services.follow_up import extensions
+from app.services.infrastructure import notices
+from app.services.lifecycle import discussion, work_items
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ def import_command(file: Path, year: int | None, yes: bool, create_units: bool) 
 
 
 def _import(file: Path, year: int | None, yes: bool, create_units: bool) -> Plan:
-    from app.services import directory, plan_import
+    from app.services.plans import directory, plan_import
 
     org = directory.home_organisation(None)
     try:

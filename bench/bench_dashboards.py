@@ -28,6 +28,7 @@ from sqlalchemy import insert, select  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.config import TestConfig  # noqa: E402
+from app.demo import DEMO_PASSWORD, load_demo  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
     Decomposition,
@@ -53,8 +54,7 @@ from app.models import (  # noqa: E402
     WorkItem,
     WorkItemState,
 )
-from app.services import plan_import  # noqa: E402
-from app.services.demo import DEMO_PASSWORD, load_demo  # noqa: E402
+from app.services.plans import plan_import  # noqa: E402
 from tests.dashboard_scenario import AS_OF, build_scenario  # noqa: E402
 
 PLAN_2023 = ROOT / "tests" / "fixtures" / "plans" / "hubei-amr-2023-work-points.txt"

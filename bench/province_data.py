@@ -26,12 +26,12 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from app.models import Unit, UnitKind, User, WorkflowInstance
 from app.plan_parser import parse_text
-from app.services.accounts import hash_password
-from app.services.demo import DEMO_PASSWORD
-from app.services.workdays import BEIJING, end_of_day
+from app.services.infrastructure.accounts import hash_password
+from app.services.timing.workdays import BEIJING, end_of_day
 from app.workflow import complete_work_item, deploy_processes, open_work_items, start_instance
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.api.form_fields import form_schema
 from app.api.openapi_schemas import SCHEMAS, body_schema_ref
-from app.services.work_items import MAX_PAGE_SIZE, PAGE_SIZE
+from app.services.lifecycle.work_items import MAX_PAGE_SIZE, PAGE_SIZE
 from forms.registry import FORMS
 
 ERRORS = {

@@ -17,8 +17,10 @@ from app.api.serialize_task import task_json
 from app.errors import on_refusal
 from app.extensions import db
 from app.models import PlanTask, WorkItem
-from app.services import closure, visibility, work_items
-from app.services.task_view import task_history
+from app.services.infrastructure import visibility
+from app.services.lifecycle import work_items
+from app.services.lifecycle.task_view import task_history
+from app.services.scoring import closure
 from app.work.steps import STEPS, step_of
 
 

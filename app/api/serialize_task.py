@@ -17,7 +17,7 @@ from app.models import (
     ReviewRecord,
     TaskResponsibility,
 )
-from app.services.task_view import TaskHistory
+from app.services.lifecycle.task_view import TaskHistory
 
 
 def task_json(task: PlanTask, history: TaskHistory, closed: bool) -> dict[str, Any]:

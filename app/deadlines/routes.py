@@ -14,8 +14,9 @@ from app.deadlines.forms import CalendarOverrideForm, ExtensionDecisionForm, Ext
 from app.errors import on_refusal
 from app.extensions import db
 from app.models import ExtensionRequest, Plan, Role, WorkItem
-from app.services import calendar_overrides, deadline_policy, extensions
-from app.services.workdays import BEIJING
+from app.services.follow_up import extensions
+from app.services.timing import calendar_overrides, deadline_policy
+from app.services.timing.workdays import BEIJING
 from app.work.steps import unit_name
 
 

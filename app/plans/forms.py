@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 from app.fields import CheckboxListField
 from app.models import Unit, UnitGroup, UnitKind
 from app.plan_parser.units import is_group
-from app.services.name_resolution import Decision
+from app.services.plans.name_resolution import Decision
 
 
 class ImportForm(FlaskForm):

@@ -15,7 +15,8 @@ from app.models.base import utcnow
 from app.plans import bp
 from app.plans.forms import ImportForm, decisions, field_name, members_field_name, review_form
 from app.plans.presenting import mark_spans
-from app.services import directory, lights, plan_import, plan_view
+from app.services.dashboards import lights
+from app.services.plans import directory, plan_import, plan_view
 
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.LEADER)
 

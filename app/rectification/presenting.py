@@ -5,8 +5,8 @@ from flask_login import current_user
 
 from app.models import PlanTask, Rectification, Urge, WorkItem
 from app.rectification import bp
-from app.services import rectification, rectification_view, urging
-from app.services.rectification_view import Round
+from app.services.follow_up import rectification, rectification_view, urging
+from app.services.follow_up.rectification_view import Round
 
 
 @bp.app_template_global()

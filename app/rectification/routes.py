@@ -15,8 +15,8 @@ from app.models import PlanTask, Rectification, RectificationStatus, ReviewRecor
 from app.rectification import bp
 from app.rectification.forms import RectificationForm, RectificationFromReviewForm, UrgeForm
 from app.security import safe_next
-from app.services import rectification, rectification_view, urging
-from app.services.rectification import RectificationOrder
+from app.services.follow_up import rectification, rectification_view, urging
+from app.services.follow_up.rectification import RectificationOrder
 from app.work.steps import unit_name
 
 

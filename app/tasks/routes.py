@@ -15,8 +15,11 @@ from app.extensions import db
 from app.models import Attachment, LeaderInstruction, PlanTask, Priority, Role, WorkflowInstance
 from app.models.base import utcnow
 from app.plans.presenting import mark_spans
-from app.services import attachments, closure, discussion, lights, visibility
-from app.services.task_view import task_history, tasks_of_unit
+from app.services.dashboards import lights
+from app.services.infrastructure import attachments, visibility
+from app.services.lifecycle import discussion
+from app.services.lifecycle.task_view import task_history, tasks_of_unit
+from app.services.scoring import closure
 from app.tasks import bp
 from app.tasks.forms import CommentForm, InstructionForm, PriorityForm
 from app.work.steps import unit_name

@@ -16,8 +16,9 @@ from app.fields import parse_id
 from app.models import PlanTask, WorkItem, WorkItemState
 from app.models.base import utcnow
 from app.plans.presenting import mark_spans
-from app.services import discussion, drafts, lights, work_items
-from app.services.task_view import task_history
+from app.services.dashboards import lights
+from app.services.lifecycle import discussion, drafts, work_items
+from app.services.lifecycle.task_view import task_history
 from app.work import bp
 from app.work.steps import build_form, step_of, unit_name
 

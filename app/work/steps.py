@@ -14,9 +14,12 @@ from wtforms import SelectChoice
 
 from app.extensions import db
 from app.models import ReviewDecision, Unit, User, WorkItem
-from app.services import closure, decomposition, directory, progress_reports, rectification, reporting
-from app.services.decomposition import MilestonePlan
-from app.services.reporting import Upload, UploadPolicy
+from app.services.follow_up import rectification
+from app.services.lifecycle import decomposition, progress_reports, reporting
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.lifecycle.reporting import Upload, UploadPolicy
+from app.services.plans import directory
+from app.services.scoring import closure
 from forms.registry import FORMS
 
 

@@ -21,9 +21,10 @@ from sqlalchemy import func, select
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import Attachment, MilestoneReport, ReviewDecision, Unit
-from app.services import attachments, decomposition, reporting
-from app.services.decomposition import MilestonePlan
-from app.services.reporting import Upload, UploadPolicy
+from app.services.infrastructure import attachments
+from app.services.lifecycle import decomposition, reporting
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.lifecycle.reporting import Upload, UploadPolicy
 from forms.registry import FORMS
 from tests.services.test_lifecycle import item_for
 from tests.web.test_work import as_user, open_item, post

@@ -37,10 +37,11 @@ from app.models import (
     WorkItem,
     WorkItemState,
 )
-from app.services import decomposition, extensions, progress_reports, rectification, reporting, work_items
-from app.services.decomposition import MilestonePlan
-from app.services.reporting import UploadPolicy
-from app.services.workdays import WorkCalendar
+from app.services.follow_up import extensions, rectification
+from app.services.lifecycle import decomposition, progress_reports, reporting, work_items
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.lifecycle.reporting import UploadPolicy
+from app.services.timing.workdays import WorkCalendar
 from app.work.steps import STEPS
 from tests.api.conftest import bearer_client, issue_secret
 from tests.conftest import csrf_token

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from app import demo_activity
 from app.extensions import db
 from app.models import (
     AuditEvent,
@@ -23,8 +24,9 @@ from app.models import (
     Urge,
     WorkItem,
 )
-from app.services import closure, demo_activity, evaluation, lights
-from app.services.workdays import BEIJING
+from app.services.dashboards import lights
+from app.services.scoring import closure, evaluation
+from app.services.timing.workdays import BEIJING
 from tests.conftest import login
 from tests.snapshots import seeded
 

@@ -25,8 +25,12 @@ from app.models import (
     WorkItem,
     WorkItemState,
 )
-from app.services import deadlines, plan_import, progress_reports, tick
-from app.services.workdays import BEIJING, WorkCalendar, end_of_day
+from app.services.lifecycle import progress_reports
+from app.services.plans import plan_import
+from app.services.timing import deadlines
+from app.services.timing.workdays import BEIJING, WorkCalendar, end_of_day
+from scheduler import tick
+from scheduler.cli import scheduler_command
 from tests.conftest import PLAN_2023, csrf_token, login
 from tests.snapshots import seeded
 
@@ -142,7 +146,7 @@ def test_the_liaison_reports_and_only_the_own_unit_may(monthly_plan):
 
 def test_the_tick_prints_opened_items_and_their_reminder(app, monthly_plan):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["scheduler", "tick", "--now", "2023-09-20T11:00:00+08:00"])
+    result = runner.invoke(scheduler_command, ["tick", "--now", "2023-09-20T11:00:00+08:00"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     opened = [line for line in lines if line["kind"] == "progress_report"]
@@ -153,7 +157,7 @@ def test_the_tick_prints_opened_items_and_their_reminder(app, monthly_plan):
         select(User.unit_id).where(User.username == "zhuce"))}
     assert zhuce_items and zhuce_items <= reminded         # the item opens on its reminder day
     assert {tuple(line["recipients"]) for line in opened if line["work_item"] in zhuce_items} == {("zhuce",)}
-    again = runner.invoke(args=["scheduler", "tick", "--now", "2023-09-20T15:00:00+08:00"])
+    again = runner.invoke(scheduler_command, ["tick", "--now", "2023-09-20T15:00:00+08:00"])
     assert again.exit_code == 0 and again.stdout == ""
 
 

@@ -19,11 +19,13 @@ from app.models import (
     WorkItem,
     WorkItemState,
 )
-from app.services import closure, decomposition, rectification, rectification_view, reporting, work_items
-from app.services.decomposition import MilestonePlan
-from app.services.rectification import RectificationOrder
-from app.services.reporting import Upload, UploadPolicy
-from app.services.workdays import BEIJING, end_of_day
+from app.services.follow_up import rectification, rectification_view
+from app.services.follow_up.rectification import RectificationOrder
+from app.services.lifecycle import decomposition, reporting, work_items
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.lifecycle.reporting import Upload, UploadPolicy
+from app.services.scoring import closure
+from app.services.timing.workdays import BEIJING, end_of_day
 from tests.services.test_lifecycle import item_for, unit
 
 APPROVE, RETURN = ReviewDecision.APPROVE, ReviewDecision.RETURN

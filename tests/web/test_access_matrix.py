@@ -11,6 +11,7 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
+from app.demo import load_demo
 from app.extensions import db
 from app.models import (
     Attachment,
@@ -29,8 +30,11 @@ from app.models import (
     WorkflowInstance,
     WorkItem,
 )
-from app.services import attachments, calendar_overrides, discussion, extensions, notices, plan_import
-from app.services.demo import load_demo
+from app.services.follow_up import extensions
+from app.services.infrastructure import attachments, notices
+from app.services.lifecycle import discussion
+from app.services.plans import plan_import
+from app.services.timing import calendar_overrides
 from tests.conftest import ROOT, empty_all_tables, login, make_test_app
 
 FIXTURES = ROOT / "tests" / "fixtures" / "plans"
@@ -164,10 +168,11 @@ def _rectification_on_task_5(app) -> None:
     from datetime import date, datetime, timedelta
 
     from app.models import ReviewDecision
-    from app.services import decomposition, rectification, reporting
-    from app.services.decomposition import MilestonePlan
-    from app.services.reporting import UploadPolicy
-    from app.services.workdays import BEIJING
+    from app.services.follow_up import rectification
+    from app.services.lifecycle import decomposition, reporting
+    from app.services.lifecycle.decomposition import MilestonePlan
+    from app.services.lifecycle.reporting import UploadPolicy
+    from app.services.timing.workdays import BEIJING
     task = db.session.scalar(select(PlanTask).where(PlanTask.number == 5))
     zhuce, dushen = (db.session.scalar(select(User).where(User.username == name)) for name in ("zhuce", "dushen"))
 
