@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from flask import Flask, current_app
 
+from app.extensions import db
+from app.models import Unit
 from app.services import attachments, progress_reports
 from app.services.lights import Light
 from app.services.workdays import BEIJING
@@ -104,6 +106,12 @@ def upload_limits(multiple: bool) -> str:
             f"单个文件不超过 {config['ATTACHMENT_MAX_BYTES'] // mb} MB;可上传 {attachments.ACCEPTED}。")
 
 
+def unit_name(unit_id: int | None) -> str:
+    """The unit's name for display."""
+    unit = db.session.get(Unit, unit_id) if unit_id else None
+    return unit.name if unit else "—"
+
+
 def register_filters(app: Flask) -> None:
     """Make the filters available to every template."""
     app.add_template_filter(localtime)
@@ -112,6 +120,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(chinese_numeral)
     app.add_template_filter(plain_number)
     app.add_template_global(upload_limits)
+    app.add_template_global(unit_name)
     app.jinja_env.globals["attachment_extensions"] = ",".join(attachments.ALLOWED)  # the file picker's accept
     app.jinja_env.globals["Light"] = Light  # for the lights legend
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

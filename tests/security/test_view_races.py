@@ -41,7 +41,7 @@ from app.services import decomposition, extensions, progress_reports, rectificat
 from app.services.decomposition import MilestonePlan
 from app.services.reporting import UploadPolicy
 from app.services.workdays import WorkCalendar
-from app.work.steps import STEPS
+from app.steps import STEPS
 from tests.api.conftest import bearer_client, issue_secret
 from tests.conftest import csrf_token
 from tests.services.test_deadlines import at, decomposition_item, imported_in_2023  # noqa: F401
