@@ -47,6 +47,7 @@ def _fill_choices(form: RectificationForm, task: PlanTask) -> None:
 def new_from_review(review_id: int) -> str | Response:
     """发起整改 from a returned report, its comments carried over as the problems."""
     review = db.get_or_404(ReviewRecord, review_id)
+    rectification.ensure_may_open_rectification(review, current_user)
     milestone = rectification.reported_milestone(review)
     form = RectificationFromReviewForm(formdata=request.form if request.method == "POST" else None,
                                        problems="\n".join(rectification.problems_from_review(review)))

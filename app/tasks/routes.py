@@ -40,7 +40,7 @@ def _detail_page(task: PlanTask, **forms: object) -> str:
         comment_form=forms.get("comment_form") or CommentForm(formdata=None),
         instruction_form=forms.get("instruction_form") or InstructionForm(formdata=None),
         priority_form=PriorityForm(formdata=None, priority=task.priority.value),
-        responsible_units=discussion.responsible_unit_ids(task),
+        acknowledgeable=discussion.to_acknowledge(task, instructions, current_user),
         lights=lights.lights_of_task(task.id, [item.id for item in history.open_items], utcnow()),
     )
 
