@@ -1,5 +1,4 @@
 """办结任务: 督审处 closes a unit's part of a task once every milestone is approved."""
-
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
