@@ -5,7 +5,9 @@ from datetime import datetime
 
 from flask import Flask, current_app
 
+from app.extensions import db
 from app.formatting import chinese_numeral, plain_number
+from app.models import Unit
 from app.services.dashboards.lights import Light
 from app.services.infrastructure import attachments
 from app.services.lifecycle import progress_reports
@@ -88,6 +90,12 @@ def upload_limits(multiple: bool) -> str:
             f"单个文件不超过 {config['ATTACHMENT_MAX_BYTES'] // mb} MB;可上传 {attachments.ACCEPTED}。")
 
 
+def unit_name(unit_id: int | None) -> str:
+    """The unit's name for display."""
+    unit = db.session.get(Unit, unit_id) if unit_id else None
+    return unit.name if unit else "—"
+
+
 def register_filters(app: Flask) -> None:
     """Make the filters available to every template."""
     app.add_template_filter(localtime)
@@ -96,6 +104,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(chinese_numeral)
     app.add_template_filter(plain_number)
     app.add_template_global(upload_limits)
+    app.add_template_global(unit_name)
     app.jinja_env.globals["attachment_extensions"] = ",".join(attachments.ALLOWED)  # the file picker's accept
     app.jinja_env.globals["Light"] = Light  # for the lights legend
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
@@ -13,7 +13,13 @@ APPROVE = "approve"
 RETURN = "return"
 
 
-class ReviewDecisionForm(FlaskForm):
+class StepForm(FlaskForm):
+    """The form of one human BPMN step; ``form_key`` is the step's formKey property."""
+
+    form_key: ClassVar[str]
+
+
+class ReviewDecisionForm(StepForm):
     """通过 or 退回, with comments that are required to return."""
 
     decision = RadioField(

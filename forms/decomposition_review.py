@@ -4,3 +4,5 @@ from forms.common import ReviewDecisionForm
 
 class DecompositionReviewForm(ReviewDecisionForm):
     """确认或退回分解方案."""
+
+    form_key = "decomposition_review"

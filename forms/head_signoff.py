@@ -9,6 +9,8 @@ from forms.common import APPROVE, RETURN, ReviewDecisionForm
 class HeadSignoffForm(ReviewDecisionForm):
     """审签或退回本单位报送."""
 
+    form_key = "head_signoff"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.decision.label.text = "审签意见"

@@ -4,3 +4,5 @@ from forms.common import ReviewDecisionForm
 
 class RectificationPlanReviewForm(ReviewDecisionForm):
     """审核整改方案."""
+
+    form_key = "rectification_plan_review"

@@ -8,6 +8,8 @@ from forms.common import APPROVE, RETURN, ReviewDecisionForm
 class RectificationVerifyForm(ReviewDecisionForm):
     """核验销号."""
 
+    form_key = "rectification_verify"
+
     decision = RadioField(
         "核验意见",
         choices=[SelectChoice(APPROVE, "核验通过,予以销号"), SelectChoice(RETURN, "退回重新整改")],

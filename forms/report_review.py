@@ -11,4 +11,6 @@ QUALITY_RATINGS = [SelectChoice("", "(不评价)")] + [SelectChoice(r.value, r.l
 class ReportReviewForm(ReviewDecisionForm):
     """审核节点报送."""
 
+    form_key = "report_review"
+
     quality = SelectField("完成质量评价", choices=QUALITY_RATINGS, validators=[Optional()])

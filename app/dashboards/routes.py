@@ -115,7 +115,7 @@ def unit(unit_id: int) -> str:
     if plan is None:
         return render_template("dashboards/no_plan.html")
     return render_template("dashboards/unit.html", plan=plan, as_of=as_of, view=unit_overview(plan.id, unit, as_of),
-                           score=unit_score(plan.id, unit.id), readers=READERS)
+                           score=unit_score(plan.id, unit.id))
 
 
 @bp.route("/my-unit")

@@ -84,6 +84,7 @@ def detail(plan_id: int) -> str:
     plan = db.get_or_404(Plan, plan_id)
     page = plan_view.task_page(plan.id, request.args.get("page", 1, type=int))
     return render_template("plans/detail.html", plan=plan, mark_spans=mark_spans, page=page,
+                           may_archive=plan_import.may_archive(plan, current_user),
                            lights=lights.task_lights(utcnow(), task_ids=[task.id for task in page.items]))
 
 

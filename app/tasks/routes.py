@@ -22,7 +22,6 @@ from app.services.lifecycle.task_view import task_history, tasks_of_unit
 from app.services.scoring import closure
 from app.tasks import bp
 from app.tasks.forms import CommentForm, InstructionForm, PriorityForm
-from app.work.steps import unit_name
 
 
 @bp.route("/tasks/<int:task_id>")
@@ -40,11 +39,11 @@ def _detail_page(task: PlanTask, **forms: object) -> str:
     return render_template(
         "tasks/detail.html", task=task, history=history, closed=closure.is_closed(task),
         states={instance.id: workflow.diagram_state(instance) for instance in history.instances},
-        comments=comments, instructions=instructions, mark_spans=mark_spans, unit_name=unit_name,
+        comments=comments, instructions=instructions, mark_spans=mark_spans,
         comment_form=forms.get("comment_form") or CommentForm(formdata=None),
         instruction_form=forms.get("instruction_form") or InstructionForm(formdata=None),
         priority_form=PriorityForm(formdata=None, priority=task.priority.value),
-        responsible_units=discussion.responsible_unit_ids(task),
+        acknowledgeable=discussion.to_acknowledge(task, instructions, current_user),
         lights=lights.lights_of_task(task.id, [item.id for item in history.open_items], utcnow()),
     )
 

@@ -25,7 +25,7 @@ from app.services.infrastructure import attachments
 from app.services.lifecycle import decomposition, reporting
 from app.services.lifecycle.decomposition import MilestonePlan
 from app.services.lifecycle.reporting import Upload, UploadPolicy
-from forms.registry import FORMS
+from app.steps import STEPS
 from tests.services.test_lifecycle import item_for
 from tests.web.test_work import as_user, open_item, post
 
@@ -253,8 +253,8 @@ def test_every_upload_field_states_the_limits_and_the_allowed_types(app, reporta
     assert "每次最多 20 个文件,合计不超过 10 MB" in text and attachments.ACCEPTED in text
     assert f'accept="{",".join(attachments.ALLOWED)}"' in text
     with app.test_request_context():
-        for key, form_class in FORMS.items():
-            form = form_class()
+        for key, step in STEPS.items():
+            form = step.form()
             if "attachments" in form:
                 shown = render_template_string(
                     '{% from "_forms.html" import field %}{{ field(form.attachments) }}', form=form)

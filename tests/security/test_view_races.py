@@ -42,7 +42,7 @@ from app.services.lifecycle import decomposition, progress_reports, reporting, w
 from app.services.lifecycle.decomposition import MilestonePlan
 from app.services.lifecycle.reporting import UploadPolicy
 from app.services.timing.workdays import WorkCalendar
-from app.work.steps import STEPS
+from app.steps import STEPS
 from tests.api.conftest import bearer_client, issue_secret
 from tests.conftest import csrf_token
 from tests.services.test_deadlines import at, decomposition_item, imported_in_2023  # noqa: F401

@@ -22,9 +22,14 @@ from app.models import (
     ReviewRecord,
     TargetActual,
     Urge,
+    User,
     WorkItem,
+    WorkItemState,
 )
+from app.models.user import UNIT_ROLES
 from app.services.dashboards import lights
+from app.services.infrastructure import accounts
+from app.services.lifecycle import work_items
 from app.services.scoring import closure, evaluation
 from app.services.timing.workdays import BEIJING
 from tests.conftest import login
@@ -73,6 +78,29 @@ def test_the_story_leaves_a_returned_report_an_open_rectification_and_a_scored_c
     assert [u.plan_task_id for u in db.session.scalars(select(Urge))] == [_task(activity, 23).id]
     (extension,) = db.session.scalars(select(ExtensionRequest)).all()
     assert extension.status is ExtensionStatus.APPROVED
+
+
+def test_may_act_in_python_and_in_sql_agree_on_every_row(activity):
+    users = db.session.scalars(select(User).order_by(User.id)).all()
+    items = db.session.scalars(select(WorkItem).order_by(WorkItem.id)).all()
+    _hand_one_over(users, items)
+    admitted = 0
+    for user in users:
+        in_sql = set(db.session.scalars(select(WorkItem.id).where(work_items.may_act_clause(user))))
+        in_python = {item.id for item in items if work_items.may_act(user, item)}
+        assert in_sql == in_python, user.username
+        admitted += len(in_python)
+    assert 0 < admitted < len(users) * len(items)
+
+
+def _hand_one_over(users: list[User], items: list[WorkItem]) -> None:
+    """Give the rows an assignee: an open unit item handed to a new colleague of the unit."""
+    item, actor = next((i, u) for i in items for u in users
+                       if i.state is WorkItemState.OPEN and i.role in UNIT_ROLES and work_items.may_act(u, i))
+    colleague = accounts.create_user("tongshi", "同事", "Duban-test-2023", [item.role], unit=actor.unit)
+    work_items.hand_over(item, colleague.id, None, actor)
+    db.session.commit()
+    users.append(colleague)
 
 
 def _counts() -> tuple[int, ...]:

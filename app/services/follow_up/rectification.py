@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from app import workflow
-from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from app.errors import DubanError, InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
     Milestone,
@@ -66,6 +66,10 @@ def answering_units(task: PlanTask) -> list[Unit]:
     return [r.unit for r in task.responsibilities if r.role in ANSWERING_ROLES and r.unit is not None]
 
 
+_NOT_A_RETURNED_REPORT = "只能根据督审处退回的报送审核意见发起整改。"
+_SUPERVISOR_ONLY = "只有督审处可以发起整改。"
+
+
 def open_rectification(task: PlanTask, order: RectificationOrder, actor: User,
                        review: ReviewRecord | None = None) -> Rectification:
     """Open a rectification for one unit and start its workflow.
@@ -76,7 +80,7 @@ def open_rectification(task: PlanTask, order: RectificationOrder, actor: User,
     :raises InvalidTransition: the same rectification is already open (a double submit).
     """
     if not actor.has_role(Role.SUPERVISOR):
-        raise PermissionDenied("只有督审处可以发起整改。")
+        raise PermissionDenied(_SUPERVISOR_ONLY)
     unit, milestone = _unit_and_milestone(task, order)
     problems = [text.strip() for text in order.problems if text.strip()]
     if not problems:
@@ -106,8 +110,10 @@ def open_from_review(review: ReviewRecord, order: RectificationOrder, actor: Use
     """Open a rectification on a returned report: its milestone and unit, source 报告审核.
 
     :raises ValidationFailed: the review is not a returned report review.
+    :raises PermissionDenied: the actor is not 督审处.
     :raises InvalidTransition: a rectification was already opened from it (double submit).
     """
+    ensure_may_open_rectification(review, actor)
     milestone = reported_milestone(review)
     if opened_from(review) is not None:
         raise InvalidTransition("已根据该审核意见发起过整改,请勿重复提交。")
@@ -116,13 +122,38 @@ def open_from_review(review: ReviewRecord, order: RectificationOrder, actor: Use
     return open_rectification(milestone.decomposition.task, carried, actor, review)
 
 
+def may_open_rectification(review: ReviewRecord, user: User) -> bool:
+    """True when ``user`` may open a rectification from ``review`` (发起整改 shows under it): 督审处, on its
+    own return of a report."""
+    return _refusal_to_open(review, user) is None
+
+
+def ensure_may_open_rectification(review: ReviewRecord, user: User) -> None:
+    """:raises ValidationFailed: the review is not 督审处's return of a report.
+    :raises PermissionDenied: the user is not 督审处."""
+    if refusal := _refusal_to_open(review, user):
+        raise refusal
+
+
+def _refusal_to_open(review: ReviewRecord, user: User) -> DubanError | None:
+    if not _returns_a_report(review):
+        return ValidationFailed(_NOT_A_RETURNED_REPORT)
+    if not user.has_role(Role.SUPERVISOR):
+        return PermissionDenied(_SUPERVISOR_ONLY)
+    return None
+
+
+def _returns_a_report(review: ReviewRecord) -> bool:
+    return review.step == "report_review" and review.decision is ReviewDecision.RETURN
+
+
 def reported_milestone(review: ReviewRecord) -> Milestone:
     """The milestone whose report ``review`` returned.
 
     :raises ValidationFailed: the review is not 督审处's return of a report.
     """
-    if review.step != "report_review" or review.decision is not ReviewDecision.RETURN:
-        raise ValidationFailed("只能根据督审处退回的报送审核意见发起整改。")
+    if not _returns_a_report(review):
+        raise ValidationFailed(_NOT_A_RETURNED_REPORT)
     return db.session.get_one(MilestoneReport, review.subject_id).milestone
 
 

@@ -13,7 +13,7 @@ from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, select
 
-from app.errors import PermissionDenied, ValidationFailed
+from app.errors import DubanError, InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import NoticeKind, PlanTask, Role, Urge, User, WorkItem, WorkItemState
 from app.models.base import utcnow
@@ -31,12 +31,9 @@ def urge(item: WorkItem, message: str, actor: User) -> Urge:
     :raises InvalidTransition: the item was completed or withdrawn meanwhile.
     :raises ValidationFailed: no message, one too long, or 督审处's own step.
     """
-    if not actor.has_role(Role.SUPERVISOR):
-        raise PermissionDenied("只有督审处可以催办。")
-    work_items.ensure_open(item)
+    if refusal := _refusal_to_urge(item, actor):
+        raise refusal
     message = (message or "").strip()
-    if item.role is Role.SUPERVISOR or item.unit_id is None or item.instance.plan_task_id is None:
-        raise ValidationFailed("只能催办责任单位正在办理的事项。")
     if not message or len(message) > MAX_MESSAGE:
         raise ValidationFailed(f"请填写催办内容(不超过 {MAX_MESSAGE} 字)。")
     ensure_not_flooding(item, message, utcnow())
@@ -131,6 +128,15 @@ def _urgeable() -> Select[WorkItem]:
 
 
 def may_urge(user: User, item: WorkItem) -> bool:
-    """True when ``user`` may send a 催办 on ``item`` (for showing the button)."""
-    return (user.has_role(Role.SUPERVISOR) and item.state is WorkItemState.OPEN
-            and item.role is not Role.SUPERVISOR and item.unit_id is not None)
+    """True when ``user`` may send a 催办 on ``item`` (the form shows): 督审处, on an open step of a unit's task."""
+    return _refusal_to_urge(item, user) is None
+
+
+def _refusal_to_urge(item: WorkItem, actor: User) -> DubanError | None:
+    if not actor.has_role(Role.SUPERVISOR):
+        return PermissionDenied("只有督审处可以催办。")
+    if item.state is not WorkItemState.OPEN:
+        return InvalidTransition(work_items.closed_message(item))
+    if item.role is Role.SUPERVISOR or item.unit_id is None or item.instance.plan_task_id is None:
+        return ValidationFailed("只能催办责任单位正在办理的事项。")
+    return None

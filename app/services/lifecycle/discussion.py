@@ -1,6 +1,8 @@
 """A task's comment thread, leaders' instructions (领导批示) and their acknowledgement, its priority."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 
 from app.errors import PermissionDenied, ValidationFailed
@@ -63,13 +65,25 @@ def responsible_unit_ids(task: PlanTask) -> set[int]:
         TaskResponsibility.task_id == task.id, TaskResponsibility.unit_id.is_not(None))))
 
 
+def answers_for(task: PlanTask, user: User) -> bool:
+    """True when ``user`` confirms the task's instructions for their unit: a liaison or head of a unit named on it."""
+    return user.has_role(Role.LIAISON, Role.UNIT_HEAD) and user.unit_id in responsible_unit_ids(task)
+
+
+def to_acknowledge(task: PlanTask, instructions: Iterable[LeaderInstruction], user: User) -> set[int]:
+    """Ids of the task's instructions the user's unit may still confirm (each shows 确认收悉)."""
+    if not answers_for(task, user):
+        return set()
+    return {ins.id for ins in instructions if all(ack.unit_id != user.unit_id for ack in ins.acknowledgements)}
+
+
 def acknowledge(instruction: LeaderInstruction, actor: User) -> InstructionAcknowledgement:
     """The user's unit confirms it has taken the instruction on; a second confirmation changes nothing.
 
     :raises PermissionDenied: the user is not a liaison or head of a unit named on the task.
     """
     task = db.session.get_one(PlanTask, instruction.plan_task_id)
-    if not actor.has_role(Role.LIAISON, Role.UNIT_HEAD) or actor.unit_id not in responsible_unit_ids(task):
+    if not answers_for(task, actor):
         raise PermissionDenied("只有任务责任单位的联络员或负责人可以确认批示。")
     existing = next((a for a in instruction.acknowledgements if a.unit_id == actor.unit_id), None)
     if existing is not None:

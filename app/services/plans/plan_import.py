@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.errors import InvalidTransition, ValidationFailed
+from app.errors import DubanError, InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
     Organisation,
@@ -21,6 +21,7 @@ from app.models import (
     PlanTarget,
     PlanTask,
     ResponsibilityRole,
+    Role,
     TaskResponsibility,
     Unit,
     UnitGroup,
@@ -215,13 +216,27 @@ def _responsibilities(task: Task, resolved: Mapping[str, Unit | UnitGroup]) -> I
         )
 
 
+def may_archive(plan: Plan, user: User) -> bool:
+    """True when ``user`` may archive ``plan`` (the 归档 button shows): 督审处, while the plan is active."""
+    return _refusal_to_archive(plan, user) is None
+
+
+def _refusal_to_archive(plan: Plan, user: User) -> DubanError | None:
+    if plan.status is PlanStatus.ARCHIVED:
+        return InvalidTransition("该计划已归档。")
+    if not user.has_role(Role.SUPERVISOR):
+        return PermissionDenied("只有督审处可以归档计划。")
+    return None
+
+
 def archive_plan(plan: Plan, actor: User) -> Plan:
     """Archive a plan (plans are never deleted).
 
     :raises InvalidTransition: the plan is archived already.
+    :raises PermissionDenied: the actor is not 督审处.
     """
-    if plan.status is PlanStatus.ARCHIVED:
-        raise InvalidTransition("该计划已归档。")
+    if refusal := _refusal_to_archive(plan, actor):
+        raise refusal
     plan.status = PlanStatus.ARCHIVED
     plan.archived_at = utcnow()
     db.session.flush()
