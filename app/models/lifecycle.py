@@ -12,20 +12,25 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Column,
+    ColumnElement,
     Date,
     ForeignKey,
-    Index,
     Integer,
     Numeric,
+    SQLColumnExpression,
     String,
     Table,
     Text,
     UniqueConstraint,
+    and_,
+    exists,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, enum_column, utcnow
+from app.models.base import Base, UTCDateTime, enum_column, exactly_one_set, utcnow
 from app.models.org import Unit
 from app.models.plan import PlanTarget, PlanTask
 from app.models.user import User
@@ -87,6 +92,12 @@ _STEP_LABELS = {
 }
 
 
+#: ReviewRecord's foreign keys to what it judges, named ``<table>_id``.
+REVIEWED = ("decomposition_round_id", "milestone_report_id", "rectification_submission_id")
+#: Attachment's foreign keys to what it belongs to, named ``<table>_id``.
+ATTACHED_TO = ("milestone_report_id", "cooperating_contribution_id", "rectification_submission_id")
+
+
 class Decomposition(Base):
     """One unit's breakdown of one task (a task with several leads or no lead has several)."""
 
@@ -101,6 +112,8 @@ class Decomposition(Base):
     )
     #: How many times it was submitted; each submission is kept in DecompositionRound.
     rounds_submitted: Mapped[int] = mapped_column(default=0)
+    #: When 督审处 closed (办结) the unit's part; its lifecycle instance completed then.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     task: Mapped[PlanTask] = relationship()
     unit: Mapped[Unit] = relationship()
@@ -110,6 +123,22 @@ class Decomposition(Base):
     milestones: Mapped[list[Milestone]] = relationship(
         back_populates="decomposition", order_by="Milestone.position"
     )
+
+    @hybrid_property
+    def is_closed(self) -> bool:
+        """The unit's part of the task is closed (办结)."""
+        return self.closed_at is not None
+
+    @is_closed.inplace.expression
+    @classmethod
+    def _is_closed_expression(cls) -> ColumnElement[bool]:
+        return cls.closed_at.is_not(None)
+
+
+def task_is_closed(task_id: SQLColumnExpression[int] | int) -> ColumnElement[bool]:
+    """SQL: the task has parts and every one is closed (the one definition of a closed task)."""
+    parts = Decomposition.plan_task_id == task_id
+    return and_(exists().where(parts), ~exists().where(parts, ~Decomposition.is_closed))
 
 
 class DecompositionRound(Base):
@@ -231,14 +260,17 @@ class ReviewRecord(Base):
     """A verdict on a submission: 督审处 on a decomposition or report, or the unit head's sign-off."""
 
     __tablename__ = "review_record"
-    #: Lights and histories look reviews up by what was reviewed.
-    __table_args__ = (Index("ix_review_record_subject", "subject", "subject_id"),)
+    __table_args__ = (CheckConstraint(exactly_one_set(*REVIEWED), name="one_reviewed_row"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_task_id: Mapped[int] = mapped_column(ForeignKey("plan_task.id"), index=True)
-    #: What was reviewed: "decomposition_round" or "milestone_report", and its id.
-    subject: Mapped[str] = mapped_column(String(30))
-    subject_id: Mapped[int]
+    #: What was reviewed: exactly one of these is set (lights and histories look reviews up by them).
+    decomposition_round_id: Mapped[int | None] = mapped_column(ForeignKey("decomposition_round.id"), index=True)
+    milestone_report_id: Mapped[int | None] = mapped_column(ForeignKey("milestone_report.id"), index=True)
+    #: use_alter: rectification.review_record_id closes a cycle back here.
+    rectification_submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rectification_submission.id", use_alter=True), index=True
+    )
     #: The step that decided: "decomposition_review", "head_signoff" or "report_review".
     step: Mapped[str] = mapped_column(String(40))
     decision: Mapped[ReviewDecision] = mapped_column(enum_column(ReviewDecision))
@@ -260,17 +292,28 @@ class ReviewRecord(Base):
         """Who decided, in Chinese."""
         return step_label(self.step)
 
+    @property
+    def reviewed(self) -> tuple[str, int]:
+        """The table and id of the reviewed row."""
+        return _linked(self, REVIEWED)
+
 
 class Attachment(Base):
     """An uploaded file, stored under the instance folder with a generated name."""
 
     __tablename__ = "attachment"
+    __table_args__ = (CheckConstraint(exactly_one_set(*ATTACHED_TO), name="one_owner"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_task_id: Mapped[int] = mapped_column(ForeignKey("plan_task.id"), index=True)
-    #: What it belongs to: "milestone_report" or "cooperating_contribution", and its id.
-    subject: Mapped[str] = mapped_column(String(30))
-    subject_id: Mapped[int]
+    #: What it belongs to: exactly one of these is set.
+    milestone_report_id: Mapped[int | None] = mapped_column(ForeignKey("milestone_report.id"), index=True)
+    cooperating_contribution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cooperating_contribution.id"), index=True
+    )
+    rectification_submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rectification_submission.id"), index=True
+    )
     original_name: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     content_type: Mapped[str] = mapped_column(String(120))
@@ -280,6 +323,17 @@ class Attachment(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     uploaded_by: Mapped[User] = relationship()
+
+    @property
+    def owner(self) -> tuple[str, int]:
+        """The table and id of the row it belongs to."""
+        return _linked(self, ATTACHED_TO)
+
+
+def _linked(row: Base, columns: tuple[str, ...]) -> tuple[str, int]:
+    """(table, id) of the one foreign key among ``columns`` that is set on ``row``."""
+    column = next(c for c in columns if getattr(row, c) is not None)
+    return column.removesuffix("_id"), getattr(row, column)
 
 
 class TaskComment(Base):

@@ -12,6 +12,7 @@ from app.models import (
     Decomposition,
     DecompositionRound,
     DecompositionStatus,
+    InstanceKind,
     Milestone,
     MilestoneStatus,
     PlanTarget,
@@ -127,7 +128,7 @@ def review_decomposition(item: WorkItem, decision: ReviewDecision, comments: str
     if decision is ReviewDecision.RETURN and not (comments or "").strip():
         raise ValidationFailed("退回时必须填写意见。")
     record = ReviewRecord(
-        plan_task_id=decomposition.plan_task_id, subject="decomposition_round", subject_id=decomposition.rounds[-1].id,
+        plan_task_id=decomposition.plan_task_id, decomposition_round_id=decomposition.rounds[-1].id,
         step="decomposition_review", decision=decision, comments=(comments or "").strip() or None, reviewer=actor,
     )
     db.session.add(record)
@@ -147,7 +148,7 @@ def _confirm(decomposition: Decomposition) -> None:
     for milestone in decomposition.milestones:
         milestone.status = MilestoneStatus.IN_PROGRESS
         workflow.start_instance(MILESTONE_PROCESS, milestone_start_data(milestone), plan_task_id=milestone.plan_task_id,
-                                subject=f"milestone:{milestone.id}")
+                                about=(InstanceKind.MILESTONE, milestone.id))
 
 
 def milestone_start_data(milestone: Milestone) -> dict[str, object]:

@@ -12,6 +12,7 @@ from app import workflow
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
+    InstanceKind,
     Milestone,
     MilestoneReport,
     NoticeKind,
@@ -36,8 +37,6 @@ from app.services.reporting import Upload, UploadPolicy, store_attachments
 from app.services.workdays import BEIJING, end_of_day
 
 PROCESS = "rectification"
-#: ReviewRecord.subject and Attachment.subject of a plan or result round.
-SUBMISSION = "rectification_submission"
 #: The units a rectification may be addressed to: those that answer for the task.
 ANSWERING_ROLES = (ResponsibilityRole.LEAD, ResponsibilityRole.RESPONSIBLE)
 
@@ -52,11 +51,6 @@ class RectificationOrder:
     requirement: str
     due_date: date | None
     milestone_id: int | None = None
-
-
-def subject_of(rectification: Rectification) -> str:
-    """The subject naming the rectification's workflow instance."""
-    return f"rectification:{rectification.id}"
 
 
 def answering_units(task: PlanTask) -> list[Unit]:
@@ -121,7 +115,9 @@ def reported_milestone(review: ReviewRecord) -> Milestone:
     """
     if review.step != "report_review" or review.decision is not ReviewDecision.RETURN:
         raise ValidationFailed("只能根据督审处退回的报送审核意见发起整改。")
-    return db.session.get_one(MilestoneReport, review.subject_id).milestone
+    if review.milestone_report_id is None:
+        raise ValidationFailed("只能根据督审处退回的报送审核意见发起整改。")
+    return db.session.get_one(MilestoneReport, review.milestone_report_id).milestone
 
 
 def problems_from_review(review: ReviewRecord) -> list[str]:
@@ -176,7 +172,8 @@ def _start(rectification: Rectification) -> None:
     workflow.start_instance(PROCESS, {
         "rectification_id": rectification.id, "plan_task_id": rectification.plan_task_id,
         "unit_id": rectification.unit_id, "due_at": end_of_day(rectification.due_date).isoformat(),
-    }, plan_task_id=rectification.plan_task_id, subject=subject_of(rectification))
+    }, plan_task_id=rectification.plan_task_id,
+       about=(InstanceKind.RECTIFICATION, rectification.id))
     deadlines.schedule_task(rectification.task)
 
 
@@ -223,7 +220,7 @@ def _submit(item: WorkItem, kind: SubmissionKind, text: str, uploads: Sequence[U
                                          submitted_by_id=actor.id)
     db.session.add(submission)
     db.session.flush()
-    store_attachments(rectification.plan_task_id, SUBMISSION, submission.id, uploads, policy, actor)
+    store_attachments(rectification.plan_task_id, submission, uploads, policy, actor)
     rectification.status = _NEXT_STATUS[kind]
     work_items.finish_step(item, actor, {})
     audit.record(actor, "rectification", rectification.id, f"{kind.value}_submitted",
@@ -259,7 +256,7 @@ def _decide(item: WorkItem, step: str, kind: SubmissionKind, decision: ReviewDec
         raise ValidationFailed("退回时必须填写意见。")
     rectification = rectification_of(item)
     latest = [s for s in rectification.submissions if s.kind is kind][-1]
-    record = ReviewRecord(plan_task_id=rectification.plan_task_id, subject=SUBMISSION, subject_id=latest.id,
+    record = ReviewRecord(plan_task_id=rectification.plan_task_id, rectification_submission_id=latest.id,
                           step=step, decision=decision, comments=comments, reviewer=actor)
     db.session.add(record)
     before = {"status": rectification.status.value}

@@ -19,6 +19,7 @@ from app.models import (
     MilestoneReport,
     MilestoneStatus,
     QualityRating,
+    RectificationSubmission,
     ReviewDecision,
     ReviewRecord,
     TargetActual,
@@ -91,7 +92,7 @@ def submit_report(
     )
     db.session.add(report)
     db.session.flush()
-    store_attachments(milestone.plan_task_id, "milestone_report", report.id, uploads, policy, actor)
+    store_attachments(milestone.plan_task_id, report, uploads, policy, actor)
     milestone.status = MilestoneStatus.REPORTED
     work_items.finish_step(item, actor, {})
     audit.record(actor, "milestone_report", report.id, "submitted",
@@ -100,21 +101,23 @@ def submit_report(
 
 
 def store_attachments(
-    plan_task_id: int, subject: str, subject_id: int, uploads: Sequence[Upload], policy: UploadPolicy, actor: User,
+    plan_task_id: int, owner: MilestoneReport | CooperatingContribution | RectificationSubmission,
+    uploads: Sequence[Upload], policy: UploadPolicy, actor: User,
 ) -> list[Attachment]:
-    """Check and store each upload under the task's folder; all or nothing is recorded.
+    """Check and store each upload under the task's folder, attached to ``owner``; all or nothing is recorded.
 
     :raises ValidationFailed: too many files or too much in all, or one file not accepted.
     """
     attachments.check_submission([(u.filename, len(u.data)) for u in uploads], policy.max_files,
                                  policy.max_total_bytes)
     folder = policy.root / f"task-{plan_task_id}"
+    owned_by = {f"{owner.__tablename__}_id": owner.id}
     rows = []
     for upload in uploads:
         stored = attachments.store(folder, upload.data, upload.filename, policy.max_bytes)
         remember_new_file(db.session(), stored.path)
         rows.append(Attachment(
-            plan_task_id=plan_task_id, subject=subject, subject_id=subject_id, original_name=stored.original_name,
+            plan_task_id=plan_task_id, **owned_by, original_name=stored.original_name,
             stored_name=stored.stored_name, content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
             uploaded_by=actor,
         ))
@@ -131,8 +134,7 @@ def contribute(
     contribution = CooperatingContribution(report=report, unit_id=item.unit_id, text=text.strip(), submitted_by=actor)
     db.session.add(contribution)
     db.session.flush()
-    store_attachments(report.milestone.plan_task_id, "cooperating_contribution", contribution.id, uploads, policy,
-                      actor)
+    store_attachments(report.milestone.plan_task_id, contribution, uploads, policy, actor)
     work_items.finish_step(item, actor, {})
     audit.record(actor, "cooperating_contribution", contribution.id, "submitted", after={"report": report.id})
     return contribution
@@ -167,7 +169,7 @@ def _decide(
         raise ValidationFailed("退回时必须填写意见。")
     milestone = milestone_of(item)
     record = ReviewRecord(
-        plan_task_id=milestone.plan_task_id, subject="milestone_report", subject_id=latest_report(milestone).id,
+        plan_task_id=milestone.plan_task_id, milestone_report_id=latest_report(milestone).id,
         step=step, decision=decision, comments=comments, quality=quality, reviewer=actor,
     )
     db.session.add(record)

@@ -155,8 +155,7 @@ def _latest_reviews(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:
                      ReviewRecord.comments, ReviewRecord.step,
                      func.row_number().over(partition_by=MilestoneReport.milestone_id,
                                             order_by=ReviewRecord.id.desc()).label("rank"))
-              .join(MilestoneReport, (ReviewRecord.subject == "milestone_report")
-                    & (ReviewRecord.subject_id == MilestoneReport.id))
+              .join(MilestoneReport, ReviewRecord.milestone_report_id == MilestoneReport.id)
               .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
               .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
               .where(PlanTask.plan_id == plan_id, beijing_date(ReviewRecord.decided_at) <= as_of).subquery())
