@@ -3,7 +3,8 @@ from typing import Any
 
 from wtforms import SelectChoice
 
-from forms.common import APPROVE, RETURN, ReviewDecisionForm
+from app.models import ReviewDecision
+from forms.common import ReviewDecisionForm
 
 
 class HeadSignoffForm(ReviewDecisionForm):
@@ -12,4 +13,5 @@ class HeadSignoffForm(ReviewDecisionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.decision.label.text = "审签意见"
-        self.decision.choices = [SelectChoice(APPROVE, "同意报送"), SelectChoice(RETURN, "退回修改")]
+        self.decision.choices = [SelectChoice(ReviewDecision.APPROVE, "同意报送"),
+                                 SelectChoice(ReviewDecision.RETURN, "退回修改")]

@@ -1,6 +1,7 @@
 """Form key (the BPMN userTask's formKey property) → the form that step shows."""
 from flask_wtf import FlaskForm
 
+from app.models import StepKey
 from forms.cooperating_contribution import CooperatingContributionForm
 from forms.decomposition import DecompositionForm
 from forms.decomposition_review import DecompositionReviewForm
@@ -15,16 +16,16 @@ from forms.report_review import ReportReviewForm
 from forms.task_closure import TaskClosureForm
 
 FORMS: dict[str, type[FlaskForm]] = {
-    "decomposition": DecompositionForm,
-    "decomposition_review": DecompositionReviewForm,
-    "milestone_report": MilestoneReportForm,
-    "cooperating_contribution": CooperatingContributionForm,
-    "head_signoff": HeadSignoffForm,
-    "report_review": ReportReviewForm,
-    "task_closure": TaskClosureForm,
-    "progress_report": ProgressReportForm,
-    "rectification_plan": RectificationPlanForm,
-    "rectification_plan_review": RectificationPlanReviewForm,
-    "rectification_result": RectificationResultForm,
-    "rectification_verify": RectificationVerifyForm,
+    StepKey.DECOMPOSITION: DecompositionForm,
+    StepKey.DECOMPOSITION_REVIEW: DecompositionReviewForm,
+    StepKey.MILESTONE_REPORT: MilestoneReportForm,
+    StepKey.COOPERATING_CONTRIBUTION: CooperatingContributionForm,
+    StepKey.HEAD_SIGNOFF: HeadSignoffForm,
+    StepKey.REPORT_REVIEW: ReportReviewForm,
+    StepKey.TASK_CLOSURE: TaskClosureForm,
+    StepKey.PROGRESS_REPORT: ProgressReportForm,
+    StepKey.RECTIFICATION_PLAN: RectificationPlanForm,
+    StepKey.RECTIFICATION_PLAN_REVIEW: RectificationPlanReviewForm,
+    StepKey.RECTIFICATION_RESULT: RectificationResultForm,
+    StepKey.RECTIFICATION_VERIFY: RectificationVerifyForm,
 }

@@ -62,6 +62,7 @@ from app.models.user import Role, User, UserRole
 from app.models.workflow import (
     InstanceKind,
     ProcessSpecVersion,
+    StepKey,
     WorkflowInstance,
     WorkflowStatus,
     WorkItem,
@@ -119,6 +120,7 @@ __all__ = [
     "Role",
     "ScoringPolicyVersion",
     "StagnantItem",
+    "StepKey",
     "SubmissionKind",
     "TargetActual",
     "TaskComment",

@@ -34,6 +34,7 @@ from app.models.base import Base, UTCDateTime, enum_column, exactly_one_set, utc
 from app.models.org import Unit
 from app.models.plan import PlanTarget, PlanTask
 from app.models.user import User
+from app.models.workflow import StepKey
 
 
 class DecompositionStatus(enum.StrEnum):
@@ -87,8 +88,8 @@ class QualityRating(enum.StrEnum):
 
 
 _STEP_LABELS = {
-    "decomposition_review": "督审处审核", "report_review": "督审处审核", "head_signoff": "负责人审签",
-    "rectification_plan_review": "督审处审核整改方案", "rectification_verify": "督审处核验",
+    StepKey.DECOMPOSITION_REVIEW: "督审处审核", StepKey.REPORT_REVIEW: "督审处审核", StepKey.HEAD_SIGNOFF: "负责人审签",
+    StepKey.RECTIFICATION_PLAN_REVIEW: "督审处审核整改方案", StepKey.RECTIFICATION_VERIFY: "督审处核验",
 }
 
 
@@ -271,8 +272,8 @@ class ReviewRecord(Base):
     rectification_submission_id: Mapped[int | None] = mapped_column(
         ForeignKey("rectification_submission.id", use_alter=True), index=True
     )
-    #: The step that decided: "decomposition_review", "head_signoff" or "report_review".
-    step: Mapped[str] = mapped_column(String(40))
+    #: The step that decided (decomposition_review, head_signoff, report_review or a rectification review).
+    step: Mapped[StepKey] = mapped_column(enum_column(StepKey, length=40))
     decision: Mapped[ReviewDecision] = mapped_column(enum_column(ReviewDecision))
     comments: Mapped[str | None] = mapped_column(Text)
     #: 优/良/中/差 as excellent/good/fair/poor, for the annual evaluation.
@@ -427,6 +428,6 @@ class WorkItemHandling(Base):
     to_user: Mapped[User | None] = relationship(foreign_keys=[to_user_id])
 
 
-def step_label(step: str) -> str:
+def step_label(step: StepKey) -> str:
     """Who decided a review step, in Chinese."""
     return _STEP_LABELS[step]

@@ -117,6 +117,23 @@ class WorkflowInstance(Base):
         return getattr(self, self.kind.column) if self.kind else None
 
 
+class StepKey(enum.StrEnum):
+    """A human step's ``formKey`` in processes/*.bpmn: names its form, its work items and the verdicts it records."""
+
+    DECOMPOSITION = "decomposition"
+    DECOMPOSITION_REVIEW = "decomposition_review"
+    MILESTONE_REPORT = "milestone_report"
+    COOPERATING_CONTRIBUTION = "cooperating_contribution"
+    HEAD_SIGNOFF = "head_signoff"
+    REPORT_REVIEW = "report_review"
+    TASK_CLOSURE = "task_closure"
+    PROGRESS_REPORT = "progress_report"
+    RECTIFICATION_PLAN = "rectification_plan"
+    RECTIFICATION_PLAN_REVIEW = "rectification_plan_review"
+    RECTIFICATION_RESULT = "rectification_result"
+    RECTIFICATION_VERIFY = "rectification_verify"
+
+
 class WorkItemState(enum.StrEnum):
     """The life of one human step."""
 
@@ -156,6 +173,7 @@ class WorkItem(Base):
     #: The BPMN element id (``report``).
     step_id: Mapped[str] = mapped_column(String(100))
     step_name: Mapped[str] = mapped_column(String(200))
+    #: A StepKey for Duban's diagrams (kept as text: the engine stores whatever a diagram declares).
     form_key: Mapped[str | None] = mapped_column(String(64))
     #: The lane's name in the diagram (牵头单位, 督审处…).
     lane: Mapped[str | None] = mapped_column(String(100))

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.models import PlanTask, User, WorkItem
+from app.models import PlanTask, StepKey, User, WorkItem
 from app.models.base import utcnow
 from app.models.lifecycle import task_is_closed
 from app.services import audit, evaluation, work_items
@@ -18,7 +18,7 @@ def close_part(item: WorkItem, summary: str | None, actor: User) -> None:
 
     :raises ValidationFailed: a rectification on the task is still open (any unit's: the task closes as a whole).
     """
-    work_items.begin_step(item, actor, "task_closure")
+    work_items.begin_step(item, actor, StepKey.TASK_CLOSURE)
     decomposition = decomposition_of(item)
     blocker = closure_blocker(decomposition.task)
     if blocker:

@@ -18,6 +18,7 @@ from app.models import (
     PlanTarget,
     ReviewDecision,
     ReviewRecord,
+    StepKey,
     Unit,
     User,
     WorkItem,
@@ -56,7 +57,7 @@ def submit_decomposition(
 
     :raises ValidationFailed: no milestone, a date outside the plan year, an owner of another unit…
     """
-    work_items.begin_step(item, actor, "decomposition")
+    work_items.begin_step(item, actor, StepKey.DECOMPOSITION)
     decomposition = decomposition_of(item)
     _check_plans(decomposition, plans)
     _replace_milestones(decomposition, plans)
@@ -123,13 +124,13 @@ def review_decomposition(item: WorkItem, decision: ReviewDecision, comments: str
 
     :raises ValidationFailed: a return without comments.
     """
-    work_items.begin_step(item, actor, "decomposition_review")
+    work_items.begin_step(item, actor, StepKey.DECOMPOSITION_REVIEW)
     decomposition = decomposition_of(item)
     if decision is ReviewDecision.RETURN and not (comments or "").strip():
         raise ValidationFailed("退回时必须填写意见。")
     record = ReviewRecord(
         plan_task_id=decomposition.plan_task_id, decomposition_round_id=decomposition.rounds[-1].id,
-        step="decomposition_review", decision=decision, comments=(comments or "").strip() or None, reviewer=actor,
+        step=StepKey.DECOMPOSITION_REVIEW, decision=decision, comments=(comments or "").strip() or None, reviewer=actor,
     )
     db.session.add(record)
     work_items.finish_step(item, actor, {"decision": decision.value})

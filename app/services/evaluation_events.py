@@ -23,6 +23,7 @@ from app.models import (
     ResponsibilityRole,
     ReviewDecision,
     ReviewRecord,
+    StepKey,
     TargetActual,
     TaskResponsibility,
     Urge,
@@ -194,7 +195,7 @@ def _ratings(task_ids: list[int]) -> list[Event]:
                        ReviewRecord.quality, Milestone.id.label("milestone_id"), Milestone.title, Milestone.unit_id)
                 .join(MilestoneReport, MilestoneReport.id == ReviewRecord.milestone_report_id)
                 .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
-                .where(ReviewRecord.plan_task_id.in_(task_ids), ReviewRecord.step == "report_review",
+                .where(ReviewRecord.plan_task_id.in_(task_ids), ReviewRecord.step == StepKey.REPORT_REVIEW,
                        ReviewRecord.decision == ReviewDecision.APPROVE, ReviewRecord.quality.is_not(None))
                 .order_by(ReviewRecord.id))
     rows = list(db.session.execute(approved))

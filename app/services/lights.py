@@ -69,6 +69,7 @@ from app.models import (
     PlanTask,
     ReviewDecision,
     ReviewRecord,
+    StepKey,
     TargetActual,
     WorkflowInstance,
     WorkItem,
@@ -237,7 +238,7 @@ def _confirmed_at(decomposition_id: SQLColumnExpression[int]) -> ColumnElement[A
         .select_from(DecompositionRound)
         .join(ReviewRecord, ReviewRecord.decomposition_round_id == DecompositionRound.id)
         .where(DecompositionRound.decomposition_id == decomposition_id,
-               ReviewRecord.step == "decomposition_review", ReviewRecord.decision == ReviewDecision.APPROVE)
+               ReviewRecord.step == StepKey.DECOMPOSITION_REVIEW, ReviewRecord.decision == ReviewDecision.APPROVE)
         .scalar_subquery()
     )
 
@@ -302,9 +303,9 @@ def _item_facts(ctx: _Context, *scope: ColumnElement[bool], tasks: ColumnElement
     """
     milestones = _milestone_facts(ctx, tasks)
     due = epoch_days(WorkItem.due_at)
-    reports_on = and_(WorkItem.form_key == "milestone_report",
+    reports_on = and_(WorkItem.form_key == StepKey.MILESTONE_REPORT,
                       milestones.c.id == WorkItem.context["milestone_id"].as_integer())
-    decomposes = and_(WorkItem.form_key == "decomposition",
+    decomposes = and_(WorkItem.form_key == StepKey.DECOMPOSITION,
                       Decomposition.id == WorkItem.context["decomposition_id"].as_integer())
     inherits = milestones.c.finding.in_(_YELLOW_MILESTONE)
     finding = case(

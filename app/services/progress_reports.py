@@ -34,6 +34,7 @@ from app.models import (
     ProgressReport,
     ReportCycle,
     Role,
+    StepKey,
     User,
     UserRole,
     WorkItem,
@@ -205,7 +206,7 @@ def submit_progress_report(
 
     :raises ValidationFailed: empty progress, a percentage outside 0–100, an actual for another task's target.
     """
-    work_items.begin_step(item, actor, "progress_report")
+    work_items.begin_step(item, actor, StepKey.PROGRESS_REPORT)
     report = report_of(item)
     task = db.session.get_one(PlanTask, report.plan_task_id)
     if not (progress or "").strip():

@@ -26,6 +26,7 @@ from app.models import (
     ReviewDecision,
     ReviewRecord,
     Role,
+    StepKey,
     SubmissionKind,
     Unit,
     User,
@@ -113,7 +114,7 @@ def reported_milestone(review: ReviewRecord) -> Milestone:
 
     :raises ValidationFailed: the review is not 督审处's return of a report.
     """
-    if review.step != "report_review" or review.decision is not ReviewDecision.RETURN:
+    if review.step != StepKey.REPORT_REVIEW or review.decision is not ReviewDecision.RETURN:
         raise ValidationFailed("只能根据督审处退回的报送审核意见发起整改。")
     if review.milestone_report_id is None:
         raise ValidationFailed("只能根据督审处退回的报送审核意见发起整改。")
@@ -197,7 +198,7 @@ def submit_result(item: WorkItem, text: str, uploads: Sequence[Upload], policy: 
 
     :raises ValidationFailed: no evidence attached.
     """
-    work_items.begin_step(item, actor, "rectification_result")
+    work_items.begin_step(item, actor, StepKey.RECTIFICATION_RESULT)
     if not uploads:
         raise ValidationFailed("请上传整改佐证材料(至少一个附件)。")
     return _submit(item, SubmissionKind.RESULT, text, uploads, policy, actor)
@@ -211,7 +212,7 @@ _NEXT_STATUS = {
 
 def _submit(item: WorkItem, kind: SubmissionKind, text: str, uploads: Sequence[Upload], policy: UploadPolicy,
             actor: User) -> RectificationSubmission:
-    work_items.begin_step(item, actor, f"rectification_{kind.value}")
+    work_items.begin_step(item, actor, StepKey(f"rectification_{kind.value}"))
     if not text.strip():
         raise ValidationFailed(f"请填写{kind.label}。")
     rectification = rectification_of(item)
@@ -230,24 +231,24 @@ def _submit(item: WorkItem, kind: SubmissionKind, text: str, uploads: Sequence[U
 
 def review_plan(item: WorkItem, decision: ReviewDecision, comments: str | None, actor: User) -> ReviewRecord:
     """审核整改方案: accept the plan (the unit carries it out) or return it with comments."""
-    return _decide(item, "rectification_plan_review", SubmissionKind.PLAN, decision, comments, actor)
+    return _decide(item, StepKey.RECTIFICATION_PLAN_REVIEW, SubmissionKind.PLAN, decision, comments, actor)
 
 
 def verify(item: WorkItem, decision: ReviewDecision, comments: str | None, actor: User) -> ReviewRecord:
     """核验: 销号 (the rectification closes) or return the result with comments."""
-    return _decide(item, "rectification_verify", SubmissionKind.RESULT, decision, comments, actor)
+    return _decide(item, StepKey.RECTIFICATION_VERIFY, SubmissionKind.RESULT, decision, comments, actor)
 
 
 #: Status after each verdict: (step, decision) → status.
 _AFTER_VERDICT = {
-    ("rectification_plan_review", ReviewDecision.APPROVE): RectificationStatus.EXECUTING,
-    ("rectification_plan_review", ReviewDecision.RETURN): RectificationStatus.PLANNING,
-    ("rectification_verify", ReviewDecision.APPROVE): RectificationStatus.VERIFIED,
-    ("rectification_verify", ReviewDecision.RETURN): RectificationStatus.EXECUTING,
+    (StepKey.RECTIFICATION_PLAN_REVIEW, ReviewDecision.APPROVE): RectificationStatus.EXECUTING,
+    (StepKey.RECTIFICATION_PLAN_REVIEW, ReviewDecision.RETURN): RectificationStatus.PLANNING,
+    (StepKey.RECTIFICATION_VERIFY, ReviewDecision.APPROVE): RectificationStatus.VERIFIED,
+    (StepKey.RECTIFICATION_VERIFY, ReviewDecision.RETURN): RectificationStatus.EXECUTING,
 }
 
 
-def _decide(item: WorkItem, step: str, kind: SubmissionKind, decision: ReviewDecision, comments: str | None,
+def _decide(item: WorkItem, step: StepKey, kind: SubmissionKind, decision: ReviewDecision, comments: str | None,
             actor: User) -> ReviewRecord:
     """Record a verdict on the latest round of ``kind`` and move the instance on."""
     work_items.begin_step(item, actor, step)

@@ -22,6 +22,7 @@ from app.models import (
     RectificationSubmission,
     ReviewDecision,
     ReviewRecord,
+    StepKey,
     TargetActual,
     User,
     WorkItem,
@@ -79,7 +80,7 @@ def submit_report(
 
     :raises ValidationFailed: a percentage outside 0–100, an actual for another target, a bad attachment.
     """
-    work_items.begin_step(item, actor, "milestone_report")
+    work_items.begin_step(item, actor, StepKey.MILESTONE_REPORT)
     milestone = milestone_of(item)
     if not 0 <= percent_done <= 100:
         raise ValidationFailed("完成进度应在 0 到 100 之间。")
@@ -129,7 +130,7 @@ def contribute(
     item: WorkItem, text: str, uploads: Sequence[Upload], policy: UploadPolicy, actor: User,
 ) -> CooperatingContribution:
     """协办意见: the cooperating unit's part, attached to the current report round."""
-    work_items.begin_step(item, actor, "cooperating_contribution")
+    work_items.begin_step(item, actor, StepKey.COOPERATING_CONTRIBUTION)
     report = latest_report(milestone_of(item))
     contribution = CooperatingContribution(report=report, unit_id=item.unit_id, text=text.strip(), submitted_by=actor)
     db.session.add(contribution)
@@ -142,7 +143,7 @@ def contribute(
 
 def sign_off(item: WorkItem, decision: ReviewDecision, comments: str | None, actor: User) -> ReviewRecord:
     """单位负责人审签: agree to send the report on, or return it to the liaison."""
-    return _decide(item, "head_signoff", decision, comments, None, actor)
+    return _decide(item, StepKey.HEAD_SIGNOFF, decision, comments, None, actor)
 
 
 def review_report(
@@ -151,7 +152,7 @@ def review_report(
     """督审处审核: approve the milestone (with a quality rating) or return the report with comments."""
     if quality and quality not in set(QualityRating):
         raise ValidationFailed("无法识别的质量评价。")
-    record = _decide(item, "report_review", decision, comments, quality or None, actor)
+    record = _decide(item, StepKey.REPORT_REVIEW, decision, comments, quality or None, actor)
     milestone = milestone_of(item)
     if decision is ReviewDecision.APPROVE:
         milestone.status = MilestoneStatus.APPROVED
@@ -160,7 +161,7 @@ def review_report(
 
 
 def _decide(
-    item: WorkItem, step: str, decision: ReviewDecision, comments: str | None, quality: str | None, actor: User
+    item: WorkItem, step: StepKey, decision: ReviewDecision, comments: str | None, quality: str | None, actor: User
 ) -> ReviewRecord:
     """Record a verdict on the latest report and move the milestone instance on."""
     work_items.begin_step(item, actor, step)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from app.extensions import db
-from app.models import ReviewDecision, Unit, User, WorkItem
+from app.models import ReviewDecision, StepKey, Unit, User, WorkItem
 from app.services import closure, decomposition, directory, progress_reports, rectification, reporting
 from app.services.decomposition import MilestonePlan
 from app.services.reporting import Upload, UploadPolicy
@@ -210,18 +210,18 @@ def _submit_rectification_verify(form: FlaskForm, item: WorkItem, actor: User) -
 
 
 STEPS: dict[str, Step] = {
-    "decomposition": Step(_prepare_decomposition, _submit_decomposition, _prefill_decomposition),
-    "decomposition_review": Step(_nothing, _submit_decomposition_review),
-    "milestone_report": Step(_prepare_report, _submit_report, _prefill_report),
-    "cooperating_contribution": Step(_nothing, _submit_contribution),
-    "head_signoff": Step(_nothing, _submit_signoff),
-    "report_review": Step(_nothing, _submit_report_review),
-    "task_closure": Step(_nothing, _submit_closure),
-    "progress_report": Step(_prepare_progress_report, _submit_progress_report),
-    "rectification_plan": Step(_nothing, _submit_rectification_plan, _prefill_rectification),
-    "rectification_plan_review": Step(_nothing, _submit_rectification_plan_review),
-    "rectification_result": Step(_nothing, _submit_rectification_result, _prefill_rectification),
-    "rectification_verify": Step(_nothing, _submit_rectification_verify),
+    StepKey.DECOMPOSITION: Step(_prepare_decomposition, _submit_decomposition, _prefill_decomposition),
+    StepKey.DECOMPOSITION_REVIEW: Step(_nothing, _submit_decomposition_review),
+    StepKey.MILESTONE_REPORT: Step(_prepare_report, _submit_report, _prefill_report),
+    StepKey.COOPERATING_CONTRIBUTION: Step(_nothing, _submit_contribution),
+    StepKey.HEAD_SIGNOFF: Step(_nothing, _submit_signoff),
+    StepKey.REPORT_REVIEW: Step(_nothing, _submit_report_review),
+    StepKey.TASK_CLOSURE: Step(_nothing, _submit_closure),
+    StepKey.PROGRESS_REPORT: Step(_prepare_progress_report, _submit_progress_report),
+    StepKey.RECTIFICATION_PLAN: Step(_nothing, _submit_rectification_plan, _prefill_rectification),
+    StepKey.RECTIFICATION_PLAN_REVIEW: Step(_nothing, _submit_rectification_plan_review),
+    StepKey.RECTIFICATION_RESULT: Step(_nothing, _submit_rectification_result, _prefill_rectification),
+    StepKey.RECTIFICATION_VERIFY: Step(_nothing, _submit_rectification_verify),
 }
 
 

@@ -1,4 +1,4 @@
-"""foreign keys instead of subject strings; decomposition.closed_at
+"""foreign keys instead of subject strings; decomposition.closed_at; review_record.step checked
 
 Workflow instances name the business row they drive by kind and foreign key (was "decomposition:12");
 review records and attachments point at what they judge or belong to by one foreign key per kind (was
@@ -21,6 +21,10 @@ depends_on = None
 INSTANCE_KINDS = ('decomposition', 'milestone', 'rectification', 'progress_report')
 REVIEWED = ('decomposition_round', 'milestone_report', 'rectification_submission')
 ATTACHED_TO = ('milestone_report', 'cooperating_contribution', 'rectification_submission')
+#: The StepKey values review_record.step may hold.
+STEP_KEYS = ('decomposition', 'decomposition_review', 'milestone_report', 'cooperating_contribution', 'head_signoff',
+             'report_review', 'task_closure', 'progress_report', 'rectification_plan', 'rectification_plan_review',
+             'rectification_result', 'rectification_verify')
 
 
 def _one_set(*targets):
@@ -58,6 +62,8 @@ def upgrade():
         batch_op.create_check_constraint(op.f('ck_workflow_instance_links_match_kind'), sa.text(_links_match_kind()))
     with op.batch_alter_table('review_record', schema=None) as batch_op:
         batch_op.drop_index('ix_review_record_subject')
+        batch_op.create_check_constraint(op.f('ck_review_record_stepkey'),
+                                         sa.text('step IN (' + ', '.join(f"'{k}'" for k in STEP_KEYS) + ')'))
     for table, targets, check in (('review_record', REVIEWED, 'one_reviewed_row'), ('attachment', ATTACHED_TO, 'one_owner')):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column('subject')
@@ -112,6 +118,7 @@ def downgrade():
             batch_op.alter_column('subject', existing_type=sa.VARCHAR(length=30), nullable=False)
             batch_op.alter_column('subject_id', existing_type=sa.INTEGER(), nullable=False)
     with op.batch_alter_table('review_record', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_review_record_stepkey'), type_='check')
         batch_op.create_index('ix_review_record_subject', ['subject', 'subject_id'], unique=False)
     with op.batch_alter_table('decomposition', schema=None) as batch_op:
         batch_op.drop_column('closed_at')

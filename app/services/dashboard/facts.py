@@ -27,6 +27,7 @@ from app.models import (
     ResponsibilityRole,
     ReviewDecision,
     ReviewRecord,
+    StepKey,
     TaskResponsibility,
 )
 from app.models.lifecycle import task_is_closed
@@ -116,7 +117,7 @@ def approvals() -> Subquery:
                    func.min(beijing_date(ReviewRecord.decided_at)).label("approved_on"),
                    func.min(beijing_date(MilestoneReport.submitted_at)).label("delivered_on"))
             .join(ReviewRecord, ReviewRecord.milestone_report_id == MilestoneReport.id)
-            .where(ReviewRecord.step == "report_review", ReviewRecord.decision == ReviewDecision.APPROVE)
+            .where(ReviewRecord.step == StepKey.REPORT_REVIEW, ReviewRecord.decision == ReviewDecision.APPROVE)
             .group_by(MilestoneReport.milestone_id).subquery("approvals"))
 
 

@@ -20,6 +20,7 @@ from app.models import (
     ResponsibilityRole,
     ReviewDecision,
     ReviewRecord,
+    StepKey,
     TaskResponsibility,
     Unit,
     UnitGroup,
@@ -163,7 +164,7 @@ def _latest_reviews(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:
     for review_id, milestone_id, decision, quality, comments, step in db.session.execute(
             select(ranked.c.id, ranked.c.milestone_id, ranked.c.decision, ranked.c.quality, ranked.c.comments,
                    ranked.c.step).where(ranked.c.rank == 1)).all():
-        who = "督审处" if step == "report_review" else "负责人"
+        who = "督审处" if step == StepKey.REPORT_REVIEW else "负责人"
         text = f"{who}{decision.label}"
         if decision is ReviewDecision.APPROVE and quality:
             text += f"({QualityRating(quality).label})"
