@@ -103,8 +103,8 @@ def test_0018_turns_subject_strings_into_foreign_keys_and_back(scratch_url):
         downgrade(revision="0017")
         assert rows("SELECT id, subject FROM workflow_instance") == {
             id_: f"{kind}:{row_id}" for id_, (kind, row_id) in links["instances"].items()}
-        for table in ("review_record", "attachment"):
-            assert rows(f"SELECT id, subject, subject_id FROM {table}") == links[table.split("_")[0] + "s"]
+        for table, key in (("review_record", "reviews"), ("attachment", "attachments")):
+            assert rows(f"SELECT id, subject, subject_id FROM {table}") == links[key]
 
         upgrade()
         assert foreign_key_links() == links
