@@ -268,9 +268,11 @@ class ReviewRecord(Base):
     #: What was reviewed: exactly one of these is set (lights and histories look reviews up by them).
     decomposition_round_id: Mapped[int | None] = mapped_column(ForeignKey("decomposition_round.id"), index=True)
     milestone_report_id: Mapped[int | None] = mapped_column(ForeignKey("milestone_report.id"), index=True)
-    #: use_alter: rectification.review_record_id closes a cycle back here.
+    #: use_alter: rectification.review_record_id closes a cycle back here. Named: the convention's name is too
+    #: long for PostgreSQL (63 characters), as are two of Attachment's.
     rectification_submission_id: Mapped[int | None] = mapped_column(
-        ForeignKey("rectification_submission.id", use_alter=True), index=True
+        ForeignKey("rectification_submission.id", use_alter=True, name="fk_review_record_rectification_submission_id"),
+        index=True,
     )
     #: The step that decided (decomposition_review, head_signoff, report_review or a rectification review).
     step: Mapped[StepKey] = mapped_column(enum_column(StepKey, length=40))
@@ -310,10 +312,10 @@ class Attachment(Base):
     #: What it belongs to: exactly one of these is set.
     milestone_report_id: Mapped[int | None] = mapped_column(ForeignKey("milestone_report.id"), index=True)
     cooperating_contribution_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cooperating_contribution.id"), index=True
+        ForeignKey("cooperating_contribution.id", name="fk_attachment_cooperating_contribution_id"), index=True
     )
     rectification_submission_id: Mapped[int | None] = mapped_column(
-        ForeignKey("rectification_submission.id"), index=True
+        ForeignKey("rectification_submission.id", name="fk_attachment_rectification_submission_id"), index=True
     )
     original_name: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)

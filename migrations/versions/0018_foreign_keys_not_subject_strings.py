@@ -27,6 +27,12 @@ STEP_KEYS = ('decomposition', 'decomposition_review', 'milestone_report', 'coope
              'rectification_result', 'rectification_verify')
 
 
+def _fk(table, target):
+    """The naming convention's name, or without the referred table where that passes PostgreSQL's 63 characters."""
+    name = f'fk_{table}_{target}_id_{target}'
+    return op.f(name if len(name) <= 63 else f'fk_{table}_{target}_id')
+
+
 def _one_set(*targets):
     """SQL: exactly one of the ``<target>_id`` columns is set."""
     return ' + '.join(f'CASE WHEN {t}_id IS NULL THEN 0 ELSE 1 END' for t in targets) + ' = 1'
@@ -57,7 +63,7 @@ def upgrade():
         batch_op.drop_column('subject')
         for kind in INSTANCE_KINDS:
             batch_op.create_index(f'ix_workflow_instance_{kind}_id', [f'{kind}_id'], unique=False)
-            batch_op.create_foreign_key(f'fk_workflow_instance_{kind}_id_{kind}', kind, [f'{kind}_id'], ['id'],
+            batch_op.create_foreign_key(_fk('workflow_instance', kind), kind, [f'{kind}_id'], ['id'],
                                         use_alter=kind == 'progress_report')
         batch_op.create_check_constraint(op.f('ck_workflow_instance_links_match_kind'), sa.text(_links_match_kind()))
     with op.batch_alter_table('review_record', schema=None) as batch_op:
@@ -70,7 +76,7 @@ def upgrade():
             batch_op.drop_column('subject_id')
             for target in targets:
                 batch_op.create_index(f'ix_{table}_{target}_id', [f'{target}_id'], unique=False)
-                batch_op.create_foreign_key(f'fk_{table}_{target}_id_{target}', target, [f'{target}_id'], ['id'],
+                batch_op.create_foreign_key(_fk(table, target), target, [f'{target}_id'], ['id'],
                                             use_alter=(table, target) == ('review_record', 'rectification_submission'))
             batch_op.create_check_constraint(op.f(f'ck_{table}_{check}'), sa.text(_one_set(*targets)))
 
@@ -103,7 +109,7 @@ def downgrade():
         batch_op.drop_constraint(op.f('ck_workflow_instance_links_match_kind'), type_='check')
         batch_op.drop_constraint(op.f('ck_workflow_instance_instancekind'), type_='check')
         for kind in INSTANCE_KINDS:
-            batch_op.drop_constraint(f'fk_workflow_instance_{kind}_id_{kind}', type_='foreignkey')
+            batch_op.drop_constraint(_fk('workflow_instance', kind), type_='foreignkey')
             batch_op.drop_index(f'ix_workflow_instance_{kind}_id')
             batch_op.drop_column(f'{kind}_id')
         batch_op.drop_column('kind')
@@ -112,7 +118,7 @@ def downgrade():
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(op.f(f'ck_{table}_{check}'), type_='check')
             for target in targets:
-                batch_op.drop_constraint(f'fk_{table}_{target}_id_{target}', type_='foreignkey')
+                batch_op.drop_constraint(_fk(table, target), type_='foreignkey')
                 batch_op.drop_index(f'ix_{table}_{target}_id')
                 batch_op.drop_column(f'{target}_id')
             batch_op.alter_column('subject', existing_type=sa.VARCHAR(length=30), nullable=False)
