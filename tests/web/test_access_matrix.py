@@ -18,6 +18,7 @@ from app.models import (
     CalendarOverride,
     ExtensionRequest,
     LeaderInstruction,
+    MilestoneReport,
     Notification,
     Plan,
     PlanImportDraft,
@@ -127,10 +128,10 @@ def matrix_app(migrated_app, database_url, snapshots):
         plan_import.confirm_import(
             plan_import.start_import(org, None, None, pasted=PLAN_2023.read_text("utf-8")), {}, None)
         plan_import.start_import(org, None, None, data=(FIXTURES / "gb18030-plan.txt").read_bytes(), filename="g.txt")
-        attachment_file = _attachment_on_task_1(app)
         _instruction_on_task_7()
         _notice_for_zhuce()
         _rectification_on_task_5(app)
+        attachment_file = _attachment_on_task_1(app)
         _extension_request_and_calendar_override()
         db.session.commit()
         yield app
@@ -140,12 +141,13 @@ def matrix_app(migrated_app, database_url, snapshots):
 
 
 def _attachment_on_task_1(app):
-    """A stored attachment on task 1, so its download can be tried by everyone."""
+    """A stored attachment on task 1 (of task 5's report, the one there is), so everyone can try its download."""
     task = db.session.scalar(select(PlanTask).where(PlanTask.number == 1))
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     stored = attachments.store(Path(app.config["ATTACHMENT_DIR"]) / f"task-{task.id}", b"%PDF-1.4 matrix",
                                "说明.pdf", 1024)
-    db.session.add(Attachment(plan_task_id=task.id, subject="milestone_report", subject_id=0,
+    report = db.session.scalar(select(MilestoneReport))
+    db.session.add(Attachment(plan_task_id=task.id, milestone_report_id=report.id,
                               original_name=stored.original_name, stored_name=stored.stored_name,
                               content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
                               uploaded_by=admin))

@@ -27,10 +27,10 @@ from app.models import (
     ResponsibilityRole,
     ReviewDecision,
     ReviewRecord,
+    StepKey,
     TaskResponsibility,
-    WorkflowInstance,
-    WorkflowStatus,
 )
+from app.models.lifecycle import task_is_closed
 from app.services.timing.workdays import BEIJING
 
 #: 临期: not yet approved and due within this many calendar days.
@@ -99,13 +99,8 @@ def task_facts(plan_id: int) -> Subquery:
                          func.sum(case((Decomposition.status == DecompositionStatus.CONFIRMED, 1), else_=0))
                          .label("confirmed"))
                   .group_by(Decomposition.plan_task_id).subquery())
-    lifecycles = (select(WorkflowInstance.plan_task_id.label("task_id"), func.count().label("n"),
-                         func.sum(case((WorkflowInstance.status == WorkflowStatus.COMPLETED, 1), else_=0))
-                         .label("done"))
-                  .where(WorkflowInstance.subject.like("decomposition:%"))
-                  .group_by(WorkflowInstance.plan_task_id).subquery())
     state = case(
-        (and_(func.coalesce(lifecycles.c.n, 0) > 0, lifecycles.c.n == lifecycles.c.done), TaskState.CLOSED.value),
+        (task_is_closed(PlanTask.id), TaskState.CLOSED.value),
         (func.coalesce(decomposed.c.n, 0) == 0, TaskState.NOT_STARTED.value),
         (decomposed.c.confirmed < decomposed.c.n, TaskState.DECOMPOSING.value),
         else_=TaskState.IN_PROGRESS.value,
@@ -113,7 +108,6 @@ def task_facts(plan_id: int) -> Subquery:
     return (select(PlanTask.id.label("task_id"), PlanTask.number, PlanTask.title, PlanTask.section_id,
                    PlanTask.supervision_number, state.label("state"))
             .outerjoin(decomposed, decomposed.c.task_id == PlanTask.id)
-            .outerjoin(lifecycles, lifecycles.c.task_id == PlanTask.id)
             .where(PlanTask.plan_id == plan_id).subquery("task_facts"))
 
 
@@ -122,9 +116,8 @@ def approvals() -> Subquery:
     return (select(MilestoneReport.milestone_id,
                    func.min(beijing_date(ReviewRecord.decided_at)).label("approved_on"),
                    func.min(beijing_date(MilestoneReport.submitted_at)).label("delivered_on"))
-            .join(ReviewRecord, and_(ReviewRecord.subject == "milestone_report",
-                                     ReviewRecord.subject_id == MilestoneReport.id))
-            .where(ReviewRecord.step == "report_review", ReviewRecord.decision == ReviewDecision.APPROVE)
+            .join(ReviewRecord, ReviewRecord.milestone_report_id == MilestoneReport.id)
+            .where(ReviewRecord.step == StepKey.REPORT_REVIEW, ReviewRecord.decision == ReviewDecision.APPROVE)
             .group_by(MilestoneReport.milestone_id).subquery("approvals"))
 
 

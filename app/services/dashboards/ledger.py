@@ -20,6 +20,7 @@ from app.models import (
     ResponsibilityRole,
     ReviewDecision,
     ReviewRecord,
+    StepKey,
     TaskResponsibility,
     Unit,
     UnitGroup,
@@ -155,8 +156,7 @@ def _latest_reviews(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:
                      ReviewRecord.comments, ReviewRecord.step,
                      func.row_number().over(partition_by=MilestoneReport.milestone_id,
                                             order_by=ReviewRecord.id.desc()).label("rank"))
-              .join(MilestoneReport, (ReviewRecord.subject == "milestone_report")
-                    & (ReviewRecord.subject_id == MilestoneReport.id))
+              .join(MilestoneReport, ReviewRecord.milestone_report_id == MilestoneReport.id)
               .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
               .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
               .where(PlanTask.plan_id == plan_id, beijing_date(ReviewRecord.decided_at) <= as_of).subquery())
@@ -164,7 +164,7 @@ def _latest_reviews(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:
     for review_id, milestone_id, decision, quality, comments, step in db.session.execute(
             select(ranked.c.id, ranked.c.milestone_id, ranked.c.decision, ranked.c.quality, ranked.c.comments,
                    ranked.c.step).where(ranked.c.rank == 1)).all():
-        who = "督审处" if step == "report_review" else "负责人"
+        who = "督审处" if step == StepKey.REPORT_REVIEW else "负责人"
         text = f"{who}{decision.label}"
         if decision is ReviewDecision.APPROVE and quality:
             text += f"({QualityRating(quality).label})"

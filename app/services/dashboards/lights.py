@@ -69,12 +69,13 @@ from app.models import (
     PlanTask,
     ReviewDecision,
     ReviewRecord,
+    StepKey,
     TargetActual,
     WorkflowInstance,
-    WorkflowStatus,
     WorkItem,
     WorkItemState,
 )
+from app.models.lifecycle import task_is_closed
 from app.services.timing.deadlines import work_calendar
 from app.services.timing.workdays import BEIJING, WorkCalendar, end_of_day
 
@@ -229,16 +230,15 @@ def _attainment(report_id: ColumnElement[int]) -> ColumnElement[float]:
 def _confirmed_at(decomposition_id: SQLColumnExpression[int]) -> ColumnElement[Any]:
     """When 督审处 confirmed the decomposition (the start of its milestones' periods).
 
-    Correlated and index-driven (decomposition_round by decomposition, review_record by subject): a
+    Correlated and index-driven (decomposition_round by decomposition, review_record by round): a
     grouped subquery over every review row gets misestimated and re-aggregated per work item.
     """
     return (
         select(func.max(ReviewRecord.decided_at))
         .select_from(DecompositionRound)
-        .join(ReviewRecord, and_(ReviewRecord.subject == "decomposition_round",
-                                 ReviewRecord.subject_id == DecompositionRound.id))
+        .join(ReviewRecord, ReviewRecord.decomposition_round_id == DecompositionRound.id)
         .where(DecompositionRound.decomposition_id == decomposition_id,
-               ReviewRecord.step == "decomposition_review", ReviewRecord.decision == ReviewDecision.APPROVE)
+               ReviewRecord.step == StepKey.DECOMPOSITION_REVIEW, ReviewRecord.decision == ReviewDecision.APPROVE)
         .scalar_subquery()
     )
 
@@ -281,7 +281,7 @@ def _milestone_base(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
     running = and_(Milestone.status != MilestoneStatus.APPROVED, due >= ctx.now)
     start = case((running, func.coalesce(epoch_days(_confirmed_at(Milestone.decomposition_id)),
                                          ctx.per_plan(PlanTask.plan_id, 1, 0.0))), else_=null())
-    returned = exists().where(ReviewRecord.subject == "milestone_report", ReviewRecord.subject_id == report.c.id,
+    returned = exists().where(ReviewRecord.milestone_report_id == report.c.id,
                               ReviewRecord.decision == ReviewDecision.RETURN)
     return (
         select(Milestone.id, Milestone.plan_task_id, PlanTask.plan_id, Milestone.title.label("name"),
@@ -303,9 +303,9 @@ def _item_facts(ctx: _Context, *scope: ColumnElement[bool], tasks: ColumnElement
     """
     milestones = _milestone_facts(ctx, tasks)
     due = epoch_days(WorkItem.due_at)
-    reports_on = and_(WorkItem.form_key == "milestone_report",
+    reports_on = and_(WorkItem.form_key == StepKey.MILESTONE_REPORT,
                       milestones.c.id == WorkItem.context["milestone_id"].as_integer())
-    decomposes = and_(WorkItem.form_key == "decomposition",
+    decomposes = and_(WorkItem.form_key == StepKey.DECOMPOSITION,
                       Decomposition.id == WorkItem.context["decomposition_id"].as_integer())
     inherits = milestones.c.finding.in_(_YELLOW_MILESTONE)
     finding = case(
@@ -353,10 +353,8 @@ def _task_parts(ctx: _Context, *scope: ColumnElement[bool]) -> Subquery:
 
 
 def _closed() -> ColumnElement[bool]:
-    """True when every lifecycle instance of the task has ended (as ``closure.is_closed``)."""
-    lifecycle = and_(WorkflowInstance.plan_task_id == PlanTask.id, WorkflowInstance.subject.like("decomposition:%"))
-    return and_(exists().where(lifecycle),
-                ~exists().where(lifecycle, WorkflowInstance.status != WorkflowStatus.COMPLETED))
+    """True when every unit's part of the task is closed (as ``closure.is_closed``)."""
+    return task_is_closed(PlanTask.id)
 
 
 def task_lights(as_of: datetime, *, plan_id: int | None = None,

@@ -21,6 +21,7 @@ from app.models import (
     PlanTask,
     Rectification,
     Role,
+    StepKey,
     User,
     WorkflowInstance,
     WorkItem,
@@ -129,9 +130,9 @@ def _move_committed_date(item: WorkItem, new_due: datetime) -> tuple[dict[str, s
     """Move the date the task records for the step too: a report is due on its milestone's date, a
     rectification result on the rectification's deadline. Lights, dashboards and the 台账 read those dates,
     so an extension that left them behind would still show the step overdue."""
-    if item.form_key == "milestone_report":
+    if item.form_key == StepKey.MILESTONE_REPORT:
         subject: Milestone | Rectification = reporting.milestone_of(item)
-    elif item.form_key == "rectification_result":
+    elif item.form_key == StepKey.RECTIFICATION_RESULT:
         subject = rectification.rectification_of(item)
     else:
         return {}, {}

@@ -57,13 +57,13 @@ class TaskHistory:
     audit: list[AuditEvent]
     rectifications: dict[int, Rectification]
 
-    def reviews_of(self, subject: str, subject_id: int) -> list[ReviewRecord]:
+    def reviews_of(self, submission: DecompositionRound | MilestoneReport) -> list[ReviewRecord]:
         """Verdicts on one submission, oldest first."""
-        return self.reviews.get((subject, subject_id), [])
+        return self.reviews.get((submission.__tablename__, submission.id), [])
 
-    def attachments_of(self, subject: str, subject_id: int) -> list[Attachment]:
+    def attachments_of(self, submission: MilestoneReport | CooperatingContribution) -> list[Attachment]:
         """Files attached to one submission."""
-        return self.attachments.get((subject, subject_id), [])
+        return self.attachments.get((submission.__tablename__, submission.id), [])
 
     def rectification_from(self, review: ReviewRecord) -> Rectification | None:
         """The rectification opened from a returned review, if any."""
@@ -79,10 +79,10 @@ def task_history(task: PlanTask) -> TaskHistory:
     reviews: dict[tuple[str, int], list[ReviewRecord]] = {}
     for record in _all(select(ReviewRecord).where(ReviewRecord.plan_task_id == task.id)
                        .options(selectinload(ReviewRecord.reviewer)).order_by(ReviewRecord.id)):
-        reviews.setdefault((record.subject, record.subject_id), []).append(record)
+        reviews.setdefault(record.reviewed, []).append(record)
     attachments: dict[tuple[str, int], list[Attachment]] = {}
     for attachment in _all(select(Attachment).where(Attachment.plan_task_id == task.id).order_by(Attachment.id)):
-        attachments.setdefault((attachment.subject, attachment.subject_id), []).append(attachment)
+        attachments.setdefault(attachment.owner, []).append(attachment)
     rectifications = {r.review_record_id: r for r in _all(select(Rectification).where(
         Rectification.plan_task_id == task.id, Rectification.review_record_id.is_not(None)))}
     instances = _all(select(WorkflowInstance).where(WorkflowInstance.plan_task_id == task.id)
@@ -107,9 +107,7 @@ def _audit(decompositions: list[Decomposition], milestones: list[Milestone],
         "milestone": [m.id for m in milestones],
         "milestone_report": [r.id for r in reports],
         "cooperating_contribution": [c.id for r in reports for c in r.contributions],
-        # Each rectification runs in its own instance, subject "rectification:<id>".
-        "rectification": [(i.subject or "").split(":")[1] for i in instances
-                          if (i.subject or "").startswith("rectification:")],
+        "rectification": [i.rectification_id for i in instances if i.rectification_id is not None],
         "work_item": list(db.session.scalars(
             select(WorkItem.id).where(WorkItem.instance_id.in_([i.id for i in instances])))),
     }

@@ -14,6 +14,7 @@ from app.models import (
     HandlingAction,
     PlanTask,
     Role,
+    StepKey,
     Unit,
     User,
     WorkflowInstance,
@@ -194,7 +195,7 @@ def finish_step(item: WorkItem, actor: User, data: dict[str, object]) -> None:
     deadlines.schedule_task(db.session.get_one(PlanTask, item.instance.plan_task_id))
 
 
-def begin_step(item: WorkItem, actor: User, form_key: str) -> None:
+def begin_step(item: WorkItem, actor: User, form_key: StepKey) -> None:
     """Every step service starts here: the right kind of step, still open, and the actor may act on it.
 
     :raises PermissionDenied: another unit's, role's or colleague's item.

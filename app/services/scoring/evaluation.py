@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import PlanTask, QualityRating, ResponsibilityRole, TaskEvaluation, Unit, User
+from app.models import PlanTask, QualityRating, ResponsibilityRole, StepKey, TaskEvaluation, Unit, User
 from app.services.infrastructure import audit
 from app.services.scoring import scoring_policy
 from app.services.scoring.evaluation_events import Event, TargetResult, TaskEvents, load_events
@@ -110,10 +110,10 @@ def score_lines(unit_id: int, events: TaskEvents, policy: ScoringPolicy, final: 
     return lines + _bounds(sum((line.points for line in lines), Decimal(0)), policy)
 
 
-_RETURNED_BY = {
-    "decomposition_review": "分解方案被督审处审核退回一次",
-    "report_review": "进展报送被督审处审核退回一次",
-    "head_signoff": "进展报送被本单位负责人审签退回一次",
+_RETURNED_BY: dict[str, str] = {
+    StepKey.DECOMPOSITION_REVIEW: "分解方案被督审处审核退回一次",
+    StepKey.REPORT_REVIEW: "进展报送被督审处审核退回一次",
+    StepKey.HEAD_SIGNOFF: "进展报送被本单位负责人审签退回一次",
 }
 
 

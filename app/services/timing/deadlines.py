@@ -24,6 +24,7 @@ from app.models import (
     NoticeKind,
     PlanTask,
     Role,
+    StepKey,
     User,
     UserRole,
     WorkflowInstance,
@@ -39,17 +40,17 @@ from app.services.timing.workdays import BEIJING, WorkCalendar, end_of_day
 #: Ids per IN (…) list.
 _CHUNK = 5000
 #: Which policy period sets the due date of each kind of step; a milestone report keeps its milestone's date.
-_STEP_PERIOD = {
-    "decomposition": "decompose_within",
-    "decomposition_review": "review_within",
-    "report_review": "review_within",
-    "task_closure": "review_within",
-    "cooperating_contribution": "respond_within",
-    "head_signoff": "respond_within",
+_STEP_PERIOD: dict[str, str] = {
+    StepKey.DECOMPOSITION: "decompose_within",
+    StepKey.DECOMPOSITION_REVIEW: "review_within",
+    StepKey.REPORT_REVIEW: "review_within",
+    StepKey.TASK_CLOSURE: "review_within",
+    StepKey.COOPERATING_CONTRIBUTION: "respond_within",
+    StepKey.HEAD_SIGNOFF: "respond_within",
     # 整改: the plan and 督审处's reviews by policy; the result step keeps the rectification's deadline.
-    "rectification_plan": "decompose_within",
-    "rectification_plan_review": "review_within",
-    "rectification_verify": "review_within",
+    StepKey.RECTIFICATION_PLAN: "decompose_within",
+    StepKey.RECTIFICATION_PLAN_REVIEW: "review_within",
+    StepKey.RECTIFICATION_VERIFY: "review_within",
 }
 
 
