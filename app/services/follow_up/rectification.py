@@ -139,8 +139,7 @@ def _refusal_to_open(review: ReviewRecord, user: User) -> DubanError | None:
 
 
 def _returns_a_report(review: ReviewRecord) -> bool:
-    return (review.step == StepKey.REPORT_REVIEW and review.decision is ReviewDecision.RETURN
-            and review.milestone_report_id is not None)
+    return review.step == StepKey.REPORT_REVIEW and review.decision is ReviewDecision.RETURN
 
 
 def reported_milestone(review: ReviewRecord) -> Milestone:
@@ -148,7 +147,7 @@ def reported_milestone(review: ReviewRecord) -> Milestone:
 
     :raises ValidationFailed: the review is not 督审处's return of a report.
     """
-    if not _returns_a_report(review):
+    if not _returns_a_report(review) or review.milestone_report_id is None:
         raise ValidationFailed(_NOT_A_RETURNED_REPORT)
     return db.session.get_one(MilestoneReport, review.milestone_report_id).milestone
 
