@@ -13,7 +13,17 @@ from app.extensions import db
 from app.models import Plan, PlanImportDraft, Role
 from app.models.base import utcnow
 from app.plans import bp
-from app.plans.forms import ImportForm, decisions, field_name, members_field_name, review_form
+from app.plans.forms import (
+    ImportForm,
+    chosen_columns,
+    columns_form,
+    decisions,
+    field_name,
+    members_field_name,
+    review_form,
+    target_choices,
+    target_field,
+)
 from app.plans.presenting import mark_spans
 from app.services import directory, lights, plan_import, plan_view
 
@@ -63,17 +73,35 @@ def import_review(draft_id: int) -> str | Response:
         return redirect(url_for("plans.detail", plan_id=draft.plan_id))
     preview = plan_import.preview(draft)
     org = draft.organisation
-    form = review_form(preview.unresolved, directory.list_units(org, active_only=True), directory.list_groups(org))
+    form = review_form(preview.unresolved, directory.list_units(org, active_only=True), directory.list_groups(org),
+                       preview.parsed)
     page = partial(
         render_template, "plans/review.html", draft=draft, preview=preview, form=form, field_name=field_name,
-        members_field_name=members_field_name, mark_spans=mark_spans,
+        members_field_name=members_field_name, mark_spans=mark_spans, target_field=target_field,
+        columns=columns_form(preview.table, draft.columns or {}) if preview.table else None,
     )
     if form.validate_on_submit():
         on_refusal(_imported_before, field=form.submit, render=page)
-        plan = plan_import.confirm_import(draft, decisions(form, preview.unresolved), current_user)
+        plan = plan_import.confirm_import(draft, decisions(form, preview.unresolved), current_user,
+                                          target_choices(form, preview.parsed))
         flash(f"已导入计划《{plan.title}》,共 {len(plan.tasks)} 项任务。", "success")
         return redirect(url_for("plans.detail", plan_id=plan.id))
     return page()
+
+
+@bp.route("/import/<int:draft_id>/columns", methods=["POST"])
+@roles(Role.SUPERVISOR)
+def import_columns(draft_id: int) -> Response:
+    """Map the columns of a task table differently and preview it again."""
+    draft = db.get_or_404(PlanImportDraft, draft_id)
+    preview = plan_import.preview(draft)
+    if preview.table is None:
+        return redirect(url_for("plans.import_review", draft_id=draft.id))
+    form = columns_form(preview.table, draft.columns or {})
+    if form.validate_on_submit():
+        plan_import.map_columns(draft, chosen_columns(form))
+        flash("已按新的列对应重新解析表格。", "info")
+    return redirect(url_for("plans.import_review", draft_id=draft.id))
 
 
 @bp.route("/<int:plan_id>")
