@@ -78,7 +78,8 @@ class _Budget:
         if name.lower().endswith((".xml", ".rels")):
             self.xml += size
         if self.xml > self.kind.max_xml or self.total > _MAX_UNPACKED:
-            cap = f"内容不能超过 {self.kind.max_xml // 2**20} MB" if self.xml > self.kind.max_xml \
+            over_xml = self.xml > self.kind.max_xml
+            cap = f"{self.kind.thing[-2:]}内容不能超过 {self.kind.max_xml // 2**20} MB" if over_xml \
                 else f"连同图片不能超过 {_MAX_UNPACKED // 2**20} MB"
             raise DocumentError(f"{self.kind.noun}解压后过大（{cap}），无法导入。"
                                 f"请删去与计划无关的内容，或另存为 {self.kind.plain} 后上传。")

@@ -61,8 +61,14 @@ def guess_columns(header: Sequence[str]) -> dict[str, int | None]:
 
 
 def looks_like_header(cells: Sequence[str]) -> bool:
-    """A row of several headings, one naming a task column, is the table's header (not a title above it)."""
-    return len({cell for cell in cells if cell}) >= 2 and guess_columns(cells)[TASK] is not None
+    """A row of several headings naming at least two roles is the table's header (not a title above it)."""
+    guessed = guess_columns(cells)
+    return len({cell for cell in cells if cell}) >= 2 and sum(index is not None for index in guessed.values()) >= 2
+
+
+def names_tasks(cells: Sequence[str]) -> bool:
+    """A header that names a task column: a Word table with one is a task table, not part of the text."""
+    return looks_like_header(cells) and guess_columns(cells)[TASK] is not None
 
 
 @dataclass

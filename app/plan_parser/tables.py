@@ -86,8 +86,8 @@ def read_table(data: bytes, filename: str, looks_like_header: Any) -> RawTable:
     return _csv_table(decode_text(data), looks_like_header)
 
 
-def docx_task_table(data: bytes, looks_like_header: Any) -> RawTable | None:
-    """The first table of a .docx whose header names a task column, or None when the document has none."""
+def docx_task_table(data: bytes, names_tasks: Any) -> RawTable | None:
+    """The first table of a .docx whose header ``names_tasks``, or None when the document has none."""
     import docx  # python-docx only for a .docx
     from docx.opc.exceptions import PackageNotFoundError
     from lxml import etree
@@ -99,7 +99,7 @@ def docx_task_table(data: bytes, looks_like_header: Any) -> RawTable | None:
             grid = [[(cell._tc, cell.text) for cell in row.cells][:MAX_COLUMNS] for row in table.rows[:MAX_ROWS + 20]]
             if len(table.rows) > MAX_ROWS + _HEADER_SEARCH:
                 raise DocumentError(_too_many_rows())
-            found = _from_grid(grid, looks_like_header, f"表格{number}")
+            found = _from_grid(grid, names_tasks, f"表格{number}")
             if found is not None:
                 return found
     except (PackageNotFoundError, KeyError, ValueError, etree.XMLSyntaxError) as exc:
@@ -111,8 +111,8 @@ def _from_grid(grid: Sequence[Sequence[tuple[object, str]]], looks_like_header: 
     """A .docx table as (cell identity, text) per grid position: the same identity twice is a merged cell."""
     texts = [[_clean(text) for _, text in row] for row in grid]
     header_at = _header_row(texts, looks_like_header)
-    if header_at is None:
-        return None
+    if header_at is None or not looks_like_header(texts[header_at]):
+        return None  # a table of the document's text, not a task table
     spans: dict[int, list[tuple[int, int]]] = {}
     owners: dict[int, object] = {}
     for r, row in enumerate(grid[header_at + 1:]):
@@ -197,12 +197,14 @@ def _csv_table(text: str, looks_like_header: Any) -> RawTable:
 
 
 def _header_row(rows: Sequence[Sequence[str]], looks_like_header: Any) -> int | None:
-    """The header: the first of the top rows that names a task column, else the first non-empty row."""
+    """The header: the first of the top rows that looks like one, else the first row of several cells."""
     filled = [index for index, row in enumerate(rows[:_HEADER_SEARCH]) if any(row)]
     for index in filled:
         if looks_like_header(rows[index]):
             return index
-    return filled[0] if filled else None
+    several = [index for index in filled if len({cell for cell in rows[index] if cell}) >= 2]
+    candidates = several or filled
+    return candidates[0] if candidates else None
 
 
 def _table(rows: Sequence[Sequence[str]], header_at: int, first_row: int, source: str,

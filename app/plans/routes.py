@@ -101,6 +101,8 @@ def import_columns(draft_id: int) -> Response:
     if form.validate_on_submit():
         plan_import.map_columns(draft, chosen_columns(form))
         flash("已按新的列对应重新解析表格。", "info")
+    else:
+        flash("所选的列在表格中不存在,请重新选择。", "warning")
     return redirect(url_for("plans.import_review", draft_id=draft.id))
 
 

@@ -31,7 +31,7 @@ from app.models.base import utcnow
 from app.plan_parser import DocumentError, ParsedPlan, parse_text, read_document
 from app.plan_parser.model import Task
 from app.plan_parser.parse import guess_year as parsed_year
-from app.plan_parser.table_plan import ROLES, Columns, guess_columns, looks_like_header, table_plan
+from app.plan_parser.table_plan import ROLES, Columns, guess_columns, looks_like_header, names_tasks, table_plan
 from app.plan_parser.tables import RawTable, docx_task_table, is_table_upload, read_table
 from app.plan_parser.units import is_group
 from app.services import audit, directory, supervision
@@ -129,7 +129,7 @@ def _document_text(
         if is_table_upload(data, name):
             return "", name, read_table(data, name, looks_like_header)
         if name.lower().endswith(".docx") and data.startswith(b"PK\x03\x04"):
-            table = docx_task_table(data, looks_like_header)
+            table = docx_task_table(data, names_tasks)
             if table is not None:
                 return "", name, table
         return read_document(data, name), name, None

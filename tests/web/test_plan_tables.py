@@ -1,0 +1,91 @@
+"""Task tables through the real pages: upload, map columns, untick or correct targets, confirm, decompose."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from html import unescape
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Plan, PlanTask
+from tests.conftest import csrf_token
+from tests.task_tables import csv_text, xlsx_bytes
+from tests.web.test_plans import upload
+from tests.web.test_work import as_user, open_item
+
+
+def review_fields(html: str) -> dict[str, str]:
+    """Every target input of the review page with its value, as a browser would send it."""
+    fields = {}
+    for tag in re.findall(r"<input [^>]*>", html):
+        name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name and name.group(1).startswith("target_") and (" checked " in tag or "checkbox" not in tag):
+            fields[name.group(1)] = unescape(value.group(1)) if value else ""
+    fields.update((name, unescape(value)) for name, value in re.findall(
+        r'<select[^>]*name="(target_\d+_\d+_comparator)".*?<option selected value="([^"]*)"', html, re.S))
+    return fields
+
+
+def test_an_xlsx_table_is_previewed_and_imported_with_a_target_unticked_and_one_corrected(signed_in):
+    client = signed_in("dushen")
+    review_url = upload(client, xlsx_bytes(), "分解表.xlsx").headers["Location"]
+    html = client.get(review_url).get_data(as_text=True)
+    assert 'data-testid="column-mapping"' in html and "第2列:工作任务" in html
+    assert html.count('data-testid="preview-task"') == 3 and "建议完成时限" in html and "2023-06-30" in html
+    assert html.count('data-testid="preview-target"') == 2
+    fields = review_fields(html)
+    assert fields["target_1_0_value"] == "500000" and fields["target_3_0_unit"] == "项"
+    del fields["target_1_0_keep"]  # unticked
+    fields["target_3_0_value"] = "25"
+    done = client.post(review_url, data={"csrf_token": csrf_token(client, review_url), "targets_shown": "1",
+                                         **fields})
+    assert done.status_code == 302
+    tasks = {t.number: t for t in db.session.scalars(select(PlanTask))}
+    assert tasks[1].targets == [] and [t.value for t in tasks[3].targets] == [Decimal("25")]
+    detail = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "完成时限:2023年06月30日(“6月底前”)" in detail
+
+
+def test_a_target_value_that_is_no_number_is_refused_next_to_it(signed_in):
+    client = signed_in("dushen")
+    review_url = upload(client, xlsx_bytes(), "分解表.xlsx").headers["Location"]
+    fields = review_fields(client.get(review_url).get_data(as_text=True))
+    fields["target_1_0_value"] = "五十万"
+    page = client.post(review_url, data={"csrf_token": csrf_token(client, review_url), "targets_shown": "1",
+                                         **fields}).get_data(as_text=True)
+    assert "指标值应为数字,如 35 或 0.5。" in page and 'value="五十万"' in page
+    assert db.session.scalar(select(func.count(Plan.id))) == 0
+
+
+def test_the_clerk_maps_the_task_column_and_errors_block_until_then(signed_in):
+    client = signed_in("dushen")
+    data = csv_text(header=["序号", "说明", "牵头单位", "配合单位", "时限", "备注"]).encode("gb18030")
+    review_url = upload(client, data, "分解表.csv").headers["Location"]
+    html = client.get(review_url).get_data(as_text=True)
+    assert 'data-testid="table-errors"' in html and "没有“任务”列" in html
+    refused = client.post(review_url, data={"csrf_token": csrf_token(client, review_url)}).get_data(as_text=True)
+    assert "表格中还有需要修改的问题" in refused and db.session.scalar(select(func.count(Plan.id))) == 0
+    columns_url = review_url + "/columns"
+    mapped = client.post(columns_url, data={
+        "csrf_token": csrf_token(client, review_url), "column_number": "0", "column_task": "1", "column_lead": "2",
+        "column_cooperating": "3", "column_deadline": "4", "column_target": ""}, follow_redirects=True)
+    html = mapped.get_data(as_text=True)
+    assert "已按新的列对应重新解析表格。" in html and 'data-testid="table-errors"' not in html
+    assert html.count('data-testid="preview-task"') == 3
+    bad = client.post(columns_url, data={"csrf_token": csrf_token(client, review_url), "column_task": "7"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "所选的列在表格中不存在,请重新选择。" in bad and bad.count('data-testid="preview-task"') == 3
+    assert client.post(review_url, data={"csrf_token": csrf_token(client, review_url)}).status_code == 302
+
+
+def test_decomposition_starts_from_the_suggested_due_date(app, signed_in):
+    client = signed_in("dushen")
+    review_url = upload(client, xlsx_bytes(), "分解表.xlsx").headers["Location"]
+    assert client.post(review_url, data={"csrf_token": csrf_token(client, review_url)}).status_code == 302
+    task = db.session.scalar(select(PlanTask).where(PlanTask.number == 1))
+    zhuce = as_user(app, "zhuce")
+    page = zhuce.get(open_item(zhuce, "decomposition", task)).get_data(as_text=True)
+    assert "计划要求的完成时限:2023年06月30日(文中写作“6月底前”)" in page
+    assert re.search(r'name="milestones-0-due_date"[^>]*value="2023-06-30"', page)
+
