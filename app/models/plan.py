@@ -117,6 +117,9 @@ class PlanTask(Base):
     suggested_due: Mapped[date | None] = mapped_column(Date)
     #: How the plan wrote that deadline ("6月底前", "持续推进").
     deadline_phrase: Mapped[str | None] = mapped_column(String(60))
+    #: Set when a revision of the plan drops the task: it stays, with its history, but no work goes on.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
 
     plan: Mapped[Plan] = relationship(back_populates="tasks")
     section: Mapped[PlanSection | None] = relationship()
@@ -205,8 +208,11 @@ class PlanImportDraft(Base):
     kind: Mapped[str] = mapped_column(String(16), default="document", server_default="document")
     #: For a table: which column plays which role ({"task": 1, "lead": 2, …}), as guessed or as the clerk set it.
     columns: Mapped[dict[str, int | None] | None] = mapped_column(JSON)
+    #: The plan this document revises (same organisation and title, or chosen): confirming applies a change set.
+    revises_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
     #: Set once confirmed; a confirmed draft cannot be confirmed again.
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
 
     organisation: Mapped[Organisation] = relationship()
-    plan: Mapped[Plan | None] = relationship()
+    plan: Mapped[Plan | None] = relationship(foreign_keys=[plan_id])
+    revises_plan: Mapped[Plan | None] = relationship(foreign_keys=[revises_plan_id])

@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.fields import CheckboxListField
-from app.models import Unit, UnitGroup, UnitKind
+from app.models import Plan, Unit, UnitGroup, UnitKind
 from app.plan_parser import ParsedPlan
 from app.plan_parser.table_plan import ROLES
 from app.plan_parser.tables import RawTable
@@ -44,7 +44,13 @@ class ImportForm(FlaskForm):
         "计划年度(留空则取标题中的年份)",
         validators=[Optional(), NumberRange(2000, 2100, "年度应在 2000 到 2100 之间。")],
     )
+    revises = SelectField("是否为已有计划的修订版", choices=[], validate_choice=False)
     submit = SubmitField("解析并预览")
+
+    def offer_plans(self, plans: list[Plan]) -> None:
+        """The active plans a document may revise; by default one of the same title is revised."""
+        self.revises.choices = [SelectChoice("", "自动判断(与已有计划同名即为其修订版)")] + [
+            SelectChoice(str(plan.id), f"修订《{plan.title}》({plan.year} 年度)") for plan in plans]
 
 
 class ReviewForm(FlaskForm):
@@ -80,12 +86,24 @@ def _a_number(form: object, field: Field) -> None:
         raise ValidationError("指标值应为数字,如 35 或 0.5。")
 
 
+def reason_field(change_key: str) -> str:
+    """The field holding the reason of one change of a revision."""
+    return f"reason_{change_key}"
+
+
 def review_form(unresolved: list[str], units: list[Unit], groups: list[UnitGroup],
-                parsed: ParsedPlan | None = None) -> ReviewForm:
-    """The review form: a choice for each name the directory does not know, and one row per detected target."""
+                parsed: ParsedPlan | None = None, change_keys: list[str] | None = None) -> ReviewForm:
+    """The review form: a choice for each name the directory does not know, one row per detected target,
+    and for a revision one reason per change (or one note for all of them)."""
 
     class Form(ReviewForm):
         pass
+
+    if change_keys is not None:
+        setattr(Form, "revision_note", TextAreaField(  # noqa: B010 (added to the class WTForms reads fields from)
+            "修订说明(各项修改未单独填写原因的,以此为原因)", validators=[Optional(), Length(max=500)]))
+        for key in change_keys:
+            setattr(Form, reason_field(key), StringField("修改原因", validators=[Optional(), Length(max=500)]))
 
     for task in parsed.tasks if parsed else []:
         for position, target in enumerate(task.targets):
@@ -127,6 +145,12 @@ def decisions(form: ReviewForm, unresolved: list[str]) -> dict[str, Decision]:
         name: Decision.parse(form[field_name(name)].data, tuple(form[members_field_name(name)].data or ()))
         for name in unresolved
     }
+
+
+def change_reasons(form: ReviewForm, change_keys: list[str]) -> dict[str, str]:
+    """Each change's reason: its own, else the revision note."""
+    note = (form["revision_note"].data or "").strip()
+    return {key: (form[reason_field(key)].data or "").strip() or note for key in change_keys}
 
 
 def target_choices(form: ReviewForm, parsed: ParsedPlan) -> dict[tuple[int, int], TargetChoice]:

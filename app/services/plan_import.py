@@ -83,8 +83,12 @@ def content_hash(text: str) -> str:
 def start_import(
     org: Organisation, actor: User | None, year: int | None, data: bytes | None = None,
     filename: str | None = None, pasted: str | None = None, max_bytes: int = 10 * 1024 * 1024,
+    revises: Plan | None = None,
 ) -> PlanImportDraft:
     """Read an upload or pasted text into a draft for review.
+
+    The draft revises ``revises``, or else the organisation's active plan of the same title when there is one:
+    confirming it then changes that plan rather than adding a second one.
 
     :raises ValidationFailed: unreadable, empty, oversize input, or no numbered tasks.
     :raises AlreadyImported: the same document is already a plan.
@@ -105,6 +109,7 @@ def start_import(
         organisation_id=org.id, created_by_id=actor.id if actor else None, source_name=source,
         year=year or guess_year(parsed) or utcnow().year, text=text, content_hash=digest,
         kind=DOCUMENT if table is None else TABLE, columns=columns,
+        revises_plan=revises or same_title_plan(org, parsed.title),
     )
     db.session.add(draft)
     db.session.flush()
@@ -140,6 +145,15 @@ def _document_text(
 def _stem(source: str) -> str:
     """A file name without its extension: the title of a table that states none."""
     return re.sub(r"\.[A-Za-z0-9]{1,5}$", "", source)
+
+
+def same_title_plan(org: Organisation, title: str | None) -> Plan | None:
+    """The organisation's newest active plan of this title: a document of the same title revises it."""
+    if not title:
+        return None
+    return db.session.scalars(select(Plan).where(
+        Plan.organisation_id == org.id, Plan.title == title, Plan.status == PlanStatus.ACTIVE,
+    ).order_by(Plan.id.desc()).limit(1)).first()
 
 
 def _refuse_duplicate(org: Organisation, digest: str) -> None:
@@ -206,6 +220,8 @@ def confirm_import(
     """
     if draft.plan_id is not None:
         raise InvalidTransition("该导入已经确认过,请勿重复提交。")
+    if draft.revises_plan_id is not None:
+        raise InvalidTransition("该文件是已有计划的修订版,请按修改清单逐项填写原因后应用修订。")
     _refuse_duplicate(draft.organisation, draft.content_hash)
     if draft.kind == TABLE and preview(draft).parsed.errors:
         raise ValidationFailed("表格中还有需要修改的问题(见预览顶部),修改表格或列对应后才能导入。")
@@ -237,18 +253,18 @@ def _store_plan(draft: PlanImportDraft, result: ImportPreview, actor: User | Non
     )
     sections = {s.number: PlanSection(number=s.number, title=s.title) for s in parsed.sections}
     plan.sections = list(sections.values())
-    plan.tasks = [_task_row(task, sections.get(task.section) if task.section is not None else None, result.resolved,
+    plan.tasks = [task_row(task, sections.get(task.section) if task.section is not None else None, result.resolved,
                             draft.year, targets) for task in parsed.tasks]
     db.session.add(plan)
     return plan
 
 
-def _task_row(task: Task, section: PlanSection | None, resolved: Mapping[str, Unit | UnitGroup], year: int,
+def task_row(task: Task, section: PlanSection | None, resolved: Mapping[str, Unit | UnitGroup], year: int,
               targets: Mapping[tuple[int, int], TargetChoice]) -> PlanTask:
     row = PlanTask(number=task.number, title=task.title[:500], text=task.text, section=section)
     if task.deadline is not None:
         row.suggested_due, row.deadline_phrase = task.deadline.on(year), task.deadline.phrase[:60]
-    row.responsibilities = list(_responsibilities(task, resolved))
+    row.responsibilities = list(responsibilities(task, resolved))
     row.targets = []
     for position, found in enumerate(task.targets):
         choice = targets.get((task.number, position), TargetChoice(keep=True))
@@ -264,8 +280,8 @@ def _task_row(task: Task, section: PlanSection | None, resolved: Mapping[str, Un
     return row
 
 
-def _responsibilities(task: Task, resolved: Mapping[str, Unit | UnitGroup]) -> Iterable[TaskResponsibility]:
-    """Leads, then co-responsible units, then cooperating units and groups, each name once."""
+def unit_roles(task: Task) -> dict[str, ResponsibilityRole]:
+    """Leads, then co-responsible units, then cooperating units and groups, each name once, with its role."""
     resp = task.responsibility
     group_role = ResponsibilityRole.COOPERATING if resp.lead_units else ResponsibilityRole.RESPONSIBLE
     roles: dict[str, ResponsibilityRole] = {}
@@ -277,7 +293,12 @@ def _responsibilities(task: Task, resolved: Mapping[str, Unit | UnitGroup]) -> I
         roles.setdefault(name, ResponsibilityRole.COOPERATING)
     for name in resp.unit_groups:
         roles.setdefault(name, group_role)
-    for position, (name, role) in enumerate(roles.items()):
+    return roles
+
+
+def responsibilities(task: Task, resolved: Mapping[str, Unit | UnitGroup]) -> Iterable[TaskResponsibility]:
+    """The task's responsibility rows, in the order unit_roles gives."""
+    for position, (name, role) in enumerate(unit_roles(task).items()):
         holder = resolved[name]
         yield TaskResponsibility(
             role=role, written_as=name, position=position,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Plan, PlanTask
-from tests.conftest import csrf_token
+from tests.conftest import PLAN_2023, csrf_token
 from tests.task_tables import csv_text, xlsx_bytes
 from tests.web.test_plans import upload
 from tests.web.test_work import as_user, open_item
@@ -89,3 +89,22 @@ def test_decomposition_starts_from_the_suggested_due_date(app, signed_in):
     assert "计划要求的完成时限:2023年06月30日(文中写作“6月底前”)" in page
     assert re.search(r'name="milestones-0-due_date"[^>]*value="2023-06-30"', page)
 
+
+
+def test_a_revised_plan_is_shown_as_a_change_set_and_applied_to_the_plan(signed_in, plan_2023):
+    client = signed_in("dushen")
+    text = PLAN_2023.read_text("utf-8").replace("23万批次", "25万批次")
+    review_url = upload(client, text.encode("gb18030"), "2023年工作要点(修订).txt").headers["Location"]
+    html = client.get(review_url).get_data(as_text=True)
+    assert 'data-testid="change-count">1<' in html and html.count('data-testid="change"') == 1
+    assert "230000批次" in html and "250000批次" in html and 'data-testid="preview-task"' not in html
+    refused = client.post(review_url, data={"csrf_token": csrf_token(client, review_url)}).get_data(as_text=True)
+    assert "请为每项修改填写原因(缺少第18项)。" in refused
+    done = client.post(review_url, data={"csrf_token": csrf_token(client, review_url),
+                                         "revision_note": "省政府调整了抽检任务量"})
+    assert done.headers["Location"].endswith(f"/plans/{plan_2023.id}")
+    detail = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "已按修订版修改计划《2023年全省市场监管工作要点》,共 1 项修改。" in detail
+    assert db.session.scalar(select(func.count(Plan.id))) == 1
+    task18 = db.session.scalar(select(PlanTask).where(PlanTask.plan_id == plan_2023.id, PlanTask.number == 18))
+    assert task18.targets[0].value == Decimal("250000")
