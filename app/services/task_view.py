@@ -123,7 +123,8 @@ def _audit(decompositions: list[Decomposition], milestones: list[Milestone],
 
 def tasks_of_unit(unit_id: int) -> list[PlanTask]:
     """Tasks of active plans the unit answers for, in plan order."""
-    query = (select(PlanTask).join(PlanTask.plan).where(Plan.status == PlanStatus.ACTIVE)
+    query = (select(PlanTask).join(PlanTask.plan)
+             .where(Plan.status == PlanStatus.ACTIVE, PlanTask.cancelled_at.is_(None))
              .where(PlanTask.id.in_(select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == unit_id)))
              .order_by(Plan.id, PlanTask.number))
     return _all(query)

@@ -113,3 +113,28 @@ def test_added_removed_and_reassigned_tasks_adapt_the_running_work(plan_2023, du
     told = db.session.scalars(select(Notification).where(Notification.user_id == kexin.id,
                                                          Notification.title.like("计划修订%"))).all()
     assert [n.body for n in told] == [f"《{plan_2023.title}》第26项任务:修改任务(责任单位)。原因:按局党组会议调整"]
+
+
+def test_a_cancelled_task_leaves_dashboards_scores_and_unit_lists_with_its_history_kept(plan_2023, dushen):
+    from datetime import date
+
+    from app.services import assessment, task_view
+    from app.services.dashboard import overview
+
+    task7 = task(plan_2023, 7)
+    zhuce = task7.holders(ResponsibilityRole.LEAD)[0].unit
+    before = sum(overview.state_counts(plan_2023.id, date(2023, 6, 1)).values())
+    assert task7 in task_view.tasks_of_unit(zhuce.id)
+    assert 7 in [line.task_number for line in assessment.explain_unit(plan_2023.id, zhuce.id).tasks]
+    lines = PLAN_2023.read_text("utf-8").split("\n")
+    del lines[next(i for i, line in enumerate(lines) if line.startswith("7."))]
+    draft, result = revise(plan_2023.organisation, dushen, "\n".join(lines))
+    assert [(c.kind, c.number) for c in result.changes] == [(ChangeKind.REMOVED, 7)]
+    plan_revision.apply_revision(draft, {}, {"removed-7": "并入第6项任务"}, dushen)
+    db.session.commit()
+    assert sum(overview.state_counts(plan_2023.id, date(2023, 6, 1)).values()) == before - 1
+    assert task7 not in task_view.tasks_of_unit(zhuce.id)
+    assert 7 not in [line.task_number for line in assessment.explain_unit(plan_2023.id, zhuce.id).tasks]
+    assert db.session.get(PlanTask, task7.id).cancel_reason == "并入第6项任务"
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.entity == "plan_task", AuditEvent.entity_id == str(
+        task7.id), AuditEvent.action == "removed")).after["reason"] == "并入第6项任务"
