@@ -42,7 +42,7 @@ def test_an_xlsx_table_becomes_a_plan_with_units_targets_and_due_dates(demo, sup
 
 
 def test_a_word_table_and_a_csv_import_the_same_units(demo, supervisor):
-    for data, name in ((docx_table_bytes(), "分解表.docx"), (csv_text().encode("utf-8-sig"), "分解表.csv")):
+    for data, name in ((docx_table_bytes(), "Word分解表.docx"), (csv_text().encode("utf-8-sig"), "CSV分解表.csv")):
         draft = plan_import.start_import(demo, supervisor, 2023, data=data, filename=name)
         assert draft.kind == "table"
         plan = plan_import.confirm_import(draft, {}, supervisor)
