@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_login_e2e import sign_in
-from tests.conftest import ROOT
+from tests.conftest import PLAN_2023, ROOT
 from tests.task_tables import HEADER, xlsx_bytes
 
 pytestmark = pytest.mark.browser
@@ -39,3 +39,29 @@ def test_an_xlsx_task_table_through_the_preview(page, live_server, tmp_path):
     assert "量化指标: 25项" in tasks.nth(2).inner_text()
     assert "完成时限:2023年06月30日" in tasks.first.inner_text()
     page.screenshot(path=str(ROOT / "test-artifacts" / "plan_table_imported.png"), full_page=True)
+
+
+def test_a_revised_plan_is_a_change_set_applied_to_the_plan(page, live_server, tmp_path):
+    document = tmp_path / "2023年全省市场监管工作要点(修订).txt"
+    document.write_bytes(PLAN_2023.read_text("utf-8").replace("23万批次", "25万批次").encode("utf-8"))
+
+    sign_in(page, live_server, "dushen")
+    for upload in (PLAN_2023, document):  # the plan as issued, then its revision
+        page.get_by_test_id("main-nav").get_by_role("link", name="导入计划").click()
+        page.get_by_label("工作要点文件").set_input_files(str(upload))
+        page.get_by_role("button", name="解析并预览").click()
+        if upload == PLAN_2023:
+            page.get_by_role("button", name="确认导入").click()
+            assert "共 39 项任务" in page.locator(".alert-success").inner_text()
+
+    assert page.get_by_test_id("change-count").inner_text() == "1"
+    change = page.get_by_test_id("change")
+    assert "第 18 项" in change.inner_text() and "230000批次" in change.inner_text()
+    assert "250000批次" in change.inner_text()
+    change.get_by_label("第18项修改原因").fill("省政府调整了食品抽检任务量")
+    page.screenshot(path=str(ROOT / "test-artifacts" / "plan_revision_change_set.png"), full_page=False)
+    page.get_by_role("button", name="应用修订").click()
+
+    assert "共 1 项修改" in page.locator(".alert-success").inner_text()
+    page.get_by_test_id("main-nav").get_by_role("link", name="工作计划").click()
+    assert page.get_by_role("link", name="2023年全省市场监管工作要点").count() == 1
