@@ -11,13 +11,16 @@ import io
 import json
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .archive import DOCX, XLSX, check_archive
 from .errors import DocumentError
 from .reading import decode_text
+
+#: Tells a header row from a title above it (table_plan.looks_like_header), or a task table's (names_tasks).
+HeaderTest = Callable[[Sequence[str]], bool]
 
 #: Rows and columns a task table may have; real ones have tens of rows and under ten columns.
 MAX_ROWS = 1000
@@ -71,7 +74,7 @@ def is_table_upload(data: bytes, filename: str) -> bool:
                                                and _XLSX_PART.encode() in data[:4096])
 
 
-def read_table(data: bytes, filename: str, looks_like_header: Any) -> RawTable:
+def read_table(data: bytes, filename: str, looks_like_header: HeaderTest) -> RawTable:
     """Read an .xlsx or .csv upload; ``looks_like_header(cells)`` tells the header row from a title above it.
 
     :raises DocumentError: unreadable, oversize, or empty.
@@ -86,7 +89,7 @@ def read_table(data: bytes, filename: str, looks_like_header: Any) -> RawTable:
     return _csv_table(decode_text(data), looks_like_header)
 
 
-def docx_task_table(data: bytes, names_tasks: Any) -> RawTable | None:
+def docx_task_table(data: bytes, names_tasks: HeaderTest) -> RawTable | None:
     """The first table of a .docx whose header ``names_tasks``, or None when the document has none."""
     import docx  # python-docx only for a .docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -107,7 +110,8 @@ def docx_task_table(data: bytes, names_tasks: Any) -> RawTable | None:
     return None
 
 
-def _from_grid(grid: Sequence[Sequence[tuple[object, str]]], looks_like_header: Any, source: str) -> RawTable | None:
+def _from_grid(grid: Sequence[Sequence[tuple[object, str]]], looks_like_header: HeaderTest,
+               source: str) -> RawTable | None:
     """A .docx table as (cell identity, text) per grid position: the same identity twice is a merged cell."""
     texts = [[_clean(text) for _, text in row] for row in grid]
     header_at = _header_row(texts, looks_like_header)
@@ -124,7 +128,7 @@ def _from_grid(grid: Sequence[Sequence[tuple[object, str]]], looks_like_header: 
     return _table(texts, header_at, header_at + 2, source, merges)
 
 
-def _xlsx_table(data: bytes, looks_like_header: Any) -> RawTable:
+def _xlsx_table(data: bytes, looks_like_header: HeaderTest) -> RawTable:
     """The first sheet with a task header (else the first sheet) of an .xlsx."""
     check_archive(data, _XLSX_PART, XLSX)
     import openpyxl  # only for a spreadsheet upload
@@ -146,7 +150,7 @@ def _xlsx_table(data: bytes, looks_like_header: Any) -> RawTable:
     return first
 
 
-def _sheet_table(sheet: Any, looks_like_header: Any) -> RawTable | None:
+def _sheet_table(sheet: Any, looks_like_header: HeaderTest) -> RawTable | None:
     """One worksheet as a table, merged cells filled from their top-left cell."""
     if sheet.max_row > MAX_ROWS + _HEADER_SEARCH and _has_content_after(sheet, MAX_ROWS + _HEADER_SEARCH):
         raise DocumentError(_too_many_rows())
@@ -178,7 +182,7 @@ def _has_content_after(sheet: Any, row: int) -> bool:
     return False
 
 
-def _csv_table(text: str, looks_like_header: Any) -> RawTable:
+def _csv_table(text: str, looks_like_header: HeaderTest) -> RawTable:
     """A CSV (comma- or tab-separated, as Excel and WPS save it)."""
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
@@ -196,7 +200,7 @@ def _csv_table(text: str, looks_like_header: Any) -> RawTable:
     return _table(rows, header_at, header_at + 2, "CSV", [])
 
 
-def _header_row(rows: Sequence[Sequence[str]], looks_like_header: Any) -> int | None:
+def _header_row(rows: Sequence[Sequence[str]], looks_like_header: HeaderTest) -> int | None:
     """The header: the first of the top rows that looks like one, else the first row of several cells."""
     filled = [index for index, row in enumerate(rows[:_HEADER_SEARCH]) if any(row)]
     for index in filled:

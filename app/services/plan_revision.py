@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
@@ -26,6 +26,7 @@ from app.models import (
     Plan,
     PlanImportDraft,
     PlanSection,
+    PlanStatus,
     PlanTarget,
     PlanTask,
     TargetActual,
@@ -180,11 +181,11 @@ def apply_revision(draft: PlanImportDraft, decisions: Mapping[str, Decision], re
     :raises InvalidTransition: the draft was confirmed already, or revises no plan, or the plan is archived.
     :raises ValidationFailed: a name is unresolved, a change has no reason, or the revision has no change.
     """
+    plan = draft.revises_plan
+    if plan is None or plan.status is not PlanStatus.ACTIVE:
+        raise InvalidTransition("被修订的计划不存在或已归档,不能应用修订。")
     if draft.plan_id is not None:
         raise InvalidTransition("该修订已经应用过,请勿重复提交。")
-    plan = draft.revises_plan
-    if plan is None or plan.status.value != "active":
-        raise InvalidTransition("被修订的计划不存在或已归档,不能应用修订。")
     for name, decision in decisions.items():
         apply_decision(draft.organisation, name, decision, actor)
     preview = plan_import.preview(draft)
@@ -198,6 +199,7 @@ def apply_revision(draft: PlanImportDraft, decisions: Mapping[str, Decision], re
     missing = [change.number for change in result.changes if not (reasons.get(change.key) or "").strip()]
     if missing:
         raise ValidationFailed("请为每项修改填写原因(缺少第" + "、".join(map(str, missing)) + "项)。")
+    _claim(draft, plan)
     revised = {task.number: task for task in preview.parsed.tasks}
     for change in result.changes:
         reason = reasons[change.key].strip()[:MAX_REASON]
@@ -208,11 +210,19 @@ def apply_revision(draft: PlanImportDraft, decisions: Mapping[str, Decision], re
                             "aspects": list(change.aspects), "source": draft.source_name})
         _notify(task, change, reason)
     plan.content_hash = draft.content_hash
-    draft.plan = plan
     db.session.flush()
     audit.record(actor, "plan", plan.id, "revised", after={
         "source": draft.source_name, "hash": draft.content_hash, "changes": [c.key for c in result.changes]})
     return result
+
+
+def _claim(draft: PlanImportDraft, plan: Plan) -> None:
+    """Mark the draft applied first, in one conditional UPDATE: a second click or tab waits for it and loses."""
+    claimed = db.session.execute(update(PlanImportDraft).where(
+        PlanImportDraft.id == draft.id, PlanImportDraft.plan_id.is_(None)).values(plan_id=plan.id))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise InvalidTransition("该修订已经应用过,请勿重复提交。")
+    db.session.refresh(draft)
 
 
 def _apply(plan: Plan, change: Change, parsed: Task | None, preview: plan_import.ImportPreview, reason: str,

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
@@ -61,6 +62,13 @@ def test_one_target_changed_is_one_change_and_no_new_plan(plan_2023, dushen):
                                                        AuditEvent.action == "changed"))
     assert event.before["targets"][0] == "230000批次" and event.after["targets"][0] == "250000批次"
     assert event.after["reason"] == "省政府调整了抽检任务量"
+    with pytest.raises(InvalidTransition, match="已经应用过"):
+        plan_revision.apply_revision(draft, {}, {"changed-18": "again"}, dushen)
+    set_committed_value(draft, "plan_id", None)  # a second tab that read the draft before it was applied
+    with pytest.raises(InvalidTransition, match="已经应用过"):
+        plan_revision._claim(draft, plan_2023)  # where it waits for the first tab's commit, and loses
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "changed")) == 1
     with pytest.raises(plan_import.AlreadyImported):  # the plan now is the revised document
         plan_import.start_import(plan_2023.organisation, dushen, None,
                                  data=TEXT.replace("23万批次", "25万批次").encode(), filename="again.txt")
