@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import exists, select, update
+from sqlalchemy.orm import selectinload
 
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
@@ -30,6 +31,7 @@ from app.models import (
     PlanTarget,
     PlanTask,
     TargetActual,
+    TaskResponsibility,
     Unit,
     UnitGroup,
     User,
@@ -160,7 +162,11 @@ def revision(draft: PlanImportDraft, preview: plan_import.ImportPreview) -> Revi
     if plan is None:
         raise InvalidTransition("该导入不是已有计划的修订版。")
     result = Revision(plan)
-    current = {task.number: task for task in plan.tasks if task.cancelled_at is None}
+    tasks = db.session.scalars(select(PlanTask).where(PlanTask.plan_id == plan.id, PlanTask.cancelled_at.is_(None))
+                               .options(selectinload(PlanTask.targets), selectinload(PlanTask.responsibilities)
+                                        .options(selectinload(TaskResponsibility.unit),
+                                                 selectinload(TaskResponsibility.group))))
+    current = {task.number: task for task in tasks}
     revised = {task.number: task for task in preview.parsed.tasks}
     for number in sorted(current.keys() | revised.keys()):
         before = stored_snapshot(current[number]) if number in current else None

@@ -108,3 +108,16 @@ def test_a_revised_plan_is_shown_as_a_change_set_and_applied_to_the_plan(signed_
     assert db.session.scalar(select(func.count(Plan.id))) == 1
     task18 = db.session.scalar(select(PlanTask).where(PlanTask.plan_id == plan_2023.id, PlanTask.number == 18))
     assert task18.targets[0].value == Decimal("250000")
+
+
+def test_a_hostile_table_upload_is_refused_on_the_page_and_leaves_no_draft(signed_in):
+    from app.models import PlanImportDraft
+    from tests.unit.test_plan_parser__tables import _bomb
+
+    client = signed_in("dushen")
+    hostile = ((_bomb(), "bomb.xlsx", "解压后过大"), (bytes(range(256)) * 8, "a.csv", "二进制"),
+               (b"PK\x03\x04 broken", "a.xlsx", "压缩包已损坏"))
+    for data, name, message in hostile:
+        response = upload(client, data, name)
+        assert response.status_code in (200, 400) and message in response.get_data(as_text=True), name
+    assert db.session.scalar(select(func.count(PlanImportDraft.id))) == 0
