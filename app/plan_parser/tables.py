@@ -99,9 +99,9 @@ def docx_task_table(data: bytes, names_tasks: HeaderTest) -> RawTable | None:
     try:
         document = docx.Document(io.BytesIO(data))
         for number, table in enumerate(document.tables, start=1):
-            grid = [[(cell._tc, cell.text) for cell in row.cells][:MAX_COLUMNS] for row in table.rows[:MAX_ROWS + 20]]
             if len(table.rows) > MAX_ROWS + _HEADER_SEARCH:
                 raise DocumentError(_too_many_rows())
+            grid = [[(cell._tc, cell.text) for cell in row.cells][:MAX_COLUMNS] for row in table.rows]
             found = _from_grid(grid, names_tasks, f"表格{number}")
             if found is not None:
                 return found
@@ -117,12 +117,10 @@ def _from_grid(grid: Sequence[Sequence[tuple[object, str]]], looks_like_header: 
     header_at = _header_row(texts, looks_like_header)
     if header_at is None or not looks_like_header(texts[header_at]):
         return None  # a table of the document's text, not a task table
-    spans: dict[int, list[tuple[int, int]]] = {}
-    owners: dict[int, object] = {}
+    spans: dict[object, list[tuple[int, int]]] = {}  # by the cell's XML element, the same one for a merged cell
     for r, row in enumerate(grid[header_at + 1:]):
         for c, (owner, _) in enumerate(row):
-            spans.setdefault(id(owner), []).append((r, c))
-            owners[id(owner)] = owner  # keep the object alive so its id stays unique
+            spans.setdefault(owner, []).append((r, c))
     merges = [Merge(min(r for r, _ in cells), min(c for _, c in cells), max(r for r, _ in cells),
                     max(c for _, c in cells)) for cells in spans.values() if len(cells) > 1]
     return _table(texts, header_at, header_at + 2, source, merges)

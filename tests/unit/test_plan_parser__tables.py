@@ -196,3 +196,21 @@ def test_a_sheet_stretched_by_formatting_alone_is_read():
     buffer = io.BytesIO()
     book.save(buffer)
     assert len(read_table(buffer.getvalue(), "a.xlsx", looks_like_header).rows) == len(ROWS)
+
+
+def test_a_merged_cell_of_a_word_table_is_filled_and_named():
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=3)
+    for row, cells in enumerate([["序号", "任务", "牵头单位"], ["1", "推进改革。", ""], ["2", "推进登记。", ""]]):
+        for column, text in enumerate(cells):
+            table.cell(row, column).text = text
+    table.cell(1, 2).merge(table.cell(2, 2)).text = "注册处"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    found = docx_task_table(buffer.getvalue(), names_tasks)
+    assert found is not None
+    plan = parsed(found)
+    assert [t.responsibility.lead_units for t in plan.tasks] == [["注册处"], ["注册处"]]
+    assert plan.warnings == ["第2–3行的“牵头单位”是合并单元格，已把“注册处”用于每一行，请核对。"]
