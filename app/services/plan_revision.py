@@ -210,7 +210,7 @@ def apply_revision(draft: PlanImportDraft, decisions: Mapping[str, Decision], re
     for change in result.changes:
         reason = reasons[change.key].strip()[:MAX_REASON]
         task = _apply(plan, change, revised.get(change.number), preview, reason, actor)
-        audit.record(actor, "plan_task", task.id, change.kind.value,
+        audit.record(actor, "plan_task", task.id, f"revision_{change.kind.value}",
                      before=change.before.to_dict() if change.before else None,
                      after={**(change.after.to_dict() if change.after else {}), "reason": reason,
                             "aspects": list(change.aspects), "source": draft.source_name})

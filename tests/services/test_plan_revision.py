@@ -59,7 +59,7 @@ def test_one_target_changed_is_one_change_and_no_new_plan(plan_2023, dushen):
     assert [(t.id, t.value) for t in changed.targets[:1]] == [(target_id, Decimal("250000"))]
     assert changed.text == text_before.replace("23万批次", "25万批次")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.entity == "plan_task",
-                                                       AuditEvent.action == "changed"))
+                                                       AuditEvent.action == "revision_changed"))
     assert event.before["targets"][0] == "230000批次" and event.after["targets"][0] == "250000批次"
     assert event.after["reason"] == "省政府调整了抽检任务量"
     with pytest.raises(InvalidTransition, match="已经应用过"):
@@ -68,7 +68,7 @@ def test_one_target_changed_is_one_change_and_no_new_plan(plan_2023, dushen):
     with pytest.raises(InvalidTransition, match="已经应用过"):
         plan_revision._claim(draft, plan_2023)  # where it waits for the first tab's commit, and loses
     db.session.rollback()
-    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "changed")) == 1
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "revision_changed")) == 1
     with pytest.raises(plan_import.AlreadyImported):  # the plan now is the revised document
         plan_import.start_import(plan_2023.organisation, dushen, None,
                                  data=TEXT.replace("23万批次", "25万批次").encode(), filename="again.txt")
@@ -145,4 +145,4 @@ def test_a_cancelled_task_leaves_dashboards_scores_and_unit_lists_with_its_histo
     assert 7 not in [line.task_number for line in assessment.explain_unit(plan_2023.id, zhuce.id).tasks]
     assert db.session.get(PlanTask, task7.id).cancel_reason == "并入第6项任务"
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.entity == "plan_task", AuditEvent.entity_id == str(
-        task7.id), AuditEvent.action == "removed")).after["reason"] == "并入第6项任务"
+        task7.id), AuditEvent.action == "revision_removed")).after["reason"] == "并入第6项任务"

@@ -108,6 +108,8 @@ def test_a_revised_plan_is_shown_as_a_change_set_and_applied_to_the_plan(signed_
     assert db.session.scalar(select(func.count(Plan.id))) == 1
     task18 = db.session.scalar(select(PlanTask).where(PlanTask.plan_id == plan_2023.id, PlanTask.number == 18))
     assert task18.targets[0].value == Decimal("250000")
+    history = client.get(f"/tasks/{task18.id}").get_data(as_text=True)
+    assert "随计划修订修改(原因:省政府调整了抽检任务量)" in history
 
 
 def test_a_hostile_table_upload_is_refused_on_the_page_and_leaves_no_draft(signed_in):
