@@ -65,6 +65,10 @@ _AUDIT_LABELS = {
     "deadline_policy": "时限规则",
     "calendar_override": "节假日设置",
     "deleted": "删除",
+    "revised": "按修订版修改",
+    "revision_added": "随计划修订新增",
+    "revision_changed": "随计划修订修改",
+    "revision_removed": "随计划修订取消",
 }
 
 

@@ -71,6 +71,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "plans.detail": frozenset({"admin", "dushen", "leader"}),
     "plans.import_start": frozenset({"dushen"}),
     "plans.import_review": frozenset({"dushen"}),
+    "plans.import_columns": frozenset({"dushen"}),
     "plans.archive": frozenset({"dushen"}),
     "work.inbox": SIGNED_IN,
     "work.done": SIGNED_IN,

@@ -108,7 +108,7 @@ def task_facts(plan_id: int) -> Subquery:
     return (select(PlanTask.id.label("task_id"), PlanTask.number, PlanTask.title, PlanTask.section_id,
                    PlanTask.supervision_number, state.label("state"))
             .outerjoin(decomposed, decomposed.c.task_id == PlanTask.id)
-            .where(PlanTask.plan_id == plan_id).subquery("task_facts"))
+            .where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None)).subquery("task_facts"))
 
 
 def approvals() -> Subquery:
@@ -138,7 +138,7 @@ def milestone_facts(plan_id: int, as_of: date) -> Subquery:
                    .label("on_time"))
             .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
             .outerjoin(ap, ap.c.milestone_id == Milestone.id)
-            .where(PlanTask.plan_id == plan_id).subquery("milestone_facts"))
+            .where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None)).subquery("milestone_facts"))
 
 
 def with_lights_judged(plan_id: int, as_of: date, filters: Filters) -> Filters:

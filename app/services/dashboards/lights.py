@@ -393,7 +393,8 @@ def task_light_rows(as_of: datetime, plan_id: int) -> Select[Any]:
     light = case({light.severity: light.value for light in Light}, value=func.coalesce(worst.c.severity, 0),
                  else_=Light.GREEN.value)
     return (select(PlanTask.id.label("plan_task_id"), light.label("light"))
-            .outerjoin(worst, worst.c.plan_task_id == PlanTask.id).where(PlanTask.plan_id == plan_id))
+            .outerjoin(worst, worst.c.plan_task_id == PlanTask.id)
+            .where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None)))
 
 
 def milestone_lights(as_of: datetime, *, plan_id: int | None = None,

@@ -91,18 +91,20 @@ def task_history(task: PlanTask) -> TaskHistory:
         WorkItem.instance_id.in_([i.id for i in instances]), WorkItem.state == WorkItemState.OPEN,
     ).order_by(WorkItem.id))
     return TaskHistory(decompositions, milestones, reviews, attachments, open_items, instances,
-                       _audit(decompositions, milestones, instances), rectifications)
+                       _audit(task, decompositions, milestones, instances), rectifications)
 
 
 def _all(query: Select[Any]) -> list[Any]:
     return list(db.session.scalars(query))
 
 
-def _audit(decompositions: list[Decomposition], milestones: list[Milestone],
+def _audit(task: PlanTask, decompositions: list[Decomposition], milestones: list[Milestone],
            instances: list[WorkflowInstance]) -> list[AuditEvent]:
-    """Audit rows about the task's decompositions, milestones, reports, contributions, rectifications and work items."""
+    """Audit rows about the task itself (plan revisions, priority, score) and its decompositions, milestones,
+    reports, contributions, rectifications and work items."""
     reports = [r for m in milestones for r in m.reports]
     ids_by_entity: dict[str, list[int] | list[str]] = {
+        "plan_task": [task.id],
         "decomposition": [d.id for d in decompositions],
         "milestone": [m.id for m in milestones],
         "milestone_report": [r.id for r in reports],
@@ -121,7 +123,8 @@ def _audit(decompositions: list[Decomposition], milestones: list[Milestone],
 
 def tasks_of_unit(unit_id: int) -> list[PlanTask]:
     """Tasks of active plans the unit answers for, in plan order."""
-    query = (select(PlanTask).join(PlanTask.plan).where(Plan.status == PlanStatus.ACTIVE)
+    query = (select(PlanTask).join(PlanTask.plan)
+             .where(Plan.status == PlanStatus.ACTIVE, PlanTask.cancelled_at.is_(None))
              .where(PlanTask.id.in_(select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == unit_id)))
              .order_by(Plan.id, PlanTask.number))
     return _all(query)

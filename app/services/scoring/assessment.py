@@ -123,13 +123,15 @@ def _frozen_sums(plan_id: int) -> Select[int, Decimal, Decimal, int, int]:
                    func.sum(TaskEvaluation.weight), func.sum(case((cooperating, 0), else_=1)),
                    func.sum(case((cooperating, 1), else_=0)))
             .join(PlanTask, PlanTask.id == TaskEvaluation.plan_task_id)
-            .where(PlanTask.plan_id == plan_id).group_by(TaskEvaluation.unit_id))
+            .where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None)).group_by(TaskEvaluation.unit_id))
 
 
 def _open_tasks(plan_id: int, unit_id: int | None = None) -> list[PlanTask]:
     """Tasks of the plan not yet scored at closure (only those ``unit_id`` answers for, when given)."""
     frozen = exists().where(TaskEvaluation.plan_task_id == PlanTask.id)
-    query = select(PlanTask).where(PlanTask.plan_id == plan_id, ~frozen).order_by(PlanTask.number)
+    # A task cancelled by a plan revision leaves the scores; its history stays.
+    query = select(PlanTask).where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None), ~frozen) \
+        .order_by(PlanTask.number)
     if unit_id is not None:
         query = query.where(PlanTask.id.in_(evaluation_events.tasks_of_unit(unit_id)))
     return list(db.session.scalars(query))
@@ -155,7 +157,7 @@ def explain_unit(plan_id: int, unit_id: int) -> UnitExplanation:
         raise NotFound("找不到该计划或单位。")
     lines = [_line(row.task, evaluation.from_row(row)) for row in db.session.scalars(
         select(TaskEvaluation).join(PlanTask, PlanTask.id == TaskEvaluation.plan_task_id)
-        .where(PlanTask.plan_id == plan_id, TaskEvaluation.unit_id == unit_id))]
+        .where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None), TaskEvaluation.unit_id == unit_id))]
     open_tasks = _open_tasks(plan_id, unit_id)
     for task, result in zip(open_tasks, evaluation.evaluate_live_many(open_tasks), strict=False):
         lines += [_line(task, u) for u in result.units if u.unit_id == unit_id]
