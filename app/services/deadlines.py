@@ -8,12 +8,13 @@ nothing twice, and a notice missed while the scheduler was down goes out once, m
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, func, or_, select, tuple_, update
 
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -37,6 +38,8 @@ from app.services.workdays import BEIJING, WorkCalendar, end_of_day
 
 #: Ids per IN (…) list.
 _CHUNK = 5000
+#: Items chased per batch (the caller's checkpoint commits after each).
+BATCH = 2000
 #: Which policy period sets the due date of each kind of step; a milestone report keeps its milestone's date.
 _STEP_PERIOD = {
     "decomposition": "decompose_within",
@@ -129,38 +132,46 @@ def due_by_policy(item: WorkItem, policy: DeadlinePolicy, calendar: WorkCalendar
     return end_of_day(calendar.shift(opened, getattr(policy, _STEP_PERIOD[item.form_key])))
 
 
-def sweep(now: datetime) -> list[SentNotice]:
+def sweep(now: datetime, checkpoint: Callable[[], None] | None = None) -> list[SentNotice]:
     """Send every reminder, overdue notice and escalation whose working day has come, once each.
 
     One indexed query finds the open items still to chase (``TO_CHASE``) due by the furthest
-    reminder horizon; versions and recipients are read in bulk, the notices go in with one
-    batched ``INSERT … ON CONFLICT DO NOTHING`` (the ones sent before are skipped by the
-    database), and an item whose last escalation is behind it is marked chased so later
-    sweeps skip it.
+    reminder horizon, ``BATCH`` at a time in due-date order; versions and recipients are read
+    in bulk, the notices go in with one batched ``INSERT … ON CONFLICT DO NOTHING`` (the ones
+    sent before are skipped by the database), and an item whose last escalation is behind it
+    is marked chased so later sweeps skip it. ``checkpoint`` (default: flush) runs after each
+    batch: the scheduler commits there, and a sweep killed between batches resends nothing.
     """
     calendar, today = work_calendar(), now.astimezone(BEIJING).date()
     policies = _policies()
-    rows = _items_to_chase(_horizon(calendar, today, policies), now)
-    versions = _versions([row.id for row in rows])
+    horizon = _horizon(calendar, today, policies)
     people, digest_day = People.load(), digests.digest_day_for(now)
-    drafts: list[tuple[notices.NoticeDraft, int, DueNotice]] = []
-    chased: list[int] = []
-    later: dict[date, list[int]] = {}
     schedules: dict[tuple[date, Timing], list[DueNotice]] = {}
-    for row in rows:
-        policy = policies.get(row.plan_id, _DEFAULT)
-        schedule = _schedule(schedules, row.due_at.astimezone(BEIJING).date(), policy.timing, calendar)
-        version = versions.get(row.id, 1)
-        for notice in due_by(schedule, today):
-            draft = partial(_draft, row, notice, version, notice.day < today, digest_day if policy.digest else None)
-            drafts += [(draft(user), row.id, notice) for user in people.for_notice(row, notice)]
-        if schedule[-1].day <= today:
-            chased.append(row.id)
-        else:
-            later.setdefault(min(n.day for n in schedule if n.day > today), []).append(row.id)
-    sent = _record(drafts)
-    _mark_chased(chased)
-    _mark_next(later)
+    sent: list[SentNotice] = []
+    after: tuple[datetime, int] | None = None
+    while rows := _items_to_chase(horizon, now, after, BATCH):
+        drafts: list[tuple[notices.NoticeDraft, int, DueNotice]] = []
+        chased: list[int] = []
+        later: dict[date, list[int]] = {}
+        version_of = _versions([row.id for row in rows])
+        for row in rows:
+            policy = policies.get(row.plan_id, _DEFAULT)
+            schedule = _schedule(schedules, row.due_at.astimezone(BEIJING).date(), policy.timing, calendar)
+            for notice in due_by(schedule, today):
+                draft = partial(_draft, row, notice, version_of.get(row.id, 1), notice.day < today,
+                                digest_day if policy.digest else None)
+                drafts += [(draft(user), row.id, notice) for user in people.for_notice(row, notice)]
+            if schedule[-1].day <= today:
+                chased.append(row.id)
+            else:
+                later.setdefault(min(n.day for n in schedule if n.day > today), []).append(row.id)
+        sent += _record(drafts)
+        _mark_chased(chased)
+        _mark_next(later)
+        (checkpoint or db.session.flush)()
+        if len(rows) < BATCH:
+            break
+        after = (rows[-1].due_at, rows[-1].id)
     return sent
 
 
@@ -200,14 +211,18 @@ def _horizon(calendar: WorkCalendar, today: date, policies: dict[int, _Policy]) 
     return datetime.combine(calendar.shift(today, lead) + timedelta(days=1), time(0), tzinfo=BEIJING)
 
 
-def _items_to_chase(horizon: datetime, now: datetime | None = None) -> list[Row[*tuple[Any, ...]]]:
-    """Open items with notices still to send, due before ``horizon`` (served by ix_work_item_to_chase);
-    with ``now``, only those whose next notice has come by then."""
+def _items_to_chase(horizon: datetime, now: datetime | None = None, after: tuple[datetime, int] | None = None,
+                    limit: int | None = None) -> list[Row[*tuple[Any, ...]]]:
+    """Open items with notices still to send, due before ``horizon`` (served by ix_work_item_to_chase),
+    in (due date, id) order; with ``now``, only those whose next notice has come by then; with ``after``
+    and ``limit``, the next batch after that (due date, id)."""
     query = (select(WorkItem.id, WorkItem.instance_id, WorkItem.due_at, WorkItem.unit_id, WorkItem.role,
                     WorkItem.assignee_id, WorkItem.step_name).where(TO_CHASE, WorkItem.due_at < horizon))
     if now is not None:
         query = query.where(or_(WorkItem.chase_next_at.is_(None), WorkItem.chase_next_at <= now))
-    due = query.subquery()
+    if after is not None:
+        query = query.where(tuple_(WorkItem.due_at, WorkItem.id) > tuple_(*after))
+    due = query.order_by(WorkItem.due_at, WorkItem.id).limit(limit).subquery()
     query = (select(due, PlanTask.plan_id, PlanTask.supervision_number)
              .join(WorkflowInstance, WorkflowInstance.id == due.c.instance_id)
              .join(PlanTask, PlanTask.id == WorkflowInstance.plan_task_id).order_by(due.c.due_at, due.c.id))
