@@ -31,6 +31,7 @@ from app.models import (
     WorkItem,
     WorkItemState,
 )
+from app.models.base import id_in
 from app.models.workflow import TO_CHASE
 from app.services import digests, notices
 from app.services.reminder_schedule import HEAD_TIER, DueNotice, Timing, due_by, notices_for
@@ -234,7 +235,7 @@ def _versions(item_ids: list[int]) -> dict[int, int]:
     counts: dict[int, int] = {}
     for start in range(0, len(item_ids), _CHUNK):
         query = (select(DueDateChange.work_item_id, func.count(DueDateChange.id))
-                 .where(DueDateChange.work_item_id.in_(item_ids[start:start + _CHUNK]))
+                 .where(id_in(DueDateChange.work_item_id, item_ids[start:start + _CHUNK]))
                  .group_by(DueDateChange.work_item_id))
         counts.update({item_id: 1 + n for item_id, n in db.session.execute(query)})
     return counts
@@ -255,7 +256,7 @@ def _record(drafts: list[tuple[notices.NoticeDraft, int, DueNotice]]) -> list[Se
 def _mark_chased(item_ids: list[int]) -> None:
     """Remember that every notice about the items' current due dates has gone out."""
     for start in range(0, len(item_ids), _CHUNK):
-        db.session.execute(update(WorkItem).where(WorkItem.id.in_(item_ids[start:start + _CHUNK]))
+        db.session.execute(update(WorkItem).where(id_in(WorkItem.id, item_ids[start:start + _CHUNK]))
                            .values(chased_due_at=WorkItem.due_at).execution_options(synchronize_session="fetch"))
 
 
@@ -264,10 +265,10 @@ def _mark_next(by_day: dict[date, list[int]]) -> None:
     for day, item_ids in by_day.items():
         marker = datetime.combine(day, time(0), tzinfo=BEIJING)
         for start in range(0, len(item_ids), _CHUNK):
-            # "evaluate": items loaded in this session see the marker, so a later change to None is written.
-            statement = update(WorkItem).where(WorkItem.id.in_(item_ids[start:start + _CHUNK]))
+            # "fetch": items loaded in this session see the marker, so a later change to None is written.
+            statement = update(WorkItem).where(id_in(WorkItem.id, item_ids[start:start + _CHUNK]))
             db.session.execute(statement.values(chase_next_at=marker)
-                               .execution_options(synchronize_session="evaluate"))
+                               .execution_options(synchronize_session="fetch"))
 
 
 def rechase_plan(plan_id: int) -> None:
@@ -284,6 +285,15 @@ class People:
     """Active users by role and unit, loaded once per sweep."""
 
     by_role: dict[Role, list[User]]
+    #: The same users by (role, unit), so finding a unit's people costs one look-up, not a pass over the role.
+    by_unit: dict[tuple[Role, int | None], list[User]] = field(init=False, default_factory=dict)
+    by_id: dict[int, User] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for role, users in self.by_role.items():
+            for user in users:
+                self.by_unit.setdefault((role, user.unit_id), []).append(user)
+                self.by_id[user.id] = user
 
     @classmethod
     def load(cls) -> People:
@@ -294,8 +304,11 @@ class People:
         return cls(by_role)
 
     def with_role(self, role: Role, unit_ids: set[int | None] | None = None) -> list[User]:
-        users = self.by_role.get(role, [])
-        return users if unit_ids is None else [u for u in users if u.unit_id in unit_ids]
+        if unit_ids is None:
+            return self.by_role.get(role, [])
+        if len(unit_ids) == 1:
+            return self.by_unit.get((role, next(iter(unit_ids))), [])
+        return [u for u in self.by_role.get(role, []) if u.unit_id in unit_ids]
 
     def for_notice(self, row: Row[Any], notice: DueNotice) -> list[User]:
         """Who hears of it: the people who must act; then their unit head; then the bureau leaders."""
@@ -306,7 +319,7 @@ class People:
                      else {row.unit_id})
             return self.with_role(Role.UNIT_HEAD, units)
         if row.assignee_id is not None:
-            return [u for users in self.by_role.values() for u in users if u.id == row.assignee_id][:1]
+            return [self.by_id[row.assignee_id]] if row.assignee_id in self.by_id else []
         if row.role is Role.SUPERVISOR:
             return self.with_role(Role.SUPERVISOR)
         return self.with_role(row.role, {row.unit_id}) if row.role else []
