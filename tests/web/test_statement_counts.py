@@ -6,7 +6,6 @@ Each page is counted once with a few rows and once with more than a page of them
 from __future__ import annotations
 
 import re
-
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
