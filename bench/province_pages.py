@@ -263,6 +263,7 @@ def measure_tick(app: Flask, timeout: float) -> dict[str, Any]:
     from app.services import tick
 
     with app.app_context():
+        began_at = utcnow()
         tracemalloc.start()
         began = time.perf_counter()
         try:
@@ -279,9 +280,22 @@ def measure_tick(app: Flask, timeout: float) -> dict[str, Any]:
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
         seconds = time.perf_counter() - began
+        volume = _notice_volume(began_at)
         db.session.rollback()
     return {"seconds_under_tracemalloc": round(seconds, 2), "peak_mb": round(peak / 2**20, 1),
-            "lines": len(lines)}
+            "lines": len(lines), **volume}
+
+
+def _notice_volume(since: Any) -> dict[str, Any]:
+    """How many notices the tick recorded, and the most one person got (a volume bounded by design stays small)."""
+    from sqlalchemy import func, select
+
+    from app.models import Notification
+
+    per_person = (select(func.count(Notification.id).label("n")).where(Notification.created_at >= since)
+                  .group_by(Notification.user_id).subquery())
+    total, most = db.session.execute(select(func.sum(per_person.c.n), func.max(per_person.c.n))).one()
+    return {"notices": int(total or 0), "most_notices_one_person": int(most or 0)}
 
 
 def measure_steps(app: Flask, samples: int = 5) -> dict[str, Any]:
