@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
+from sqlalchemy import Boolean, ColumnElement, DateTime, Enum, Integer, MetaData, TypeDecorator, any_, bindparam
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
 
 #: Stable constraint names, so Alembic produces the same migration on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -91,3 +94,26 @@ def as_dict(obj: Any, *fields: str) -> dict[str, Any]:
             value = value.isoformat()
         result[name] = value
     return result
+
+
+class id_in(ColumnElement[bool]):
+    """``column IN (ids)``; on PostgreSQL ``column = ANY(:ids)``, one array parameter however long the list,
+    so thousands of ids cost neither the driver nor the server a statement thousands of parameters long."""
+
+    type = Boolean()
+    inherit_cache = False  # the ids are part of the element, not a bound parameter the cache could swap
+
+    def __init__(self, column: ColumnElement[int] | InstrumentedAttribute[int], ids: Sequence[int]) -> None:
+        self.column = column
+        self.ids = list(ids)
+
+
+@compiles(id_in)
+def _id_in(element: id_in, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.column.in_(element.ids), **kw))
+
+
+@compiles(id_in, "postgresql")
+def _id_in_postgresql(element: id_in, compiler: Any, **kw: Any) -> str:
+    array = bindparam(None, element.ids, type_=postgresql.ARRAY(Integer))
+    return str(compiler.process(element.column == any_(array), **kw))

@@ -164,6 +164,11 @@ class WorkItem(Base):
         # The stagnation check's index: open items by when they are next worth a look.
         Index("ix_work_item_stagnation_check", "state", "stagnation_check_at",
               sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
+        # 待办 by role, the most urgent first (督审处's queue spans every unit): a page is the index's first rows.
+        Index("ix_work_item_open_queue", "role", "due_at", "id",
+              sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
+        # 已办: a person's completed items, newest first.
+        Index("ix_work_item_completed_by", "completed_by_id", "completed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

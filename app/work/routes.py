@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -29,6 +29,7 @@ from app.work import bp
 def inbox() -> str:
     """待办: the user's open work items."""
     page = work_items.inbox_page(current_user, request.args.get("page", 1, type=int))
+    g.inbox_total = page.total  # the navigation's badge counts the same items
     items = page.items
     return render_template(
         "work/inbox.html", items=items, page=page, task_of=_task_of,

@@ -5,6 +5,7 @@ Each page is counted once with a few rows and once with more than a page of them
 """
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -80,6 +81,19 @@ def test_supervisor_inbox(app, plan_2023):
     for wrong in ("99", "abc", "-1"):   # past the end: the last page; not a number: the first
         assert client.get(f"/work/inbox?page={wrong}").status_code == 200
     assert "第 2 / 2 页" in client.get("/work/inbox?page=99").get_data(as_text=True)
+
+
+def test_the_inbox_counts_its_items_once_for_its_heading_and_the_badge(app, plan_2023):
+    client = as_user(app, "dushen")
+    copies(3, role=Role.SUPERVISOR)
+    page = client.get("/work/inbox").get_data(as_text=True)
+    total = re.search(r"待办 <small[^>]*>(\d+) 项", page).group(1)
+    assert re.search(r'data-testid="inbox-count">(\d+)<', page).group(1) == total
+    elsewhere = client.get("/notifications").get_data(as_text=True)
+    assert re.search(r'data-testid="inbox-count">(\d+)<', elsewhere).group(1) == total
+    with counted() as queries:
+        client.get("/work/inbox")
+    assert sum("count(" in q.lower() and "work_item" in q for q in queries) == 1
 
 
 def test_done_list(app, plan_2023):

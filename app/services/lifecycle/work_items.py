@@ -83,10 +83,13 @@ def _actionable(user: User) -> Select[WorkItem]:
     return select(WorkItem).where(WorkItem.state == WorkItemState.OPEN, may_act_clause(user))
 
 
+#: 待办's order, the most urgent first and undated last: the order of ix_work_item_open_queue.
+URGENT_FIRST = (WorkItem.due_at.asc().nulls_last(), WorkItem.id)
+
+
 def inbox(user: User) -> list[WorkItem]:
     """待办: the user's open items, the most urgent first."""
-    query = _actionable(user).order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(_actionable(user).order_by(*URGENT_FIRST)))
 
 
 #: Rows per page of a long list.
@@ -99,8 +102,7 @@ _LAST_PAGE = 2**31 - 1
 
 def inbox_page(user: User, page: int, per_page: int = PAGE_SIZE) -> Pagination:
     """One page of ``inbox``, with what its rows show loaded in a fixed number of queries."""
-    query = _actionable(user).order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
-    return paginate_items(query, page, per_page)
+    return paginate_items(_actionable(user).order_by(*URGENT_FIRST), page, per_page)
 
 
 def done_page(user: User, page: int) -> Pagination:
