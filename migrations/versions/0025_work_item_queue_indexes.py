@@ -1,7 +1,7 @@
 """work_item indexes for 待办 by role and due date, and 已办 by person
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0025
+Revises: 0020
 Create Date: 2026-12-02 10:55:00.000000
 
 """
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0018'
-down_revision = '0017'
+revision = '0025'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
