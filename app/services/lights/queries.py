@@ -1,0 +1,240 @@
+"""The lights' SQL: per milestone, work item and task, the finding (see ``rules``) and the figures its reason cites.
+
+Working days come from ``WorkCalendar`` in Python, once per call: they only turn "N working days from
+today" into a cut-off instant per plan (``rules.context``). Lists cost a fixed number of queries whatever
+their length.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    SQLColumnExpression,
+    Subquery,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import FunctionElement
+
+from app.models import (
+    Decomposition,
+    DecompositionRound,
+    DecompositionStatus,
+    Milestone,
+    MilestoneReport,
+    MilestoneStatus,
+    PlanTarget,
+    PlanTask,
+    ReviewDecision,
+    ReviewRecord,
+    TargetActual,
+    WorkflowInstance,
+    WorkflowStatus,
+    WorkItem,
+    WorkItemState,
+)
+from app.services.lights.rules import (
+    END_OF_DAY_DAYS,
+    FINDINGS,
+    SHOWN_PRECISION,
+    YELLOW_MILESTONE,
+    Context,
+    epoch_days_of,
+    policy_default,
+)
+
+
+class epoch_days(FunctionElement[float]):
+    """Days since 1970-01-01 00:00 UTC of a timestamp or a date (its midnight), as a float."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(epoch_days, "sqlite")
+def _epoch_days_sqlite(element: epoch_days, compiler: Any, **kw: Any) -> str:
+    return f"(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5)"
+
+
+@compiles(epoch_days, "postgresql")
+def _epoch_days_postgresql(element: epoch_days, compiler: Any, **kw: Any) -> str:
+    return f"(extract(epoch from {compiler.process(element.clauses, **kw)}) / 86400.0)"
+
+
+def now(ctx: Context) -> ColumnElement[float]:
+    """The instant judged, in epoch days."""
+    return literal(epoch_days_of(ctx.as_of), Float)
+
+
+def per_plan(ctx: Context, plan_id: SQLColumnExpression[int], number: str, default: float) -> ColumnElement[Any]:
+    """One of the plan's numbers (``cutoff``, ``year_start``, ``tolerance``), chosen in SQL by ``plan_id``."""
+    if not ctx.plans:
+        return literal(default, Float)
+    return case({pid: literal(getattr(values, number), Float) for pid, values in ctx.plans.items()},
+                value=plan_id, else_=literal(default, Float))
+
+
+def _latest_reports() -> Subquery:
+    """The newest report of each milestone (a plain join the planner can drive by index)."""
+    newer = aliased(MilestoneReport)
+    return (select(MilestoneReport.id, MilestoneReport.milestone_id, MilestoneReport.percent_done)
+            .where(~exists().where(newer.milestone_id == MilestoneReport.milestone_id,
+                                   newer.number > MilestoneReport.number))
+            .subquery("latest_report"))
+
+
+def _attainment(report_id: ColumnElement[int]) -> ColumnElement[float]:
+    """The lowest attainment in percent of the report's targets ("不高于" targets left out)."""
+    return cast(
+        select(func.min(literal(100.0, Float) * TargetActual.actual / PlanTarget.value))
+        .select_from(TargetActual).join(PlanTarget, PlanTarget.id == TargetActual.plan_target_id)
+        .where(TargetActual.report_id == report_id, PlanTarget.value > 0,
+               or_(PlanTarget.comparator.is_(None), PlanTarget.comparator != "<="))
+        .scalar_subquery(), Float)
+
+
+def _confirmed_at(decomposition_id: SQLColumnExpression[int]) -> ColumnElement[Any]:
+    """When 督审处 confirmed the decomposition (the start of its milestones' periods).
+
+    Correlated and index-driven (decomposition_round by decomposition, review_record by subject): a
+    grouped subquery over every review row gets misestimated and re-aggregated per work item.
+    """
+    return (
+        select(func.max(ReviewRecord.decided_at))
+        .select_from(DecompositionRound)
+        .join(ReviewRecord, and_(ReviewRecord.subject == "decomposition_round",
+                                 ReviewRecord.subject_id == DecompositionRound.id))
+        .where(DecompositionRound.decomposition_id == decomposition_id,
+               ReviewRecord.step == "decomposition_review", ReviewRecord.decision == ReviewDecision.APPROVE)
+        .scalar_subquery()
+    )
+
+
+def milestone_facts(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
+    """One row per milestone (of tasks within ``scope``): due instant, finding, reported and 序时进度."""
+    base = _milestone_base(ctx, *scope)
+    at, due, start = now(ctx), base.c.due, base.c.start
+    expected = case((at >= due, 100.0), (at <= start, 0.0),
+                    else_=literal(100.0, Float) * (at - start) / (due - start))
+    tolerance = per_plan(ctx, base.c.plan_id, "tolerance", policy_default("progress_tolerance"))
+    behind_by = expected - tolerance - SHOWN_PRECISION
+    measured = base.c.status.in_([MilestoneStatus.IN_PROGRESS, MilestoneStatus.REPORTED])
+    finding = case(
+        (base.c.status == MilestoneStatus.APPROVED, "approved"),
+        (due < at, "overdue"),
+        (and_(measured, base.c.returned), "returned"),
+        (and_(measured, base.c.percent_done < behind_by), "behind"),
+        (and_(measured, base.c.attainment < behind_by), "behind_target"),
+        (due <= per_plan(ctx, base.c.plan_id, "cutoff", 0.0), "due_soon"),
+        else_="on_track",
+    )
+    reported = case((finding == "behind_target", base.c.attainment), else_=cast(base.c.percent_done, Float))
+    return (
+        select(base.c.id, base.c.plan_task_id, base.c.plan_id, base.c.name, due.label("due"),
+               finding.label("finding"), reported.label("reported"), expected.label("expected"))
+        .offset(0)  # a fence: each reference to ``finding`` above would otherwise be expanded again
+    ).subquery("milestone_facts")
+
+
+def _milestone_base(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
+    """Per milestone the inputs of its finding, each correlated subquery evaluated once.
+
+    ``OFFSET 0`` keeps PostgreSQL from pulling this up into ``_milestone_facts``: pulled up, every use of
+    the start, the attainment and the return check repeated its subquery (50 subplans per milestone).
+    """
+    report = _latest_reports()
+    due = epoch_days(Milestone.due_date) + END_OF_DAY_DAYS
+    # Only a milestone still running can be behind: approved or overdue ones skip the subqueries (their
+    # 序时进度 is 100 once due, and not shown before approval anyway).
+    running = and_(Milestone.status != MilestoneStatus.APPROVED, due >= now(ctx))
+    start = case((running, func.coalesce(epoch_days(_confirmed_at(Milestone.decomposition_id)),
+                                         per_plan(ctx, PlanTask.plan_id, "year_start", 0.0))), else_=null())
+    returned = exists().where(ReviewRecord.subject == "milestone_report", ReviewRecord.subject_id == report.c.id,
+                              ReviewRecord.decision == ReviewDecision.RETURN)
+    return (
+        select(Milestone.id, Milestone.plan_task_id, PlanTask.plan_id, Milestone.title.label("name"),
+               Milestone.status, due.label("due"), start.label("start"), report.c.percent_done,
+               case((running, _attainment(report.c.id)), else_=null()).label("attainment"),
+               returned.label("returned"))
+        .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
+        .outerjoin(report, report.c.milestone_id == Milestone.id)
+        .where(*scope)
+        .offset(0)
+    ).subquery("milestone_base")
+
+
+def item_facts(ctx: Context, *scope: ColumnElement[bool], tasks: ColumnElement[bool]) -> Subquery:
+    """One row per work item within ``scope``: due instant and finding (the report step carries its milestone's 黄).
+
+    ``tasks`` bounds the milestones judged alongside to the items' tasks: unbounded, every milestone
+    of every plan would be judged for a handful of items.
+    """
+    milestones = milestone_facts(ctx, tasks)
+    due = epoch_days(WorkItem.due_at)
+    reports_on = and_(WorkItem.form_key == "milestone_report",
+                      milestones.c.id == WorkItem.context["milestone_id"].as_integer())
+    decomposes = and_(WorkItem.form_key == "decomposition",
+                      Decomposition.id == WorkItem.context["decomposition_id"].as_integer())
+    inherits = milestones.c.finding.in_(YELLOW_MILESTONE)
+    finding = case(
+        (WorkItem.state == WorkItemState.COMPLETED, "completed"),
+        (WorkItem.state == WorkItemState.CANCELLED, "cancelled"),
+        (due < now(ctx), "overdue"),
+        (Decomposition.status == DecompositionStatus.RETURNED, "decomposition_returned"),
+        (inherits, milestones.c.finding),
+        (due <= per_plan(ctx, PlanTask.plan_id, "cutoff", 0.0), "due_soon"),
+        else_="on_track",
+    )
+    return (
+        select(WorkItem.id, PlanTask.id.label("plan_task_id"), PlanTask.plan_id, WorkItem.step_name.label("name"),
+               due.label("due"), finding.label("finding"),
+               case((inherits, milestones.c.reported), else_=null()).label("reported"),
+               case((inherits, milestones.c.expected), else_=null()).label("expected"),
+               WorkItem.state)
+        .join(WorkflowInstance, WorkflowInstance.id == WorkItem.instance_id)
+        .outerjoin(PlanTask, PlanTask.id == WorkflowInstance.plan_task_id)
+        .outerjoin(milestones, reports_on)
+        .outerjoin(Decomposition, decomposes)
+        .where(*scope)
+    ).subquery("item_facts")
+
+
+def _severity(finding: ColumnElement[str]) -> ColumnElement[int]:
+    return case({code: light.severity for code, light in FINDINGS.items()}, value=finding, else_=0)
+
+
+def task_parts(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
+    """Every unapproved milestone and open work item of the tasks within ``scope``, ranked within its task."""
+    milestones, items = milestone_facts(ctx, *scope), item_facts(ctx, *scope, tasks=and_(true(), *scope))
+    columns = ("plan_task_id", "plan_id", "name", "due", "finding", "reported", "expected")
+    parts = union_all(
+        select(*(milestones.c[c] for c in columns), literal("milestone").label("part"))
+        .where(milestones.c.finding != "approved"),
+        select(*(items.c[c] for c in columns), literal("work_item").label("part"))
+        .where(items.c.state == WorkItemState.OPEN, items.c.plan_task_id.is_not(None)),
+    ).subquery("parts")
+    # Due instants compare to the minute: a milestone and its report step fall due together.
+    due = func.round(parts.c.due * 1440)
+    rank = func.row_number().over(partition_by=parts.c.plan_task_id, order_by=(
+        _severity(parts.c.finding).desc(), parts.c.due.is_(None), due, parts.c.part, parts.c.name))
+    return select(parts, rank.label("rank"), _severity(parts.c.finding).label("severity")).subquery("ranked")
+
+
+def closed() -> ColumnElement[bool]:
+    """True when every lifecycle instance of the task has ended (as ``closure.is_closed``)."""
+    lifecycle = and_(WorkflowInstance.plan_task_id == PlanTask.id, WorkflowInstance.subject.like("decomposition:%"))
+    return and_(exists().where(lifecycle),
+                ~exists().where(lifecycle, WorkflowInstance.status != WorkflowStatus.COMPLETED))
