@@ -26,6 +26,7 @@ from app.models import (
     WorkItem,
 )
 from app.services import attachments, audit, deadlines, work_items
+from app.services.dashboard import rollups
 from app.services.supervision import lifecycle_instance
 
 
@@ -153,6 +154,7 @@ def review_report(
     milestone = milestone_of(item)
     if decision is ReviewDecision.APPROVE:
         milestone.status = MilestoneStatus.APPROVED
+        rollups.record_approval(milestone, latest_report(milestone), record.decided_at)
         _signal_when_all_approved(milestone)
     return record
 

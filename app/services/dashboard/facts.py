@@ -22,11 +22,8 @@ from app.models import (
     Decomposition,
     DecompositionStatus,
     Milestone,
-    MilestoneReport,
     PlanTask,
     ResponsibilityRole,
-    ReviewDecision,
-    ReviewRecord,
     TaskResponsibility,
     WorkflowInstance,
     WorkflowStatus,
@@ -117,34 +114,22 @@ def task_facts(plan_id: int) -> Subquery:
             .where(PlanTask.plan_id == plan_id).subquery("task_facts"))
 
 
-def approvals() -> Subquery:
-    """Per milestone: the day 督审处 approved it and the day the approved report was submitted."""
-    return (select(MilestoneReport.milestone_id,
-                   func.min(beijing_date(ReviewRecord.decided_at)).label("approved_on"),
-                   func.min(beijing_date(MilestoneReport.submitted_at)).label("delivered_on"))
-            .join(ReviewRecord, and_(ReviewRecord.subject == "milestone_report",
-                                     ReviewRecord.subject_id == MilestoneReport.id))
-            .where(ReviewRecord.step == "report_review", ReviewRecord.decision == ReviewDecision.APPROVE)
-            .group_by(MilestoneReport.milestone_id).subquery("approvals"))
-
-
 def milestone_facts(plan_id: int, as_of: date) -> Subquery:
     """One row per milestone of the plan with its as-of flags (approved, overdue, due, due soon, on time)."""
-    ap = approvals()
-    approved = and_(ap.c.approved_on.is_not(None), ap.c.approved_on <= as_of)
+    approved = and_(Milestone.approved_on.is_not(None), Milestone.approved_on <= as_of)
     soon = date.fromordinal(as_of.toordinal() + DUE_SOON_DAYS)
     flag = lambda condition: case((condition, 1), else_=0)  # noqa: E731
     return (select(Milestone.id.label("milestone_id"), Milestone.plan_task_id.label("task_id"), Milestone.unit_id,
-                   Milestone.title, Milestone.due_date, Milestone.status, ap.c.approved_on, ap.c.delivered_on,
+                   Milestone.title, Milestone.due_date, Milestone.status, Milestone.approved_on,
+                   Milestone.delivered_on,
                    flag(approved).label("approved"),
                    flag(and_(~approved, Milestone.due_date < as_of)).label("overdue"),
                    # 应完成: due before the day, or delivered already (early delivery counts as on time).
                    flag(or_(Milestone.due_date < as_of, approved)).label("due"),
                    flag(and_(~approved, Milestone.due_date >= as_of, Milestone.due_date <= soon)).label("due_soon"),
-                   flag(and_(approved, ap.c.delivered_on <= Milestone.due_date))
+                   flag(and_(approved, Milestone.delivered_on <= Milestone.due_date))
                    .label("on_time"))
             .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
-            .outerjoin(ap, ap.c.milestone_id == Milestone.id)
             .where(PlanTask.plan_id == plan_id).subquery("milestone_facts"))
 
 

@@ -77,7 +77,8 @@ def work_item_lights(item_ids: Iterable[int], as_of: datetime) -> dict[int, Ligh
     ctx = context(as_of)
     tasks = PlanTask.id.in_(select(WorkflowInstance.plan_task_id)
                             .join(WorkItem, WorkItem.instance_id == WorkflowInstance.id).where(WorkItem.id.in_(ids)))
-    rows = db.session.execute(select(queries.item_facts(ctx, WorkItem.id.in_(ids), tasks=tasks))).mappings()
+    rows = db.session.execute(select(queries.item_facts(
+        ctx, WorkItem.id.in_(ids), milestones=queries.milestone_facts(ctx, tasks)))).mappings()
     return {row["id"]: reasons.verdict(ctx, row) for row in rows}
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    FromClause,
     SQLColumnExpression,
     Subquery,
     and_,
@@ -22,7 +23,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -87,16 +87,14 @@ def per_plan(ctx: Context, plan_id: SQLColumnExpression[int], number: str, defau
                 value=plan_id, else_=literal(default, Float))
 
 
-def _latest_reports() -> Subquery:
-    """The newest report of each milestone (a plain join the planner can drive by index)."""
-    newer = aliased(MilestoneReport)
-    return (select(MilestoneReport.id, MilestoneReport.milestone_id, MilestoneReport.percent_done)
-            .where(~exists().where(newer.milestone_id == MilestoneReport.milestone_id,
-                                   newer.number > MilestoneReport.number))
-            .subquery("latest_report"))
+def _latest_report_id(milestone_id: SQLColumnExpression[int]) -> ColumnElement[Any]:
+    """The newest report of the milestone, looked up by the (milestone, number) index: per milestone judged,
+    not an anti-join over every report in the database."""
+    return (select(MilestoneReport.id).where(MilestoneReport.milestone_id == milestone_id)
+            .order_by(MilestoneReport.number.desc()).limit(1).scalar_subquery())
 
 
-def _attainment(report_id: ColumnElement[int]) -> ColumnElement[float]:
+def _attainment(report_id: SQLColumnExpression[int]) -> ColumnElement[float]:
     """The lowest attainment in percent of the report's targets ("不高于" targets left out)."""
     return cast(
         select(func.min(literal(100.0, Float) * TargetActual.actual / PlanTarget.value))
@@ -155,34 +153,35 @@ def _milestone_base(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
     ``OFFSET 0`` keeps PostgreSQL from pulling this up into ``_milestone_facts``: pulled up, every use of
     the start, the attainment and the return check repeated its subquery (50 subplans per milestone).
     """
-    report = _latest_reports()
-    due = epoch_days(Milestone.due_date) + END_OF_DAY_DAYS
+    scoped = (select(Milestone.id, Milestone.plan_task_id, PlanTask.plan_id, Milestone.title, Milestone.status,
+                     Milestone.due_date, Milestone.decomposition_id,
+                     _latest_report_id(Milestone.id).label("report_id"))
+              .join(PlanTask, PlanTask.id == Milestone.plan_task_id).where(*scope).offset(0).subquery("scoped"))
+    report = aliased(MilestoneReport, name="latest_report")
+    due = epoch_days(scoped.c.due_date) + END_OF_DAY_DAYS
     # Only a milestone still running can be behind: approved or overdue ones skip the subqueries (their
     # 序时进度 is 100 once due, and not shown before approval anyway).
-    running = and_(Milestone.status != MilestoneStatus.APPROVED, due >= now(ctx))
-    start = case((running, func.coalesce(epoch_days(_confirmed_at(Milestone.decomposition_id)),
-                                         per_plan(ctx, PlanTask.plan_id, "year_start", 0.0))), else_=null())
-    returned = exists().where(ReviewRecord.subject == "milestone_report", ReviewRecord.subject_id == report.c.id,
+    running = and_(scoped.c.status != MilestoneStatus.APPROVED, due >= now(ctx))
+    start = case((running, func.coalesce(epoch_days(_confirmed_at(scoped.c.decomposition_id)),
+                                         per_plan(ctx, scoped.c.plan_id, "year_start", 0.0))), else_=null())
+    returned = exists().where(ReviewRecord.subject == "milestone_report", ReviewRecord.subject_id == scoped.c.report_id,
                               ReviewRecord.decision == ReviewDecision.RETURN)
     return (
-        select(Milestone.id, Milestone.plan_task_id, PlanTask.plan_id, Milestone.title.label("name"),
-               Milestone.status, due.label("due"), start.label("start"), report.c.percent_done,
-               case((running, _attainment(report.c.id)), else_=null()).label("attainment"),
+        select(scoped.c.id, scoped.c.plan_task_id, scoped.c.plan_id, scoped.c.title.label("name"),
+               scoped.c.status, due.label("due"), start.label("start"), report.percent_done,
+               case((running, _attainment(scoped.c.report_id)), else_=null()).label("attainment"),
                returned.label("returned"))
-        .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
-        .outerjoin(report, report.c.milestone_id == Milestone.id)
-        .where(*scope)
+        .outerjoin(report, report.id == scoped.c.report_id)
         .offset(0)
     ).subquery("milestone_base")
 
 
-def item_facts(ctx: Context, *scope: ColumnElement[bool], tasks: ColumnElement[bool]) -> Subquery:
+def item_facts(ctx: Context, *scope: ColumnElement[bool], milestones: FromClause) -> Subquery:
     """One row per work item within ``scope``: due instant and finding (the report step carries its milestone's 黄).
 
-    ``tasks`` bounds the milestones judged alongside to the items' tasks: unbounded, every milestone
-    of every plan would be judged for a handful of items.
+    ``milestones`` (``milestone_facts`` of the items' tasks) are the milestones judged alongside: unbounded,
+    every milestone of every plan would be judged for a handful of items.
     """
-    milestones = milestone_facts(ctx, tasks)
     due = epoch_days(WorkItem.due_at)
     reports_on = and_(WorkItem.form_key == "milestone_report",
                       milestones.c.id == WorkItem.context["milestone_id"].as_integer())
@@ -218,7 +217,11 @@ def _severity(finding: ColumnElement[str]) -> ColumnElement[int]:
 
 def task_parts(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
     """Every unapproved milestone and open work item of the tasks within ``scope``, ranked within its task."""
-    milestones, items = milestone_facts(ctx, *scope), item_facts(ctx, *scope, tasks=and_(true(), *scope))
+    # Approved milestones and closed items never make a task's light: left out before they are judged.
+    # Judged once for both: PostgreSQL materialises a CTE that is referenced twice.
+    milestones = milestone_facts(ctx, Milestone.status != MilestoneStatus.APPROVED, *scope).element \
+        .cte("unapproved_milestones")
+    items = item_facts(ctx, WorkItem.state == WorkItemState.OPEN, *scope, milestones=milestones)
     columns = ("plan_task_id", "plan_id", "name", "due", "finding", "reported", "expected")
     parts = union_all(
         select(*(milestones.c[c] for c in columns), literal("milestone").label("part"))
