@@ -66,16 +66,17 @@ def returned(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[Li
 
 
 def _returned_reports(scope: Select[Any], filters: Filters) -> list[ListedItem]:
-    latest = (select(MilestoneReport.milestone_id, func.max(MilestoneReport.id).label("report_id"))
-              .group_by(MilestoneReport.milestone_id).subquery())
-    last_review = (select(ReviewRecord.subject_id, func.max(ReviewRecord.id).label("review_id"))
-                   .where(ReviewRecord.subject == "milestone_report").group_by(ReviewRecord.subject_id).subquery())
+    # Per milestone still in progress, its latest report's last verdict, each found by index: grouping every
+    # report and every review of the database first cost what the history holds.
+    latest_report = (select(func.max(MilestoneReport.id)).where(MilestoneReport.milestone_id == Milestone.id)
+                     .correlate(Milestone).scalar_subquery())
+    last_review = (select(func.max(ReviewRecord.id))
+                   .where(ReviewRecord.subject == "milestone_report", ReviewRecord.subject_id == latest_report)
+                   .scalar_subquery())
     query = (select(PlanTask.id, PlanTask.number, PlanTask.title, Unit.name, Milestone.title, Milestone.due_date,
                     ReviewRecord.comments).select_from(Milestone)
              .join(PlanTask, PlanTask.id == Milestone.plan_task_id).join(Unit, Unit.id == Milestone.unit_id)
-             .join(latest, latest.c.milestone_id == Milestone.id)
-             .join(last_review, last_review.c.subject_id == latest.c.report_id)
-             .join(ReviewRecord, ReviewRecord.id == last_review.c.review_id)
+             .join(ReviewRecord, ReviewRecord.id == last_review)
              .where(ReviewRecord.decision == ReviewDecision.RETURN, Milestone.status == MilestoneStatus.IN_PROGRESS,
                     Milestone.plan_task_id.in_(scope))
              .order_by(PlanTask.number, Milestone.id))
