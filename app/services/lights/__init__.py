@@ -45,9 +45,7 @@ def task_light_rows(as_of: datetime, plan_ids: Iterable[int]) -> Select[Any]:
     ``select(rows.c.light, func.count()).group_by(rows.c.light)``.
     """
     in_plans = PlanTask.plan_id.in_(list(plan_ids))
-    parts = queries.task_parts(context(as_of), in_plans)
-    worst = select(parts.c.plan_task_id, func.max(parts.c.severity).label("severity")) \
-        .group_by(parts.c.plan_task_id).subquery("worst")
+    worst = queries.task_severities(context(as_of), in_plans)
     light = case({light.severity: light.value for light in Light}, value=func.coalesce(worst.c.severity, 0),
                  else_=Light.GREEN.value)
     return (select(PlanTask.id.label("plan_task_id"), light.label("light"))

@@ -12,12 +12,15 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     FromClause,
+    Integer,
     SQLColumnExpression,
+    String,
     Subquery,
     and_,
     case,
     cast,
     exists,
+    false,
     func,
     literal,
     null,
@@ -26,7 +29,6 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
 
 from app.models import (
@@ -157,7 +159,9 @@ def _milestone_base(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
                      Milestone.due_date, Milestone.decomposition_id,
                      _latest_report_id(Milestone.id).label("report_id"))
               .join(PlanTask, PlanTask.id == Milestone.plan_task_id).where(*scope).offset(0).subquery("scoped"))
-    report = aliased(MilestoneReport, name="latest_report")
+    # The latest report's percent by primary key: joined, the planner hashed every report of the database.
+    percent_done = (select(MilestoneReport.percent_done).where(MilestoneReport.id == scoped.c.report_id)
+                    .scalar_subquery())
     due = epoch_days(scoped.c.due_date) + END_OF_DAY_DAYS
     # Only a milestone still running can be behind: approved or overdue ones skip the subqueries (their
     # 序时进度 is 100 once due, and not shown before approval anyway).
@@ -168,20 +172,24 @@ def _milestone_base(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
                               ReviewRecord.decision == ReviewDecision.RETURN)
     return (
         select(scoped.c.id, scoped.c.plan_task_id, scoped.c.plan_id, scoped.c.title.label("name"),
-               scoped.c.status, due.label("due"), start.label("start"), report.percent_done,
+               scoped.c.status, due.label("due"), start.label("start"), percent_done.label("percent_done"),
                case((running, _attainment(scoped.c.report_id)), else_=null()).label("attainment"),
                returned.label("returned"))
-        .outerjoin(report, report.id == scoped.c.report_id)
         .offset(0)
     ).subquery("milestone_base")
 
 
-def item_facts(ctx: Context, *scope: ColumnElement[bool], milestones: FromClause) -> Subquery:
+def item_facts(ctx: Context, *scope: ColumnElement[bool], milestones: FromClause | None) -> Subquery:
     """One row per work item within ``scope``: due instant and finding (the report step carries its milestone's 黄).
 
     ``milestones`` (``milestone_facts`` of the items' tasks) are the milestones judged alongside: unbounded,
-    every milestone of every plan would be judged for a handful of items.
+    every milestone of every plan would be judged for a handful of items. None leaves the milestone's 黄 out,
+    for a task's severity only: the milestone itself is among the task's parts with that same 黄.
     """
+    if milestones is None:
+        milestones = select(cast(null(), Integer).label("id"), cast(null(), String).label("finding"),
+                            cast(null(), Float).label("reported"), cast(null(), Float).label("expected")) \
+            .where(false()).subquery("no_milestones")
     due = epoch_days(WorkItem.due_at)
     reports_on = and_(WorkItem.form_key == "milestone_report",
                       milestones.c.id == WorkItem.context["milestone_id"].as_integer())
@@ -209,6 +217,19 @@ def item_facts(ctx: Context, *scope: ColumnElement[bool], milestones: FromClause
         .outerjoin(Decomposition, decomposes)
         .where(*scope)
     ).subquery("item_facts")
+
+
+def task_severities(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
+    """``(plan_task_id, severity)`` of the worst part of each task within ``scope`` that has an open part."""
+    milestones = milestone_facts(ctx, Milestone.status != MilestoneStatus.APPROVED, *scope)
+    items = item_facts(ctx, WorkItem.state == WorkItemState.OPEN, *scope, milestones=None)
+    parts = union_all(
+        select(milestones.c.plan_task_id, _severity(milestones.c.finding).label("severity")),
+        select(items.c.plan_task_id, _severity(items.c.finding).label("severity"))
+        .where(items.c.plan_task_id.is_not(None)),
+    ).subquery("parts")
+    return (select(parts.c.plan_task_id, func.max(parts.c.severity).label("severity"))
+            .group_by(parts.c.plan_task_id).subquery("worst"))
 
 
 def _severity(finding: ColumnElement[str]) -> ColumnElement[int]:
