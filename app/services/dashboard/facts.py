@@ -90,16 +90,18 @@ class Filters:
         return any(value is not None for value in (self.section_id, self.unit_id, self.state, self.light))
 
 
-def task_facts(plan_id: int) -> Subquery:
-    """One row per task of the plan: id, number, title, section, supervision number, state."""
+def task_facts(plan_id: int, within: Select[Any] | None = None) -> Subquery:
+    """One row per task of the plan (of the task ids ``within`` selects, when given): id, number, title,
+    section, supervision number, state."""
+    tasks = select(PlanTask.id).where(PlanTask.plan_id == plan_id) if within is None else within
     decomposed = (select(Decomposition.plan_task_id.label("task_id"), func.count().label("n"),
                          func.sum(case((Decomposition.status == DecompositionStatus.CONFIRMED, 1), else_=0))
                          .label("confirmed"))
-                  .group_by(Decomposition.plan_task_id).subquery())
+                  .where(Decomposition.plan_task_id.in_(tasks)).group_by(Decomposition.plan_task_id).subquery())
     lifecycles = (select(WorkflowInstance.plan_task_id.label("task_id"), func.count().label("n"),
                          func.sum(case((WorkflowInstance.status == WorkflowStatus.COMPLETED, 1), else_=0))
                          .label("done"))
-                  .where(WorkflowInstance.subject.like("decomposition:%"))
+                  .where(WorkflowInstance.subject.like("decomposition:%"), WorkflowInstance.plan_task_id.in_(tasks))
                   .group_by(WorkflowInstance.plan_task_id).subquery())
     state = case(
         (and_(func.coalesce(lifecycles.c.n, 0) > 0, lifecycles.c.n == lifecycles.c.done), TaskState.CLOSED.value),
@@ -111,7 +113,7 @@ def task_facts(plan_id: int) -> Subquery:
                    PlanTask.supervision_number, state.label("state"))
             .outerjoin(decomposed, decomposed.c.task_id == PlanTask.id)
             .outerjoin(lifecycles, lifecycles.c.task_id == PlanTask.id)
-            .where(PlanTask.plan_id == plan_id).subquery("task_facts"))
+            .where(PlanTask.plan_id == plan_id, PlanTask.id.in_(tasks)).subquery("task_facts"))
 
 
 def milestone_facts(plan_id: int, as_of: date) -> Subquery:
