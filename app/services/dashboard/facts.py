@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import ColumnElement, Date, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
@@ -118,21 +118,32 @@ def task_facts(plan_id: int, within: Select[Any] | None = None) -> Subquery:
 
 def milestone_facts(plan_id: int, as_of: date) -> Subquery:
     """One row per milestone of the plan with its as-of flags (approved, overdue, due, due soon, on time)."""
-    approved = and_(Milestone.approved_on.is_not(None), Milestone.approved_on <= as_of)
-    soon = date.fromordinal(as_of.toordinal() + DUE_SOON_DAYS)
-    flag = lambda condition: case((condition, 1), else_=0)  # noqa: E731
+    conditions = _conditions(Milestone.approved_on, Milestone.delivered_on, Milestone.due_date, as_of)
     return (select(Milestone.id.label("milestone_id"), Milestone.plan_task_id.label("task_id"), Milestone.unit_id,
                    Milestone.title, Milestone.due_date, Milestone.status, Milestone.approved_on,
                    Milestone.delivered_on,
-                   flag(approved).label("approved"),
-                   flag(and_(~approved, Milestone.due_date < as_of)).label("overdue"),
-                   # 应完成: due before the day, or delivered already (early delivery counts as on time).
-                   flag(or_(Milestone.due_date < as_of, approved)).label("due"),
-                   flag(and_(~approved, Milestone.due_date >= as_of, Milestone.due_date <= soon)).label("due_soon"),
-                   flag(and_(approved, Milestone.delivered_on <= Milestone.due_date))
-                   .label("on_time"))
+                   *(case((condition, 1), else_=0).label(flag) for flag, condition in conditions.items()))
             .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
             .where(PlanTask.plan_id == plan_id).subquery("milestone_facts"))
+
+
+def flagged(facts: Subquery, flag: str, as_of: date) -> ColumnElement[bool]:
+    """``facts``' rows whose ``flag`` is set, as a condition on their columns: PostgreSQL cannot estimate a
+    filter on the flag's CASE and plans a nested loop for thousands of rows."""
+    return _conditions(facts.c.approved_on, facts.c.delivered_on, facts.c.due_date, as_of)[flag]
+
+
+def _conditions(approved_on: Any, delivered_on: Any, due_date: Any, as_of: date) -> dict[str, ColumnElement[bool]]:
+    approved = and_(approved_on.is_not(None), approved_on <= as_of)
+    soon = date.fromordinal(as_of.toordinal() + DUE_SOON_DAYS)
+    return {
+        "approved": approved,
+        "overdue": and_(~approved, due_date < as_of),
+        # 应完成: due before the day, or delivered already (early delivery counts as on time).
+        "due": or_(due_date < as_of, approved),
+        "due_soon": and_(~approved, due_date >= as_of, due_date <= soon),
+        "on_time": and_(approved, delivered_on <= due_date),
+    }
 
 
 def with_lights_judged(plan_id: int, as_of: date, filters: Filters) -> Filters:

@@ -19,7 +19,7 @@ from app.models import (
     ReviewRecord,
     Unit,
 )
-from app.services.dashboard.facts import Filters, milestone_facts, scoped_task_ids
+from app.services.dashboard.facts import Filters, flagged, milestone_facts, scoped_task_ids
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def _milestone_list(plan_id: int, as_of: date, filters: Filters, flag: str, limi
     facts = milestone_facts(plan_id, as_of)
     query = (select(PlanTask.id, PlanTask.number, PlanTask.title, Unit.name, facts.c.title, facts.c.due_date)
              .join(PlanTask, PlanTask.id == facts.c.task_id).join(Unit, Unit.id == facts.c.unit_id)
-             .where(facts.c[flag] == 1, facts.c.task_id.in_(scoped_task_ids(plan_id, filters, as_of)))
+             .where(flagged(facts, flag, as_of), facts.c.task_id.in_(scoped_task_ids(plan_id, filters, as_of)))
              .order_by(facts.c.due_date, PlanTask.number, facts.c.milestone_id).limit(limit))
     if filters.unit_id is not None:
         query = query.where(facts.c.unit_id == filters.unit_id)
