@@ -8,11 +8,13 @@ page polls it and offers the file when it is ready. A job silent for ``SILENT_LI
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from flask import Flask
@@ -23,6 +25,8 @@ from app.exports import KINDS, build_document
 from app.extensions import db
 from app.models import ExportJob, ExportStatus, Plan, PlanTask, User
 from app.models.base import utcnow
+from app.services import assessment
+from app.services.dashboard.facts import beijing_today
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,10 @@ DIRECT_TASKS = 100
 SILENT_LIMIT = timedelta(minutes=10)
 #: How long the thread waits for the request that made the job to commit it.
 COMMIT_WAIT_SECONDS = 10.0
+
+
+#: Not a download: every unit's annual score (``assessment.unit_scores``) for the assessment page, as JSON.
+SCORES = "scores"
 
 
 def is_large(plan: Plan) -> bool:
@@ -44,7 +52,7 @@ def request_document(kind: str, plan: Plan, as_of: date, user: User) -> ExportJo
 
     :raises NotFound: an unknown kind.
     """
-    if kind not in KINDS:
+    if kind not in KINDS and kind != SCORES:
         raise NotFound("没有这种导出文件。")
     job = ExportJob(kind=kind, plan_id=plan.id, as_of=as_of, requested_by_id=user.id)
     db.session.add(job)
@@ -68,6 +76,19 @@ def job_of(job_id: int, user: User) -> ExportJob:
     return job
 
 
+def latest_scores(plan: Plan, user: User) -> ExportJob | None:
+    """The user's newest unit scores of the plan computed today (Beijing), ready or on their way."""
+    return db.session.scalar(select(ExportJob).where(
+        ExportJob.kind == SCORES, ExportJob.plan_id == plan.id, ExportJob.requested_by_id == user.id,
+        ExportJob.as_of == beijing_today(), ExportJob.status != ExportStatus.FAILED).order_by(ExportJob.id.desc()))
+
+
+def scores_of(job: ExportJob) -> list[assessment.UnitScore]:
+    """The unit scores a ready scores job computed."""
+    return [assessment.UnitScore(row["unit_id"], row["unit_name"], Decimal(row["score"]), row["lead"],
+                                 row["cooperating"], row["final"]) for row in json.loads(job.data or b"[]")]
+
+
 def is_stalled(job: ExportJob) -> bool:
     """True for a queued or running job not heard from within ``SILENT_LIMIT``."""
     return job.status in (ExportStatus.QUEUED, ExportStatus.RUNNING) and job.updated_at < utcnow() - SILENT_LIMIT
@@ -83,6 +104,11 @@ def _run(app: Flask, job_id: int) -> None:
             if plan is None:
                 raise NotFound("工作计划已不存在。")
             _record(job_id, status=ExportStatus.RUNNING, progress=1)
+            if kind == SCORES:
+                _record(job_id, status=ExportStatus.READY, progress=100, mimetype="application/json",
+                        data=_scores_json(plan))
+                db.session.rollback()
+                return
             document = build_document(kind, plan, as_of, progress=_reporter(job_id))
         except Exception as error:  # any failure is shown on the job's page, not lost in a thread
             log.exception("export job %s failed", job_id)
@@ -92,6 +118,12 @@ def _run(app: Flask, job_id: int) -> None:
         db.session.rollback()  # the build only read
         _record(job_id, status=ExportStatus.READY, progress=100, filename=document.filename,
                 mimetype=document.mimetype, data=document.data)
+
+
+def _scores_json(plan: Plan) -> bytes:
+    return json.dumps([{"unit_id": s.unit_id, "unit_name": s.unit_name, "score": str(s.score),
+                        "lead": s.lead_task_count, "cooperating": s.cooperating_task_count, "final": s.final}
+                       for s in assessment.unit_scores(plan.id)], ensure_ascii=False).encode()
 
 
 def _committed(job_id: int) -> ExportJob | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -16,6 +17,7 @@ from openpyxl import load_workbook
 from app.exports import XLSX, bulletin_docx, jobs, ledger_xlsx
 from app.extensions import db
 from app.models import Plan
+from app.services import assessment
 from tests.conftest import login
 from tests.dashboard_scenario import AS_OF, build_scenario
 
@@ -198,3 +200,20 @@ def test_a_failed_job_says_so_and_offers_to_try_again(app, signed_in, scenario, 
         time.sleep(0.1)
     assert "生成文件时出错" in html and "重新生成" in html
     assert client.get(job_url + "/file").status_code == 404
+
+
+def test_a_large_plans_assessment_is_computed_in_the_background(app, signed_in, scenario, monkeypatch):
+    monkeypatch.setattr(jobs, "DIRECT_TASKS", 0)
+    client = signed_in("leader")
+    url = f"/plans/{scenario.plan_id}/assessment"
+    response = client.get(url)
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    for _ in range(600):
+        html = client.get(url).get_data(as_text=True)
+        if 'data-testid="computed-at"' in html:
+            break
+        assert "计算中" in html and 'http-equiv="refresh"' in html
+        time.sleep(0.1)
+    expected = assessment.unit_scores(scenario.plan_id)
+    assert expected and [s.unit_name for s in expected] == re.findall(r'/assessment/units/\d+">([^<]+)</a>', html)
+    assert client.get(url + "?refresh=1").status_code == 302  # asks for a fresh computation
