@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from app.errors import NotFound
+from app.errors import NotFound, PermissionDenied
 from app.exports import KINDS, build_document
 from app.extensions import db
 from app.models import ExportJob, ExportStatus, Plan, PlanTask, User
@@ -68,11 +68,14 @@ def start(app: Flask, job_id: int) -> None:
 def job_of(job_id: int, user: User) -> ExportJob:
     """The job, to the user who asked for it only.
 
-    :raises NotFound: no such job, or another user's.
+    :raises NotFound: no such job.
+    :raises PermissionDenied: another user's.
     """
     job = db.session.get(ExportJob, job_id)
-    if job is None or job.requested_by_id != user.id:
+    if job is None:
         raise NotFound("找不到该导出任务。")
+    if job.requested_by_id != user.id:
+        raise PermissionDenied("只能查看自己生成的文件。")
     return job
 
 

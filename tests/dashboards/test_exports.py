@@ -174,7 +174,7 @@ def test_a_large_plans_ledger_is_prepared_in_the_background(app, signed_in, scen
     assert "下载" in html
     other = app.test_client()
     assert login(other, "leader").status_code == 302
-    assert other.get(job_url).status_code == 404 and other.get(job_url + "/file").status_code == 404
+    assert other.get(job_url).status_code == 403 and other.get(job_url + "/file").status_code == 403
     download = client.get(job_url + "/file")
     assert download.status_code == 200 and download.mimetype == XLSX
     assert "attachment" in download.headers["Content-Disposition"]
