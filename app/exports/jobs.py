@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from app.errors import NotFound, PermissionDenied
 from app.exports import KINDS, build_document
@@ -54,6 +54,9 @@ def request_document(kind: str, plan: Plan, as_of: date, user: User) -> ExportJo
     """
     if kind not in KINDS and kind != SCORES:
         raise NotFound("没有这种导出文件。")
+    # One kept per user, kind and plan: the new one replaces the files asked for before.
+    db.session.execute(delete(ExportJob).where(ExportJob.requested_by_id == user.id, ExportJob.kind == kind,
+                                               ExportJob.plan_id == plan.id))
     job = ExportJob(kind=kind, plan_id=plan.id, as_of=as_of, requested_by_id=user.id)
     db.session.add(job)
     db.session.flush()
