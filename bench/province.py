@@ -59,6 +59,7 @@ def generate(app: Flask, scale: int) -> dict[str, Any]:
     from flask_migrate import upgrade
 
     from app.demo import load_demo
+    from app.services.lifecycle import rollups
 
     with app.app_context():
         upgrade()
@@ -77,6 +78,8 @@ def generate(app: Flask, scale: int) -> dict[str, Any]:
         began = time.perf_counter()
         templates = province_data.capture_templates()
         result = province_data.generate(scale, False, templates, org.id)
+        # Rows went in by COPY, around the services: the dashboards' roll-ups are built as the command does.
+        rollups.rebuild([result["plan_id"]])
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")  # a year of data has been vacuumed: index-only scans work

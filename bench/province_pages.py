@@ -114,6 +114,7 @@ def pages(t: Targets) -> dict[str, tuple[str, str]]:
         "assessment_unit": ("leader", f"/plans/{t.plan_id}/assessment/units/{t.unit_id}"),
         "ledger_xlsx": (supervisor, f"/dashboards/export/ledger?{plan}"),
         "bulletin_docx": (supervisor, f"/dashboards/export/bulletin?{plan}"),
+        "assessment_xlsx": (supervisor, f"/dashboards/export/assessment?{plan}"),
         "api_work_items_liaison": (t.liaison, "/api/work-items"),
         "api_work_items_supervisor": (supervisor, "/api/work-items"),
         "rectifications": (supervisor, "/rectifications"),
@@ -214,6 +215,51 @@ def measure_page(
     }
 
 
+#: The downloads: a large plan's are prepared in the background (app.exports.jobs), measured until ready.
+DOCUMENTS = ("ledger_xlsx", "bulletin_docx", "assessment_xlsx")
+
+
+def measure_document(
+    client: FlaskClient, url: str, counter: Counter, runs: int, timeout: float
+) -> dict[str, Any]:
+    """One download: answered in the request, or prepared in the background and polled until ready.
+
+    For a background document: the request's figures, then the seconds until the file was ready (the job's
+    thread runs in this process, so nothing else is measured meanwhile) and the file's size.
+    """
+    first = fetch_once(client, url, counter, timeout)
+    location = first.pop("location", None)
+    if location is None or "/dashboards/exports/" not in location:
+        return first
+    began = time.perf_counter()
+    while time.perf_counter() - began < 5 * timeout:
+        page = client.get(location).get_data(as_text=True)
+        if "文件已生成" in page or "请重新生成" in page:
+            break
+        time.sleep(0.5)
+    ready_s = time.perf_counter() - began
+    body = client.get(location + "/file")
+    return {**first, "background": True, "ready": body.status_code == 200, "ready_s": round(ready_s, 1),
+            "file_bytes": len(body.get_data())}
+
+
+def fetch_once(client: FlaskClient, url: str, counter: Counter, timeout: float) -> dict[str, Any]:
+    """One GET without following a redirect: status, bytes, statements, wall, CPU, and where it redirects."""
+    counter.count = 0
+    wall, cpu = time.perf_counter(), time.process_time()
+    with alarm(timeout):
+        response = client.get(url)
+        body = response.get_data()
+    return {
+        "status": response.status_code,
+        "bytes": len(body),
+        "statements": counter.count,
+        "wall_ms": round((time.perf_counter() - wall) * 1000, 1),
+        "cpu_ms": round((time.process_time() - cpu) * 1000, 1),
+        "location": response.headers.get("Location"),
+    }
+
+
 def _guard_statements(app: Flask, timeout: float) -> None:
     """PostgreSQL cancels any statement of this process that outlives the page timeout."""
 
@@ -247,11 +293,10 @@ def measure(
                 clients[username].post(
                     "/auth/login", data={"username": username, "password": DEMO_PASSWORD}
                 ).close()
-            results[name] = {
-                "user": username,
-                "url": url,
-                **measure_page(clients[username], url, counter, runs, timeout),
-            }
+            measured = (measure_document if name in DOCUMENTS else measure_page)(
+                clients[username], url, counter, runs, timeout
+            )
+            results[name] = {"user": username, "url": url, **measured}
     finally:
         event.remove(engine, "before_cursor_execute", counter)
     return results

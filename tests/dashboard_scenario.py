@@ -44,6 +44,7 @@ from app.models import (
     WorkflowInstance,
     WorkflowStatus,
 )
+from app.services.lifecycle import rollups
 
 AS_OF = date(2023, 10, 9)
 
@@ -148,3 +149,5 @@ def _report(milestone: Milestone, number: int, submitted: str, percent: int, pro
     db.session.add(ReviewRecord(plan_task_id=milestone.plan_task_id, milestone_report_id=report.id,
                                 step="report_review", decision=decision, comments=comments, quality=quality,
                                 reviewer=reviewer, decided_at=_at(f"2023-{decided}", 15)))
+    if decision is ReviewDecision.APPROVE:  # as reporting.review_report does
+        rollups.record_approval(milestone, report, _at(f"2023-{decided}", 15))

@@ -1,9 +1,10 @@
 """Views of the dashboards blueprint."""
 from __future__ import annotations
 
+import io
 from datetime import date
 
-from flask import redirect, render_template, request, send_file, url_for
+from flask import current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -11,6 +12,7 @@ from app import exports
 from app.access import roles, signed_in
 from app.dashboards import bp, charts
 from app.errors import NotFound, ValidationFailed
+from app.exports import jobs
 from app.extensions import db
 from app.fields import MAX_ID, parse_day
 from app.models import Plan, Role, Unit
@@ -130,10 +132,37 @@ def my_unit() -> Response:
 @bp.route("/export/<kind>")
 @roles(*READERS)
 def export(kind: str) -> Response:
-    """Download the 督查台账, the 督查通报 or the assessment scores of a plan, as of a day."""
+    """Download the 督查台账, the 督查通报 or the assessment scores of a plan, as of a day.
+
+    A large plan's document is prepared in the background: the answer is its progress page.
+    """
     plan, as_of = _plan(), _as_of()
     if plan is None:
         raise NotFound("尚无工作计划,无法导出。")
+    if jobs.is_large(plan):
+        job = jobs.request_document(kind, plan, as_of, current_user)
+        jobs.start(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+        return redirect(url_for("dashboards.export_job", job_id=job.id))
     document = exports.build_document(kind, plan, as_of)
     return send_file(document.stream(), mimetype=document.mimetype, as_attachment=True,
                      download_name=document.filename)
+
+
+@bp.route("/exports/<int:job_id>")
+@roles(*READERS)
+def export_job(job_id: int) -> str:
+    """A document being prepared: its progress, then the link to download it."""
+    job = jobs.job_of(job_id, current_user)
+    plan = db.session.get(Plan, job.plan_id)
+    return render_template("dashboards/export_job.html", job=job, plan=plan, stalled=jobs.is_stalled(job),
+                           title=exports.KINDS[job.kind][0])
+
+
+@bp.route("/exports/<int:job_id>/file")
+@roles(*READERS)
+def export_file(job_id: int) -> Response:
+    """The prepared document."""
+    job = jobs.job_of(job_id, current_user)
+    if job.data is None or job.filename is None or job.mimetype is None:
+        raise NotFound("文件尚未生成。")
+    return send_file(io.BytesIO(job.data), mimetype=job.mimetype, as_attachment=True, download_name=job.filename)

@@ -12,6 +12,7 @@ from app.models.deadline import (
     StagnantItem,
 )
 from app.models.evaluation import ScoringPolicyVersion, TaskEvaluation
+from app.models.export import ExportJob, ExportStatus
 from app.models.lifecycle import (
     Attachment,
     CooperatingContribution,
@@ -82,6 +83,8 @@ __all__ = [
     "DecompositionStatus",
     "DirectoryAlias",
     "DueDateChange",
+    "ExportJob",
+    "ExportStatus",
     "ExtensionRequest",
     "ExtensionStatus",
     "FormDraft",

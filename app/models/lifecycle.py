@@ -191,6 +191,10 @@ class Milestone(Base):
     due_date: Mapped[date] = mapped_column(Date, index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     status: Mapped[MilestoneStatus] = mapped_column(enum_column(MilestoneStatus), default=MilestoneStatus.PLANNED)
+    #: The Beijing day 督审处 approved it and the day the approved report was submitted: the dashboards'
+    #: roll-up of the review history, set with the approval (``dashboard.rollups`` rebuilds them).
+    approved_on: Mapped[date | None] = mapped_column(Date)
+    delivered_on: Mapped[date | None] = mapped_column(Date)
 
     decomposition: Mapped[Decomposition] = relationship(back_populates="milestones")
     owner: Mapped[User] = relationship()

@@ -16,6 +16,8 @@ from app.extensions import db
 from app.models import (
     Attachment,
     CalendarOverride,
+    ExportJob,
+    ExportStatus,
     ExtensionRequest,
     LeaderInstruction,
     MilestoneReport,
@@ -106,6 +108,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     "dashboards.unit": frozenset({"admin", "dushen", "leader"}),
     "dashboards.my_unit": frozenset({"zhuce", "zhuce_head", "kexin"}),
     "dashboards.export": frozenset({"admin", "dushen", "leader"}),
+    # A document prepared for dushen: only the one who asked for it sees it.
+    "dashboards.export_job": frozenset({"dushen"}),
+    "dashboards.export_file": frozenset({"dushen"}),
     "rectification.new": frozenset({"dushen"}),
     "rectification.new_from_review": frozenset({"dushen"}),
     # A rectification of 注册处 on task 5: the bureau-wide roles and 注册处's own people.
@@ -134,6 +139,7 @@ def matrix_app(migrated_app, database_url, snapshots):
         _rectification_on_task_5(app)
         attachment_file = _attachment_on_task_1(app)
         _extension_request_and_calendar_override()
+        _document_for_dushen()
         db.session.commit()
         yield app
         db.session.remove()
@@ -204,6 +210,13 @@ def _extension_request_and_calendar_override() -> None:
     calendar_overrides.add_override(date(2030, 1, 2), False, "访问矩阵用的设置", admin)
 
 
+def _document_for_dushen() -> None:
+    dushen = db.session.scalar(select(User).where(User.username == "dushen"))
+    db.session.add(ExportJob(kind="ledger", plan_id=db.session.scalar(select(Plan.id)), as_of=date(2023, 10, 9),
+                             requested_by_id=dushen.id, status=ExportStatus.READY, progress=100,
+                             filename="督查台账.xlsx", mimetype="application/octet-stream", data=b"xlsx"))
+
+
 def _url_arguments() -> dict[str, int]:
     office = db.session.scalar(select(Unit).where(Unit.name == "办公室"))
     group = db.session.scalar(select(UnitGroup).order_by(UnitGroup.id))
@@ -223,6 +236,7 @@ def _url_arguments() -> dict[str, int]:
             "review_id": db.session.scalar(select(ReviewRecord.id).where(ReviewRecord.decision == "return")),
             "rectification_id": db.session.scalar(select(Rectification.id)),
             "request_id": db.session.scalar(select(ExtensionRequest.id)),
+            "job_id": db.session.scalar(select(ExportJob.id)),
             # The administrator's delete (run first) removes the override; the others are refused before any lookup.
             "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger"}
 

@@ -11,21 +11,26 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, select, update
+from sqlalchemy import func, inspect, select, update
 
+from app import demo_activity
 from app.extensions import db
 from app.models import (
+    Milestone,
     PlanTask,
     Rectification,
     RectificationSource,
     RectificationStatus,
+    ReviewRecord,
     Role,
     Unit,
+    Urge,
     User,
     WorkItem,
     WorkItemState,
 )
 from tests.conftest import counted, login
+from tests.snapshots import seeded
 
 MORE = 70  # more than a page (50)
 
@@ -161,3 +166,53 @@ def test_plan_page(app, plan_2023, extra):
     assert statements(client, url) == few
     assert statements(client, url + "?page=2") == few
 
+
+
+# Dashboards, the unit page and the assessment: counted on the demo year, then with each milestone's
+# history (reports, reviews, actuals) and the list of milestones several times longer.
+
+@seeded
+def activity(demo):
+    return demo_activity.load_activity(demo)
+
+
+def _more_history(times: int) -> None:
+    """Each reported milestone ``times`` more times over, with its reports, reviews and actuals; more open items."""
+    reported = list(db.session.scalars(select(Milestone).where(Milestone.reports.any()).order_by(Milestone.id)))
+    for milestone in reported:
+        for n in range(times):
+            copy = clone(milestone, position=milestone.position + 100 * (n + 1))
+            copy.cooperating_units = list(milestone.cooperating_units)
+            db.session.flush()
+            for report in milestone.reports:
+                report_copy = clone(report, milestone_id=copy.id)
+                db.session.flush()
+                for actual in report.actuals:
+                    clone(actual, report_id=report_copy.id)
+                for review in db.session.scalars(select(ReviewRecord).where(
+                        ReviewRecord.subject == "milestone_report", ReviewRecord.subject_id == report.id)):
+                    clone(review, subject_id=report_copy.id)
+    for urge in list(db.session.scalars(select(Urge))):
+        for _ in range(times):
+            clone(urge)
+    db.session.commit()
+    copies(MORE)
+
+
+def test_dashboards_unit_page_and_assessment(app, activity):
+    zhuce = db.session.scalar(select(Unit.id).where(Unit.name == "注册处"))
+    plan = f"plan_id={activity.id}"
+    pages = {"dushen": [f"/dashboards/?{plan}", f"/dashboards/units/{zhuce}?{plan}"],
+             "leader": [f"/dashboards/leader?{plan}", f"/plans/{activity.id}/assessment",
+                        f"/plans/{activity.id}/assessment/units/{zhuce}"],
+             "zhuce": [f"/dashboards/units/{zhuce}"]}
+    clients = {username: as_user(app, username) for username in pages}
+
+    def count_all() -> dict[str, int]:
+        return {url: statements(clients[username], url) for username, urls in pages.items() for url in urls}
+
+    few = count_all()
+    milestones = db.session.scalar(select(func.count(Milestone.id)))
+    _more_history(3)
+    assert db.session.scalar(select(func.count(Milestone.id))) > 2 * milestones
+    assert count_all() == few

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import ColumnElement, Date, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
@@ -22,12 +22,8 @@ from app.models import (
     Decomposition,
     DecompositionStatus,
     Milestone,
-    MilestoneReport,
     PlanTask,
     ResponsibilityRole,
-    ReviewDecision,
-    ReviewRecord,
-    StepKey,
     TaskResponsibility,
 )
 from app.models.lifecycle import task_is_closed
@@ -93,12 +89,14 @@ class Filters:
         return any(value is not None for value in (self.section_id, self.unit_id, self.state, self.light))
 
 
-def task_facts(plan_id: int) -> Subquery:
-    """One row per task of the plan: id, number, title, section, supervision number, state."""
+def task_facts(plan_id: int, within: Select[Any] | None = None) -> Subquery:
+    """One row per task of the plan (of the task ids ``within`` selects, when given): id, number, title,
+    section, supervision number, state."""
+    tasks = select(PlanTask.id).where(PlanTask.plan_id == plan_id) if within is None else within
     decomposed = (select(Decomposition.plan_task_id.label("task_id"), func.count().label("n"),
                          func.sum(case((Decomposition.status == DecompositionStatus.CONFIRMED, 1), else_=0))
                          .label("confirmed"))
-                  .group_by(Decomposition.plan_task_id).subquery())
+                  .where(Decomposition.plan_task_id.in_(tasks)).group_by(Decomposition.plan_task_id).subquery())
     state = case(
         (task_is_closed(PlanTask.id), TaskState.CLOSED.value),
         (func.coalesce(decomposed.c.n, 0) == 0, TaskState.NOT_STARTED.value),
@@ -108,37 +106,38 @@ def task_facts(plan_id: int) -> Subquery:
     return (select(PlanTask.id.label("task_id"), PlanTask.number, PlanTask.title, PlanTask.section_id,
                    PlanTask.supervision_number, state.label("state"))
             .outerjoin(decomposed, decomposed.c.task_id == PlanTask.id)
-            .where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None)).subquery("task_facts"))
-
-
-def approvals() -> Subquery:
-    """Per milestone: the day 督审处 approved it and the day the approved report was submitted."""
-    return (select(MilestoneReport.milestone_id,
-                   func.min(beijing_date(ReviewRecord.decided_at)).label("approved_on"),
-                   func.min(beijing_date(MilestoneReport.submitted_at)).label("delivered_on"))
-            .join(ReviewRecord, ReviewRecord.milestone_report_id == MilestoneReport.id)
-            .where(ReviewRecord.step == StepKey.REPORT_REVIEW, ReviewRecord.decision == ReviewDecision.APPROVE)
-            .group_by(MilestoneReport.milestone_id).subquery("approvals"))
+            .where(PlanTask.plan_id == plan_id, PlanTask.id.in_(tasks), PlanTask.cancelled_at.is_(None))
+            .subquery("task_facts"))
 
 
 def milestone_facts(plan_id: int, as_of: date) -> Subquery:
     """One row per milestone of the plan with its as-of flags (approved, overdue, due, due soon, on time)."""
-    ap = approvals()
-    approved = and_(ap.c.approved_on.is_not(None), ap.c.approved_on <= as_of)
-    soon = date.fromordinal(as_of.toordinal() + DUE_SOON_DAYS)
-    flag = lambda condition: case((condition, 1), else_=0)  # noqa: E731
+    conditions = _conditions(Milestone.approved_on, Milestone.delivered_on, Milestone.due_date, as_of)
     return (select(Milestone.id.label("milestone_id"), Milestone.plan_task_id.label("task_id"), Milestone.unit_id,
-                   Milestone.title, Milestone.due_date, Milestone.status, ap.c.approved_on, ap.c.delivered_on,
-                   flag(approved).label("approved"),
-                   flag(and_(~approved, Milestone.due_date < as_of)).label("overdue"),
-                   # 应完成: due before the day, or delivered already (early delivery counts as on time).
-                   flag(or_(Milestone.due_date < as_of, approved)).label("due"),
-                   flag(and_(~approved, Milestone.due_date >= as_of, Milestone.due_date <= soon)).label("due_soon"),
-                   flag(and_(approved, ap.c.delivered_on <= Milestone.due_date))
-                   .label("on_time"))
+                   Milestone.title, Milestone.due_date, Milestone.status, Milestone.approved_on,
+                   Milestone.delivered_on,
+                   *(case((condition, 1), else_=0).label(flag) for flag, condition in conditions.items()))
             .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
-            .outerjoin(ap, ap.c.milestone_id == Milestone.id)
             .where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None)).subquery("milestone_facts"))
+
+
+def flagged(facts: Subquery, flag: str, as_of: date) -> ColumnElement[bool]:
+    """``facts``' rows whose ``flag`` is set, as a condition on their columns: PostgreSQL cannot estimate a
+    filter on the flag's CASE and plans a nested loop for thousands of rows."""
+    return _conditions(facts.c.approved_on, facts.c.delivered_on, facts.c.due_date, as_of)[flag]
+
+
+def _conditions(approved_on: Any, delivered_on: Any, due_date: Any, as_of: date) -> dict[str, ColumnElement[bool]]:
+    approved = and_(approved_on.is_not(None), approved_on <= as_of)
+    soon = date.fromordinal(as_of.toordinal() + DUE_SOON_DAYS)
+    return {
+        "approved": approved,
+        "overdue": and_(~approved, due_date < as_of),
+        # 应完成: due before the day, or delivered already (early delivery counts as on time).
+        "due": or_(due_date < as_of, approved),
+        "due_soon": and_(~approved, due_date >= as_of, due_date <= soon),
+        "on_time": and_(approved, delivered_on <= due_date),
+    }
 
 
 def with_lights_judged(plan_id: int, as_of: date, filters: Filters) -> Filters:

@@ -23,7 +23,7 @@ def tasks_with_light(plan_id: int, as_of: date, light: str) -> list[int]:
     Callers filter on these ids rather than nest the lights query: nested inside the dashboard's
     aggregates and filters it overflowed SQLite's parser stack ("parser stack overflow").
     """
-    rows = lights.task_light_rows(as_of_instant(as_of), plan_id).subquery()
+    rows = lights.task_light_rows(as_of_instant(as_of), [plan_id]).subquery()
     return list(db.session.scalars(select(rows.c.plan_task_id).where(rows.c.light == light)))
 
 
@@ -41,7 +41,7 @@ def milestone_light_labels(plan_id: int, as_of: date, milestone_ids: list[int] |
 
 def lights_by_section(plan_id: int, as_of: date) -> dict[int | None, dict[str, int]]:
     """Per section id: how many tasks show each light, counted in SQL."""
-    rows = lights.task_light_rows(as_of_instant(as_of), plan_id).subquery()
+    rows = lights.task_light_rows(as_of_instant(as_of), [plan_id]).subquery()
     counted = db.session.execute(
         select(PlanTask.section_id, rows.c.light, func.count()).join(rows, rows.c.plan_task_id == PlanTask.id)
         .group_by(PlanTask.section_id, rows.c.light)).all()

@@ -19,7 +19,7 @@ from app.models import (
     ReviewRecord,
     Unit,
 )
-from app.services.dashboards.facts import Filters, milestone_facts, scoped_task_ids
+from app.services.dashboards.facts import Filters, flagged, milestone_facts, scoped_task_ids
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def _milestone_list(plan_id: int, as_of: date, filters: Filters, flag: str, limi
     facts = milestone_facts(plan_id, as_of)
     query = (select(PlanTask.id, PlanTask.number, PlanTask.title, Unit.name, facts.c.title, facts.c.due_date)
              .join(PlanTask, PlanTask.id == facts.c.task_id).join(Unit, Unit.id == facts.c.unit_id)
-             .where(facts.c[flag] == 1, facts.c.task_id.in_(scoped_task_ids(plan_id, filters, as_of)))
+             .where(flagged(facts, flag, as_of), facts.c.task_id.in_(scoped_task_ids(plan_id, filters, as_of)))
              .order_by(facts.c.due_date, PlanTask.number, facts.c.milestone_id).limit(limit))
     if filters.unit_id is not None:
         query = query.where(facts.c.unit_id == filters.unit_id)
@@ -66,17 +66,17 @@ def returned(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[Li
 
 
 def _returned_reports(scope: Select[Any], filters: Filters) -> list[ListedItem]:
-    latest = (select(MilestoneReport.milestone_id, func.max(MilestoneReport.id).label("report_id"))
-              .group_by(MilestoneReport.milestone_id).subquery())
-    last_review = (select(ReviewRecord.milestone_report_id, func.max(ReviewRecord.id).label("review_id"))
-                   .where(ReviewRecord.milestone_report_id.is_not(None))
-                   .group_by(ReviewRecord.milestone_report_id).subquery())
+    # Per milestone still in progress, its latest report's last verdict, each found by index: grouping every
+    # report and every review of the database first cost what the history holds.
+    latest_report = (select(func.max(MilestoneReport.id)).where(MilestoneReport.milestone_id == Milestone.id)
+                     .correlate(Milestone).scalar_subquery())
+    last_review = (select(func.max(ReviewRecord.id))
+                   .where(ReviewRecord.milestone_report_id == latest_report)
+                   .scalar_subquery())
     query = (select(PlanTask.id, PlanTask.number, PlanTask.title, Unit.name, Milestone.title, Milestone.due_date,
                     ReviewRecord.comments).select_from(Milestone)
              .join(PlanTask, PlanTask.id == Milestone.plan_task_id).join(Unit, Unit.id == Milestone.unit_id)
-             .join(latest, latest.c.milestone_id == Milestone.id)
-             .join(last_review, last_review.c.milestone_report_id == latest.c.report_id)
-             .join(ReviewRecord, ReviewRecord.id == last_review.c.review_id)
+             .join(ReviewRecord, ReviewRecord.id == last_review)
              .where(ReviewRecord.decision == ReviewDecision.RETURN, Milestone.status == MilestoneStatus.IN_PROGRESS,
                     Milestone.plan_task_id.in_(scope))
              .order_by(PlanTask.number, Milestone.id))

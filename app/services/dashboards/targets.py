@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import MilestoneReport, PlanTarget, PlanTask, TargetActual
-from app.services.dashboards.facts import Filters, beijing_date, milestone_facts, percent, scoped_task_ids
+from app.services.dashboards.facts import Filters, beijing_date, flagged, milestone_facts, percent, scoped_task_ids
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,8 @@ def weekly_completions(plan_id: int, as_of: date, filters: Filters = Filters()) 
     """Milestones approved per week (Monday to Sunday) up to the as-of day, from the first approval on."""
     facts = milestone_facts(plan_id, as_of)
     scope = scoped_task_ids(plan_id, filters, as_of)
-    query = (select(facts.c.approved_on, func.count()).where(facts.c.approved == 1, facts.c.task_id.in_(scope))
+    query = (select(facts.c.approved_on, func.count())
+             .where(flagged(facts, "approved", as_of), facts.c.task_id.in_(scope))
              .group_by(facts.c.approved_on))
     if filters.unit_id is not None:
         query = query.where(facts.c.unit_id == filters.unit_id)

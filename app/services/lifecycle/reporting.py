@@ -28,7 +28,7 @@ from app.models import (
     WorkItem,
 )
 from app.services.infrastructure import attachments, audit
-from app.services.lifecycle import work_items
+from app.services.lifecycle import rollups, work_items
 from app.services.lifecycle.supervision import lifecycle_instance
 from app.services.timing import deadlines
 
@@ -158,6 +158,7 @@ def review_report(
     milestone = milestone_of(item)
     if decision is ReviewDecision.APPROVE:
         milestone.status = MilestoneStatus.APPROVED
+        rollups.record_approval(milestone, latest_report(milestone), record.decided_at)
         _signal_when_all_approved(milestone)
     return record
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -28,6 +29,7 @@ CATEGORY_LABELS = {
 }
 
 
+@lru_cache(maxsize=4096)  # a province's 暂评 formats ~80,000 numbers, mostly the policy's few values
 def num(value: Decimal) -> str:
     """A number as people write it: 2.50 → 2.5, -3.00 → -3."""
     text = format(value.quantize(CENT, ROUND_HALF_UP).normalize(), "f")
