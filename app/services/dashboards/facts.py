@@ -12,10 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Select, and_, bindparam, case, func, or_, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.sql.selectable import Subquery
 
 from app.models import (
@@ -33,24 +30,6 @@ from app.services.timing.workdays import BEIJING
 DUE_SOON_DAYS = 7
 #: The roles that make a unit answer for a task as its own (牵头 or 负责).
 OWNING_ROLES = (ResponsibilityRole.LEAD, ResponsibilityRole.RESPONSIBLE)
-
-
-class beijing_date(FunctionElement[date]):
-    """The Beijing calendar day of a UTC timestamp column, in SQL."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(beijing_date)
-def _beijing_date_default(element: beijing_date, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite stores UTC text without an offset; Beijing has no daylight saving time.
-    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
-
-
-@compiles(beijing_date, "postgresql")
-def _beijing_date_pg(element: beijing_date, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
 
 
 def beijing_today() -> date:

@@ -27,7 +27,8 @@ from app.models import (
     milestone_cooperator_table,
 )
 from app.services.dashboards import lighting
-from app.services.dashboards.facts import TaskState, beijing_date, milestone_facts, task_facts
+from app.services.dashboards.facts import TaskState, milestone_facts, task_facts
+from app.services.timing.sql_days import beijing_date
 
 
 @dataclass(frozen=True)

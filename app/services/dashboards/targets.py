@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import MilestoneReport, PlanTarget, PlanTask, TargetActual
-from app.services.dashboards.facts import Filters, beijing_date, flagged, milestone_facts, percent, scoped_task_ids
+from app.services.dashboards.facts import Filters, flagged, milestone_facts, percent, scoped_task_ids
+from app.services.timing.sql_days import beijing_date
 
 
 @dataclass(frozen=True)

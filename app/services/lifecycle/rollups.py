@@ -14,7 +14,7 @@ from sqlalchemy import CursorResult, ScalarSelect, SQLColumnExpression, func, se
 from app.extensions import db
 from app.models import Milestone, MilestoneReport, PlanTask, ReviewDecision, ReviewRecord, StepKey
 from app.models.base import utcnow
-from app.services.dashboards.facts import beijing_date
+from app.services.timing.sql_days import beijing_date
 from app.services.timing.workdays import BEIJING
 
 
