@@ -17,7 +17,7 @@ depends_on = None
 
 def _first_approval(column: str, day: str) -> str:
     return (f"(SELECT min({day.format(column)}) FROM milestone_report r JOIN review_record v "
-            "ON v.subject = 'milestone_report' AND v.subject_id = r.id "
+            "ON v.milestone_report_id = r.id "
             "WHERE r.milestone_id = milestone.id AND v.step = 'report_review' AND v.decision = 'approve')")
 
 

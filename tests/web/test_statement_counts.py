@@ -190,8 +190,8 @@ def _more_history(times: int) -> None:
                 for actual in report.actuals:
                     clone(actual, report_id=report_copy.id)
                 for review in db.session.scalars(select(ReviewRecord).where(
-                        ReviewRecord.subject == "milestone_report", ReviewRecord.subject_id == report.id)):
-                    clone(review, subject_id=report_copy.id)
+                        ReviewRecord.milestone_report_id == report.id)):
+                    clone(review, milestone_report_id=report_copy.id)
     for urge in list(db.session.scalars(select(Urge))):
         for _ in range(times):
             clone(urge)
