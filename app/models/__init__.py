@@ -58,6 +58,7 @@ from app.models.rectification import (
     SubmissionKind,
     Urge,
 )
+from app.models.search import SearchEntry
 from app.models.user import Role, User, UserRole
 from app.models.workflow import ProcessSpecVersion, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
 
@@ -110,6 +111,7 @@ __all__ = [
     "ReviewRecord",
     "Role",
     "ScoringPolicyVersion",
+    "SearchEntry",
     "StagnantItem",
     "SubmissionKind",
     "TargetActual",
