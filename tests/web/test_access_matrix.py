@@ -50,6 +50,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "main.health": EVERYONE,
     "auth.login": EVERYONE,
     "main.index": SIGNED_IN,
+    "main.search": SIGNED_IN,
     "auth.logout": SIGNED_IN,
     "auth.password": SIGNED_IN,
     "main.my_unit": frozenset({"zhuce", "zhuce_head", "kexin"}),

@@ -70,6 +70,7 @@ def grams(text: str) -> str:
 
 
 def _entry(kind: str, source_id: int, task: Any, title: str, parts: Iterable[str | None]) -> Entry:
+    """An entry whose document is the title, then ``parts`` (the text first: excerpts show the first match)."""
     document = "\n".join(part for part in (title, *parts) if part)
     return {
         "kind": kind, "source_id": source_id, "plan_task_id": task.task_id, "task_number": task.task_number,
@@ -106,14 +107,14 @@ def _tasks(conn: Connection, ids: set[int] | None) -> Iterator[Entry]:
         units[task_id].append(unit or group or written)
     query = _with_task(select(PlanTask.title, PlanTask.text, PlanTask.supervision_number), PlanTask.id)
     for row in conn.execute(_restrict(query, PlanTask.id, ids)):
-        yield _entry("task", row.task_id, row, row.title, [row.supervision_number, *units[row.task_id], row.text])
+        yield _entry("task", row.task_id, row, row.title, [row.text, row.supervision_number, *units[row.task_id]])
 
 
 def _milestones(conn: Connection, ids: set[int] | None) -> Iterator[Entry]:
     query = _with_task(select(Milestone.id, Milestone.title, Milestone.deliverable, Unit.name.label("unit"))
                        .join(Unit, Unit.id == Milestone.unit_id), Milestone.plan_task_id)
     for row in conn.execute(_restrict(query, Milestone.id, ids)):
-        yield _entry("milestone", row.id, row, row.title, [row.unit, row.deliverable])
+        yield _entry("milestone", row.id, row, row.title, [row.deliverable, row.unit])
 
 
 def _reports(conn: Connection, ids: set[int] | None) -> Iterator[Entry]:
@@ -126,7 +127,7 @@ def _reports(conn: Connection, ids: set[int] | None) -> Iterator[Entry]:
                        .join(Unit, Unit.id == Milestone.unit_id), Milestone.plan_task_id)
     for row in conn.execute(_restrict(query, MilestoneReport.id, ids)):
         title = f"{row.milestone} 第{row.number}次进展报告"
-        yield _entry("report", row.id, row, title, [row.unit, row.progress, *contributions[row.id]])
+        yield _entry("report", row.id, row, title, [row.progress, *contributions[row.id], row.unit])
 
 
 def _reviews(conn: Connection, ids: set[int] | None) -> Iterator[Entry]:
