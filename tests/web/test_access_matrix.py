@@ -112,6 +112,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "rectification.index": frozenset({"dushen"}),
     "rectification.open_items": frozenset({"dushen"}),
     "rectification.urge": frozenset({"dushen"}),
+    "rectification.urge_many": frozenset({"dushen"}),
     "assessment.overview": frozenset({"admin", "dushen", "leader"}),
     "assessment.unit": frozenset({"admin", "dushen", "leader"}),
     "assessment.policy": frozenset({"admin", "dushen"}),
