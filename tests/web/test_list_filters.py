@@ -42,3 +42,16 @@ def test_bulk_urge_reports_each_refusal_and_sends_the_rest(app, task7):
     assert zhuce.post("/urging/bulk", data={"csrf_token": csrf_token(zhuce, "/work/inbox"), "item_ids": ids,
                                             "message": "x"}).status_code == 403
     assert db.session.scalar(select(func.count(Urge.id))) == 3
+
+
+def test_the_plan_page_filters_by_unit_and_light_and_sorts_the_worst_first(app, plan_2023):
+    dushen = as_user(app, "dushen")
+    zhuce = db.session.scalar(select(Unit.id).where(Unit.name == "注册处"))
+    everything = dushen.get(f"/plans/{plan_2023.id}").get_data(as_text=True)
+    page = dushen.get(f"/plans/{plan_2023.id}?unit={zhuce}").get_data(as_text=True)
+    assert 0 < page.count('data-testid="plan-task"') < everything.count('data-testid="plan-task"')
+    assert all("注册处" in card for card in page.split('data-testid="plan-task"')[1:])
+    green = dushen.get(f"/plans/{plan_2023.id}?light=green&sort=light").get_data(as_text=True)
+    assert green.count('data-testid="plan-task"') > 0
+    assert dushen.get(f"/plans/{plan_2023.id}?light=red").get_data(as_text=True).count('data-testid="plan-task"') == 0
+    assert dushen.get(f"/plans/{plan_2023.id}?light=<b>&unit=x&sort=1").status_code == 200
