@@ -139,3 +139,10 @@ def test_the_index_follows_changes_in_the_same_transaction_and_rebuilds_alike(ac
 
 def test_grams_are_runs_of_letters_and_digits():
     assert search_index.grams("抽检、A1") == "1 a a1 抽 抽检 检"
+
+
+def test_a_number_finds_its_task_alone_and_counting_stops_at_a_bound(activity, people, monkeypatch):
+    assert found(people["dushen"], "18号") == [("task", 18)]
+    monkeypatch.setattr(search, "MAX_COUNTED", 5)
+    results = search.search(people["dushen"], "监管", per_page=3)
+    assert results.more and results.total == 6 and len(results.items) == 3

@@ -27,6 +27,8 @@ from app.services.infrastructure.visibility import visible_task_ids
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 8
 PAGE_SIZE = 20
+#: Counting stops here ("1000 多条"): the count of a very common word would cost more than the page.
+MAX_COUNTED = 1000
 #: From three characters a term is matched by trigrams; shorter terms by whole grams.
 TRIGRAM = 3
 #: Characters of text shown around the first match.
@@ -94,6 +96,11 @@ class Results:
     per_page: int = PAGE_SIZE
 
     @property
+    def more(self) -> bool:
+        """True when there are more matches than were counted (``total`` is then ``MAX_COUNTED`` + 1)."""
+        return self.total > MAX_COUNTED
+
+    @property
     def pages(self) -> int:
         return max((self.total + self.per_page - 1) // self.per_page, 1) if self.total else 0
 
@@ -155,33 +162,48 @@ def _number_matches(query: Query) -> ColumnElement[bool]:
 
 
 def search(user: User, raw: str | None, page: int = 1, per_page: int = PAGE_SIZE) -> Results:
-    """A page of what ``user`` may see that matches the query, best first."""
+    """A page of what ``user`` may see that matches the query, best first.
+
+    A query that reads as a task number finds that task alone when the user may see it; otherwise (no such
+    task) its words are searched like any others.
+    """
     query = parse(raw)
     results = Results(query, page=max(page, 1), per_page=per_page)
     if not query.terms or query.problem:
         return results
-    dialect = db.engine.dialect.name
-    number = _number_matches(query)
-    words = and_(*(_term_matches(term, i, dialect) for i, term in enumerate(query.terms)))
-    condition = (number | words) if query.number is not None else words
     visible = visible_task_ids(user)
-    if visible is not None:
-        condition = condition & SearchEntry.plan_task_id.in_(visible)
-    in_title = and_(*(SearchEntry.title.ilike(_like_pattern(term), escape="\\") for term in query.terms))
-    rank = case((number, 0), (in_title, 1), else_=2)
-    kind_order = case({kind: i for i, kind in enumerate(KIND_LABELS)}, value=SearchEntry.kind, else_=99)
+    tasks = None if visible is None else list(db.session.scalars(visible))
+    if tasks == []:
+        return results
+    if query.number is not None:
+        _fill(results, _number_matches(query), tasks)
+        if results.total:
+            return results
+    dialect = db.engine.dialect.name
+    _fill(results, and_(*(_term_matches(term, i, dialect) for i, term in enumerate(query.terms))), tasks)
+    return results
 
-    results.total = db.session.scalar(select(func.count()).select_from(SearchEntry).where(condition)) or 0
+
+def _fill(results: Results, condition: ColumnElement[bool], tasks: list[int] | None) -> None:
+    """Count the entries meeting ``condition`` (on ``tasks`` unless None: all) and load the page asked for."""
+    if tasks is not None:
+        # The ids themselves rather than a subquery: the planner then combines the indexes.
+        condition = condition & SearchEntry.plan_task_id.in_(tasks)
+    terms = results.query.terms
+    in_title = and_(*(SearchEntry.title.ilike(_like_pattern(term), escape="\\") for term in terms))
+    rank = case((_number_matches(results.query), 0), (in_title, 1), else_=2)
+    kind_order = case({kind: i for i, kind in enumerate(KIND_LABELS)}, value=SearchEntry.kind, else_=99)
+    counted = select(SearchEntry.id).where(condition).limit(MAX_COUNTED + 1).subquery()
+    results.total = db.session.scalar(select(func.count()).select_from(counted)) or 0
     results.page = min(results.page, max(results.pages, 1))
     rows = db.session.execute(
         select(SearchEntry.kind, SearchEntry.source_id, SearchEntry.plan_task_id, SearchEntry.title,
                SearchEntry.document, rank.label("rank"))
         .where(condition)
         .order_by(rank, SearchEntry.plan_year.desc(), SearchEntry.task_number, kind_order, SearchEntry.source_id)
-        .limit(per_page).offset((results.page - 1) * per_page)
+        .limit(results.per_page).offset((results.page - 1) * results.per_page)
     ).all()
-    results.items = _hits(rows, query)
-    return results
+    results.items = _hits(rows, results.query)
 
 
 def _hits(rows: Sequence[Any], query: Query) -> list[Hit]:
