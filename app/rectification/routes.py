@@ -13,9 +13,11 @@ from app.access import roles, signed_in
 from app.errors import on_refusal
 from app.extensions import db
 from app.models import PlanTask, Rectification, RectificationStatus, ReviewRecord, Role, WorkItem
+from app.models.base import utcnow
 from app.rectification import bp
 from app.rectification.forms import RectificationForm, RectificationFromReviewForm, UrgeForm
 from app.security import safe_next
+from app.services.dashboards import lights
 from app.services.follow_up import rectification, rectification_view, urging
 from app.services.follow_up.rectification import RectificationOrder
 from app.services.lifecycle.item_filters import FILTER_OPTIONS, ItemFilter
@@ -95,7 +97,8 @@ def index() -> str:
 def open_items() -> str:
     """在办事项: every open unit step, with its 催办 count and a 催办 form."""
     filters = ItemFilter.from_args(request.args)
-    page = urging.urgeable_page(request.args.get("page", 1, type=int), filters)
+    lit = partial(lights.items_lit, filters.light, utcnow()) if filters.light else None
+    page = urging.urgeable_page(request.args.get("page", 1, type=int), filters, lit)
     items = page.items
     return render_template("rectification/open_items.html", items=items, page=page, unit_name=unit_name,
                            task_of=lambda item: db.session.get(PlanTask, item.instance.plan_task_id),

@@ -18,7 +18,7 @@ from app.models.base import utcnow
 from app.plans.presenting import mark_spans
 from app.services.dashboards import lights
 from app.services.lifecycle import discussion, drafts, work_items
-from app.services.lifecycle.item_filters import FILTER_OPTIONS, ItemFilter
+from app.services.lifecycle.item_filters import FILTER_OPTIONS, ItemFilter, LightJudge
 from app.services.lifecycle.task_view import task_history
 from app.work import bp
 from app.work.steps import build_form, step_of, unit_name
@@ -29,7 +29,8 @@ from app.work.steps import build_form, step_of, unit_name
 def inbox() -> str:
     """待办: the user's open work items."""
     filters = ItemFilter.from_args(request.args)
-    page = work_items.inbox_page(current_user, request.args.get("page", 1, type=int), filters=filters)
+    page = work_items.inbox_page(current_user, request.args.get("page", 1, type=int), filters=filters,
+                                 lit=_lit(filters))
     items = page.items
     return render_template(
         "work/inbox.html", items=items, page=page, task_of=_task_of, unit_name=unit_name,
@@ -44,10 +45,16 @@ def inbox() -> str:
 def done() -> str:
     """已办: work items the user completed."""
     filters = ItemFilter.from_args(request.args)
-    page = work_items.done_page(current_user, request.args.get("page", 1, type=int), filters=filters)
+    page = work_items.done_page(current_user, request.args.get("page", 1, type=int), filters=filters,
+                                lit=_lit(filters))
     return render_template("work/done.html", items=page.items, page=page, task_of=_task_of,
                            unit_name=unit_name, filters=filters, choices=work_items.done_choices(current_user),
                            **FILTER_OPTIONS)
+
+
+def _lit(filters: ItemFilter) -> LightJudge | None:
+    """The light filter's judge: the items lit as chosen, now."""
+    return partial(lights.items_lit, filters.light, utcnow()) if filters.light else None
 
 
 def _task_of(item: WorkItem) -> PlanTask | None:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Unit, Urge
 from tests.conftest import csrf_token
+from tests.services.test_search import activity  # noqa: F401  (the seeded demo activity)
 from tests.web.test_work import as_user
 
 
@@ -55,3 +56,14 @@ def test_the_plan_page_filters_by_unit_and_light_and_sorts_the_worst_first(app, 
     assert green.count('data-testid="plan-task"') > 0
     assert dushen.get(f"/plans/{plan_2023.id}?light=red").get_data(as_text=True).count('data-testid="plan-task"') == 0
     assert dushen.get(f"/plans/{plan_2023.id}?light=<b>&unit=x&sort=1").status_code == 200
+
+
+def test_the_urging_list_filters_by_light(app, activity):  # noqa: F811
+    dushen = as_user(app, "dushen")
+
+    def total(path: str) -> int:
+        return int(re.search(r"(\d+) 项</small>", dushen.get(path).get_data(as_text=True))[1])
+
+    red, green, everything = total("/urging?light=red"), total("/urging?light=green"), total("/urging")
+    assert red >= 1 and green >= 1 and red + green <= everything
+    assert '<option value="red" selected>' in dushen.get("/urging?light=red&page=2").get_data(as_text=True)

@@ -20,7 +20,7 @@ from app.models import NoticeKind, PlanTask, Role, Urge, User, WorkItem, WorkIte
 from app.models.base import utcnow
 from app.services.infrastructure import audit, notices
 from app.services.lifecycle import work_items
-from app.services.lifecycle.item_filters import FilterChoices, ItemFilter, choices
+from app.services.lifecycle.item_filters import FilterChoices, ItemFilter, LightJudge, choices
 from app.services.timing.workdays import BEIJING
 
 MAX_MESSAGE = 2000
@@ -165,9 +165,10 @@ def urgeable_items() -> list[WorkItem]:
     return list(db.session.scalars(_urgeable()))
 
 
-def urgeable_page(page: int, filters: ItemFilter | None = None) -> Pagination:
-    """One page of ``urgeable_items`` (narrowed and sorted by ``filters``), rows' tasks and units preloaded."""
-    query = (filters or ItemFilter()).apply(_urgeable(), utcnow(), work_items.URGENT_FIRST)
+def urgeable_page(page: int, filters: ItemFilter | None = None, lit: LightJudge | None = None) -> Pagination:
+    """One page of ``urgeable_items`` (narrowed and sorted by ``filters``, lights judged by ``lit``), rows'
+    tasks and units preloaded."""
+    query = (filters or ItemFilter()).apply(_urgeable(), utcnow(), work_items.URGENT_FIRST, lit)
     return work_items.paginate_items(query, page)
 
 

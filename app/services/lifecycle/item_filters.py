@@ -4,7 +4,7 @@ Anything the URL says that is not a known choice is ignored (the list shows unfi
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,11 +16,15 @@ from app.models import Plan, PlanTask, Unit, WorkflowInstance, WorkItem
 
 #: Due windows: value -> label.
 DUE_WINDOWS = {"overdue": "已逾期", "3d": "3 天内到期", "7d": "7 天内到期", "none": "无期限"}
+#: Lights: value -> label (judged by ``dashboards.lights``, which the caller hands in: it is a later group).
+LIGHTS = {"red": "红灯(已逾期)", "yellow": "黄灯(滞后或被退回)", "blue": "蓝灯(临近期限)", "green": "绿灯"}
 #: Sort orders: value -> label; the first is the default of 待办 and 催办.
 SORTS = {"due": "期限由近到远", "due_desc": "期限由远到近", "task": "按督办编号", "newest": "最新在前"}
 
 #: What a list's filter form is rendered with, beside the filter and its choices.
-FILTER_OPTIONS = {"sorts": SORTS, "due_windows": DUE_WINDOWS}
+FILTER_OPTIONS = {"sorts": SORTS, "due_windows": DUE_WINDOWS, "light_choices": LIGHTS}
+#: Given item ids, those lit as chosen (``partial(lights.items_lit, light, now)``).
+LightJudge = Callable[[list[int]], list[int]]
 
 
 def _int(value: str | None) -> int | None:
@@ -35,6 +39,7 @@ class ItemFilter:
     unit: int | None = None
     step: str | None = None
     due: str | None = None
+    light: str | None = None
     sort: str | None = None
 
     @classmethod
@@ -44,20 +49,25 @@ class ItemFilter:
             plan=_int(args.get("plan")), unit=_int(args.get("unit")),
             step=step if step and len(step) <= 100 else None,
             due=args.get("due") if args.get("due") in DUE_WINDOWS else None,
+            light=args.get("light") if args.get("light") in LIGHTS else None,
             sort=args.get("sort") if args.get("sort") in SORTS else None,
         )
 
     @property
     def active(self) -> bool:
         """True when something narrows the list (the sort does not)."""
-        return any((self.plan, self.unit, self.step, self.due))
+        return any((self.plan, self.unit, self.step, self.due, self.light))
 
     def as_args(self) -> dict[str, Any]:
         """The chosen values, for links that keep them (pager, sort)."""
         return {key: value for key, value in asdict(self).items() if value is not None}
 
-    def apply(self, query: Select[Any], now: datetime, default_order: tuple[Any, ...]) -> Select[Any]:
-        """``query`` (of work items) narrowed and ordered as chosen; ``default_order`` when no sort is."""
+    def apply(self, query: Select[Any], now: datetime, default_order: tuple[Any, ...],
+              lit: LightJudge | None = None) -> Select[Any]:
+        """``query`` (of work items) narrowed and ordered as chosen; ``default_order`` when no sort is.
+
+        The light filter needs ``lit``; it judges the items the other filters leave.
+        """
         if self.plan is not None or self.sort == "task":
             query = query.join(WorkflowInstance, WorkflowInstance.id == WorkItem.instance_id) \
                 .outerjoin(PlanTask, PlanTask.id == WorkflowInstance.plan_task_id)
@@ -74,6 +84,9 @@ class ItemFilter:
             query = query.where(WorkItem.due_at >= now, WorkItem.due_at < now + timedelta(days=days))
         elif self.due == "none":
             query = query.where(WorkItem.due_at.is_(None))
+        if self.light and lit is not None:
+            ids = list(db.session.scalars(query.with_only_columns(WorkItem.id).order_by(None)))
+            query = query.where(WorkItem.id.in_(lit(ids)))
         return query.order_by(None).order_by(*self._order(default_order))
 
     def _order(self, default: tuple[Any, ...]) -> tuple[Any, ...]:

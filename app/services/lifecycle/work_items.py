@@ -24,7 +24,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.user import UNIT_ROLES
 from app.services.infrastructure import audit
-from app.services.lifecycle.item_filters import FilterChoices, ItemFilter, choices
+from app.services.lifecycle.item_filters import FilterChoices, ItemFilter, LightJudge, choices
 from app.services.timing import deadlines
 
 
@@ -94,10 +94,11 @@ MAX_PAGE_SIZE = 200
 _LAST_PAGE = 2**31 - 1
 
 
-def inbox_page(user: User, page: int, per_page: int = PAGE_SIZE, filters: ItemFilter | None = None) -> Pagination:
-    """One page of ``inbox`` (narrowed and sorted by ``filters``), its rows' data loaded in a fixed number of
-    queries."""
-    query = (filters or ItemFilter()).apply(_actionable(user), utcnow(), URGENT_FIRST)
+def inbox_page(user: User, page: int, per_page: int = PAGE_SIZE, filters: ItemFilter | None = None,
+               lit: LightJudge | None = None) -> Pagination:
+    """One page of ``inbox`` (narrowed and sorted by ``filters``, lights judged by ``lit``), its rows' data
+    loaded in a fixed number of queries."""
+    query = (filters or ItemFilter()).apply(_actionable(user), utcnow(), URGENT_FIRST, lit)
     return paginate_items(query, page, per_page)
 
 
@@ -110,9 +111,9 @@ def _done(user: User) -> Select[WorkItem]:
     return select(WorkItem).where(WorkItem.completed_by_id == user.id)
 
 
-def done_page(user: User, page: int, filters: ItemFilter | None = None) -> Pagination:
+def done_page(user: User, page: int, filters: ItemFilter | None = None, lit: LightJudge | None = None) -> Pagination:
     """已办: one page of the items the user completed, newest first unless ``filters`` sort otherwise."""
-    return paginate_items((filters or ItemFilter()).apply(_done(user), utcnow(), LAST_DONE_FIRST), page)
+    return paginate_items((filters or ItemFilter()).apply(_done(user), utcnow(), LAST_DONE_FIRST, lit), page)
 
 
 def done_choices(user: User) -> FilterChoices:
