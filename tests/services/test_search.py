@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app import demo_activity
 from app.extensions import db
-from app.models import PlanTask, SearchEntry, TaskComment
+from app.models import PlanTask, SearchEntry, TaskComment, User
 from app.services.infrastructure import search, search_index
 from tests.conftest import counted
 from tests.snapshots import seeded
@@ -146,3 +146,14 @@ def test_a_number_finds_its_task_alone_and_counting_stops_at_a_bound(activity, p
     monkeypatch.setattr(search, "MAX_COUNTED", 5)
     results = search.search(people["dushen"], "监管", per_page=3)
     assert results.more and results.total == 6 and len(results.items) == 3
+
+
+def test_the_rebuild_command_rewrites_the_index(app, activity, people):
+    db.session.execute(SearchEntry.__table__.delete())
+    db.session.commit()
+    assert found(people["dushen"], "抽检") == []
+    result = app.test_cli_runner().invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0 and "检索索引已重建" in result.output
+    db.session.remove()
+    dushen = db.session.scalar(select(User).where(User.username == "dushen"))
+    assert ("task", 18) in found(dushen, "抽检", per_page=100)
