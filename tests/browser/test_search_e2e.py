@@ -1,5 +1,6 @@
-"""Search in Chromium: 督审处 finds task 18 from the navbar box by a two-character word and by its number in one
-step; a hostile query is shown as text; a liaison does not find what their unit may not see."""
+"""Search and lists in Chromium: 督审处 finds task 18 from the navbar box by a two-character word and by its
+number in one step; a hostile query is shown as text; a liaison does not find what their unit may not see;
+督审处 narrows the 催办 list by unit and urges the ticked items at once."""
 from __future__ import annotations
 
 import threading
@@ -84,3 +85,24 @@ def test_a_hostile_query_is_text_and_a_liaison_sees_only_their_units_work(page, 
     assert page.locator("[data-testid=search-hit]", has_text=f"督〔{year}〕18号").count() == 0
     search_from_navbar(page, "注册处")
     assert page.get_by_test_id("search-hit").count() > 0
+
+
+def test_supervisor_filters_the_urging_list_and_urges_ticked_items_at_once(page, demo_server):
+    base, _ = demo_server
+    sign_in(page, base, "dushen")
+    page.goto(f"{base}/urging")
+    page.get_by_label("单位").select_option(label="科信处")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_load_state("load")
+    assert "unit=" in page.url
+    rows = page.locator("[data-testid=urgeable-items] tbody tr")
+    assert rows.count() >= 2 and all("科信处" in rows.nth(i).inner_text() for i in range(rows.count()))
+    checks = page.get_by_test_id("urge-check")
+    checks.nth(0).check()
+    checks.nth(1).check()
+    page.get_by_label("批量催办", exact=False).fill("请本周内报送,逾期将通报")
+    page.get_by_role("button", name="催办勾选事项").click()
+    page.wait_for_load_state("load")
+    assert "已催办 2 项" in page.locator(".alert-success").inner_text()
+    assert "unit=" in page.url
+    shoot(page, "urging-bulk")
