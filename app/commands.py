@@ -14,6 +14,7 @@ from app.errors import DubanError
 from app.exports.commands import export_command
 from app.models import Role, Unit
 from app.plan_commands import plan_group
+from app.search_commands import search_group
 from app.services.infrastructure import accounts
 from app.services.plans import directory
 from app.transaction import unit_of_work
@@ -29,6 +30,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(export_command)
     app.cli.add_command(assessment_group)
     app.cli.add_command(dashboards_group)
+    app.cli.add_command(search_group)
 
 
 @click.command("demo", help="载入演示数据:单位目录、每个角色一个演示账户、"

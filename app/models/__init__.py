@@ -59,6 +59,7 @@ from app.models.rectification import (
     SubmissionKind,
     Urge,
 )
+from app.models.search import SearchEntry
 from app.models.user import Role, User, UserRole
 from app.models.workflow import (
     InstanceKind,
@@ -122,6 +123,7 @@ __all__ = [
     "ReviewRecord",
     "Role",
     "ScoringPolicyVersion",
+    "SearchEntry",
     "StagnantItem",
     "StepKey",
     "SubmissionKind",

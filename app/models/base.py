@@ -25,9 +25,15 @@ NAMING_CONVENTION = {
 #: Tables other libraries keep in our database (APScheduler's job store); migrations leave them alone.
 FOREIGN_TABLES = frozenset({"apscheduler_job"})
 
+#: Name prefixes of the database-specific search structures migration 0022 makes beside ``search_entry``
+#: (SQLite FTS5 tables, PostgreSQL trigram and gram indexes); no model declares them.
+SEARCH_STRUCTURES = ("search_fts", "search_grams", "search_trgm")
+
 
 def is_own_table(name: str | None, type_: str, parent_names: object = None) -> bool:
     """Alembic ``include_name`` filter: compare Duban's tables only."""
+    if name and name.startswith(SEARCH_STRUCTURES):
+        return False
     return not (type_ == "table" and name in FOREIGN_TABLES)
 
 

@@ -126,10 +126,15 @@ def import_columns(draft_id: int) -> Response:
 def detail(plan_id: int) -> str:
     """One plan: its sections and tasks with responsibilities and targets."""
     plan = db.get_or_404(Plan, plan_id)
-    page = plan_view.task_page(plan.id, request.args.get("page", 1, type=int))
-    return render_template("plans/detail.html", plan=plan, mark_spans=mark_spans, page=page,
+    verdicts = lights.task_lights(utcnow(), plan_id=plan.id)
+    chosen = plan_view.PlanFilter.from_args(request.args, tuple(light.value for light in lights.Light))
+    page = plan_view.task_page(plan.id, request.args.get("page", 1, type=int), chosen,
+                               severity={task_id: v.light.severity for task_id, v in verdicts.items()},
+                               lights={task_id: v.light.value for task_id, v in verdicts.items()})
+    return render_template("plans/detail.html", plan=plan, mark_spans=mark_spans, page=page, lights=verdicts,
                            may_archive=plan_import.may_archive(plan, current_user),
-                           lights=lights.task_lights(utcnow(), task_ids=[task.id for task in page.items]))
+                           chosen=chosen, units=plan_view.plan_units(plan.id), light_choices=list(lights.Light),
+                           sorts=plan_view.PLAN_SORTS)
 
 
 @bp.route("/<int:plan_id>/archive", methods=["POST"])

@@ -18,6 +18,7 @@ from app.models.base import utcnow
 from app.plans.presenting import mark_spans
 from app.services.dashboards import lights
 from app.services.lifecycle import discussion, drafts, work_items
+from app.services.lifecycle.item_filters import FILTER_OPTIONS, ItemFilter, LightJudge
 from app.services.lifecycle.reporting import Upload
 from app.services.lifecycle.task_view import task_history
 from app.steps import build_form, step_of
@@ -28,11 +29,14 @@ from app.work import bp
 @signed_in
 def inbox() -> str:
     """待办: the user's open work items."""
-    page = work_items.inbox_page(current_user, request.args.get("page", 1, type=int))
+    filters = ItemFilter.from_args(request.args)
+    page = work_items.inbox_page(current_user, request.args.get("page", 1, type=int), filters=filters,
+                                 lit=_lit(filters))
     g.inbox_total = page.total  # the navigation's badge counts the same items
     items = page.items
     return render_template(
         "work/inbox.html", items=items, page=page, task_of=_task_of,
+        filters=filters, choices=work_items.inbox_choices(current_user), **FILTER_OPTIONS,
         instructions=discussion.pending_instructions(current_user),
         lights=lights.work_item_lights([item.id for item in items], utcnow()),
     )
@@ -42,8 +46,17 @@ def inbox() -> str:
 @signed_in
 def done() -> str:
     """已办: work items the user completed."""
-    page = work_items.done_page(current_user, request.args.get("page", 1, type=int))
-    return render_template("work/done.html", items=page.items, page=page, task_of=_task_of)
+    filters = ItemFilter.from_args(request.args)
+    page = work_items.done_page(current_user, request.args.get("page", 1, type=int), filters=filters,
+                                lit=_lit(filters))
+    return render_template("work/done.html", items=page.items, page=page, task_of=_task_of, filters=filters,
+                           choices=work_items.done_choices(current_user),
+                           **FILTER_OPTIONS)
+
+
+def _lit(filters: ItemFilter) -> LightJudge | None:
+    """The light filter's judge: the items lit as chosen, now."""
+    return partial(lights.items_lit, filters.light, utcnow()) if filters.light else None
 
 
 def _task_of(item: WorkItem) -> PlanTask | None:

@@ -25,6 +25,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.user import UNIT_ROLES
 from app.services.infrastructure import audit
+from app.services.lifecycle.item_filters import FilterChoices, ItemFilter, LightJudge, choices
 from app.services.timing import deadlines
 
 
@@ -87,6 +88,10 @@ def _actionable(user: User) -> Select[WorkItem]:
 URGENT_FIRST = (WorkItem.due_at.asc().nulls_last(), WorkItem.id)
 
 
+#: 已办's order: the last completed first.
+LAST_DONE_FIRST = (WorkItem.completed_at.desc(), WorkItem.id.desc())
+
+
 def inbox(user: User) -> list[WorkItem]:
     """待办: the user's open items, the most urgent first."""
     return list(db.session.scalars(_actionable(user).order_by(*URGENT_FIRST)))
@@ -100,16 +105,31 @@ MAX_PAGE_SIZE = 200
 _LAST_PAGE = 2**31 - 1
 
 
-def inbox_page(user: User, page: int, per_page: int = PAGE_SIZE) -> Pagination:
-    """One page of ``inbox``, with what its rows show loaded in a fixed number of queries."""
-    return paginate_items(_actionable(user).order_by(*URGENT_FIRST), page, per_page)
+def inbox_page(user: User, page: int, per_page: int = PAGE_SIZE, filters: ItemFilter | None = None,
+               lit: LightJudge | None = None) -> Pagination:
+    """One page of ``inbox`` (narrowed and sorted by ``filters``, lights judged by ``lit``), its rows' data
+    loaded in a fixed number of queries."""
+    query = (filters or ItemFilter()).apply(_actionable(user), utcnow(), URGENT_FIRST, lit)
+    return paginate_items(query, page, per_page)
 
 
-def done_page(user: User, page: int) -> Pagination:
-    """已办: one page of the items the user completed, newest first."""
-    query = select(WorkItem).where(WorkItem.completed_by_id == user.id) \
-        .order_by(WorkItem.completed_at.desc(), WorkItem.id.desc())
-    return paginate_items(query, page)
+def inbox_choices(user: User) -> FilterChoices:
+    """The plans, units and steps 待办's filter offers."""
+    return choices(_actionable(user))
+
+
+def _done(user: User) -> Select[WorkItem]:
+    return select(WorkItem).where(WorkItem.completed_by_id == user.id)
+
+
+def done_page(user: User, page: int, filters: ItemFilter | None = None, lit: LightJudge | None = None) -> Pagination:
+    """已办: one page of the items the user completed, newest first unless ``filters`` sort otherwise."""
+    return paginate_items((filters or ItemFilter()).apply(_done(user), utcnow(), LAST_DONE_FIRST, lit), page)
+
+
+def done_choices(user: User) -> FilterChoices:
+    """The plans, units and steps 已办's filter offers."""
+    return choices(_done(user))
 
 
 def paginate(query: Select[Any], page: int, per_page: int = PAGE_SIZE) -> Pagination:

@@ -80,6 +80,11 @@ def work_item_lights(item_ids: Iterable[int], as_of: datetime) -> dict[int, Ligh
     return {row["id"]: reasons.verdict(ctx, row) for row in rows}
 
 
+def items_lit(light: str, as_of: datetime, item_ids: list[int]) -> list[int]:
+    """Those of the items whose light at ``as_of`` is ``light`` (the work-item lists' light filter)."""
+    return [item_id for item_id, verdict in work_item_lights(item_ids, as_of).items() if verdict.light.value == light]
+
+
 @dataclass(frozen=True)
 class TaskLights:
     """Everything the task and work item pages show: the task's light, its open items', its milestones'."""
