@@ -35,7 +35,7 @@ from app.models.lifecycle import (
 from app.models.lifecycle import (
     milestone_cooperator as milestone_cooperator_table,
 )
-from app.models.notice import MailStatus, NoticeKind, Notification, OutboxMail
+from app.models.notice import MailStatus, NoticeKind, NoticeMailChoice, NoticeTopic, Notification, OutboxMail
 from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind
 from app.models.plan import (
     Plan,
@@ -58,7 +58,7 @@ from app.models.rectification import (
     SubmissionKind,
     Urge,
 )
-from app.models.user import Role, User, UserRole
+from app.models.user import LeaderUnit, Role, User, UserRole
 from app.models.workflow import (
     InstanceKind,
     ProcessSpecVersion,
@@ -90,11 +90,14 @@ __all__ = [
     "InstanceKind",
     "InstructionAcknowledgement",
     "LeaderInstruction",
+    "LeaderUnit",
     "MailStatus",
     "Milestone",
     "MilestoneReport",
     "MilestoneStatus",
     "NoticeKind",
+    "NoticeMailChoice",
+    "NoticeTopic",
     "Notification",
     "Organisation",
     "OutboxMail",
