@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
@@ -143,3 +144,12 @@ def thread(task: PlanTask) -> tuple[list[TaskComment], list[LeaderInstruction]]:
     instructions = db.session.scalars(select(LeaderInstruction).where(LeaderInstruction.plan_task_id == task.id)
                                       .order_by(LeaderInstruction.id)).all()
     return list(comments), list(instructions)
+
+
+def issued_by(leader: User) -> list[LeaderInstruction]:
+    """The instructions ``leader`` issued, newest first, with their tasks and acknowledgements loaded."""
+    query = (select(LeaderInstruction).where(LeaderInstruction.author_id == leader.id)
+             .options(selectinload(LeaderInstruction.task),
+                      selectinload(LeaderInstruction.acknowledgements).selectinload(InstructionAcknowledgement.unit))
+             .order_by(LeaderInstruction.id.desc()))
+    return list(db.session.scalars(query))
