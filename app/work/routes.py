@@ -17,7 +17,7 @@ from app.models import PlanTask, WorkItem, WorkItemState
 from app.models.base import utcnow
 from app.plans.presenting import mark_spans
 from app.services.dashboards import lights
-from app.services.lifecycle import discussion, drafts, work_items
+from app.services.lifecycle import discussion, drafts, step_notices, work_items
 from app.services.lifecycle.reporting import Upload
 from app.services.lifecycle.task_view import task_history
 from app.steps import build_form, step_of
@@ -31,7 +31,7 @@ def inbox() -> str:
     page = work_items.inbox_page(current_user, request.args.get("page", 1, type=int))
     items = page.items
     return render_template(
-        "work/inbox.html", items=items, page=page, task_of=_task_of,
+        "work/inbox.html", items=items, page=page, task_of=_task_of, subjects=step_notices.subjects_of(items),
         instructions=discussion.pending_instructions(current_user),
         lights=lights.work_item_lights([item.id for item in items], utcnow()),
     )
@@ -42,7 +42,8 @@ def inbox() -> str:
 def done() -> str:
     """已办: work items the user completed."""
     page = work_items.done_page(current_user, request.args.get("page", 1, type=int))
-    return render_template("work/done.html", items=page.items, page=page, task_of=_task_of)
+    return render_template("work/done.html", items=page.items, page=page, task_of=_task_of,
+                           subjects=step_notices.subjects_of(page.items))
 
 
 def _task_of(item: WorkItem) -> PlanTask | None:
@@ -102,6 +103,7 @@ def _page(work_item: WorkItem, form: FlaskForm) -> str:
     task = _task_of(work_item)
     return render_template(
         "work/item.html", item=work_item, form=form, task=task, history=task_history(task) if task else None,
+        subject=step_notices.subject_of(work_item),
         colleagues=work_items.colleagues(work_item, current_user), mark_spans=mark_spans,
         lights=lights.lights_of_task(task.id, [work_item.id], utcnow()) if task else None,
     )

@@ -25,6 +25,7 @@ from app.models import (
     StepKey,
     User,
     UserRole,
+    WorkflowInstance,
     WorkItem,
 )
 from app.models.base import utcnow
@@ -74,9 +75,27 @@ def subjects_of(items: Sequence[WorkItem]) -> dict[int, str]:
     return names
 
 
+def instance_names(instances: Sequence[WorkflowInstance]) -> dict[int, str]:
+    """What each process instance runs for, in words (the diagram summaries): 节点1「…」流程, 整改「…」流程 …"""
+    names = {}
+    for instance in instances:
+        if instance.milestone_id is not None:
+            milestone = db.session.get_one(Milestone, instance.milestone_id)
+            names[instance.id] = f"节点{milestone.position}「{milestone.title}」({milestone.unit.name})"
+        elif instance.rectification_id is not None:
+            rectification = db.session.get_one(Rectification, instance.rectification_id)
+            names[instance.id] = f"整改「{rectification.requirement[:20]}」({rectification.unit.name})"
+        elif instance.progress_report_id is not None:
+            report = db.session.get_one(ProgressReport, instance.progress_report_id)
+            names[instance.id] = f"{report.period}进展报告"
+        else:
+            names[instance.id] = "任务分解与办结"
+    return names
+
+
 def task_name(task: PlanTask) -> str:
     """督办编号 and title, as notices and mails name a task."""
-    return f"{task.supervision_number or ''}{task.title[:30]}"
+    return f"{task.supervision_number or ''} {task.title[:30]}".strip()
 
 
 def headline(task: PlanTask, item: WorkItem | None) -> str:
