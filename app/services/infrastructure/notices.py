@@ -57,8 +57,8 @@ def notify(user: User, kind: NoticeKind | str, key: str, title: str, body: str, 
 
 def mail_choices(user: User) -> dict[NoticeTopic, bool]:
     """Whether each topic comes to ``user`` by mail: their choice, else the topic's default."""
-    chosen = dict(db.session.execute(select(NoticeMailChoice.topic, NoticeMailChoice.by_mail)
-                                     .where(NoticeMailChoice.user_id == user.id)).tuples())
+    chosen = {topic: by_mail for topic, by_mail in db.session.execute(
+        select(NoticeMailChoice.topic, NoticeMailChoice.by_mail).where(NoticeMailChoice.user_id == user.id))}
     return {topic: chosen.get(topic, topic.mailed_by_default) for topic in NoticeTopic}
 
 
