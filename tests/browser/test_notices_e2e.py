@@ -4,8 +4,15 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_extension_e2e import shoot
-from tests.browser.test_lifecycle_e2e import TASK, decide, import_plan, open_step, person, submit_decomposition, \
-    submit_report
+from tests.browser.test_lifecycle_e2e import (
+    TASK,
+    decide,
+    import_plan,
+    open_step,
+    person,
+    submit_decomposition,
+    submit_report,
+)
 
 pytestmark = pytest.mark.browser
 

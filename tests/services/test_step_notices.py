@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Notification, NoticeTopic, OutboxMail, User
+from app.models import NoticeTopic, Notification, OutboxMail, User
 from app.services.follow_up import extensions
 from app.services.infrastructure import notices
 from app.services.lifecycle import decomposition, discussion, reporting
