@@ -17,6 +17,7 @@ from app.rectification.forms import RectificationForm, RectificationFromReviewFo
 from app.security import safe_next
 from app.services.follow_up import rectification, rectification_view, urging
 from app.services.follow_up.rectification import RectificationOrder
+from app.services.lifecycle import step_notices
 
 
 @bp.route("/tasks/<int:task_id>/rectifications/new", methods=["GET", "POST"])
@@ -96,7 +97,7 @@ def open_items() -> str:
     items = page.items
     return render_template("rectification/open_items.html", items=items, page=page,
                            task_of=lambda item: db.session.get(PlanTask, item.instance.plan_task_id),
-                           counts=urging.urge_counts([i.id for i in items]))
+                           counts=urging.urge_counts([i.id for i in items]), subjects=step_notices.subjects_of(items))
 
 
 @bp.route("/work/items/<int:item_id>/urge", methods=["POST"])
