@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app import exports
@@ -19,6 +20,8 @@ from app.models import Plan, Role, Unit
 from app.services.dashboards import lighting, lists, overview, targets
 from app.services.dashboards.facts import Filters, TaskState, beijing_today, with_lights_judged
 from app.services.dashboards.unit import current_plan, ensure_may_view, unit_overview, unit_score
+from app.services.infrastructure import accounts
+from app.services.lifecycle import discussion
 from app.services.plans import directory
 
 #: 督审处, the leaders and administrators read every dashboard and download every document.
@@ -98,13 +101,20 @@ def leader() -> str:
     plan, as_of = _plan(), _as_of()
     if plan is None:
         return render_template("dashboards/no_plan.html")
-    sections = overview.section_progress(plan.id, as_of)
-    section_lights = lighting.lights_by_section(plan.id, as_of)
+    # A leader with 分管 units sees them first; ?scope=all switches to the whole bureau.
+    mine = accounts.units_in_charge(current_user) if current_user.has_role(Role.LEADER) else []
+    whole = request.args.get("scope") == "all" or not mine
+    filters = Filters() if whole else Filters(unit_ids=tuple(mine))
+    sections = overview.section_progress(plan.id, as_of, filters)
+    section_lights = lighting.lights_by_section(plan.id, as_of, filters)
     return render_template(
-        "dashboards/leader.html", plan=plan, as_of=as_of, charts=charts, totals=overview.totals(plan.id, as_of),
+        "dashboards/leader.html", plan=plan, as_of=as_of, charts=charts,
+        totals=overview.totals(plan.id, as_of, filters),
         sections=sections, section_lights=[section_lights.get(s.id, {}) for s in sections],
-        overdue=lists.overdue(plan.id, as_of, limit=LEADER_OVERDUE_COUNT),
-        units=overview.units_by_on_time_rate(plan.id, as_of))
+        overdue=lists.overdue(plan.id, as_of, filters, limit=LEADER_OVERDUE_COUNT),
+        units=overview.units_by_on_time_rate(plan.id, as_of, filters), whole=whole,
+        my_units=db.session.scalars(select(Unit.name).where(Unit.id.in_(mine)).order_by(Unit.id)).all(),
+        instructions=discussion.issued_by(current_user))
 
 
 @bp.route("/units/<int:unit_id>")

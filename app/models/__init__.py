@@ -36,7 +36,7 @@ from app.models.lifecycle import (
 from app.models.lifecycle import (
     milestone_cooperator as milestone_cooperator_table,
 )
-from app.models.notice import MailStatus, NoticeKind, Notification, OutboxMail
+from app.models.notice import MailStatus, NoticeKind, NoticeMailChoice, NoticeTopic, Notification, OutboxMail
 from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind
 from app.models.plan import (
     Plan,
@@ -60,7 +60,7 @@ from app.models.rectification import (
     Urge,
 )
 from app.models.search import SearchEntry
-from app.models.user import Role, User, UserRole
+from app.models.user import LeaderUnit, Role, User, UserRole
 from app.models.workflow import (
     InstanceKind,
     ProcessSpecVersion,
@@ -94,11 +94,14 @@ __all__ = [
     "InstanceKind",
     "InstructionAcknowledgement",
     "LeaderInstruction",
+    "LeaderUnit",
     "MailStatus",
     "Milestone",
     "MilestoneReport",
     "MilestoneStatus",
     "NoticeKind",
+    "NoticeMailChoice",
+    "NoticeTopic",
     "Notification",
     "Organisation",
     "OutboxMail",

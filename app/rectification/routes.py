@@ -21,6 +21,7 @@ from app.security import safe_next
 from app.services.dashboards import lights
 from app.services.follow_up import rectification, rectification_view, urging
 from app.services.follow_up.rectification import RectificationOrder
+from app.services.lifecycle import step_notices
 from app.services.lifecycle.item_filters import FILTER_OPTIONS, ItemFilter
 
 
@@ -104,6 +105,7 @@ def open_items() -> str:
     return render_template("rectification/open_items.html", items=items, page=page,
                            task_of=lambda item: db.session.get(PlanTask, item.instance.plan_task_id),
                            counts=urging.urge_counts([i.id for i in items]), filters=filters,
+                           subjects=step_notices.subjects_of(items),
                            choices=urging.urgeable_choices(), bulk_form=UrgeForm(), **FILTER_OPTIONS)
 
 
