@@ -12,6 +12,7 @@ from app.exports import KINDS, build_document
 from app.extensions import db
 from app.models import Plan
 from app.services.dashboards.facts import beijing_today
+from app.transaction import unit_of_work
 
 
 @click.command("export", help="导出文件:ledger 督查台账(.xlsx)、bulletin 督查通报(.docx)、assessment 考核评分(.xlsx)。")
@@ -26,7 +27,8 @@ def export_command(kind: str, plan_id: int, as_of: datetime | None, out: Path) -
         raise click.ClickException(f"找不到编号为 {plan_id} 的工作计划。")
     day: date = as_of.date() if as_of else beijing_today()
     try:
-        document = build_document(kind, plan, day)
+        with unit_of_work():  # a bulletin's 期号 is recorded
+            document = build_document(kind, plan, day)
     except DubanError as error:
         raise click.ClickException(error.message) from error
     out.write_bytes(document.data)
