@@ -21,6 +21,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
+from app.exports.cells import display_width
 from app.formatting import chinese_numeral
 from app.models import Plan
 from app.services.dashboards import bulletin_issues, lists, overview
@@ -204,11 +205,6 @@ def _overdue_table(doc: DocxDocument, items: list[lists.ListedItem]) -> None:
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if values is headers else None
             _font(paragraph.add_run(value), name=HEADING_FONT if values is headers else BODY_FONT, size=SIZE_TABLE)
     _size_columns(table, column_widths_mm([headers, *rows], wide=(1, 3)))
-
-
-def display_width(text: str) -> int:
-    """Width in half-width characters: a Chinese character counts two."""
-    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
 
 
 def column_widths_mm(lines: list[tuple[str, ...]], wide: tuple[int, ...]) -> list[float]:

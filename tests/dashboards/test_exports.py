@@ -193,6 +193,32 @@ def test_libreoffice_opens_the_ledger_and_reads_its_numbers(app, scenario, tmp_p
     assert "督〔2023〕1号" in csv and "节点M1b" in csv and "督审处退回:材料不全" in csv
 
 
+def test_ledger_is_set_up_to_print_and_colours_its_lights(scenario):
+    sheet = load_workbook(io.BytesIO(ledger_xlsx.build(db.session.get(Plan, scenario.plan_id), AS_OF))).active
+    setup = sheet.page_setup
+    assert setup.orientation == "landscape" and setup.paperSize == 9 and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0)  # 1 wide is the default, left out
+    assert sheet.print_title_rows == "$2:$2"
+    red = sheet["J3"]
+    assert red.value == "红" and red.fill.fgColor.rgb.endswith("FFC7CE") and red.font.color.rgb.endswith("9C0006")
+    task_title = sheet["D3"].value  # a wrapped cell makes its row taller than a one-line row
+    assert sheet.row_dimensions[3].height == ledger_xlsx.row_height([task_title] + [""] * 11) >= 17
+
+
+@needs_libreoffice
+def test_ledger_prints_one_page_wide(app, scenario, tmp_path):
+    """All twelve columns on one landscape A4 page (without fit-to-width they take two)."""
+    source = tmp_path / "督查台账.xlsx"
+    source.write_bytes(ledger_xlsx.build(db.session.get(Plan, scenario.plan_id), AS_OF))
+    pdf = convert(source, "pdf", tmp_path)
+    assert keep_first_page_png(pdf, "ledger-first-page", tmp_path).stat().st_size > 0
+    sizes, words = pdf_pages_and_words(pdf)
+    assert len(sizes) == 1 and abs(sizes[0][0] - 297) < 0.5 and abs(sizes[0][1] - 210) < 0.5
+    text = "".join(w.text for w in words)
+    assert "督办编号" in text and "最近审核意见" in text
+    assert max(w.right for w in words) < 297
+
+
 @needs_libreoffice
 def test_libreoffice_opens_the_bulletin_and_reads_its_numbers(app, scenario, tmp_path):
     source = tmp_path / "督查通报.docx"
@@ -245,8 +271,10 @@ def test_ledger_styles_each_line(scenario):
     plan = db.session.get(Plan, scenario.plan_id)
     sheet = load_workbook(io.BytesIO(ledger_xlsx.build(plan, AS_OF))).active
     task, milestone = sheet[3], sheet[4]
-    assert all(c.font.bold and c.fill.fgColor.rgb.endswith("F2F2F2") for c in task)
-    assert not any(c.font.bold for c in milestone) and all(c.fill.fill_type is None for c in milestone)
+    light = ledger_xlsx.LIGHT_COLUMN  # coloured by its light (test_ledger_is_set_up_to_print_and_colours_its_lights)
+    task_cells, milestone_cells = task[:light] + task[light + 1:], milestone[:light] + milestone[light + 1:]
+    assert all(c.font.bold and c.fill.fgColor.rgb.endswith("F2F2F2") for c in task_cells)
+    assert not any(c.font.bold for c in milestone_cells) and all(c.fill.fill_type is None for c in milestone_cells)
     assert all(c.border.left.style == "thin" and c.alignment.wrap_text for c in (*task, *milestone))
     assert task[7].number_format == milestone[7].number_format == "yyyy-mm-dd"
     assert task[0].number_format == "General"
