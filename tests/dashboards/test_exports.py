@@ -252,12 +252,25 @@ def test_assessment_sheet_matches_the_scores_and_the_dashboard(scenario):
     from app.services.scoring import assessment
 
     sheet = load_workbook(io.BytesIO(assessment_xlsx.build(db.session.get(Plan, scenario.plan_id), AS_OF))).active
-    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert sheet["A1"].value == "2023年全省市场监管工作要点 考核评分（统计截至2023年10月9日）"
+    assert sheet["A2"].value == "名次" and sheet["B2"].value == "并列" and sheet.freeze_panes == "D3"
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
     scores = assessment.unit_scores(scenario.plan_id)
-    assert [(r[1], r[2], r[3], r[8]) for r in rows] == [
+    assert [(r[2], r[3], r[4], r[9]) for r in rows] == [
         (s.unit_name, s.lead_task_count, s.cooperating_task_count, float(s.score)) for s in scores]
-    zhuce = next(r for r in rows if r[1] == "注册处")
-    assert zhuce[4:8] == (4, 1, 1, 50.0)
+    assert [r[9] for r in rows] == sorted((r[9] for r in rows), reverse=True) and rows[0][0] == 1
+    zhuce = next(r for r in rows if r[2] == "注册处")
+    assert zhuce[5:9] == (4, 1, 1, 50.0)
+
+
+def test_assessment_ranks_share_a_place_when_tied():
+    from decimal import Decimal
+
+    from app.exports.assessment_xlsx import ranks
+
+    assert ranks([Decimal(100), Decimal(100), Decimal("99.5"), Decimal(95), Decimal(95), Decimal(90)]) == [
+        (1, True), (1, True), (3, False), (4, True), (4, True), (6, False)]
+    assert ranks([]) == []
 
 
 def test_bulletin_commends_units_that_delivered_everything_on_time(scenario):
