@@ -135,5 +135,6 @@ def export(kind: str) -> Response:
     if plan is None:
         raise NotFound("尚无工作计划,无法导出。")
     document = exports.build_document(kind, plan, as_of)
-    return send_file(document.stream(), mimetype=document.mimetype, as_attachment=True,
-                     download_name=document.filename)
+    response = send_file(document.stream(), mimetype=document.mimetype)
+    response.headers["Content-Disposition"] = document.content_disposition
+    return response

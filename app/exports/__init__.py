@@ -5,8 +5,10 @@ Every figure comes from app.services.dashboards, the same functions the dashboar
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import quote
 
 from app.errors import NotFound
 from app.models import Plan
@@ -17,11 +19,17 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 @dataclass(frozen=True)
 class Document:
-    """A built document: its bytes, media type and Chinese file name."""
+    """A built document: its bytes, media type, Chinese file name and the ASCII one for older programs."""
 
     filename: str
     mimetype: str
     data: bytes
+    ascii_filename: str
+
+    @property
+    def content_disposition(self) -> str:
+        """The download header: the Chinese name (RFC 5987) with its own ASCII fallback, distinct per kind."""
+        return f"attachment; filename=\"{self.ascii_filename}\"; filename*=UTF-8''{quote(self.filename)}"
 
     def stream(self) -> io.BytesIO:
         """The bytes as a file object for send_file."""
@@ -30,6 +38,14 @@ class Document:
 
 #: Export kind → (file name stem, media type).
 KINDS = {"ledger": ("督查台账", XLSX), "bulletin": ("督查通报", DOCX), "assessment": ("考核评分", XLSX)}
+#: Characters file systems refuse in a name.
+UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+def file_names(source: str, source_ascii: str, stem: str, kind: str, day: date, extension: str) -> tuple[str, str]:
+    """The Chinese download name after the plan (or other source) and the day, and a distinct ASCII fallback."""
+    name = UNSAFE_IN_FILE_NAMES.sub("_", f"{source}_{stem}_{day.isoformat()}")
+    return f"{name}.{extension}", f"{source_ascii}-{kind}-{day.isoformat()}.{extension}"
 
 
 def build_document(kind: str, plan: Plan, as_of: date) -> Document:
@@ -44,4 +60,5 @@ def build_document(kind: str, plan: Plan, as_of: date) -> Document:
     builder = {"ledger": ledger_xlsx.build, "bulletin": bulletin_docx.build, "assessment": assessment_xlsx.build}[kind]
     stem, mimetype = KINDS[kind]
     extension = "docx" if mimetype == DOCX else "xlsx"
-    return Document(f"{plan.year}年{stem}_{as_of.isoformat()}.{extension}", mimetype, builder(plan, as_of))
+    filename, ascii_filename = file_names(plan.title, f"plan{plan.id}", stem, kind, as_of, extension)
+    return Document(filename, mimetype, builder(plan, as_of), ascii_filename)

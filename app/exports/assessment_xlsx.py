@@ -35,10 +35,11 @@ def build(plan: Plan, as_of: date) -> bytes:
     scores = assessment.unit_scores(plan.id)
     for (rank, tied), score in zip(ranks([s.score for s in scores]), scores, strict=True):
         p = progress.get(score.unit_id)
-        values = [rank, "并列" if tied else "", score.unit_name, score.lead_task_count, score.cooperating_task_count,
-                  p.milestones if p else 0, p.approved if p else 0, p.overdue if p else 0,
-                  p.on_time_rate if p else None, float(score.score) if score.score is not None else None,
-                  "是" if score.final else "否"]
+        values: list[object] = [
+            rank, "并列" if tied else "", score.unit_name, score.lead_task_count, score.cooperating_task_count,
+            p.milestones if p else 0, p.approved if p else 0, p.overdue if p else 0,
+            p.on_time_rate if p else None, float(score.score) if score.score is not None else None,
+            "是" if score.final else "否"]
         sheet.append(cells.row(sheet, values))
     for index, (_, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
