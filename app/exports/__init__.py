@@ -62,3 +62,17 @@ def build_document(kind: str, plan: Plan, as_of: date) -> Document:
     extension = "docx" if mimetype == DOCX else "xlsx"
     filename, ascii_filename = file_names(plan.title, f"plan{plan.id}", stem, kind, as_of, extension)
     return Document(filename, mimetype, builder(plan, as_of), ascii_filename)
+
+
+def rectifications_document(status: str | None, day: date) -> Document:
+    """The 整改台账 filtered as the rectification list is (one status, "open" for 未销号, or all), as of ``day``."""
+    from app.exports import rectifications_xlsx
+    from app.models import RectificationStatus
+    from app.services.follow_up import rectification_view
+
+    chosen = RectificationStatus(status) if status in set(RectificationStatus) else None
+    source = chosen.label if chosen else "未销号" if status == "open" else "全部"
+    listed = rectification_view.list_rectifications(chosen, status == "open")
+    ascii_source = chosen.value if chosen else "open" if status == "open" else "all"
+    filename, ascii_filename = file_names(source, ascii_source, "整改台账", "rectifications", day, "xlsx")
+    return Document(filename, XLSX, rectifications_xlsx.build(listed, f"整改台账（{source}）", day), ascii_filename)
