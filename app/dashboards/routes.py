@@ -134,7 +134,7 @@ def export(kind: str) -> Response:
     plan, as_of = _plan(), _as_of()
     if plan is None:
         raise NotFound("尚无工作计划,无法导出。")
-    document = exports.build_document(kind, plan, as_of)
+    document = exports.build_document(kind, plan, as_of, _filters() if kind == "ledger" else None)
     response = send_file(document.stream(), mimetype=document.mimetype)
     response.headers["Content-Disposition"] = document.content_disposition
     return response

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from app.errors import NotFound
 from app.models import Plan
+from app.services.dashboards.facts import Filters
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -48,8 +49,8 @@ def file_names(source: str, source_ascii: str, stem: str, kind: str, day: date, 
     return f"{name}.{extension}", f"{source_ascii}-{kind}-{day.isoformat()}.{extension}"
 
 
-def build_document(kind: str, plan: Plan, as_of: date) -> Document:
-    """Build one export of ``plan`` as of ``as_of``.
+def build_document(kind: str, plan: Plan, as_of: date, filters: Filters | None = None) -> Document:
+    """Build one export of ``plan`` as of ``as_of``; the 台账 keeps only the tasks passing the dashboard's ``filters``.
 
     :raises NotFound: an unknown kind.
     """
@@ -57,11 +58,14 @@ def build_document(kind: str, plan: Plan, as_of: date) -> Document:
         raise NotFound("没有这种导出文件。")
     from app.exports import assessment_xlsx, bulletin_docx, ledger_xlsx
 
-    builder = {"ledger": ledger_xlsx.build, "bulletin": bulletin_docx.build, "assessment": assessment_xlsx.build}[kind]
     stem, mimetype = KINDS[kind]
     extension = "docx" if mimetype == DOCX else "xlsx"
     filename, ascii_filename = file_names(plan.title, f"plan{plan.id}", stem, kind, as_of, extension)
-    return Document(filename, mimetype, builder(plan, as_of), ascii_filename)
+    if kind == "ledger":
+        data = ledger_xlsx.build(plan, as_of, filters)
+    else:
+        data = {"bulletin": bulletin_docx.build, "assessment": assessment_xlsx.build}[kind](plan, as_of)
+    return Document(filename, mimetype, data, ascii_filename)
 
 
 def rectifications_document(status: str | None, day: date) -> Document:

@@ -16,7 +16,9 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from app.exports.cells import FORMULA_TRIGGERS, display_width
+from app.extensions import db
 from app.models import Plan
+from app.services.dashboards.facts import Filters, scoped_task_ids
 from app.services.dashboards.ledger import LedgerRow, ledger_rows
 
 #: (header, width in characters) of each column, in order.
@@ -40,15 +42,19 @@ LINE_HEIGHT, ROW_PADDING = 15, 3
 EXCEL_EPOCH = date(1899, 12, 30)
 
 
-def build(plan: Plan, as_of: date) -> bytes:
-    """The ledger of ``plan`` as of ``as_of``, as .xlsx bytes."""
+def build(plan: Plan, as_of: date, filters: Filters | None = None) -> bytes:
+    """The ledger of ``plan`` as of ``as_of``, as .xlsx bytes; only the tasks that pass the dashboard's ``filters``."""
     out = io.BytesIO()
     book = Workbook(out, {"in_memory": True, "constant_memory": True, "strings_to_formulas": False,
                           "strings_to_numbers": False, "strings_to_urls": False})
     sheet = book.add_worksheet("督查台账")
     rows = ledger_rows(plan.id, as_of)
+    if filters is not None and filters.active:
+        shown = set(db.session.scalars(scoped_task_ids(plan.id, filters, as_of)))
+        rows = [row for row in rows if row.task_id in shown]
     _layout(sheet, len(rows))
-    sheet.write_string(0, 0, f"{plan.title} 督查台账(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)",
+    narrowed = "(按看板筛选)" if filters is not None and filters.active else ""
+    sheet.write_string(0, 0, f"{plan.title} 督查台账(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日){narrowed}",
                        book.add_format({"bold": True, "font_size": 14}))
     header = book.add_format(HEADER)
     for column, (name, _) in enumerate(COLUMNS):

@@ -112,6 +112,21 @@ def test_ledger_download(signed_in, scenario):
     assert sheet["A3"].value == "督〔2023〕1号" and sheet.max_row == 2 + 9
 
 
+def test_the_ledger_download_keeps_the_dashboards_filters(signed_in, scenario):
+    client = signed_in("dushen")
+    page = client.get(f"/dashboards/?plan_id={scenario.plan_id}&as_of={AS_OF}&unit={scenario.kexin_id}")
+    link = re.search(r'href="(/dashboards/export/ledger[^"]*)"', page.get_data(as_text=True)).group(1)
+    assert f"unit={scenario.kexin_id}" in link
+    response = client.get(link.replace("&amp;", "&"))
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    response.close()
+    tasks = {row[1].value for row in sheet.iter_rows(min_row=3)}
+    assert sheet["A1"].value.endswith("(按看板筛选)") and tasks == {1, 2, 4}  # 科信处 cooperates on 1, leads 2 and 4
+    whole = client.get(f"/dashboards/export/ledger?plan_id={scenario.plan_id}&as_of={AS_OF}")
+    assert {row[1].value for row in load_workbook(io.BytesIO(whole.data)).active.iter_rows(min_row=3)} == {1, 2, 3, 4}
+    whole.close()
+
+
 def test_each_download_has_its_own_names(signed_in, scenario):
     client = signed_in("dushen")
     names = set()
