@@ -5,8 +5,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from flask import current_app, has_app_context
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import aliased, joinedload
 
 from app import workflow
 from app.errors import ValidationFailed
@@ -52,6 +55,30 @@ class UploadPolicy:
     max_total_bytes: int = field(default_factory=lambda: _configured("MAX_CONTENT_LENGTH", 10 * 1024 * 1024))
 
 
+#: Columns a milestone step reads along with its lock (correlated to the step's milestone).
+_REPORTS_SO_FAR = (select(func.count(MilestoneReport.id)).where(MilestoneReport.milestone_id == Milestone.id)
+                   .correlate(Milestone).scalar_subquery().label("reports_so_far"))
+_LATEST_REPORT = (select(func.max(MilestoneReport.id)).where(MilestoneReport.milestone_id == Milestone.id)
+                  .correlate(Milestone).scalar_subquery().label("latest_report_id"))
+_SIBLING = aliased(Milestone)
+_SIBLINGS_UNAPPROVED = (select(func.count(_SIBLING.id))
+                        .where(_SIBLING.decomposition_id == Milestone.decomposition_id, _SIBLING.id != Milestone.id,
+                               _SIBLING.status != MilestoneStatus.APPROVED)
+                        .correlate(Milestone).scalar_subquery().label("siblings_unapproved"))
+
+
+def _begin(item: WorkItem, actor: User, step: str, *columns: Any) -> tuple[Milestone, work_items.Begun]:
+    """Begin a milestone step: its milestone (targets loaded) and ``columns`` are read with the instance lock."""
+    def along(query: Select[Any]) -> Select[Any]:
+        return (query.outerjoin(Milestone, Milestone.id == item.context.get("milestone_id"))
+                .add_columns(Milestone, *columns).options(joinedload(Milestone.targets)))
+
+    begun = work_items.begin_step(item, actor, step, along)
+    if begun.row.Milestone is None:
+        raise ValidationFailed("该待办没有对应的节点。")
+    return begun.row.Milestone, begun
+
+
 def milestone_of(item: WorkItem) -> Milestone:
     """The milestone a milestone work item is about."""
     milestone = db.session.get(Milestone, item.context.get("milestone_id"))
@@ -78,22 +105,22 @@ def submit_report(
 
     :raises ValidationFailed: a percentage outside 0–100, an actual for another target, a bad attachment.
     """
-    work_items.begin_step(item, actor, "milestone_report")
-    milestone = milestone_of(item)
+    milestone, begun = _begin(item, actor, "milestone_report", _REPORTS_SO_FAR)
     if not 0 <= percent_done <= 100:
         raise ValidationFailed("完成进度应在 0 到 100 之间。")
     if not set(actuals) <= {target.id for target in milestone.targets}:
         raise ValidationFailed("报送了不属于该节点的指标实际值。")
     report = MilestoneReport(
-        milestone=milestone, number=len(milestone.reports) + 1, progress=progress.strip(),
+        milestone_id=milestone.id, number=begun.row.reports_so_far + 1, progress=progress.strip(),
         percent_done=percent_done, submitted_by=actor,
         actuals=[TargetActual(plan_target_id=tid, actual=value) for tid, value in actuals.items()],
     )
     db.session.add(report)
-    db.session.flush()
-    store_attachments(milestone.plan_task_id, "milestone_report", report.id, uploads, policy, actor)
+    if uploads:
+        db.session.flush()  # the attachment rows name the report
+        store_attachments(milestone.plan_task_id, "milestone_report", report.id, uploads, policy, actor)
     milestone.status = MilestoneStatus.REPORTED
-    work_items.finish_step(item, actor, {})
+    work_items.finish_step(item, actor, {}, begun)
     audit.record(actor, "milestone_report", report.id, "submitted",
                  after={"milestone": milestone.id, "percent": percent_done})
     return report
@@ -140,7 +167,7 @@ def contribute(
 
 def sign_off(item: WorkItem, decision: ReviewDecision, comments: str | None, actor: User) -> ReviewRecord:
     """单位负责人审签: agree to send the report on, or return it to the liaison."""
-    return _decide(item, "head_signoff", decision, comments, None, actor)
+    return _decide(item, "head_signoff", decision, comments, None, actor)[0]
 
 
 def review_report(
@@ -149,38 +176,38 @@ def review_report(
     """督审处审核: approve the milestone (with a quality rating) or return the report with comments."""
     if quality and quality not in set(QualityRating):
         raise ValidationFailed("无法识别的质量评价。")
-    record = _decide(item, "report_review", decision, comments, quality or None, actor)
-    milestone = milestone_of(item)
-    if decision is ReviewDecision.APPROVE:
-        milestone.status = MilestoneStatus.APPROVED
-        _signal_when_all_approved(milestone)
+    record, milestone, begun = _decide(item, "report_review", decision, comments, quality or None, actor)
+    if decision is ReviewDecision.APPROVE and not begun.row.siblings_unapproved:
+        _milestones_approved(milestone, begun)
     return record
 
 
 def _decide(
     item: WorkItem, step: str, decision: ReviewDecision, comments: str | None, quality: str | None, actor: User
-) -> ReviewRecord:
-    """Record a verdict on the latest report and move the milestone instance on."""
-    work_items.begin_step(item, actor, step)
+) -> tuple[ReviewRecord, Milestone, work_items.Begun]:
+    """Record a verdict on the latest report and move the milestone instance on (督审处's approval approves it)."""
+    milestone, begun = _begin(item, actor, step, _LATEST_REPORT, _SIBLINGS_UNAPPROVED)
     comments = (comments or "").strip() or None
     if decision is ReviewDecision.RETURN and comments is None:
         raise ValidationFailed("退回时必须填写意见。")
-    milestone = milestone_of(item)
+    if begun.row.latest_report_id is None:
+        raise ValidationFailed("该节点尚未报送进展。")
     record = ReviewRecord(
-        plan_task_id=milestone.plan_task_id, subject="milestone_report", subject_id=latest_report(milestone).id,
+        plan_task_id=milestone.plan_task_id, subject="milestone_report", subject_id=begun.row.latest_report_id,
         step=step, decision=decision, comments=comments, quality=quality, reviewer=actor,
     )
     db.session.add(record)
-    work_items.finish_step(item, actor, {"decision": decision.value})
     if decision is ReviewDecision.RETURN:
         milestone.status = MilestoneStatus.IN_PROGRESS
+    elif step == "report_review":
+        milestone.status = MilestoneStatus.APPROVED
     audit.record(actor, "milestone", milestone.id, f"{step}_{decision.value}", after={"comments": comments})
-    return record
+    work_items.finish_step(item, actor, {"decision": decision.value}, begun)
+    return record, milestone, begun
 
 
-def _signal_when_all_approved(milestone: Milestone) -> None:
-    """Once every milestone of the decomposition is approved, the lifecycle moves on to closure."""
+def _milestones_approved(milestone: Milestone, begun: work_items.Begun) -> None:
+    """The decomposition's last milestone is approved: its lifecycle moves on to closure."""
     decomposition = milestone.decomposition
-    if all(m.status is MilestoneStatus.APPROVED for m in decomposition.milestones):
-        workflow.send_signal(lifecycle_instance(decomposition).id, "milestones_approved")
-        deadlines.schedule_task(decomposition.task)
+    workflow.send_signal(lifecycle_instance(decomposition).id, "milestones_approved",
+                         on_open=deadlines.dating(decomposition.plan_task_id, begun.rules))

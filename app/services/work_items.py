@@ -1,10 +1,12 @@
 """Who may act on a work item, the inbox, and office handling: 签收 and 转办."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import Row, Select, and_, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import workflow
@@ -179,14 +181,24 @@ def colleagues(item: WorkItem, actor: User) -> list[User]:
     return [user for user in db.session.scalars(query.order_by(User.id)) if item.role and user.has_role(item.role)]
 
 
-def finish_step(item: WorkItem, actor: User, data: dict[str, object]) -> None:
-    """Complete the item in the engine, then give the steps it opened their due dates."""
-    workflow.complete_work_item(item.id, actor.id, data)
-    deadlines.schedule_task(db.session.get_one(PlanTask, item.instance.plan_task_id))
+@dataclass(frozen=True)
+class Begun:
+    """What ``begin_step`` read under the instance lock: the row (the caller's columns by name) and the due rules."""
+
+    row: Row[Any]
+    rules: deadlines.DueRules | None
 
 
-def begin_step(item: WorkItem, actor: User, form_key: str) -> None:
+def _as_is(query: Select[Any]) -> Select[Any]:
+    return query
+
+
+def begin_step(item: WorkItem, actor: User, form_key: str,
+               along: Callable[[Select[Any]], Select[Any]] = _as_is) -> Begun:
     """Every step service starts here: the right kind of step, still open, and the actor may act on it.
+
+    Then the item's instance is locked, and in the same statement the service's own rows (``along``
+    adds them: the milestone, the decomposition…) and the plan's deadline rules are read, fresh.
 
     :raises PermissionDenied: another unit's, role's or colleague's item.
     :raises InvalidTransition: completed or withdrawn meanwhile, or not this kind of step.
@@ -195,3 +207,16 @@ def begin_step(item: WorkItem, actor: User, form_key: str) -> None:
     ensure_open(item)
     if item.form_key != form_key:
         raise InvalidTransition(f"「{item.step_name}」不是此类办理事项,请从待办列表进入。")
+    row = workflow.lock_instance_with(
+        item.instance_id, lambda query: along(deadlines.with_due_rules(query, WorkflowInstance.plan_task_id)))
+    return Begun(row, deadlines.due_rules_of(row))
+
+
+def finish_step(item: WorkItem, actor: User, data: dict[str, object], begun: Begun | None = None) -> None:
+    """Complete the item in the engine; the steps it opens get their due dates by the plan's rules.
+
+    Pass what ``begin_step`` returned, so the rules it read are used; without it they are read when
+    an opened step needs them.
+    """
+    workflow.complete_work_item(item.id, actor.id, data,
+                                on_open=deadlines.dating(item.instance.plan_task_id, begun.rules if begun else None))
