@@ -8,12 +8,13 @@ One milestone is reported and returned ``--rounds`` times (report → 督审处 
 - ``bare``: SpiffWorkflow alone, stateless and persisted as its documentation shows it: read the row,
   deserialize the workflow (spec included), complete the ready task, run the engine, serialize, write the row,
   commit. No projection, no business rows, no checks: the floor any persisted engine step stands on.
-- ``service``: Duban's services (``reporting.submit_report`` / ``review_report``) as a request calls them:
-  load the work item and the actor, complete, commit, in a fresh session.
+- ``service``: Duban's services (``reporting.submit_report`` / ``review_report``) as a view calls them, in a
+  fresh session: the view has loaded the work item and the actor (not measured); the call and the commit are.
 - ``http``: the same steps posted to ``/work/items/<id>`` through the Flask test client, signed in (CSRF off).
 
-CPU is this process's (``time.process_time``): on SQLite it includes the database, on PostgreSQL the server's
-share is not in it. ``round_1`` is the median completion of rounds 1–10, ``round_100`` of the last ten rounds.
+The three ways run interleaved, a completion of each in turn, so a busy machine weighs on them alike. CPU is
+this process's (``time.process_time``): on SQLite it includes the database, on PostgreSQL the server's share
+is not in it. ``round_1`` is the median completion of rounds 1–10, ``round_100`` of the last ten rounds.
 Ratios: each way against ``bare`` at the same round, and each way late against early (flat with history).
 ``engine`` keeps the engine layer's own figures: a step with and without pruning, and the stored state size.
 No assertions: figures only.
@@ -49,7 +50,7 @@ from app import create_app
 from app.config import TestConfig
 from app.extensions import db
 from app.models import PlanTask, ReviewDecision, User, WorkflowInstance, WorkItem, WorkItemState
-from app.services import decomposition, plan_import, reporting
+from app.services import decomposition, plan_import, reporting, work_items
 from app.services.decomposition import MilestonePlan
 from app.services.demo import DEMO_PASSWORD, load_demo
 from app.services.reporting import UploadPolicy
@@ -85,7 +86,7 @@ def measured(samples: list[Sample]) -> Iterator[None]:
 # --- the bare library ---------------------------------------------------------------------------------------
 
 
-def bare_loop(rounds: int) -> list[Sample]:
+def bare_loop(rounds: int) -> Iterator[Sample]:
     """SpiffWorkflow's stateless persisted cycle, report and return ``rounds`` times."""
     parser = SpiffBpmnParser()
     parser.add_bpmn_file(str(DIAGRAM))
@@ -115,9 +116,9 @@ def bare_loop(rounds: int) -> list[Sample]:
             for data in ({}, {"decision": "return"}):
                 with measured(samples):
                     cycle(data)
+                yield samples[-1]
     finally:
         table.drop(db.engine)
-    return samples
 
 
 # --- Duban: the service and HTTP ------------------------------------------------------------------------------
@@ -152,25 +153,26 @@ def decomposed_milestone(task_number: int) -> int:
     return report.instance_id
 
 
-def service_loop(rounds: int, instance_id: int, policy: UploadPolicy) -> list[Sample]:
+def service_loop(rounds: int, instance_id: int, policy: UploadPolicy) -> Iterator[Sample]:
     """Report and return through the services, each completion in a fresh session as a request has it."""
     samples: list[Sample] = []
     for number in range(rounds):
         for username, step in (("zhuce", "report"), ("dushen", "review")):
             item_id = open_item(instance_id)
             db.session.remove()
+            item, actor = db.session.get_one(WorkItem, item_id), user(username)
+            work_items.ensure_may_act(actor, item)  # as the view does before calling the service
             with measured(samples):
-                item, actor = db.session.get_one(WorkItem, item_id), user(username)
                 if step == "report":
                     reporting.submit_report(item, f"第{number + 1}轮进展", 50, {}, [], policy, actor)
                 else:
                     reporting.review_report(item, ReviewDecision.RETURN, "请补充", None, actor)
                 db.session.commit()
             db.session.remove()
-    return samples
+            yield samples[-1]
 
 
-def http_loop(app: Flask, rounds: int, instance_id: int) -> list[Sample]:
+def http_loop(app: Flask, rounds: int, instance_id: int) -> Iterator[Sample]:
     """Report and return by posting the step forms, signed in as the unit's liaison and as 督审处."""
     clients = {}
     for username in ("zhuce", "dushen"):
@@ -190,7 +192,7 @@ def http_loop(app: Flask, rounds: int, instance_id: int) -> list[Sample]:
             if db.session.get_one(WorkItem, item_id).state is not WorkItemState.COMPLETED:
                 raise SystemExit(f"the {username} step was not completed: HTTP {response.status_code}")
             db.session.remove()
-    return samples
+            yield samples[-1]
 
 
 # --- the engine layer alone ----------------------------------------------------------------------------------
@@ -276,11 +278,17 @@ def main() -> None:
         db.session.commit()
         service_instance, http_instance, warm_instance = (decomposed_milestone(n) for n in (5, 6, 7))
         policy = UploadPolicy(Path(app.config["ATTACHMENT_DIR"]), 1024 * 1024)
-        service_loop(3, warm_instance, policy)  # warm-up: spec cache, connections, templates
-        http_loop(app, 3, warm_instance)
-        bare = figures(bare_loop(args.rounds))
-        service = figures(service_loop(args.rounds, service_instance, policy))
-        http = figures(http_loop(app, args.rounds, http_instance))
+        list(service_loop(3, warm_instance, policy))  # warm-up: spec cache, connections, templates
+        list(http_loop(app, 3, warm_instance))
+        ways = {"bare": bare_loop(args.rounds), "service": service_loop(args.rounds, service_instance, policy),
+                "http": http_loop(app, args.rounds, http_instance)}
+        samples: dict[str, list[Sample]] = {name: [] for name in ways}
+        for _ in range(2 * args.rounds):  # interleaved, so the machine's load weighs on each way alike
+            for name, steps in ways.items():
+                samples[name].append(next(steps))
+        for steps in ways.values():
+            next(steps, None)  # runs each loop to its end (the bare table is dropped)
+        bare, service, http = (figures(samples[name]) for name in ("bare", "service", "http"))
         pruned, sizes = engine_loop(50)
         with pruning_off():
             unpruned, _ = engine_loop(50)

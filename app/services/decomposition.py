@@ -1,12 +1,12 @@
 """分解 and 审核分解: the unit's milestones, submitted in rounds and confirmed or returned by 督审处."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from app import workflow
@@ -50,14 +50,25 @@ _LATEST_ROUND = (select(func.max(DecompositionRound.id)).where(DecompositionRoun
                  .correlate(Decomposition).scalar_subquery().label("latest_round_id"))
 
 
-def _begin(item: WorkItem, actor: User, step: str, *loads: Any, columns: tuple[Any, ...] = ()
-           ) -> tuple[Decomposition, work_items.Begun]:
-    """Begin a decomposition step: the decomposition (with ``loads``) and ``columns`` are read with the lock."""
+def _decomposition_and(*loads: Any, columns: tuple[Any, ...] = ()) -> Callable[[Select[Any]], Select[Any]]:
+    """What a decomposition step reads with its lock: the decomposition (with ``loads``) and ``columns``."""
     def along(query: Select[Any]) -> Select[Any]:
-        return (query.outerjoin(Decomposition, Decomposition.id == item.context.get("decomposition_id"))
+        return (query.outerjoin(Decomposition, Decomposition.id == bindparam("decomposition_id"))
                 .add_columns(Decomposition, *columns).options(*loads))
 
-    begun = work_items.begin_step(item, actor, step, along)
+    return along
+
+
+_SUBMIT_READS = _decomposition_and(joinedload(Decomposition.task).joinedload(PlanTask.plan),
+                                   joinedload(Decomposition.task).joinedload(PlanTask.targets),
+                                   joinedload(Decomposition.milestones))
+_REVIEW_READS = _decomposition_and(columns=(_LATEST_ROUND,))
+
+
+def _begin(item: WorkItem, actor: User, step: str, reads: Callable[[Select[Any]], Select[Any]]
+           ) -> tuple[Decomposition, work_items.Begun]:
+    """Begin a decomposition step, reading its decomposition with the lock."""
+    begun = work_items.begin_step(item, actor, step, reads, decomposition_id=item.context.get("decomposition_id"))
     if begun.row.Decomposition is None:
         raise ValidationFailed("该待办没有对应的分解方案。")
     return begun.row.Decomposition, begun
@@ -78,9 +89,7 @@ def submit_decomposition(
 
     :raises ValidationFailed: no milestone, a date outside the plan year, an owner of another unit…
     """
-    decomposition, begun = _begin(
-        item, actor, "decomposition", joinedload(Decomposition.task).joinedload(PlanTask.plan),
-        joinedload(Decomposition.task).joinedload(PlanTask.targets), joinedload(Decomposition.milestones))
+    decomposition, begun = _begin(item, actor, "decomposition", _SUBMIT_READS)
     _check_plans(decomposition, plans)
     _replace_milestones(decomposition, plans)
     decomposition.rounds_submitted += 1
@@ -145,7 +154,7 @@ def review_decomposition(item: WorkItem, decision: ReviewDecision, comments: str
 
     :raises ValidationFailed: a return without comments.
     """
-    decomposition, begun = _begin(item, actor, "decomposition_review", columns=(_LATEST_ROUND,))
+    decomposition, begun = _begin(item, actor, "decomposition_review", _REVIEW_READS)
     if decision is ReviewDecision.RETURN and not (comments or "").strip():
         raise ValidationFailed("退回时必须填写意见。")
     if begun.row.latest_round_id is None:

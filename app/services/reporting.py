@@ -1,14 +1,14 @@
 """进展报送 and what follows it: cooperating contributions, head sign-off, 督审处 review."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from app import workflow
@@ -67,21 +67,31 @@ _SIBLINGS_UNAPPROVED = (select(func.count(_SIBLING.id))
                         .correlate(Milestone).scalar_subquery().label("siblings_unapproved"))
 
 
-def _begin(item: WorkItem, actor: User, step: str, *columns: Any) -> tuple[Milestone, work_items.Begun]:
-    """Begin a milestone step: its milestone (targets loaded) and ``columns`` are read with the instance lock."""
+def _milestone_and(*columns: Any) -> Callable[[Select[Any]], Select[Any]]:
+    """What a milestone step reads with its lock: the milestone (targets loaded) and ``columns``."""
     def along(query: Select[Any]) -> Select[Any]:
-        return (query.outerjoin(Milestone, Milestone.id == item.context.get("milestone_id"))
+        return (query.outerjoin(Milestone, Milestone.id == bindparam("milestone_id"))
                 .add_columns(Milestone, *columns).options(joinedload(Milestone.targets)))
 
-    begun = work_items.begin_step(item, actor, step, along)
+    return along
+
+
+_REPORT_READS = _milestone_and(_REPORTS_SO_FAR)
+_REVIEW_READS = _milestone_and(_LATEST_REPORT, _SIBLINGS_UNAPPROVED)
+
+
+def _begin(item: WorkItem, actor: User, step: str, reads: Callable[[Select[Any]], Select[Any]]
+           ) -> tuple[Milestone, work_items.Begun]:
+    """Begin a milestone step, reading its milestone with the lock."""
+    begun = work_items.begin_step(item, actor, step, reads, milestone_id=item.context.get("milestone_id"))
     if begun.row.Milestone is None:
         raise ValidationFailed("该待办没有对应的节点。")
     return begun.row.Milestone, begun
 
 
 def milestone_of(item: WorkItem) -> Milestone:
-    """The milestone a milestone work item is about."""
-    milestone = db.session.get(Milestone, item.context.get("milestone_id"))
+    """The milestone a milestone work item is about (its targets loaded: every step form shows them)."""
+    milestone = db.session.get(Milestone, item.context.get("milestone_id"), options=[joinedload(Milestone.targets)])
     if milestone is None:
         raise ValidationFailed("该待办没有对应的节点。")
     return milestone
@@ -105,7 +115,7 @@ def submit_report(
 
     :raises ValidationFailed: a percentage outside 0–100, an actual for another target, a bad attachment.
     """
-    milestone, begun = _begin(item, actor, "milestone_report", _REPORTS_SO_FAR)
+    milestone, begun = _begin(item, actor, "milestone_report", _REPORT_READS)
     if not 0 <= percent_done <= 100:
         raise ValidationFailed("完成进度应在 0 到 100 之间。")
     if not set(actuals) <= {target.id for target in milestone.targets}:
@@ -186,7 +196,7 @@ def _decide(
     item: WorkItem, step: str, decision: ReviewDecision, comments: str | None, quality: str | None, actor: User
 ) -> tuple[ReviewRecord, Milestone, work_items.Begun]:
     """Record a verdict on the latest report and move the milestone instance on (督审处's approval approves it)."""
-    milestone, begun = _begin(item, actor, step, _LATEST_REPORT, _SIBLINGS_UNAPPROVED)
+    milestone, begun = _begin(item, actor, step, _REVIEW_READS)
     comments = (comments or "").strip() or None
     if decision is ReviewDecision.RETURN and comments is None:
         raise ValidationFailed("退回时必须填写意见。")

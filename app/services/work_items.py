@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
@@ -193,12 +194,19 @@ def _as_is(query: Select[Any]) -> Select[Any]:
     return query
 
 
+@cache
+def _with_rules(along: Callable[[Select[Any]], Select[Any]]) -> Callable[[Select[Any]], Select[Any]]:
+    """``along`` plus the instance's deadline rules (one function per ``along``, so its statement is built once)."""
+    return lambda query: along(deadlines.with_due_rules(query, WorkflowInstance.plan_task_id))
+
+
 def begin_step(item: WorkItem, actor: User, form_key: str,
-               along: Callable[[Select[Any]], Select[Any]] = _as_is) -> Begun:
+               along: Callable[[Select[Any]], Select[Any]] = _as_is, **params: Any) -> Begun:
     """Every step service starts here: the right kind of step, still open, and the actor may act on it.
 
     Then the item's instance is locked, and in the same statement the service's own rows (``along``
-    adds them: the milestone, the decomposition…) and the plan's deadline rules are read, fresh.
+    adds them: the milestone, the decomposition…, with ``params`` as bind parameters) and the plan's
+    deadline rules are read, fresh. ``along`` must be a module-level function: its statement is cached.
 
     :raises PermissionDenied: another unit's, role's or colleague's item.
     :raises InvalidTransition: completed or withdrawn meanwhile, or not this kind of step.
@@ -207,8 +215,7 @@ def begin_step(item: WorkItem, actor: User, form_key: str,
     ensure_open(item)
     if item.form_key != form_key:
         raise InvalidTransition(f"「{item.step_name}」不是此类办理事项,请从待办列表进入。")
-    row = workflow.lock_instance_with(
-        item.instance_id, lambda query: along(deadlines.with_due_rules(query, WorkflowInstance.plan_task_id)))
+    row = workflow.lock_instance_with(item.instance_id, _with_rules(along), **params)
     return Begun(row, deadlines.due_rules_of(row))
 
 
