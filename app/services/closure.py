@@ -16,12 +16,12 @@ def close_part(item: WorkItem, summary: str | None, actor: User) -> None:
 
     :raises ValidationFailed: a rectification on the task is still open (any unit's: the task closes as a whole).
     """
-    work_items.begin_step(item, actor, "task_closure")
+    begun = work_items.begin_step(item, actor, "task_closure")
     decomposition = decomposition_of(item)
     blocker = closure_blocker(decomposition.task)
     if blocker:
         raise ValidationFailed(blocker)
-    work_items.finish_step(item, actor, {})
+    work_items.finish_step(item, actor, {}, begun)
     audit.record(actor, "decomposition", decomposition.id, "closed", after={"summary": (summary or "").strip() or None})
     if is_closed(decomposition.task):
         evaluation.freeze(decomposition.task, actor)
