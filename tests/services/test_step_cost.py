@@ -6,7 +6,7 @@ its pending writes flushed, is counted.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -47,17 +47,12 @@ def as_a_request(item_id: int, username: str) -> tuple[WorkItem, User]:
     return item, actor
 
 
-@pytest.fixture
-def costs() -> Iterator[Callable[[Callable[[], object]], list[str]]]:
-    """Run a service call, flush, and return the statements it ran."""
-
-    def run(call: Callable[[], object]) -> list[str]:
-        with counted() as seen:
-            call()
-            db.session.flush()
-        return list(seen)
-
-    yield run
+def statements_of(call: Callable[[], object]) -> list[str]:
+    """The statements a service call runs, its pending writes flushed."""
+    with counted() as seen:
+        call()
+        db.session.flush()
+    return list(seen)
 
 
 def within_target(seen: list[str]) -> bool:
@@ -80,52 +75,52 @@ def two_milestones(task: PlanTask, people: dict[str, User]) -> list[Milestone]:
                   key=lambda m: m.position)
 
 
-def test_a_decomposition_costs_a_bounded_number_of_statements(task7, people, costs):
+def test_a_decomposition_costs_a_bounded_number_of_statements(task7, people):
     item, zhuce = as_a_request(open_item("decomposition", task7.id), "zhuce")
     plan = MilestonePlan("扩大行业范围", "行业清单", date(2023, 6, 30), zhuce.id)
-    seen = costs(lambda: decomposition.submit_decomposition(item, [plan], "按季度推进", zhuce))
+    seen = statements_of(lambda: decomposition.submit_decomposition(item, [plan], "按季度推进", zhuce))
     assert within_target(seen), "\n".join(seen)
 
 
-def test_a_decomposition_review_costs_a_bounded_number_of_statements(task7, people, costs):
+def test_a_decomposition_review_costs_a_bounded_number_of_statements(task7, people):
     zhuce = people["zhuce"]
     decomposition.submit_decomposition(db.session.get_one(WorkItem, open_item("decomposition", task7.id)),
                                        [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id)], None, zhuce)
     item, dushen = as_a_request(open_item("decomposition_review", task7.id), "dushen")
-    seen = costs(lambda: decomposition.review_decomposition(item, RETURN, "请细化节点", dushen))
+    seen = statements_of(lambda: decomposition.review_decomposition(item, RETURN, "请细化节点", dushen))
     assert within_target(seen), "\n".join(seen)
 
 
-def test_a_report_costs_a_bounded_number_of_statements(task7, people, costs, tmp_path):
+def test_a_report_costs_a_bounded_number_of_statements(task7, people, tmp_path):
     first, _ = two_milestones(task7, people)
     target_id = task7.targets[0].id
     item, zhuce = as_a_request(open_item("milestone_report", task7.id, milestone_id=first.id), "zhuce")
-    seen = costs(lambda: reporting.submit_report(item, "已扩展到18个行业", 60, {target_id: Decimal("18")}, [],
-                                                 UploadPolicy(tmp_path, 1024), zhuce))
+    actuals, policy = {target_id: Decimal("18")}, UploadPolicy(tmp_path, 1024)
+    seen = statements_of(lambda: reporting.submit_report(item, "已扩展到18个行业", 60, actuals, [], policy, zhuce))
     assert within_target(seen), "\n".join(seen)
 
 
 @pytest.mark.parametrize("decision", [APPROVE, RETURN])
-def test_a_report_review_costs_a_bounded_number_of_statements(task7, people, costs, tmp_path, decision):
+def test_a_report_review_costs_a_bounded_number_of_statements(task7, people, tmp_path, decision):
     _, second = two_milestones(task7, people)
     zhuce = people["zhuce"]
     report = db.session.get_one(WorkItem, open_item("milestone_report", task7.id, milestone_id=second.id))
     reporting.submit_report(report, "已完成", 100, {}, [], UploadPolicy(tmp_path, 1024), zhuce)
     item, dushen = as_a_request(open_item("report_review", task7.id, milestone_id=second.id), "dushen")
-    seen = costs(lambda: reporting.review_report(item, decision, "请补充" if decision is RETURN else None, "good",
-                                                 dushen))
+    comments = "请补充" if decision is RETURN else None
+    seen = statements_of(lambda: reporting.review_report(item, decision, comments, "good", dushen))
     assert within_target(seen), "\n".join(seen)
 
 
-def test_a_report_costs_the_same_after_returns(task7, people, costs, tmp_path):
+def test_a_report_costs_the_same_after_returns(task7, people, tmp_path):
     """History is never read back: the fourth round of report and return runs what the first did."""
     milestone_id, task_id = two_milestones(task7, people)[1].id, task7.id
     policy = UploadPolicy(tmp_path, 1024)
     rounds = []
     for _ in range(4):
         item, zhuce = as_a_request(open_item("milestone_report", task_id, milestone_id=milestone_id), "zhuce")
-        report = costs(lambda: reporting.submit_report(item, "进展", 50, {}, [], policy, zhuce))  # noqa: B023
+        report = statements_of(lambda: reporting.submit_report(item, "进展", 50, {}, [], policy, zhuce))  # noqa: B023
         item, dushen = as_a_request(open_item("report_review", task_id, milestone_id=milestone_id), "dushen")
-        review = costs(lambda: reporting.review_report(item, RETURN, "请补充", None, dushen))  # noqa: B023
+        review = statements_of(lambda: reporting.review_report(item, RETURN, "请补充", None, dushen))  # noqa: B023
         rounds.append((len(report), len(review)))
     assert rounds[-1] == rounds[0] and within_target(sum(rounds, ())), rounds
