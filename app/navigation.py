@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from flask import url_for
 from flask_login import current_user
 
-from app.access import rule_for_endpoint
+from app.access import may_call
 from app.models import User
-from app.services import discussion, extensions, notices, work_items
+from app.services.follow_up import extensions
+from app.services.infrastructure import notices
+from app.services.lifecycle import discussion, work_items
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,7 @@ def visible_navigation() -> list[NavItem]:
         return []
     items = []
     for label, endpoint in NAVIGATION:
-        rule = rule_for_endpoint(endpoint)
-        if rule is None or (rule.roles and not current_user.has_role(*rule.roles)):
+        if not may_call(current_user, endpoint):
             continue
         if endpoint in ("main.my_unit", "tasks.mine", "dashboards.my_unit") and current_user.unit is None:
             continue

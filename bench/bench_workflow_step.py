@@ -48,12 +48,13 @@ from sqlalchemy import Column, Integer, MetaData, Table, Text, event, select, up
 
 from app import create_app
 from app.config import TestConfig
+from app.demo import DEMO_PASSWORD, load_demo
 from app.extensions import db
 from app.models import PlanTask, ReviewDecision, User, WorkflowInstance, WorkItem, WorkItemState
-from app.services import decomposition, plan_import, reporting, work_items
-from app.services.decomposition import MilestonePlan
-from app.services.demo import DEMO_PASSWORD, load_demo
-from app.services.reporting import UploadPolicy
+from app.services.lifecycle import decomposition, reporting, work_items
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.lifecycle.reporting import UploadPolicy
+from app.services.plans import plan_import
 from app.workflow import complete_work_item, deploy_processes, open_work_items, start_instance
 from app.workflow import state as engine_state
 
@@ -200,7 +201,7 @@ def http_loop(app: Flask, rounds: int, instance_id: int) -> Iterator[Sample]:
 
 def engine_loop(rounds: int) -> tuple[list[float], list[int]]:
     """Report/return ``rounds`` times on the engine layer; CPU per completion and stored state size per round."""
-    instance_id = start_instance("milestone", START, subject="milestone:bench").id
+    instance_id = start_instance("milestone", START).id
     db.session.commit()
     times, sizes = [], []
     for _ in range(rounds):

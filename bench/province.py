@@ -58,7 +58,7 @@ def generate(app: Flask, scale: int) -> dict[str, Any]:
     """Migrate, load the directory and demo accounts, and write the province once per scale."""
     from flask_migrate import upgrade
 
-    from app.services.demo import load_demo
+    from app.demo import load_demo
 
     with app.app_context():
         upgrade()

@@ -34,8 +34,8 @@ import province_pages
 from flask import Flask
 from sqlalchemy import text
 
+from app.demo import DEMO_PASSWORD
 from app.extensions import db
-from app.services.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT_TIMEOUT = 60.0

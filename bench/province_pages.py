@@ -22,8 +22,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
+from app.demo import DEMO_PASSWORD
 from app.extensions import db
-from app.services.demo import DEMO_PASSWORD
 
 SLOW_SECONDS = 10.0
 
@@ -240,7 +240,7 @@ def measure(
 def measure_tick(app: Flask, timeout: float) -> dict[str, Any]:
     """One deadline tick now on the data, under tracemalloc: seconds, peak memory, notices; rolled back."""
     from app.models.base import utcnow
-    from app.services import tick
+    from scheduler import tick
 
     with app.app_context():
         tracemalloc.start()
@@ -275,7 +275,7 @@ def measure_steps(app: Flask, samples: int = 5) -> dict[str, Any]:
     from sqlalchemy import select
 
     from app.models import ReviewDecision, User, WorkItem, WorkItemState
-    from app.services import reporting
+    from app.services.lifecycle import reporting
 
     with app.app_context():
         counter = Counter()

@@ -17,9 +17,11 @@ from app.api.serialize_task import task_json
 from app.errors import on_refusal
 from app.extensions import db
 from app.models import PlanTask, WorkItem
-from app.services import closure, visibility, work_items
-from app.services.task_view import task_history
-from app.work.steps import STEPS, step_of
+from app.services.infrastructure import visibility
+from app.services.lifecycle import work_items
+from app.services.lifecycle.task_view import task_history
+from app.services.scoring import closure
+from app.steps import STEPS, step_of
 
 
 @bp.get("/openapi.json")
@@ -60,7 +62,7 @@ def complete_work_item(item_id: int) -> Response:
     work_items.ensure_open(item)
     on_refusal(conflict=work_items.race_lost_message(item))
     form = validated_step_form(item, json_body())
-    message = step_of(item).submit(form, item, current_user)
+    message = step_of(item).submit(form, item, current_user, ())  # the API takes no attachments
     return jsonify(message=message, work_item=work_item_json(item))
 
 

@@ -13,7 +13,7 @@ from app.assessment.forms import PolicyForm
 from app.errors import on_refusal
 from app.extensions import db
 from app.models import Plan, Role, ScoringPolicyVersion
-from app.services import assessment, scoring_policy
+from app.services.scoring import assessment, scoring_policy
 
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
 

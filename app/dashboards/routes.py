@@ -14,10 +14,10 @@ from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.fields import MAX_ID, parse_day
 from app.models import Plan, Role, Unit
-from app.services import directory
-from app.services.dashboard import lighting, lists, overview, targets
-from app.services.dashboard.facts import Filters, TaskState, beijing_today, with_lights_judged
-from app.services.dashboard.unit import current_plan, ensure_may_view, unit_overview, unit_score
+from app.services.dashboards import lighting, lists, overview, targets
+from app.services.dashboards.facts import Filters, TaskState, beijing_today, with_lights_judged
+from app.services.dashboards.unit import current_plan, ensure_may_view, unit_overview, unit_score
+from app.services.plans import directory
 
 #: 督审处, the leaders and administrators read every dashboard and download every document.
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
@@ -115,7 +115,7 @@ def unit(unit_id: int) -> str:
     if plan is None:
         return render_template("dashboards/no_plan.html")
     return render_template("dashboards/unit.html", plan=plan, as_of=as_of, view=unit_overview(plan.id, unit, as_of),
-                           score=unit_score(plan.id, unit.id), readers=READERS)
+                           score=unit_score(plan.id, unit.id))
 
 
 @bp.route("/my-unit")

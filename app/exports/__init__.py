@@ -1,6 +1,6 @@
 """Documents 督审处 sends as they are: the 督查台账 (.xlsx), the 督查通报 (.docx), the assessment scores (.xlsx).
 
-Every figure comes from app.services.dashboard, the same functions the dashboards show.
+Every figure comes from app.services.dashboards, the same functions the dashboards show.
 """
 from __future__ import annotations
 

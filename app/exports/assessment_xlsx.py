@@ -1,4 +1,4 @@
-"""Assessment scores per unit as .xlsx, from app.services.assessment (scores are never computed here)."""
+"""Assessment scores per unit as .xlsx, from app.services.scoring.assessment (scores are never computed here)."""
 from __future__ import annotations
 
 import io
@@ -10,8 +10,8 @@ from openpyxl.utils import get_column_letter
 
 from app.exports import cells
 from app.models import Plan
-from app.services import assessment
-from app.services.dashboard import overview
+from app.services.dashboards import overview
+from app.services.scoring import assessment
 
 COLUMNS = (("序号", 6), ("单位", 18), ("牵头任务数", 10), ("配合任务数", 10), ("工作节点", 10), ("已完成", 8),
            ("逾期", 8), ("按期完成率(%)", 12), ("考核得分", 10), ("是否定稿", 10))

@@ -13,9 +13,9 @@ from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from app.filters import chinese_numeral
+from app.formatting import chinese_numeral
 from app.models import Plan
-from app.services.dashboard import lists, overview
+from app.services.dashboards import lists, overview
 
 #: The bulletin lists this many of the most overdue items; the ledger has them all.
 OVERDUE_LISTED = 30

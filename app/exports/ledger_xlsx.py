@@ -14,7 +14,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from app.exports.cells import FORMULA_TRIGGERS
 from app.models import Plan
-from app.services.dashboard.ledger import LedgerRow, ledger_rows
+from app.services.dashboards.ledger import LedgerRow, ledger_rows
 
 #: (header, width in characters) of each column, in order.
 COLUMNS = (

@@ -59,7 +59,15 @@ from app.models.rectification import (
     Urge,
 )
 from app.models.user import Role, User, UserRole
-from app.models.workflow import ProcessSpecVersion, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
+from app.models.workflow import (
+    InstanceKind,
+    ProcessSpecVersion,
+    StepKey,
+    WorkflowInstance,
+    WorkflowStatus,
+    WorkItem,
+    WorkItemState,
+)
 
 __all__ = [
     "ApiToken",
@@ -79,6 +87,7 @@ __all__ = [
     "FormDraft",
     "GroupMembership",
     "HandlingAction",
+    "InstanceKind",
     "InstructionAcknowledgement",
     "LeaderInstruction",
     "MailStatus",
@@ -111,6 +120,7 @@ __all__ = [
     "Role",
     "ScoringPolicyVersion",
     "StagnantItem",
+    "StepKey",
     "SubmissionKind",
     "TargetActual",
     "TaskComment",

@@ -75,6 +75,11 @@ def enum_column(enum_class: type[enum.Enum], length: int = 32) -> Enum:
     )
 
 
+def exactly_one_set(*columns: str) -> str:
+    """SQL that is true when exactly one of ``columns`` is not NULL: a CHECK for one-of-several foreign keys."""
+    return " + ".join(f"CASE WHEN {column} IS NULL THEN 0 ELSE 1 END" for column in columns) + " = 1"
+
+
 def as_dict(obj: Any, *fields: str) -> dict[str, Any]:
     """A JSON-ready snapshot of selected attributes, for audit before/after records."""
     result = {}

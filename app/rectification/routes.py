@@ -15,9 +15,8 @@ from app.models import PlanTask, Rectification, RectificationStatus, ReviewRecor
 from app.rectification import bp
 from app.rectification.forms import RectificationForm, RectificationFromReviewForm, UrgeForm
 from app.security import safe_next
-from app.services import rectification, rectification_view, urging
-from app.services.rectification import RectificationOrder
-from app.work.steps import unit_name
+from app.services.follow_up import rectification, rectification_view, urging
+from app.services.follow_up.rectification import RectificationOrder
 
 
 @bp.route("/tasks/<int:task_id>/rectifications/new", methods=["GET", "POST"])
@@ -48,6 +47,7 @@ def _fill_choices(form: RectificationForm, task: PlanTask) -> None:
 def new_from_review(review_id: int) -> str | Response:
     """发起整改 from a returned report, its comments carried over as the problems."""
     review = db.get_or_404(ReviewRecord, review_id)
+    rectification.ensure_may_open_rectification(review, current_user)
     milestone = rectification.reported_milestone(review)
     form = RectificationFromReviewForm(formdata=request.form if request.method == "POST" else None,
                                        problems="\n".join(rectification.problems_from_review(review)))
@@ -94,7 +94,7 @@ def open_items() -> str:
     """在办事项: every open unit step, with its 催办 count and a 催办 form."""
     page = urging.urgeable_page(request.args.get("page", 1, type=int))
     items = page.items
-    return render_template("rectification/open_items.html", items=items, page=page, unit_name=unit_name,
+    return render_template("rectification/open_items.html", items=items, page=page,
                            task_of=lambda item: db.session.get(PlanTask, item.instance.plan_task_id),
                            counts=urging.urge_counts([i.id for i in items]))
 

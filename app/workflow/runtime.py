@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.errors import ConcurrentChange, InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
 from app.models.base import utcnow
-from app.models.workflow import WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
+from app.models.workflow import InstanceKind, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
 from app.workflow.errors import WorkflowError
 from app.workflow.projection import OnOpen, parse_due, ready_human_tasks, sync_work_items
 from app.workflow.specs import latest_version, spec_for
@@ -55,17 +55,20 @@ class DiagramState:
 
 def start_instance(
     process_id: str, data: Mapping[str, Any] | None = None, *, plan_task_id: int | None = None,
-    subject: str | None = None, on_open: OnOpen | None = None,
+    about: tuple[InstanceKind, int] | None = None, on_open: OnOpen | None = None,
 ) -> WorkflowInstance:
     """Start the newest version of ``process_id`` with ``data`` (gateway variables and ids only).
 
-    ``on_open`` sees each work item the start opens before it is written (to give it a due date).
+    ``about`` names the business row the instance drives (its kind and id). ``on_open`` sees each
+    work item the start opens before it is written (to give it a due date).
     """
     version = latest_version(process_id)
     workflow = new_workflow(*spec_for(version))
     workflow.get_tasks(spec_name="Start")[0].set_data(**check_data(data or {}))
     _run(workflow, lambda: None)
-    instance = WorkflowInstance(spec_version=version, plan_task_id=plan_task_id, subject=subject, state="")
+    instance = WorkflowInstance(spec_version=version, plan_task_id=plan_task_id, state="")
+    if about:
+        instance.link_to(*about)
     db.session.add(instance)
     _save(instance, workflow, set(), on_open)
     return instance
@@ -153,8 +156,8 @@ _LOCK_QUERIES: dict[Along, Select[Any]] = {}
 def lock_instance_with(instance_id: int, along: Along, **params: Any) -> Row[Any]:
     """Lock the instance (read fresh, with its spec version) in one statement with what ``along`` adds.
 
-    ``along`` may add columns and outer joins to ``select(WorkflowInstance)`` (the step's subject,
-    the plan's deadline rules), so a step reads everything it needs before changing anything in a
+    ``along`` may add columns and outer joins to ``select(WorkflowInstance)`` (the step's business
+    row, the plan's deadline rules), so a step reads everything it needs before changing anything in a
     single round trip; its statement is built once per ``along`` (a module-level function), so values
     come as bind parameters (``params``). Returns the row, the instance first. Only the instance is locked.
     """

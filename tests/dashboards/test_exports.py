@@ -115,7 +115,7 @@ def test_libreoffice_opens_the_bulletin_and_reads_its_numbers(app, scenario, tmp
 
 def test_assessment_sheet_matches_the_scores_and_the_dashboard(scenario):
     from app.exports import assessment_xlsx
-    from app.services import assessment
+    from app.services.scoring import assessment
 
     sheet = load_workbook(io.BytesIO(assessment_xlsx.build(db.session.get(Plan, scenario.plan_id), AS_OF))).active
     rows = list(sheet.iter_rows(min_row=2, values_only=True))

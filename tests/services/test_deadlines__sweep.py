@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User, WorkItem
-from app.services import deadlines, plan_import
-from app.services.workdays import BEIJING, end_of_day
+from app.services.plans import plan_import
+from app.services.timing import deadlines
+from app.services.timing.workdays import BEIJING, end_of_day
 from tests.conftest import PLAN_2023
 from tests.snapshots import seeded
 

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Milestone, PlanTask, ReviewDecision, Unit, User, WorkItem, WorkItemState
-from app.services import decomposition, reporting, work_items
-from app.services.decomposition import MilestonePlan
-from app.services.reporting import UploadPolicy
+from app.services.lifecycle import decomposition, reporting, work_items
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.lifecycle.reporting import UploadPolicy
 from tests.conftest import counted
 
 #: Statements one completion may run (issue #18: a report, a review, a decomposition alike).

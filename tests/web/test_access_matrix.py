@@ -11,12 +11,14 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
+from app.demo import load_demo
 from app.extensions import db
 from app.models import (
     Attachment,
     CalendarOverride,
     ExtensionRequest,
     LeaderInstruction,
+    MilestoneReport,
     Notification,
     Plan,
     PlanImportDraft,
@@ -29,8 +31,11 @@ from app.models import (
     WorkflowInstance,
     WorkItem,
 )
-from app.services import attachments, calendar_overrides, discussion, extensions, notices, plan_import
-from app.services.demo import load_demo
+from app.services.follow_up import extensions
+from app.services.infrastructure import attachments, notices
+from app.services.lifecycle import discussion
+from app.services.plans import plan_import
+from app.services.timing import calendar_overrides
 from tests.conftest import ROOT, empty_all_tables, login, make_test_app
 
 FIXTURES = ROOT / "tests" / "fixtures" / "plans"
@@ -66,6 +71,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "plans.detail": frozenset({"admin", "dushen", "leader"}),
     "plans.import_start": frozenset({"dushen"}),
     "plans.import_review": frozenset({"dushen"}),
+    "plans.import_columns": frozenset({"dushen"}),
     "plans.archive": frozenset({"dushen"}),
     "work.inbox": SIGNED_IN,
     "work.done": SIGNED_IN,
@@ -123,10 +129,10 @@ def matrix_app(migrated_app, database_url, snapshots):
         plan_import.confirm_import(
             plan_import.start_import(org, None, None, pasted=PLAN_2023.read_text("utf-8")), {}, None)
         plan_import.start_import(org, None, None, data=(FIXTURES / "gb18030-plan.txt").read_bytes(), filename="g.txt")
-        attachment_file = _attachment_on_task_1(app)
         _instruction_on_task_7()
         _notice_for_zhuce()
         _rectification_on_task_5(app)
+        attachment_file = _attachment_on_task_1(app)
         _extension_request_and_calendar_override()
         db.session.commit()
         yield app
@@ -136,12 +142,13 @@ def matrix_app(migrated_app, database_url, snapshots):
 
 
 def _attachment_on_task_1(app):
-    """A stored attachment on task 1, so its download can be tried by everyone."""
+    """A stored attachment on task 1 (of task 5's report, the one there is), so everyone can try its download."""
     task = db.session.scalar(select(PlanTask).where(PlanTask.number == 1))
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     stored = attachments.store(Path(app.config["ATTACHMENT_DIR"]) / f"task-{task.id}", b"%PDF-1.4 matrix",
                                "说明.pdf", 1024)
-    db.session.add(Attachment(plan_task_id=task.id, subject="milestone_report", subject_id=0,
+    report = db.session.scalar(select(MilestoneReport))
+    db.session.add(Attachment(plan_task_id=task.id, milestone_report_id=report.id,
                               original_name=stored.original_name, stored_name=stored.stored_name,
                               content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
                               uploaded_by=admin))
@@ -164,10 +171,11 @@ def _rectification_on_task_5(app) -> None:
     from datetime import date, datetime, timedelta
 
     from app.models import ReviewDecision
-    from app.services import decomposition, rectification, reporting
-    from app.services.decomposition import MilestonePlan
-    from app.services.reporting import UploadPolicy
-    from app.services.workdays import BEIJING
+    from app.services.follow_up import rectification
+    from app.services.lifecycle import decomposition, reporting
+    from app.services.lifecycle.decomposition import MilestonePlan
+    from app.services.lifecycle.reporting import UploadPolicy
+    from app.services.timing.workdays import BEIJING
     task = db.session.scalar(select(PlanTask).where(PlanTask.number == 5))
     zhuce, dushen = (db.session.scalar(select(User).where(User.username == name)) for name in ("zhuce", "dushen"))
 

@@ -1,0 +1,95 @@
+"""The item lists of the dashboards: overdue, due soon and returned milestones and decompositions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select
+
+from app.extensions import db
+from app.models import (
+    Decomposition,
+    DecompositionStatus,
+    Milestone,
+    MilestoneReport,
+    MilestoneStatus,
+    PlanTask,
+    ReviewDecision,
+    ReviewRecord,
+    Unit,
+)
+from app.services.dashboards.facts import Filters, milestone_facts, scoped_task_ids
+
+
+@dataclass(frozen=True)
+class ListedItem:
+    """One line of a list: a milestone (or a decomposition) of a task, and its due date."""
+
+    task_id: int
+    task_number: int
+    task_title: str
+    unit_name: str
+    title: str
+    due_date: date | None
+    #: Calendar days past due (negative: days left).
+    days_late: int | None = None
+    note: str | None = None
+
+
+def _milestone_list(plan_id: int, as_of: date, filters: Filters, flag: str, limit: int | None) -> list[ListedItem]:
+    facts = milestone_facts(plan_id, as_of)
+    query = (select(PlanTask.id, PlanTask.number, PlanTask.title, Unit.name, facts.c.title, facts.c.due_date)
+             .join(PlanTask, PlanTask.id == facts.c.task_id).join(Unit, Unit.id == facts.c.unit_id)
+             .where(facts.c[flag] == 1, facts.c.task_id.in_(scoped_task_ids(plan_id, filters, as_of)))
+             .order_by(facts.c.due_date, PlanTask.number, facts.c.milestone_id).limit(limit))
+    if filters.unit_id is not None:
+        query = query.where(facts.c.unit_id == filters.unit_id)
+    return [ListedItem(task_id, number, title, unit, milestone, due, days_late=(as_of - due).days)
+            for task_id, number, title, unit, milestone, due in db.session.execute(query)]
+
+
+def overdue(plan_id: int, as_of: date, filters: Filters = Filters(), limit: int | None = None) -> list[ListedItem]:
+    """Milestones past due and not approved, the most overdue first."""
+    return _milestone_list(plan_id, as_of, filters, "overdue", limit)
+
+
+def due_soon(plan_id: int, as_of: date, filters: Filters = Filters(), limit: int | None = None) -> list[ListedItem]:
+    """Milestones not approved and due within DUE_SOON_DAYS, the soonest first."""
+    return _milestone_list(plan_id, as_of, filters, "due_soon", limit)
+
+
+def returned(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[ListedItem]:
+    """Reports returned and not yet resubmitted, and decompositions sent back for revision."""
+    scope = scoped_task_ids(plan_id, filters, as_of)
+    return _returned_reports(scope, filters) + _returned_decompositions(scope, filters)
+
+
+def _returned_reports(scope: Select[Any], filters: Filters) -> list[ListedItem]:
+    latest = (select(MilestoneReport.milestone_id, func.max(MilestoneReport.id).label("report_id"))
+              .group_by(MilestoneReport.milestone_id).subquery())
+    last_review = (select(ReviewRecord.milestone_report_id, func.max(ReviewRecord.id).label("review_id"))
+                   .where(ReviewRecord.milestone_report_id.is_not(None))
+                   .group_by(ReviewRecord.milestone_report_id).subquery())
+    query = (select(PlanTask.id, PlanTask.number, PlanTask.title, Unit.name, Milestone.title, Milestone.due_date,
+                    ReviewRecord.comments).select_from(Milestone)
+             .join(PlanTask, PlanTask.id == Milestone.plan_task_id).join(Unit, Unit.id == Milestone.unit_id)
+             .join(latest, latest.c.milestone_id == Milestone.id)
+             .join(last_review, last_review.c.milestone_report_id == latest.c.report_id)
+             .join(ReviewRecord, ReviewRecord.id == last_review.c.review_id)
+             .where(ReviewRecord.decision == ReviewDecision.RETURN, Milestone.status == MilestoneStatus.IN_PROGRESS,
+                    Milestone.plan_task_id.in_(scope))
+             .order_by(PlanTask.number, Milestone.id))
+    if filters.unit_id is not None:
+        query = query.where(Milestone.unit_id == filters.unit_id)
+    return [ListedItem(*row[:6], note=row[6]) for row in db.session.execute(query).all()]
+
+
+def _returned_decompositions(scope: Select[Any], filters: Filters) -> list[ListedItem]:
+    query = (select(PlanTask.id, PlanTask.number, PlanTask.title, Unit.name).select_from(Decomposition)
+             .join(PlanTask, PlanTask.id == Decomposition.plan_task_id).join(Unit, Unit.id == Decomposition.unit_id)
+             .where(and_(Decomposition.status == DecompositionStatus.RETURNED, Decomposition.plan_task_id.in_(scope)))
+             .order_by(PlanTask.number, Decomposition.id))
+    if filters.unit_id is not None:
+        query = query.where(Decomposition.unit_id == filters.unit_id)
+    return [ListedItem(*row, title="任务分解", due_date=None) for row in db.session.execute(query).all()]
