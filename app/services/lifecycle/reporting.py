@@ -28,11 +28,11 @@ from app.models import (
     StepKey,
     TargetActual,
     User,
+    WorkflowInstance,
     WorkItem,
 )
 from app.services.infrastructure import attachments, audit
 from app.services.lifecycle import work_items
-from app.services.lifecycle.supervision import lifecycle_instance
 from app.services.timing import deadlines
 
 
@@ -64,11 +64,9 @@ _REPORTS_SO_FAR = (select(func.count(MilestoneReport.id)).where(MilestoneReport.
                    .correlate(Milestone).scalar_subquery().label("reports_so_far"))
 _LATEST_REPORT = (select(func.max(MilestoneReport.id)).where(MilestoneReport.milestone_id == Milestone.id)
                   .correlate(Milestone).scalar_subquery().label("latest_report_id"))
-_SIBLING = aliased(Milestone)
-_SIBLINGS_UNAPPROVED = (select(func.count(_SIBLING.id))
-                        .where(_SIBLING.decomposition_id == Milestone.decomposition_id, _SIBLING.id != Milestone.id,
-                               _SIBLING.status != MilestoneStatus.APPROVED)
-                        .correlate(Milestone).scalar_subquery().label("siblings_unapproved"))
+_LIFECYCLE = aliased(WorkflowInstance)
+_LIFECYCLE_ID = (select(_LIFECYCLE.id).where(_LIFECYCLE.decomposition_id == Milestone.decomposition_id)
+                 .correlate(Milestone).scalar_subquery().label("lifecycle_id"))
 
 
 def _milestone_and(*columns: Any) -> Callable[[Select[Any]], Select[Any]]:
@@ -81,7 +79,7 @@ def _milestone_and(*columns: Any) -> Callable[[Select[Any]], Select[Any]]:
 
 
 _REPORT_READS = _milestone_and(_REPORTS_SO_FAR)
-_REVIEW_READS = _milestone_and(_LATEST_REPORT, _SIBLINGS_UNAPPROVED)
+_REVIEW_READS = _milestone_and(_LATEST_REPORT, _LIFECYCLE_ID)
 
 
 def _begin(item: WorkItem, actor: User, step: StepKey, reads: Callable[[Select[Any]], Select[Any]]
@@ -192,8 +190,8 @@ def review_report(
     if quality and quality not in set(QualityRating):
         raise ValidationFailed("无法识别的质量评价。")
     record, milestone, begun = _decide(item, StepKey.REPORT_REVIEW, decision, comments, quality or None, actor)
-    if decision is ReviewDecision.APPROVE and not begun.row.siblings_unapproved:
-        _milestones_approved(milestone, begun)
+    if decision is ReviewDecision.APPROVE:
+        _move_on_when_all_approved(milestone, begun)
     return record
 
 
@@ -221,8 +219,17 @@ def _decide(
     return record, milestone, begun
 
 
-def _milestones_approved(milestone: Milestone, begun: work_items.Begun) -> None:
-    """The decomposition's last milestone is approved: its lifecycle moves on to closure."""
-    decomposition = milestone.decomposition
-    workflow.send_signal(lifecycle_instance(decomposition).id, "milestones_approved",
-                         on_open=deadlines.dating(decomposition.plan_task_id, begun.rules))
+def _move_on_when_all_approved(milestone: Milestone, begun: work_items.Begun) -> None:
+    """Once the decomposition's milestones are all approved, its lifecycle moves on to closure.
+
+    The others are counted after the lifecycle instance is locked: two approvals of the last two
+    milestones at once each hold only their own milestone's instance, so they queue on the lifecycle's
+    and the later one reads the earlier one's approval, committed, and signals (PostgreSQL).
+    """
+    lifecycle = workflow.lock_instance(begun.row.lifecycle_id)  # held: the signal reuses the row read here
+    unapproved = select(func.count(Milestone.id)).where(
+        Milestone.decomposition_id == milestone.decomposition_id, Milestone.id != milestone.id,
+        Milestone.status != MilestoneStatus.APPROVED)
+    if not db.session.scalar(unapproved):
+        workflow.send_signal(lifecycle.id, "milestones_approved",
+                             on_open=deadlines.dating(milestone.plan_task_id, begun.rules))
