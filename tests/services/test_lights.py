@@ -204,7 +204,8 @@ def test_a_returned_decomposition_is_yellow(plan, people):
     task6, zhuce, dushen = task(plan, 6), people["zhuce"], people["dushen"]
     with on(9, 21):
         decomposition.submit_decomposition(item_for(zhuce, "decomposition", task6),
-                                           [MilestonePlan("节点", "成果", date(2023, 11, 30), zhuce.id)], None, zhuce)
+                                           [MilestonePlan("节点", "成果", date(2023, 11, 30), zhuce.id,
+                                                          past_date_reason="补录")], None, zhuce)
     with on(9, 22):
         decomposition.review_decomposition(item_for(dushen, "decomposition_review", task6), RETURN, "请细化", dushen)
     rework = one_item(task6, "decomposition")

@@ -87,8 +87,8 @@ def test_inbox_and_my_tasks_show_lights_and_the_legend(app, late_task):
 def test_task_and_work_item_pages_show_the_task_its_open_steps_and_milestones(app, plan_2023):
     task7 = next(t for t in plan_2023.tasks if t.number == 7)
     zhuce, dushen = user("zhuce"), user("dushen")
-    plans = [MilestonePlan("完成试点", "成果", date(2024, 6, 28), zhuce.id),
-             MilestonePlan("全面推开", "成果", date(2024, 12, 31), zhuce.id)]
+    plans = [MilestonePlan("完成试点", "成果", date(2023, 6, 28), zhuce.id, past_date_reason="补录"),
+             MilestonePlan("全面推开", "成果", date(2023, 12, 31), zhuce.id, past_date_reason="补录")]
     decomposition.submit_decomposition(item_of(task7, "decomposition"), plans, None, zhuce)
     decomposition.review_decomposition(item_of(task7, "decomposition_review"), ReviewDecision.APPROVE, None, dushen)
     db.session.commit()
