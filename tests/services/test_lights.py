@@ -223,7 +223,7 @@ def test_finished_things_are_green(plan, people):
     with on(10, 10):
         review(task7, people, APPROVE)
     with on(10, 11):
-        closure.close_part(item_for(people["dushen"], "task_closure", task7), None, people["dushen"])
+        closure.close_part(item_for(people["dushen"], "task_closure", task7), "按期完成", people["dushen"])
     assert closure.is_closed(task7)
     late = at(12, 29)
     assert lights.task_lights(late, task_ids=[task7.id]) == {task7.id: LightVerdict(GREEN, "已办结")}

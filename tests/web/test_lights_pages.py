@@ -98,10 +98,10 @@ def test_task_and_work_item_pages_show_the_task_its_open_steps_and_milestones(ap
     found = badges(html)
     task_badge, step_badges, milestone_badges = found[0], found[1:3], found[3:]
     assert task_badge[2] == "red"
-    assert re.fullmatch(r"节点「完成试点」已逾期 \d+ 个工作日（应于 2024年6月28日 完成）", task_badge[1])
+    assert re.fullmatch(r"节点「完成试点」已逾期 \d+ 个工作日（应于 2023年6月28日 完成）", task_badge[1])
     assert [b[2] for b in step_badges] == ["red", "red"]       # both report steps, one per milestone
     assert [b[2] for b in milestone_badges] == ["red", "red"]
-    assert re.fullmatch(r"已逾期 \d+ 个工作日（应于 2024年6月28日 完成）", milestone_badges[0][1])
+    assert re.fullmatch(r"已逾期 \d+ 个工作日（应于 2023年6月28日 完成）", milestone_badges[0][1])
 
     report = next(i for i in db.session.scalars(select(WorkItem).where(WorkItem.form_key == "milestone_report"))
                   if i.context["milestone_id"] == milestone_id(task7, "完成试点"))
@@ -109,7 +109,7 @@ def test_task_and_work_item_pages_show_the_task_its_open_steps_and_milestones(ap
     assert LEGEND in item_page
     header = item_page.split("</h1>")[0]
     (badge,) = badges(header)
-    assert badge[2] == "red" and re.fullmatch(r"已逾期 \d+ 个工作日（应于 2024年6月28日 完成）", badge[1])
+    assert badge[2] == "red" and re.fullmatch(r"已逾期 \d+ 个工作日（应于 2023年6月28日 完成）", badge[1])
     assert len(badges(item_page)) == 3                         # the step and the task's two milestones
 
 
