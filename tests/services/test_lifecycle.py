@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from app.errors import FieldRefused, InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
     Decomposition,
@@ -111,6 +111,30 @@ def test_a_milestone_outside_the_plan_year_is_refused(task7, people):
     late = MilestonePlan("节点", "成果", date(2021, 1, 1), zhuce.id)
     with pytest.raises(ValidationFailed, match="完成时限应在 2023 年内"):
         decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7), [late], None, zhuce)
+
+
+def test_a_past_milestone_date_needs_a_reason_and_the_year_end_is_the_limit():
+    rule = decomposition.milestone_date_refusal
+    today = date(2023, 3, 1)
+    assert rule(date(2023, 3, 1), 2023, today, None) is None and rule(date(2023, 12, 31), 2023, today, None) is None
+    assert "早于今天" in rule(date(2023, 2, 28), 2023, today, None)
+    assert "早于今天" in rule(date(2023, 2, 28), 2023, today, "  ")
+    assert rule(date(2023, 2, 28), 2023, today, "补录已完成的节点") is None
+    assert "应在 2023 年内" in rule(date(2024, 1, 1), 2023, today, "补录")
+    assert "应在 2023 年内" in rule(date(2022, 12, 31), 2023, today, "补录")
+
+
+def test_a_negative_actual_is_refused_by_the_service_on_its_row(task7, people, tmp_path):
+    zhuce, dushen = people["zhuce"], people["dushen"]
+    target = task7.targets[0]
+    plan = MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id, (), (target.id,), past_date_reason="补录")
+    decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7), [plan], None, zhuce)
+    decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7), ReviewDecision.APPROVE,
+                                       None, dushen)
+    with pytest.raises(FieldRefused, match="实际完成值不能为负数") as refused:
+        reporting.submit_report(item_for(zhuce, "milestone_report", task7), "进展", 50, {target.id: Decimal("-1")},
+                                [], UploadPolicy(tmp_path, 1024), zhuce)
+    assert refused.value.field == "actuals-0-actual"
 
 
 def test_an_owner_from_another_unit_is_refused(task7, people):
