@@ -13,6 +13,7 @@ from app.api.commands import token_group
 from app.assessment.commands import assessment_group
 from app.errors import DubanError
 from app.exports.commands import export_command
+from app.item_commands import item_group
 from app.models import Role, Unit
 from app.plan_commands import plan_group
 from app.services import accounts, demo, demo_activity, directory
@@ -27,6 +28,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(user_group)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(plan_group)
+    app.cli.add_command(item_group)
     app.cli.add_command(token_group)
     app.cli.add_command(export_command)
     app.cli.add_command(assessment_group)

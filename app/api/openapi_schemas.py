@@ -86,8 +86,12 @@ SCHEMAS: dict[str, Any] = {
                          rounds=array(ref("DecompositionRound"))),
     "Task": obj(
         "id number title closed responsibilities decompositions milestones open_items",
-        id=INT, plan=obj("id title year", id=INT, title=STR, year=INT), section=OPT_STR, number=INT, title=STR,
+        id=INT, plan=obj("id title year kind source", id=INT, title=STR, year=INT,
+                         kind={**STR, "description": "plan 工作计划,或督办事项的来源(leader_instruction 领导批示 …)"},
+                         source={**STR, "description": "所属计划的标题,或督办事项的来源及文号"}),
+        section=OPT_STR, number=INT, title=STR,
         text=STR, supervision_number=OPT_STR, priority=STR, priority_label=STR, closed=BOOL,
+        final_deadline={"type": ["string", "null"], "format": "date", "description": "督办事项的办结时限"},
         responsibilities=array(obj("role name", role=STR, role_label=STR, unit=UNIT,
                                    group_id={"type": ["integer", "null"]}, name=STR, written_as=STR)),
         targets=array(obj("id phrase value unit", id=INT, phrase=STR, value=DECIMAL, unit=STR, comparator=OPT_STR)),

@@ -1,6 +1,7 @@
 """Views of the dashboards blueprint."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from flask import redirect, render_template, request, send_file, url_for
@@ -13,11 +14,11 @@ from app.dashboards import bp, charts
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.fields import MAX_ID, parse_day
-from app.models import Plan, Role, Unit
-from app.services import directory
+from app.models import Role, Unit
+from app.services import directory, plan_scope
 from app.services.dashboard import lighting, lists, overview, targets
 from app.services.dashboard.facts import Filters, TaskState, beijing_today, with_lights_judged
-from app.services.dashboard.unit import current_plan, ensure_may_view, unit_overview, unit_score
+from app.services.dashboard.unit import ensure_may_view, unit_overview, unit_score
 
 #: 督审处, the leaders and administrators read every dashboard and download every document.
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
@@ -38,12 +39,30 @@ def _id_arg(name: str) -> int | None:
     return value
 
 
-def _plan() -> Plan | None:
-    plan_id = _id_arg("plan_id")
-    plan = current_plan(directory.home_organisation(current_user).id, plan_id)
-    if plan is None and plan_id is not None:
-        raise NotFound("找不到该工作计划。")
-    return plan
+def _scope() -> plan_scope.Scope:
+    """Every active plan and item of the organisation, or the plan (``?plan=3``) or source the selector names."""
+    plan_id = _id_arg("plan") if request.args.get("plan") else _id_arg("plan_id")
+    return plan_scope.resolve(directory.home_organisation(current_user).id, plan_id,
+                              request.args.get("source") or None)
+
+
+@dataclass(frozen=True)
+class ScopeLink:
+    """One option of the selector: a link to the same page narrowed to a plan or a source."""
+
+    url: str
+    label: str
+    current: bool
+
+
+def _page(template: str, scope: plan_scope.Scope, as_of: date, **context: object) -> str:
+    """A dashboard page with the scope selector and the names of the plans and items its lists mention."""
+    organisation_id = directory.home_organisation(current_user).id
+    here = {**(request.view_args or {}), "as_of": as_of.isoformat()}
+    links = [ScopeLink(url_for(request.endpoint or "", **here, **args), label, args == scope.args)
+             for args, label in plan_scope.choices(organisation_id)]
+    return render_template(template, scope=scope, scope_links=links, sources=plan_scope.source_labels(scope),
+                           as_of=as_of, **context)
 
 
 def _as_of() -> date:
@@ -68,41 +87,43 @@ def _filters() -> Filters:
 @roles(*READERS)
 def supervision() -> str:
     """督审处's dashboard: states, progress by section and unit, lists, targets, weekly completions; filterable."""
-    plan, as_of, filters = _plan(), _as_of(), _filters()
-    if plan is None:
+    scope, as_of, filters = _scope(), _as_of(), _filters()
+    if scope.empty:
         return render_template("dashboards/no_plan.html")
-    filters = with_lights_judged(plan.id, as_of, filters)
+    plan_ids = scope.plan_ids
+    filters = with_lights_judged(plan_ids, as_of, filters)
     view = {
-        "counts": overview.state_counts(plan.id, as_of, filters),
-        "totals": overview.totals(plan.id, as_of, filters),
-        "sections": overview.section_progress(plan.id, as_of, filters),
-        "units": overview.unit_progress(plan.id, as_of, filters),
-        "overdue": lists.overdue(plan.id, as_of, filters, limit=LIST_LIMIT),
-        "due_soon": lists.due_soon(plan.id, as_of, filters, limit=LIST_LIMIT),
-        "returned": lists.returned(plan.id, as_of, filters),
-        "targets": targets.target_progress(plan.id, as_of, filters),
-        "weeks": targets.weekly_completions(plan.id, as_of, filters),
+        "counts": overview.state_counts(plan_ids, as_of, filters),
+        "totals": overview.totals(plan_ids, as_of, filters),
+        "sections": overview.section_progress(plan_ids, as_of, filters),
+        "units": overview.unit_progress(plan_ids, as_of, filters),
+        "overdue": lists.overdue(plan_ids, as_of, filters, limit=LIST_LIMIT),
+        "due_soon": lists.due_soon(plan_ids, as_of, filters, limit=LIST_LIMIT),
+        "returned": lists.returned(plan_ids, as_of, filters),
+        "targets": targets.target_progress(plan_ids, as_of, filters),
+        "weeks": targets.weekly_completions(plan_ids, as_of, filters),
     }
-    return render_template("dashboards/supervision.html", plan=plan, as_of=as_of, filters=filters, charts=charts,
-                           section_choices=overview.section_choices(plan.id),
-                           unit_choices=overview.unit_choices(plan.id), states=list(TaskState),
-                           list_limit=LIST_LIMIT, **view)
+    return _page("dashboards/supervision.html", scope, as_of=as_of, filters=filters, charts=charts,
+                 section_choices=overview.section_choices(plan_ids),
+                 unit_choices=overview.unit_choices(plan_ids), states=list(TaskState),
+                 list_limit=LIST_LIMIT, **view)
 
 
 @bp.route("/leader")
 @roles(*READERS)
 def leader() -> str:
     """The leaders' one screen: lights per section, the most overdue items, units ranked by on-time rate."""
-    plan, as_of = _plan(), _as_of()
-    if plan is None:
+    scope, as_of = _scope(), _as_of()
+    if scope.empty:
         return render_template("dashboards/no_plan.html")
-    sections = overview.section_progress(plan.id, as_of)
-    section_lights = lighting.lights_by_section(plan.id, as_of)
-    return render_template(
-        "dashboards/leader.html", plan=plan, as_of=as_of, charts=charts, totals=overview.totals(plan.id, as_of),
-        sections=sections, section_lights=[section_lights.get(s.id, {}) for s in sections],
-        overdue=lists.overdue(plan.id, as_of, limit=LEADER_OVERDUE_COUNT),
-        units=overview.units_by_on_time_rate(plan.id, as_of))
+    plan_ids = scope.plan_ids
+    sections = overview.section_progress(plan_ids, as_of)
+    section_lights = lighting.lights_by_section(plan_ids, as_of)
+    return _page(
+        "dashboards/leader.html", scope, as_of=as_of, charts=charts, totals=overview.totals(plan_ids, as_of),
+        sections=sections, section_lights=[section_lights.get(s.id or None, {}) for s in sections],
+        overdue=lists.overdue(plan_ids, as_of, limit=LEADER_OVERDUE_COUNT),
+        units=overview.units_by_on_time_rate(plan_ids, as_of))
 
 
 @bp.route("/units/<int:unit_id>")
@@ -111,11 +132,11 @@ def unit(unit_id: int) -> str:
     """One unit's tasks (lead and cooperating), milestones, lights and score."""
     unit = db.get_or_404(Unit, unit_id)
     ensure_may_view(current_user, unit)
-    plan, as_of = _plan(), _as_of()
-    if plan is None:
+    scope, as_of = _scope(), _as_of()
+    if scope.empty:
         return render_template("dashboards/no_plan.html")
-    return render_template("dashboards/unit.html", plan=plan, as_of=as_of, view=unit_overview(plan.id, unit, as_of),
-                           score=unit_score(plan.id, unit.id), readers=READERS)
+    return _page("dashboards/unit.html", scope, as_of=as_of, view=unit_overview(scope.plan_ids, unit, as_of),
+                 score=unit_score(scope.plan_ids, unit.id), readers=READERS)
 
 
 @bp.route("/my-unit")
@@ -130,10 +151,10 @@ def my_unit() -> Response:
 @bp.route("/export/<kind>")
 @roles(*READERS)
 def export(kind: str) -> Response:
-    """Download the 督查台账, the 督查通报 or the assessment scores of a plan, as of a day."""
-    plan, as_of = _plan(), _as_of()
-    if plan is None:
-        raise NotFound("尚无工作计划,无法导出。")
-    document = exports.build_document(kind, plan, as_of)
+    """Download the 督查台账, the 督查通报 or the assessment scores of the plans and items shown, as of a day."""
+    scope, as_of = _scope(), _as_of()
+    if scope.empty:
+        raise NotFound("尚无工作计划或督办事项,无法导出。")
+    document = exports.build_document(kind, scope, as_of)
     return send_file(document.stream(), mimetype=document.mimetype, as_attachment=True,
                      download_name=document.filename)

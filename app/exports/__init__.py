@@ -10,6 +10,7 @@ from datetime import date
 
 from app.errors import NotFound
 from app.models import Plan
+from app.services.plan_scope import Scope, as_scope
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -32,8 +33,8 @@ class Document:
 KINDS = {"ledger": ("督查台账", XLSX), "bulletin": ("督查通报", DOCX), "assessment": ("考核评分", XLSX)}
 
 
-def build_document(kind: str, plan: Plan, as_of: date) -> Document:
-    """Build one export of ``plan`` as of ``as_of``.
+def build_document(kind: str, subject: Plan | Scope, as_of: date) -> Document:
+    """Build one export of a plan, or of the plans and items of a scope, as of ``as_of``.
 
     :raises NotFound: an unknown kind.
     """
@@ -44,4 +45,5 @@ def build_document(kind: str, plan: Plan, as_of: date) -> Document:
     builder = {"ledger": ledger_xlsx.build, "bulletin": bulletin_docx.build, "assessment": assessment_xlsx.build}[kind]
     stem, mimetype = KINDS[kind]
     extension = "docx" if mimetype == DOCX else "xlsx"
-    return Document(f"{plan.year}年{stem}_{as_of.isoformat()}.{extension}", mimetype, builder(plan, as_of))
+    scope = as_scope(subject)
+    return Document(f"{scope.year}年{stem}_{as_of.isoformat()}.{extension}", mimetype, builder(scope, as_of))

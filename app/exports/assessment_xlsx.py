@@ -12,19 +12,21 @@ from app.exports import cells
 from app.models import Plan
 from app.services import assessment
 from app.services.dashboard import overview
+from app.services.plan_scope import Scope, as_scope
 
 COLUMNS = (("序号", 6), ("单位", 18), ("牵头任务数", 10), ("配合任务数", 10), ("工作节点", 10), ("已完成", 8),
            ("逾期", 8), ("按期完成率(%)", 12), ("考核得分", 10), ("是否定稿", 10))
 
 
-def build(plan: Plan, as_of: date) -> bytes:
-    """The assessment sheet of ``plan``: each unit's score beside its progress figures as of ``as_of``."""
-    progress = {p.id: p for p in overview.unit_progress(plan.id, as_of)}
+def build(subject: Plan | Scope, as_of: date) -> bytes:
+    """The assessment sheet of a plan or a scope: each unit's score beside its progress figures as of ``as_of``."""
+    plan_ids = as_scope(subject).plan_ids
+    progress = {p.id: p for p in overview.unit_progress(plan_ids, as_of)}
     book = Workbook()
     sheet = book.active
     sheet.title = "考核评分"
     sheet.append(cells.row(sheet, [header for header, _ in COLUMNS]))
-    for number, score in enumerate(assessment.unit_scores(plan.id), start=1):
+    for number, score in enumerate(assessment.unit_scores(plan_ids), start=1):
         p = progress.get(score.unit_id)
         values = [number, score.unit_name, score.lead_task_count, score.cooperating_task_count,
                   p.milestones if p else 0, p.approved if p else 0, p.overdue if p else 0,

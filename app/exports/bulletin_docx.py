@@ -16,6 +16,7 @@ from docx.text.run import Run
 from app.filters import chinese_numeral
 from app.models import Plan
 from app.services.dashboard import lists, overview
+from app.services.plan_scope import Scope, as_scope, source_labels
 
 #: The bulletin lists this many of the most overdue items; the ledger has them all.
 OVERDUE_LISTED = 30
@@ -23,9 +24,9 @@ RED = RGBColor(0xC0, 0x00, 0x00)
 BODY_FONT, TITLE_FONT = "仿宋", "方正小标宋简体"
 
 
-def issuing_office(plan: Plan) -> str:
+def issuing_office(scope: Scope) -> str:
     """The office that issues the bulletin."""
-    return f"{plan.organisation.name}督审处"
+    return f"{scope.organisation.name}督审处"
 
 
 def chinese_date(day: date) -> str:
@@ -33,26 +34,43 @@ def chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def build(plan: Plan, as_of: date) -> bytes:
-    """The bulletin on ``plan`` as of ``as_of``, as .docx bytes."""
+def build(subject: Plan | Scope, as_of: date) -> bytes:
+    """The bulletin on a plan, or on the plans and items of a scope, as of ``as_of``, as .docx bytes."""
+    scope = as_scope(subject)
+    plan_ids = scope.plan_ids
     doc = Document()
-    _masthead(doc, plan, as_of)
-    _heading(doc, f"关于{plan.year}年工作要点落实情况的通报", size=18, font=TITLE_FONT)
-    totals = overview.totals(plan.id, as_of)
-    _para(doc, f"截至{chinese_date(as_of)},现将《{plan.title}》各项任务落实情况通报如下:", indent=True)
+    _masthead(doc, scope, as_of)
+    if scope.plan is not None and not scope.plan.kind.is_item:
+        _heading(doc, f"关于{scope.year}年工作要点落实情况的通报", size=18, font=TITLE_FONT)
+        covered = f"《{scope.title}》"
+    else:
+        _heading(doc, f"关于{scope.year}年督办事项落实情况的通报", size=18, font=TITLE_FONT)
+        covered = f"{scope.label}({'、'.join(_covered(scope))})"
+    totals = overview.totals(plan_ids, as_of)
+    _para(doc, f"截至{chinese_date(as_of)},现将{covered}各项任务落实情况通报如下:", indent=True)
     _section(doc, 1, "总体进展")
     _para(doc, _overall(totals), indent=True)
     _section(doc, 2, "分部分进展")
-    for number, section in enumerate(overview.section_progress(plan.id, as_of), start=1):
+    for number, section in enumerate(overview.section_progress(plan_ids, as_of), start=1):
         _para(doc, f"({chinese_numeral(number)}){_section_line(section)}", indent=True)
     _section(doc, 3, "逾期事项")
-    _overdue_table(doc, lists.overdue(plan.id, as_of))
+    _overdue_table(doc, lists.overdue(plan_ids, as_of), source_labels(scope) if scope.several else None)
     _section(doc, 4, "表扬与督促")
-    _praise_and_urge(doc, overview.units_by_on_time_rate(plan.id, as_of))
-    _signature(doc, plan, as_of)
+    _praise_and_urge(doc, overview.units_by_on_time_rate(plan_ids, as_of))
+    _signature(doc, scope, as_of)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+def _covered(scope: Scope) -> list[str]:
+    """What a bulletin on several plans and items covers: each plan's title, then items counted by source."""
+    plans = [f"《{plan.title}》" for plan in scope.plans if not plan.kind.is_item]
+    sources: dict[str, int] = {}
+    for plan in scope.plans:
+        if plan.kind.is_item:
+            sources[plan.kind.label] = sources.get(plan.kind.label, 0) + 1
+    return plans + [f"{label}{count}件" for label, count in sources.items()]
 
 
 def _font(run: Run, name: str = BODY_FONT, size: float = 16, bold: bool = False, colour: RGBColor | None = None) -> Run:
@@ -81,11 +99,11 @@ def _heading(doc: DocxDocument, text: str, size: float, font: str,
     _font(paragraph.add_run(text), name=font, size=size, bold=True, colour=colour)
 
 
-def _masthead(doc: DocxDocument, plan: Plan, as_of: date) -> None:
+def _masthead(doc: DocxDocument, scope: Scope, as_of: date) -> None:
     _heading(doc, "督查通报", size=36, font=TITLE_FONT, colour=RED)
     line = doc.add_paragraph()
     line.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(line.add_run(f"{issuing_office(plan)}        {chinese_date(as_of)}"), size=14)
+    _font(line.add_run(f"{issuing_office(scope)}        {chinese_date(as_of)}"), size=14)
     rule = doc.add_paragraph()
     _font(rule.add_run("━" * 26), size=14, colour=RED)
     rule.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -111,7 +129,8 @@ def _section_line(section: overview.Progress) -> str:
             f"已完成{section.approved}个(完成率{done}),逾期{section.overdue}个。")
 
 
-def _overdue_table(doc: DocxDocument, items: list[lists.ListedItem]) -> None:
+def _overdue_table(doc: DocxDocument, items: list[lists.ListedItem], sources: dict[int, str] | None) -> None:
+    """The overdue milestones; covering several plans, each task is named by its 督办编号 and source."""
     if not items:
         _para(doc, "截至统计日,无逾期未完成事项。", indent=True)
         return
@@ -123,7 +142,9 @@ def _overdue_table(doc: DocxDocument, items: list[lists.ListedItem]) -> None:
     for cell, header in zip(table.rows[0].cells, headers, strict=False):
         _font(cell.paragraphs[0].add_run(header), name="黑体", size=11, bold=True)
     for number, item in enumerate(items[:OVERDUE_LISTED], start=1):
-        values = (str(number), f"{item.task_number}. {item.task_title}", item.unit_name, item.title,
+        task = f"{item.task_number}. {item.task_title}" if sources is None else \
+            f"{item.supervision_number} {item.task_title}({sources.get(item.plan_id or 0, '')})"
+        values = (str(number), task, item.unit_name, item.title,
                   item.due_date.isoformat() if item.due_date else "", str(item.days_late))
         for cell, value in zip(table.add_row().cells, values, strict=False):
             _font(cell.paragraphs[0].add_run(value), size=11)
@@ -138,7 +159,7 @@ def _praise_and_urge(doc: DocxDocument, units: list[overview.Progress]) -> None:
           else "本期无逾期单位。", indent=True)
 
 
-def _signature(doc: DocxDocument, plan: Plan, as_of: date) -> None:
+def _signature(doc: DocxDocument, scope: Scope, as_of: date) -> None:
     doc.add_paragraph()
-    _para(doc, issuing_office(plan), align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _para(doc, issuing_office(scope), align=WD_ALIGN_PARAGRAPH.RIGHT)
     _para(doc, chinese_date(as_of), align=WD_ALIGN_PARAGRAPH.RIGHT)

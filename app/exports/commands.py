@@ -1,4 +1,4 @@
-"""`duban export ledger|bulletin|assessment --plan ID [--as-of DATE] --out FILE`: the documents of the downloads."""
+"""`duban export ledger|bulletin|assessment [--plan ID | --source S] [--as-of DATE] --out FILE`: the downloads."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -10,23 +10,28 @@ from flask.cli import with_appcontext
 from app.errors import DubanError
 from app.exports import KINDS, build_document
 from app.extensions import db
-from app.models import Plan
+from app.models import Plan, PlanKind
+from app.services import directory, plan_scope
 from app.services.dashboard.facts import beijing_today
 
 
 @click.command("export", help="导出文件:ledger 督查台账(.xlsx)、bulletin 督查通报(.docx)、assessment 考核评分(.xlsx)。")
 @click.argument("kind", type=click.Choice(sorted(KINDS)))
-@click.option("--plan", "plan_id", type=int, required=True, help="工作计划编号")
+@click.option("--plan", "plan_id", type=int, default=None, help="工作计划或督办事项的编号(默认全部执行中的)")
+@click.option("--source", default=None, type=click.Choice([kind.value for kind in PlanKind]),
+              help="只导出一种来源:plan 工作计划,leader_instruction 领导批示 …")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help="统计日期(年-月-日,默认今天)")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出文件")
 @with_appcontext
-def export_command(kind: str, plan_id: int, as_of: datetime | None, out: Path) -> None:
-    plan = db.session.get(Plan, plan_id)
-    if plan is None:
+def export_command(kind: str, plan_id: int | None, source: str | None, as_of: datetime | None, out: Path) -> None:
+    if plan_id is not None and db.session.get(Plan, plan_id) is None:
         raise click.ClickException(f"找不到编号为 {plan_id} 的工作计划。")
     day: date = as_of.date() if as_of else beijing_today()
     try:
-        document = build_document(kind, plan, day)
+        scope = plan_scope.resolve(directory.home_organisation(None).id, plan_id, source)
+        if scope.empty:
+            raise click.ClickException("尚无工作计划或督办事项,无法导出。")
+        document = build_document(kind, scope, day)
     except DubanError as error:
         raise click.ClickException(error.message) from error
     out.write_bytes(document.data)

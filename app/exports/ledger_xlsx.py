@@ -15,12 +15,14 @@ from xlsxwriter.worksheet import Worksheet
 from app.exports.cells import FORMULA_TRIGGERS
 from app.models import Plan
 from app.services.dashboard.ledger import LedgerRow, ledger_rows
+from app.services.plan_scope import Scope, as_scope
 
 #: (header, width in characters) of each column, in order.
 COLUMNS = (
     ("督办编号", 14), ("任务序号", 8), ("所属部分", 8), ("重点任务", 40), ("工作节点", 30), ("牵头单位", 16),
     ("配合单位", 20), ("完成时限", 12), ("状态", 10), ("灯号", 6), ("最新进展", 40), ("最近审核意见", 30),
 )
+SOURCE_COLUMN = ("所属计划或来源", 24)
 GRID = {"border": 1, "border_color": "#BFBFBF"}
 WRAP = {"valign": "top", "text_wrap": True}
 HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#9F1C1C", "pattern": 1, "align": "center",
@@ -31,35 +33,40 @@ DATE: dict[str, object] = {"num_format": "yyyy-mm-dd"}
 EXCEL_EPOCH = date(1899, 12, 30)
 
 
-def build(plan: Plan, as_of: date) -> bytes:
-    """The ledger of ``plan`` as of ``as_of``, as .xlsx bytes."""
+def build(subject: Plan | Scope, as_of: date) -> bytes:
+    """The ledger of a plan, or of the plans and items of a scope, as of ``as_of``, as .xlsx bytes.
+
+    Covering several, a last column says which plan or source each line belongs to.
+    """
+    scope = as_scope(subject)
+    columns = (*COLUMNS, SOURCE_COLUMN) if scope.several else COLUMNS
     out = io.BytesIO()
     book = Workbook(out, {"in_memory": True, "constant_memory": True, "strings_to_formulas": False,
                           "strings_to_numbers": False, "strings_to_urls": False})
     sheet = book.add_worksheet("督查台账")
-    rows = ledger_rows(plan.id, as_of)
-    _layout(sheet, len(rows))
-    sheet.write_string(0, 0, f"{plan.title} 督查台账(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)",
+    rows = ledger_rows(scope.plan_ids, as_of)
+    _layout(sheet, len(rows), columns)
+    sheet.write_string(0, 0, f"{scope.title} 督查台账(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)",
                        book.add_format({"bold": True, "font_size": 14}))
     header = book.add_format(HEADER)
-    for column, (name, _) in enumerate(COLUMNS):
+    for column, (name, _) in enumerate(columns):
         sheet.write_string(1, column, name, header)
     formats = _body_formats(book)
     for index, row in enumerate(rows, start=2):
         task_line = row.milestone_id is None
-        for column, value in enumerate(_values(row)):
+        for column, value in enumerate(_values(row) + ([row.source] if scope.several else [])):
             _write(sheet, index, column, value, formats, task_line)
     book.close()
     return out.getvalue()
 
 
-def _layout(sheet: Worksheet, lines: int) -> None:
+def _layout(sheet: Worksheet, lines: int, columns: tuple[tuple[str, int], ...]) -> None:
     """Widths, frozen header and key columns, filter, landscape printing with the header on every page."""
-    for index, (_, width) in enumerate(COLUMNS):
+    for index, (_, width) in enumerate(columns):
         # In pixels of the 7-pixel digit: stored as exactly ``width`` characters (set_column adds padding).
         sheet.set_column_pixels(index, index, width * 7)
     sheet.freeze_panes(2, 4)  # E3
-    sheet.autofilter(1, 0, lines + 1, len(COLUMNS) - 1)
+    sheet.autofilter(1, 0, lines + 1, len(columns) - 1)
     sheet.repeat_rows(1)
     sheet.set_landscape()
 

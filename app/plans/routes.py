@@ -13,9 +13,10 @@ from app.extensions import db
 from app.models import Plan, PlanImportDraft, Role
 from app.models.base import utcnow
 from app.plans import bp
-from app.plans.forms import ImportForm, decisions, field_name, members_field_name, review_form
+from app.plans.forms import ImportForm, ItemForm, decisions, field_name, members_field_name, review_form
 from app.plans.presenting import mark_spans
-from app.services import directory, lights, plan_import, plan_view
+from app.services import directory, items, lights, plan_import, plan_view
+from app.services.dashboard.facts import beijing_today
 
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.LEADER)
 
@@ -51,6 +52,21 @@ def _imported_before(refusal: DubanError) -> str | None:
     if isinstance(refusal, plan_import.AlreadyImported):
         return url_for("plans.detail", plan_id=refusal.plan.id)
     return None
+
+
+@bp.route("/items/new", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def item_new() -> str | Response:
+    """督办事项立项: register one item (领导批示, 会议议定 …); it is numbered and its lead units start at once."""
+    form = ItemForm()
+    page = partial(render_template, "plans/item_new.html", form=form)
+    if form.validate_on_submit():
+        on_refusal(_imported_before, field=form.submit, render=page)
+        plan = items.register_item(directory.home_organisation(current_user), form.request(), current_user,
+                                   beijing_today())
+        flash(f"已立项:{plan.tasks[0].supervision_number}《{plan.title}》,已通知牵头单位分解。", "success")
+        return redirect(url_for("plans.detail", plan_id=plan.id))
+    return page()
 
 
 @bp.route("/import/<int:draft_id>", methods=["GET", "POST"])

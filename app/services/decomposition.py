@@ -77,11 +77,13 @@ def _check_plans(decomposition: Decomposition, plans: Sequence[MilestonePlan]) -
         raise ValidationFailed("分解方案至少需要一个节点。")
     if len(plans) > MAX_MILESTONES:
         raise ValidationFailed(f"一个分解方案最多 {MAX_MILESTONES} 个节点。")
-    year = decomposition.task.plan.year
+    year, final_deadline = decomposition.task.plan.year, decomposition.task.final_deadline
     target_ids = {target.id for target in decomposition.task.targets}
     for number, plan in enumerate(plans, start=1):
         if plan.due_date.year not in (year, year + 1):
             raise ValidationFailed(f"第 {number} 个节点的完成时限应在 {year} 年内(最迟次年)。")
+        if final_deadline is not None and plan.due_date > final_deadline:
+            raise ValidationFailed(f"第 {number} 个节点的完成时限不能晚于办结时限 {final_deadline.isoformat()}。")
         owner = db.session.get(User, plan.owner_id)
         if owner is None or owner.unit_id != decomposition.unit_id or not owner.active:
             raise ValidationFailed(f"第 {number} 个节点的责任人必须是本单位在岗人员。")

@@ -76,6 +76,7 @@ from app.models import (
     WorkItemState,
 )
 from app.services.deadlines import work_calendar
+from app.services.plan_scope import PlanIds, in_plans
 from app.services.workdays import BEIJING, WorkCalendar, end_of_day
 
 
@@ -359,12 +360,12 @@ def _closed() -> ColumnElement[bool]:
                 ~exists().where(lifecycle, WorkflowInstance.status != WorkflowStatus.COMPLETED))
 
 
-def task_lights(as_of: datetime, *, plan_id: int | None = None,
+def task_lights(as_of: datetime, *, plan_id: PlanIds | None = None,
                 task_ids: Iterable[int] | None = None) -> dict[int, LightVerdict]:
-    """Each task's light at ``as_of``: of one plan, of the given tasks, or of every task."""
+    """Each task's light at ``as_of``: of one plan (or several), of the given tasks, or of every task."""
     scope = []
     if plan_id is not None:
-        scope.append(PlanTask.plan_id == plan_id)
+        scope.append(in_plans(PlanTask.plan_id, plan_id))
     if task_ids is not None:
         scope.append(PlanTask.id.in_(list(task_ids)))
     ctx = _context(as_of)
@@ -383,31 +384,32 @@ def _task_verdict(ctx: _Context, closed: bool, worst: Any) -> LightVerdict:
     return _verdict(ctx, worst, f"节点「{worst['name']}」" if worst["part"] == "milestone" else f"「{worst['name']}」")
 
 
-def task_light_rows(as_of: datetime, plan_id: int) -> Select[Any]:
+def task_light_rows(as_of: datetime, plan_id: PlanIds) -> Select[Any]:
     """``(plan_task_id, light)`` for every task of the plan, to count or group in SQL (closed tasks are 绿).
 
     ``rows = task_light_rows(now, plan.id).subquery()``, then e.g.
     ``select(rows.c.light, func.count()).group_by(rows.c.light)``.
     """
-    parts = _task_parts(_context(as_of), PlanTask.plan_id == plan_id)
+    parts = _task_parts(_context(as_of), in_plans(PlanTask.plan_id, plan_id))
     worst = select(parts.c.plan_task_id, func.max(parts.c.severity).label("severity")) \
         .group_by(parts.c.plan_task_id).subquery("worst")
     light = case({light.severity: light.value for light in Light}, value=func.coalesce(worst.c.severity, 0),
                  else_=Light.GREEN.value)
     return (select(PlanTask.id.label("plan_task_id"), light.label("light"))
-            .outerjoin(worst, worst.c.plan_task_id == PlanTask.id).where(PlanTask.plan_id == plan_id))
+            .outerjoin(worst, worst.c.plan_task_id == PlanTask.id).where(in_plans(PlanTask.plan_id, plan_id)))
 
 
-def milestone_lights(as_of: datetime, *, plan_id: int | None = None,
+def milestone_lights(as_of: datetime, *, plan_id: PlanIds | None = None,
                      milestone_ids: Iterable[int] | None = None) -> dict[int, LightVerdict]:
     """Each milestone's light at ``as_of``: of one plan, the given milestones, or all."""
     return _milestone_lights(as_of, plan_id=plan_id, ids=None if milestone_ids is None else list(milestone_ids))
 
 
-def _milestone_lights(as_of: datetime, *, plan_id: int | None = None, ids: list[int] | None = None,
+def _milestone_lights(as_of: datetime, *, plan_id: PlanIds | None = None, ids: list[int] | None = None,
                       task_id: int | None = None) -> dict[int, LightVerdict]:
-    scope = [clause for clause, given in ((PlanTask.plan_id == plan_id, plan_id), (PlanTask.id == task_id, task_id),
-                                          (Milestone.id.in_(ids or []), ids)) if given is not None]
+    scope = [in_plans(PlanTask.plan_id, plan_id)] if plan_id is not None else []
+    scope += [clause for clause, given in ((PlanTask.id == task_id, task_id), (Milestone.id.in_(ids or []), ids))
+              if given is not None]
     ctx = _context(as_of)
     query = select(_milestone_facts(ctx, *scope))
     return {row["id"]: _verdict(ctx, row) for row in db.session.execute(query).mappings()}

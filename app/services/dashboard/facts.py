@@ -31,6 +31,7 @@ from app.models import (
     WorkflowInstance,
     WorkflowStatus,
 )
+from app.services.plan_scope import PlanIds, in_plans
 from app.services.workdays import BEIJING
 
 #: 临期: not yet approved and due within this many calendar days.
@@ -93,8 +94,8 @@ class Filters:
         return any(value is not None for value in (self.section_id, self.unit_id, self.state, self.light))
 
 
-def task_facts(plan_id: int) -> Subquery:
-    """One row per task of the plan: id, number, title, section, supervision number, state."""
+def task_facts(plan_ids: PlanIds) -> Subquery:
+    """One row per task of the plans: id, number, title, section, supervision number, state, plan."""
     decomposed = (select(Decomposition.plan_task_id.label("task_id"), func.count().label("n"),
                          func.sum(case((Decomposition.status == DecompositionStatus.CONFIRMED, 1), else_=0))
                          .label("confirmed"))
@@ -111,10 +112,10 @@ def task_facts(plan_id: int) -> Subquery:
         else_=TaskState.IN_PROGRESS.value,
     )
     return (select(PlanTask.id.label("task_id"), PlanTask.number, PlanTask.title, PlanTask.section_id,
-                   PlanTask.supervision_number, state.label("state"))
+                   PlanTask.supervision_number, state.label("state"), PlanTask.plan_id)
             .outerjoin(decomposed, decomposed.c.task_id == PlanTask.id)
             .outerjoin(lifecycles, lifecycles.c.task_id == PlanTask.id)
-            .where(PlanTask.plan_id == plan_id).subquery("task_facts"))
+            .where(in_plans(PlanTask.plan_id, plan_ids)).subquery("task_facts"))
 
 
 def approvals() -> Subquery:
@@ -128,7 +129,7 @@ def approvals() -> Subquery:
             .group_by(MilestoneReport.milestone_id).subquery("approvals"))
 
 
-def milestone_facts(plan_id: int, as_of: date) -> Subquery:
+def milestone_facts(plan_ids: PlanIds, as_of: date) -> Subquery:
     """One row per milestone of the plan with its as-of flags (approved, overdue, due, due soon, on time)."""
     ap = approvals()
     approved = and_(ap.c.approved_on.is_not(None), ap.c.approved_on <= as_of)
@@ -145,21 +146,21 @@ def milestone_facts(plan_id: int, as_of: date) -> Subquery:
                    .label("on_time"))
             .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
             .outerjoin(ap, ap.c.milestone_id == Milestone.id)
-            .where(PlanTask.plan_id == plan_id).subquery("milestone_facts"))
+            .where(in_plans(PlanTask.plan_id, plan_ids)).subquery("milestone_facts"))
 
 
-def with_lights_judged(plan_id: int, as_of: date, filters: Filters) -> Filters:
+def with_lights_judged(plan_ids: PlanIds, as_of: date, filters: Filters) -> Filters:
     """``filters`` with its light judged into task ids once, for a page whose aggregates all filter by it."""
     if filters.light is None or filters.light_task_ids is not None:
         return filters
     from app.services.dashboard.lighting import tasks_with_light
 
-    return replace(filters, light_task_ids=tuple(tasks_with_light(plan_id, as_of, filters.light)))
+    return replace(filters, light_task_ids=tuple(tasks_with_light(plan_ids, as_of, filters.light)))
 
 
-def scoped_task_ids(plan_id: int, filters: Filters, as_of: date) -> Select:
+def scoped_task_ids(plan_ids: PlanIds, filters: Filters, as_of: date) -> Select:
     """The ids of the plan's tasks that pass ``filters``."""
-    tasks = task_facts(plan_id)
+    tasks = task_facts(plan_ids)
     query = select(tasks.c.task_id)
     if filters.section_id is not None:
         query = query.where(tasks.c.section_id == filters.section_id)
@@ -174,7 +175,7 @@ def scoped_task_ids(plan_id: int, filters: Filters, as_of: date) -> Select:
     if filters.light is not None:
         # Ids, not the lights query nested here: nested, it overflowed SQLite's parser stack. They are written
         # into the SQL as numbers, so no bound-parameter limit applies either.
-        judged = with_lights_judged(plan_id, as_of, filters).light_task_ids
+        judged = with_lights_judged(plan_ids, as_of, filters).light_task_ids
         query = query.where(tasks.c.task_id.in_(bindparam(None, list(judged or ()), expanding=True,
                                                           literal_execute=True)))
     return query

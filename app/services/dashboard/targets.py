@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import MilestoneReport, PlanTarget, PlanTask, TargetActual
 from app.services.dashboard.facts import Filters, beijing_date, milestone_facts, percent, scoped_task_ids
+from app.services.plan_scope import PlanIds, in_plans
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class TargetProgress:
         return percent(self.reported, self.value)
 
 
-def target_progress(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[TargetProgress]:
+def target_progress(plan_ids: PlanIds, as_of: date, filters: Filters = Filters()) -> list[TargetProgress]:
     """Every target of the plan with the value of the latest report (as of the day) that gave one."""
     # A report states the value reached so far (cumulative), so the latest one counts.
     ranked = (select(TargetActual.plan_target_id, TargetActual.actual,
@@ -45,7 +46,7 @@ def target_progress(plan_id: int, as_of: date, filters: Filters = Filters()) -> 
                     PlanTarget.comparator, ranked.c.actual)
              .join(PlanTask, PlanTask.id == PlanTarget.task_id)
              .outerjoin(ranked, (ranked.c.plan_target_id == PlanTarget.id) & (ranked.c.rank == 1))
-             .where(PlanTask.plan_id == plan_id, PlanTask.id.in_(scoped_task_ids(plan_id, filters, as_of)))
+             .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.id.in_(scoped_task_ids(plan_ids, filters, as_of)))
              .order_by(PlanTask.number, PlanTarget.span_start))
     return [TargetProgress(*row) for row in db.session.execute(query).all()]
 
@@ -59,10 +60,10 @@ class WeekCount:
     cumulative: int
 
 
-def weekly_completions(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[WeekCount]:
+def weekly_completions(plan_ids: PlanIds, as_of: date, filters: Filters = Filters()) -> list[WeekCount]:
     """Milestones approved per week (Monday to Sunday) up to the as-of day, from the first approval on."""
-    facts = milestone_facts(plan_id, as_of)
-    scope = scoped_task_ids(plan_id, filters, as_of)
+    facts = milestone_facts(plan_ids, as_of)
+    scope = scoped_task_ids(plan_ids, filters, as_of)
     query = (select(facts.c.approved_on, func.count()).where(facts.c.approved == 1, facts.c.task_id.in_(scope))
              .group_by(facts.c.approved_on))
     if filters.unit_id is not None:
