@@ -31,10 +31,12 @@ def number_tasks(plan: Plan) -> None:
 
     Plans and registered items share one sequence, so a number names one task in every list. The
     organisation's row is locked first: a concurrent import waits here rather than reading the same
-    last number (the unique constraint on ``supervision_number`` is the backstop).
+    last number (the unique constraint on ``supervision_number`` is the backstop). FOR NO KEY UPDATE, so
+    the rows both imports already inserted (their foreign keys share-lock the row) do not deadlock them.
     """
     db.session.flush()
-    db.session.execute(select(Organisation.id).where(Organisation.id == plan.organisation_id).with_for_update())
+    db.session.execute(select(Organisation.id).where(Organisation.id == plan.organisation_id)
+                       .with_for_update(key_share=True))
     last = db.session.scalar(select(func.max(SupervisionNumber.serial)).where(
         SupervisionNumber.organisation_id == plan.organisation_id, SupervisionNumber.year == plan.year)) or 0
     for serial, task in enumerate(plan.tasks, start=last + 1):

@@ -11,6 +11,7 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import (
     Decomposition,
+    Organisation,
     Plan,
     PlanKind,
     PlanTask,
@@ -131,15 +132,16 @@ def test_two_imports_at_once_on_postgresql_take_different_numbers(database_url, 
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite serialises writers itself; the row lock is PostgreSQL's")
+    organisation_id, actor_id = plan_2023.organisation_id, people["dushen"].id
     db.session.commit()
-    start, numbers, errors = threading.Barrier(2), [], []
+    start, numbers, errors = threading.Barrier(2, timeout=60), [], []
 
     def run(title: str) -> None:
         app = make_test_app(database_url)
         with app.app_context():
             try:
-                org = db.session.get(type(plan_2023.organisation), plan_2023.organisation_id)
-                actor = db.session.get(User, people["dushen"].id)
+                org = db.session.get(Organisation, organisation_id)
+                actor = db.session.get(User, actor_id)
                 draft = plan_import.start_import(org, actor, 2023, pasted=second_plan_text(title))
                 start.wait()
                 plan = plan_import.confirm_import(draft, {}, actor)
@@ -147,6 +149,7 @@ def test_two_imports_at_once_on_postgresql_take_different_numbers(database_url, 
                 db.session.commit()
             except Exception as error:  # noqa: BLE001 - reported below
                 errors.append(error)
+                start.abort()
             finally:
                 db.session.remove()
                 db.engine.dispose()
@@ -155,6 +158,6 @@ def test_two_imports_at_once_on_postgresql_take_different_numbers(database_url, 
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=120)
     assert errors == []
     assert sorted(numbers, key=lambda n: int(n[7:-1])) == [f"督〔2023〕{n}号" for n in range(40, 44)]
