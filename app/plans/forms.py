@@ -30,7 +30,7 @@ class ImportForm(FlaskForm):
 class ItemForm(FlaskForm):
     """督办事项立项: one item from a 领导批示, 会议议定事项, 上级交办, 人大建议 or 政协提案."""
 
-    source = SelectField("来源", choices=[(k.value, k.label) for k in PlanKind.item_sources()],
+    source = SelectField("来源", choices=[SelectChoice(k.value, k.label) for k in PlanKind.item_sources()],
                          validators=[DataRequired("请选择来源。")])
     document_number = StringField("文号(如 鄂市监批〔2026〕12号)", validators=[Optional(), Length(max=100)])
     document_date = DayField("来源文件日期", validators=[Optional()])
@@ -40,7 +40,8 @@ class ItemForm(FlaskForm):
     cooperating_units = StringField("配合单位(可留空,多个用顿号分隔)", validators=[Optional()])
     targets = TextAreaField("量化目标(可留空,如“完成检查200家以上”)", validators=[Optional()])
     final_deadline = DayField("办结时限", validators=[DataRequired("请填写办结时限。")])
-    priority = SelectField("紧急程度", choices=[(p.value, p.label) for p in Priority], default=Priority.NORMAL.value)
+    priority = SelectField("紧急程度", choices=[SelectChoice(p.value, p.label) for p in Priority],
+                           default=Priority.NORMAL.value)
     submit = SubmitField("立项")
 
     def request(self) -> ItemRequest:

@@ -65,6 +65,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "plans.index": frozenset({"admin", "dushen", "leader"}),
     "plans.detail": frozenset({"admin", "dushen", "leader"}),
     "plans.import_start": frozenset({"dushen"}),
+    "plans.item_new": frozenset({"dushen"}),
     "plans.import_review": frozenset({"dushen"}),
     "plans.archive": frozenset({"dushen"}),
     "work.inbox": SIGNED_IN,
