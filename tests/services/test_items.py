@@ -37,8 +37,8 @@ def instruction(**changes: object) -> items.ItemRequest:
     fields: dict[str, object] = {
         "source": "leader_instruction", "document_number": "鄂市监批〔2023〕12号", "document_date": date(2023, 5, 30),
         "text": "请注册处牵头,抓紧研究个体工商户登记便利化措施,按期报送落实情况。", "lead_units": "注册处",
-        "cooperating_units": "科信处、省纤维检验局", "targets": "走访个体工商户200户以上", "final_deadline": date(2023, 9, 30),
-        "priority": "urgent",
+        "cooperating_units": "科信处、省纤维检验局", "targets": "走访个体工商户200户以上",
+        "final_deadline": date(2023, 9, 30), "priority": "urgent",
     }
     return items.ItemRequest(**{**fields, **changes})  # type: ignore[arg-type]
 
@@ -147,7 +147,7 @@ def test_two_imports_at_once_on_postgresql_take_different_numbers(database_url, 
                 plan = plan_import.confirm_import(draft, {}, actor)
                 numbers.extend(t.supervision_number for t in plan.tasks)
                 db.session.commit()
-            except Exception as error:  # noqa: BLE001 - reported below
+            except Exception as error:
                 errors.append(error)
                 start.abort()
             finally:
