@@ -112,7 +112,7 @@ def test_dushen_registers_an_instruction_on_the_page_and_it_shows_everywhere(sig
     assert number == f"督〔{today.year}〕{len(demo_loaded.tasks) + 1}号"
 
     board = client.get("/dashboards/").get_data(as_text=True)
-    assert number in board or "领导批示" in board
+    assert "全部领导批示" in board      # the selector offers the new source
     assert "督办事项" in client.get("/dashboards/leader").get_data(as_text=True)   # its line among the sections
     only_items = client.get("/dashboards/leader?source=leader_instruction").get_data(as_text=True)
     assert 'data-testid="total-tasks">1<' in only_items
@@ -122,7 +122,9 @@ def test_dushen_registers_an_instruction_on_the_page_and_it_shows_everywhere(sig
     kexin = client.application.test_client()
     assert login(kexin, "kexin").status_code == 302
     inbox = kexin.get("/work/inbox").get_data(as_text=True)
-    assert "企业登记数据共享" in inbox
+    assert "企业登记数据共享" in inbox and "领导批示 鄂市监批〔2026〕3号" in inbox   # which source each row is from
+    ledger = load_workbook(io.BytesIO(client.get("/dashboards/export/ledger").data)).active
+    assert (number, "领导批示 鄂市监批〔2026〕3号") in [(row[0], row[-1]) for row in ledger.iter_rows(values_only=True)]
 
 
 def test_the_api_registers_an_item_and_refuses_bad_input_in_chinese(app, demo):
