@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask import redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -58,8 +59,8 @@ class ScopeLink:
 def _page(template: str, scope: plan_scope.Scope, as_of: date, **context: object) -> str:
     """A dashboard page with the scope selector and the names of the plans and items its lists mention."""
     organisation_id = directory.home_organisation(current_user).id
-    here = {**(request.view_args or {}), "as_of": as_of.isoformat()}
-    links = [ScopeLink(url_for(request.endpoint or "", **here, **args), label, args == scope.args)
+    here: dict[str, Any] = {**(request.view_args or {}), "as_of": as_of.isoformat()}
+    links = [ScopeLink(url_for(request.endpoint or "", **{**here, **args}), label, args == scope.args)
              for args, label in plan_scope.choices(organisation_id)]
     return render_template(template, scope=scope, scope_links=links, sources=plan_scope.source_labels(scope),
                            as_of=as_of, **context)
