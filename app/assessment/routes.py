@@ -13,9 +13,19 @@ from app.assessment.forms import PolicyForm
 from app.errors import on_refusal
 from app.extensions import db
 from app.models import Plan, Role, ScoringPolicyVersion
+from app.scope_selector import requested_scope, scope_links
 from app.services import assessment, scoring_policy
 
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
+
+
+@bp.route("/assessment")
+@roles(*READERS)
+def combined() -> str:
+    """考核评分 over every active plan and item (or the plan or source the selector names)."""
+    scope = requested_scope()
+    return render_template("assessment/combined.html", scope=scope, scope_links=scope_links(scope),
+                           scores=assessment.unit_scores(scope.plan_ids))
 
 
 @bp.route("/plans/<int:plan_id>/assessment")

@@ -1,9 +1,7 @@
 """Views of the dashboards blueprint."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from flask import redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -16,7 +14,8 @@ from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.fields import MAX_ID, parse_day
 from app.models import Role, Unit
-from app.services import directory, plan_scope
+from app.scope_selector import requested_scope, scope_links
+from app.services import plan_scope
 from app.services.dashboard import lighting, lists, overview, targets
 from app.services.dashboard.facts import Filters, TaskState, beijing_today, with_lights_judged
 from app.services.dashboard.unit import ensure_may_view, unit_overview, unit_score
@@ -40,30 +39,10 @@ def _id_arg(name: str) -> int | None:
     return value
 
 
-def _scope() -> plan_scope.Scope:
-    """Every active plan and item of the organisation, or the plan (``?plan=3``) or source the selector names."""
-    plan_id = _id_arg("plan") if request.args.get("plan") else _id_arg("plan_id")
-    return plan_scope.resolve(directory.home_organisation(current_user).id, plan_id,
-                              request.args.get("source") or None)
-
-
-@dataclass(frozen=True)
-class ScopeLink:
-    """One option of the selector: a link to the same page narrowed to a plan or a source."""
-
-    url: str
-    label: str
-    current: bool
-
-
 def _page(template: str, scope: plan_scope.Scope, as_of: date, **context: object) -> str:
     """A dashboard page with the scope selector and the names of the plans and items its lists mention."""
-    organisation_id = directory.home_organisation(current_user).id
-    here: dict[str, Any] = {**(request.view_args or {}), "as_of": as_of.isoformat()}
-    links = [ScopeLink(url_for(request.endpoint or "", **{**here, **args}), label, args == scope.args)
-             for args, label in plan_scope.choices(organisation_id)]
-    return render_template(template, scope=scope, scope_links=links, sources=plan_scope.source_labels(scope),
-                           as_of=as_of, **context)
+    return render_template(template, scope=scope, scope_links=scope_links(scope, as_of=as_of.isoformat()),
+                           sources=plan_scope.source_labels(scope), as_of=as_of, **context)
 
 
 def _as_of() -> date:
@@ -88,7 +67,7 @@ def _filters() -> Filters:
 @roles(*READERS)
 def supervision() -> str:
     """督审处's dashboard: states, progress by section and unit, lists, targets, weekly completions; filterable."""
-    scope, as_of, filters = _scope(), _as_of(), _filters()
+    scope, as_of, filters = requested_scope(), _as_of(), _filters()
     if scope.empty:
         return render_template("dashboards/no_plan.html")
     plan_ids = scope.plan_ids
@@ -114,7 +93,7 @@ def supervision() -> str:
 @roles(*READERS)
 def leader() -> str:
     """The leaders' one screen: lights per section, the most overdue items, units ranked by on-time rate."""
-    scope, as_of = _scope(), _as_of()
+    scope, as_of = requested_scope(), _as_of()
     if scope.empty:
         return render_template("dashboards/no_plan.html")
     plan_ids = scope.plan_ids
@@ -133,7 +112,7 @@ def unit(unit_id: int) -> str:
     """One unit's tasks (lead and cooperating), milestones, lights and score."""
     unit = db.get_or_404(Unit, unit_id)
     ensure_may_view(current_user, unit)
-    scope, as_of = _scope(), _as_of()
+    scope, as_of = requested_scope(), _as_of()
     if scope.empty:
         return render_template("dashboards/no_plan.html")
     return _page("dashboards/unit.html", scope, as_of=as_of, view=unit_overview(scope.plan_ids, unit, as_of),
@@ -153,7 +132,7 @@ def my_unit() -> Response:
 @roles(*READERS)
 def export(kind: str) -> Response:
     """Download the 督查台账, the 督查通报 or the assessment scores of the plans and items shown, as of a day."""
-    scope, as_of = _scope(), _as_of()
+    scope, as_of = requested_scope(), _as_of()
     if scope.empty:
         raise NotFound("尚无工作计划或督办事项,无法导出。")
     document = exports.build_document(kind, scope, as_of)

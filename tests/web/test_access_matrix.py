@@ -66,6 +66,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "plans.detail": frozenset({"admin", "dushen", "leader"}),
     "plans.import_start": frozenset({"dushen"}),
     "plans.item_new": frozenset({"dushen"}),
+    "assessment.combined": frozenset({"admin", "dushen", "leader"}),
     "plans.import_review": frozenset({"dushen"}),
     "plans.archive": frozenset({"dushen"}),
     "work.inbox": SIGNED_IN,

@@ -84,6 +84,10 @@ def test_a_second_plan_leaves_the_first_on_every_dashboard_and_download(signed_i
     assessment = load_workbook(io.BytesIO(client.get("/dashboards/export/assessment").data)).active
     assert "注册处" in [row[1] for row in assessment.iter_rows(min_row=2, values_only=True)]
 
+    scores = client.get("/assessment").get_data(as_text=True)
+    assert "注册处" in scores and "全部计划和督办事项" in scores and second.title in scores
+    assert "注册处" not in client.get(f"/assessment?plan={second.id}").get_data(as_text=True)
+
     # The selector narrows to one plan, kept in the URL; the other plan's work then leaves the page.
     only_second = client.get(f"/dashboards/leader?plan={second.id}").get_data(as_text=True)
     assert 'data-testid="total-tasks">2<' in only_second and 'aria-current="page"' in only_second
