@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +18,7 @@ from app.models import (
     PlanKind,
     PlanTask,
     ResponsibilityRole,
+    ReviewDecision,
     SupervisionNumber,
     User,
     WorkItem,
@@ -161,3 +164,32 @@ def test_two_imports_at_once_on_postgresql_take_different_numbers(database_url, 
         thread.join(timeout=120)
     assert errors == []
     assert sorted(numbers, key=lambda n: int(n[7:-1])) == [f"督〔2023〕{n}号" for n in range(40, 44)]
+
+
+def test_a_leader_instruction_runs_the_whole_lifecycle_and_counts_in_ledger_dashboard_and_scores(demo, people):
+    """Decomposed, reported, approved and closed like a plan's task; then 已办结 on the dashboard, in the 台账,
+    and scored for its lead unit."""
+    from app.services import assessment, closure, demo_activity
+    from app.services.dashboard import ledger, overview
+    from app.services.dashboard.facts import beijing_today
+    from app.services.deadlines import work_calendar
+    from app.services.reporting import UploadPolicy
+
+    today = beijing_today()
+    plan = items.register_item(demo, instruction(document_date=today, final_deadline=today + timedelta(days=40),
+                                                 document_number="鄂市监批〔2026〕9号"), people["dushen"], today)
+    task = plan.tasks[0]
+    story = demo_activity.Story(people, {1: task}, today, work_calendar(), UploadPolicy(Path("/nonexistent"), 1))
+    demo_activity._decompose(story, "zhuce", 1, [("制定便利化措施", "措施清单", today + timedelta(days=20))],
+                             with_targets=True)
+    demo_activity._report(story, "zhuce", 1, "措施已印发,走访个体工商户230户", 100, Decimal(230))
+    demo_activity._review(story, 1, ReviewDecision.APPROVE, quality="excellent")
+    closure.close_part(demo_activity._item(story, "dushen", "task_closure", 1), "按期办结。", people["dushen"])
+
+    assert closure.is_closed(task)
+    assert overview.totals(plan.id, today).closed_tasks == 1
+    rows = ledger.ledger_rows([plan.id], today)
+    assert rows[0].supervision_number == task.supervision_number and rows[0].state == "已办结"
+    assert rows[0].source == "领导批示 鄂市监批〔2026〕9号"
+    (score,) = [s for s in assessment.unit_scores([plan.id]) if s.unit_name == "注册处"]
+    assert score.final and score.score > 0
