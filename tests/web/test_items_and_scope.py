@@ -120,6 +120,8 @@ def test_dushen_registers_an_instruction_on_the_page_and_it_shows_everywhere(sig
     assert "督办事项" in client.get("/dashboards/leader").get_data(as_text=True)   # its line among the sections
     only_items = client.get("/dashboards/leader?source=leader_instruction").get_data(as_text=True)
     assert 'data-testid="total-tasks">1<' in only_items
+    task_page = client.get(f"/tasks/{item.tasks[0].id}").get_data(as_text=True)
+    assert f"办结时限 {form['final_deadline']}" in task_page and "领导批示 鄂市监批〔2026〕3号" in task_page
     index = client.get("/plans/").get_data(as_text=True)
     assert "领导批示" in index and "鄂市监批〔2026〕3号" in index
 
