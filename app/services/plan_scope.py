@@ -29,11 +29,6 @@ def in_plans(column: SQLColumnExpression[int], plan_ids: PlanIds) -> ColumnEleme
     return column.in_(list(plan_ids))
 
 
-def as_list(plan_ids: PlanIds) -> list[int]:
-    """The ids as a list."""
-    return [plan_ids] if isinstance(plan_ids, int) else list(plan_ids)
-
-
 @dataclass(frozen=True)
 class Scope:
     """What a page or a document covers: the plans and items, how the selector reads, whose they are."""
@@ -90,10 +85,9 @@ def as_scope(subject: Plan | Scope) -> Scope:
 
 
 def active_plans(organisation_id: int) -> list[Plan]:
-    """The organisation's active plans and items: plans first (newest year first), then items by number."""
+    """The organisation's active plans and items: plans first, newest year first, each in the order registered."""
     query = select(Plan).where(Plan.organisation_id == organisation_id, Plan.status == PlanStatus.ACTIVE)
-    plans = list(db.session.scalars(query.order_by(Plan.year.desc(), Plan.id)))
-    return sorted(plans, key=lambda p: (p.kind is not PlanKind.PLAN, -p.year, p.id))
+    return sorted(db.session.scalars(query), key=lambda p: (p.kind is not PlanKind.PLAN, -p.year, p.id))
 
 
 def resolve(organisation_id: int, plan_id: int | None = None, source: str | None = None) -> Scope:
@@ -102,7 +96,9 @@ def resolve(organisation_id: int, plan_id: int | None = None, source: str | None
     :raises NotFound: the plan is not the organisation's.
     :raises ValidationFailed: the source is unknown.
     """
-    organisation = db.get_or_404(Organisation, organisation_id)
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound("找不到该单位所属的机关。")
     if plan_id is not None:
         plan = db.session.scalar(select(Plan).where(Plan.organisation_id == organisation_id, Plan.id == plan_id))
         if plan is None:
