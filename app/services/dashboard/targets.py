@@ -24,6 +24,7 @@ class TargetProgress:
     unit: str
     comparator: str | None
     reported: Decimal | None
+    supervision_number: str | None = None
 
     @property
     def percent(self) -> float | None:
@@ -43,11 +44,11 @@ def target_progress(plan_ids: PlanIds, as_of: date, filters: Filters = Filters()
               .join(MilestoneReport, MilestoneReport.id == TargetActual.report_id)
               .where(beijing_date(MilestoneReport.submitted_at) <= as_of).subquery())
     query = (select(PlanTask.id, PlanTask.number, PlanTarget.phrase, PlanTarget.value, PlanTarget.unit,
-                    PlanTarget.comparator, ranked.c.actual)
+                    PlanTarget.comparator, ranked.c.actual, PlanTask.supervision_number)
              .join(PlanTask, PlanTask.id == PlanTarget.task_id)
              .outerjoin(ranked, (ranked.c.plan_target_id == PlanTarget.id) & (ranked.c.rank == 1))
              .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.id.in_(scoped_task_ids(plan_ids, filters, as_of)))
-             .order_by(PlanTask.number, PlanTarget.span_start))
+             .order_by(PlanTask.plan_id, PlanTask.number, PlanTarget.span_start))
     return [TargetProgress(*row) for row in db.session.execute(query).all()]
 
 
