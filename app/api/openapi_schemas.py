@@ -46,6 +46,8 @@ SCHEMAS: dict[str, Any] = {
         body_schema={**OPT_STR, "description": "办理此待办的请求体结构($ref,如 #/components/schemas/decomposition)"},
         state={"enum": ["open", "completed", "cancelled"]},
         state_label=STR, role=OPT_STR, unit=UNIT, task_id={"type": ["integer", "null"]}, context={"type": "object"},
+        supervision_number={**OPT_STR, "description": "督办编号"},
+        source={**OPT_STR, "description": "所属计划的标题,或督办事项的来源及文号"},
         assignee_id={"type": ["integer", "null"]}, due_at=OPT_TIME, created_at=TIME, signed_at=OPT_TIME,
         completed_at=OPT_TIME, completed_by_id={"type": ["integer", "null"]},
         links=obj("self complete", self=STR, complete=STR, task=STR),

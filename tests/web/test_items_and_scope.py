@@ -129,6 +129,9 @@ def test_dushen_registers_an_instruction_on_the_page_and_it_shows_everywhere(sig
     assert login(kexin, "kexin").status_code == 302
     inbox = kexin.get("/work/inbox").get_data(as_text=True)
     assert "企业登记数据共享" in inbox and "领导批示 鄂市监批〔2026〕3号" in inbox   # which source each row is from
+    listed = kexin.get("/api/work-items?per_page=200").get_json()["items"]
+    assert {"supervision_number": number, "source": "领导批示 鄂市监批〔2026〕3号"}.items() <= next(
+        entry for entry in listed if entry["task_id"] == item.tasks[0].id).items()
     ledger = load_workbook(io.BytesIO(client.get("/dashboards/export/ledger").data)).active
     assert (number, "领导批示 鄂市监批〔2026〕3号") in [(row[0], row[-1]) for row in ledger.iter_rows(values_only=True)]
 
