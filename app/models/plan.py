@@ -46,6 +46,10 @@ class PlanKind(enum.StrEnum):
         """True for a single registered 督办事项 rather than a plan document."""
         return self is not PlanKind.PLAN
 
+    def item_label(self, document_number: str | None) -> str:
+        """How lists name a registered item's source: 领导批示 鄂市监批〔2026〕3号."""
+        return " ".join(part for part in (self.label, document_number) if part)
+
     @classmethod
     def item_sources(cls) -> list[PlanKind]:
         """The sources a registered 督办事项 may have."""
@@ -117,9 +121,7 @@ class Plan(Base):
     @property
     def source_label(self) -> str:
         """How lists name where an item comes from: the plan's title, or the source and 文号 of an item."""
-        if not self.kind.is_item:
-            return self.title
-        return " ".join(part for part in (self.kind.label, self.document_number) if part)
+        return self.kind.item_label(self.document_number) if self.kind.is_item else self.title
 
 
 class PlanSection(Base):

@@ -193,3 +193,17 @@ def test_a_leader_instruction_runs_the_whole_lifecycle_and_counts_in_ledger_dash
     assert rows[0].source == "领导批示 鄂市监批〔2026〕9号"
     (score,) = [s for s in assessment.unit_scores([plan.id]) if s.unit_name == "注册处"]
     assert score.final and score.score > 0
+
+
+def test_reminders_and_overdue_notices_name_an_items_source(demo, people):
+    from app.models import Notification
+    from app.models.base import utcnow
+    from app.services import deadlines
+    from app.services.dashboard.facts import beijing_today
+
+    today = beijing_today()
+    plan = items.register_item(demo, instruction(document_date=today, final_deadline=today + timedelta(days=40)),
+                               people["dushen"], today)
+    deadlines.sweep(utcnow() + timedelta(days=30))
+    titles = db.session.scalars(select(Notification.title)).all()
+    assert titles and all(f"{plan.tasks[0].supervision_number}(领导批示 鄂市监批〔2023〕12号)「" in t for t in titles)
