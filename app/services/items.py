@@ -147,10 +147,10 @@ def _units(org: Organisation, lead_text: str, cooperating_text: str) -> tuple[li
     not_units = [name for name in lead_names if not isinstance(resolved[name], Unit)]
     if not_units:
         raise ValidationFailed("牵头单位须是具体单位,不能是单位组:" + "、".join(not_units) + "。")
-    leads = _unique([resolved[name] for name in lead_names])
+    leads = [holder for holder in _unique([resolved[name] for name in lead_names]) if isinstance(holder, Unit)]
     cooperating = [holder for holder in _unique([resolved[name] for name in cooperating_names])
                    if holder not in leads]
-    return leads, cooperating  # type: ignore[return-value]
+    return leads, cooperating
 
 
 def _unique(holders: list[Unit | UnitGroup | None]) -> list[Unit | UnitGroup]:
