@@ -78,7 +78,7 @@ def _init_extensions(app: Flask) -> None:
     from app import file_cleanup
     from app.extensions import csrf, db, login_manager, migrate
     from app.models import User
-    from app.services import accounts
+    from app.services.infrastructure import accounts, search_index
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
@@ -94,6 +94,7 @@ def _init_extensions(app: Flask) -> None:
         return accounts.session_user(identity)
 
     file_cleanup.install()
+    search_index.install()
     from sqlalchemy import event
 
     with app.app_context():
@@ -146,7 +147,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from app.access import enforce_access
+    from app.access import current_user_may_call, enforce_access
     from app.auth.password_gate import enforce_password_change
     from app.errors import register_error_handlers
     from app.filters import register_filters
@@ -162,5 +163,6 @@ def _register_hooks(app: Flask) -> None:
     # Registered last so it runs first (Flask runs them in reverse): a refusal at commit gets the headers too.
     app.after_request(commit_request)
     app.context_processor(navigation_context)
+    app.add_template_global(current_user_may_call, "may_call")
     register_error_handlers(app)
     register_filters(app)

@@ -12,11 +12,11 @@ from typing import TypeVar
 
 from flask import abort, current_app, request
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from flask_login import AnonymousUserMixin, current_user
 
 from app.errors import wants_json
 from app.extensions import login_manager
-from app.models import Role
+from app.models import Role, User
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -60,6 +60,22 @@ def rule_for_endpoint(endpoint: str) -> AccessRule | None:
     return getattr(view, "access_rule", None)
 
 
+def may_call(user: User | AnonymousUserMixin, endpoint: str) -> bool:
+    """True when the endpoint's rule admits ``user``: what enforce_access lets through, asked by links and
+    buttons before they show (a view without a rule admits nobody)."""
+    rule = rule_for_endpoint(endpoint)
+    if rule is None:
+        return False
+    if rule.public:
+        return True
+    return bool(user.is_authenticated) and (not rule.roles or user.has_role(*rule.roles))
+
+
+def current_user_may_call(endpoint: str) -> bool:
+    """``may_call`` for the signed-in user; templates ask it as ``may_call(endpoint)``."""
+    return may_call(current_user, endpoint)
+
+
 def enforce_access() -> ResponseReturnValue | None:
     """before_request hook: refuse the request unless the endpoint's rule allows it."""
     if request.endpoint is None:
@@ -74,6 +90,6 @@ def enforce_access() -> ResponseReturnValue | None:
         if wants_json():
             abort(401)
         return login_manager.unauthorized()
-    if rule.roles and not current_user.has_role(*rule.roles):
+    if not may_call(current_user, request.endpoint):
         abort(403)
     return None

@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
              "载入演示数据:单位目录、每个角色一个演示账户、年度工作要点及八项任务的办理进展(可重复执行)。"),
     "serve": ("app.commands:serve_command", "启动开发服务器(默认 http://127.0.0.1:5000)。"),
     "user": ("app.commands:user_group", "用户管理。"),
-    "scheduler": ("app.commands:scheduler_command",
+    "scheduler": ("scheduler.cli:scheduler_command",
                   "调度进程(全系统只运行一个;Web 工作进程不运行调度)。不带子命令时启动常驻进程。"),
     "plan": ("app.plan_commands:plan_group", "工作要点:解析与导入。"),
     "item": ("app.item_commands:item_group", "督办事项:立项登记。"),

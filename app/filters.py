@@ -1,14 +1,17 @@
-"""Jinja filters: Beijing time and Chinese labels for stored codes."""
+"""Jinja filters: Beijing time and Chinese labels for stored codes; numbers come from app/formatting.py."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from flask import Flask, current_app
 
-from app.services import attachments, progress_reports
-from app.services.lights import Light
-from app.services.workdays import BEIJING
+from app.extensions import db
+from app.formatting import chinese_numeral, plain_number
+from app.models import Unit
+from app.services.dashboards.lights import Light
+from app.services.infrastructure import attachments
+from app.services.lifecycle import progress_reports
+from app.services.timing.workdays import BEIJING
 
 _AUDIT_LABELS = {
     "unit": "单位",
@@ -62,6 +65,10 @@ _AUDIT_LABELS = {
     "deadline_policy": "时限规则",
     "calendar_override": "节假日设置",
     "deleted": "删除",
+    "revised": "按修订版修改",
+    "revision_added": "随计划修订新增",
+    "revision_changed": "随计划修订修改",
+    "revision_removed": "随计划修订取消",
 }
 
 
@@ -77,23 +84,6 @@ def audit_label(code: str) -> str:
     return _AUDIT_LABELS.get(code, code)
 
 
-_DIGITS = "零一二三四五六七八九"
-
-
-def chinese_numeral(number: int) -> str:
-    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十 (section numbers as plans write them)."""
-    if not 0 < number < 100:
-        return str(number)
-    tens, ones = divmod(number, 10)
-    prefix = "" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十")
-    return prefix + (_DIGITS[ones] if ones else "")
-
-
-def plain_number(value: Decimal | int | float) -> str:
-    """A number without trailing zeros: 230000.000000 → 230000, 0.500000 → 0.5."""
-    return format(Decimal(str(value)).normalize(), "f")
-
-
 def upload_limits(multiple: bool) -> str:
     """What an upload field accepts, stated under it (the same limits the services enforce)."""
     config, mb = current_app.config, 1024 * 1024
@@ -104,6 +94,12 @@ def upload_limits(multiple: bool) -> str:
             f"单个文件不超过 {config['ATTACHMENT_MAX_BYTES'] // mb} MB;可上传 {attachments.ACCEPTED}。")
 
 
+def unit_name(unit_id: int | None) -> str:
+    """The unit's name for display."""
+    unit = db.session.get(Unit, unit_id) if unit_id else None
+    return unit.name if unit else "—"
+
+
 def register_filters(app: Flask) -> None:
     """Make the filters available to every template."""
     app.add_template_filter(localtime)
@@ -112,6 +108,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(chinese_numeral)
     app.add_template_filter(plain_number)
     app.add_template_global(upload_limits)
+    app.add_template_global(unit_name)
     app.jinja_env.globals["attachment_extensions"] = ",".join(attachments.ALLOWED)  # the file picker's accept
     app.jinja_env.globals["Light"] = Light  # for the lights legend
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

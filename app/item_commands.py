@@ -45,8 +45,8 @@ def item_group() -> None:
 def create_command(source: str, text: str, lead: str, deadline: str, document_number: str,
                    document_date: str | None, title: str, cooperating: str, targets: str, priority: str) -> None:
     from app.errors import DubanError
-    from app.services import directory, items
-    from app.services.dashboard.facts import beijing_today
+    from app.services.dashboards.facts import beijing_today
+    from app.services.plans import directory, items
     from app.transaction import unit_of_work
 
     request = items.ItemRequest(

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import url_for
+from flask import g, url_for
 from flask_login import current_user
 
-from app.access import rule_for_endpoint
+from app.access import may_call
 from app.models import User
-from app.services import discussion, extensions, notices, work_items
+from app.services.follow_up import extensions
+from app.services.infrastructure import notices
+from app.services.lifecycle import discussion, work_items
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,7 @@ def visible_navigation() -> list[NavItem]:
         return []
     items = []
     for label, endpoint in NAVIGATION:
-        rule = rule_for_endpoint(endpoint)
-        if rule is None or (rule.roles and not current_user.has_role(*rule.roles)):
+        if not may_call(current_user, endpoint):
             continue
         if endpoint in ("main.my_unit", "tasks.mine", "dashboards.my_unit") and current_user.unit is None:
             continue
@@ -61,8 +62,11 @@ def visible_navigation() -> list[NavItem]:
 
 
 def _waiting(user: User) -> int:
-    """Open work items plus leader instructions the user's unit has yet to acknowledge."""
-    return work_items.inbox_count(user) + len(discussion.pending_instructions(user))
+    """Open work items plus leader instructions the user's unit has yet to acknowledge (the 待办 page
+    counted its items already: ``g.inbox_total``)."""
+    open_items = g.get("inbox_total")
+    return (work_items.inbox_count(user) if open_items is None else open_items) + len(
+        discussion.pending_instructions(user))
 
 
 #: Counts beside a link: what waits for the user there.

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from app.errors import NotFound
 from app.fields import MAX_ID
-from app.services import directory, plan_scope
+from app.services.plans import directory, plan_scope
 
 
 @dataclass(frozen=True)

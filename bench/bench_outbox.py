@@ -26,10 +26,10 @@ from bench_sweep import make_app, scratch_url
 from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
+from app import demo
 from app.extensions import db
 from app.models import MailStatus, Notification, OutboxMail, User
 from app.models.base import utcnow
-from app.services import demo
 from scheduler import jobs
 
 

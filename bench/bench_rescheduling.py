@@ -20,11 +20,12 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from app import create_app  # noqa: E402
+from app.demo import load_demo  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import DueDateChange, User, WorkItem, WorkItemState  # noqa: E402
 from app.models.base import as_dict  # noqa: E402
-from app.services import calendar_overrides, deadline_policy, plan_import  # noqa: E402
-from app.services.demo import load_demo  # noqa: E402
+from app.services.plans import plan_import  # noqa: E402
+from app.services.timing import calendar_overrides, deadline_policy  # noqa: E402
 
 PLAN = ROOT / "tests" / "fixtures" / "plans" / "hubei-amr-2023-work-points.txt"
 

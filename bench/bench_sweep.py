@@ -37,7 +37,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy import inspect as schema
 
-from app import create_app
+from app import create_app, demo
 from app.config import TestConfig
 from app.extensions import db
 from app.models import (
@@ -50,8 +50,8 @@ from app.models import (
     User,
     WorkflowInstance,
 )
-from app.services import demo, tick
 from app.workflow import deploy_processes, latest_version
+from scheduler import tick
 
 #: The bench's "now": Monday 16 October 2023, 09:00 Beijing time.
 NOW = datetime(2023, 10, 16, 1, 0, tzinfo=UTC)

@@ -1,1 +1,1 @@
-"""One Flask-WTF form per human BPMN step, looked up by the step's form key."""
+"""One Flask-WTF form per human BPMN step (a ``StepForm``), naming the step's form key."""

@@ -1,13 +1,15 @@
 """协办意见: a cooperating unit adds its part to the lead unit's milestone report."""
-from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from forms.common import attachments_field
+from app.models import StepKey
+from forms.common import StepForm, attachments_field
 
 
-class CooperatingContributionForm(FlaskForm):
+class CooperatingContributionForm(StepForm):
     """填写协办意见."""
+
+    form_key = StepKey.COOPERATING_CONTRIBUTION
 
     contribution = TextAreaField("协办情况",
                                  validators=[DataRequired("请填写本单位承担部分的进展。"), Length(max=8000)])

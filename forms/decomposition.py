@@ -1,11 +1,12 @@
 """分解: the lead unit breaks its task into milestones (项目化、清单化、责任化)."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.fields import CheckboxListField, DayField
+from app.models import StepKey
+from forms.common import StepForm
 
 MAX_MILESTONES = 30
 
@@ -21,8 +22,10 @@ class MilestoneEntryForm(Form):
     targets = CheckboxListField("推进的量化指标", coerce=int, validators=[Optional()])
 
 
-class DecompositionForm(FlaskForm):
+class DecompositionForm(StepForm):
     """细化分解任务: milestones with deliverables, deadlines, owners, cooperating units and targets."""
+
+    form_key = StepKey.DECOMPOSITION
 
     milestones = FieldList(FormField(MilestoneEntryForm), min_entries=1, max_entries=MAX_MILESTONES)
     note = TextAreaField("分解说明", validators=[Optional(), Length(max=4000)])

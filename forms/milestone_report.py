@@ -4,12 +4,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, IntegerField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.fields import AmountField, parse_id
-from forms.common import attachments_field
+from app.models import StepKey
+from forms.common import StepForm, attachments_field
 
 
 class TargetActualForm(Form):
@@ -27,8 +27,10 @@ class TargetActualForm(Form):
         return valid
 
 
-class MilestoneReportForm(FlaskForm):
+class MilestoneReportForm(StepForm):
     """报送节点进展."""
+
+    form_key = StepKey.MILESTONE_REPORT
 
     progress = TextAreaField("工作进展", validators=[DataRequired("请填写工作进展。"), Length(max=8000)])
     # InputRequired, not DataRequired: 0 is falsy but a real answer ("not started yet").

@@ -1,1 +1,4 @@
-"""The scheduler process: APScheduler with its job store in the application database."""
+"""The scheduler process (one for the whole system): its static jobs, one tick of deadline work, `duban scheduler`.
+
+It drives the application and is never imported by it.
+"""

@@ -12,9 +12,11 @@ from typing import Any
 
 from app.extensions import db
 from app.models.base import utcnow
-from app.services import calendar_overrides, notices, tick
-from app.services.workdays import BEIJING
+from app.services.infrastructure import notices
+from app.services.timing import calendar_overrides
+from app.services.timing.workdays import BEIJING
 from app.transaction import unit_of_work
+from scheduler import tick
 
 logger = logging.getLogger(__name__)
 

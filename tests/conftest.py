@@ -24,8 +24,8 @@ from sqlalchemy import create_engine, event, make_url, text
 from app import create_app
 from app.auth.throttle import limiter
 from app.config import TestConfig
+from app.demo import DEMO_PASSWORD, load_demo
 from app.extensions import db
-from app.services.demo import DEMO_PASSWORD, load_demo
 from tests.snapshots import Snapshots, seeded, seeded_first
 
 PG_URL_VARIABLE = "DUBAN_TEST_DATABASE_URL"
@@ -209,7 +209,7 @@ def plan_2023(demo):
     from sqlalchemy import select
 
     from app.models import User
-    from app.services import plan_import
+    from app.services.plans import plan_import
 
     dushen = db.session.scalar(select(User).where(User.username == "dushen"))
     draft = plan_import.start_import(demo, dushen, None, data=PLAN_2023.read_bytes(), filename="2023.txt")

@@ -24,6 +24,7 @@ from app.extensions import db
 from app.models import (
     Decomposition,
     DecompositionStatus,
+    InstanceKind,
     Milestone,
     MilestoneReport,
     MilestoneStatus,
@@ -43,6 +44,7 @@ from app.models import (
     WorkflowInstance,
     WorkflowStatus,
 )
+from app.services.lifecycle import rollups
 
 AS_OF = date(2023, 10, 9)
 
@@ -129,7 +131,10 @@ def _lifecycles(decompositions: list[Decomposition], statuses: list[WorkflowStat
     db.session.add(version)
     for decomposition, status in zip(decompositions, statuses, strict=False):
         db.session.add(WorkflowInstance(spec_version=version, plan_task_id=decomposition.plan_task_id,
-                                        subject=f"decomposition:{decomposition.id}", status=status, state="{}"))
+                                        kind=InstanceKind.DECOMPOSITION, decomposition_id=decomposition.id,
+                                        status=status, state="{}"))
+        if status is WorkflowStatus.COMPLETED:
+            decomposition.closed_at = _at("2023-09-30")
 
 
 def _report(milestone: Milestone, number: int, submitted: str, percent: int, progress: str, reviewer: User,
@@ -141,6 +146,8 @@ def _report(milestone: Milestone, number: int, submitted: str, percent: int, pro
         report.actuals.append(TargetActual(target=target, actual=Decimal(actual)))
     db.session.add(report)
     db.session.flush()
-    db.session.add(ReviewRecord(plan_task_id=milestone.plan_task_id, subject="milestone_report", subject_id=report.id,
+    db.session.add(ReviewRecord(plan_task_id=milestone.plan_task_id, milestone_report_id=report.id,
                                 step="report_review", decision=decision, comments=comments, quality=quality,
                                 reviewer=reviewer, decided_at=_at(f"2023-{decided}", 15)))
+    if decision is ReviewDecision.APPROVE:  # as reporting.review_report does
+        rollups.record_approval(milestone, report, _at(f"2023-{decided}", 15))

@@ -7,7 +7,7 @@ from wtforms import SelectChoice
 from app.admin.forms import GroupForm, UnitForm, UserForm
 from app.extensions import db
 from app.models import GroupMembership, Organisation, Role, Unit, UnitKind
-from app.services.directory import GroupData, UnitData, split_names
+from app.services.plans.directory import GroupData, UnitData, split_names
 
 
 def unit_choices(org: Organisation, include_none: bool = False) -> list[SelectChoice]:

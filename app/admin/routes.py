@@ -15,7 +15,8 @@ from app.admin.forms import GroupForm, NewUserForm, ResetPasswordForm, UnitForm,
 from app.errors import on_refusal
 from app.extensions import db
 from app.models import AuditEvent, Role, Unit, UnitGroup, User
-from app.services import accounts, directory
+from app.services.infrastructure import accounts
+from app.services.plans import directory
 
 AUDIT_PAGE_SIZE = 50
 

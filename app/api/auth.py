@@ -27,7 +27,7 @@ from app.api import bp
 from app.errors import wants_json
 from app.extensions import csrf, login_manager
 from app.models import User
-from app.services import api_tokens
+from app.services.infrastructure import api_tokens
 
 BEARER = "bearer "
 

@@ -7,7 +7,7 @@ from flask.cli import with_appcontext
 from app.errors import DubanError
 from app.extensions import db
 from app.models import ApiToken
-from app.services import accounts, api_tokens
+from app.services.infrastructure import accounts, api_tokens
 from app.transaction import unit_of_work
 
 

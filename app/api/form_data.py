@@ -17,8 +17,7 @@ from wtforms import Field, FieldList, FormField, HiddenField
 from app.api.auth import token_authenticated
 from app.errors import FormInvalid, ValidationFailed
 from app.models import WorkItem
-from app.work.steps import form_class, step_of
-from forms.registry import FORMS
+from app.steps import STEPS, form_class, step_of
 
 F = TypeVar("F", bound=FlaskForm)
 
@@ -45,7 +44,7 @@ def step_fields(item: WorkItem, payload: Mapping[str, Any]) -> dict[str, Any]:
 
     :raises FormMismatch: ``form`` names another form, or the item has no form the API can fill.
     """
-    if item.form_key not in FORMS:
+    if item.form_key not in STEPS:
         raise FormMismatch(f"「{item.step_name}」没有可通过接口提交的表单,请在页面上办理。")
     if payload.get("form", item.form_key) != item.form_key:
         raise FormMismatch(f"请求体的 form 与该待办的表单不符:该待办的 form 应为“{item.form_key}”。")

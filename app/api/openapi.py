@@ -8,8 +8,8 @@ from werkzeug.datastructures import MultiDict
 from app.api.form_fields import form_schema
 from app.api.openapi_schemas import SCHEMAS, body_schema_ref
 from app.plans.forms import ItemForm
-from app.services.work_items import MAX_PAGE_SIZE, PAGE_SIZE
-from forms.registry import FORMS
+from app.services.lifecycle.work_items import MAX_PAGE_SIZE, PAGE_SIZE
+from app.steps import STEPS
 
 ERRORS = {
     "400": ("请求有误:JSON 格式、字段校验(fields 给出各字段的提示)、CSRF 校验失败,或含有无法处理的内容(如空字符)",
@@ -94,11 +94,11 @@ def _paths() -> dict[str, Any]:
 def _step_schemas() -> dict[str, Any]:
     """Per form key, from the page's form class: its fields (Step_<key>) and its completion body (<key>)."""
     schemas: dict[str, Any] = {}
-    for key, form_class in FORMS.items():
-        fields = form_schema(form_class(formdata=MultiDict(), meta={"csrf": False}))
+    for key, step in STEPS.items():
+        fields = form_schema(step.form(formdata=MultiDict(), meta={"csrf": False}))
         schemas[f"Step_{key}"] = {**fields, "title": key, "description": f"form_key = {key}"}
         schemas[key] = _completion_body(key, fields)
-    mapping = {key: body_schema_ref(key) for key in FORMS}
+    mapping = {key: body_schema_ref(key) for key in STEPS}
     schemas["CompletionRequest"] = {
         "description": "办理一个待办的请求体:form 写该待办的 form_key(GET /api/work-items/{item_id} 的 body_schema"
                        "指向对应的结构),其余为该环节表单的字段。",

@@ -18,10 +18,13 @@ from app.errors import on_refusal
 from app.extensions import db
 from app.models import PlanTask, Role, WorkItem
 from app.plans.forms import ItemForm
-from app.services import closure, directory, items, visibility, work_items
-from app.services.dashboard.facts import beijing_today
-from app.services.task_view import task_history
-from app.work.steps import STEPS, step_of
+from app.services.dashboards.facts import beijing_today
+from app.services.infrastructure import visibility
+from app.services.lifecycle import work_items
+from app.services.lifecycle.task_view import task_history
+from app.services.plans import directory, items
+from app.services.scoring import closure
+from app.steps import STEPS, step_of
 
 
 @bp.get("/openapi.json")
@@ -62,7 +65,7 @@ def complete_work_item(item_id: int) -> Response:
     work_items.ensure_open(item)
     on_refusal(conflict=work_items.race_lost_message(item))
     form = validated_step_form(item, json_body())
-    message = step_of(item).submit(form, item, current_user)
+    message = step_of(item).submit(form, item, current_user, ())  # the API takes no attachments
     return jsonify(message=message, work_item=work_item_json(item))
 
 

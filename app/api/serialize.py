@@ -10,7 +10,7 @@ from flask import url_for
 from app.api.openapi_schemas import body_schema_ref
 from app.extensions import db
 from app.models import PlanTask, Unit, User, WorkItem
-from forms.registry import FORMS
+from app.steps import STEPS
 
 
 def when(value: date | datetime | None) -> str | None:
@@ -41,7 +41,7 @@ def work_item_json(item: WorkItem) -> dict[str, Any]:
     task = db.session.get(PlanTask, task_id) if task_id else None  # preloaded with its plan by list pages
     return {
         "id": item.id, "step_id": item.step_id, "step_name": item.step_name, "form_key": item.form_key,
-        "body_schema": body_schema_ref(item.form_key) if item.form_key in FORMS else None,
+        "body_schema": body_schema_ref(item.form_key) if item.form_key in STEPS else None,
         "state": item.state.value, "state_label": item.state.label,
         "role": item.role.value if item.role else None, "unit": unit_ref(item.unit_id), "task_id": task_id,
         "supervision_number": task.supervision_number if task else None,

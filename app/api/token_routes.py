@@ -15,7 +15,7 @@ from app.api.serialize import when
 from app.errors import PermissionDenied
 from app.extensions import db
 from app.models import ApiToken
-from app.services import api_tokens
+from app.services.infrastructure import api_tokens
 
 
 def token_json(token: ApiToken) -> dict[str, Any]:

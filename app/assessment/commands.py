@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from app.extensions import db
 from app.models import Plan
-from app.services import assessment
+from app.services.scoring import assessment
 from app.transaction import unit_of_work
 
 

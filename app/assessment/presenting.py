@@ -6,8 +6,8 @@ from flask.sansio.blueprints import BlueprintSetupState
 from flask_login import current_user
 
 from app.models import PlanTask, Role
-from app.services import evaluation
-from app.services.evaluation import TaskEvaluationResult
+from app.services.scoring import evaluation
+from app.services.scoring.evaluation import TaskEvaluationResult
 
 #: The anchor on the task page that shows each kind of event.
 _ANCHORS = {"review_record": "review-{}", "milestone_report": "report-{}", "work_item": "task-audit",

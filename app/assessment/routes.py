@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -11,10 +11,12 @@ from app.access import roles
 from app.assessment import bp
 from app.assessment.forms import PolicyForm
 from app.errors import on_refusal
+from app.exports import jobs
 from app.extensions import db
-from app.models import Plan, Role, ScoringPolicyVersion
+from app.models import ExportStatus, Plan, Role, ScoringPolicyVersion
 from app.scope_selector import requested_scope, scope_links
-from app.services import assessment, scoring_policy
+from app.services.dashboards.facts import beijing_today
+from app.services.scoring import assessment, scoring_policy
 
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
 
@@ -30,11 +32,22 @@ def combined() -> str:
 
 @bp.route("/plans/<int:plan_id>/assessment")
 @roles(*READERS)
-def overview(plan_id: int) -> str:
-    """考核评分: the plan's units ranked by annual score."""
+def overview(plan_id: int) -> str | Response:
+    """考核评分: the plan's units ranked by annual score (a large plan's computed in the background)."""
     plan = db.get_or_404(Plan, plan_id)
-    return render_template("assessment/overview.html", plan=plan, scores=assessment.unit_scores(plan.id),
-                           version=scoring_policy.current_version(plan.id))
+    version = scoring_policy.current_version(plan.id)
+    if not jobs.is_large(plan):
+        return render_template("assessment/overview.html", plan=plan, scores=assessment.unit_scores(plan.id),
+                               version=version)
+    job = None if request.args.get("refresh") else jobs.latest_scores(plan, current_user)
+    if job is None or jobs.is_stalled(job):
+        job = jobs.request_document(jobs.SCORES, plan, beijing_today(), current_user)
+        jobs.start(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+        return redirect(url_for("assessment.overview", plan_id=plan.id))
+    if job.status is not ExportStatus.READY:
+        return render_template("assessment/computing.html", plan=plan, job=job)
+    return render_template("assessment/overview.html", plan=plan, scores=jobs.scores_of(job), version=version,
+                           computed_at=job.updated_at)
 
 
 @bp.route("/plans/<int:plan_id>/assessment/units/<int:unit_id>")

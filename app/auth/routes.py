@@ -14,7 +14,7 @@ from app.auth.forms import ChangePasswordForm, LoginForm
 from app.auth.throttle import limit_sign_in, mark_failed
 from app.errors import on_refusal
 from app.security import safe_next
-from app.services import accounts
+from app.services.infrastructure import accounts
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -20,7 +20,7 @@ from flask_limiter.errors import RateLimitExceeded
 from werkzeug.wrappers import Response
 
 from app.errors import wants_json
-from app.services.workdays import BEIJING
+from app.services.timing.workdays import BEIJING
 
 #: Status of a throttled sign-in (Too Many Requests).
 THROTTLED = 429

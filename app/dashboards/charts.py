@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.services.dashboard.facts import TaskState
-from app.services.dashboard.overview import Progress
-from app.services.dashboard.targets import TargetProgress, WeekCount
+from app.services.dashboards.facts import TaskState
+from app.services.dashboards.overview import Progress
+from app.services.dashboards.targets import TargetProgress, WeekCount
 
 #: Light colours, the same the badges use.
 COLOURS = {"approved": "#198754", "overdue": "#dc3545", "open": "#adb5bd", "rate": "#0d6efd",

@@ -1,9 +1,10 @@
 """Views of the dashboards blueprint."""
 from __future__ import annotations
 
+import io
 from datetime import date
 
-from flask import redirect, render_template, request, send_file, url_for
+from flask import current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -11,14 +12,15 @@ from app import exports
 from app.access import roles, signed_in
 from app.dashboards import bp, charts
 from app.errors import NotFound, ValidationFailed
+from app.exports import jobs
 from app.extensions import db
 from app.fields import MAX_ID, parse_day
-from app.models import Role, Unit
+from app.models import Plan, Role, Unit
 from app.scope_selector import requested_scope, scope_links
-from app.services import plan_scope
-from app.services.dashboard import lighting, lists, overview, targets
-from app.services.dashboard.facts import Filters, TaskState, beijing_today, with_lights_judged
-from app.services.dashboard.unit import ensure_may_view, unit_overview, unit_score
+from app.services.dashboards import lighting, lists, overview, targets
+from app.services.dashboards.facts import Filters, TaskState, beijing_today, with_lights_judged
+from app.services.dashboards.unit import ensure_may_view, unit_overview, unit_score
+from app.services.plans import plan_scope
 
 #: 督审处, the leaders and administrators read every dashboard and download every document.
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
@@ -116,7 +118,7 @@ def unit(unit_id: int) -> str:
     if scope.empty:
         return render_template("dashboards/no_plan.html")
     return _page("dashboards/unit.html", scope, as_of=as_of, view=unit_overview(scope.plan_ids, unit, as_of),
-                 score=unit_score(scope.plan_ids, unit.id), readers=READERS)
+                 score=unit_score(scope.plan_ids, unit.id))
 
 
 @bp.route("/my-unit")
@@ -131,10 +133,39 @@ def my_unit() -> Response:
 @bp.route("/export/<kind>")
 @roles(*READERS)
 def export(kind: str) -> Response:
-    """Download the 督查台账, the 督查通报 or the assessment scores of the plans and items shown, as of a day."""
+    """Download the 督查台账, the 督查通报 or the assessment scores of the plans and items shown, as of a day.
+
+    A large plan's document is prepared in the background: the answer is its progress page.
+    """
     scope, as_of = requested_scope(), _as_of()
     if scope.empty:
         raise NotFound("尚无工作计划或督办事项,无法导出。")
+    # Jobs are kept per plan, so a scope of one plan only is prepared in the background.
+    single = scope.plan or (scope.plans[0] if len(scope.plans) == 1 else None)
+    if single is not None and jobs.is_large(single):
+        job = jobs.request_document(kind, single, as_of, current_user)
+        jobs.start(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+        return redirect(url_for("dashboards.export_job", job_id=job.id))
     document = exports.build_document(kind, scope, as_of)
     return send_file(document.stream(), mimetype=document.mimetype, as_attachment=True,
                      download_name=document.filename)
+
+
+@bp.route("/exports/<int:job_id>")
+@roles(*READERS)
+def export_job(job_id: int) -> str:
+    """A document being prepared: its progress, then the link to download it."""
+    job = jobs.job_of(job_id, current_user)
+    plan = db.session.get(Plan, job.plan_id)
+    return render_template("dashboards/export_job.html", job=job, plan=plan, stalled=jobs.is_stalled(job),
+                           title=exports.KINDS[job.kind][0])
+
+
+@bp.route("/exports/<int:job_id>/file")
+@roles(*READERS)
+def export_file(job_id: int) -> Response:
+    """The prepared document."""
+    job = jobs.job_of(job_id, current_user)
+    if job.data is None or job.filename is None or job.mimetype is None:
+        raise NotFound("文件尚未生成。")
+    return send_file(io.BytesIO(job.data), mimetype=job.mimetype, as_attachment=True, download_name=job.filename)

@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.fields import DayField
 from app.models import ReportCycle
-from app.services.deadline_policy import BOUNDS
+from app.services.timing.deadline_policy import BOUNDS
 
 
 class ExtensionRequestForm(FlaskForm):

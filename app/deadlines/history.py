@@ -13,8 +13,8 @@ from app.deadlines import bp
 from app.errors import DubanError
 from app.extensions import db
 from app.models import DueDateChange, ExtensionRequest, PlanTask, WorkflowInstance, WorkItem
-from app.services import extensions
-from app.services.deadline_policy import changes_of
+from app.services.follow_up import extensions
+from app.services.timing.deadline_policy import changes_of
 
 
 @dataclass(frozen=True)

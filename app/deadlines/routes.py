@@ -14,9 +14,9 @@ from app.deadlines.forms import CalendarOverrideForm, ExtensionDecisionForm, Ext
 from app.errors import on_refusal
 from app.extensions import db
 from app.models import ExtensionRequest, Plan, Role, WorkItem
-from app.services import calendar_overrides, deadline_policy, extensions
-from app.services.workdays import BEIJING
-from app.work.steps import unit_name
+from app.services.follow_up import extensions
+from app.services.timing import calendar_overrides, deadline_policy
+from app.services.timing.workdays import BEIJING
 
 
 @bp.route("/work/items/<int:item_id>/extension", methods=["GET", "POST"])
@@ -37,14 +37,14 @@ def request_extension(item_id: int) -> str | Response:
 
 def _request_page(item: WorkItem, form: ExtensionRequestForm) -> str:
     return render_template("deadlines/request.html", item=item, form=form,
-                           pending=extensions.pending_of(item), unit_name=unit_name)
+                           pending=extensions.pending_of(item))
 
 
 @bp.route("/extensions")
 @roles(Role.SUPERVISOR)
 def pending() -> str:
     """延期审批: the requests waiting for 督审处."""
-    return render_template("deadlines/pending.html", requests=extensions.pending(), unit_name=unit_name)
+    return render_template("deadlines/pending.html", requests=extensions.pending())
 
 
 @bp.route("/extensions/<int:request_id>", methods=["GET", "POST"])
@@ -70,7 +70,7 @@ def decide(request_id: int) -> str | Response:
 
 def _decide_page(ext: ExtensionRequest, form: ExtensionDecisionForm) -> str:
     item = db.session.get(WorkItem, ext.work_item_id)
-    return render_template("deadlines/decide.html", ext=ext, item=item, form=form, unit_name=unit_name)
+    return render_template("deadlines/decide.html", ext=ext, item=item, form=form)
 
 
 @bp.route("/plans/<int:plan_id>/deadline-policy", methods=["GET", "POST"])

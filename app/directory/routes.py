@@ -9,7 +9,8 @@ from app.access import roles, signed_in
 from app.directory import bp
 from app.extensions import db
 from app.models import Role, Unit, UnitGroup, User
-from app.services import directory, visibility
+from app.services.infrastructure import visibility
+from app.services.plans import directory
 
 
 @bp.route("/units")

@@ -1,16 +1,17 @@
 """Documents 督审处 sends as they are: the 督查台账 (.xlsx), the 督查通报 (.docx), the assessment scores (.xlsx).
 
-Every figure comes from app.services.dashboard, the same functions the dashboards show.
+Every figure comes from app.services.dashboards, the same functions the dashboards show.
 """
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from app.errors import NotFound
 from app.models import Plan
-from app.services.plan_scope import Scope, as_scope
+from app.services.plans.plan_scope import Scope, as_scope
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -33,8 +34,13 @@ class Document:
 KINDS = {"ledger": ("督查台账", XLSX), "bulletin": ("督查通报", DOCX), "assessment": ("考核评分", XLSX)}
 
 
-def build_document(kind: str, subject: Plan | Scope, as_of: date) -> Document:
-    """Build one export of a plan, or of the plans and items of a scope, as of ``as_of``.
+def silent(percent: int) -> None:
+    """A progress callback that reports nowhere (a document built within the request)."""
+
+
+def build_document(kind: str, subject: Plan | Scope, as_of: date, progress: Callable[[int], None] = silent) -> Document:
+    """Build one export of a plan, or of the plans and items of a scope, as of ``as_of``, telling ``progress``
+    how far it is (0–100) as it goes.
 
     :raises NotFound: an unknown kind.
     """
@@ -46,4 +52,5 @@ def build_document(kind: str, subject: Plan | Scope, as_of: date) -> Document:
     stem, mimetype = KINDS[kind]
     extension = "docx" if mimetype == DOCX else "xlsx"
     scope = as_scope(subject)
-    return Document(f"{scope.year}年{stem}_{as_of.isoformat()}.{extension}", mimetype, builder(scope, as_of))
+    return Document(f"{scope.year}年{stem}_{as_of.isoformat()}.{extension}", mimetype,
+                    builder(scope, as_of, progress))

@@ -1,27 +1,29 @@
-"""Assessment scores per unit as .xlsx, from app.services.assessment (scores are never computed here)."""
+"""Assessment scores per unit as .xlsx, from app.services.scoring.assessment (scores are never computed here)."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from app.exports import cells
+from app.exports import cells, silent
 from app.models import Plan
-from app.services import assessment
-from app.services.dashboard import overview
-from app.services.plan_scope import Scope, as_scope
+from app.services.dashboards import overview
+from app.services.plans.plan_scope import Scope, as_scope
+from app.services.scoring import assessment
 
 COLUMNS = (("序号", 6), ("单位", 18), ("牵头任务数", 10), ("配合任务数", 10), ("工作节点", 10), ("已完成", 8),
            ("逾期", 8), ("按期完成率(%)", 12), ("考核得分", 10), ("是否定稿", 10))
 
 
-def build(subject: Plan | Scope, as_of: date) -> bytes:
+def build(subject: Plan | Scope, as_of: date, report: Callable[[int], None] = silent) -> bytes:
     """The assessment sheet of a plan or a scope: each unit's score beside its progress figures as of ``as_of``."""
     plan_ids = as_scope(subject).plan_ids
     progress = {p.id: p for p in overview.unit_progress(plan_ids, as_of)}
+    report(20)
     book = Workbook()
     sheet = book.active
     sheet.title = "考核评分"
@@ -33,6 +35,7 @@ def build(subject: Plan | Scope, as_of: date) -> bytes:
                   p.on_time_rate if p else None, float(score.score) if score.score is not None else None,
                   "是" if score.final else "否"]
         sheet.append(cells.row(sheet, values))
+    report(90)
     for index, (_, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     for cell in sheet[1]:

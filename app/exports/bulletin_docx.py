@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 
 from docx import Document
@@ -13,10 +14,11 @@ from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from app.filters import chinese_numeral
+from app.exports import silent
+from app.formatting import chinese_numeral
 from app.models import Plan
-from app.services.dashboard import lists, overview
-from app.services.plan_scope import Scope, as_scope, source_labels
+from app.services.dashboards import lists, overview
+from app.services.plans.plan_scope import Scope, as_scope, source_labels
 
 #: The bulletin lists this many of the most overdue items; the ledger has them all.
 OVERDUE_LISTED = 30
@@ -34,8 +36,9 @@ def chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def build(subject: Plan | Scope, as_of: date) -> bytes:
-    """The bulletin on a plan, or on the plans and items of a scope, as of ``as_of``, as .docx bytes."""
+def build(subject: Plan | Scope, as_of: date, progress: Callable[[int], None] = silent) -> bytes:
+    """The bulletin on a plan, or on the plans and items of a scope, as of ``as_of``, as .docx bytes;
+    ``progress`` hears how far it is."""
     scope = as_scope(subject)
     plan_ids = scope.plan_ids
     doc = Document()
@@ -53,8 +56,10 @@ def build(subject: Plan | Scope, as_of: date) -> bytes:
     _section(doc, 2, "分部分进展")
     for number, section in enumerate(overview.section_progress(plan_ids, as_of), start=1):
         _para(doc, f"({chinese_numeral(number)}){_section_line(section)}", indent=True)
+    progress(40)
     _section(doc, 3, "逾期事项")
     _overdue_table(doc, lists.overdue(plan_ids, as_of), source_labels(scope) if scope.several else None)
+    progress(70)
     _section(doc, 4, "表扬与督促")
     _praise_and_urge(doc, overview.units_by_on_time_rate(plan_ids, as_of))
     _signature(doc, scope, as_of)

@@ -11,8 +11,8 @@ from app.errors import DubanError
 from app.exports import KINDS, build_document
 from app.extensions import db
 from app.models import Plan, PlanKind
-from app.services import directory, plan_scope
-from app.services.dashboard.facts import beijing_today
+from app.services.dashboards.facts import beijing_today
+from app.services.plans import directory, plan_scope
 
 
 @click.command("export", help="导出文件:ledger 督查台账(.xlsx)、bulletin 督查通报(.docx)、assessment 考核评分(.xlsx)。")

@@ -6,16 +6,18 @@ cell on style bookkeeping, minutes for a 10× province; XlsxWriter writes the sa
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 
 from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from app.exports import silent
 from app.exports.cells import FORMULA_TRIGGERS
 from app.models import Plan
-from app.services.dashboard.ledger import LedgerRow, ledger_rows
-from app.services.plan_scope import Scope, as_scope
+from app.services.dashboards.ledger import LedgerRow, ledger_rows
+from app.services.plans.plan_scope import Scope, as_scope
 
 #: (header, width in characters) of each column, in order.
 COLUMNS = (
@@ -29,12 +31,15 @@ HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#9F1C1C", "pattern
           "valign": "vcenter", "text_wrap": True, **GRID}
 TASK_LINE = {"bold": True, "bg_color": "#F2F2F2", "pattern": 1}
 DATE: dict[str, object] = {"num_format": "yyyy-mm-dd"}
+#: Progress after the rows are read and after the cells are written (the rest is assembling the file).
+PROGRESS_ROWS_READ, PROGRESS_WRITTEN = 25, 60
 #: Day 0 of Excel's 1900 date system for any day after 1900-02-28 (Excel counts a 29 February 1900).
 EXCEL_EPOCH = date(1899, 12, 30)
 
 
-def build(subject: Plan | Scope, as_of: date) -> bytes:
-    """The ledger of a plan, or of the plans and items of a scope, as of ``as_of``, as .xlsx bytes.
+def build(subject: Plan | Scope, as_of: date, progress: Callable[[int], None] = silent) -> bytes:
+    """The ledger of a plan, or of the plans and items of a scope, as of ``as_of``, as .xlsx bytes;
+    ``progress`` hears how far it is.
 
     Covering several, a last column says which plan or source each line belongs to.
     """
@@ -45,6 +50,7 @@ def build(subject: Plan | Scope, as_of: date) -> bytes:
                           "strings_to_numbers": False, "strings_to_urls": False})
     sheet = book.add_worksheet("督查台账")
     rows = ledger_rows(scope.plan_ids, as_of)
+    progress(PROGRESS_ROWS_READ)
     _layout(sheet, len(rows), columns)
     sheet.write_string(0, 0, f"{scope.title} 督查台账(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日)",
                        book.add_format({"bold": True, "font_size": 14}))
@@ -52,10 +58,14 @@ def build(subject: Plan | Scope, as_of: date) -> bytes:
     for column, (name, _) in enumerate(columns):
         sheet.write_string(1, column, name, header)
     formats = _body_formats(book)
+    step = max(1, len(rows) // 20)
     for index, row in enumerate(rows, start=2):
+        if index % step == 0:  # the cells are ~half of the work, the file's assembly at close the rest
+            progress(PROGRESS_ROWS_READ + (PROGRESS_WRITTEN - PROGRESS_ROWS_READ) * index // len(rows))
         task_line = row.milestone_id is None
         for column, value in enumerate(_values(row) + ([row.source] if scope.several else [])):
             _write(sheet, index, column, value, formats, task_line)
+    progress(PROGRESS_WRITTEN)
     book.close()
     return out.getvalue()
 

@@ -12,6 +12,7 @@ from app.models.deadline import (
     StagnantItem,
 )
 from app.models.evaluation import ScoringPolicyVersion, TaskEvaluation
+from app.models.export import ExportJob, ExportStatus
 from app.models.lifecycle import (
     Attachment,
     CooperatingContribution,
@@ -60,8 +61,17 @@ from app.models.rectification import (
     SubmissionKind,
     Urge,
 )
+from app.models.search import SearchEntry
 from app.models.user import Role, User, UserRole
-from app.models.workflow import ProcessSpecVersion, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
+from app.models.workflow import (
+    InstanceKind,
+    ProcessSpecVersion,
+    StepKey,
+    WorkflowInstance,
+    WorkflowStatus,
+    WorkItem,
+    WorkItemState,
+)
 
 __all__ = [
     "ApiToken",
@@ -76,11 +86,14 @@ __all__ = [
     "DecompositionStatus",
     "DirectoryAlias",
     "DueDateChange",
+    "ExportJob",
+    "ExportStatus",
     "ExtensionRequest",
     "ExtensionStatus",
     "FormDraft",
     "GroupMembership",
     "HandlingAction",
+    "InstanceKind",
     "InstructionAcknowledgement",
     "LeaderInstruction",
     "MailStatus",
@@ -113,7 +126,9 @@ __all__ = [
     "ReviewRecord",
     "Role",
     "ScoringPolicyVersion",
+    "SearchEntry",
     "StagnantItem",
+    "StepKey",
     "SubmissionKind",
     "SupervisionNumber",
     "TargetActual",

@@ -9,7 +9,7 @@ from app.access import signed_in
 from app.extensions import db
 from app.models import Notification
 from app.notifications import bp
-from app.services import notices
+from app.services.infrastructure import notices
 
 
 @bp.route("")

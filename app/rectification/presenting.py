@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from app.models import PlanTask, Rectification, Urge, WorkItem
+from app.models import PlanTask, Rectification, ReviewRecord, Urge, WorkItem
 from app.rectification import bp
-from app.services import rectification, rectification_view, urging
-from app.services.rectification_view import Round
+from app.services.follow_up import rectification, rectification_view, urging
+from app.services.follow_up.rectification_view import Round
 
 
 @bp.app_template_global()
@@ -31,6 +31,12 @@ def urge_counts(items: list[WorkItem]) -> dict[int, int]:
 def may_urge(item: WorkItem) -> bool:
     """Whether the signed-in user may 催办 the item."""
     return urging.may_urge(current_user, item)
+
+
+@bp.app_template_global()
+def may_open_rectification(review: ReviewRecord) -> bool:
+    """Whether the signed-in user may 发起整改 from the returned report ``review``."""
+    return rectification.may_open_rectification(review, current_user)
 
 
 @bp.app_template_global()

@@ -15,11 +15,13 @@ from app.extensions import db
 from app.models import Attachment, LeaderInstruction, PlanTask, Priority, Role, WorkflowInstance
 from app.models.base import utcnow
 from app.plans.presenting import mark_spans
-from app.services import attachments, closure, discussion, lights, visibility
-from app.services.task_view import task_history, tasks_of_unit
+from app.services.dashboards import lights
+from app.services.infrastructure import attachments, visibility
+from app.services.lifecycle import discussion
+from app.services.lifecycle.task_view import task_history, tasks_of_unit
+from app.services.scoring import closure
 from app.tasks import bp
 from app.tasks.forms import CommentForm, InstructionForm, PriorityForm
-from app.work.steps import unit_name
 
 
 @bp.route("/tasks/<int:task_id>")
@@ -37,11 +39,11 @@ def _detail_page(task: PlanTask, **forms: object) -> str:
     return render_template(
         "tasks/detail.html", task=task, history=history, closed=closure.is_closed(task),
         states={instance.id: workflow.diagram_state(instance) for instance in history.instances},
-        comments=comments, instructions=instructions, mark_spans=mark_spans, unit_name=unit_name,
+        comments=comments, instructions=instructions, mark_spans=mark_spans,
         comment_form=forms.get("comment_form") or CommentForm(formdata=None),
         instruction_form=forms.get("instruction_form") or InstructionForm(formdata=None),
         priority_form=PriorityForm(formdata=None, priority=task.priority.value),
-        responsible_units=discussion.responsible_unit_ids(task),
+        acknowledgeable=discussion.to_acknowledge(task, instructions, current_user),
         lights=lights.lights_of_task(task.id, [item.id for item in history.open_items], utcnow()),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -16,20 +16,27 @@ from app.fields import parse_id
 from app.models import PlanTask, WorkItem, WorkItemState
 from app.models.base import utcnow
 from app.plans.presenting import mark_spans
-from app.services import discussion, drafts, lights, work_items
-from app.services.task_view import task_history
+from app.services.dashboards import lights
+from app.services.lifecycle import discussion, drafts, work_items
+from app.services.lifecycle.item_filters import FILTER_OPTIONS, ItemFilter, LightJudge
+from app.services.lifecycle.reporting import Upload
+from app.services.lifecycle.task_view import task_history
+from app.steps import build_form, step_of
 from app.work import bp
-from app.work.steps import build_form, step_of, unit_name
 
 
 @bp.route("/inbox")
 @signed_in
 def inbox() -> str:
     """待办: the user's open work items."""
-    page = work_items.inbox_page(current_user, request.args.get("page", 1, type=int))
+    filters = ItemFilter.from_args(request.args)
+    page = work_items.inbox_page(current_user, request.args.get("page", 1, type=int), filters=filters,
+                                 lit=_lit(filters))
+    g.inbox_total = page.total  # the navigation's badge counts the same items
     items = page.items
     return render_template(
-        "work/inbox.html", items=items, page=page, task_of=_task_of, unit_name=unit_name,
+        "work/inbox.html", items=items, page=page, task_of=_task_of,
+        filters=filters, choices=work_items.inbox_choices(current_user), **FILTER_OPTIONS,
         instructions=discussion.pending_instructions(current_user),
         lights=lights.work_item_lights([item.id for item in items], utcnow()),
     )
@@ -39,9 +46,17 @@ def inbox() -> str:
 @signed_in
 def done() -> str:
     """已办: work items the user completed."""
-    page = work_items.done_page(current_user, request.args.get("page", 1, type=int))
-    return render_template("work/done.html", items=page.items, page=page, task_of=_task_of,
-                           unit_name=unit_name)
+    filters = ItemFilter.from_args(request.args)
+    page = work_items.done_page(current_user, request.args.get("page", 1, type=int), filters=filters,
+                                lit=_lit(filters))
+    return render_template("work/done.html", items=page.items, page=page, task_of=_task_of, filters=filters,
+                           choices=work_items.done_choices(current_user),
+                           **FILTER_OPTIONS)
+
+
+def _lit(filters: ItemFilter) -> LightJudge | None:
+    """The light filter's judge: the items lit as chosen, now."""
+    return partial(lights.items_lit, filters.light, utcnow()) if filters.light else None
 
 
 def _task_of(item: WorkItem) -> PlanTask | None:
@@ -77,10 +92,16 @@ def _post(work_item: WorkItem) -> str | Response:
         return _page(work_item, form)
     on_refusal(url_for("work.inbox"), field=form.submit, render=partial(_page, work_item, form),
                conflict=work_items.race_lost_message(work_item))
-    message = step_of(work_item).submit(form, work_item, current_user)
+    message = step_of(work_item).submit(form, work_item, current_user, _uploads())
     drafts.discard_draft(work_item, current_user)
     flash(message, "success")
     return redirect(url_for("work.inbox"))
+
+
+def _uploads() -> list[Upload]:
+    """The files posted with the step's form."""
+    files = request.files.getlist("attachments")
+    return [Upload(f.filename or "附件", f.read()) for f in files if f and f.filename]
 
 
 def _edit_rows(form: Any, remove: int | None) -> None:  # the decomposition form, with its milestone rows
@@ -95,7 +116,7 @@ def _page(work_item: WorkItem, form: FlaskForm) -> str:
     task = _task_of(work_item)
     return render_template(
         "work/item.html", item=work_item, form=form, task=task, history=task_history(task) if task else None,
-        colleagues=work_items.colleagues(work_item, current_user), unit_name=unit_name, mark_spans=mark_spans,
+        colleagues=work_items.colleagues(work_item, current_user), mark_spans=mark_spans,
         lights=lights.lights_of_task(task.id, [work_item.id], utcnow()) if task else None,
     )
 

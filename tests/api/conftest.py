@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PlanTask, User
-from app.services import api_tokens
+from app.services.infrastructure import api_tokens
 
 
 def issue_secret(username: str) -> str:

@@ -8,10 +8,11 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
+from app.demo import load_demo
 from app.extensions import db
 from app.models import ApiToken, PlanTask, User, WorkItem
-from app.services import api_tokens, plan_import
-from app.services.demo import load_demo
+from app.services.infrastructure import api_tokens
+from app.services.plans import plan_import
 from tests.conftest import PLAN_2023, empty_all_tables, login, make_test_app
 
 ANONYMOUS = "anonymous"

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ApiToken, AuditEvent, Decomposition, User
-from app.services import api_tokens
+from app.services.infrastructure import api_tokens
 from tests.api.conftest import bearer_client, issue_secret, open_item_id
 from tests.conftest import csrf_token, login
 

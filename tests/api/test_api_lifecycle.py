@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Decomposition, Role, Unit, User, WorkItem, WorkItemState
-from app.services import accounts
+from app.services.infrastructure import accounts
 from tests.api.conftest import complete, open_item_id
 
 

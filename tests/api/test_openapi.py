@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from forms.registry import FORMS
+from app.steps import STEPS
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
@@ -65,7 +65,7 @@ def test_every_reference_resolves_and_every_step_form_has_a_request_schema(clien
         for part in ref.removeprefix("#/").split("/"):
             node = node[part]
     schemas = document["components"]["schemas"]
-    assert {f"Step_{key}" for key in FORMS} <= set(schemas)
+    assert {f"Step_{key}" for key in STEPS} <= set(schemas)
     decomposition = schemas["Step_decomposition"]["properties"]["milestones"]["items"]
     assert set(decomposition["required"]) == {"title", "deliverable", "due_date", "owner"}
     assert decomposition["properties"]["due_date"]["format"] == "date"
@@ -77,7 +77,7 @@ def test_the_completion_body_names_its_form_by_a_discriminator(client):
     schemas = _document(client)["components"]["schemas"]
     body = schemas["CompletionRequest"]
     assert "anyOf" not in body and body["discriminator"]["propertyName"] == "form"
-    assert body["discriminator"]["mapping"] == {key: f"#/components/schemas/{key}" for key in FORMS}
+    assert body["discriminator"]["mapping"] == {key: f"#/components/schemas/{key}" for key in STEPS}
     mapping = body["discriminator"]["mapping"]
     assert sorted(variant["$ref"] for variant in body["oneOf"]) == sorted(mapping.values())
     report = schemas["milestone_report"]

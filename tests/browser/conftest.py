@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from app.demo import load_demo
 from app.extensions import db
-from app.services.demo import load_demo
 from tests.conftest import ROOT, empty_all_tables, make_test_app
 
 CHROMIUM = "/usr/bin/chromium"

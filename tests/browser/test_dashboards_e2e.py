@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
+from app.demo import load_demo
 from app.extensions import db
-from app.services.demo import load_demo
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_login_e2e import sign_in
 from tests.conftest import empty_all_tables, make_test_app

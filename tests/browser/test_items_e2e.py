@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.services.workdays import BEIJING
+from app.services.timing.workdays import BEIJING
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_login_e2e import sign_in
 

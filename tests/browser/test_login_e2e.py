@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.services.demo import DEMO_PASSWORD
+from app.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

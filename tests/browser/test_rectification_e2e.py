@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.services.workdays import BEIJING
+from app.services.timing.workdays import BEIJING
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_lifecycle_e2e import (
     TASK,

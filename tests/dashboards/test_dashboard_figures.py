@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 
 from app.extensions import db
-from app.services.dashboard import lists, overview, targets
-from app.services.dashboard.facts import Filters, TaskState
-from app.services.dashboard.ledger import ledger_rows
+from app.services.dashboards import lists, overview, targets
+from app.services.dashboards.facts import Filters, TaskState
+from app.services.dashboards.ledger import ledger_rows
 from tests.dashboard_scenario import AS_OF, build_scenario
 
 
@@ -106,7 +106,7 @@ def test_ledger_rows(scenario):
 
 
 def test_lights_per_section_in_the_ledger_and_as_a_filter(scenario):
-    from app.services.dashboard import lighting
+    from app.services.dashboards import lighting
 
     # M1b is past due (红), M1c due on the 3rd working day (蓝); task 1 takes its worst part's light.
     assert lighting.lights_by_section(scenario.plan_id, AS_OF) == {

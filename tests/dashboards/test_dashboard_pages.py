@@ -130,7 +130,7 @@ def test_leader_sees_lights_per_section(signed_in, scenario):
 
 
 def test_unit_page_shows_the_score_and_links_readers_to_its_explanation(signed_in, scenario):
-    from app.services import assessment
+    from app.services.scoring import assessment
 
     score = next(s for s in assessment.unit_scores(scenario.plan_id) if s.unit_id == scenario.zhuce_id)
     url = f"/dashboards/units/{scenario.zhuce_id}?plan_id={scenario.plan_id}&as_of={AS_OF}"

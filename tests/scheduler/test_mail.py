@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import MailStatus, Notification, OutboxMail, User
 from app.models.base import utcnow
-from app.services import notices
+from app.services.infrastructure import notices
 from scheduler import jobs
 
 TITLE = "逾期提醒:2023年工作要点第7项"

@@ -21,9 +21,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ReportCycle, ReviewDecision, Role, User, UserRole, WorkItem
-from app.services import deadlines, decomposition, plan_import
-from app.services.decomposition import MilestonePlan
-from app.services.workdays import BEIJING
+from app.services.lifecycle import decomposition
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.plans import plan_import
+from app.services.timing import deadlines
+from app.services.timing.workdays import BEIJING
+from scheduler.cli import scheduler_command
 from tests.conftest import PLAN_2023
 
 FIRST_TICK, LAST_TICK = date(2023, 1, 7), date(2023, 12, 31)
@@ -101,7 +104,7 @@ def run_the_year(app) -> dict[str, list[tuple[date, bool]]]:
     runner, seen = app.test_cli_runner(), defaultdict(list)
     for day, hour in tick_days():
         with time_machine.travel(at(day, hour), tick=False):
-            result = runner.invoke(args=["scheduler", "tick", "--now", at(day, hour).isoformat()])
+            result = runner.invoke(scheduler_command, ["tick", "--now", at(day, hour).isoformat()])
         assert result.exit_code == 0, (day, result.output)
         for line in map(json.loads, result.stdout.splitlines()):
             seen[line["key"]].append((day, line["late"]))

@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ApiToken, PlanTask, User, WorkItem
-from app.services import api_tokens
+from app.services.infrastructure import api_tokens
 from tests.api.conftest import issue_secret
 
 #: Examples per operation and generation mode (7 operations × 2 modes; the document itself is skipped).

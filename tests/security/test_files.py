@@ -20,11 +20,12 @@ from sqlalchemy import func, select
 
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.models import Attachment, MilestoneReport, ReviewDecision, Unit
-from app.services import attachments, decomposition, reporting
-from app.services.decomposition import MilestonePlan
-from app.services.reporting import Upload, UploadPolicy
-from forms.registry import FORMS
+from app.models import Attachment, Milestone, MilestoneReport, ReviewDecision, Unit
+from app.services.infrastructure import attachments
+from app.services.lifecycle import decomposition, reporting
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.lifecycle.reporting import Upload, UploadPolicy
+from app.steps import STEPS
 from tests.services.test_lifecycle import item_for
 from tests.web.test_work import as_user, open_item, post
 
@@ -190,7 +191,12 @@ def test_a_file_stored_before_the_allow_list_is_served_as_inert_text(app, report
     folder.mkdir(parents=True, exist_ok=True)
     stored = f"{uuid.uuid4().hex}.txt"
     (folder / stored).write_bytes(b"<html><script>alert(1)</script></html>")
-    row = Attachment(plan_task_id=reportable.id, subject="milestone_report", subject_id=1,
+    milestone = db.session.scalar(select(Milestone).where(Milestone.plan_task_id == reportable.id))
+    report = MilestoneReport(milestone=milestone, number=1, progress="进展", percent_done=0,
+                             submitted_by=people["zhuce"])
+    db.session.add(report)
+    db.session.flush()
+    row = Attachment(plan_task_id=reportable.id, milestone_report_id=report.id,
                      original_name="evil.html",
                      stored_name=stored, content_type="text/html", size=38, sha256="0" * 64,
                      uploaded_by=people["zhuce"])
@@ -252,8 +258,8 @@ def test_every_upload_field_states_the_limits_and_the_allowed_types(app, reporta
     assert "每次最多 20 个文件,合计不超过 10 MB" in text and attachments.ACCEPTED in text
     assert f'accept="{",".join(attachments.ALLOWED)}"' in text
     with app.test_request_context():
-        for key, form_class in FORMS.items():
-            form = form_class()
+        for key, step in STEPS.items():
+            form = step.form()
             if "attachments" in form:
                 shown = render_template_string(
                     '{% from "_forms.html" import field %}{{ field(form.attachments) }}', form=form)

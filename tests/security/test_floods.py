@@ -12,7 +12,7 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import AuditEvent, Notification, Urge, WorkflowInstance
 from app.models.base import utcnow
-from app.services import urging
+from app.services.follow_up import urging
 from app.workflow import WorkflowError, deploy_diagram, start_instance
 from tests.conftest import csrf_token
 from tests.services.test_lifecycle import item_for, unit

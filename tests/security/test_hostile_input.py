@@ -36,10 +36,11 @@ from app.models import (
     User,
     WorkItem,
 )
-from app.services import decomposition, lights, reporting, work_items
-from app.services.decomposition import MilestonePlan
-from app.services.reporting import UploadPolicy
-from app.services.workdays import end_of_day
+from app.services.dashboards import lights
+from app.services.lifecycle import decomposition, reporting, work_items
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.lifecycle.reporting import UploadPolicy
+from app.services.timing.workdays import end_of_day
 from tests.conftest import ROOT, csrf_token, login
 from tests.dashboard_scenario import AS_OF, build_scenario
 

@@ -11,11 +11,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from app.models import User
 from app.security import is_same_site_path
-from app.services import api_tokens, urging
-from app.services.demo import DEMO_PASSWORD
+from app.services.follow_up import urging
+from app.services.infrastructure import api_tokens
 from tests.conftest import csrf_token, login, make_test_app
 
 REMEMBER = "remember_token"
@@ -276,7 +277,7 @@ def test_csp_limits_forms_and_base_everywhere_and_production_adds_hsts(app, demo
 
 
 def test_the_demo_password_meets_the_policy_of_every_seeded_account(app, demo):
-    from app.services.accounts import check_password_rules
+    from app.services.infrastructure.accounts import check_password_rules
 
     for seeded in db.session.scalars(select(User)):
         check_password_rules(DEMO_PASSWORD, seeded.username)

@@ -15,10 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from app.models import Unit, User
-from app.services import accounts
-from app.services.demo import DEMO_PASSWORD
+from app.services.infrastructure import accounts
 from tests.conftest import csrf_token, make_test_app
 
 WRONG = "wrong-password-1"
@@ -204,7 +204,7 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 _REDIS_SCRIPT = """
 import json, sys
 from tests.conftest import csrf_token, make_test_app
-from app.services.demo import DEMO_PASSWORD
+from app.demo import DEMO_PASSWORD
 app = make_test_app(sys.argv[1], RATELIMIT_STORAGE_URI=sys.argv[2], RATELIMIT_KEY_PREFIX=sys.argv[3])
 def sign_in(address, password):
     client = app.test_client()

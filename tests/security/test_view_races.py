@@ -37,11 +37,12 @@ from app.models import (
     WorkItem,
     WorkItemState,
 )
-from app.services import decomposition, extensions, progress_reports, rectification, reporting, work_items
-from app.services.decomposition import MilestonePlan
-from app.services.reporting import UploadPolicy
-from app.services.workdays import WorkCalendar
-from app.work.steps import STEPS
+from app.services.follow_up import extensions, rectification
+from app.services.lifecycle import decomposition, progress_reports, reporting, work_items
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.lifecycle.reporting import UploadPolicy
+from app.services.timing.workdays import WorkCalendar
+from app.steps import STEPS
 from tests.api.conftest import bearer_client, issue_secret
 from tests.conftest import csrf_token
 from tests.services.test_deadlines import at, decomposition_item, imported_in_2023  # noqa: F401

@@ -12,8 +12,9 @@ from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.models import AuditEvent, DueDateChange, User, WorkItem, WorkItemState
 from app.models.base import as_dict
-from app.services import calendar_overrides, deadline_policy, extensions
-from app.services.workdays import BEIJING, end_of_day
+from app.services.follow_up import extensions
+from app.services.timing import calendar_overrides, deadline_policy
+from app.services.timing.workdays import BEIJING, end_of_day
 from tests.services.test_deadlines import at, decomposition_item, imported_in_2023  # noqa: F401
 
 

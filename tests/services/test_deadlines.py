@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Notification, User, WorkItem
-from app.services import deadlines, plan_import
-from app.services.workdays import BEIJING, end_of_day
+from app.services.plans import plan_import
+from app.services.timing import deadlines
+from app.services.timing.workdays import BEIJING, end_of_day
+from scheduler.cli import scheduler_command
 from tests.conftest import PLAN_2023
 from tests.snapshots import seeded
 
@@ -108,17 +110,17 @@ def test_tick_prints_one_json_line_per_notice_and_nothing_when_run_again(app, im
     import json
 
     runner = app.test_cli_runner()
-    first = runner.invoke(args=["scheduler", "tick", "--now", "2023-10-11T09:00:00+08:00"])
+    first = runner.invoke(scheduler_command, ["tick", "--now", "2023-10-11T09:00:00+08:00"])
     assert first.exit_code == 0, first.output
     lines = [json.loads(line) for line in first.stdout.splitlines()]
     assert lines and all(set(line) == {"key", "kind", "tier", "work_item", "recipients", "late"} for line in lines)
     assert {line["kind"] for line in lines} == {"reminder", "overdue"}
-    again = runner.invoke(args=["scheduler", "tick", "--now", "2023-10-11T15:00:00+08:00"])
+    again = runner.invoke(scheduler_command, ["tick", "--now", "2023-10-11T15:00:00+08:00"])
     assert again.exit_code == 0 and again.stdout == ""
 
 
 def test_tick_refuses_a_malformed_instant(app):
-    result = app.test_cli_runner().invoke(args=["scheduler", "tick", "--now", "十月十一日"])
+    result = app.test_cli_runner().invoke(scheduler_command, ["tick", "--now", "十月十一日"])
     assert result.exit_code != 0 and "无法识别的时刻" in result.output
 
 

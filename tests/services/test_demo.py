@@ -1,10 +1,10 @@
 """The demo data: every unit of the 2023 plan, one user per role, loaded idempotently."""
 from sqlalchemy import func, select
 
+from app.demo import DEMO_USERS, load_demo
 from app.extensions import db
 from app.models import AuditEvent, Role, Unit, UnitGroup, User
-from app.services import directory
-from app.services.demo import DEMO_USERS, load_demo
+from app.services.plans import directory
 
 
 def _counts():

@@ -6,9 +6,11 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from app import demo_activity
 from app.extensions import db
 from app.models import (
     AuditEvent,
+    Decomposition,
     ExtensionRequest,
     ExtensionStatus,
     Milestone,
@@ -21,10 +23,19 @@ from app.models import (
     ReviewRecord,
     TargetActual,
     Urge,
+    User,
+    WorkflowInstance,
+    WorkflowStatus,
     WorkItem,
+    WorkItemState,
 )
-from app.services import closure, demo_activity, evaluation, lights
-from app.services.workdays import BEIJING
+from app.models.user import UNIT_ROLES
+from app.services.dashboards import lights
+from app.services.dashboards.facts import TaskState, task_facts
+from app.services.infrastructure import accounts
+from app.services.lifecycle import work_items
+from app.services.scoring import closure, evaluation
+from app.services.timing.workdays import BEIJING
 from tests.conftest import login
 from tests.snapshots import seeded
 
@@ -73,6 +84,29 @@ def test_the_story_leaves_a_returned_report_an_open_rectification_and_a_scored_c
     assert extension.status is ExtensionStatus.APPROVED
 
 
+def test_may_act_in_python_and_in_sql_agree_on_every_row(activity):
+    users = db.session.scalars(select(User).order_by(User.id)).all()
+    items = db.session.scalars(select(WorkItem).order_by(WorkItem.id)).all()
+    _hand_one_over(users, items)
+    admitted = 0
+    for user in users:
+        in_sql = set(db.session.scalars(select(WorkItem.id).where(work_items.may_act_clause(user))))
+        in_python = {item.id for item in items if work_items.may_act(user, item)}
+        assert in_sql == in_python, user.username
+        admitted += len(in_python)
+    assert 0 < admitted < len(users) * len(items)
+
+
+def _hand_one_over(users: list[User], items: list[WorkItem]) -> None:
+    """Give the rows an assignee: an open unit item handed to a new colleague of the unit."""
+    item, actor = next((i, u) for i in items for u in users
+                       if i.state is WorkItemState.OPEN and i.role in UNIT_ROLES and work_items.may_act(u, i))
+    colleague = accounts.create_user("tongshi", "同事", "Duban-test-2023", [item.role], unit=actor.unit)
+    work_items.hand_over(item, colleague.id, None, actor)
+    db.session.commit()
+    users.append(colleague)
+
+
 def _counts() -> tuple[int, ...]:
     return tuple(db.session.scalar(select(func.count()).select_from(model))
                  for model in (Plan, WorkItem, ReviewRecord, Rectification, AuditEvent))
@@ -104,3 +138,22 @@ def test_the_demo_command_plays_the_story_once(app):
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0 and "工作要点已导入过" in second.output
     assert _counts() == counts and counts[0] == 1
+
+
+def test_closed_is_stored_once_and_every_reader_agrees_with_the_engine(activity):
+    """A part is closed exactly when its lifecycle instance completed; closure, lights and dashboards see the same."""
+    parts = db.session.execute(select(Decomposition, WorkflowInstance.status)
+                               .join(WorkflowInstance, WorkflowInstance.decomposition_id == Decomposition.id)).all()
+    assert any(part.is_closed for part, _ in parts) and not all(part.is_closed for part, _ in parts)
+    assert all(part.is_closed == (status is WorkflowStatus.COMPLETED) for part, status in parts)
+    assert set(db.session.scalars(select(Decomposition.id).where(Decomposition.is_closed))) == {
+        part.id for part, _ in parts if part.is_closed}
+
+    ended = {task.id for task in activity.tasks
+             if (statuses := [s for part, s in parts if part.plan_task_id == task.id])
+             and all(s is WorkflowStatus.COMPLETED for s in statuses)}
+    assert ended == {task.id for task in activity.tasks if closure.is_closed(task)}
+    verdicts = lights.task_lights(datetime.now(BEIJING), plan_id=activity.id)
+    assert ended == {task_id for task_id, verdict in verdicts.items() if verdict.reason == "已办结"}
+    facts = task_facts(activity.id)
+    assert ended == set(db.session.scalars(select(facts.c.task_id).where(facts.c.state == TaskState.CLOSED)))

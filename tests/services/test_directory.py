@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import AuditEvent, GroupMembership, Organisation, UnitKind
-from app.services import directory
-from app.services.directory import GroupData, UnitData
+from app.services.plans import directory
+from app.services.plans.directory import GroupData, UnitData
 
 
 @pytest.fixture

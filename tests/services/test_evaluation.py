@@ -30,10 +30,11 @@ from app.models import (
     WorkItem,
 )
 from app.models.user import UNIT_ROLES
-from app.services import assessment, closure, decomposition, evaluation, reporting, scoring_policy, work_items
-from app.services.decomposition import MilestonePlan
-from app.services.reporting import UploadPolicy
-from app.services.workdays import BEIJING
+from app.services.lifecycle import decomposition, reporting, work_items
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.lifecycle.reporting import UploadPolicy
+from app.services.scoring import assessment, closure, evaluation, scoring_policy
+from app.services.timing.workdays import BEIJING
 
 APPROVE, RETURN = ReviewDecision.APPROVE, ReviewDecision.RETURN
 
@@ -205,7 +206,7 @@ def test_caps_and_floor_become_visible_line_items(task7, people):
         db.session.add(Urge(work_item_id=any_item.id, plan_task_id=task7.id, unit_id=zhuce_unit.id, message="催",
                             sent_by_id=dushen.id, sent_at=bj(2023, 7, day, 9)))
     db.session.flush()
-    from app.services.evaluation_events import load_events
+    from app.services.scoring.evaluation_events import load_events
     events = load_events([task7.id])[task7.id]
     provisional = evaluation.score_lines(zhuce_unit.id, events, policy, final=False)
     # 暂评: the unreported target is not charged yet (0): 100 − 3 × 40 = −20 → floor 0: +20

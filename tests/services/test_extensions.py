@@ -20,8 +20,9 @@ from app.models import (
     WorkItem,
     WorkItemState,
 )
-from app.services import deadlines, extensions
-from app.services.workdays import BEIJING, end_of_day
+from app.services.follow_up import extensions
+from app.services.timing import deadlines
+from app.services.timing.workdays import BEIJING, end_of_day
 from tests.services.test_deadlines import at, decomposition_item, imported_in_2023  # noqa: F401
 
 ORIGINAL_DUE = end_of_day(date(2023, 10, 10))

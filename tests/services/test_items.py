@@ -24,8 +24,8 @@ from app.models import (
     WorkItem,
     WorkItemState,
 )
-from app.services import items, plan_import
-from app.services.plan_import import AlreadyImported
+from app.services.plans import items, plan_import
+from app.services.plans.plan_import import AlreadyImported
 
 JUNE_2023 = date(2023, 6, 1)
 
@@ -119,7 +119,7 @@ def test_the_same_item_twice_is_refused(demo, people):
 
 
 def test_a_milestone_may_not_fall_after_the_final_deadline(demo, people):
-    from app.services.decomposition import MilestonePlan, _check_plans
+    from app.services.lifecycle.decomposition import MilestonePlan, _check_plans
 
     plan = items.register_item(demo, instruction(), people["dushen"], JUNE_2023)
     decomposition = db.session.scalars(select(Decomposition)
@@ -169,11 +169,12 @@ def test_two_imports_at_once_on_postgresql_take_different_numbers(database_url, 
 def test_a_leader_instruction_runs_the_whole_lifecycle_and_counts_in_ledger_dashboard_and_scores(demo, people):
     """Decomposed, reported, approved and closed like a plan's task; then 已办结 on the dashboard, in the 台账,
     and scored for its lead unit."""
-    from app.services import assessment, closure, demo_activity
-    from app.services.dashboard import ledger, overview
-    from app.services.dashboard.facts import beijing_today
-    from app.services.deadlines import work_calendar
-    from app.services.reporting import UploadPolicy
+    from app import demo_activity
+    from app.services.dashboards import ledger, overview
+    from app.services.dashboards.facts import beijing_today
+    from app.services.lifecycle.reporting import UploadPolicy
+    from app.services.scoring import assessment, closure
+    from app.services.timing.deadlines import work_calendar
 
     today = beijing_today()
     plan = items.register_item(demo, instruction(document_date=today, final_deadline=today + timedelta(days=40),
@@ -198,8 +199,8 @@ def test_a_leader_instruction_runs_the_whole_lifecycle_and_counts_in_ledger_dash
 def test_reminders_and_overdue_notices_name_an_items_source(demo, people):
     from app.models import Notification
     from app.models.base import utcnow
-    from app.services import deadlines
-    from app.services.dashboard.facts import beijing_today
+    from app.services.dashboards.facts import beijing_today
+    from app.services.timing import deadlines
 
     today = beijing_today()
     plan = items.register_item(demo, instruction(document_date=today, final_deadline=today + timedelta(days=40)),

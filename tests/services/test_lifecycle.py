@@ -20,9 +20,10 @@ from app.models import (
     User,
     WorkItem,
 )
-from app.services import closure, decomposition, reporting, work_items
-from app.services.decomposition import MilestonePlan
-from app.services.reporting import UploadPolicy
+from app.services.lifecycle import decomposition, reporting, work_items
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.lifecycle.reporting import UploadPolicy
+from app.services.scoring import closure
 
 APPROVE, RETURN = ReviewDecision.APPROVE, ReviewDecision.RETURN
 
@@ -65,7 +66,7 @@ def test_task_from_decomposition_to_closure_with_returns(task7, people, tmp_path
     assert milestone.status is MilestoneStatus.IN_PROGRESS
 
     policy = UploadPolicy(tmp_path, 1024 * 1024)
-    from app.services.reporting import Upload
+    from app.services.lifecycle.reporting import Upload
     report_item = item_for(zhuce, "milestone_report", task7)
     assert report_item.due_at.isoformat() == "2023-09-30T10:00:00+00:00"
     reporting.submit_report(report_item, "已扩展到18个行业", 60, {target.id: Decimal("18")},
@@ -143,13 +144,13 @@ def test_a_unit_that_requires_it_has_its_head_sign_reports_off(task7, people, tm
     reporting.submit_report(item_for(zhuce, "milestone_report", task7), "修改稿", 80, {}, [], policy, zhuce)
     reporting.sign_off(item_for(head, "head_signoff", task7), APPROVE, None, head)
     reporting.review_report(item_for(dushen, "report_review", task7), APPROVE, None, None, dushen)
-    steps = db.session.scalars(select(ReviewRecord.step).where(ReviewRecord.subject == "milestone_report")
+    steps = db.session.scalars(select(ReviewRecord.step).where(ReviewRecord.milestone_report_id.is_not(None))
                                .order_by(ReviewRecord.id)).all()
     assert steps == ["head_signoff", "head_signoff", "report_review"]
 
 
 def test_a_refused_report_leaves_no_file_behind(task7, people, tmp_path):
-    from app.services.reporting import Upload
+    from app.services.lifecycle.reporting import Upload
 
     zhuce, dushen = people["zhuce"], people["dushen"]
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7),

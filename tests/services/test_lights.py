@@ -11,11 +11,16 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Milestone, PlanTask, ReviewDecision, User, WorkItem, WorkItemState
-from app.services import closure, deadlines, decomposition, extensions, lights, plan_import, reporting, work_items
-from app.services.decomposition import MilestonePlan
-from app.services.lights import Light, LightVerdict
-from app.services.reporting import UploadPolicy
-from app.services.workdays import BEIJING
+from app.services.dashboards import lights
+from app.services.dashboards.lights import Light, LightVerdict
+from app.services.follow_up import extensions
+from app.services.lifecycle import decomposition, reporting, work_items
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.lifecycle.reporting import UploadPolicy
+from app.services.plans import plan_import
+from app.services.scoring import closure
+from app.services.timing import deadlines
+from app.services.timing.workdays import BEIJING
 from tests.conftest import PLAN_2023, counted
 from tests.snapshots import seeded
 
@@ -229,7 +234,7 @@ def test_finished_things_are_green(plan, people):
 
 def test_light_rows_group_by_colour_in_sql(plan, people):
     decompose(task(plan, 7), people, ("完成试点", date(2023, 9, 28)))
-    rows = lights.task_light_rows(at(10, 7), plan.id).subquery()
+    rows = lights.task_light_rows(at(10, 7), [plan.id]).subquery()
     counts = dict(db.session.execute(select(rows.c.light, func.count()).group_by(rows.c.light)).all())
     # Task 7's milestone is late; every other task's decomposition is due on 10 October, 3 working days ahead.
     assert counts == {"red": 1, "blue": len(plan.tasks) - 1}

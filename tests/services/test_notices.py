@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.errors import PermissionDenied
 from app.extensions import db
 from app.models import NoticeKind, Notification, OutboxMail, User
-from app.services import notices
+from app.services.infrastructure import notices
 
 KEY = "work_item:12:reminder:1:v1"
 

@@ -19,8 +19,8 @@ from app.models import (
     UnitGroup,
     User,
 )
-from app.services import directory, plan_import
-from app.services.name_resolution import Decision, DecisionKind
+from app.services.plans import directory, plan_import
+from app.services.plans.name_resolution import Decision, DecisionKind
 from tests.conftest import ROOT
 
 PLAN_2023 = ROOT / "tests" / "fixtures" / "plans" / "hubei-amr-2023-work-points.txt"

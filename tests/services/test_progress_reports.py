@@ -25,8 +25,13 @@ from app.models import (
     WorkItem,
     WorkItemState,
 )
-from app.services import deadlines, plan_import, progress_reports, tick
-from app.services.workdays import BEIJING, WorkCalendar, end_of_day
+from app.models.base import utcnow
+from app.services.lifecycle import progress_reports
+from app.services.plans import plan_import
+from app.services.timing import deadlines
+from app.services.timing.workdays import BEIJING, WorkCalendar, end_of_day
+from scheduler import tick
+from scheduler.cli import scheduler_command
 from tests.conftest import PLAN_2023, csrf_token, login
 from tests.snapshots import seeded
 
@@ -112,8 +117,9 @@ def test_periods_missed_while_down_open_late_and_periods_before_the_import_never
 def test_a_closed_part_gets_no_more_reports(monthly_plan):
     decomposition = db.session.scalars(select(Decomposition).order_by(Decomposition.id)).first()
     lifecycle = db.session.scalar(select(WorkflowInstance).where(
-        WorkflowInstance.subject == f"decomposition:{decomposition.id}"))
+        WorkflowInstance.decomposition_id == decomposition.id))
     lifecycle.status = WorkflowStatus.COMPLETED
+    decomposition.closed_at = utcnow()
     db.session.flush()
     opened = progress_reports.open_due(at(date(2023, 9, 20), 10), WorkCalendar())
     assert (decomposition.plan_task_id, decomposition.unit_id) not in {(o.report.plan_task_id, o.report.unit_id)
@@ -142,7 +148,7 @@ def test_the_liaison_reports_and_only_the_own_unit_may(monthly_plan):
 
 def test_the_tick_prints_opened_items_and_their_reminder(app, monthly_plan):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["scheduler", "tick", "--now", "2023-09-20T11:00:00+08:00"])
+    result = runner.invoke(scheduler_command, ["tick", "--now", "2023-09-20T11:00:00+08:00"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     opened = [line for line in lines if line["kind"] == "progress_report"]
@@ -153,7 +159,7 @@ def test_the_tick_prints_opened_items_and_their_reminder(app, monthly_plan):
         select(User.unit_id).where(User.username == "zhuce"))}
     assert zhuce_items and zhuce_items <= reminded         # the item opens on its reminder day
     assert {tuple(line["recipients"]) for line in opened if line["work_item"] in zhuce_items} == {("zhuce",)}
-    again = runner.invoke(args=["scheduler", "tick", "--now", "2023-09-20T15:00:00+08:00"])
+    again = runner.invoke(scheduler_command, ["tick", "--now", "2023-09-20T15:00:00+08:00"])
     assert again.exit_code == 0 and again.stdout == ""
 
 

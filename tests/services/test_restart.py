@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User
-from app.services import decomposition, plan_import, work_items
-from app.services.decomposition import MilestonePlan
+from app.services.lifecycle import decomposition, work_items
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.plans import plan_import
 from tests.conftest import ROOT
 
 PLAN_2023 = ROOT / "tests" / "fixtures" / "plans" / "hubei-amr-2023-work-points.txt"
@@ -22,7 +23,7 @@ REVIEW_IN_A_NEW_PROCESS = textwrap.dedent("""
     from app import create_app
     from app.extensions import db
     from app.models import ReviewDecision, User
-    from app.services import decomposition, work_items
+    from app.services.lifecycle import decomposition, work_items
 
     app = create_app()
     with app.app_context():

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import PlanTask, Role, User
-from app.services import accounts
+from app.services.infrastructure import accounts
 
 
 def test_a_copy_holds_exactly_the_seeded_rows_and_sequence_positions(app, plan_2023, snapshots):

@@ -9,8 +9,11 @@ from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.models import NoticeKind, Notification, OutboxMail, PlanTask, Role, StagnantItem, User, WorkItem
-from app.services import deadlines, digests, discussion, drafts, plan_import, stagnation, tick, work_items
-from app.services.workdays import BEIJING
+from app.services.lifecycle import discussion, drafts, work_items
+from app.services.plans import plan_import
+from app.services.timing import deadlines, digests, stagnation
+from app.services.timing.workdays import BEIJING
+from scheduler import tick
 from tests.conftest import PLAN_2023
 from tests.snapshots import seeded
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import AuditEvent, Notification, Urge, WorkItemState
-from app.services import urging
+from app.services.follow_up import urging
 from tests.services.test_lifecycle import item_for, unit
 
 
@@ -48,8 +48,8 @@ def test_only_supervisors_urge_open_unit_steps_with_a_message(task7, people):
 def test_supervisors_own_steps_cannot_be_urged(task7, people):
     from datetime import date
 
-    from app.services import decomposition
-    from app.services.decomposition import MilestonePlan
+    from app.services.lifecycle import decomposition
+    from app.services.lifecycle.decomposition import MilestonePlan
     zhuce, dushen = people["zhuce"], people["dushen"]
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7),
                                        [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id)], None, zhuce)

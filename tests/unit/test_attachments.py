@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from app.errors import ValidationFailed
-from app.services.attachments import sniff_type, store
+from app.services.infrastructure.attachments import sniff_type, store
 
 
 def zip_with(part: str) -> bytes:

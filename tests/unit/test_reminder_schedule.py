@@ -3,8 +3,8 @@ from datetime import date
 
 import pytest
 
-from app.services.reminder_schedule import DueNotice, NoticeKind, Timing, due_by, notices_for
-from app.services.workdays import WorkCalendar
+from app.services.timing.reminder_schedule import DueNotice, NoticeKind, Timing, due_by, notices_for
+from app.services.timing.workdays import WorkCalendar
 
 CALENDAR = WorkCalendar()
 REMIND, OVERDUE, ESCALATE = NoticeKind.REMINDER, NoticeKind.OVERDUE, NoticeKind.ESCALATION

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.services.workdays import WorkCalendar
+from app.services.timing.workdays import WorkCalendar
 
 CALENDAR = WorkCalendar()
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, ScoringPolicyVersion, Unit
-from app.services import closure, scoring_policy
+from app.services.scoring import closure, scoring_policy
 from tests.conftest import csrf_token, login
 from tests.services.test_evaluation import item, run_task7
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from app.models import User
-from app.services.demo import DEMO_PASSWORD
 from tests.conftest import csrf_token, login, make_test_app
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, CalendarOverride, DeadlinePolicy, DueDateChange, ExtensionRequest, PlanTask
-from app.services.workdays import BEIJING
+from app.services.timing.workdays import BEIJING
 from tests.services.test_deadlines import at, decomposition_item, imported_in_2023  # noqa: F401
 from tests.web.test_work import as_user, post
 

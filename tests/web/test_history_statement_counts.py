@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PlanTask, ReviewDecision, Role, Unit, User, WorkItem
-from app.services import decomposition, reporting, work_items
-from app.services.decomposition import MilestonePlan
-from app.services.reporting import Upload, UploadPolicy
+from app.services.lifecycle import decomposition, reporting, work_items
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.lifecycle.reporting import Upload, UploadPolicy
 from tests.web.test_statement_counts import MORE, as_user, copies, statements
 
 ROUNDS = 12

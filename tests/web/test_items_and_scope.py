@@ -9,10 +9,11 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from app import demo_activity
 from app.extensions import db
 from app.models import Plan, PlanKind, PlanTask, Unit, User
-from app.services import demo_activity, plan_import
-from app.services.workdays import BEIJING
+from app.services.plans import plan_import
+from app.services.timing.workdays import BEIJING
 from tests.conftest import csrf_token, login
 from tests.snapshots import seeded
 

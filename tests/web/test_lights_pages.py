@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Milestone, ReviewDecision, User, WorkItem, WorkItemState
-from app.services import deadlines, decomposition, work_items
-from app.services.decomposition import MilestonePlan
-from app.services.workdays import end_of_day
+from app.services.lifecycle import decomposition, work_items
+from app.services.lifecycle.decomposition import MilestonePlan
+from app.services.timing import deadlines
+from app.services.timing.workdays import end_of_day
 from tests.conftest import login
 
 LEGEND = 'data-testid="lights-legend"'

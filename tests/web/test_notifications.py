@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Notification, User
-from app.services import notices
+from app.services.infrastructure import notices
 from tests.conftest import csrf_token
 
 

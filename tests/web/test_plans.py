@@ -114,7 +114,7 @@ def test_archive_keeps_the_plan(signed_in):
 
 def test_a_new_group_is_expanded_to_the_members_ticked_in_the_review(signed_in):
     from app.plans.forms import field_name, members_field_name
-    from app.services import directory
+    from app.services.plans import directory
 
     client = signed_in("dushen")
     name = "省局反不正当竞争联席会议各成员单位"

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Rectification, ReviewDecision, Unit, Urge, WorkItem
-from app.services import rectification, reporting
-from app.services.reporting import UploadPolicy
-from app.services.workdays import BEIJING
+from app.services.follow_up import rectification
+from app.services.lifecycle import reporting
+from app.services.lifecycle.reporting import UploadPolicy
+from app.services.timing.workdays import BEIJING
 from tests.services.test_lifecycle import item_for
 from tests.services.test_rectification import order, return_a_report
 from tests.web.test_work import as_user, post

@@ -6,7 +6,7 @@ from contextlib import ExitStack
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from forms.registry import FORMS
+from app.steps import STEPS
 from tests.conftest import make_test_app
 
 
@@ -23,7 +23,7 @@ def form_context(form_app):
 
         def build(form_key: str, data: dict):
             stack.enter_context(form_app.test_request_context(method="POST", data=MultiDict(data)))
-            return FORMS[form_key]()
+            return STEPS[form_key].form()
 
         yield build
 

@@ -1,0 +1,20 @@
+"""Text formatting shared by the services, the documents and the templates: pure, no Flask, no database."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_numeral(number: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十 (section numbers as plans write them)."""
+    if not 0 < number < 100:
+        return str(number)
+    tens, ones = divmod(number, 10)
+    prefix = "" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十")
+    return prefix + (_DIGITS[ones] if ones else "")
+
+
+def plain_number(value: Decimal | int | float) -> str:
+    """A number without trailing zeros: 230000.000000 → 230000, 0.500000 → 0.5."""
+    return format(Decimal(str(value)).normalize(), "f")

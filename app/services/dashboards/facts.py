@@ -1,0 +1,158 @@
+"""Per-milestone and per-task facts as SQL subqueries, the base of every aggregate.
+
+Date-dependent figures are taken *as of* a day (Beijing time): a milestone counts as
+approved only if 督审处 approved it on or before that day, so a bulletin dated in the
+past shows the numbers of that day.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy.sql.selectable import Subquery
+
+from app.models import (
+    Decomposition,
+    DecompositionStatus,
+    Milestone,
+    PlanTask,
+    ResponsibilityRole,
+    TaskResponsibility,
+)
+from app.models.lifecycle import task_is_closed
+from app.services.plans.plan_scope import PlanIds, in_plans
+from app.services.timing.workdays import BEIJING
+
+#: 临期: not yet approved and due within this many calendar days.
+DUE_SOON_DAYS = 7
+#: The roles that make a unit answer for a task as its own (牵头 or 负责).
+OWNING_ROLES = (ResponsibilityRole.LEAD, ResponsibilityRole.RESPONSIBLE)
+
+
+def beijing_today() -> date:
+    """Today in Beijing, the default as-of day."""
+    return datetime.now(BEIJING).date()
+
+
+class TaskState(enum.StrEnum):
+    """Where a task stands as a whole (its units' decompositions and lifecycles together)."""
+
+    NOT_STARTED = "not_started"
+    DECOMPOSING = "decomposing"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return {"not_started": "未启动", "decomposing": "分解中", "in_progress": "推进中",
+                "closed": "已办结"}[self.value]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the 督审处 dashboard is narrowed to; None means everything."""
+
+    section_id: int | None = None
+    unit_id: int | None = None
+    state: TaskState | None = None
+    light: str | None = None
+    #: The tasks showing ``light``, once judged (see ``with_lights_judged``); None: judge when needed.
+    light_task_ids: tuple[int, ...] | None = None
+
+    @property
+    def active(self) -> bool:
+        """True when anything narrows the view."""
+        return any(value is not None for value in (self.section_id, self.unit_id, self.state, self.light))
+
+
+def task_facts(plan_ids: PlanIds, within: Select[Any] | None = None) -> Subquery:
+    """One row per task of the plans (of the task ids ``within`` selects, when given): id, number, title,
+    section, supervision number, state, plan."""
+    tasks = select(PlanTask.id).where(in_plans(PlanTask.plan_id, plan_ids)) if within is None else within
+    decomposed = (select(Decomposition.plan_task_id.label("task_id"), func.count().label("n"),
+                         func.sum(case((Decomposition.status == DecompositionStatus.CONFIRMED, 1), else_=0))
+                         .label("confirmed"))
+                  .where(Decomposition.plan_task_id.in_(tasks)).group_by(Decomposition.plan_task_id).subquery())
+    state = case(
+        (task_is_closed(PlanTask.id), TaskState.CLOSED.value),
+        (func.coalesce(decomposed.c.n, 0) == 0, TaskState.NOT_STARTED.value),
+        (decomposed.c.confirmed < decomposed.c.n, TaskState.DECOMPOSING.value),
+        else_=TaskState.IN_PROGRESS.value,
+    )
+    return (select(PlanTask.id.label("task_id"), PlanTask.number, PlanTask.title, PlanTask.section_id,
+                   PlanTask.supervision_number, state.label("state"), PlanTask.plan_id)
+            .outerjoin(decomposed, decomposed.c.task_id == PlanTask.id)
+            .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.id.in_(tasks), PlanTask.cancelled_at.is_(None))
+            .subquery("task_facts"))
+
+
+def milestone_facts(plan_ids: PlanIds, as_of: date) -> Subquery:
+    """One row per milestone of the plan with its as-of flags (approved, overdue, due, due soon, on time)."""
+    conditions = _conditions(Milestone.approved_on, Milestone.delivered_on, Milestone.due_date, as_of)
+    return (select(Milestone.id.label("milestone_id"), Milestone.plan_task_id.label("task_id"), Milestone.unit_id,
+                   Milestone.title, Milestone.due_date, Milestone.status, Milestone.approved_on,
+                   Milestone.delivered_on,
+                   *(case((condition, 1), else_=0).label(flag) for flag, condition in conditions.items()))
+            .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
+            .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.cancelled_at.is_(None)).subquery("milestone_facts"))
+
+
+def flagged(facts: Subquery, flag: str, as_of: date) -> ColumnElement[bool]:
+    """``facts``' rows whose ``flag`` is set, as a condition on their columns: PostgreSQL cannot estimate a
+    filter on the flag's CASE and plans a nested loop for thousands of rows."""
+    return _conditions(facts.c.approved_on, facts.c.delivered_on, facts.c.due_date, as_of)[flag]
+
+
+def _conditions(approved_on: Any, delivered_on: Any, due_date: Any, as_of: date) -> dict[str, ColumnElement[bool]]:
+    approved = and_(approved_on.is_not(None), approved_on <= as_of)
+    soon = date.fromordinal(as_of.toordinal() + DUE_SOON_DAYS)
+    return {
+        "approved": approved,
+        "overdue": and_(~approved, due_date < as_of),
+        # 应完成: due before the day, or delivered already (early delivery counts as on time).
+        "due": or_(due_date < as_of, approved),
+        "due_soon": and_(~approved, due_date >= as_of, due_date <= soon),
+        "on_time": and_(approved, delivered_on <= due_date),
+    }
+
+
+def with_lights_judged(plan_ids: PlanIds, as_of: date, filters: Filters) -> Filters:
+    """``filters`` with its light judged into task ids once, for a page whose aggregates all filter by it."""
+    if filters.light is None or filters.light_task_ids is not None:
+        return filters
+    from app.services.dashboards.lighting import tasks_with_light
+
+    return replace(filters, light_task_ids=tuple(tasks_with_light(plan_ids, as_of, filters.light)))
+
+
+def scoped_task_ids(plan_ids: PlanIds, filters: Filters, as_of: date) -> Select:
+    """The ids of the plan's tasks that pass ``filters``."""
+    tasks = task_facts(plan_ids)
+    query = select(tasks.c.task_id)
+    if filters.section_id is not None:
+        query = query.where(tasks.c.section_id == filters.section_id)
+    if filters.state is not None:
+        query = query.where(tasks.c.state == filters.state.value)
+    if filters.unit_id is not None:
+        query = query.where(or_(
+            tasks.c.task_id.in_(select(TaskResponsibility.task_id)
+                                .where(TaskResponsibility.unit_id == filters.unit_id)),
+            tasks.c.task_id.in_(select(Milestone.plan_task_id).where(Milestone.unit_id == filters.unit_id)),
+        ))
+    if filters.light is not None:
+        # Ids, not the lights query nested here: nested, it overflowed SQLite's parser stack. They are written
+        # into the SQL as numbers, so no bound-parameter limit applies either.
+        judged = with_lights_judged(plan_ids, as_of, filters).light_task_ids
+        query = query.where(tasks.c.task_id.in_(bindparam(None, list(judged or ()), expanding=True,
+                                                          literal_execute=True)))
+    return query
+
+
+def percent(part: float | Decimal, whole: float | Decimal) -> float | None:
+    """``part`` of ``whole`` in percent, one decimal; None when there is nothing to count."""
+    return round(100.0 * float(part) / float(whole), 1) if whole else None
+
