@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app import exports
@@ -20,6 +21,8 @@ from app.scope_selector import requested_scope, scope_links
 from app.services.dashboards import lighting, lists, overview, targets
 from app.services.dashboards.facts import Filters, TaskState, beijing_today, with_lights_judged
 from app.services.dashboards.unit import ensure_may_view, unit_overview, unit_score
+from app.services.infrastructure import accounts
+from app.services.lifecycle import discussion
 from app.services.plans import plan_scope
 
 #: 督审处, the leaders and administrators read every dashboard and download every document.
@@ -99,13 +102,19 @@ def leader() -> str:
     if scope.empty:
         return render_template("dashboards/no_plan.html")
     plan_ids = scope.plan_ids
-    sections = overview.section_progress(plan_ids, as_of)
-    section_lights = lighting.lights_by_section(plan_ids, as_of)
+    # A leader with 分管 units sees them first; ?scope=all switches to the whole bureau.
+    mine = accounts.units_in_charge(current_user) if current_user.has_role(Role.LEADER) else []
+    whole = request.args.get("scope") == "all" or not mine
+    filters = Filters() if whole else Filters(unit_ids=tuple(mine))
+    sections = overview.section_progress(plan_ids, as_of, filters)
+    section_lights = lighting.lights_by_section(plan_ids, as_of, filters)
     return _page(
-        "dashboards/leader.html", scope, as_of=as_of, charts=charts, totals=overview.totals(plan_ids, as_of),
+        "dashboards/leader.html", scope, as_of=as_of, charts=charts, totals=overview.totals(plan_ids, as_of, filters),
         sections=sections, section_lights=[section_lights.get(s.id or None, {}) for s in sections],
-        overdue=lists.overdue(plan_ids, as_of, limit=LEADER_OVERDUE_COUNT),
-        units=overview.units_by_on_time_rate(plan_ids, as_of))
+        overdue=lists.overdue(plan_ids, as_of, filters, limit=LEADER_OVERDUE_COUNT),
+        units=overview.units_by_on_time_rate(plan_ids, as_of, filters), whole=whole,
+        my_units=db.session.scalars(select(Unit.name).where(Unit.id.in_(mine)).order_by(Unit.id)).all(),
+        instructions=discussion.issued_by(current_user))
 
 
 @bp.route("/units/<int:unit_id>")
@@ -146,9 +155,10 @@ def export(kind: str) -> Response:
         job = jobs.request_document(kind, single, as_of, current_user)
         jobs.start(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
         return redirect(url_for("dashboards.export_job", job_id=job.id))
-    document = exports.build_document(kind, scope, as_of)
-    return send_file(document.stream(), mimetype=document.mimetype, as_attachment=True,
-                     download_name=document.filename)
+    document = exports.build_document(kind, scope, as_of, filters=_filters() if kind == "ledger" else None)
+    response = send_file(document.stream(), mimetype=document.mimetype)
+    response.headers["Content-Disposition"] = document.content_disposition
+    return response
 
 
 @bp.route("/exports/<int:job_id>")

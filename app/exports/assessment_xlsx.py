@@ -1,9 +1,14 @@
-"""Assessment scores per unit as .xlsx, from app.services.scoring.assessment (scores are never computed here)."""
+"""Assessment scores per unit as .xlsx, from app.services.scoring.assessment (scores are never computed here).
+
+A title row names the plan and the statistics day; units are listed best first with their 名次, equal scores
+sharing one (1, 1, 3) and marked 并列.
+"""
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -15,34 +20,53 @@ from app.services.dashboards import overview
 from app.services.plans.plan_scope import Scope, as_scope
 from app.services.scoring import assessment
 
-COLUMNS = (("序号", 6), ("单位", 18), ("牵头任务数", 10), ("配合任务数", 10), ("工作节点", 10), ("已完成", 8),
-           ("逾期", 8), ("按期完成率(%)", 12), ("考核得分", 10), ("是否定稿", 10))
+COLUMNS = (("名次", 6), ("并列", 6), ("单位", 18), ("牵头任务数", 10), ("配合任务数", 10), ("工作节点", 10),
+           ("已完成", 8), ("逾期", 8), ("按期完成率(%)", 12), ("考核得分", 10), ("是否定稿", 10))
 
 
 def build(subject: Plan | Scope, as_of: date, report: Callable[[int], None] = silent) -> bytes:
     """The assessment sheet of a plan or a scope: each unit's score beside its progress figures as of ``as_of``."""
-    plan_ids = as_scope(subject).plan_ids
+    scope = as_scope(subject)
+    plan_ids = scope.plan_ids
     progress = {p.id: p for p in overview.unit_progress(plan_ids, as_of)}
     report(20)
     book = Workbook()
     sheet = book.active
     sheet.title = "考核评分"
+    sheet.append(cells.row(sheet, [f"{scope.title} 考核评分（统计截至{as_of.year}年{as_of.month}月{as_of.day}日）"]))
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
+    sheet["A1"].font = Font(bold=True, size=14)
     sheet.append(cells.row(sheet, [header for header, _ in COLUMNS]))
-    for number, score in enumerate(assessment.unit_scores(plan_ids), start=1):
+    scores = assessment.unit_scores(plan_ids)
+    for (rank, tied), score in zip(ranks([s.score for s in scores]), scores, strict=True):
         p = progress.get(score.unit_id)
-        values = [number, score.unit_name, score.lead_task_count, score.cooperating_task_count,
-                  p.milestones if p else 0, p.approved if p else 0, p.overdue if p else 0,
-                  p.on_time_rate if p else None, float(score.score) if score.score is not None else None,
-                  "是" if score.final else "否"]
+        values: list[object] = [
+            rank, "并列" if tied else "", score.unit_name, score.lead_task_count, score.cooperating_task_count,
+            p.milestones if p else 0, p.approved if p else 0, p.overdue if p else 0,
+            p.on_time_rate if p else None, float(score.score) if score.score is not None else None,
+            "是" if score.final else "否"]
         sheet.append(cells.row(sheet, values))
     report(90)
     for index, (_, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    for cell in sheet[1]:
+    for cell in sheet[2]:
         cell.font, cell.fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="9F1C1C")
         cell.alignment = Alignment(horizontal="center")
-    sheet.freeze_panes = "C2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{sheet.max_row}"
+    sheet.freeze_panes = "D3"
+    sheet.auto_filter.ref = f"A2:{get_column_letter(len(COLUMNS))}{sheet.max_row}"
+    sheet.print_title_rows = "2:2"
+    sheet.page_setup.orientation, sheet.page_setup.paperSize = "landscape", sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def ranks(scores: list[Decimal]) -> list[tuple[int, bool]]:
+    """(名次, 并列) of each score in a best-first list: equal scores share the better rank, the next one skips."""
+    result: list[tuple[int, bool]] = []
+    for index, score in enumerate(scores):
+        rank = result[index - 1][0] if index and scores[index - 1] == score else index + 1
+        result.append((rank, scores.count(score) > 1))
+    return result

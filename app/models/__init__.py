@@ -2,6 +2,7 @@
 from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.bulletin import BulletinIssue
 from app.models.deadline import (
     CalendarOverride,
     DeadlinePolicy,
@@ -36,7 +37,7 @@ from app.models.lifecycle import (
 from app.models.lifecycle import (
     milestone_cooperator as milestone_cooperator_table,
 )
-from app.models.notice import MailStatus, NoticeKind, Notification, OutboxMail
+from app.models.notice import MailStatus, NoticeKind, NoticeMailChoice, NoticeTopic, Notification, OutboxMail
 from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind
 from app.models.plan import (
     Plan,
@@ -62,7 +63,7 @@ from app.models.rectification import (
     Urge,
 )
 from app.models.search import SearchEntry
-from app.models.user import Role, User, UserRole
+from app.models.user import LeaderUnit, Role, User, UserRole
 from app.models.workflow import (
     InstanceKind,
     ProcessSpecVersion,
@@ -78,6 +79,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "BulletinIssue",
     "CalendarOverride",
     "CooperatingContribution",
     "DeadlinePolicy",
@@ -96,11 +98,14 @@ __all__ = [
     "InstanceKind",
     "InstructionAcknowledgement",
     "LeaderInstruction",
+    "LeaderUnit",
     "MailStatus",
     "Milestone",
     "MilestoneReport",
     "MilestoneStatus",
     "NoticeKind",
+    "NoticeMailChoice",
+    "NoticeTopic",
     "Notification",
     "Organisation",
     "OutboxMail",

@@ -369,6 +369,7 @@ class LeaderInstruction(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     author: Mapped[User] = relationship()
+    task: Mapped[PlanTask] = relationship()
     acknowledgements: Mapped[list[InstructionAcknowledgement]] = relationship(
         back_populates="instruction", order_by="InstructionAcknowledgement.id"
     )

@@ -17,7 +17,7 @@ from app.models import PlanTask, WorkItem, WorkItemState
 from app.models.base import utcnow
 from app.plans.presenting import mark_spans
 from app.services.dashboards import lights
-from app.services.lifecycle import discussion, drafts, work_items
+from app.services.lifecycle import discussion, drafts, step_notices, work_items
 from app.services.lifecycle.item_filters import FILTER_OPTIONS, ItemFilter, LightJudge
 from app.services.lifecycle.reporting import Upload
 from app.services.lifecycle.task_view import task_history
@@ -35,7 +35,7 @@ def inbox() -> str:
     g.inbox_total = page.total  # the navigation's badge counts the same items
     items = page.items
     return render_template(
-        "work/inbox.html", items=items, page=page, task_of=_task_of,
+        "work/inbox.html", items=items, page=page, task_of=_task_of, subjects=step_notices.subjects_of(items),
         filters=filters, choices=work_items.inbox_choices(current_user), **FILTER_OPTIONS,
         instructions=discussion.pending_instructions(current_user),
         lights=lights.work_item_lights([item.id for item in items], utcnow()),
@@ -50,7 +50,7 @@ def done() -> str:
     page = work_items.done_page(current_user, request.args.get("page", 1, type=int), filters=filters,
                                 lit=_lit(filters))
     return render_template("work/done.html", items=page.items, page=page, task_of=_task_of, filters=filters,
-                           choices=work_items.done_choices(current_user),
+                           choices=work_items.done_choices(current_user), subjects=step_notices.subjects_of(page.items),
                            **FILTER_OPTIONS)
 
 
@@ -116,6 +116,7 @@ def _page(work_item: WorkItem, form: FlaskForm) -> str:
     task = _task_of(work_item)
     return render_template(
         "work/item.html", item=work_item, form=form, task=task, history=task_history(task) if task else None,
+        subject=step_notices.subject_of(work_item),
         colleagues=work_items.colleagues(work_item, current_user), mark_spans=mark_spans,
         lights=lights.lights_of_task(task.id, [work_item.id], utcnow()) if task else None,
     )

@@ -1,7 +1,7 @@
 """registered 督办事项 (plan.kind, plan_task.final_deadline) and one 督办编号 sequence per organisation and year
 
 Revision ID: 0019
-Revises: 0022
+Revises: 0024
 Create Date: 2026-12-02 10:45:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0019'
-down_revision = '0022'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 

@@ -69,6 +69,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "admin.user_new": ADMIN,
     "admin.user_edit": ADMIN,
     "admin.user_password": ADMIN,
+    "admin.user_units": ADMIN,
     "admin.audit": frozenset({"admin", "dushen"}),
     "plans.index": frozenset({"admin", "dushen", "leader"}),
     "plans.detail": frozenset({"admin", "dushen", "leader"}),
@@ -103,7 +104,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "deadlines.calendar": ADMIN,
     "deadlines.calendar_delete": ADMIN,
     "notifications.mark_all_read": SIGNED_IN,
-    # Notice 1 belongs to zhuce: only its owner may mark it read.
+    "notifications.settings": SIGNED_IN,
+    # The notice is zhuce's first: only its owner may mark it read.
     "notifications.mark_read": frozenset({"zhuce"}),
     "dashboards.supervision": frozenset({"admin", "dushen", "leader"}),
     "dashboards.leader": frozenset({"admin", "dushen", "leader"}),
@@ -119,6 +121,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     # A rectification of 注册处 on task 5: the bureau-wide roles and 注册处's own people.
     "rectification.detail": frozenset({"admin", "dushen", "leader", "zhuce", "zhuce_head"}),
     "rectification.index": frozenset({"dushen"}),
+    "rectification.export": frozenset({"dushen"}),
     "rectification.open_items": frozenset({"dushen"}),
     "rectification.urge": frozenset({"dushen"}),
     "rectification.urge_many": frozenset({"dushen"}),
@@ -236,7 +239,8 @@ def _url_arguments() -> dict[str, int]:
             "item_id": item.id, "task_id": task1.id, "instance_id": instance.id,
             "attachment_id": db.session.scalar(select(Attachment.id)),
             "instruction_id": db.session.scalar(select(LeaderInstruction.id)),
-            "notification_id": db.session.scalar(select(Notification.id)),
+            "notification_id": db.session.scalar(select(Notification.id).where(Notification.user_id == user.id)
+                                                 .order_by(Notification.id)),
             "review_id": db.session.scalar(select(ReviewRecord.id).where(ReviewRecord.decision == "return")),
             "rectification_id": db.session.scalar(select(Rectification.id)),
             "request_id": db.session.scalar(select(ExtensionRequest.id)),

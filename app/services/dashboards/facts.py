@@ -62,11 +62,21 @@ class Filters:
     light: str | None = None
     #: The tasks showing ``light``, once judged (see ``with_lights_judged``); None: judge when needed.
     light_task_ids: tuple[int, ...] | None = None
+    #: Several units at once (a leader's 分管 units); combined with ``unit_id`` when both are set.
+    unit_ids: tuple[int, ...] | None = None
 
     @property
     def active(self) -> bool:
         """True when anything narrows the view."""
-        return any(value is not None for value in (self.section_id, self.unit_id, self.state, self.light))
+        return any(value is not None for value in (self.section_id, self.unit_id, self.state, self.light,
+                                                   self.unit_ids))
+
+    @property
+    def units(self) -> list[int] | None:
+        """The units the view is narrowed to; None: every unit."""
+        if self.unit_ids is None:
+            return None if self.unit_id is None else [self.unit_id]
+        return [u for u in self.unit_ids if self.unit_id in (None, u)]
 
 
 def task_facts(plan_ids: PlanIds, within: Select[Any] | None = None) -> Subquery:
@@ -137,11 +147,11 @@ def scoped_task_ids(plan_ids: PlanIds, filters: Filters, as_of: date) -> Select:
         query = query.where(tasks.c.section_id == filters.section_id)
     if filters.state is not None:
         query = query.where(tasks.c.state == filters.state.value)
-    if filters.unit_id is not None:
+    if (units := filters.units) is not None:
         query = query.where(or_(
             tasks.c.task_id.in_(select(TaskResponsibility.task_id)
-                                .where(TaskResponsibility.unit_id == filters.unit_id)),
-            tasks.c.task_id.in_(select(Milestone.plan_task_id).where(Milestone.unit_id == filters.unit_id)),
+                                .where(TaskResponsibility.unit_id.in_(units))),
+            tasks.c.task_id.in_(select(Milestone.plan_task_id).where(Milestone.unit_id.in_(units))),
         ))
     if filters.light is not None:
         # Ids, not the lights query nested here: nested, it overflowed SQLite's parser stack. They are written

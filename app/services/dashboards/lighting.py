@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import PlanTask
 from app.services.dashboards import lights
-from app.services.dashboards.facts import beijing_today
+from app.services.dashboards.facts import Filters, beijing_today, scoped_task_ids
 from app.services.plans.plan_scope import PlanIds
 from app.services.timing.workdays import BEIJING, end_of_day
 
@@ -40,12 +40,14 @@ def milestone_light_labels(plan_ids: PlanIds, as_of: date, milestone_ids: list[i
     return {m: verdict.light.label for m, verdict in verdicts.items()}
 
 
-def lights_by_section(plan_ids: PlanIds, as_of: date) -> dict[int | None, dict[str, int]]:
-    """Per section id: how many tasks show each light, counted in SQL."""
+def lights_by_section(plan_ids: PlanIds, as_of: date, filters: Filters = Filters()) -> dict[int | None, dict[str, int]]:
+    """Per section id: how many tasks (of those ``filters`` keep) show each light, counted in SQL."""
     rows = lights.task_light_rows(as_of_instant(as_of), plan_ids).subquery()
-    counted = db.session.execute(
-        select(PlanTask.section_id, rows.c.light, func.count()).join(rows, rows.c.plan_task_id == PlanTask.id)
-        .group_by(PlanTask.section_id, rows.c.light)).all()
+    query = (select(PlanTask.section_id, rows.c.light, func.count()).join(rows, rows.c.plan_task_id == PlanTask.id)
+             .group_by(PlanTask.section_id, rows.c.light))
+    if filters.active:
+        query = query.where(PlanTask.id.in_(scoped_task_ids(plan_ids, filters, as_of)))
+    counted = db.session.execute(query).all()
     out: dict[int | None, dict[str, int]] = {}
     for section_id, light, count in counted:
         out.setdefault(section_id, {})[lights.Light(light).label] = count

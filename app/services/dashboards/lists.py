@@ -49,8 +49,8 @@ def _milestone_list(plan_ids: PlanIds, as_of: date, filters: Filters, flag: str,
              .join(PlanTask, PlanTask.id == facts.c.task_id).join(Unit, Unit.id == facts.c.unit_id)
              .where(flagged(facts, flag, as_of), facts.c.task_id.in_(scoped_task_ids(plan_ids, filters, as_of)))
              .order_by(facts.c.due_date, PlanTask.number, facts.c.milestone_id).limit(limit))
-    if filters.unit_id is not None:
-        query = query.where(facts.c.unit_id == filters.unit_id)
+    if (units := filters.units) is not None:
+        query = query.where(facts.c.unit_id.in_(units))
     return [ListedItem(task_id, number, title, unit, milestone, due, days_late=(as_of - due).days, plan_id=plan_id,
                        supervision_number=code)
             for task_id, number, title, unit, milestone, due, plan_id, code in db.session.execute(query)]
@@ -88,8 +88,8 @@ def _returned_reports(scope: Select[Any], filters: Filters) -> list[ListedItem]:
              .where(ReviewRecord.decision == ReviewDecision.RETURN, Milestone.status == MilestoneStatus.IN_PROGRESS,
                     Milestone.plan_task_id.in_(scope))
              .order_by(PlanTask.number, Milestone.id))
-    if filters.unit_id is not None:
-        query = query.where(Milestone.unit_id == filters.unit_id)
+    if (units := filters.units) is not None:
+        query = query.where(Milestone.unit_id.in_(units))
     return [ListedItem(*row[:6], note=row[6], plan_id=row[7], supervision_number=row[8])
             for row in db.session.execute(query).all()]
 
@@ -100,7 +100,7 @@ def _returned_decompositions(scope: Select[Any], filters: Filters) -> list[Liste
              .join(PlanTask, PlanTask.id == Decomposition.plan_task_id).join(Unit, Unit.id == Decomposition.unit_id)
              .where(and_(Decomposition.status == DecompositionStatus.RETURNED, Decomposition.plan_task_id.in_(scope)))
              .order_by(PlanTask.number, Decomposition.id))
-    if filters.unit_id is not None:
-        query = query.where(Decomposition.unit_id == filters.unit_id)
+    if (units := filters.units) is not None:
+        query = query.where(Decomposition.unit_id.in_(units))
     return [ListedItem(*row[:4], title="任务分解", due_date=None, plan_id=row[4], supervision_number=row[5])
             for row in db.session.execute(query).all()]

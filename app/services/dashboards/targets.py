@@ -69,8 +69,8 @@ def weekly_completions(plan_ids: PlanIds, as_of: date, filters: Filters = Filter
     query = (select(facts.c.approved_on, func.count())
              .where(flagged(facts, "approved", as_of), facts.c.task_id.in_(scope))
              .group_by(facts.c.approved_on))
-    if filters.unit_id is not None:
-        query = query.where(facts.c.unit_id == filters.unit_id)
+    if (units := filters.units) is not None:
+        query = query.where(facts.c.unit_id.in_(units))
     per_day = {_as_date(day): count for day, count in db.session.execute(query).all()}
     if not per_day:
         return []

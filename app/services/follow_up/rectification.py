@@ -16,6 +16,7 @@ from app.models import (
     Milestone,
     MilestoneReport,
     NoticeKind,
+    NoticeTopic,
     PlanTask,
     Rectification,
     RectificationProblem,
@@ -97,7 +98,7 @@ def open_rectification(task: PlanTask, order: RectificationOrder, actor: User,
         "due_date": rectification.due_date.isoformat()})
     _tell_unit(rectification, "opened", "整改通知",
                f"督审处要求对以下 {len(problems)} 个问题进行整改,"
-               f"请于 {rectification.due_date} 前完成并报送整改方案和结果。")
+               f"请于 {rectification.due_date} 前完成并报送整改方案和结果。", NoticeTopic.RECTIFICATION_OPENED)
     return rectification
 
 
@@ -303,7 +304,8 @@ def _decide(item: WorkItem, step: StepKey, kind: SubmissionKind, decision: Revie
     return record
 
 
-def _tell_unit(rectification: Rectification, event: str, title: str, body: str) -> None:
+def _tell_unit(rectification: Rectification, event: str, title: str, body: str,
+               topic: NoticeTopic = NoticeTopic.RECTIFICATION_DECIDED) -> None:
     """In-app notice (and mail) to the rectifying unit's liaisons."""
     task = rectification.task
     people = select(User).where(User.unit_id == rectification.unit_id, User.active.is_(True)).order_by(User.id)
@@ -311,4 +313,4 @@ def _tell_unit(rectification: Rectification, event: str, title: str, body: str) 
         if user.has_role(Role.LIAISON):
             notices.notify(user, NoticeKind.INFO, f"rectification:{rectification.id}:{event}",
                            f"{title}:{task.supervision_number or ''}{task.title[:30]}", body,
-                           f"/rectifications/{rectification.id}")
+                           f"/rectifications/{rectification.id}", topic=topic)

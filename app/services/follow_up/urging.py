@@ -16,7 +16,7 @@ from sqlalchemy import Select, func, select
 
 from app.errors import DubanError, InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
-from app.models import NoticeKind, PlanTask, Role, Urge, User, WorkItem, WorkItemState
+from app.models import NoticeKind, NoticeTopic, PlanTask, Role, Urge, User, WorkItem, WorkItemState
 from app.models.base import utcnow
 from app.services.infrastructure import audit, notices
 from app.services.lifecycle import work_items
@@ -46,7 +46,8 @@ def urge(item: WorkItem, message: str, actor: User) -> Urge:
     task = db.session.get_one(PlanTask, row.plan_task_id)
     for user in people_to_act(item):
         title = f"催办:{task.supervision_number or ''}({task.plan.source_label})「{item.step_name}」"
-        notices.notify(user, NoticeKind.INFO, f"urge:{row.id}", title, message, f"/work/items/{item.id}")
+        notices.notify(user, NoticeKind.INFO, f"urge:{row.id}", title, message, f"/work/items/{item.id}",
+                       topic=NoticeTopic.URGED)
     audit.record(actor, "work_item", item.id, "urged", after={"urge": row.id, "message": message})
     return row
 

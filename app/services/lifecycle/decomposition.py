@@ -136,7 +136,7 @@ def review_decomposition(item: WorkItem, decision: ReviewDecision, comments: str
         step=StepKey.DECOMPOSITION_REVIEW, decision=decision, comments=(comments or "").strip() or None, reviewer=actor,
     )
     db.session.add(record)
-    work_items.finish_step(item, actor, {"decision": decision.value})
+    work_items.finish_step(item, actor, {"decision": decision.value}, (comments or "").strip() or None)
     if decision is ReviewDecision.APPROVE:
         _confirm(decomposition)
     else:

@@ -177,7 +177,7 @@ def _decide(
         step=step, decision=decision, comments=comments, quality=quality, reviewer=actor,
     )
     db.session.add(record)
-    work_items.finish_step(item, actor, {"decision": decision.value})
+    work_items.finish_step(item, actor, {"decision": decision.value}, comments)
     if decision is ReviewDecision.RETURN:
         milestone.status = MilestoneStatus.IN_PROGRESS
     audit.record(actor, "milestone", milestone.id, f"{step}_{decision.value}", after={"comments": comments})

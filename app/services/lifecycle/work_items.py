@@ -25,6 +25,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.user import UNIT_ROLES
 from app.services.infrastructure import audit
+from app.services.lifecycle import step_notices
 from app.services.lifecycle.item_filters import FilterChoices, ItemFilter, LightJudge, choices
 from app.services.timing import deadlines
 
@@ -212,10 +213,17 @@ def colleagues(item: WorkItem, actor: User) -> list[User]:
     return [user for user in db.session.scalars(query.order_by(User.id)) if item.role and user.has_role(item.role)]
 
 
-def finish_step(item: WorkItem, actor: User, data: dict[str, object]) -> None:
-    """Complete the item in the engine, then give the steps it opened their due dates."""
+def finish_step(item: WorkItem, actor: User, data: dict[str, object], note: str | None = None) -> None:
+    """Complete the item in the engine, give the steps it opened their due dates and tell the units concerned
+    (``note``: the verdict's comments, quoted in the notices)."""
+    last_id = db.session.scalar(select(func.max(WorkItem.id))) or 0
     workflow.complete_work_item(item.id, actor.id, data)
-    deadlines.schedule_task(db.session.get_one(PlanTask, item.instance.plan_task_id))
+    task = db.session.get_one(PlanTask, item.instance.plan_task_id)
+    deadlines.schedule_task(task)
+    opened = db.session.scalars(select(WorkItem).where(WorkItem.instance_id == item.instance_id,
+                                                      WorkItem.id > last_id, WorkItem.state == WorkItemState.OPEN))
+    decision = data.get("decision")
+    step_notices.after_step(item, task, decision if isinstance(decision, str) else None, note, list(opened))
 
 
 def begin_step(item: WorkItem, actor: User, form_key: StepKey) -> None:

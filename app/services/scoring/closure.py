@@ -10,7 +10,7 @@ from app.models.base import utcnow
 from app.models.lifecycle import task_is_closed
 from app.services.follow_up.rectification_view import closure_blocker
 from app.services.infrastructure import audit
-from app.services.lifecycle import work_items
+from app.services.lifecycle import step_notices, work_items
 from app.services.lifecycle.decomposition import decomposition_of
 from app.services.scoring import evaluation
 
@@ -27,6 +27,7 @@ def close_part(item: WorkItem, summary: str | None, actor: User) -> None:
         raise ValidationFailed(blocker)
     work_items.finish_step(item, actor, {})
     decomposition.closed_at = utcnow()
+    step_notices.task_closed(item, decomposition.task, decomposition.unit_id)
     audit.record(actor, "decomposition", decomposition.id, "closed", after={"summary": (summary or "").strip() or None})
     if is_closed(decomposition.task):
         evaluation.freeze(decomposition.task, actor)

@@ -22,6 +22,7 @@ from app.models import (
     CalendarOverride,
     DeadlinePolicy,
     DueDateChange,
+    LeaderUnit,
     NoticeKind,
     Plan,
     PlanKind,
@@ -288,9 +289,11 @@ def rechase_plan(plan_id: int) -> None:
 
 @dataclass
 class People:
-    """Active users by role and unit, loaded once per sweep."""
+    """Active users by role and unit, and the units each leader is in charge of (分管), loaded once per sweep."""
 
     by_role: dict[Role, list[User]]
+    #: unit id -> ids of the leaders in charge of it.
+    leaders_of: dict[int, set[int]] = field(default_factory=dict)
     #: The same users by (role, unit), so finding a unit's people costs one look-up, not a pass over the role.
     by_unit: dict[tuple[Role, int | None], list[User]] = field(init=False, default_factory=dict)
     by_id: dict[int, User] = field(init=False, default_factory=dict)
@@ -307,7 +310,16 @@ class People:
         query = select(User, UserRole.role).join(UserRole).where(User.active.is_(True)).order_by(User.id)
         for user, role in db.session.execute(query):
             by_role.setdefault(role, []).append(user)
-        return cls(by_role)
+        leaders_of: dict[int, set[int]] = {}
+        for leader_id, unit_id in db.session.execute(select(LeaderUnit.leader_id, LeaderUnit.unit_id)):
+            leaders_of.setdefault(unit_id, set()).add(leader_id)
+        return cls(by_role, leaders_of)
+
+    def leaders_for(self, unit_id: int | None) -> list[User]:
+        """The unit's 分管 leaders (active ones); every leader where the unit has none."""
+        leaders = self.with_role(Role.LEADER)
+        in_charge = [u for u in leaders if u.id in self.leaders_of.get(unit_id or 0, set())]
+        return in_charge or leaders
 
     def with_role(self, role: Role, unit_ids: set[int | None] | None = None) -> list[User]:
         if unit_ids is None:
@@ -320,7 +332,7 @@ class People:
         """Who hears of it: the people who must act; then their unit head; then the bureau leaders."""
         if notice.kind is NoticeKind.ESCALATION:
             if notice.tier > HEAD_TIER:
-                return self.with_role(Role.LEADER)
+                return self.leaders_for(row.unit_id)
             units = ({u.unit_id for u in self.with_role(Role.SUPERVISOR)} if row.role is Role.SUPERVISOR
                      else {row.unit_id})
             return self.with_role(Role.UNIT_HEAD, units)
