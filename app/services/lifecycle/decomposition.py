@@ -1,9 +1,13 @@
 """分解 and 审核分解: the unit's milestones, submitted in rounds and confirmed or returned by 督审处."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import joinedload
 
 from app import workflow
 from app.errors import ValidationFailed
@@ -16,6 +20,7 @@ from app.models import (
     Milestone,
     MilestoneStatus,
     PlanTarget,
+    PlanTask,
     ReviewDecision,
     ReviewRecord,
     StepKey,
@@ -43,6 +48,35 @@ class MilestonePlan:
     target_ids: tuple[int, ...] = field(default_factory=tuple)
 
 
+#: The newest round's id, read along with a review step's lock.
+_LATEST_ROUND = (select(func.max(DecompositionRound.id)).where(DecompositionRound.decomposition_id == Decomposition.id)
+                 .correlate(Decomposition).scalar_subquery().label("latest_round_id"))
+
+
+def _decomposition_and(*loads: Any, columns: tuple[Any, ...] = ()) -> Callable[[Select[Any]], Select[Any]]:
+    """What a decomposition step reads with its lock: the decomposition (with ``loads``) and ``columns``."""
+    def along(query: Select[Any]) -> Select[Any]:
+        return (query.outerjoin(Decomposition, Decomposition.id == bindparam("decomposition_id"))
+                .add_columns(Decomposition, *columns).options(*loads))
+
+    return along
+
+
+_SUBMIT_READS = _decomposition_and(joinedload(Decomposition.task).joinedload(PlanTask.plan),
+                                   joinedload(Decomposition.task).joinedload(PlanTask.targets),
+                                   joinedload(Decomposition.milestones))
+_REVIEW_READS = _decomposition_and(columns=(_LATEST_ROUND,))
+
+
+def _begin(item: WorkItem, actor: User, step: StepKey, reads: Callable[[Select[Any]], Select[Any]]
+           ) -> tuple[Decomposition, work_items.Begun]:
+    """Begin a decomposition step, reading its decomposition with the lock."""
+    begun = work_items.begin_step(item, actor, step, reads, decomposition_id=item.context.get("decomposition_id"))
+    if begun.row.Decomposition is None:
+        raise ValidationFailed("该待办没有对应的分解方案。")
+    return begun.row.Decomposition, begun
+
+
 def decomposition_of(item: WorkItem) -> Decomposition:
     """The decomposition a lifecycle work item is about."""
     decomposition = db.session.get(Decomposition, item.context.get("decomposition_id"))
@@ -58,20 +92,19 @@ def submit_decomposition(
 
     :raises ValidationFailed: no milestone, a date outside the plan year, an owner of another unit…
     """
-    work_items.begin_step(item, actor, StepKey.DECOMPOSITION)
-    decomposition = decomposition_of(item)
+    decomposition, begun = _begin(item, actor, StepKey.DECOMPOSITION, _SUBMIT_READS)
     _check_plans(decomposition, plans)
     _replace_milestones(decomposition, plans)
     decomposition.rounds_submitted += 1
     round_ = DecompositionRound(
-        decomposition=decomposition, number=decomposition.rounds_submitted, note=(note or "").strip() or None,
+        decomposition_id=decomposition.id, number=decomposition.rounds_submitted, note=(note or "").strip() or None,
         milestones=[_snapshot(plan) for plan in plans], submitted_by=actor,
     )
     decomposition.status = DecompositionStatus.SUBMITTED
     db.session.add(round_)
-    work_items.finish_step(item, actor, {})
     audit.record(actor, "decomposition", decomposition.id, "submitted",
                  after={"round": round_.number, "milestones": len(plans)})
+    work_items.finish_step(item, actor, {}, begun)
     return round_
 
 
@@ -109,7 +142,6 @@ def _replace_milestones(decomposition: Decomposition, plans: Sequence[MilestoneP
             cooperating_units=[db.session.get(Unit, uid) for uid in plan.cooperating_unit_ids],
             targets=[db.session.get(PlanTarget, tid) for tid in plan.target_ids],
         ))
-    db.session.flush()
 
 
 def _snapshot(plan: MilestonePlan) -> dict[str, object]:
@@ -127,22 +159,23 @@ def review_decomposition(item: WorkItem, decision: ReviewDecision, comments: str
 
     :raises ValidationFailed: a return without comments.
     """
-    work_items.begin_step(item, actor, StepKey.DECOMPOSITION_REVIEW)
-    decomposition = decomposition_of(item)
+    decomposition, begun = _begin(item, actor, StepKey.DECOMPOSITION_REVIEW, _REVIEW_READS)
     if decision is ReviewDecision.RETURN and not (comments or "").strip():
         raise ValidationFailed("退回时必须填写意见。")
+    if begun.row.latest_round_id is None:
+        raise ValidationFailed("该分解方案尚未提交。")
     record = ReviewRecord(
-        plan_task_id=decomposition.plan_task_id, decomposition_round_id=decomposition.rounds[-1].id,
+        plan_task_id=decomposition.plan_task_id, decomposition_round_id=begun.row.latest_round_id,
         step=StepKey.DECOMPOSITION_REVIEW, decision=decision, comments=(comments or "").strip() or None, reviewer=actor,
     )
     db.session.add(record)
-    work_items.finish_step(item, actor, {"decision": decision.value}, (comments or "").strip() or None)
-    if decision is ReviewDecision.APPROVE:
-        _confirm(decomposition)
-    else:
+    if decision is ReviewDecision.RETURN:
         decomposition.status = DecompositionStatus.RETURNED
     audit.record(actor, "decomposition", decomposition.id, f"review_{decision.value}",
                  after={"comments": record.comments})
+    work_items.finish_step(item, actor, {"decision": decision.value}, begun, note=record.comments)
+    if decision is ReviewDecision.APPROVE:
+        _confirm(decomposition)
     return record
 
 

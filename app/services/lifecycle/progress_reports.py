@@ -207,7 +207,7 @@ def submit_progress_report(
 
     :raises ValidationFailed: empty progress, a percentage outside 0–100, an actual for another task's target.
     """
-    work_items.begin_step(item, actor, StepKey.PROGRESS_REPORT)
+    begun = work_items.begin_step(item, actor, StepKey.PROGRESS_REPORT)
     report = report_of(item)
     task = db.session.get_one(PlanTask, report.plan_task_id)
     if not (progress or "").strip():
@@ -219,7 +219,7 @@ def submit_progress_report(
     report.progress, report.percent_done = progress.strip(), percent_done
     report.actuals = {str(tid): str(value) for tid, value in actuals.items()}
     report.submitted_by_id, report.submitted_at = actor.id, utcnow()
-    work_items.finish_step(item, actor, {})
+    work_items.finish_step(item, actor, {}, begun)
     audit.record(actor, "progress_report", report.id, "submitted",
                  after={"period": report.period, "percent": percent_done})
     return report

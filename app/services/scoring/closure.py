@@ -20,13 +20,13 @@ def close_part(item: WorkItem, summary: str | None, actor: User) -> None:
 
     :raises ValidationFailed: a rectification on the task is still open (any unit's: the task closes as a whole).
     """
-    work_items.begin_step(item, actor, StepKey.TASK_CLOSURE)
+    begun = work_items.begin_step(item, actor, StepKey.TASK_CLOSURE)
     decomposition = decomposition_of(item)
     blocker = closure_blocker(decomposition.task)
     if blocker:
         raise ValidationFailed(blocker)
-    work_items.finish_step(item, actor, {})
     decomposition.closed_at = utcnow()
+    work_items.finish_step(item, actor, {}, begun)
     step_notices.task_closed(item, decomposition.task, decomposition.unit_id)
     audit.record(actor, "decomposition", decomposition.id, "closed", after={"summary": (summary or "").strip() or None})
     if is_closed(decomposition.task):
