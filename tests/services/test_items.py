@@ -125,7 +125,7 @@ def test_a_milestone_may_not_fall_after_the_final_deadline(demo, people):
     decomposition = db.session.scalars(select(Decomposition)
                                        .where(Decomposition.plan_task_id == plan.tasks[0].id)).one()
     late = MilestonePlan(title="走访", deliverable="走访记录", due_date=date(2023, 10, 8),
-                         owner_id=people["zhuce"].id, cooperating_unit_ids=(), target_ids=())
+                         owner_id=people["zhuce"].id, cooperating_unit_ids=(), target_ids=(), past_date_reason="补录")
     with pytest.raises(ValidationFailed, match="不能晚于办结时限 2023-09-30"):
         _check_plans(decomposition, [late])
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from app import workflow
-from app.errors import ValidationFailed
+from app.errors import FieldRefused, ValidationFailed
 from app.extensions import db
 from app.models import (
     Decomposition,
@@ -31,7 +31,7 @@ from app.models import (
 from app.services.infrastructure import audit
 from app.services.lifecycle import work_items
 from app.services.lifecycle.supervision import MILESTONE_PROCESS
-from app.services.timing.workdays import end_of_day
+from app.services.timing.workdays import BEIJING, end_of_day
 
 MAX_MILESTONES = 30
 
@@ -46,6 +46,8 @@ class MilestonePlan:
     owner_id: int
     cooperating_unit_ids: tuple[int, ...] = ()
     target_ids: tuple[int, ...] = field(default_factory=tuple)
+    #: Why the milestone is dated before today (补录 of work already done); without it a past date is refused.
+    past_date_reason: str | None = None
 
 
 #: The newest round's id, read along with a review step's lock.
@@ -113,13 +115,16 @@ def _check_plans(decomposition: Decomposition, plans: Sequence[MilestonePlan]) -
         raise ValidationFailed("分解方案至少需要一个节点。")
     if len(plans) > MAX_MILESTONES:
         raise ValidationFailed(f"一个分解方案最多 {MAX_MILESTONES} 个节点。")
-    year, final_deadline = decomposition.task.plan.year, decomposition.task.final_deadline
+    year, today = decomposition.task.plan.year, datetime.now(BEIJING).date()
+    final_deadline = decomposition.task.final_deadline
     target_ids = {target.id for target in decomposition.task.targets}
     for number, plan in enumerate(plans, start=1):
-        if plan.due_date.year not in (year, year + 1):
-            raise ValidationFailed(f"第 {number} 个节点的完成时限应在 {year} 年内(最迟次年)。")
+        refusal = milestone_date_refusal(plan.due_date, year, today, plan.past_date_reason)
+        if refusal:
+            raise FieldRefused(f"milestones-{number - 1}-due_date", f"第 {number} 个节点的{refusal}")
         if final_deadline is not None and plan.due_date > final_deadline:
-            raise ValidationFailed(f"第 {number} 个节点的完成时限不能晚于办结时限 {final_deadline.isoformat()}。")
+            raise FieldRefused(f"milestones-{number - 1}-due_date",
+                               f"第 {number} 个节点的完成时限不能晚于办结时限 {final_deadline.isoformat()}。")
         owner = db.session.get(User, plan.owner_id)
         if owner is None or owner.unit_id != decomposition.unit_id or not owner.active:
             raise ValidationFailed(f"第 {number} 个节点的责任人必须是本单位在岗人员。")
@@ -127,6 +132,22 @@ def _check_plans(decomposition: Decomposition, plans: Sequence[MilestonePlan]) -
             raise ValidationFailed(f"第 {number} 个节点的配合单位不能是本单位。")
         if not set(plan.target_ids) <= target_ids:
             raise ValidationFailed(f"第 {number} 个节点关联了不属于本任务的指标。")
+
+
+def milestone_date_refusal(due: date, year: int, today: date, past_date_reason: str | None) -> str | None:
+    """Why a milestone may not be due on ``due`` in a plan of ``year``, or None when it may.
+
+    It must fall within the plan year, and not before today unless a reason for the past date is given
+    (a milestone already done, entered afterwards). The plan has no other start or final deadline:
+    a task's ``suggested_due`` is only a suggestion.
+    """
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    if not first <= due <= last:
+        return f"完成时限应在 {year} 年内({first.isoformat()} 至 {last.isoformat()}),不能是 {due.isoformat()}。"
+    if due < today and not (past_date_reason or "").strip():
+        return (f"完成时限 {due.isoformat()} 早于今天({today.isoformat()}):请改为今天或以后的日期;"
+                "确需补录已过去的日期,请填写“早于今天的原因”。")
+    return None
 
 
 def _replace_milestones(decomposition: Decomposition, plans: Sequence[MilestonePlan]) -> None:
@@ -146,11 +167,13 @@ def _replace_milestones(decomposition: Decomposition, plans: Sequence[MilestoneP
 
 def _snapshot(plan: MilestonePlan) -> dict[str, object]:
     owner = db.session.get(User, plan.owner_id)
+    past_date_reason = (plan.past_date_reason or "").strip()
     return {
         "title": plan.title, "deliverable": plan.deliverable, "due_date": plan.due_date.isoformat(),
         "owner_id": plan.owner_id, "owner_name": owner.display_name if owner else "",
         "cooperating_unit_ids": list(plan.cooperating_unit_ids),
         "target_ids": list(plan.target_ids),
+        **({"past_date_reason": past_date_reason} if past_date_reason else {}),
     }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from app import workflow
-from app.errors import ValidationFailed
+from app.errors import FieldRefused, ValidationFailed
 from app.extensions import db
 from app.file_cleanup import remember_new_file
 from app.models import (
@@ -21,6 +21,7 @@ from app.models import (
     Milestone,
     MilestoneReport,
     MilestoneStatus,
+    PlanTarget,
     QualityRating,
     RectificationSubmission,
     ReviewDecision,
@@ -112,6 +113,24 @@ def latest_report(milestone: Milestone) -> MilestoneReport:
     return milestone.reports[-1]
 
 
+def check_actuals(actuals: Mapping[int, Decimal], targets: Sequence[PlanTarget], foreign: str) -> None:
+    """Actual values reported for ``targets`` (the form's rows, in this order).
+
+    A target never allows a negative actual: it counts what was done, and one with "<=" (a reduction such
+    as a rate kept under a ceiling) states the level reached, still ≥ 0; the plan model has no target
+    that may go below zero.
+
+    :raises ValidationFailed: an actual for another target (``foreign`` says so).
+    :raises FieldRefused: a negative actual, on its row.
+    """
+    rows = {target.id: row for row, target in enumerate(targets)}
+    for target_id, value in actuals.items():
+        if target_id not in rows:
+            raise ValidationFailed(foreign)
+        if value < 0:
+            raise FieldRefused(f"actuals-{rows[target_id]}-actual", "实际完成值不能为负数。")
+
+
 def submit_report(
     item: WorkItem, progress: str, percent_done: int, actuals: Mapping[int, Decimal],
     uploads: Sequence[Upload], policy: UploadPolicy, actor: User,
@@ -123,8 +142,7 @@ def submit_report(
     milestone, begun = _begin(item, actor, StepKey.MILESTONE_REPORT, _REPORT_READS)
     if not 0 <= percent_done <= 100:
         raise ValidationFailed("完成进度应在 0 到 100 之间。")
-    if not set(actuals) <= {target.id for target in milestone.targets}:
-        raise ValidationFailed("报送了不属于该节点的指标实际值。")
+    check_actuals(actuals, milestone.targets, "报送了不属于该节点的指标实际值。")
     report = MilestoneReport(
         milestone_id=milestone.id, number=begun.row.reports_so_far + 1, progress=progress.strip(),
         percent_done=percent_done, submitted_by=actor,
