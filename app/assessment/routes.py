@@ -14,10 +14,20 @@ from app.errors import on_refusal
 from app.exports import jobs
 from app.extensions import db
 from app.models import ExportStatus, Plan, Role, ScoringPolicyVersion
+from app.scope_selector import requested_scope, scope_links
 from app.services.dashboards.facts import beijing_today
 from app.services.scoring import assessment, scoring_policy
 
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
+
+
+@bp.route("/assessment")
+@roles(*READERS)
+def combined() -> str:
+    """考核评分 over every active plan and item (or the plan or source the selector names)."""
+    scope = requested_scope()
+    return render_template("assessment/combined.html", scope=scope, scope_links=scope_links(scope),
+                           scores=assessment.unit_scores(scope.plan_ids))
 
 
 @bp.route("/plans/<int:plan_id>/assessment")

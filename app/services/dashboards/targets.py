@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import MilestoneReport, PlanTarget, PlanTask, TargetActual
 from app.services.dashboards.facts import Filters, flagged, milestone_facts, percent, scoped_task_ids
+from app.services.plans.plan_scope import PlanIds, in_plans
 from app.services.timing.sql_days import beijing_date
 
 
@@ -24,6 +25,7 @@ class TargetProgress:
     unit: str
     comparator: str | None
     reported: Decimal | None
+    supervision_number: str | None = None
 
     @property
     def percent(self) -> float | None:
@@ -33,7 +35,7 @@ class TargetProgress:
         return percent(self.reported, self.value)
 
 
-def target_progress(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[TargetProgress]:
+def target_progress(plan_ids: PlanIds, as_of: date, filters: Filters = Filters()) -> list[TargetProgress]:
     """Every target of the plan with the value of the latest report (as of the day) that gave one."""
     # A report states the value reached so far (cumulative), so the latest one counts.
     ranked = (select(TargetActual.plan_target_id, TargetActual.actual,
@@ -43,11 +45,11 @@ def target_progress(plan_id: int, as_of: date, filters: Filters = Filters()) -> 
               .join(MilestoneReport, MilestoneReport.id == TargetActual.report_id)
               .where(beijing_date(MilestoneReport.submitted_at) <= as_of).subquery())
     query = (select(PlanTask.id, PlanTask.number, PlanTarget.phrase, PlanTarget.value, PlanTarget.unit,
-                    PlanTarget.comparator, ranked.c.actual)
+                    PlanTarget.comparator, ranked.c.actual, PlanTask.supervision_number)
              .join(PlanTask, PlanTask.id == PlanTarget.task_id)
              .outerjoin(ranked, (ranked.c.plan_target_id == PlanTarget.id) & (ranked.c.rank == 1))
-             .where(PlanTask.plan_id == plan_id, PlanTask.id.in_(scoped_task_ids(plan_id, filters, as_of)))
-             .order_by(PlanTask.number, PlanTarget.span_start))
+             .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.id.in_(scoped_task_ids(plan_ids, filters, as_of)))
+             .order_by(PlanTask.plan_id, PlanTask.number, PlanTarget.span_start))
     return [TargetProgress(*row) for row in db.session.execute(query).all()]
 
 
@@ -60,10 +62,10 @@ class WeekCount:
     cumulative: int
 
 
-def weekly_completions(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[WeekCount]:
+def weekly_completions(plan_ids: PlanIds, as_of: date, filters: Filters = Filters()) -> list[WeekCount]:
     """Milestones approved per week (Monday to Sunday) up to the as-of day, from the first approval on."""
-    facts = milestone_facts(plan_id, as_of)
-    scope = scoped_task_ids(plan_id, filters, as_of)
+    facts = milestone_facts(plan_ids, as_of)
+    scope = scoped_task_ids(plan_ids, filters, as_of)
     query = (select(facts.c.approved_on, func.count())
              .where(flagged(facts, "approved", as_of), facts.c.task_id.in_(scope))
              .group_by(facts.c.approved_on))

@@ -14,6 +14,7 @@ from sqlalchemy import Select, case, exists, func, select
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Plan, PlanTask, Priority, ResponsibilityRole, TaskEvaluation, Unit
+from app.services.plans.plan_scope import PlanIds, in_plans
 from app.services.scoring import closure, evaluation, evaluation_events
 from app.services.scoring.evaluation import CENT, UnitTaskScore
 
@@ -80,16 +81,16 @@ class _Sums:
         self.final = self.final and final
 
 
-def unit_scores(plan_id: int) -> list[UnitScore]:
+def unit_scores(plan_ids: PlanIds) -> list[UnitScore]:
     """Every unit with a task in the plan, its score highest first."""
     sums: dict[int, _Sums] = {}
-    for unit_id, weighted, weight, lead, cooperating in db.session.execute(_frozen_sums(plan_id)):
+    for unit_id, weighted, weight, lead, cooperating in db.session.execute(_frozen_sums(plan_ids)):
         entry = sums.setdefault(unit_id, _Sums())
         entry.weighted += _exact(weighted)
         entry.weight += _exact(weight)
         entry.lead += int(lead)
         entry.cooperating += int(cooperating)
-    for result in evaluation.evaluate_live_many(_open_tasks(plan_id)):
+    for result in evaluation.evaluate_live_many(_open_tasks(plan_ids)):
         for unit in result.units:
             sums.setdefault(unit.unit_id, _Sums()).add(unit.score * unit.weight, unit.weight, unit.role, False)
     names = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(list(sums)))).all())
@@ -98,14 +99,14 @@ def unit_scores(plan_id: int) -> list[UnitScore]:
     return sorted(scores, key=lambda s: (-s.score, s.unit_name))
 
 
-def unit_score(plan_id: int, unit_id: int) -> UnitScore | None:
+def unit_score(plan_ids: PlanIds, unit_id: int) -> UnitScore | None:
     """One unit's score on the plan (as in ``unit_scores``), evaluating only the tasks it answers for."""
     sums = _Sums()
     for _, weighted, weight, lead, cooperating in db.session.execute(
-            _frozen_sums(plan_id).where(TaskEvaluation.unit_id == unit_id)):
+            _frozen_sums(plan_ids).where(TaskEvaluation.unit_id == unit_id)):
         sums.weighted, sums.weight = _exact(weighted), _exact(weight)
         sums.lead, sums.cooperating = int(lead), int(cooperating)
-    for result in evaluation.evaluate_live_many(_open_tasks(plan_id, unit_id)):
+    for result in evaluation.evaluate_live_many(_open_tasks(plan_ids, unit_id)):
         for unit in result.units:
             if unit.unit_id == unit_id:
                 sums.add(unit.score * unit.weight, unit.weight, unit.role, False)
@@ -116,21 +117,22 @@ def unit_score(plan_id: int, unit_id: int) -> UnitScore | None:
                      sums.final)
 
 
-def _frozen_sums(plan_id: int) -> Select[int, Decimal, Decimal, int, int]:
+def _frozen_sums(plan_ids: PlanIds) -> Select[int, Decimal, Decimal, int, int]:
     """Per unit: Σ score × weight, Σ weight, lead/responsible and cooperating task counts of frozen scores."""
     cooperating = TaskEvaluation.role == ResponsibilityRole.COOPERATING
     return (select(TaskEvaluation.unit_id, func.sum(TaskEvaluation.score * TaskEvaluation.weight),
                    func.sum(TaskEvaluation.weight), func.sum(case((cooperating, 0), else_=1)),
                    func.sum(case((cooperating, 1), else_=0)))
             .join(PlanTask, PlanTask.id == TaskEvaluation.plan_task_id)
-            .where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None)).group_by(TaskEvaluation.unit_id))
+            .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.cancelled_at.is_(None))
+            .group_by(TaskEvaluation.unit_id))
 
 
-def _open_tasks(plan_id: int, unit_id: int | None = None) -> list[PlanTask]:
+def _open_tasks(plan_ids: PlanIds, unit_id: int | None = None) -> list[PlanTask]:
     """Tasks of the plan not yet scored at closure (only those ``unit_id`` answers for, when given)."""
     frozen = exists().where(TaskEvaluation.plan_task_id == PlanTask.id)
     # A task cancelled by a plan revision leaves the scores; its history stays.
-    query = select(PlanTask).where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None), ~frozen) \
+    query = select(PlanTask).where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.cancelled_at.is_(None), ~frozen) \
         .order_by(PlanTask.number)
     if unit_id is not None:
         query = query.where(PlanTask.id.in_(evaluation_events.tasks_of_unit(unit_id)))

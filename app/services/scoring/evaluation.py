@@ -201,12 +201,23 @@ def evaluate_live(task: PlanTask, now: datetime | None = None) -> TaskEvaluation
 
 
 def evaluate_live_many(tasks: list[PlanTask], now: datetime | None = None) -> list[TaskEvaluationResult]:
-    """Provisional scores of several tasks of one plan, in a fixed number of queries."""
-    if not tasks:
-        return []
-    version = scoring_policy.current_version(tasks[0].plan_id)
-    policy = scoring_policy.parse_policy(version.text if version else scoring_policy.default_text())
-    return _evaluate(tasks, policy, version.version if version else 0, final=False, now=now)
+    """Provisional scores of several tasks, each under its plan's current policy, in tasks' order.
+
+    Tasks are scored together per policy in force (plans and items on the default policy share one
+    round of queries), so the statement count grows with the policies, not the plans.
+    """
+    versions = scoring_policy.current_versions({task.plan_id for task in tasks})
+    by_version: dict[int | None, list[PlanTask]] = {}
+    for task in tasks:
+        version = versions.get(task.plan_id)
+        by_version.setdefault(version.id if version else None, []).append(task)
+    results: dict[int, TaskEvaluationResult] = {}
+    for group in by_version.values():
+        version = versions.get(group[0].plan_id)
+        policy = scoring_policy.parse_policy(version.text if version else scoring_policy.default_text())
+        for result in _evaluate(group, policy, version.version if version else 0, final=False, now=now):
+            results[result.task_id] = result
+    return [results[task.id] for task in tasks]
 
 
 def _evaluate(tasks: list[PlanTask], policy: ScoringPolicy, version: int, final: bool,

@@ -7,12 +7,13 @@ a version, so a frozen evaluation always points at the exact rules it was comput
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
@@ -198,6 +199,18 @@ def current_version(plan_id: int) -> ScoringPolicyVersion | None:
     """The plan's policy in force, or None while it still uses the default file."""
     return db.session.scalar(select(ScoringPolicyVersion).where(ScoringPolicyVersion.plan_id == plan_id)
                              .order_by(ScoringPolicyVersion.version.desc()).limit(1))
+
+
+def current_versions(plan_ids: Iterable[int]) -> dict[int, ScoringPolicyVersion]:
+    """Each plan's policy in force, for the plans that have one (the others use the default file)."""
+    ids = list(plan_ids)
+    if not ids:
+        return {}
+    newest = (select(ScoringPolicyVersion.plan_id, func.max(ScoringPolicyVersion.version).label("version"))
+              .where(ScoringPolicyVersion.plan_id.in_(ids)).group_by(ScoringPolicyVersion.plan_id).subquery())
+    rows = db.session.scalars(select(ScoringPolicyVersion).join(newest, and_(
+        newest.c.plan_id == ScoringPolicyVersion.plan_id, newest.c.version == ScoringPolicyVersion.version)))
+    return {row.plan_id: row for row in rows}
 
 
 def policy_text(plan_id: int) -> str:
