@@ -25,6 +25,7 @@ from app import create_app
 from app.auth.throttle import limiter
 from app.config import TestConfig
 from app.demo import DEMO_PASSWORD, load_demo
+from app.exports import jobs
 from app.extensions import db
 from tests.snapshots import Snapshots, seeded, seeded_first
 
@@ -136,6 +137,8 @@ def app(migrated_app: Flask, snapshots: Snapshots, request: pytest.FixtureReques
     with migrated_app.app_context():
         snapshots.prepare(request)
         yield migrated_app
+        for thread in jobs.running_threads():  # a document still being built holds a connection
+            thread.join(timeout=120)
         db.session.remove()
         limiter.reset()  # failed sign-ins are counted outside the database
         if "database_url" in request.fixturenames:
