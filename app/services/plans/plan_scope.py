@@ -64,6 +64,11 @@ class Scope:
         return f"{self.year}年{self.label}" if self.plan is None else self.label
 
     @property
+    def sole_plan(self) -> Plan | None:
+        """The one plan or item covered, chosen or the only one there is (what per-plan links need)."""
+        return self.plan or (self.plans[0] if len(self.plans) == 1 else None)
+
+    @property
     def several(self) -> bool:
         """True when several plans or items are covered: lists then say which each line belongs to."""
         return len(self.plans) > 1
