@@ -7,6 +7,8 @@ from decimal import Decimal, InvalidOperation
 from wtforms import DateField, DecimalField, SelectMultipleField, widgets
 from wtforms.validators import StopValidation
 
+from app.errors import ValidationFailed
+
 #: The largest id a URL or a form may name: primary keys are INTEGER, 32 bits on PostgreSQL.
 MAX_ID = 2**31 - 1
 #: A day typed in (a deadline, an as-of day, a holiday) must fall within these, or it is refused.
@@ -76,6 +78,18 @@ class AmountField(DecimalField):
             return
         self.data = None
         self.data = check_amount(str(valuelist[0]))
+
+
+def as_of_day(text: str | None, today: date) -> date:
+    """The day a page or document is taken as of (``?as_of=``): ``today`` when not given.
+
+    :raises ValidationFailed: not a day in the window.
+    """
+    text = (text or "").strip()
+    try:
+        return parse_day(text) if text else today
+    except ValueError as error:
+        raise ValidationFailed(f"统计{error}") from error
 
 
 def check_amount(text: str) -> Decimal:

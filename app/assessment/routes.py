@@ -1,9 +1,10 @@
 """Views of the assessment blueprint."""
 from __future__ import annotations
 
+from datetime import date
 from functools import partial
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -12,7 +13,9 @@ from app.assessment import bp
 from app.assessment.forms import PolicyForm
 from app.errors import on_refusal
 from app.extensions import db
+from app.fields import as_of_day
 from app.models import Plan, Role, ScoringPolicyVersion
+from app.services.dashboards.facts import beijing_today
 from app.services.scoring import assessment, scoring_policy
 
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
@@ -22,9 +25,12 @@ READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
 @roles(*READERS)
 def overview(plan_id: int) -> str:
     """考核评分: the plan's units ranked by annual score."""
-    plan = db.get_or_404(Plan, plan_id)
-    return render_template("assessment/overview.html", plan=plan, scores=assessment.unit_scores(plan.id),
-                           version=scoring_policy.current_version(plan.id))
+    plan, as_of = db.get_or_404(Plan, plan_id), _as_of()
+    moment = assessment.moment_of(as_of)
+    return render_template("assessment/overview.html", plan=plan, as_of=as_of,
+                           scores=assessment.unit_scores(plan.id, as_of),
+                           version=scoring_policy.version_in_force(plan.id, moment) if moment
+                           else scoring_policy.current_version(plan.id))
 
 
 @bp.route("/plans/<int:plan_id>/assessment/units/<int:unit_id>")
@@ -32,7 +38,12 @@ def overview(plan_id: int) -> str:
 def unit(plan_id: int, unit_id: int) -> str:
     """How a unit's score was reached: every task, every line, every event."""
     plan = db.get_or_404(Plan, plan_id)
-    return render_template("assessment/unit.html", plan=plan, explanation=assessment.explain_unit(plan.id, unit_id))
+    return render_template("assessment/unit.html", plan=plan,
+                           explanation=assessment.explain_unit(plan.id, unit_id, _as_of()))
+
+
+def _as_of() -> date:
+    return as_of_day(request.args.get("as_of"), beijing_today())
 
 
 @bp.route("/plans/<int:plan_id>/scoring-policy", methods=["GET", "POST"])

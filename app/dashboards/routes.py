@@ -12,7 +12,7 @@ from app.access import roles, signed_in
 from app.dashboards import bp, charts
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.fields import MAX_ID, parse_day
+from app.fields import MAX_ID, as_of_day
 from app.models import Plan, Role, Unit
 from app.services.dashboards import lighting, lists, overview, targets
 from app.services.dashboards.facts import Filters, TaskState, beijing_today, with_lights_judged
@@ -47,11 +47,7 @@ def _plan() -> Plan | None:
 
 
 def _as_of() -> date:
-    text = request.args.get("as_of", "").strip()
-    try:
-        return parse_day(text) if text else beijing_today()
-    except ValueError as error:
-        raise ValidationFailed(f"统计{error}") from error
+    return as_of_day(request.args.get("as_of"), beijing_today())
 
 
 def _filters() -> Filters:
@@ -115,7 +111,7 @@ def unit(unit_id: int) -> str:
     if plan is None:
         return render_template("dashboards/no_plan.html")
     return render_template("dashboards/unit.html", plan=plan, as_of=as_of, view=unit_overview(plan.id, unit, as_of),
-                           score=unit_score(plan.id, unit.id))
+                           score=unit_score(plan.id, unit.id, as_of))
 
 
 @bp.route("/my-unit")

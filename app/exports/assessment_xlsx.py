@@ -13,7 +13,7 @@ from app.models import Plan
 from app.services.dashboards import overview
 from app.services.scoring import assessment
 
-COLUMNS = (("序号", 6), ("单位", 18), ("牵头任务数", 10), ("配合任务数", 10), ("工作节点", 10), ("已完成", 8),
+COLUMNS = (("名次", 6), ("单位", 18), ("牵头任务数", 10), ("配合任务数", 10), ("工作节点", 10), ("已完成", 8),
            ("逾期", 8), ("按期完成率(%)", 12), ("考核得分", 10), ("是否定稿", 10))
 
 
@@ -24,12 +24,12 @@ def build(plan: Plan, as_of: date) -> bytes:
     sheet = book.active
     sheet.title = "考核评分"
     sheet.append(cells.row(sheet, [header for header, _ in COLUMNS]))
-    for number, score in enumerate(assessment.unit_scores(plan.id), start=1):
+    for score in assessment.unit_scores(plan.id, as_of):
         p = progress.get(score.unit_id)
-        values = [number, score.unit_name, score.lead_task_count, score.cooperating_task_count,
+        values: list[object] = [score.rank or "—", score.unit_name, score.lead_task_count, score.cooperating_task_count,
                   p.milestones if p else 0, p.approved if p else 0, p.overdue if p else 0,
-                  p.on_time_rate if p else None, float(score.score) if score.score is not None else None,
-                  "是" if score.final else "否"]
+                  p.on_time_rate if p else None,
+                  float(score.score) if score.score is not None else "未到考核节点", "是" if score.final else "否"]
         sheet.append(cells.row(sheet, values))
     for index, (_, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width

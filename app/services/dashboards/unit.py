@@ -86,9 +86,9 @@ def unit_overview(plan_id: int, unit: Unit, as_of: date) -> UnitOverview:
     return UnitOverview(unit, lead, cooperating, milestones, progress)
 
 
-def unit_score(plan_id: int, unit_id: int) -> UnitScore | None:
-    """The unit's annual assessment score on the plan, or None when it answers for no task."""
-    return assessment.unit_score(plan_id, unit_id)
+def unit_score(plan_id: int, unit_id: int, as_of: date) -> UnitScore | None:
+    """The unit's annual assessment score on the plan as of the day, or None when it answers for no task."""
+    return assessment.unit_score(plan_id, unit_id, as_of)
 
 
 def current_plan(organisation_id: int, plan_id: int | None) -> Plan | None:
