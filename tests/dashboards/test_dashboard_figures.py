@@ -67,7 +67,15 @@ def test_overdue_due_soon_and_returned_lists(scenario):
 def test_targets_against_reported_actuals(scenario):
     rows = [(t.phrase, int(t.value), t.reported and int(t.reported), t.percent)
             for t in targets.target_progress(scenario.plan_id, AS_OF)]
-    assert rows == [("抽检食品23万批次", 230000, 150000, 65.2), ("新增50项", 50, None, None)]
+    # M1b's 150000 was returned: the actual stays M1a's approved 100000, the 150000 shows as returned.
+    assert rows == [("抽检食品23万批次", 230000, 100000, 43.5), ("新增50项", 50, None, None)]
+    shown = [(t.unapproved and int(t.unapproved), t.unapproved_state)
+             for t in targets.target_progress(scenario.plan_id, AS_OF)]
+    assert shown == [(150000, "已退回"), (None, None)]
+    # M1d's 230000, approved 10-23, is the actual from that day on; the day before it was still 待审核.
+    assert [(t.reported and int(t.reported), t.unapproved and int(t.unapproved), t.unapproved_state)
+            for t in targets.target_progress(scenario.plan_id, date(2023, 10, 22))][0] == (100000, 230000, "待审核")
+    assert int(targets.target_progress(scenario.plan_id, date(2023, 10, 23))[0].reported) == 230000
 
 
 def test_completed_milestones_per_week(scenario):

@@ -119,7 +119,7 @@ def test_assessment_sheet_matches_the_scores_and_the_dashboard(scenario):
 
     sheet = load_workbook(io.BytesIO(assessment_xlsx.build(db.session.get(Plan, scenario.plan_id), AS_OF))).active
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
-    scores = assessment.unit_scores(scenario.plan_id)
+    scores = assessment.unit_scores(scenario.plan_id, AS_OF)
     assert [(r[1], r[2], r[3], r[8]) for r in rows] == [
         (s.unit_name, s.lead_task_count, s.cooperating_task_count, float(s.score)) for s in scores]
     zhuce = next(r for r in rows if r[1] == "注册处")

@@ -20,6 +20,7 @@ from sqlalchemy.sql.selectable import Subquery
 
 from app.models import (
     Decomposition,
+    DecompositionRound,
     DecompositionStatus,
     Milestone,
     MilestoneReport,
@@ -30,6 +31,8 @@ from app.models import (
     TaskResponsibility,
     WorkflowInstance,
     WorkflowStatus,
+    WorkItem,
+    WorkItemState,
 )
 from app.services.timing.workdays import BEIJING
 
@@ -93,17 +96,21 @@ class Filters:
         return any(value is not None for value in (self.section_id, self.unit_id, self.state, self.light))
 
 
-def task_facts(plan_id: int) -> Subquery:
-    """One row per task of the plan: id, number, title, section, supervision number, state."""
-    decomposed = (select(Decomposition.plan_task_id.label("task_id"), func.count().label("n"),
-                         func.sum(case((Decomposition.status == DecompositionStatus.CONFIRMED, 1), else_=0))
-                         .label("confirmed"))
-                  .group_by(Decomposition.plan_task_id).subquery())
-    lifecycles = (select(WorkflowInstance.plan_task_id.label("task_id"), func.count().label("n"),
-                         func.sum(case((WorkflowInstance.status == WorkflowStatus.COMPLETED, 1), else_=0))
-                         .label("done"))
-                  .where(WorkflowInstance.subject.like("decomposition:%"))
-                  .group_by(WorkflowInstance.plan_task_id).subquery())
+def task_facts(plan_id: int, as_of: date | None = None) -> Subquery:
+    """One row per task of the plan: id, number, title, section, supervision number, state (as of a past day
+    when ``as_of`` is one: see ``_past_states``)."""
+    if as_of is not None and as_of < beijing_today():
+        decomposed, lifecycles = _past_states(as_of)
+    else:
+        decomposed = (select(Decomposition.plan_task_id.label("task_id"), func.count().label("n"),
+                             func.sum(case((Decomposition.status == DecompositionStatus.CONFIRMED, 1), else_=0))
+                             .label("confirmed"))
+                      .group_by(Decomposition.plan_task_id).subquery())
+        lifecycles = (select(WorkflowInstance.plan_task_id.label("task_id"), func.count().label("n"),
+                             func.sum(case((WorkflowInstance.status == WorkflowStatus.COMPLETED, 1), else_=0))
+                             .label("done"))
+                      .where(WorkflowInstance.subject.like("decomposition:%"))
+                      .group_by(WorkflowInstance.plan_task_id).subquery())
     state = case(
         (and_(func.coalesce(lifecycles.c.n, 0) > 0, lifecycles.c.n == lifecycles.c.done), TaskState.CLOSED.value),
         (func.coalesce(decomposed.c.n, 0) == 0, TaskState.NOT_STARTED.value),
@@ -115,6 +122,30 @@ def task_facts(plan_id: int) -> Subquery:
             .outerjoin(decomposed, decomposed.c.task_id == PlanTask.id)
             .outerjoin(lifecycles, lifecycles.c.task_id == PlanTask.id)
             .where(PlanTask.plan_id == plan_id).subquery("task_facts"))
+
+
+def _past_states(as_of: date) -> tuple[Subquery, Subquery]:
+    """Per task, as they stood at the end of ``as_of`` (from the records, not today's statuses): its
+    decompositions once its lifecycle had started, and those 督审处 had confirmed by then; its lifecycles
+    started by then, and those whose closure (办结) had been done by then."""
+    started = and_(WorkflowInstance.subject.like("decomposition:%"),
+                   beijing_date(WorkflowInstance.created_at) <= as_of)
+    confirmed = (select(DecompositionRound.decomposition_id.label("decomposition_id"))
+                 .join(ReviewRecord, and_(ReviewRecord.subject == "decomposition_round",
+                                          ReviewRecord.subject_id == DecompositionRound.id))
+                 .where(ReviewRecord.step == "decomposition_review", ReviewRecord.decision == ReviewDecision.APPROVE,
+                        beijing_date(ReviewRecord.decided_at) <= as_of))
+    decomposed = (select(Decomposition.plan_task_id.label("task_id"), func.count().label("n"),
+                         func.sum(case((Decomposition.id.in_(confirmed), 1), else_=0)).label("confirmed"))
+                  .where(Decomposition.plan_task_id.in_(select(WorkflowInstance.plan_task_id).where(started)))
+                  .group_by(Decomposition.plan_task_id).subquery())
+    closed = (select(WorkItem.instance_id).where(WorkItem.step_id == "task_closure",
+                                                 WorkItem.state == WorkItemState.COMPLETED,
+                                                 beijing_date(WorkItem.completed_at) <= as_of))
+    lifecycles = (select(WorkflowInstance.plan_task_id.label("task_id"), func.count().label("n"),
+                         func.sum(case((WorkflowInstance.id.in_(closed), 1), else_=0)).label("done"))
+                  .where(started).group_by(WorkflowInstance.plan_task_id).subquery())
+    return decomposed, lifecycles
 
 
 def approvals() -> Subquery:
@@ -158,8 +189,8 @@ def with_lights_judged(plan_id: int, as_of: date, filters: Filters) -> Filters:
 
 
 def scoped_task_ids(plan_id: int, filters: Filters, as_of: date) -> Select:
-    """The ids of the plan's tasks that pass ``filters``."""
-    tasks = task_facts(plan_id)
+    """The ids of the plan's tasks that pass ``filters`` (their state as of the day)."""
+    tasks = task_facts(plan_id, as_of)
     query = select(tasks.c.task_id)
     if filters.section_id is not None:
         query = query.where(tasks.c.section_id == filters.section_id)

@@ -51,7 +51,7 @@ class LedgerRow:
 
 def ledger_rows(plan_id: int, as_of: date) -> list[LedgerRow]:
     """Every task of the plan followed by its milestones, as of the day."""
-    tasks = db.session.execute(select(task_facts(plan_id)).order_by("number")).mappings().all()
+    tasks = db.session.execute(select(task_facts(plan_id, as_of)).order_by("number")).mappings().all()
     milestones = _milestones_by_task(plan_id, as_of)
     holders = _holders(plan_id)
     progress, reviews = _latest_progress(plan_id, as_of), _latest_reviews(plan_id, as_of)

@@ -64,7 +64,7 @@ def ensure_may_view(user: User, unit: Unit) -> None:
 
 def unit_overview(plan_id: int, unit: Unit, as_of: date) -> UnitOverview:
     """The unit's tasks by role, its milestones and its progress figures."""
-    tasks = task_facts(plan_id)
+    tasks = task_facts(plan_id, as_of)
     rows = db.session.execute(
         select(tasks.c.task_id, tasks.c.number, tasks.c.title, tasks.c.state, TaskResponsibility.role)
         .join(TaskResponsibility, TaskResponsibility.task_id == tasks.c.task_id)
