@@ -73,8 +73,8 @@ def test_targets_against_reported_actuals(scenario):
              for t in targets.target_progress(scenario.plan_id, AS_OF)]
     assert shown == [(150000, "已退回"), (None, None)]
     # M1d's 230000, approved 10-23, is the actual from that day on; the day before it was still 待审核.
-    assert [(t.reported and int(t.reported), t.unapproved and int(t.unapproved), t.unapproved_state)
-            for t in targets.target_progress(scenario.plan_id, date(2023, 10, 22))][0] == (100000, 230000, "待审核")
+    food = targets.target_progress(scenario.plan_id, date(2023, 10, 22))[0]
+    assert (food.reported, food.unapproved, food.unapproved_state) == (100000, 230000, "待审核")
     assert int(targets.target_progress(scenario.plan_id, date(2023, 10, 23))[0].reported) == 230000
 
 

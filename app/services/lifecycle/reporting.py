@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from flask import current_app, has_app_context
+from sqlalchemy import select
 
 from app import workflow
 from app.errors import ValidationFailed
@@ -18,6 +19,7 @@ from app.models import (
     Milestone,
     MilestoneReport,
     MilestoneStatus,
+    PlanTarget,
     QualityRating,
     ReviewDecision,
     ReviewRecord,
@@ -62,6 +64,18 @@ def milestone_of(item: WorkItem) -> Milestone:
     return milestone
 
 
+def reportable_targets(milestone: Milestone) -> list[PlanTarget]:
+    """The targets a report on the milestone gives actuals for: those it was linked to and, on the task's last
+    milestone (latest due date), every target of the task — the final actual can always be reported."""
+    last = db.session.scalar(select(Milestone.id).where(Milestone.plan_task_id == milestone.plan_task_id)
+                             .order_by(Milestone.due_date.desc(), Milestone.position.desc(), Milestone.id.desc())
+                             .limit(1))
+    if last != milestone.id:
+        return list(milestone.targets)
+    linked = {target.id for target in milestone.targets}
+    return [*milestone.targets, *(t for t in milestone.decomposition.task.targets if t.id not in linked)]
+
+
 def latest_report(milestone: Milestone) -> MilestoneReport:
     """The newest report of a milestone.
 
@@ -84,7 +98,7 @@ def submit_report(
     milestone = milestone_of(item)
     if not 0 <= percent_done <= 100:
         raise ValidationFailed("完成进度应在 0 到 100 之间。")
-    if not set(actuals) <= {target.id for target in milestone.targets}:
+    if not set(actuals) <= {target.id for target in reportable_targets(milestone)}:
         raise ValidationFailed("报送了不属于该节点的指标实际值。")
     report = MilestoneReport(
         milestone=milestone, number=len(milestone.reports) + 1, progress=progress.strip(),
