@@ -136,7 +136,8 @@ def _milestone_cooperators(plan_id: int) -> dict[int, str]:
 
 
 def _latest_progress(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:
-    """Per milestone: (report id, "60%:text") of its latest report submitted by the day."""
+    """Per milestone: (report id, "60%:text") of its latest report submitted by the day, marked (待审核) or
+    (已退回) while 督审处 had not approved it by then: a figure nobody signed off is never shown as settled."""
     ranked = (select(MilestoneReport.id, MilestoneReport.milestone_id, MilestoneReport.percent_done,
                      MilestoneReport.progress,
                      func.row_number().over(partition_by=MilestoneReport.milestone_id,
@@ -146,7 +147,22 @@ def _latest_progress(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:
               .where(PlanTask.plan_id == plan_id, beijing_date(MilestoneReport.submitted_at) <= as_of).subquery())
     rows = db.session.execute(select(ranked.c.milestone_id, ranked.c.id, ranked.c.percent_done, ranked.c.progress)
                               .where(ranked.c.rank == 1)).all()
-    return {m: (report_id, f"{pct}%:{text}") for m, report_id, pct, text in rows}
+    verdicts = _report_verdicts([report_id for _, report_id, _, _ in rows], as_of)
+    marks = {ReviewDecision.APPROVE: "", ReviewDecision.RETURN: "(已退回)", None: "(待审核)"}
+    return {m: (report_id, f"{pct}%:{text}{marks[verdicts.get(report_id)]}") for m, report_id, pct, text in rows}
+
+
+def _report_verdicts(report_ids: list[int], as_of: date) -> dict[int, ReviewDecision]:
+    """Per report: 督审处's approval, or a return by anyone, decided by the day (none: still waiting)."""
+    found: dict[int, ReviewDecision] = {}
+    for report_id, decision in db.session.execute(
+            select(ReviewRecord.subject_id, ReviewRecord.decision)
+            .where(ReviewRecord.subject == "milestone_report", ReviewRecord.subject_id.in_(report_ids),
+                   beijing_date(ReviewRecord.decided_at) <= as_of,
+                   (ReviewRecord.step == "report_review") | (ReviewRecord.decision == ReviewDecision.RETURN))
+            .order_by(ReviewRecord.id)):
+        found[report_id] = decision
+    return found
 
 
 def _latest_reviews(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:

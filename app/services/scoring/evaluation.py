@@ -7,7 +7,7 @@ policy, computed on demand and never stored, so it cannot go stale.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -231,7 +231,7 @@ def _evaluate(tasks: list[PlanTask], policy: ScoringPolicy, version: int, final:
               now: datetime | None = None) -> list[TaskEvaluationResult]:
     events = load_events([task.id for task in tasks], now)
     names = _unit_names({unit_id for found in events.values() for unit_id in found.roles})
-    as_of = beijing_date(now or utcnow())
+    as_of = beijing_date((now or utcnow()) - _INSTANT)  # a past day's moment is the midnight that ends it
     results = []
     for task in tasks:
         found = events[task.id]
@@ -246,6 +246,7 @@ def _evaluate(tasks: list[PlanTask], policy: ScoringPolicy, version: int, final:
     return results
 
 
+_INSTANT = timedelta(microseconds=1)
 _ROLE_ORDER = {ResponsibilityRole.LEAD: 0, ResponsibilityRole.RESPONSIBLE: 1, ResponsibilityRole.COOPERATING: 2}
 
 
