@@ -56,7 +56,7 @@ def test_ledger_cells(scenario):
     assert [c.value for c in sheet[3]] == [
         "督〔2023〕1号", 1, "一", "第1项重点任务", None, "注册处", "科信处", sheet["H3"].value, "推进中",
         "红",
-        "80%:第二批抽检过半", "督审处退回:材料不全"]
+        "80%:第二批抽检过半(已退回)", "督审处退回:材料不全"]
     assert sheet["H3"].value.date() == date(2023, 12, 31)
     m1b = [c.value for c in sheet[5]]
     assert m1b[4:7] == ["节点M1b", "注册处", "科信处"] and m1b[8] == "已逾期" and m1b[11] == "督审处退回:材料不全"
