@@ -26,7 +26,7 @@ def build(plan: Plan, as_of: date) -> bytes:
     sheet.append(cells.row(sheet, [header for header, _ in COLUMNS]))
     for score in assessment.unit_scores(plan.id, as_of):
         p = progress.get(score.unit_id)
-        values: list[object] = [score.rank or "—", score.unit_name, score.lead_task_count, score.cooperating_task_count,
+        values: list[object] = [score.rank, score.unit_name, score.lead_task_count, score.cooperating_task_count,
                   p.milestones if p else 0, p.approved if p else 0, p.overdue if p else 0,
                   p.on_time_rate if p else None,
                   float(score.score) if score.score is not None else "未到考核节点", "是" if score.final else "否"]
