@@ -3,14 +3,17 @@ before the demo ran shows no closed task and no score."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+
+import time_machine
 
 from app import demo_activity
 from app.services.dashboards import overview
 from app.services.dashboards.facts import TaskState, beijing_today
 from app.services.scoring import assessment
 from app.services.scoring.evaluation import policy_in_force
+from app.services.timing.workdays import BEIJING
 from tests.snapshots import seeded
 
 
@@ -60,3 +63,16 @@ def test_the_day_before_the_demo_ran_shows_nothing_closed_and_no_scores(activity
     zhuce = next(s for s in assessment.unit_scores(activity.id) if s.unit_name == "注册处")
     assert zhuce.rank is not None
     assert assessment.explain_unit(activity.id, zhuce.unit_id, yesterday).score is None
+
+
+def test_an_undecomposed_task_past_its_deadline_is_charged_not_a_free_100(activity):
+    later = datetime.now(BEIJING) + timedelta(days=90)
+    with time_machine.travel(later, tick=False):
+        scores = {s.unit_name: s for s in assessment.unit_scores(activity.id)}
+        # The units that lead tasks they never decomposed: past the deadline, the tasks count and are charged.
+        idle = [s for s in scores.values() if s.unit_name not in ("注册处", "科信处") and s.lead_task_count]
+        assert idle and all(s.rank is not None and s.score < 100 and s.overdue_open for s in idle)
+        explanation = assessment.explain_unit(activity.id, idle[0].unit_id)
+        lines = [line for t in explanation.counted for line in t.result.line_items if line.category == "timeliness"]
+        assert lines and all(line.event_kind == "work_item" and "至今未办理" in line.explanation
+                             for line in lines if line.points < 0)
