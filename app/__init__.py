@@ -78,7 +78,7 @@ def _init_extensions(app: Flask) -> None:
     from app import file_cleanup
     from app.extensions import csrf, db, login_manager, migrate
     from app.models import User
-    from app.services.infrastructure import accounts
+    from app.services.infrastructure import accounts, search_index
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
@@ -94,6 +94,7 @@ def _init_extensions(app: Flask) -> None:
         return accounts.session_user(identity)
 
     file_cleanup.install()
+    search_index.install()
     from sqlalchemy import event
 
     with app.app_context():

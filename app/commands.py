@@ -9,10 +9,12 @@ from werkzeug.serving import run_simple
 from app import demo, demo_activity
 from app.api.commands import token_group
 from app.assessment.commands import assessment_group
+from app.dashboards.commands import dashboards_group
 from app.errors import DubanError
 from app.exports.commands import export_command
 from app.models import Role, Unit
 from app.plan_commands import plan_group
+from app.search_commands import search_group
 from app.services.infrastructure import accounts
 from app.services.plans import directory
 from app.transaction import unit_of_work
@@ -27,6 +29,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(token_group)
     app.cli.add_command(export_command)
     app.cli.add_command(assessment_group)
+    app.cli.add_command(dashboards_group)
+    app.cli.add_command(search_group)
 
 
 @click.command("demo", help="载入演示数据:单位目录、每个角色一个演示账户、"

@@ -28,7 +28,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Organisation, Plan, PlanTask, ReviewDecision, ReviewRecord, Unit, User, WorkItem
+from app.models import Organisation, Plan, PlanTask, ReviewDecision, ReviewRecord, StepKey, Unit, User, WorkItem
 from app.services.follow_up import extensions, rectification, urging
 from app.services.follow_up.rectification import RectificationOrder
 from app.services.lifecycle import decomposition, reporting, work_items
@@ -126,15 +126,15 @@ def _decompose(story: Story, username: str, number: int, milestones: list[tuple[
     targets = tuple(t.id for t in story.tasks[number].targets) if with_targets else ()
     plans = [MilestonePlan(title, deliverable, due, owner.id, cooperating, targets)
              for title, deliverable, due in milestones]
-    decomposition.submit_decomposition(_item(story, username, "decomposition", number), plans, None, owner)
-    decomposition.review_decomposition(_item(story, "dushen", "decomposition_review", number), APPROVE, None,
+    decomposition.submit_decomposition(_item(story, username, StepKey.DECOMPOSITION, number), plans, None, owner)
+    decomposition.review_decomposition(_item(story, "dushen", StepKey.DECOMPOSITION_REVIEW, number), APPROVE, None,
                                        story.user("dushen"))
 
 
 def _report(story: Story, username: str, number: int, progress: str, percent: int,
             actual: Decimal | None = None) -> None:
     """The liaison reports on the task's earliest open milestone (with the target's actual, if given)."""
-    item = _item(story, username, "milestone_report", number)
+    item = _item(story, username, StepKey.MILESTONE_REPORT, number)
     milestone = reporting.milestone_of(item)
     actuals = {target.id: actual for target in milestone.targets} if actual is not None else {}
     reporting.submit_report(item, progress, percent, actuals, [], story.uploads, story.user(username))
@@ -143,7 +143,7 @@ def _report(story: Story, username: str, number: int, progress: str, percent: in
 def _review(story: Story, number: int, decision: ReviewDecision, comments: str | None = None,
             quality: str | None = None) -> ReviewRecord:
     """督审处 decides on the task's earliest report waiting for review."""
-    item = _item(story, "dushen", "report_review", number)
+    item = _item(story, "dushen", StepKey.REPORT_REVIEW, number)
     return reporting.review_report(item, decision, comments, quality, story.user("dushen"))
 
 
@@ -157,7 +157,7 @@ def closed_task(story: Story) -> None:
     _review(story, 5, APPROVE, quality="excellent")
     _report(story, "zhuce", 5, "全省重点专业市场党组织实现全覆盖", 100)
     _review(story, 5, APPROVE, quality="good")
-    closure.close_part(_item(story, "dushen", "task_closure", 5), "两个节点均提前完成。", story.user("dushen"))
+    closure.close_part(_item(story, "dushen", StepKey.TASK_CLOSURE, 5), "两个节点均提前完成。", story.user("dushen"))
 
 
 def due_soon(story: Story) -> None:
@@ -178,18 +178,18 @@ def returned_with_rectification(story: Story) -> None:
         ("“一业一证”改革扩展到25个行业", "改革行业清单及实施方案", story.days(21)),
     ], cooperating=(kexin.id,), with_targets=True)
     _report(story, "zhuce", 7, "已扩展到15个行业", 100, Decimal(15))
-    reporting.contribute(_item(story, "kexin", "cooperating_contribution", 7), "系统已支持15个行业的一证准营",
+    reporting.contribute(_item(story, "kexin", StepKey.COOPERATING_CONTRIBUTION, 7), "系统已支持15个行业的一证准营",
                          [], story.uploads, story.user("kexin"))
     _review(story, 7, APPROVE, quality="fair")
     _report(story, "zhuce", 7, "已扩展到18个行业", 60, Decimal(18))
-    reporting.contribute(_item(story, "kexin", "cooperating_contribution", 7), "系统改造进行中",
+    reporting.contribute(_item(story, "kexin", StepKey.COOPERATING_CONTRIBUTION, 7), "系统改造进行中",
                          [], story.uploads, story.user("kexin"))
     review = _review(story, 7, RETURN, comments="进度明显滞后,请补充新增行业清单和后续推进计划。")
     rectification.open_from_review(review, RectificationOrder(
         None, "report_review", ["新增行业清单缺失", "后续推进计划不明确"],
         "补充行业清单,明确年底前扩展到25个行业的计划。",
         story.days(14)), story.user("dushen"))
-    item = _item(story, "zhuce", "rectification_plan", 7)
+    item = _item(story, "zhuce", StepKey.RECTIFICATION_PLAN, 7)
     rectification.submit_plan(item, "按月扩展行业,12月底前覆盖25个行业。", [], story.uploads, story.user("zhuce"))
 
 
@@ -202,7 +202,7 @@ def waiting_for_review(story: Story) -> None:
 def extended(story: Story) -> None:
     """任务20: due tomorrow, 科信处 asked for two more weeks and 督审处 granted them: the milestone moves (绿)."""
     _decompose(story, "kexin", 20, [("上线重点工业产品质量追溯系统", "系统上线报告", story.working_days(1))])
-    item = _item(story, "kexin", "milestone_report", 20)
+    item = _item(story, "kexin", StepKey.MILESTONE_REPORT, 20)
     request = extensions.request_extension(item, story.days(14), "追溯系统等待省级平台接口联调。",
                                            story.user("kexin"))
     extensions.approve(request, None, "同意延期两周。", story.user("dushen"))
@@ -214,16 +214,16 @@ def overdue_and_urged(story: Story) -> None:
         ("完成“三网一中心”数据中心建设", "建设验收报告", story.working_days(-5)),
         ("“三网一中心”全面运行", "运行情况报告", story.days(35)),
     ])
-    urging.urge(_item(story, "kexin", "milestone_report", 23), "该节点已逾期,请尽快报送进展。",
+    urging.urge(_item(story, "kexin", StepKey.MILESTONE_REPORT, 23), "该节点已逾期,请尽快报送进展。",
                 story.user("dushen"))
 
 
 def decomposition_returned(story: Story) -> None:
     """任务24: 督审处 returned 科信处's one-line decomposition for more detail (黄)."""
     kexin = story.user("kexin")
-    decomposition.submit_decomposition(_item(story, "kexin", "decomposition", 24), [
+    decomposition.submit_decomposition(_item(story, "kexin", StepKey.DECOMPOSITION, 24), [
         MilestonePlan("完成综合试点", "试点总结", story.days(40), kexin.id)], None, kexin)
-    decomposition.review_decomposition(_item(story, "dushen", "decomposition_review", 24), RETURN,
+    decomposition.review_decomposition(_item(story, "dushen", StepKey.DECOMPOSITION_REVIEW, 24), RETURN,
                                        "请按阶段细化节点并明确成果。", story.user("dushen"))
 
 

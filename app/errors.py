@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, flash, g, jsonify, redirect, render_template, request
+from flask import Flask, Response, current_app, flash, g, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -93,6 +93,7 @@ _ERROR_TITLES = {
     409: "操作冲突",
     413: "上传内容过大",
     500: "系统内部错误",
+    503: "系统繁忙",
 }
 
 _ERROR_TEXTS = {
@@ -104,6 +105,7 @@ _ERROR_TEXTS = {
     409: "该事项的状态已经改变,请刷新后查看最新情况。",
     413: "上传的文件超过了允许的大小。",
     500: "系统出现了意外错误,已记录。请稍后重试,或联系系统管理员。",
+    503: "系统正忙,本次请求未能在限定时间内完成,未做任何更改。请稍后重试。",
 }
 
 
@@ -125,6 +127,7 @@ def render_error(status: int, message: str | None = None) -> tuple[str, int]:
 _API_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "permission_denied", 404: "not_found",
     405: "method_not_allowed", 409: "invalid_transition", 413: "payload_too_large", 500: "internal_error",
+    503: "busy",
 }
 _API_TEXTS = {
     401: "请先登录,或在请求头 Authorization 中提供有效的 API 令牌(Bearer)。",
@@ -262,8 +265,21 @@ def _as_refusal(error: Exception, plan: RefusalPlan) -> DubanError:
     return InvalidTransition(plan.conflict or CONFLICT_TEXT)
 
 
+#: PostgreSQL's SQLSTATE for a statement cancelled by ``statement_timeout`` (or by an operator).
+_QUERY_CANCELED = "57014"
+
+
 def _database_refusal(error: Exception) -> ResponseReturnValue:
-    """A database error that means a lost race is a refusal; any other stays a 500."""
+    """A database error that means a lost race is a refusal; a statement cancelled by the request's
+    statement timeout is a 503 (busy, nothing changed); any other stays a 500."""
+    if isinstance(error, OperationalError) and getattr(error.orig, "sqlstate", None) == _QUERY_CANCELED:
+        db.session.rollback()
+        g.refused = True
+        _log.warning("statement timeout: %s %s", request.method, request.path)
+        answer = json_error(503, "busy", _ERROR_TEXTS[503]) if wants_json() else render_error(503)
+        response = current_app.make_response(answer)
+        response.headers["Retry-After"] = "30"
+        return response
     if not lost_race(error):
         raise error
     return answer_refusal(error)

@@ -10,7 +10,7 @@ from app.formatting import chinese_numeral, plain_number
 from app.models import Unit
 from app.services.dashboards.lights import Light
 from app.services.infrastructure import attachments
-from app.services.lifecycle import progress_reports
+from app.services.lifecycle import progress_reports, step_notices
 from app.services.timing.workdays import BEIJING
 
 _AUDIT_LABELS = {
@@ -65,6 +65,10 @@ _AUDIT_LABELS = {
     "deadline_policy": "时限规则",
     "calendar_override": "节假日设置",
     "deleted": "删除",
+    "revised": "按修订版修改",
+    "revision_added": "随计划修订新增",
+    "revision_changed": "随计划修订修改",
+    "revision_removed": "随计划修订取消",
 }
 
 
@@ -105,6 +109,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(plain_number)
     app.add_template_global(upload_limits)
     app.add_template_global(unit_name)
+    app.add_template_global(step_notices.subject_of, "item_subject")  # short lists; long ones pass subjects_of
     app.jinja_env.globals["attachment_extensions"] = ",".join(attachments.ALLOWED)  # the file picker's accept
     app.jinja_env.globals["Light"] = Light  # for the lights legend
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import url_for
+from flask import g, url_for
 from flask_login import current_user
 
 from app.access import may_call
@@ -62,8 +62,11 @@ def visible_navigation() -> list[NavItem]:
 
 
 def _waiting(user: User) -> int:
-    """Open work items plus leader instructions the user's unit has yet to acknowledge."""
-    return work_items.inbox_count(user) + len(discussion.pending_instructions(user))
+    """Open work items plus leader instructions the user's unit has yet to acknowledge (the 待办 page
+    counted its items already: ``g.inbox_total``)."""
+    open_items = g.get("inbox_total")
+    return (work_items.inbox_count(user) if open_items is None else open_items) + len(
+        discussion.pending_instructions(user))
 
 
 #: Counts beside a link: what waits for the user there.

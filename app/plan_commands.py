@@ -94,6 +94,8 @@ def _import(file: Path, year: int | None, yes: bool, create_units: bool) -> Plan
         org, None, year, data=data, filename=file.name, max_bytes=current_app.config["PLAN_MAX_BYTES"]
     )
     result = plan_import.preview(draft)
+    if result.parsed.errors:
+        _fail("表格中有需要修改的问题,导入已停止:\n" + "\n".join(f"  {error}" for error in result.parsed.errors))
     if result.unresolved and not create_units:
         _fail("以下名称在单位目录中找不到,导入已停止(可先在管理页面添加别名,或加 --create-units 自动新建):\n"
               + "\n".join(f"  {name}" for name in result.unresolved))

@@ -94,6 +94,8 @@ def _prefill_decomposition(form: FlaskForm, item: WorkItem) -> None:
     unit_share = decomposition.decomposition_of(item)
     milestones = unit_share.milestones
     if not milestones:
+        # A first decomposition ends, by default, where the plan says the task must be done.
+        form.milestones[-1].form.due_date.data = unit_share.task.suggested_due
         return
     form.milestones.entries = []
     for milestone in milestones:

@@ -33,6 +33,7 @@ from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
     Decomposition,
     DecompositionStatus,
+    InstanceKind,
     Milestone,
     MilestoneReport,
     MilestoneStatus,
@@ -44,6 +45,7 @@ from app.models import (  # noqa: E402
     ResponsibilityRole,
     ReviewDecision,
     ReviewRecord,
+    StepKey,
     TargetActual,
     TaskResponsibility,
     Unit,
@@ -152,13 +154,14 @@ def build_province(org) -> tuple[int, int, dict[str, int]]:  # type: ignore[no-u
          "written_as": "压测", "position": i} for t in task_ids for i, u in enumerate(unit_ids)])
     parts = [(t, u) for t in task_ids for u in unit_ids]
     decomposition_ids = _rows(Decomposition, [{"plan_task_id": t, "unit_id": u, "status": DecompositionStatus.CONFIRMED,
-                                               "rounds_submitted": 1} for t, u in parts])
+                                               "rounds_submitted": 1, "closed_at": now if t == task_ids[0] else None}
+                                              for t, u in parts])
     version = ProcessSpecVersion(process_id="bench", version=1, sha256="b" * 64, source_name="bench.bpmn",
                                  bpmn_xml="<x/>")
     db.session.add(version)
     db.session.flush()
     instance_ids = _rows(WorkflowInstance, [
-        {"spec_version_id": version.id, "plan_task_id": t, "subject": f"decomposition:{d}",
+        {"spec_version_id": version.id, "plan_task_id": t, "kind": InstanceKind.DECOMPOSITION, "decomposition_id": d,
          "status": WorkflowStatus.COMPLETED if t == task_ids[0] else WorkflowStatus.WAITING, "state": "{}",
          "completed_step_ids": [], "row_version": 1, "created_at": now, "updated_at": now}
         for (t, _), d in zip(parts, decomposition_ids, strict=False)])
@@ -181,7 +184,7 @@ def build_province(org) -> tuple[int, int, dict[str, int]]:  # type: ignore[no-u
          "actual": Decimal(1000 + r % 900)}
         for r, (_, m) in zip(report_ids, reported, strict=False)])
     db.session.execute(insert(ReviewRecord), [
-        {"plan_task_id": m["plan_task_id"], "subject": "milestone_report", "subject_id": r, "step": "report_review",
+        {"plan_task_id": m["plan_task_id"], "milestone_report_id": r, "step": StepKey.REPORT_REVIEW,
          "decision": ReviewDecision.APPROVE if m["position"] == 0 else ReviewDecision.RETURN,
          "comments": None if m["position"] == 0 else "请补充材料", "quality": "good" if m["position"] == 0 else None,
          "reviewer_id": owner, "decided_at": datetime.combine(m["due_date"], datetime.min.time(), UTC)

@@ -107,18 +107,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "submitted_by_id",
         "submitted_at",
     ),
-    "workflow_instance": (
-        "id",
-        "spec_version_id",
-        "plan_task_id",
-        "subject",
-        "status",
-        "state",
-        "completed_step_ids",
-        "row_version",
-        "created_at",
-        "updated_at",
-    ),
     "milestone": (
         "id",
         "decomposition_id",
@@ -145,14 +133,43 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "review_record": (
         "id",
         "plan_task_id",
-        "subject",
-        "subject_id",
+        "decomposition_round_id",
+        "milestone_report_id",
         "step",
         "decision",
         "comments",
         "quality",
         "reviewer_id",
         "decided_at",
+    ),
+    "rectification": (
+        "id",
+        "plan_task_id",
+        "milestone_id",
+        "unit_id",
+        "source",
+        "review_record_id",
+        "requirement",
+        "due_date",
+        "status",
+        "opened_by_id",
+        "opened_at",
+    ),
+    "rectification_problem": ("id", "rectification_id", "position", "text"),
+    "workflow_instance": (
+        "id",
+        "spec_version_id",
+        "plan_task_id",
+        "kind",
+        "decomposition_id",
+        "milestone_id",
+        "rectification_id",
+        "status",
+        "state",
+        "completed_step_ids",
+        "row_version",
+        "created_at",
+        "updated_at",
     ),
     "work_item": (
         "id",
@@ -171,20 +188,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "completed_at",
         "completed_by_id",
     ),
-    "rectification": (
-        "id",
-        "plan_task_id",
-        "milestone_id",
-        "unit_id",
-        "source",
-        "review_record_id",
-        "requirement",
-        "due_date",
-        "status",
-        "opened_by_id",
-        "opened_at",
-    ),
-    "rectification_problem": ("id", "rectification_id", "position", "text"),
     "urge": ("id", "work_item_id", "plan_task_id", "unit_id", "message", "sent_by_id", "sent_at"),
 }
 RETURN_COMMENTS = (
@@ -269,7 +272,7 @@ def _complete(instance_id: int, data: dict[str, Any]) -> None:
 
 def _lifecycle_templates() -> dict[str, Template]:
     data = {key: SENTINELS[key] for key in ("plan_task_id", "unit_id", "decomposition_id")}
-    instance_id = start_instance("task_lifecycle", data, subject="bench-template").id
+    instance_id = start_instance("task_lifecycle", data).id
     _snap(instance_id)
     _complete(instance_id, {})
     _snap(instance_id)
@@ -284,7 +287,7 @@ def _milestone_templates() -> dict[str, Template]:
         "cooperating_unit_ids": [],
         "head_signoff_required": False,
     }
-    fresh = start_instance("milestone", data, subject="bench-template").id
+    fresh = start_instance("milestone", data).id
     shapes = {"report_open": _snap(fresh)}
     _complete(fresh, {})
     shapes["review_open"] = _snap(fresh)
@@ -299,7 +302,7 @@ def _milestone_templates() -> dict[str, Template]:
 def _rectification_templates() -> dict[str, Template]:
     data = {key: SENTINELS[key] for key in ("rectification_id", "plan_task_id", "unit_id")}
     data["due_at"] = end_of_day(SENTINEL_DAY).isoformat()
-    instance_id = start_instance("rectification", data, subject="bench-template").id
+    instance_id = start_instance("rectification", data).id
     return {"rectification_plan": _snap(instance_id)}
 
 
@@ -581,7 +584,7 @@ def _instance(
     shape: str,
     process: str,
     task_id: int,
-    subject: str,
+    about: tuple[str, int],
     ids: dict[str, int],
     due: date | None,
     created: datetime,
@@ -595,7 +598,8 @@ def _instance(
         {
             "spec_version_id": ctx.templates["_versions"].get(process),
             "plan_task_id": task_id,
-            "subject": subject,
+            "kind": about[0],
+            f"{about[0]}_id": about[1],
             "status": template.status,
             "state": state,
             "completed_step_ids": json.dumps(template.completed_step_ids),
@@ -688,7 +692,7 @@ def _decomposition(
         "lifecycle_waiting",
         "task_lifecycle",
         task_id,
-        f"decomposition:{decomposition_id}",
+        ("decomposition", decomposition_id),
         ids,
         None,
         imported,
@@ -730,8 +734,7 @@ def _decomposition(
             "review_record",
             {
                 "plan_task_id": task_id,
-                "subject": "decomposition_round",
-                "subject_id": round_id,
+                "decomposition_round_id": round_id,
                 "step": "decomposition_review",
                 "decision": "approve" if approve else "return",
                 "comments": None if approve else "节点过粗,请按月细化。",
@@ -823,7 +826,7 @@ def _milestone(
         shape,
         "milestone",
         task_id,
-        f"milestone:{milestone_id}",
+        ("milestone", milestone_id),
         m_ids,
         due,
         item_created,
@@ -865,8 +868,7 @@ def _milestone(
             "review_record",
             {
                 "plan_task_id": task_id,
-                "subject": "milestone_report",
-                "subject_id": report_id,
+                "milestone_report_id": report_id,
                 "step": "report_review",
                 "decision": "approve" if approve else "return",
                 "comments": None if approve else rng.choice(RETURN_COMMENTS),
@@ -947,7 +949,7 @@ def _rectification(ctx: Context, ids: dict[str, int], review_id: int, decided: d
         "rectification_plan",
         "rectification",
         ids["plan_task_id"],
-        f"rectification:{rect_id}",
+        ("rectification", rect_id),
         r_ids,
         due,
         opened,

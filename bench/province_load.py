@@ -66,8 +66,9 @@ class Record:
                 self.errors[page][error] += 1
 
 
-def people(scale: int, users: int) -> list[Person]:
-    """Accounts and their URLs, from the generated data."""
+def people(scale: int, users: int, only: list[str] | None = None) -> list[Person]:
+    """Accounts and their URLs, from the generated data; with ``only``, just those pages (people left
+    with none open the pages of their role that remain in ``only``, or are left out)."""
     q = lambda sql, **params: [tuple(r) for r in db.session.execute(text(sql), params)]  # noqa: E731
     t = province_pages.find_targets(scale)
     plan = f"plan_id={t.plan_id}"
@@ -94,7 +95,7 @@ def people(scale: int, users: int) -> list[Person]:
                 r[0]
                 for r in q(
                     """SELECT id FROM work_item WHERE state = 'open' AND unit_id = :u
-                                          LIMIT 50""",
+                                          AND role = 'liaison' AND assignee_id IS NULL LIMIT 50""",
                     u=unit_id,
                 )
             ]
@@ -127,7 +128,9 @@ def people(scale: int, users: int) -> list[Person]:
                 "task_page": [f"/tasks/{i}" for i in tasks],
                 "unit_page": [f"/dashboards/units/{u}?{plan}" for _, u in liaisons[:10]],
             }
-        result.append(Person(username, kind, {name: urls for name, urls in pages.items() if urls}))
+        pages = {name: urls for name, urls in pages.items() if urls and (not only or name in only)}
+        if pages:
+            result.append(Person(username, kind, pages))
     return result
 
 
@@ -267,10 +270,11 @@ def summary(record: Record) -> dict[str, Any]:
     return result
 
 
-def run(app: Flask, url: str, scale: int, users: int, seconds: float, workers: int) -> dict[str, Any]:
+def run(app: Flask, url: str, scale: int, users: int, seconds: float, workers: int,
+        only: list[str] | None = None) -> dict[str, Any]:
     """Start gunicorn, run ``users`` simulated people for ``seconds``, stop gunicorn; the figures."""
     with app.app_context():
-        crowd = people(scale, users)
+        crowd = people(scale, users, only)
     process, base = start_gunicorn(url, workers)
     record = Record()
     try:
@@ -291,7 +295,8 @@ def run(app: Flask, url: str, scale: int, users: int, seconds: float, workers: i
     total_ok = sum(len(v) for page, v in record.samples.items() if page != "sign_in")
     total_errors = sum(sum(e.values()) for page, e in record.errors.items() if page != "sign_in")
     return {
-        "users": users,
+        "users": len(crowd),
+        **({"only_pages": only} if only else {}),
         "workers": workers,
         "seconds": seconds,
         "elapsed_s": round(elapsed, 1),
@@ -301,5 +306,6 @@ def run(app: Flask, url: str, scale: int, users: int, seconds: float, workers: i
         "requests_failed": total_errors,
         "requests_per_s": round((total_ok + total_errors) / elapsed, 2),
         "worker_timeouts_logged": log.count("WORKER TIMEOUT"),
+        "statement_timeouts_logged": log.count("canceling statement due to statement timeout"),
         "pages": summary(record),
     }

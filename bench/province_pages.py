@@ -8,6 +8,7 @@ not ``runs`` times.
 
 from __future__ import annotations
 
+import os
 import signal
 import statistics
 import time
@@ -15,6 +16,7 @@ import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import province_data
@@ -112,6 +114,7 @@ def pages(t: Targets) -> dict[str, tuple[str, str]]:
         "assessment_unit": ("leader", f"/plans/{t.plan_id}/assessment/units/{t.unit_id}"),
         "ledger_xlsx": (supervisor, f"/dashboards/export/ledger?{plan}"),
         "bulletin_docx": (supervisor, f"/dashboards/export/bulletin?{plan}"),
+        "assessment_xlsx": (supervisor, f"/dashboards/export/assessment?{plan}"),
         "api_work_items_liaison": (t.liaison, "/api/work-items"),
         "api_work_items_supervisor": (supervisor, "/api/work-items"),
         "rectifications": (supervisor, "/rectifications"),
@@ -140,19 +143,35 @@ def alarm(seconds: float) -> Iterator[None]:
 
 
 class Counter:
-    """SQL statements sent by the engine."""
+    """SQL statements sent by the engine, and the CPU time of the PostgreSQL backends serving them.
+
+    The backends' CPU is read from /proc (the server runs on this machine): unlike wall time it does
+    not grow with how busy the machine is. 0 when the server is elsewhere.
+    """
 
     def __init__(self) -> None:
         self.count = 0
+        self.backends: set[int] = set()
 
-    def __call__(self, *args: object) -> None:
+    def __call__(self, conn: Any, *args: object) -> None:
         self.count += 1
+        self.backends.add(conn.connection.dbapi_connection.info.backend_pid)
+
+    def server_cpu_s(self) -> float:
+        total = 0.0
+        for pid in self.backends:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
 
 def fetch(client: FlaskClient, url: str, counter: Counter, timeout: float) -> dict[str, Any]:
     """One GET: status, bytes, statements, wall and CPU milliseconds; or a timeout."""
     counter.count = 0
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu, server = time.perf_counter(), time.process_time(), counter.server_cpu_s()
     try:
         with alarm(timeout):
             response = client.get(url, follow_redirects=True)
@@ -171,6 +190,7 @@ def fetch(client: FlaskClient, url: str, counter: Counter, timeout: float) -> di
         "statements": counter.count,
         "wall_ms": (time.perf_counter() - wall) * 1000,
         "cpu_ms": (time.process_time() - cpu) * 1000,
+        "db_cpu_ms": (counter.server_cpu_s() - server) * 1000,
     }
 
 
@@ -190,7 +210,53 @@ def measure_page(
         "statements": samples[-1]["statements"],
         "wall_ms": round(statistics.median(s["wall_ms"] for s in samples), 1),
         "cpu_ms": round(statistics.median(s["cpu_ms"] for s in samples), 1),
+        "db_cpu_ms": round(statistics.median(s["db_cpu_ms"] for s in samples), 1),
         "runs": len(samples),
+    }
+
+
+#: The downloads: a large plan's are prepared in the background (app.exports.jobs), measured until ready.
+DOCUMENTS = ("ledger_xlsx", "bulletin_docx", "assessment_xlsx")
+
+
+def measure_document(
+    client: FlaskClient, url: str, counter: Counter, runs: int, timeout: float
+) -> dict[str, Any]:
+    """One download: answered in the request, or prepared in the background and polled until ready.
+
+    For a background document: the request's figures, then the seconds until the file was ready (the job's
+    thread runs in this process, so nothing else is measured meanwhile) and the file's size.
+    """
+    first = fetch_once(client, url, counter, timeout)
+    location = first.pop("location", None)
+    if location is None or "/dashboards/exports/" not in location:
+        return first
+    began = time.perf_counter()
+    while time.perf_counter() - began < 5 * timeout:
+        page = client.get(location).get_data(as_text=True)
+        if "文件已生成" in page or "请重新生成" in page:
+            break
+        time.sleep(0.5)
+    ready_s = time.perf_counter() - began
+    body = client.get(location + "/file")
+    return {**first, "background": True, "ready": body.status_code == 200, "ready_s": round(ready_s, 1),
+            "file_bytes": len(body.get_data())}
+
+
+def fetch_once(client: FlaskClient, url: str, counter: Counter, timeout: float) -> dict[str, Any]:
+    """One GET without following a redirect: status, bytes, statements, wall, CPU, and where it redirects."""
+    counter.count = 0
+    wall, cpu = time.perf_counter(), time.process_time()
+    with alarm(timeout):
+        response = client.get(url)
+        body = response.get_data()
+    return {
+        "status": response.status_code,
+        "bytes": len(body),
+        "statements": counter.count,
+        "wall_ms": round((time.perf_counter() - wall) * 1000, 1),
+        "cpu_ms": round((time.process_time() - cpu) * 1000, 1),
+        "location": response.headers.get("Location"),
     }
 
 
@@ -227,11 +293,10 @@ def measure(
                 clients[username].post(
                     "/auth/login", data={"username": username, "password": DEMO_PASSWORD}
                 ).close()
-            results[name] = {
-                "user": username,
-                "url": url,
-                **measure_page(clients[username], url, counter, runs, timeout),
-            }
+            measured = (measure_document if name in DOCUMENTS else measure_page)(
+                clients[username], url, counter, runs, timeout
+            )
+            results[name] = {"user": username, "url": url, **measured}
     finally:
         event.remove(engine, "before_cursor_execute", counter)
     return results
@@ -243,6 +308,7 @@ def measure_tick(app: Flask, timeout: float) -> dict[str, Any]:
     from scheduler import tick
 
     with app.app_context():
+        began_at = utcnow()
         tracemalloc.start()
         began = time.perf_counter()
         try:
@@ -259,9 +325,22 @@ def measure_tick(app: Flask, timeout: float) -> dict[str, Any]:
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
         seconds = time.perf_counter() - began
+        volume = _notice_volume(began_at)
         db.session.rollback()
     return {"seconds_under_tracemalloc": round(seconds, 2), "peak_mb": round(peak / 2**20, 1),
-            "lines": len(lines)}
+            "lines": len(lines), **volume}
+
+
+def _notice_volume(since: Any) -> dict[str, Any]:
+    """How many notices the tick recorded, and the most one person got (a volume bounded by design stays small)."""
+    from sqlalchemy import func, select
+
+    from app.models import Notification
+
+    per_person = (select(func.count(Notification.id).label("n")).where(Notification.created_at >= since)
+                  .group_by(Notification.user_id).subquery())
+    total, most = db.session.execute(select(func.sum(per_person.c.n), func.max(per_person.c.n))).one()
+    return {"notices": int(total or 0), "most_notices_one_person": int(most or 0)}
 
 
 def measure_steps(app: Flask, samples: int = 5) -> dict[str, Any]:
@@ -270,7 +349,6 @@ def measure_steps(app: Flask, samples: int = 5) -> dict[str, Any]:
     A report submission (报送进展) by the unit's liaison and an approval (督审处审核) by a reviewer, each on
     ``samples`` different open items; the service call and its flush are measured, the item's load is not.
     """
-    from pathlib import Path
 
     from sqlalchemy import select
 

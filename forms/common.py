@@ -9,8 +9,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import RadioField, SelectChoice, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
-APPROVE = "approve"
-RETURN = "return"
+from app.models import ReviewDecision
 
 
 class StepForm(FlaskForm):
@@ -24,7 +23,7 @@ class ReviewDecisionForm(StepForm):
 
     decision = RadioField(
         "审核意见",
-        choices=[SelectChoice(APPROVE, "通过"), SelectChoice(RETURN, "退回修改")],
+        choices=[SelectChoice(ReviewDecision.APPROVE, "通过"), SelectChoice(ReviewDecision.RETURN, "退回修改")],
         validators=[Optional()],
     )
     comments = TextAreaField("意见说明", validators=[Optional(), Length(max=4000)])
@@ -33,10 +32,10 @@ class ReviewDecisionForm(StepForm):
     def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         """A decision is required, and a return needs comments saying what to change."""
         valid = super().validate(extra_validators)
-        if self.decision.data not in (APPROVE, RETURN):
+        if self.decision.data not in set(ReviewDecision):
             self.decision.errors = [*self.decision.errors, "请选择“通过”或“退回修改”。"]
             valid = False
-        if self.decision.data == RETURN and not (self.comments.data or "").strip():
+        if self.decision.data == ReviewDecision.RETURN and not (self.comments.data or "").strip():
             self.comments.errors = [*self.comments.errors, "退回时必须填写意见,说明需要修改的内容。"]
             valid = False
         return valid

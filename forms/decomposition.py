@@ -5,6 +5,7 @@ from wtforms import FieldList, Form, FormField, SelectField, StringField, Submit
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.fields import CheckboxListField, DayField
+from app.models import StepKey
 from forms.common import StepForm
 
 MAX_MILESTONES = 30
@@ -24,7 +25,7 @@ class MilestoneEntryForm(Form):
 class DecompositionForm(StepForm):
     """细化分解任务: milestones with deliverables, deadlines, owners, cooperating units and targets."""
 
-    form_key = "decomposition"
+    form_key = StepKey.DECOMPOSITION
 
     milestones = FieldList(FormField(MilestoneEntryForm), min_entries=1, max_entries=MAX_MILESTONES)
     note = TextAreaField("分解说明", validators=[Optional(), Length(max=4000)])

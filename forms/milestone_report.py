@@ -8,6 +8,7 @@ from wtforms import FieldList, Form, FormField, HiddenField, IntegerField, Submi
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.fields import AmountField, parse_id
+from app.models import StepKey
 from forms.common import StepForm, attachments_field
 
 
@@ -29,7 +30,7 @@ class TargetActualForm(Form):
 class MilestoneReportForm(StepForm):
     """报送节点进展."""
 
-    form_key = "milestone_report"
+    form_key = StepKey.MILESTONE_REPORT
 
     progress = TextAreaField("工作进展", validators=[DataRequired("请填写工作进展。"), Length(max=8000)])
     # InputRequired, not DataRequired: 0 is falsy but a real answer ("not started yet").

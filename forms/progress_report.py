@@ -4,6 +4,7 @@ from __future__ import annotations
 from wtforms import FieldList, FormField, IntegerField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from app.models import StepKey
 from forms.common import StepForm
 from forms.milestone_report import TargetActualForm
 
@@ -11,7 +12,7 @@ from forms.milestone_report import TargetActualForm
 class ProgressReportForm(StepForm):
     """报送阶段性进展."""
 
-    form_key = "progress_report"
+    form_key = StepKey.PROGRESS_REPORT
 
     progress = TextAreaField("本期工作进展", validators=[DataRequired("请填写本期工作进展。"), Length(max=8000)])
     percent_done = IntegerField(

@@ -2,13 +2,14 @@
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.models import StepKey
 from forms.common import StepForm
 
 
 class TaskClosureForm(StepForm):
     """办结."""
 
-    form_key = "task_closure"
+    form_key = StepKey.TASK_CLOSURE
 
     summary = TextAreaField("办结说明", validators=[Optional(), Length(max=4000)])
     submit = SubmitField("办结")

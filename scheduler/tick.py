@@ -23,8 +23,7 @@ def run(now: datetime, checkpoint: Callable[[], None] | None = None) -> list[dic
     """
     step = checkpoint or db.session.flush
     lines = [opened.as_json() for opened in progress_reports.open_due(now, deadlines.work_calendar(), step)]
-    lines += [notice.as_json() for notice in deadlines.sweep(now)]
-    step()
+    lines += [notice.as_json() for notice in deadlines.sweep(now, step)]
     lines += [notice.as_json() for notice in stagnation.sweep(now, step)]
     lines += [{"key": digest.key, "kind": "digest", "tier": 0, "work_item": None,
                "recipients": [digest.user.username], "late": digest.late}

@@ -29,6 +29,7 @@ from app.models import (
     Decomposition,
     DecompositionRound,
     DecompositionStatus,
+    InstanceKind,
     Milestone,
     MilestoneReport,
     MilestoneStatus,
@@ -42,6 +43,7 @@ from app.models import (
     ReviewDecision,
     ReviewRecord,
     Role,
+    StepKey,
     TargetActual,
     TaskResponsibility,
     Unit,
@@ -51,6 +53,7 @@ from app.models import (
     WorkItem,
     WorkItemState,
 )
+from app.services.lifecycle import rollups
 
 AS_OF = date(2023, 10, 9)
 
@@ -143,9 +146,12 @@ def _lifecycles(decompositions: list[Decomposition], statuses: list[WorkflowStat
                                  bpmn_xml="<definitions/>")
     db.session.add(version)
     instances = [WorkflowInstance(spec_version=version, plan_task_id=decomposition.plan_task_id,
-                                  subject=f"decomposition:{decomposition.id}", status=status, state="{}",
-                                  created_at=_at("2023-03-01"))
+                                  kind=InstanceKind.DECOMPOSITION, decomposition_id=decomposition.id, status=status,
+                                  state="{}", created_at=_at("2023-03-01"))
                  for decomposition, status in zip(decompositions, statuses, strict=False)]
+    for decomposition, status in zip(decompositions, statuses, strict=False):
+        if status is WorkflowStatus.COMPLETED:  # on the day of its closure (办结) work item, see build_scenario
+            decomposition.closed_at = _at("2023-09-08")
     db.session.add_all(instances)
     return instances
 
@@ -159,9 +165,9 @@ def _decomposition_round(decomposition: Decomposition, liaison: User, reviewer: 
     db.session.flush()
     if decision is not None:
         day = "2023-04-10" if decision is ReviewDecision.APPROVE else "2023-04-12"
-        db.session.add(ReviewRecord(plan_task_id=decomposition.plan_task_id, subject="decomposition_round",
-                                    subject_id=submitted.id, step="decomposition_review", decision=decision,
-                                    reviewer=reviewer, decided_at=_at(day, 15)))
+        db.session.add(ReviewRecord(plan_task_id=decomposition.plan_task_id, decomposition_round_id=submitted.id,
+                                    step=StepKey.DECOMPOSITION_REVIEW, decision=decision, reviewer=reviewer,
+                                    decided_at=_at(day, 15)))
 
 
 def _report(milestone: Milestone, number: int, submitted: str, percent: int, progress: str, reviewer: User,
@@ -173,6 +179,8 @@ def _report(milestone: Milestone, number: int, submitted: str, percent: int, pro
         report.actuals.append(TargetActual(target=target, actual=Decimal(actual)))
     db.session.add(report)
     db.session.flush()
-    db.session.add(ReviewRecord(plan_task_id=milestone.plan_task_id, subject="milestone_report", subject_id=report.id,
+    db.session.add(ReviewRecord(plan_task_id=milestone.plan_task_id, milestone_report_id=report.id,
                                 step="report_review", decision=decision, comments=comments, quality=quality,
                                 reviewer=reviewer, decided_at=_at(f"2023-{decided}", 15)))
+    if decision is ReviewDecision.APPROVE:  # as reporting.review_report does
+        rollups.record_approval(milestone, report, _at(f"2023-{decided}", 15))

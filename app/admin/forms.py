@@ -76,3 +76,10 @@ class ResetPasswordForm(FlaskForm):
 
     password = PasswordField("新的临时密码", validators=[DataRequired("请填写新的临时密码。"), Length(max=128)])
     submit = SubmitField("重置密码")
+
+
+class UnitsInChargeForm(FlaskForm):
+    """局领导的分管单位."""
+
+    units = CheckboxListField("分管单位", coerce=int, choices=[])
+    submit = SubmitField("保存")

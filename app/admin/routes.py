@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from app.access import roles
 from app.admin import bp
 from app.admin.choices import chosen_roles, chosen_unit, group_data, unit_choices, unit_data
-from app.admin.forms import GroupForm, NewUserForm, ResetPasswordForm, UnitForm, UserForm
+from app.admin.forms import GroupForm, NewUserForm, ResetPasswordForm, UnitForm, UnitsInChargeForm, UserForm
 from app.errors import on_refusal
 from app.extensions import db
 from app.models import AuditEvent, Role, Unit, UnitGroup, User
@@ -150,6 +150,24 @@ def user_password(user_id: int) -> str | Response:
         on_refusal(field=form.password, render=page)
         accounts.reset_password(user, form.password.data, current_user)
         flash(f"用户“{user.username}”的密码已重置并解除锁定,下次登录须修改密码。", "success")
+        return redirect(url_for("admin.users"))
+    return page()
+
+
+@bp.route("/users/<int:user_id>/units", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def user_units(user_id: int) -> str | Response:
+    """分管单位: link a leader to the units in their charge; their escalations go to that leader."""
+    user = db.get_or_404(User, user_id)
+    form = UnitsInChargeForm()
+    form.units.choices = unit_choices(directory.home_organisation(current_user))
+    if request.method == "GET":
+        form.units.data = accounts.units_in_charge(user)
+    page = partial(render_template, "admin/user_units.html", form=form, user=user)
+    if form.validate_on_submit():
+        on_refusal(field=form.units, render=page)
+        accounts.set_units_in_charge(user, form.units.data or [], current_user)
+        flash(f"已保存“{user.display_name}”的分管单位。", "success")
         return redirect(url_for("admin.users"))
     return page()
 

@@ -33,8 +33,10 @@ def task_json(task: PlanTask, history: TaskHistory, closed: bool) -> dict[str, A
         "decompositions": [_decomposition(d, history) for d in history.decompositions],
         "milestones": [_milestone(m, history) for m in history.milestones],
         "open_items": [work_item_json(item) for item in history.open_items],
+        # "subject" keeps the API's "<kind>:<id>" naming of what an instance drives.
         "instances": [{"id": i.id, "process_id": i.spec_version.process_id, "version": i.spec_version.version,
-                       "subject": i.subject, "status": i.status.value} for i in history.instances],
+                       "subject": f"{i.kind}:{i.linked_id}" if i.kind else None, "status": i.status.value}
+                      for i in history.instances],
         "audit": [{"at": when(e.at), "actor": user_ref(e.actor), "entity": e.entity, "entity_id": e.entity_id,
                    "action": e.action} for e in history.audit],
     }
@@ -53,7 +55,7 @@ def _decomposition(decomposition: Decomposition, history: TaskHistory) -> dict[s
 def _round(round_: DecompositionRound, history: TaskHistory) -> dict[str, Any]:
     return {"id": round_.id, "number": round_.number, "note": round_.note, "milestones": round_.milestones,
             "submitted_by": user_ref(round_.submitted_by), "submitted_at": when(round_.submitted_at),
-            "verdicts": _verdicts(history.reviews_of("decomposition_round", round_.id))}
+            "verdicts": _verdicts(history.reviews_of(round_))}
 
 
 def _milestone(milestone: Milestone, history: TaskHistory) -> dict[str, Any]:
@@ -71,16 +73,16 @@ def _report(report: MilestoneReport, history: TaskHistory) -> dict[str, Any]:
         "id": report.id, "number": report.number, "progress": report.progress, "percent_done": report.percent_done,
         "submitted_by": user_ref(report.submitted_by), "submitted_at": when(report.submitted_at),
         "actuals": [{"target_id": a.plan_target_id, "actual": number(a.actual)} for a in report.actuals],
-        "attachments": _attachments(history.attachments_of("milestone_report", report.id)),
+        "attachments": _attachments(history.attachments_of(report)),
         "contributions": [_contribution(c, history) for c in report.contributions],
-        "verdicts": _verdicts(history.reviews_of("milestone_report", report.id)),
+        "verdicts": _verdicts(history.reviews_of(report)),
     }
 
 
 def _contribution(contribution: CooperatingContribution, history: TaskHistory) -> dict[str, Any]:
     return {"id": contribution.id, "unit": unit_ref(contribution.unit), "text": contribution.text,
             "submitted_by": user_ref(contribution.submitted_by), "submitted_at": when(contribution.submitted_at),
-            "attachments": _attachments(history.attachments_of("cooperating_contribution", contribution.id))}
+            "attachments": _attachments(history.attachments_of(contribution))}
 
 
 def _verdicts(records: list[ReviewRecord]) -> list[dict[str, Any]]:

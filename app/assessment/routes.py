@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from functools import partial
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -12,9 +12,10 @@ from app.access import roles
 from app.assessment import bp
 from app.assessment.forms import PolicyForm
 from app.errors import on_refusal
+from app.exports import jobs
 from app.extensions import db
 from app.fields import as_of_day
-from app.models import Plan, Role, ScoringPolicyVersion
+from app.models import ExportStatus, Plan, Role, ScoringPolicyVersion
 from app.services.dashboards.facts import beijing_today
 from app.services.scoring import assessment, scoring_policy
 
@@ -23,14 +24,22 @@ READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
 
 @bp.route("/plans/<int:plan_id>/assessment")
 @roles(*READERS)
-def overview(plan_id: int) -> str:
-    """考核评分: the plan's units ranked by annual score."""
+def overview(plan_id: int) -> str | Response:
+    """考核评分: the plan's units ranked by annual score as of a day (a large plan's computed in the background)."""
     plan, as_of = db.get_or_404(Plan, plan_id), _as_of()
     moment = assessment.moment_of(as_of)
-    return render_template("assessment/overview.html", plan=plan, as_of=as_of,
-                           scores=assessment.unit_scores(plan.id, as_of),
-                           version=scoring_policy.version_in_force(plan.id, moment) if moment
-                           else scoring_policy.current_version(plan.id))
+    version = scoring_policy.version_in_force(plan.id, moment) if moment else scoring_policy.current_version(plan.id)
+    page = partial(render_template, "assessment/overview.html", plan=plan, as_of=as_of, version=version)
+    if not jobs.is_large(plan):
+        return page(scores=assessment.unit_scores(plan.id, as_of))
+    job = None if request.args.get("refresh") else jobs.latest_scores(plan, as_of, current_user)
+    if job is None or jobs.is_stalled(job):
+        job = jobs.request_document(jobs.SCORES, plan, as_of, current_user)
+        jobs.start(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+        return redirect(url_for("assessment.overview", plan_id=plan.id, as_of=request.args.get("as_of")))
+    if job.status is not ExportStatus.READY:
+        return render_template("assessment/computing.html", plan=plan, job=job)
+    return page(scores=jobs.scores_of(job), computed_at=job.updated_at)
 
 
 @bp.route("/plans/<int:plan_id>/assessment/units/<int:unit_id>")

@@ -1,22 +1,27 @@
 """Views of the dashboards blueprint."""
 from __future__ import annotations
 
+import io
 from datetime import date
 
-from flask import redirect, render_template, request, send_file, url_for
+from flask import current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app import exports
 from app.access import roles, signed_in
 from app.dashboards import bp, charts
 from app.errors import NotFound, ValidationFailed
+from app.exports import jobs
 from app.extensions import db
 from app.fields import MAX_ID, as_of_day
 from app.models import Plan, Role, Unit
 from app.services.dashboards import lighting, lists, overview, targets
 from app.services.dashboards.facts import Filters, TaskState, beijing_today, with_lights_judged
 from app.services.dashboards.unit import current_plan, ensure_may_view, unit_overview, unit_score
+from app.services.infrastructure import accounts
+from app.services.lifecycle import discussion
 from app.services.plans import directory
 
 #: 督审处, the leaders and administrators read every dashboard and download every document.
@@ -92,13 +97,20 @@ def leader() -> str:
     plan, as_of = _plan(), _as_of()
     if plan is None:
         return render_template("dashboards/no_plan.html")
-    sections = overview.section_progress(plan.id, as_of)
-    section_lights = lighting.lights_by_section(plan.id, as_of)
+    # A leader with 分管 units sees them first; ?scope=all switches to the whole bureau.
+    mine = accounts.units_in_charge(current_user) if current_user.has_role(Role.LEADER) else []
+    whole = request.args.get("scope") == "all" or not mine
+    filters = Filters() if whole else Filters(unit_ids=tuple(mine))
+    sections = overview.section_progress(plan.id, as_of, filters)
+    section_lights = lighting.lights_by_section(plan.id, as_of, filters)
     return render_template(
-        "dashboards/leader.html", plan=plan, as_of=as_of, charts=charts, totals=overview.totals(plan.id, as_of),
+        "dashboards/leader.html", plan=plan, as_of=as_of, charts=charts,
+        totals=overview.totals(plan.id, as_of, filters),
         sections=sections, section_lights=[section_lights.get(s.id, {}) for s in sections],
-        overdue=lists.overdue(plan.id, as_of, limit=LEADER_OVERDUE_COUNT),
-        units=overview.units_by_on_time_rate(plan.id, as_of))
+        overdue=lists.overdue(plan.id, as_of, filters, limit=LEADER_OVERDUE_COUNT),
+        units=overview.units_by_on_time_rate(plan.id, as_of, filters), whole=whole,
+        my_units=db.session.scalars(select(Unit.name).where(Unit.id.in_(mine)).order_by(Unit.id)).all(),
+        instructions=discussion.issued_by(current_user))
 
 
 @bp.route("/units/<int:unit_id>")
@@ -126,10 +138,37 @@ def my_unit() -> Response:
 @bp.route("/export/<kind>")
 @roles(*READERS)
 def export(kind: str) -> Response:
-    """Download the 督查台账, the 督查通报 or the assessment scores of a plan, as of a day."""
+    """Download the 督查台账, the 督查通报 or the assessment scores of a plan, as of a day.
+
+    A large plan's document is prepared in the background: the answer is its progress page.
+    """
     plan, as_of = _plan(), _as_of()
     if plan is None:
         raise NotFound("尚无工作计划,无法导出。")
+    if jobs.is_large(plan):
+        job = jobs.request_document(kind, plan, as_of, current_user)
+        jobs.start(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+        return redirect(url_for("dashboards.export_job", job_id=job.id))
     document = exports.build_document(kind, plan, as_of)
     return send_file(document.stream(), mimetype=document.mimetype, as_attachment=True,
                      download_name=document.filename)
+
+
+@bp.route("/exports/<int:job_id>")
+@roles(*READERS)
+def export_job(job_id: int) -> str:
+    """A document being prepared: its progress, then the link to download it."""
+    job = jobs.job_of(job_id, current_user)
+    plan = db.session.get(Plan, job.plan_id)
+    return render_template("dashboards/export_job.html", job=job, plan=plan, stalled=jobs.is_stalled(job),
+                           title=exports.KINDS[job.kind][0])
+
+
+@bp.route("/exports/<int:job_id>/file")
+@roles(*READERS)
+def export_file(job_id: int) -> Response:
+    """The prepared document."""
+    job = jobs.job_of(job_id, current_user)
+    if job.data is None or job.filename is None or job.mimetype is None:
+        raise NotFound("文件尚未生成。")
+    return send_file(io.BytesIO(job.data), mimetype=job.mimetype, as_attachment=True, download_name=job.filename)

@@ -5,6 +5,7 @@ Every figure comes from app.services.dashboards, the same functions the dashboar
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,8 +33,12 @@ class Document:
 KINDS = {"ledger": ("督查台账", XLSX), "bulletin": ("督查通报", DOCX), "assessment": ("考核评分", XLSX)}
 
 
-def build_document(kind: str, plan: Plan, as_of: date) -> Document:
-    """Build one export of ``plan`` as of ``as_of``.
+def silent(percent: int) -> None:
+    """A progress callback that reports nowhere (a document built within the request)."""
+
+
+def build_document(kind: str, plan: Plan, as_of: date, progress: Callable[[int], None] = silent) -> Document:
+    """Build one export of ``plan`` as of ``as_of``, telling ``progress`` how far it is (0–100) as it goes.
 
     :raises NotFound: an unknown kind.
     """
@@ -44,4 +49,4 @@ def build_document(kind: str, plan: Plan, as_of: date) -> Document:
     builder = {"ledger": ledger_xlsx.build, "bulletin": bulletin_docx.build, "assessment": assessment_xlsx.build}[kind]
     stem, mimetype = KINDS[kind]
     extension = "docx" if mimetype == DOCX else "xlsx"
-    return Document(f"{plan.year}年{stem}_{as_of.isoformat()}.{extension}", mimetype, builder(plan, as_of))
+    return Document(f"{plan.year}年{stem}_{as_of.isoformat()}.{extension}", mimetype, builder(plan, as_of, progress))

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from app.exports import cells
+from app.exports import cells, silent
 from app.models import Plan
 from app.services.dashboards import overview
 from app.services.scoring import assessment
@@ -17,9 +18,10 @@ COLUMNS = (("名次", 6), ("单位", 18), ("牵头任务数", 10), ("配合任�
            ("逾期", 8), ("按期完成率(%)", 12), ("考核得分", 10), ("是否定稿", 10))
 
 
-def build(plan: Plan, as_of: date) -> bytes:
+def build(plan: Plan, as_of: date, report: Callable[[int], None] = silent) -> bytes:
     """The assessment sheet of ``plan``: each unit's score beside its progress figures as of ``as_of``."""
     progress = {p.id: p for p in overview.unit_progress(plan.id, as_of)}
+    report(20)
     book = Workbook()
     sheet = book.active
     sheet.title = "考核评分"
@@ -31,6 +33,7 @@ def build(plan: Plan, as_of: date) -> bytes:
                   p.on_time_rate if p else None,
                   float(score.score) if score.score is not None else "未到考核节点", "是" if score.final else "否"]
         sheet.append(cells.row(sheet, values))
+    report(90)
     for index, (_, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     for cell in sheet[1]:

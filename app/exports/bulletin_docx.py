@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 
 from docx import Document
@@ -13,6 +14,7 @@ from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
+from app.exports import silent
 from app.formatting import chinese_numeral
 from app.models import Plan
 from app.services.dashboards import lists, overview
@@ -33,8 +35,8 @@ def chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def build(plan: Plan, as_of: date) -> bytes:
-    """The bulletin on ``plan`` as of ``as_of``, as .docx bytes."""
+def build(plan: Plan, as_of: date, progress: Callable[[int], None] = silent) -> bytes:
+    """The bulletin on ``plan`` as of ``as_of``, as .docx bytes; ``progress`` hears how far it is."""
     doc = Document()
     _masthead(doc, plan, as_of)
     _heading(doc, f"关于{plan.year}年工作要点落实情况的通报", size=18, font=TITLE_FONT)
@@ -45,8 +47,10 @@ def build(plan: Plan, as_of: date) -> bytes:
     _section(doc, 2, "分部分进展")
     for number, section in enumerate(overview.section_progress(plan.id, as_of), start=1):
         _para(doc, f"({chinese_numeral(number)}){_section_line(section)}", indent=True)
+    progress(40)
     _section(doc, 3, "逾期事项")
     _overdue_table(doc, lists.overdue(plan.id, as_of))
+    progress(70)
     _section(doc, 4, "表扬与督促")
     _praise_and_urge(doc, overview.units_by_on_time_rate(plan.id, as_of))
     _signature(doc, plan, as_of)

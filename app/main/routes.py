@@ -1,7 +1,7 @@
 """Views of the main blueprint."""
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -9,6 +9,7 @@ from app.access import public, roles, signed_in
 from app.dashboards import routes as dashboards
 from app.main import bp
 from app.models import Role
+from app.services.infrastructure import search as searching
 
 
 @bp.route("/")
@@ -27,6 +28,14 @@ def my_unit() -> Response:
     if current_user.unit is None:
         abort(404)
     return redirect(url_for("directory.unit", unit_id=current_user.unit_id))
+
+
+@bp.route("/search")
+@signed_in
+def search() -> str:
+    """检索: tasks, 节点, reports, review comments, rectifications and comments the user may see."""
+    results = searching.search(current_user, request.args.get("q"), request.args.get("page", 1, type=int))
+    return render_template("main/search.html", results=results)
 
 
 @bp.route("/healthz")

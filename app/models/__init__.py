@@ -12,6 +12,7 @@ from app.models.deadline import (
     StagnantItem,
 )
 from app.models.evaluation import ScoringPolicyVersion, TaskEvaluation
+from app.models.export import ExportJob, ExportStatus
 from app.models.lifecycle import (
     Attachment,
     CooperatingContribution,
@@ -35,7 +36,7 @@ from app.models.lifecycle import (
 from app.models.lifecycle import (
     milestone_cooperator as milestone_cooperator_table,
 )
-from app.models.notice import MailStatus, NoticeKind, Notification, OutboxMail
+from app.models.notice import MailStatus, NoticeKind, NoticeMailChoice, NoticeTopic, Notification, OutboxMail
 from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind
 from app.models.plan import (
     Plan,
@@ -58,8 +59,17 @@ from app.models.rectification import (
     SubmissionKind,
     Urge,
 )
-from app.models.user import Role, User, UserRole
-from app.models.workflow import ProcessSpecVersion, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
+from app.models.search import SearchEntry
+from app.models.user import LeaderUnit, Role, User, UserRole
+from app.models.workflow import (
+    InstanceKind,
+    ProcessSpecVersion,
+    StepKey,
+    WorkflowInstance,
+    WorkflowStatus,
+    WorkItem,
+    WorkItemState,
+)
 
 __all__ = [
     "ApiToken",
@@ -74,18 +84,24 @@ __all__ = [
     "DecompositionStatus",
     "DirectoryAlias",
     "DueDateChange",
+    "ExportJob",
+    "ExportStatus",
     "ExtensionRequest",
     "ExtensionStatus",
     "FormDraft",
     "GroupMembership",
     "HandlingAction",
+    "InstanceKind",
     "InstructionAcknowledgement",
     "LeaderInstruction",
+    "LeaderUnit",
     "MailStatus",
     "Milestone",
     "MilestoneReport",
     "MilestoneStatus",
     "NoticeKind",
+    "NoticeMailChoice",
+    "NoticeTopic",
     "Notification",
     "Organisation",
     "OutboxMail",
@@ -110,7 +126,9 @@ __all__ = [
     "ReviewRecord",
     "Role",
     "ScoringPolicyVersion",
+    "SearchEntry",
     "StagnantItem",
+    "StepKey",
     "SubmissionKind",
     "TargetActual",
     "TaskComment",

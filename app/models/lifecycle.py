@@ -12,23 +12,29 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Column,
+    ColumnElement,
     Date,
     ForeignKey,
-    Index,
     Integer,
     Numeric,
+    SQLColumnExpression,
     String,
     Table,
     Text,
     UniqueConstraint,
+    and_,
+    exists,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, enum_column, utcnow
+from app.models.base import Base, UTCDateTime, enum_column, exactly_one_set, utcnow
 from app.models.org import Unit
 from app.models.plan import PlanTarget, PlanTask
 from app.models.user import User
+from app.models.workflow import StepKey
 
 
 class DecompositionStatus(enum.StrEnum):
@@ -82,9 +88,15 @@ class QualityRating(enum.StrEnum):
 
 
 _STEP_LABELS = {
-    "decomposition_review": "督审处审核", "report_review": "督审处审核", "head_signoff": "负责人审签",
-    "rectification_plan_review": "督审处审核整改方案", "rectification_verify": "督审处核验",
+    StepKey.DECOMPOSITION_REVIEW: "督审处审核", StepKey.REPORT_REVIEW: "督审处审核", StepKey.HEAD_SIGNOFF: "负责人审签",
+    StepKey.RECTIFICATION_PLAN_REVIEW: "督审处审核整改方案", StepKey.RECTIFICATION_VERIFY: "督审处核验",
 }
+
+
+#: ReviewRecord's foreign keys to what it judges, named ``<table>_id``.
+REVIEWED = ("decomposition_round_id", "milestone_report_id", "rectification_submission_id")
+#: Attachment's foreign keys to what it belongs to, named ``<table>_id``.
+ATTACHED_TO = ("milestone_report_id", "cooperating_contribution_id", "rectification_submission_id")
 
 
 class Decomposition(Base):
@@ -101,6 +113,8 @@ class Decomposition(Base):
     )
     #: How many times it was submitted; each submission is kept in DecompositionRound.
     rounds_submitted: Mapped[int] = mapped_column(default=0)
+    #: When 督审处 closed (办结) the unit's part; its lifecycle instance completed then.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     task: Mapped[PlanTask] = relationship()
     unit: Mapped[Unit] = relationship()
@@ -110,6 +124,22 @@ class Decomposition(Base):
     milestones: Mapped[list[Milestone]] = relationship(
         back_populates="decomposition", order_by="Milestone.position"
     )
+
+    @hybrid_property
+    def is_closed(self) -> bool:
+        """The unit's part of the task is closed (办结)."""
+        return self.closed_at is not None
+
+    @is_closed.inplace.expression
+    @classmethod
+    def _is_closed_expression(cls) -> ColumnElement[bool]:
+        return cls.closed_at.is_not(None)
+
+
+def task_is_closed(task_id: SQLColumnExpression[int] | int) -> ColumnElement[bool]:
+    """SQL: the task has parts and every one is closed (the one definition of a closed task)."""
+    parts = Decomposition.plan_task_id == task_id
+    return and_(exists().where(parts), ~exists().where(parts, ~Decomposition.is_closed))
 
 
 class DecompositionRound(Base):
@@ -161,6 +191,10 @@ class Milestone(Base):
     due_date: Mapped[date] = mapped_column(Date, index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     status: Mapped[MilestoneStatus] = mapped_column(enum_column(MilestoneStatus), default=MilestoneStatus.PLANNED)
+    #: The Beijing day 督审处 approved it and the day the approved report was submitted: the dashboards'
+    #: roll-up of the review history, set with the approval (``dashboard.rollups`` rebuilds them).
+    approved_on: Mapped[date | None] = mapped_column(Date)
+    delivered_on: Mapped[date | None] = mapped_column(Date)
 
     decomposition: Mapped[Decomposition] = relationship(back_populates="milestones")
     owner: Mapped[User] = relationship()
@@ -231,16 +265,21 @@ class ReviewRecord(Base):
     """A verdict on a submission: 督审处 on a decomposition or report, or the unit head's sign-off."""
 
     __tablename__ = "review_record"
-    #: Lights and histories look reviews up by what was reviewed.
-    __table_args__ = (Index("ix_review_record_subject", "subject", "subject_id"),)
+    __table_args__ = (CheckConstraint(exactly_one_set(*REVIEWED), name="one_reviewed_row"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_task_id: Mapped[int] = mapped_column(ForeignKey("plan_task.id"), index=True)
-    #: What was reviewed: "decomposition_round" or "milestone_report", and its id.
-    subject: Mapped[str] = mapped_column(String(30))
-    subject_id: Mapped[int]
-    #: The step that decided: "decomposition_review", "head_signoff" or "report_review".
-    step: Mapped[str] = mapped_column(String(40))
+    #: What was reviewed: exactly one of these is set (lights and histories look reviews up by them).
+    decomposition_round_id: Mapped[int | None] = mapped_column(ForeignKey("decomposition_round.id"), index=True)
+    milestone_report_id: Mapped[int | None] = mapped_column(ForeignKey("milestone_report.id"), index=True)
+    #: use_alter: rectification.review_record_id closes a cycle back here. Named: the convention's name is too
+    #: long for PostgreSQL (63 characters), as are two of Attachment's.
+    rectification_submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rectification_submission.id", use_alter=True, name="fk_review_record_rectification_submission_id"),
+        index=True,
+    )
+    #: The step that decided (decomposition_review, head_signoff, report_review or a rectification review).
+    step: Mapped[StepKey] = mapped_column(enum_column(StepKey, length=40))
     decision: Mapped[ReviewDecision] = mapped_column(enum_column(ReviewDecision))
     comments: Mapped[str | None] = mapped_column(Text)
     #: 优/良/中/差 as excellent/good/fair/poor, for the annual evaluation.
@@ -260,17 +299,28 @@ class ReviewRecord(Base):
         """Who decided, in Chinese."""
         return step_label(self.step)
 
+    @property
+    def reviewed(self) -> tuple[str, int]:
+        """The table and id of the reviewed row."""
+        return _linked(self, REVIEWED)
+
 
 class Attachment(Base):
     """An uploaded file, stored under the instance folder with a generated name."""
 
     __tablename__ = "attachment"
+    __table_args__ = (CheckConstraint(exactly_one_set(*ATTACHED_TO), name="one_owner"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_task_id: Mapped[int] = mapped_column(ForeignKey("plan_task.id"), index=True)
-    #: What it belongs to: "milestone_report" or "cooperating_contribution", and its id.
-    subject: Mapped[str] = mapped_column(String(30))
-    subject_id: Mapped[int]
+    #: What it belongs to: exactly one of these is set.
+    milestone_report_id: Mapped[int | None] = mapped_column(ForeignKey("milestone_report.id"), index=True)
+    cooperating_contribution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cooperating_contribution.id", name="fk_attachment_cooperating_contribution_id"), index=True
+    )
+    rectification_submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rectification_submission.id", name="fk_attachment_rectification_submission_id"), index=True
+    )
     original_name: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     content_type: Mapped[str] = mapped_column(String(120))
@@ -280,6 +330,17 @@ class Attachment(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     uploaded_by: Mapped[User] = relationship()
+
+    @property
+    def owner(self) -> tuple[str, int]:
+        """The table and id of the row it belongs to."""
+        return _linked(self, ATTACHED_TO)
+
+
+def _linked(row: Base, columns: tuple[str, ...]) -> tuple[str, int]:
+    """(table, id) of the one foreign key among ``columns`` that is set on ``row``."""
+    column = next(c for c in columns if getattr(row, c) is not None)
+    return column.removesuffix("_id"), getattr(row, column)
 
 
 class TaskComment(Base):
@@ -308,6 +369,7 @@ class LeaderInstruction(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     author: Mapped[User] = relationship()
+    task: Mapped[PlanTask] = relationship()
     acknowledgements: Mapped[list[InstructionAcknowledgement]] = relationship(
         back_populates="instruction", order_by="InstructionAcknowledgement.id"
     )
@@ -373,6 +435,6 @@ class WorkItemHandling(Base):
     to_user: Mapped[User | None] = relationship(foreign_keys=[to_user_id])
 
 
-def step_label(step: str) -> str:
+def step_label(step: StepKey) -> str:
     """Who decided a review step, in Chinese."""
     return _STEP_LABELS[step]

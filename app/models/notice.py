@@ -106,3 +106,64 @@ class OutboxMail(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     notification: Mapped[Notification] = relationship()
+
+
+class NoticeTopic(enum.StrEnum):
+    """The events a person is told about as they happen; each person chooses which of them also come by mail."""
+
+    DECOMPOSITION_RETURNED = "decomposition_returned"
+    DECOMPOSITION_APPROVED = "decomposition_approved"
+    REPORT_RETURNED = "report_returned"
+    REPORT_APPROVED = "report_approved"
+    SIGNOFF_REQUESTED = "signoff_requested"
+    SIGNOFF_RETURNED = "signoff_returned"
+    CONTRIBUTION_REQUESTED = "contribution_requested"
+    TASK_CLOSED = "task_closed"
+    EXTENSION_REQUESTED = "extension_requested"
+    EXTENSION_DECIDED = "extension_decided"
+    INSTRUCTION_ISSUED = "instruction_issued"
+    INSTRUCTION_ACKNOWLEDGED = "instruction_acknowledged"
+    RECTIFICATION_OPENED = "rectification_opened"
+    RECTIFICATION_DECIDED = "rectification_decided"
+    URGED = "urged"
+
+    @property
+    def label(self) -> str:
+        """The Chinese name on the preferences page."""
+        return _TOPIC_LABELS[self]
+
+    @property
+    def mailed_by_default(self) -> bool:
+        """Events someone must act on come by mail unless turned off; those only to know about do not."""
+        return self not in _KNOW_ONLY
+
+
+_TOPIC_LABELS = {
+    NoticeTopic.DECOMPOSITION_RETURNED: "分解方案被退回",
+    NoticeTopic.DECOMPOSITION_APPROVED: "分解方案审核通过",
+    NoticeTopic.REPORT_RETURNED: "进展报告被退回",
+    NoticeTopic.REPORT_APPROVED: "进展报告审核通过",
+    NoticeTopic.SIGNOFF_REQUESTED: "待单位负责人审签",
+    NoticeTopic.SIGNOFF_RETURNED: "单位负责人审签退回",
+    NoticeTopic.CONTRIBUTION_REQUESTED: "请求协办",
+    NoticeTopic.TASK_CLOSED: "任务办结",
+    NoticeTopic.EXTENSION_REQUESTED: "延期申请待审批",
+    NoticeTopic.EXTENSION_DECIDED: "延期申请审批结果",
+    NoticeTopic.INSTRUCTION_ISSUED: "领导批示待签收",
+    NoticeTopic.INSTRUCTION_ACKNOWLEDGED: "领导批示已签收",
+    NoticeTopic.RECTIFICATION_OPENED: "发起整改",
+    NoticeTopic.RECTIFICATION_DECIDED: "整改审核结果",
+    NoticeTopic.URGED: "催办",
+}
+_KNOW_ONLY = {NoticeTopic.DECOMPOSITION_APPROVED, NoticeTopic.REPORT_APPROVED, NoticeTopic.TASK_CLOSED,
+              NoticeTopic.INSTRUCTION_ACKNOWLEDGED}
+
+
+class NoticeMailChoice(Base):
+    """A person's choice whether notices of one topic also come by mail (no row: the topic's default)."""
+
+    __tablename__ = "notice_mail_choice"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    topic: Mapped[NoticeTopic] = mapped_column(enum_column(NoticeTopic, length=40), primary_key=True)
+    by_mail: Mapped[bool]

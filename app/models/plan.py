@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -113,6 +113,13 @@ class PlanTask(Base):
     #: 督办编号, e.g. 督〔2023〕16号; set when supervision starts.
     supervision_number: Mapped[str | None] = mapped_column(String(40))
     priority: Mapped[Priority] = mapped_column(enum_column(Priority), default=Priority.NORMAL, server_default="normal")
+    #: The final date the plan sets ("6月底前", a table's 完成时限): the default end of its decomposition.
+    suggested_due: Mapped[date | None] = mapped_column(Date)
+    #: How the plan wrote that deadline ("6月底前", "持续推进").
+    deadline_phrase: Mapped[str | None] = mapped_column(String(60))
+    #: Set when a revision of the plan drops the task: it stays, with its history, but no work goes on.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
 
     plan: Mapped[Plan] = relationship(back_populates="tasks")
     section: Mapped[PlanSection | None] = relationship()
@@ -197,8 +204,15 @@ class PlanImportDraft(Base):
     #: The document as text (decoded, .docx numbering reconstructed); re-parsed on confirmation.
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
+    #: "document" (text re-parsed on confirmation) or "table" (``text`` holds the table's rows as JSON).
+    kind: Mapped[str] = mapped_column(String(16), default="document", server_default="document")
+    #: For a table: which column plays which role ({"task": 1, "lead": 2, …}), as guessed or as the clerk set it.
+    columns: Mapped[dict[str, int | None] | None] = mapped_column(JSON)
+    #: The plan this document revises (same organisation and title, or chosen): confirming applies a change set.
+    revises_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
     #: Set once confirmed; a confirmed draft cannot be confirmed again.
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
 
     organisation: Mapped[Organisation] = relationship()
-    plan: Mapped[Plan | None] = relationship()
+    plan: Mapped[Plan | None] = relationship(foreign_keys=[plan_id])
+    revises_plan: Mapped[Plan | None] = relationship(foreign_keys=[revises_plan_id])

@@ -1,7 +1,7 @@
 """Rectification (整改) and 催办: problems 督审处 found, the unit's plan and result, reminders sent by hand.
 
 Like the lifecycle records, every plan and result a unit submits is a new row; reviews of them
-are ReviewRecords with subject "rectification_submission".
+are ReviewRecords pointing at the RectificationSubmission.
 """
 from __future__ import annotations
 

@@ -101,3 +101,12 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+class LeaderUnit(Base):
+    """分管: a bureau leader is in charge of a unit; the unit's escalations go to them."""
+
+    __tablename__ = "leader_unit"
+
+    leader_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True, index=True)

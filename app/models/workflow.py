@@ -9,7 +9,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -52,17 +52,46 @@ class WorkflowStatus(enum.StrEnum):
         return {"running": "办理中", "waiting": "等待中", "completed": "已完成"}[self.value]
 
 
+class InstanceKind(enum.StrEnum):
+    """The business row a process instance drives; its foreign-key column is ``<kind>_id``."""
+
+    DECOMPOSITION = "decomposition"
+    MILESTONE = "milestone"
+    RECTIFICATION = "rectification"
+    PROGRESS_REPORT = "progress_report"
+
+    @property
+    def column(self) -> str:
+        """The WorkflowInstance column holding the row's id."""
+        return f"{self.value}_id"
+
+
+def _links_match_kind() -> str:
+    """SQL: the column of the instance's kind is set and no other (none when the instance has no kind)."""
+    links = " + ".join(f"CASE WHEN {kind.column} IS NULL THEN 0 ELSE 1 END" for kind in InstanceKind)
+    matching = "CASE kind " + " ".join(f"WHEN '{kind.value}' THEN {kind.column}" for kind in InstanceKind) + " END"
+    return f"(kind IS NULL AND {links} = 0) OR (kind IS NOT NULL AND {links} = 1 AND {matching} IS NOT NULL)"
+
+
 class WorkflowInstance(Base):
     """One running (or finished) process instance and its serialized engine state."""
 
     __tablename__ = "workflow_instance"
+    __table_args__ = (CheckConstraint(_links_match_kind(), name="links_match_kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The diagram version it started on; it never moves to another one.
     spec_version_id: Mapped[int] = mapped_column(ForeignKey("process_spec_version.id"), index=True)
     plan_task_id: Mapped[int | None] = mapped_column(ForeignKey("plan_task.id"), index=True)
-    #: What the instance is about, e.g. "milestone:12" or "plan_task:4:unit:7".
-    subject: Mapped[str | None] = mapped_column(String(100), index=True)
+    #: Which business row the instance drives; None only for bare engine instances (tests, benchmarks).
+    kind: Mapped[InstanceKind | None] = mapped_column(enum_column(InstanceKind))
+    decomposition_id: Mapped[int | None] = mapped_column(ForeignKey("decomposition.id"), index=True)
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestone.id"), index=True)
+    rectification_id: Mapped[int | None] = mapped_column(ForeignKey("rectification.id"), index=True)
+    #: use_alter: progress_report.instance_id points back here.
+    progress_report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("progress_report.id", use_alter=True), index=True
+    )
     status: Mapped[WorkflowStatus] = mapped_column(enum_column(WorkflowStatus), default=WorkflowStatus.RUNNING)
     #: SpiffWorkflow state only (the spec is stored once in process_spec_version); completed branches pruned.
     state: Mapped[str] = mapped_column(Text)
@@ -76,6 +105,33 @@ class WorkflowInstance(Base):
     spec_version: Mapped[ProcessSpecVersion] = relationship()
 
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 (SQLAlchemy types it as an instance variable)
+
+    def link_to(self, kind: InstanceKind, row_id: int) -> None:
+        """Point the instance at the business row it drives."""
+        self.kind = kind
+        setattr(self, kind.column, row_id)
+
+    @property
+    def linked_id(self) -> int | None:
+        """The id of the business row it drives (in the column of its kind)."""
+        return getattr(self, self.kind.column) if self.kind else None
+
+
+class StepKey(enum.StrEnum):
+    """A human step's ``formKey`` in processes/*.bpmn: names its form, its work items and the verdicts it records."""
+
+    DECOMPOSITION = "decomposition"
+    DECOMPOSITION_REVIEW = "decomposition_review"
+    MILESTONE_REPORT = "milestone_report"
+    COOPERATING_CONTRIBUTION = "cooperating_contribution"
+    HEAD_SIGNOFF = "head_signoff"
+    REPORT_REVIEW = "report_review"
+    TASK_CLOSURE = "task_closure"
+    PROGRESS_REPORT = "progress_report"
+    RECTIFICATION_PLAN = "rectification_plan"
+    RECTIFICATION_PLAN_REVIEW = "rectification_plan_review"
+    RECTIFICATION_RESULT = "rectification_result"
+    RECTIFICATION_VERIFY = "rectification_verify"
 
 
 class WorkItemState(enum.StrEnum):
@@ -108,6 +164,11 @@ class WorkItem(Base):
         # The stagnation check's index: open items by when they are next worth a look.
         Index("ix_work_item_stagnation_check", "state", "stagnation_check_at",
               sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
+        # 待办 by role, the most urgent first (督审处's queue spans every unit): a page is the index's first rows.
+        Index("ix_work_item_open_queue", "role", "due_at", "id",
+              sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
+        # 已办: a person's completed items, newest first.
+        Index("ix_work_item_completed_by", "completed_by_id", "completed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,6 +178,7 @@ class WorkItem(Base):
     #: The BPMN element id (``report``).
     step_id: Mapped[str] = mapped_column(String(100))
     step_name: Mapped[str] = mapped_column(String(200))
+    #: A StepKey for Duban's diagrams (kept as text: the engine stores whatever a diagram declares).
     form_key: Mapped[str | None] = mapped_column(String(64))
     #: The lane's name in the diagram (牵头单位, 督审处…).
     lane: Mapped[str | None] = mapped_column(String(100))

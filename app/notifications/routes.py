@@ -7,8 +7,9 @@ from werkzeug.wrappers import Response
 
 from app.access import signed_in
 from app.extensions import db
-from app.models import Notification
+from app.models import NoticeTopic, Notification
 from app.notifications import bp
+from app.notifications.forms import MailChoiceForm
 from app.services.infrastructure import notices
 
 
@@ -34,3 +35,17 @@ def mark_all_read() -> Response:
     count = notices.mark_all_read(current_user)
     flash(f"已将 {count} 条通知标为已读。" if count else "没有未读通知。", "success" if count else "info")
     return redirect(url_for("notifications.index"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@signed_in
+def settings() -> str | Response:
+    """The user chooses which notices also come by mail (all of them always appear under 通知)."""
+    form = MailChoiceForm()
+    if form.validate_on_submit():
+        notices.choose_mail(current_user, {NoticeTopic(value) for value in form.topics.data or []})
+        flash("邮件提醒设置已保存。", "success")
+        return redirect(url_for("notifications.settings"))
+    if not form.is_submitted():
+        form.topics.data = [topic.value for topic, by_mail in notices.mail_choices(current_user).items() if by_mail]
+    return render_template("notifications/settings.html", form=form, has_email=bool(current_user.email))

@@ -6,6 +6,8 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from .deadlines import Deadline
+
 
 @dataclass
 class Target:
@@ -64,6 +66,7 @@ class Task:
     label: str = ""  # numbering as written, e.g. "16." or "（十五）"
     responsibility: Responsibility = field(default_factory=Responsibility)
     targets: list[Target] = field(default_factory=list)
+    deadline: Deadline | None = None  # the final deadline the text or the table's 完成时限 sets
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape of one task."""
@@ -89,6 +92,7 @@ class ParsedPlan:
     sections: list[Section] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # problems that block confirmation (task tables)
     issuing_body: str | None = None  # e.g. 湖北省市场监督管理局办公室
     issuing_date: datetime.date | None = None
     document_number: str | None = None  # 文号, e.g. 国发〔2019〕3号

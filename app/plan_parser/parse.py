@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from .deadlines import find_deadline
 from .errors import DocumentError
 from .header import parse_header
 from .model import ParsedPlan, Responsibility, Section, Task
@@ -32,7 +35,18 @@ def parse_text(text: str) -> ParsedPlan:
         plan.tasks.append(_build_task(raw, number, _section_of(raw, outline, section_of),
                                       rule_at is not None and rule_at <= raw.last_index, plan))
     plan.warnings = outline.warnings + plan.warnings
+    year = guess_year(plan)
+    for task in plan.tasks:
+        task.deadline = find_deadline(task.text, year)
     return plan
+
+
+def guess_year(plan: ParsedPlan) -> int | None:
+    """The plan year: "2023年…" in the title, else the year it was issued."""
+    match = re.search(r"(20\d\d)\s*年", plan.title or "")
+    if match:
+        return int(match.group(1))
+    return plan.issuing_date.year if plan.issuing_date else None
 
 
 def parse_document(data: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedPlan:

@@ -14,10 +14,11 @@ _UNSUPPORTED_FORMATS: tuple[tuple[bytes, str], ...] = (
     (b"GIF89a", "该文件是 GIF 图片，不是文字文档"),
     (b"II*\x00", "该文件是 TIFF 图片，不是文字文档"),
     (b"MM\x00*", "该文件是 TIFF 图片，不是文字文档"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "该文件是旧版 Word/Excel（.doc/.xls）格式，请在 Word 中另存为 .docx"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+     "该文件是旧版 Word/Excel（.doc/.xls）格式，请在 Word 中另存为 .docx，或在 Excel 中另存为 .xlsx"),
     (b"{\\rtf", "该文件是 RTF 格式，请在 Word 中另存为 .docx"),
 )
-_SUPPORTED_HINT = "请上传 .docx 或 .txt（UTF-8 或 GB18030 编码）格式的计划文档。"
+_SUPPORTED_HINT = "请上传 .docx 或 .txt（UTF-8 或 GB18030 编码）格式的计划文档，或 .xlsx、.csv 格式的任务分解表。"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 # Control characters other than tab/newline/form feed never occur in a real plan's text.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -12,17 +11,11 @@ import docx
 from docx.opc.exceptions import PackageNotFoundError
 from lxml import etree
 
+from .archive import DOCX, check_archive
 from .errors import DocumentError
 from .text import int_to_cn
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-#: Uncompressed XML a plan document may unpack to (a 143 KB file unpacking to 42 MB held a worker 240 s).
-MAX_XML_BYTES = 20 * 1024 * 1024
-#: Everything a .docx may unpack to, pictures included (uploads are at most a few MB, pictures barely shrink).
-_MAX_UNPACKED = 50 * 1024 * 1024
-_CHUNK = 256 * 1024
-#: General purpose flag bit 0: the member is encrypted.
-_ENCRYPTED = 0x1
 # Used when a paragraph's list level has no definition: the official-document convention.
 _FALLBACK_LEVELS = (("chineseCounting", "%n、"), ("chineseCounting", "（%n）"),
                     ("decimal", "%n."), ("decimal", "（%n）"))
@@ -49,7 +42,7 @@ class ListNumbering:
 
 def docx_text(data: bytes) -> str:
     """Return the text of a .docx, one paragraph per line; raises DocumentError."""
-    _check_zip(data)
+    check_archive(data, "word/document.xml", DOCX)
     try:
         document = docx.Document(io.BytesIO(data))
         numbering = _load_numbering(document)
@@ -57,62 +50,6 @@ def docx_text(data: bytes) -> str:
         raise DocumentError("无法读取该 .docx 文档，文件可能已损坏。") from exc
     lines = [_block_text(element, numbering) for element in _blocks(document.element.body)]
     return "\n".join(lines)
-
-
-def _check_zip(data: bytes) -> None:
-    """Make sure the zip is a readable Word document of reasonable unpacked size, before python-docx opens it.
-
-    Every member is inflated here once, its bytes counted as they come out: the sizes in a zip's
-    headers are the sender's word, and a corrupt, encrypted or exotic member must be refused with a
-    message rather than fail somewhere inside python-docx.
-    """
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-            if "word/document.xml" not in {info.filename for info in infos}:
-                raise DocumentError("该压缩包不是 Word 文档（缺少 word/document.xml），请上传 .docx 或 .txt 文件。")
-            budget = _Budget()
-            for info in infos:
-                _inflate(archive, info, budget)
-    except UnicodeDecodeError as exc:
-        raise DocumentError("该 .docx 文档中的文件名无法识别，文件可能已损坏。请在 Word 中重新另存后上传。") from exc
-    except NotImplementedError as exc:
-        raise DocumentError(_UNSUPPORTED) from exc
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
-        raise DocumentError("该文件不是有效的 .docx 文档（压缩包已损坏），请在 Word 中重新另存后上传。") from exc
-
-
-_UNSUPPORTED = "该 .docx 文档使用了不支持的压缩格式，无法读取。请在 Word 中重新另存为 .docx 后上传。"
-
-
-@dataclass
-class _Budget:
-    """Bytes inflated so far: XML parts, and everything."""
-
-    xml: int = 0
-    total: int = 0
-
-    def spend(self, name: str, size: int) -> None:
-        """Count ``size`` more bytes of member ``name``; raises DocumentError past a cap."""
-        self.total += size
-        if name.lower().endswith((".xml", ".rels")):
-            self.xml += size
-        if self.xml > MAX_XML_BYTES or self.total > _MAX_UNPACKED:
-            cap = f"文档内容不能超过 {MAX_XML_BYTES // 2**20} MB" if self.xml > MAX_XML_BYTES \
-                else f"连同图片不能超过 {_MAX_UNPACKED // 2**20} MB"
-            raise DocumentError(f"该 .docx 文档解压后过大（{cap}），无法导入。"
-                                "请删去与计划无关的内容，或另存为 .txt 后上传。")
-
-
-def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> None:
-    """Inflate one member in chunks, charging the budget as it goes (CRC checked at its end)."""
-    if info.flag_bits & _ENCRYPTED:
-        raise DocumentError("该 .docx 文档已加密（设置了打开密码），无法读取。请取消密码后重新保存再上传。")
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise DocumentError(_UNSUPPORTED)
-    with archive.open(info) as member:
-        while chunk := member.read(_CHUNK):
-            budget.spend(info.filename, len(chunk))
 
 
 def _blocks(parent: etree._Element) -> Iterator[etree._Element]:

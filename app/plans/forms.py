@@ -2,33 +2,62 @@
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import IntegerField, SelectChoice, SelectField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.fields import CheckboxListField
-from app.models import Unit, UnitGroup, UnitKind
+from app.models import Plan, Unit, UnitGroup, UnitKind
+from app.plan_parser import ParsedPlan
+from app.plan_parser.table_plan import ROLES
+from app.plan_parser.tables import RawTable
 from app.plan_parser.units import is_group
 from app.services.plans.name_resolution import Decision
+from app.services.plans.plan_import import TargetChoice
+
+#: Comparators a target may have, as the preview offers them.
+COMPARATORS = [SelectChoice("", "(无)"), SelectChoice(">=", "不低于"), SelectChoice("=", "达到"),
+               SelectChoice("<=", "不超过")]
+_MAX_TARGET = Decimal(10) ** 14
 
 
 class ImportForm(FlaskForm):
     """上传或粘贴工作要点."""
 
-    document = FileField("工作要点文件(.txt 或 .docx,UTF-8 或 GB18030/GBK 编码均可)")
+    document = FileField("工作要点文件(.txt、.docx,或任务分解表 .xlsx、.csv;文字文件 UTF-8 或 GB18030/GBK 编码均可)")
     pasted = TextAreaField("或直接粘贴正文", validators=[Optional()])
     year = IntegerField(
         "计划年度(留空则取标题中的年份)",
         validators=[Optional(), NumberRange(2000, 2100, "年度应在 2000 到 2100 之间。")],
     )
+    revises = SelectField("是否为已有计划的修订版", choices=[], validate_choice=False)
     submit = SubmitField("解析并预览")
+
+    def offer_plans(self, plans: list[Plan]) -> None:
+        """The active plans a document may revise; by default one of the same title is revised."""
+        self.revises.choices = [SelectChoice("", "自动判断(与已有计划同名即为其修订版)")] + [
+            SelectChoice(str(plan.id), f"修订《{plan.title}》({plan.year} 年度)") for plan in plans]
 
 
 class ReviewForm(FlaskForm):
     """确认导入; one choice field per unknown name is added by review_form()."""
 
+    #: Sent by the page that shows the target rows: only then does an unticked (absent) checkbox mean "drop".
+    targets_shown = HiddenField()
     submit = SubmitField("确认导入")
 
 
@@ -42,11 +71,49 @@ def members_field_name(name: str) -> str:
     return field_name(name).replace("resolve_", "members_")
 
 
-def review_form(unresolved: list[str], units: list[Unit], groups: list[UnitGroup]) -> ReviewForm:
-    """The review form with a choice for each name the directory does not know."""
+def target_field(task_number: int, position: int, part: str) -> str:
+    """The field of one part ("keep", "value", "unit", "comparator") of a detected target."""
+    return f"target_{task_number}_{position}_{part}"
+
+
+def _a_number(form: object, field: Field) -> None:
+    """A target value: a plain decimal number a report can be compared against."""
+    try:
+        value = Decimal(str(field.data).strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValidationError("指标值应为数字,如 35 或 0.5。") from None
+    if not value.is_finite() or abs(value) >= _MAX_TARGET:
+        raise ValidationError("指标值应为数字,如 35 或 0.5。")
+
+
+def reason_field(change_key: str) -> str:
+    """The field holding the reason of one change of a revision."""
+    return f"reason_{change_key}"
+
+
+def review_form(unresolved: list[str], units: list[Unit], groups: list[UnitGroup],
+                parsed: ParsedPlan | None = None, change_keys: list[str] | None = None) -> ReviewForm:
+    """The review form: a choice for each name the directory does not know, one row per detected target,
+    and for a revision one reason per change (or one note for all of them)."""
 
     class Form(ReviewForm):
         pass
+
+    if change_keys is not None:
+        setattr(Form, "revision_note", TextAreaField(  # noqa: B010 (added to the class WTForms reads fields from)
+            "修订说明(各项修改未单独填写原因的,以此为原因)", validators=[Optional(), Length(max=500)]))
+        for key in change_keys:
+            setattr(Form, reason_field(key), StringField("修改原因", validators=[Optional(), Length(max=500)]))
+
+    for task in parsed.tasks if parsed else []:
+        for position, target in enumerate(task.targets):
+            setattr(Form, target_field(task.number, position, "keep"), BooleanField("采用", default=True))
+            setattr(Form, target_field(task.number, position, "comparator"),
+                    SelectField("比较", choices=COMPARATORS, default=target.comparator or ""))
+            setattr(Form, target_field(task.number, position, "value"), StringField(
+                "指标值", default=str(target.value), validators=[DataRequired("请填写指标值。"), _a_number]))
+            setattr(Form, target_field(task.number, position, "unit"), StringField(
+                "单位", default=target.unit, validators=[DataRequired("请填写计量单位。"), Length(max=30)]))
 
     for name in unresolved:
         field = SelectField(
@@ -78,3 +145,54 @@ def decisions(form: ReviewForm, unresolved: list[str]) -> dict[str, Decision]:
         name: Decision.parse(form[field_name(name)].data, tuple(form[members_field_name(name)].data or ()))
         for name in unresolved
     }
+
+
+def change_reasons(form: ReviewForm, change_keys: list[str]) -> dict[str, str]:
+    """Each change's reason: its own, else the revision note."""
+    note = (form["revision_note"].data or "").strip()
+    return {key: (form[reason_field(key)].data or "").strip() or note for key in change_keys}
+
+
+def target_choices(form: ReviewForm, parsed: ParsedPlan) -> dict[tuple[int, int], TargetChoice]:
+    """What 督审处 made of each detected target: dropped when unticked, corrected when a part was changed."""
+    choices: dict[tuple[int, int], TargetChoice] = {}
+    if form.targets_shown.data != "1":
+        return choices
+    for task in parsed.tasks:
+        for position, target in enumerate(task.targets):
+            def part(name: str, number: int = task.number, at: int = position) -> Field:
+                return form[target_field(number, at, name)]
+
+            if not part("keep").data:
+                choices[task.number, position] = TargetChoice(keep=False)
+                continue
+            value = Decimal(part("value").data.strip().replace(",", ""))
+            unit, comparator = part("unit").data.strip(), part("comparator").data or None
+            if (value, unit, comparator) != (Decimal(str(target.value)), target.unit, target.comparator):
+                choices[task.number, position] = TargetChoice(True, value, unit, comparator)
+    return choices
+
+
+class ColumnsForm(FlaskForm):
+    """列对应: which column of a task table is 序号, 任务, 牵头单位 …; the selects are added by columns_form()."""
+
+    apply = SubmitField("按此列对应重新预览")
+
+
+def columns_form(table: RawTable, columns: dict[str, int | None]) -> ColumnsForm:
+    """The column mapping of a task table, preset to the guess (or the clerk's last choice)."""
+
+    class Form(ColumnsForm):
+        pass
+
+    choices = [SelectChoice("", "(无此列)")] + [SelectChoice(str(index), f"第{index + 1}列:{heading or '(无表头)'}")
+                                                for index, heading in enumerate(table.header)]
+    for role, label in ROLES.items():
+        setattr(Form, f"column_{role}", SelectField(
+            label, choices=choices, default="" if columns.get(role) is None else str(columns[role])))
+    return Form()
+
+
+def chosen_columns(form: ColumnsForm) -> dict[str, int | None]:
+    """The mapping the clerk submitted."""
+    return {role: int(value) if (value := form[f"column_{role}"].data) else None for role in ROLES}

@@ -10,13 +10,25 @@ from werkzeug.wrappers import Response
 from app.access import roles
 from app.errors import DubanError, on_refusal
 from app.extensions import db
-from app.models import Plan, PlanImportDraft, Role
+from app.models import Plan, PlanImportDraft, PlanStatus, Role
 from app.models.base import utcnow
 from app.plans import bp
-from app.plans.forms import ImportForm, decisions, field_name, members_field_name, review_form
+from app.plans.forms import (
+    ImportForm,
+    change_reasons,
+    chosen_columns,
+    columns_form,
+    decisions,
+    field_name,
+    members_field_name,
+    reason_field,
+    review_form,
+    target_choices,
+    target_field,
+)
 from app.plans.presenting import mark_spans
 from app.services.dashboards import lights
-from app.services.plans import directory, plan_import, plan_view
+from app.services.plans import directory, plan_import, plan_revision, plan_view
 
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.LEADER)
 
@@ -34,14 +46,18 @@ def index() -> str:
 def import_start() -> str | Response:
     """Upload or paste a plan document and parse it into a draft."""
     form = ImportForm()
+    org = directory.home_organisation(current_user)
+    plans = [plan for plan in plan_import.list_plans(org) if plan.status is PlanStatus.ACTIVE]
+    form.offer_plans(plans)
     page = partial(render_template, "plans/import.html", form=form)
     if form.validate_on_submit():
         upload = form.document.data
         on_refusal(_imported_before, field=form.document, render=page)
         draft = plan_import.start_import(
-            directory.home_organisation(current_user), current_user, form.year.data,
+            org, current_user, form.year.data,
             data=upload.read() if upload else None, filename=upload.filename if upload else None,
             pasted=form.pasted.data, max_bytes=current_app.config["PLAN_MAX_BYTES"],
+            revises=next((plan for plan in plans if str(plan.id) == form.revises.data), None),
         )
         return redirect(url_for("plans.import_review", draft_id=draft.id))
     return page()
@@ -64,17 +80,45 @@ def import_review(draft_id: int) -> str | Response:
         return redirect(url_for("plans.detail", plan_id=draft.plan_id))
     preview = plan_import.preview(draft)
     org = draft.organisation
-    form = review_form(preview.unresolved, directory.list_units(org, active_only=True), directory.list_groups(org))
+    changes = plan_revision.revision(draft, preview) if draft.revises_plan_id else None
+    keys = [change.key for change in changes.changes] if changes else None
+    form = review_form(preview.unresolved, directory.list_units(org, active_only=True), directory.list_groups(org),
+                       None if changes else preview.parsed, keys)
     page = partial(
         render_template, "plans/review.html", draft=draft, preview=preview, form=form, field_name=field_name,
-        members_field_name=members_field_name, mark_spans=mark_spans,
+        members_field_name=members_field_name, mark_spans=mark_spans, target_field=target_field,
+        columns=columns_form(preview.table, draft.columns or {}) if preview.table else None,
+        revision=changes, reason_field=reason_field,
     )
     if form.validate_on_submit():
         on_refusal(_imported_before, field=form.submit, render=page)
-        plan = plan_import.confirm_import(draft, decisions(form, preview.unresolved), current_user)
+        if changes is not None and keys is not None:
+            plan_revision.apply_revision(draft, decisions(form, preview.unresolved), change_reasons(form, keys),
+                                         current_user)
+            flash(f"已按修订版修改计划《{changes.plan.title}》,共 {len(keys)} 项修改。", "success")
+            return redirect(url_for("plans.detail", plan_id=changes.plan.id))
+        plan = plan_import.confirm_import(draft, decisions(form, preview.unresolved), current_user,
+                                          target_choices(form, preview.parsed))
         flash(f"已导入计划《{plan.title}》,共 {len(plan.tasks)} 项任务。", "success")
         return redirect(url_for("plans.detail", plan_id=plan.id))
     return page()
+
+
+@bp.route("/import/<int:draft_id>/columns", methods=["POST"])
+@roles(Role.SUPERVISOR)
+def import_columns(draft_id: int) -> Response:
+    """Map the columns of a task table differently and preview it again."""
+    draft = db.get_or_404(PlanImportDraft, draft_id)
+    preview = plan_import.preview(draft)
+    if preview.table is None:
+        return redirect(url_for("plans.import_review", draft_id=draft.id))
+    form = columns_form(preview.table, draft.columns or {})
+    if form.validate_on_submit():
+        plan_import.map_columns(draft, chosen_columns(form))
+        flash("已按新的列对应重新解析表格。", "info")
+    else:
+        flash("所选的列在表格中不存在,请重新选择。", "warning")
+    return redirect(url_for("plans.import_review", draft_id=draft.id))
 
 
 @bp.route("/<int:plan_id>")
@@ -82,10 +126,15 @@ def import_review(draft_id: int) -> str | Response:
 def detail(plan_id: int) -> str:
     """One plan: its sections and tasks with responsibilities and targets."""
     plan = db.get_or_404(Plan, plan_id)
-    page = plan_view.task_page(plan.id, request.args.get("page", 1, type=int))
-    return render_template("plans/detail.html", plan=plan, mark_spans=mark_spans, page=page,
+    verdicts = lights.task_lights(utcnow(), plan_id=plan.id)
+    chosen = plan_view.PlanFilter.from_args(request.args, tuple(light.value for light in lights.Light))
+    page = plan_view.task_page(plan.id, request.args.get("page", 1, type=int), chosen,
+                               severity={task_id: v.light.severity for task_id, v in verdicts.items()},
+                               lights={task_id: v.light.value for task_id, v in verdicts.items()})
+    return render_template("plans/detail.html", plan=plan, mark_spans=mark_spans, page=page, lights=verdicts,
                            may_archive=plan_import.may_archive(plan, current_user),
-                           lights=lights.task_lights(utcnow(), task_ids=[task.id for task in page.items]))
+                           chosen=chosen, units=plan_view.plan_units(plan.id), light_choices=list(lights.Light),
+                           sorts=plan_view.PLAN_SORTS)
 
 
 @bp.route("/<int:plan_id>/archive", methods=["POST"])

@@ -5,18 +5,24 @@ from functools import partial
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from app.access import roles, signed_in
 from app.errors import on_refusal
 from app.extensions import db
+from app.filters import unit_name
 from app.models import PlanTask, Rectification, RectificationStatus, ReviewRecord, Role, WorkItem
+from app.models.base import utcnow
 from app.rectification import bp
 from app.rectification.forms import RectificationForm, RectificationFromReviewForm, UrgeForm
 from app.security import safe_next
+from app.services.dashboards import lights
 from app.services.follow_up import rectification, rectification_view, urging
 from app.services.follow_up.rectification import RectificationOrder
+from app.services.lifecycle import step_notices
+from app.services.lifecycle.item_filters import FILTER_OPTIONS, ItemFilter
 
 
 @bp.route("/tasks/<int:task_id>/rectifications/new", methods=["GET", "POST"])
@@ -92,11 +98,34 @@ def index() -> str:
 @roles(Role.SUPERVISOR)
 def open_items() -> str:
     """在办事项: every open unit step, with its 催办 count and a 催办 form."""
-    page = urging.urgeable_page(request.args.get("page", 1, type=int))
+    filters = ItemFilter.from_args(request.args)
+    lit = partial(lights.items_lit, filters.light, utcnow()) if filters.light else None
+    page = urging.urgeable_page(request.args.get("page", 1, type=int), filters, lit)
     items = page.items
     return render_template("rectification/open_items.html", items=items, page=page,
                            task_of=lambda item: db.session.get(PlanTask, item.instance.plan_task_id),
-                           counts=urging.urge_counts([i.id for i in items]))
+                           counts=urging.urge_counts([i.id for i in items]), filters=filters,
+                           subjects=step_notices.subjects_of(items),
+                           choices=urging.urgeable_choices(), bulk_form=UrgeForm(), **FILTER_OPTIONS)
+
+
+@bp.route("/urging/bulk", methods=["POST"])
+@roles(Role.SUPERVISOR)
+def urge_many() -> Response:
+    """批量催办: the ticked items, one message; each item urged or refused on its own, said item by item."""
+    back = safe_next(request.form.get("next"), url_for("rectification.open_items"))
+    ids = [int(value) for value in request.form.getlist("item_ids") if value.isdigit() and len(value) < 10]
+    items = list(db.session.scalars(select(WorkItem).where(WorkItem.id.in_(ids)).order_by(WorkItem.id)))
+    on_refusal(back)
+    outcomes = urging.urge_many(items, request.form.get("message", ""), current_user)
+    sent = [outcome for outcome in outcomes if outcome.urge is not None]
+    if sent:
+        flash(f"已催办 {len(sent)} 项,责任单位将收到站内通知和邮件。", "success")
+    for outcome in outcomes:
+        if outcome.refusal:
+            flash(f"未催办「{outcome.item.step_name}」({unit_name(outcome.item.unit_id)}):{outcome.refusal}",
+                  "warning")
+    return redirect(back)
 
 
 @bp.route("/work/items/<int:item_id>/urge", methods=["POST"])

@@ -17,7 +17,7 @@ from app.models.base import utcnow
 from app.plans.presenting import mark_spans
 from app.services.dashboards import lights
 from app.services.infrastructure import attachments, visibility
-from app.services.lifecycle import discussion
+from app.services.lifecycle import discussion, step_notices
 from app.services.lifecycle.task_view import task_history, tasks_of_unit
 from app.services.scoring import closure
 from app.tasks import bp
@@ -39,6 +39,7 @@ def _detail_page(task: PlanTask, **forms: object) -> str:
     return render_template(
         "tasks/detail.html", task=task, history=history, closed=closure.is_closed(task),
         states={instance.id: workflow.diagram_state(instance) for instance in history.instances},
+        instance_names=step_notices.instance_names(history.instances),
         comments=comments, instructions=instructions, mark_spans=mark_spans,
         comment_form=forms.get("comment_form") or CommentForm(formdata=None),
         instruction_form=forms.get("instruction_form") or InstructionForm(formdata=None),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -17,7 +17,8 @@ from app.models import PlanTask, WorkItem, WorkItemState
 from app.models.base import utcnow
 from app.plans.presenting import mark_spans
 from app.services.dashboards import lights
-from app.services.lifecycle import discussion, drafts, work_items
+from app.services.lifecycle import discussion, drafts, step_notices, work_items
+from app.services.lifecycle.item_filters import FILTER_OPTIONS, ItemFilter, LightJudge
 from app.services.lifecycle.reporting import Upload
 from app.services.lifecycle.task_view import task_history
 from app.steps import build_form, step_of
@@ -28,10 +29,14 @@ from app.work import bp
 @signed_in
 def inbox() -> str:
     """待办: the user's open work items."""
-    page = work_items.inbox_page(current_user, request.args.get("page", 1, type=int))
+    filters = ItemFilter.from_args(request.args)
+    page = work_items.inbox_page(current_user, request.args.get("page", 1, type=int), filters=filters,
+                                 lit=_lit(filters))
+    g.inbox_total = page.total  # the navigation's badge counts the same items
     items = page.items
     return render_template(
-        "work/inbox.html", items=items, page=page, task_of=_task_of,
+        "work/inbox.html", items=items, page=page, task_of=_task_of, subjects=step_notices.subjects_of(items),
+        filters=filters, choices=work_items.inbox_choices(current_user), **FILTER_OPTIONS,
         instructions=discussion.pending_instructions(current_user),
         lights=lights.work_item_lights([item.id for item in items], utcnow()),
     )
@@ -41,8 +46,17 @@ def inbox() -> str:
 @signed_in
 def done() -> str:
     """已办: work items the user completed."""
-    page = work_items.done_page(current_user, request.args.get("page", 1, type=int))
-    return render_template("work/done.html", items=page.items, page=page, task_of=_task_of)
+    filters = ItemFilter.from_args(request.args)
+    page = work_items.done_page(current_user, request.args.get("page", 1, type=int), filters=filters,
+                                lit=_lit(filters))
+    return render_template("work/done.html", items=page.items, page=page, task_of=_task_of, filters=filters,
+                           choices=work_items.done_choices(current_user), subjects=step_notices.subjects_of(page.items),
+                           **FILTER_OPTIONS)
+
+
+def _lit(filters: ItemFilter) -> LightJudge | None:
+    """The light filter's judge: the items lit as chosen, now."""
+    return partial(lights.items_lit, filters.light, utcnow()) if filters.light else None
 
 
 def _task_of(item: WorkItem) -> PlanTask | None:
@@ -102,6 +116,7 @@ def _page(work_item: WorkItem, form: FlaskForm) -> str:
     task = _task_of(work_item)
     return render_template(
         "work/item.html", item=work_item, form=form, task=task, history=task_history(task) if task else None,
+        subject=step_notices.subject_of(work_item),
         colleagues=work_items.colleagues(work_item, current_user), mark_spans=mark_spans,
         lights=lights.lights_of_task(task.id, [work_item.id], utcnow()) if task else None,
     )

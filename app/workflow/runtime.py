@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.errors import ConcurrentChange, InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
 from app.models.base import utcnow
-from app.models.workflow import WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
+from app.models.workflow import InstanceKind, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
 from app.workflow.errors import WorkflowError
 from app.workflow.projection import parse_due, ready_human_tasks, sync_work_items
 from app.workflow.specs import latest_version, spec_for
@@ -46,14 +46,19 @@ class DiagramState:
 
 def start_instance(
     process_id: str, data: Mapping[str, Any] | None = None, *, plan_task_id: int | None = None,
-    subject: str | None = None,
+    about: tuple[InstanceKind, int] | None = None,
 ) -> WorkflowInstance:
-    """Start the newest version of ``process_id`` with ``data`` (gateway variables and ids only)."""
+    """Start the newest version of ``process_id`` with ``data`` (gateway variables and ids only).
+
+    ``about`` names the business row the instance drives (its kind and id).
+    """
     version = latest_version(process_id)
     workflow = new_workflow(*spec_for(version))
     workflow.get_tasks(spec_name="Start")[0].set_data(**check_data(data or {}))
     _run(workflow, lambda: None)
-    instance = WorkflowInstance(spec_version=version, plan_task_id=plan_task_id, subject=subject, state="")
+    instance = WorkflowInstance(spec_version=version, plan_task_id=plan_task_id, state="")
+    if about:
+        instance.link_to(*about)
     db.session.add(instance)
     _save(instance, workflow)
     return instance

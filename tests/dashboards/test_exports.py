@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
+import time
 from datetime import date
 from pathlib import Path
 
@@ -12,9 +14,11 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from app.exports import bulletin_docx, ledger_xlsx
+from app.exports import XLSX, bulletin_docx, jobs, ledger_xlsx
 from app.extensions import db
 from app.models import Plan
+from app.services.scoring import assessment
+from tests.conftest import login
 from tests.dashboard_scenario import AS_OF, build_scenario
 
 LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
@@ -142,3 +146,74 @@ def test_ledger_styles_each_line(scenario):
     assert all(c.border.left.style == "thin" and c.alignment.wrap_text for c in (*task, *milestone))
     assert task[7].number_format == milestone[7].number_format == "yyyy-mm-dd"
     assert task[0].number_format == "General"
+
+
+def _until_ready(client, url: str, seconds: float = 120.0) -> str:
+    """The job page once it offers the file (it refreshes itself every 2 s meanwhile)."""
+    waited = 0.0
+    while waited < seconds:
+        page = client.get(url)
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        if "文件已生成" in html:
+            return html
+        assert "生成失败" not in html and "请重新生成" not in html, html
+        assert 'http-equiv="refresh"' in html and "生成进度" in html
+        time.sleep(0.2)
+        waited += 0.2
+    raise AssertionError("the document was not ready in time")
+
+
+def test_a_large_plans_ledger_is_prepared_in_the_background(app, signed_in, scenario, monkeypatch):
+    monkeypatch.setattr(jobs, "DIRECT_TASKS", 0)  # the scenario's plan counts as large
+    client = signed_in("dushen")
+    response = client.get(f"/dashboards/export/ledger?plan_id={scenario.plan_id}&as_of={AS_OF}")
+    assert response.status_code == 302
+    job_url = response.headers["Location"]
+    html = _until_ready(client, job_url)
+    assert "下载" in html
+    other = app.test_client()
+    assert login(other, "leader").status_code == 302
+    assert other.get(job_url).status_code == 403 and other.get(job_url + "/file").status_code == 403
+    download = client.get(job_url + "/file")
+    assert download.status_code == 200 and download.mimetype == XLSX
+    assert "attachment" in download.headers["Content-Disposition"]
+    direct = ledger_xlsx.build(db.session.get(Plan, scenario.plan_id), AS_OF)
+    prepared, expected = (load_workbook(io.BytesIO(data)).active for data in (download.data, direct))
+    assert [[c.value for c in row] for row in prepared.iter_rows()] == \
+        [[c.value for c in row] for row in expected.iter_rows()]
+
+
+def test_a_failed_job_says_so_and_offers_to_try_again(app, signed_in, scenario, monkeypatch):
+    monkeypatch.setattr(jobs, "DIRECT_TASKS", 0)
+
+    def broken(plan, as_of, progress):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(bulletin_docx, "build", broken)
+    client = signed_in("dushen")
+    job_url = client.get(f"/dashboards/export/bulletin?plan_id={scenario.plan_id}").headers["Location"]
+    for _ in range(600):
+        html = client.get(job_url).get_data(as_text=True)
+        if "请重新生成" in html:
+            break
+        time.sleep(0.1)
+    assert "生成文件时出错" in html and "重新生成" in html
+    assert client.get(job_url + "/file").status_code == 404
+
+
+def test_a_large_plans_assessment_is_computed_in_the_background(app, signed_in, scenario, monkeypatch):
+    monkeypatch.setattr(jobs, "DIRECT_TASKS", 0)
+    client = signed_in("leader")
+    url = f"/plans/{scenario.plan_id}/assessment"
+    response = client.get(url)
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    for _ in range(600):
+        html = client.get(url).get_data(as_text=True)
+        if 'data-testid="computed-at"' in html:
+            break
+        assert "计算中" in html and 'http-equiv="refresh"' in html
+        time.sleep(0.1)
+    expected = assessment.unit_scores(scenario.plan_id)
+    assert expected and [s.unit_name for s in expected] == re.findall(r'/assessment/units/\d+[^"]*">([^<]+)</a>', html)
+    assert client.get(url + "?refresh=1").status_code == 302  # asks for a fresh computation

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.models import Attachment, MilestoneReport, ReviewDecision, Unit
+from app.models import Attachment, Milestone, MilestoneReport, ReviewDecision, Unit
 from app.services.infrastructure import attachments
 from app.services.lifecycle import decomposition, reporting
 from app.services.lifecycle.decomposition import MilestonePlan
@@ -192,7 +192,12 @@ def test_a_file_stored_before_the_allow_list_is_served_as_inert_text(app, report
     folder.mkdir(parents=True, exist_ok=True)
     stored = f"{uuid.uuid4().hex}.txt"
     (folder / stored).write_bytes(b"<html><script>alert(1)</script></html>")
-    row = Attachment(plan_task_id=reportable.id, subject="milestone_report", subject_id=1,
+    milestone = db.session.scalar(select(Milestone).where(Milestone.plan_task_id == reportable.id))
+    report = MilestoneReport(milestone=milestone, number=1, progress="进展", percent_done=0,
+                             submitted_by=people["zhuce"])
+    db.session.add(report)
+    db.session.flush()
+    row = Attachment(plan_task_id=reportable.id, milestone_report_id=report.id,
                      original_name="evil.html",
                      stored_name=stored, content_type="text/html", size=38, sha256="0" * 64,
                      uploaded_by=people["zhuce"])

@@ -45,3 +45,26 @@ def test_postgresql_cancels_a_request_statement_after_the_timeout_and_commands_h
     with unlimited.app_context():
         assert db.session.execute(text("SHOW statement_timeout")).scalar() == "0"
         db.session.rollback()
+
+
+def test_a_request_whose_statement_outlives_the_timeout_answers_busy_in_chinese(database_url, app):
+    from app.access import public
+    from tests.conftest import make_test_app
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("statement_timeout is a PostgreSQL setting")
+    db.session.rollback()
+    quick = make_test_app(database_url, DATABASE_STATEMENT_TIMEOUT_MS=200)
+
+    @public
+    def slow() -> str:
+        db.session.execute(text("SELECT pg_sleep(2)"))
+        return "done"
+
+    quick.add_url_rule("/slow", view_func=slow)
+    quick.add_url_rule("/api/slow", view_func=slow)
+    page = quick.test_client().get("/slow")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "30"
+    assert "系统正忙" in page.get_data(as_text=True)
+    answer = quick.test_client().get("/api/slow")
+    assert answer.status_code == 503 and answer.get_json()["error_code"] == "busy"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import User, WorkItem
@@ -67,3 +67,15 @@ def test_a_sweep_reads_an_item_again_only_when_its_next_notice_is_due(item):
     assert any(row.id == item.id for row in deadlines._items_to_chase(horizon, at(date(2023, 10, 11))))
     deadlines.extend(item, end_of_day(date(2023, 11, 30)), "涉及跨部门协调", None)
     assert any(row.id == item.id for row in deadlines._items_to_chase(horizon, at(date(2023, 10, 10), 23)))
+
+
+def test_a_sweep_in_small_batches_sends_what_one_batch_sends_and_checkpoints_after_each(item, monkeypatch):
+    whole = sorted(s.key for s in deadlines.sweep(at(date(2023, 10, 24))))
+    db.session.rollback()
+    monkeypatch.setattr(deadlines, "BATCH", 2)
+    checkpoints = []
+    batched = deadlines.sweep(at(date(2023, 10, 24)), lambda: checkpoints.append(db.session.flush()))
+    assert sorted(s.key for s in batched) == whole and len(whole) > 4
+    open_items = db.session.scalar(select(func.count(WorkItem.id)).where(WorkItem.state == "open"))
+    assert len(checkpoints) >= open_items // 2 > 1
+    assert deadlines.sweep(at(date(2023, 10, 24))) == []          # every batch moved its items' markers

@@ -10,6 +10,7 @@ from app import demo_activity
 from app.extensions import db
 from app.models import (
     AuditEvent,
+    Decomposition,
     ExtensionRequest,
     ExtensionStatus,
     Milestone,
@@ -23,11 +24,14 @@ from app.models import (
     TargetActual,
     Urge,
     User,
+    WorkflowInstance,
+    WorkflowStatus,
     WorkItem,
     WorkItemState,
 )
 from app.models.user import UNIT_ROLES
 from app.services.dashboards import lights
+from app.services.dashboards.facts import TaskState, task_facts
 from app.services.infrastructure import accounts
 from app.services.lifecycle import work_items
 from app.services.scoring import closure, evaluation
@@ -134,3 +138,22 @@ def test_the_demo_command_plays_the_story_once(app):
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0 and "工作要点已导入过" in second.output
     assert _counts() == counts and counts[0] == 1
+
+
+def test_closed_is_stored_once_and_every_reader_agrees_with_the_engine(activity):
+    """A part is closed exactly when its lifecycle instance completed; closure, lights and dashboards see the same."""
+    parts = db.session.execute(select(Decomposition, WorkflowInstance.status)
+                               .join(WorkflowInstance, WorkflowInstance.decomposition_id == Decomposition.id)).all()
+    assert any(part.is_closed for part, _ in parts) and not all(part.is_closed for part, _ in parts)
+    assert all(part.is_closed == (status is WorkflowStatus.COMPLETED) for part, status in parts)
+    assert set(db.session.scalars(select(Decomposition.id).where(Decomposition.is_closed))) == {
+        part.id for part, _ in parts if part.is_closed}
+
+    ended = {task.id for task in activity.tasks
+             if (statuses := [s for part, s in parts if part.plan_task_id == task.id])
+             and all(s is WorkflowStatus.COMPLETED for s in statuses)}
+    assert ended == {task.id for task in activity.tasks if closure.is_closed(task)}
+    verdicts = lights.task_lights(datetime.now(BEIJING), plan_id=activity.id)
+    assert ended == {task_id for task_id, verdict in verdicts.items() if verdict.reason == "已办结"}
+    facts = task_facts(activity.id)
+    assert ended == set(db.session.scalars(select(facts.c.task_id).where(facts.c.state == TaskState.CLOSED)))

@@ -234,7 +234,7 @@ def test_finished_things_are_green(plan, people):
 
 def test_light_rows_group_by_colour_in_sql(plan, people):
     decompose(task(plan, 7), people, ("完成试点", date(2023, 9, 28)))
-    rows = lights.task_light_rows(at(10, 7), plan.id).subquery()
+    rows = lights.task_light_rows(at(10, 7), [plan.id]).subquery()
     counts = dict(db.session.execute(select(rows.c.light, func.count()).group_by(rows.c.light)).all())
     # Task 7's milestone is late; every other task's decomposition is due on 10 October, 3 working days ahead.
     assert counts == {"red": 1, "blue": len(plan.tasks) - 1}

@@ -2,15 +2,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import func, inspect, make_url, select
+from sqlalchemy import func, inspect, make_url, select, text
 
 from app.extensions import db
-from app.models import Base, PlanTask, Unit, WorkflowInstance
+from app.models import (
+    Attachment,
+    Base,
+    CooperatingContribution,
+    Decomposition,
+    MilestoneReport,
+    PlanTask,
+    RectificationSubmission,
+    ReviewRecord,
+    Unit,
+    WorkflowInstance,
+)
 from app.models.base import is_own_table
 from tests.conftest import make_test_app, scratch_database
 
@@ -73,3 +85,56 @@ def counts() -> tuple[int, int, int]:
 def table_names() -> set[str]:
     with db.engine.connect() as connection:
         return set(inspect(connection).get_table_names())
+
+
+def test_0018_turns_subject_strings_into_foreign_keys_and_back(scratch_url):
+    """The demo's links survive 0018 down (as "kind:id" strings) and up again (as foreign keys)."""
+    app = make_test_app(scratch_url)
+    with app.app_context():
+        upgrade()
+        loaded = app.test_cli_runner().invoke(args=["demo"])
+        assert loaded.exit_code == 0, loaded.output
+        attach_a_file_to_each_kind_of_submission()
+        links = foreign_key_links()
+        assert {kind for kind, _ in links["instances"].values()} >= {"decomposition", "milestone", "rectification"}
+        assert links["closed"] and links["reviews"] and links["attachments"]
+        db.session.remove()
+
+        downgrade(revision="0017")
+        assert rows("SELECT id, subject FROM workflow_instance") == {
+            id_: f"{kind}:{row_id}" for id_, (kind, row_id) in links["instances"].items()}
+        for table, key in (("review_record", "reviews"), ("attachment", "attachments")):
+            assert rows(f"SELECT id, subject, subject_id FROM {table}") == links[key]
+
+        upgrade()
+        assert foreign_key_links() == links
+        db.session.remove()
+
+
+def attach_a_file_to_each_kind_of_submission() -> None:
+    """The demo uploads nothing; one row per kind of owner (no file needed) gives the migration something to convert."""
+    owners = (MilestoneReport, CooperatingContribution, RectificationSubmission)
+    for n, owner in enumerate(db.session.scalars(select(model).limit(1)).one() for model in owners):
+        task_id = owner.rectification.plan_task_id if isinstance(owner, RectificationSubmission) else (
+            (owner.report if isinstance(owner, CooperatingContribution) else owner).milestone.plan_task_id)
+        db.session.add(Attachment(plan_task_id=task_id, **{f"{owner.__tablename__}_id": owner.id},
+                                  original_name="说明.pdf", stored_name=f"{n}.pdf", content_type="application/pdf",
+                                  size=1, sha256="0" * 64, uploaded_by_id=owner.submitted_by_id))
+    db.session.commit()
+
+
+def foreign_key_links() -> dict[str, Any]:
+    """What each instance drives, what each review judges and each file belongs to, and which parts are closed."""
+    return {
+        "instances": {i.id: (i.kind.value, i.linked_id) for i in db.session.scalars(select(WorkflowInstance))},
+        "reviews": {r.id: r.reviewed for r in db.session.scalars(select(ReviewRecord))},
+        "attachments": {a.id: a.owner for a in db.session.scalars(select(Attachment))},
+        # Backfilled from the completed instance, so only whether it is set is the same.
+        "closed": set(db.session.scalars(select(Decomposition.id).where(Decomposition.is_closed))),
+    }
+
+
+def rows(query: str) -> dict[int, Any]:
+    """id → the other column(s), read without the models (which describe the head schema)."""
+    with db.engine.connect() as connection:
+        return {row[0]: row[1] if len(row) == 2 else tuple(row[1:]) for row in connection.execute(text(query))}

@@ -25,6 +25,7 @@ from app.models import (
     WorkItem,
     WorkItemState,
 )
+from app.models.base import utcnow
 from app.services.lifecycle import progress_reports
 from app.services.plans import plan_import
 from app.services.timing import deadlines
@@ -116,8 +117,9 @@ def test_periods_missed_while_down_open_late_and_periods_before_the_import_never
 def test_a_closed_part_gets_no_more_reports(monthly_plan):
     decomposition = db.session.scalars(select(Decomposition).order_by(Decomposition.id)).first()
     lifecycle = db.session.scalar(select(WorkflowInstance).where(
-        WorkflowInstance.subject == f"decomposition:{decomposition.id}"))
+        WorkflowInstance.decomposition_id == decomposition.id))
     lifecycle.status = WorkflowStatus.COMPLETED
+    decomposition.closed_at = utcnow()
     db.session.flush()
     opened = progress_reports.open_due(at(date(2023, 9, 20), 10), WorkCalendar())
     assert (decomposition.plan_task_id, decomposition.unit_id) not in {(o.report.plan_task_id, o.report.unit_id)

@@ -10,6 +10,7 @@ from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
     AuditEvent,
+    InstanceKind,
     Notification,
     Rectification,
     RectificationStatus,
@@ -89,7 +90,7 @@ def test_from_a_returned_report_to_verification_with_a_return_of_plan_and_result
     assert (rect.unit.name, rect.source.value, rect.review_record_id) == ("注册处", "report_review", returned.id)
     assert rect.milestone is not None and [p.text for p in rect.problems] == ["行业清单不完整", "缺少实施方案"]
     assert rect.status is RectificationStatus.PLANNING
-    instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.subject == f"rectification:{rect.id}"))
+    instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.rectification_id == rect.id))
     assert instance.plan_task_id == rect.plan_task_id
     plan_item = step(rect, "rectification_plan")
     assert plan_item.unit_id == rect.unit_id and plan_item.due_at is not None
@@ -210,7 +211,7 @@ def test_bad_input_is_refused_and_changes_nothing(task7, people, changes, messag
     db.session.rollback()
     assert db.session.scalar(select(func.count(Rectification.id))) == 0
     assert db.session.scalar(select(func.count(WorkflowInstance.id)).where(
-        WorkflowInstance.subject.like("rectification:%"))) == 0
+        WorkflowInstance.kind == InstanceKind.RECTIFICATION)) == 0
 
 
 def test_a_result_needs_evidence_and_only_a_returned_report_opens_one(returned, task7, people, policy):

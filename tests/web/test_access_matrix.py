@@ -16,8 +16,11 @@ from app.extensions import db
 from app.models import (
     Attachment,
     CalendarOverride,
+    ExportJob,
+    ExportStatus,
     ExtensionRequest,
     LeaderInstruction,
+    MilestoneReport,
     Notification,
     Plan,
     PlanImportDraft,
@@ -50,6 +53,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "main.health": EVERYONE,
     "auth.login": EVERYONE,
     "main.index": SIGNED_IN,
+    "main.search": SIGNED_IN,
     "auth.logout": SIGNED_IN,
     "auth.password": SIGNED_IN,
     "main.my_unit": frozenset({"zhuce", "zhuce_head", "kexin"}),
@@ -65,11 +69,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     "admin.user_new": ADMIN,
     "admin.user_edit": ADMIN,
     "admin.user_password": ADMIN,
+    "admin.user_units": ADMIN,
     "admin.audit": frozenset({"admin", "dushen"}),
     "plans.index": frozenset({"admin", "dushen", "leader"}),
     "plans.detail": frozenset({"admin", "dushen", "leader"}),
     "plans.import_start": frozenset({"dushen"}),
     "plans.import_review": frozenset({"dushen"}),
+    "plans.import_columns": frozenset({"dushen"}),
     "plans.archive": frozenset({"dushen"}),
     "work.inbox": SIGNED_IN,
     "work.done": SIGNED_IN,
@@ -96,7 +102,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "deadlines.calendar": ADMIN,
     "deadlines.calendar_delete": ADMIN,
     "notifications.mark_all_read": SIGNED_IN,
-    # Notice 1 belongs to zhuce: only its owner may mark it read.
+    "notifications.settings": SIGNED_IN,
+    # The notice is zhuce's first: only its owner may mark it read.
     "notifications.mark_read": frozenset({"zhuce"}),
     "dashboards.supervision": frozenset({"admin", "dushen", "leader"}),
     "dashboards.leader": frozenset({"admin", "dushen", "leader"}),
@@ -104,6 +111,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     "dashboards.unit": frozenset({"admin", "dushen", "leader"}),
     "dashboards.my_unit": frozenset({"zhuce", "zhuce_head", "kexin"}),
     "dashboards.export": frozenset({"admin", "dushen", "leader"}),
+    # A document prepared for dushen: only the one who asked for it sees it.
+    "dashboards.export_job": frozenset({"dushen"}),
+    "dashboards.export_file": frozenset({"dushen"}),
     "rectification.new": frozenset({"dushen"}),
     "rectification.new_from_review": frozenset({"dushen"}),
     # A rectification of 注册处 on task 5: the bureau-wide roles and 注册处's own people.
@@ -111,6 +121,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "rectification.index": frozenset({"dushen"}),
     "rectification.open_items": frozenset({"dushen"}),
     "rectification.urge": frozenset({"dushen"}),
+    "rectification.urge_many": frozenset({"dushen"}),
     "assessment.overview": frozenset({"admin", "dushen", "leader"}),
     "assessment.unit": frozenset({"admin", "dushen", "leader"}),
     "assessment.policy": frozenset({"admin", "dushen"}),
@@ -127,11 +138,12 @@ def matrix_app(migrated_app, database_url, snapshots):
         plan_import.confirm_import(
             plan_import.start_import(org, None, None, pasted=PLAN_2023.read_text("utf-8")), {}, None)
         plan_import.start_import(org, None, None, data=(FIXTURES / "gb18030-plan.txt").read_bytes(), filename="g.txt")
-        attachment_file = _attachment_on_task_1(app)
         _instruction_on_task_7()
         _notice_for_zhuce()
         _rectification_on_task_5(app)
+        attachment_file = _attachment_on_task_1(app)
         _extension_request_and_calendar_override()
+        _document_for_dushen()
         db.session.commit()
         yield app
         db.session.remove()
@@ -140,12 +152,13 @@ def matrix_app(migrated_app, database_url, snapshots):
 
 
 def _attachment_on_task_1(app):
-    """A stored attachment on task 1, so its download can be tried by everyone."""
+    """A stored attachment on task 1 (of task 5's report, the one there is), so everyone can try its download."""
     task = db.session.scalar(select(PlanTask).where(PlanTask.number == 1))
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     stored = attachments.store(Path(app.config["ATTACHMENT_DIR"]) / f"task-{task.id}", b"%PDF-1.4 matrix",
                                "说明.pdf", 1024)
-    db.session.add(Attachment(plan_task_id=task.id, subject="milestone_report", subject_id=0,
+    report = db.session.scalar(select(MilestoneReport))
+    db.session.add(Attachment(plan_task_id=task.id, milestone_report_id=report.id,
                               original_name=stored.original_name, stored_name=stored.stored_name,
                               content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
                               uploaded_by=admin))
@@ -201,6 +214,13 @@ def _extension_request_and_calendar_override() -> None:
     calendar_overrides.add_override(date(2030, 1, 2), False, "访问矩阵用的设置", admin)
 
 
+def _document_for_dushen() -> None:
+    dushen = db.session.scalar(select(User).where(User.username == "dushen"))
+    db.session.add(ExportJob(kind="ledger", plan_id=db.session.scalar(select(Plan.id)), as_of=date(2023, 10, 9),
+                             requested_by_id=dushen.id, status=ExportStatus.READY, progress=100,
+                             filename="督查台账.xlsx", mimetype="application/octet-stream", data=b"xlsx"))
+
+
 def _url_arguments() -> dict[str, int]:
     office = db.session.scalar(select(Unit).where(Unit.name == "办公室"))
     group = db.session.scalar(select(UnitGroup).order_by(UnitGroup.id))
@@ -216,10 +236,12 @@ def _url_arguments() -> dict[str, int]:
             "item_id": item.id, "task_id": task1.id, "instance_id": instance.id,
             "attachment_id": db.session.scalar(select(Attachment.id)),
             "instruction_id": db.session.scalar(select(LeaderInstruction.id)),
-            "notification_id": db.session.scalar(select(Notification.id)),
+            "notification_id": db.session.scalar(select(Notification.id).where(Notification.user_id == user.id)
+                                                 .order_by(Notification.id)),
             "review_id": db.session.scalar(select(ReviewRecord.id).where(ReviewRecord.decision == "return")),
             "rectification_id": db.session.scalar(select(Rectification.id)),
             "request_id": db.session.scalar(select(ExtensionRequest.id)),
+            "job_id": db.session.scalar(select(ExportJob.id)),
             # The administrator's delete (run first) removes the override; the others are refused before any lookup.
             "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger"}
 

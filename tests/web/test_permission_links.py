@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.access import may_call
 from app.errors import InvalidTransition, PermissionDenied
 from app.extensions import db
-from app.models import ReviewDecision, ReviewRecord, Unit
+from app.models import ReviewDecision, ReviewRecord, StepKey, Unit
 from app.services.follow_up import rectification
 from app.services.lifecycle import discussion
 from app.services.plans import plan_import
@@ -115,9 +115,9 @@ def test_each_answering_unit_confirms_an_instruction_once(app, task7, people):
 
 
 def test_only_a_returned_report_review_opens_a_rectification_and_only_for_the_supervision_office(people):
-    returned = ReviewRecord(step="report_review", decision=ReviewDecision.RETURN)
-    approved = ReviewRecord(step="report_review", decision=ReviewDecision.APPROVE)
-    decomposition = ReviewRecord(step="decomposition_review", decision=ReviewDecision.RETURN)
+    returned = ReviewRecord(step=StepKey.REPORT_REVIEW, decision=ReviewDecision.RETURN)
+    approved = ReviewRecord(step=StepKey.REPORT_REVIEW, decision=ReviewDecision.APPROVE)
+    decomposition = ReviewRecord(step=StepKey.DECOMPOSITION_REVIEW, decision=ReviewDecision.RETURN)
     dushen, leader = people["dushen"], people["leader"]
     assert rectification.may_open_rectification(returned, dushen)
     assert not rectification.may_open_rectification(returned, leader)

@@ -48,6 +48,21 @@ def test_import_prints_the_new_plan_id_and_detects_a_reimport(app, demo):
     assert db.session.scalar(select(func.count(Plan.id))) == 1
 
 
+def test_a_task_table_imports_from_the_command_line_and_its_errors_stop_it(app, demo, tmp_path):
+    from tests.task_tables import xlsx_bytes
+
+    runner = app.test_cli_runner()
+    duplicate = tmp_path / "duplicate.xlsx"
+    duplicate.write_bytes(xlsx_bytes([[1, "甲。", "注册处"], [1, "乙。", "信用处"]]))
+    stopped = runner.invoke(args=["plan", "import", str(duplicate), "--yes"])
+    assert stopped.exit_code != 0 and "序号 1 重复出现（第3、4行）" in stopped.stderr
+    table = tmp_path / "table.xlsx"
+    table.write_bytes(xlsx_bytes())
+    result = runner.invoke(args=["plan", "import", str(table), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert len(db.session.get(Plan, int(result.stdout.strip())).tasks) == 3
+
+
 def test_import_stops_on_unknown_names_unless_asked_to_create_them(app, demo, tmp_path):
     gbk = tmp_path / "plan.txt"
     gbk.write_bytes((FIXTURES / "gb18030-plan.txt").read_bytes())

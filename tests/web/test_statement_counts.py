@@ -5,26 +5,32 @@ Each page is counted once with a few rows and once with more than a page of them
 """
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, select, update
+from sqlalchemy import func, inspect, select, update
 
+from app import demo_activity
 from app.extensions import db
 from app.models import (
+    Milestone,
     PlanTask,
     Rectification,
     RectificationSource,
     RectificationStatus,
+    ReviewRecord,
     Role,
     Unit,
+    Urge,
     User,
     WorkItem,
     WorkItemState,
 )
 from tests.conftest import counted, login
+from tests.snapshots import seeded
 
 MORE = 70  # more than a page (50)
 
@@ -80,6 +86,19 @@ def test_supervisor_inbox(app, plan_2023):
     for wrong in ("99", "abc", "-1"):   # past the end: the last page; not a number: the first
         assert client.get(f"/work/inbox?page={wrong}").status_code == 200
     assert "第 2 / 2 页" in client.get("/work/inbox?page=99").get_data(as_text=True)
+
+
+def test_the_inbox_counts_its_items_once_for_its_heading_and_the_badge(app, plan_2023):
+    client = as_user(app, "dushen")
+    copies(3, role=Role.SUPERVISOR)
+    page = client.get("/work/inbox").get_data(as_text=True)
+    total = re.search(r"待办 <small[^>]*>(\d+) 项", page).group(1)
+    assert re.search(r'data-testid="inbox-count">(\d+)<', page).group(1) == total
+    elsewhere = client.get("/notifications").get_data(as_text=True)
+    assert re.search(r'data-testid="inbox-count">(\d+)<', elsewhere).group(1) == total
+    with counted() as queries:
+        client.get("/work/inbox")
+    assert sum("count(" in q.lower() and "work_item" in q for q in queries) == 1
 
 
 def test_done_list(app, plan_2023):
@@ -147,3 +166,53 @@ def test_plan_page(app, plan_2023, extra):
     assert statements(client, url) == few
     assert statements(client, url + "?page=2") == few
 
+
+
+# Dashboards, the unit page and the assessment: counted on the demo year, then with each milestone's
+# history (reports, reviews, actuals) and the list of milestones several times longer.
+
+@seeded
+def activity(demo):
+    return demo_activity.load_activity(demo)
+
+
+def _more_history(times: int) -> None:
+    """Each reported milestone ``times`` more times over, with its reports, reviews and actuals; more open items."""
+    reported = list(db.session.scalars(select(Milestone).where(Milestone.reports.any()).order_by(Milestone.id)))
+    for milestone in reported:
+        for n in range(times):
+            copy = clone(milestone, position=milestone.position + 100 * (n + 1))
+            copy.cooperating_units = list(milestone.cooperating_units)
+            db.session.flush()
+            for report in milestone.reports:
+                report_copy = clone(report, milestone_id=copy.id)
+                db.session.flush()
+                for actual in report.actuals:
+                    clone(actual, report_id=report_copy.id)
+                for review in db.session.scalars(select(ReviewRecord).where(
+                        ReviewRecord.milestone_report_id == report.id)):
+                    clone(review, milestone_report_id=report_copy.id)
+    for urge in list(db.session.scalars(select(Urge))):
+        for _ in range(times):
+            clone(urge)
+    db.session.commit()
+    copies(MORE)
+
+
+def test_dashboards_unit_page_and_assessment(app, activity):
+    zhuce = db.session.scalar(select(Unit.id).where(Unit.name == "注册处"))
+    plan = f"plan_id={activity.id}"
+    pages = {"dushen": [f"/dashboards/?{plan}", f"/dashboards/units/{zhuce}?{plan}"],
+             "leader": [f"/dashboards/leader?{plan}", f"/plans/{activity.id}/assessment",
+                        f"/plans/{activity.id}/assessment/units/{zhuce}"],
+             "zhuce": [f"/dashboards/units/{zhuce}"]}
+    clients = {username: as_user(app, username) for username in pages}
+
+    def count_all() -> dict[str, int]:
+        return {url: statements(clients[username], url) for username, urls in pages.items() for url in urls}
+
+    few = count_all()
+    milestones = db.session.scalar(select(func.count(Milestone.id)))
+    _more_history(3)
+    assert db.session.scalar(select(func.count(Milestone.id))) > 2 * milestones
+    assert count_all() == few

@@ -17,8 +17,7 @@ def walk(instance_id: int, actor_id: int, data: dict) -> str:
 
 
 def test_plan_and_result_each_loop_back_until_accepted(deployed, unit_ids, actor_id):
-    instance = start_instance("rectification", {"rectification_id": 1, "unit_id": unit_ids[0], "due_at": DUE},
-                              subject="rectification:1")
+    instance = start_instance("rectification", {"rectification_id": 1, "unit_id": unit_ids[0], "due_at": DUE})
     db.session.commit()
     (first,) = open_work_items(instance.id)
     assert (first.form_key, first.role.value, first.unit_id, first.lane) == (

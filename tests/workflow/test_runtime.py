@@ -29,7 +29,7 @@ def act(instance, actor_id, **data) -> WorkItem:
 
 def test_lifecycle_with_a_returned_decomposition(deployed, unit_ids, actor_id):
     lead = unit_ids[0]
-    instance = start_instance("task_lifecycle", {"unit_id": lead}, subject=f"plan_task:1:unit:{lead}")
+    instance = start_instance("task_lifecycle", {"unit_id": lead})
     db.session.commit()
     first = only_item(instance)
     assert (first.step_id, first.form_key, first.role, first.lane, first.unit_id) == (
@@ -59,7 +59,7 @@ def test_signal_not_awaited_is_refused(deployed, unit_ids):
 def test_milestone_with_contributions_signoff_and_a_return(deployed, unit_ids, actor_id):
     lead, helpers = unit_ids[0], unit_ids[1:3]
     data = {"unit_id": lead, "milestone_id": 3, "cooperating_unit_ids": helpers, "head_signoff_required": True}
-    instance = start_instance("milestone", data, subject="milestone:3")
+    instance = start_instance("milestone", data)
     db.session.commit()
     report = act(instance, actor_id)
     assert report.context == {"milestone_id": 3, "unit_id": lead} and report.completed_by_id == actor_id

@@ -12,52 +12,31 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, bindparam, case, func, or_, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.sql.selectable import Subquery
 
 from app.models import (
     Decomposition,
     DecompositionRound,
     DecompositionStatus,
+    InstanceKind,
     Milestone,
-    MilestoneReport,
     PlanTask,
     ResponsibilityRole,
     ReviewDecision,
     ReviewRecord,
+    StepKey,
     TaskResponsibility,
     WorkflowInstance,
-    WorkflowStatus,
-    WorkItem,
-    WorkItemState,
 )
+from app.models.lifecycle import task_is_closed
+from app.services.timing.sql_days import beijing_date
 from app.services.timing.workdays import BEIJING
 
 #: 临期: not yet approved and due within this many calendar days.
 DUE_SOON_DAYS = 7
 #: The roles that make a unit answer for a task as its own (牵头 or 负责).
 OWNING_ROLES = (ResponsibilityRole.LEAD, ResponsibilityRole.RESPONSIBLE)
-
-
-class beijing_date(FunctionElement[date]):
-    """The Beijing calendar day of a UTC timestamp column, in SQL."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(beijing_date)
-def _beijing_date_default(element: beijing_date, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite stores UTC text without an offset; Beijing has no daylight saving time.
-    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
-
-
-@compiles(beijing_date, "postgresql")
-def _beijing_date_pg(element: beijing_date, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
 
 
 def beijing_today() -> date:
@@ -89,30 +68,37 @@ class Filters:
     light: str | None = None
     #: The tasks showing ``light``, once judged (see ``with_lights_judged``); None: judge when needed.
     light_task_ids: tuple[int, ...] | None = None
+    #: Several units at once (a leader's 分管 units); combined with ``unit_id`` when both are set.
+    unit_ids: tuple[int, ...] | None = None
 
     @property
     def active(self) -> bool:
         """True when anything narrows the view."""
-        return any(value is not None for value in (self.section_id, self.unit_id, self.state, self.light))
+        return any(value is not None for value in (self.section_id, self.unit_id, self.state, self.light,
+                                                   self.unit_ids))
+
+    @property
+    def units(self) -> list[int] | None:
+        """The units the view is narrowed to; None: every unit."""
+        if self.unit_ids is None:
+            return None if self.unit_id is None else [self.unit_id]
+        return [u for u in self.unit_ids if self.unit_id in (None, u)]
 
 
-def task_facts(plan_id: int, as_of: date | None = None) -> Subquery:
-    """One row per task of the plan: id, number, title, section, supervision number, state (as of a past day
-    when ``as_of`` is one: see ``_past_states``)."""
+def task_facts(plan_id: int, as_of: date | None = None, within: Select[Any] | None = None) -> Subquery:
+    """One row per task of the plan (of the task ids ``within`` selects, when given): id, number, title,
+    section, supervision number, state (as of a past day when ``as_of`` is one: see ``_past_states``)."""
+    tasks = select(PlanTask.id).where(PlanTask.plan_id == plan_id) if within is None else within
     if as_of is not None and as_of < beijing_today():
-        decomposed, lifecycles = _past_states(as_of)
+        decomposed, closed = _past_states(tasks, as_of)
     else:
         decomposed = (select(Decomposition.plan_task_id.label("task_id"), func.count().label("n"),
                              func.sum(case((Decomposition.status == DecompositionStatus.CONFIRMED, 1), else_=0))
                              .label("confirmed"))
-                      .group_by(Decomposition.plan_task_id).subquery())
-        lifecycles = (select(WorkflowInstance.plan_task_id.label("task_id"), func.count().label("n"),
-                             func.sum(case((WorkflowInstance.status == WorkflowStatus.COMPLETED, 1), else_=0))
-                             .label("done"))
-                      .where(WorkflowInstance.subject.like("decomposition:%"))
-                      .group_by(WorkflowInstance.plan_task_id).subquery())
+                      .where(Decomposition.plan_task_id.in_(tasks)).group_by(Decomposition.plan_task_id).subquery())
+        closed = task_is_closed(PlanTask.id)
     state = case(
-        (and_(func.coalesce(lifecycles.c.n, 0) > 0, lifecycles.c.n == lifecycles.c.done), TaskState.CLOSED.value),
+        (closed, TaskState.CLOSED.value),
         (func.coalesce(decomposed.c.n, 0) == 0, TaskState.NOT_STARTED.value),
         (decomposed.c.confirmed < decomposed.c.n, TaskState.DECOMPOSING.value),
         else_=TaskState.IN_PROGRESS.value,
@@ -120,63 +106,60 @@ def task_facts(plan_id: int, as_of: date | None = None) -> Subquery:
     return (select(PlanTask.id.label("task_id"), PlanTask.number, PlanTask.title, PlanTask.section_id,
                    PlanTask.supervision_number, state.label("state"))
             .outerjoin(decomposed, decomposed.c.task_id == PlanTask.id)
-            .outerjoin(lifecycles, lifecycles.c.task_id == PlanTask.id)
-            .where(PlanTask.plan_id == plan_id).subquery("task_facts"))
+            .where(PlanTask.plan_id == plan_id, PlanTask.id.in_(tasks), PlanTask.cancelled_at.is_(None))
+            .subquery("task_facts"))
 
 
-def _past_states(as_of: date) -> tuple[Subquery, Subquery]:
-    """Per task, as they stood at the end of ``as_of`` (from the records, not today's statuses): its
-    decompositions once its lifecycle had started, and those 督审处 had confirmed by then; its lifecycles
-    started by then, and those whose closure (办结) had been done by then."""
-    started = and_(WorkflowInstance.subject.like("decomposition:%"),
-                   beijing_date(WorkflowInstance.created_at) <= as_of)
-    confirmed = (select(DecompositionRound.decomposition_id.label("decomposition_id"))
-                 .join(ReviewRecord, and_(ReviewRecord.subject == "decomposition_round",
-                                          ReviewRecord.subject_id == DecompositionRound.id))
-                 .where(ReviewRecord.step == "decomposition_review", ReviewRecord.decision == ReviewDecision.APPROVE,
+def _past_states(tasks: Select[Any], as_of: date) -> tuple[Subquery, ColumnElement[bool]]:
+    """Per task of ``tasks``, as it stood at the end of ``as_of`` (from the records, not today's statuses): its
+    decompositions once its lifecycle had started, and those 督审处 had confirmed by then; and whether it was
+    closed (办结) then: every part whose lifecycle had started by then closed by then."""
+    started = (select(WorkflowInstance.decomposition_id)
+               .where(WorkflowInstance.kind == InstanceKind.DECOMPOSITION, WorkflowInstance.plan_task_id.in_(tasks),
+                      beijing_date(WorkflowInstance.created_at) <= as_of))
+    confirmed = (select(DecompositionRound.decomposition_id)
+                 .join(ReviewRecord, ReviewRecord.decomposition_round_id == DecompositionRound.id)
+                 .where(ReviewRecord.step == StepKey.DECOMPOSITION_REVIEW,
+                        ReviewRecord.decision == ReviewDecision.APPROVE,
                         beijing_date(ReviewRecord.decided_at) <= as_of))
-    decomposed = (select(Decomposition.plan_task_id.label("task_id"), func.count().label("n"),
-                         func.sum(case((Decomposition.id.in_(confirmed), 1), else_=0)).label("confirmed"))
-                  .where(Decomposition.plan_task_id.in_(select(WorkflowInstance.plan_task_id).where(started)))
-                  .group_by(Decomposition.plan_task_id).subquery())
-    closed = (select(WorkItem.instance_id).where(WorkItem.step_id == "task_closure",
-                                                 WorkItem.state == WorkItemState.COMPLETED,
-                                                 beijing_date(WorkItem.completed_at) <= as_of))
-    lifecycles = (select(WorkflowInstance.plan_task_id.label("task_id"), func.count().label("n"),
-                         func.sum(case((WorkflowInstance.id.in_(closed), 1), else_=0)).label("done"))
-                  .where(started).group_by(WorkflowInstance.plan_task_id).subquery())
-    return decomposed, lifecycles
-
-
-def approvals() -> Subquery:
-    """Per milestone: the day 督审处 approved it and the day the approved report was submitted."""
-    return (select(MilestoneReport.milestone_id,
-                   func.min(beijing_date(ReviewRecord.decided_at)).label("approved_on"),
-                   func.min(beijing_date(MilestoneReport.submitted_at)).label("delivered_on"))
-            .join(ReviewRecord, and_(ReviewRecord.subject == "milestone_report",
-                                     ReviewRecord.subject_id == MilestoneReport.id))
-            .where(ReviewRecord.step == "report_review", ReviewRecord.decision == ReviewDecision.APPROVE)
-            .group_by(MilestoneReport.milestone_id).subquery("approvals"))
-
+    closed_then = and_(Decomposition.closed_at.is_not(None), beijing_date(Decomposition.closed_at) <= as_of)
+    parts = (select(Decomposition.plan_task_id.label("task_id"), func.count().label("n"),
+                    func.sum(case((Decomposition.id.in_(confirmed), 1), else_=0)).label("confirmed"),
+                    func.sum(case((and_(Decomposition.id.in_(started), closed_then), 1), else_=0)).label("done"),
+                    func.sum(case((Decomposition.id.in_(started), 1), else_=0)).label("lifecycles"))
+             .where(Decomposition.plan_task_id.in_(select(WorkflowInstance.plan_task_id)
+                                                   .where(WorkflowInstance.decomposition_id.in_(started))))
+             .group_by(Decomposition.plan_task_id).subquery())
+    return parts, and_(func.coalesce(parts.c.lifecycles, 0) > 0, parts.c.lifecycles == parts.c.done)
 
 def milestone_facts(plan_id: int, as_of: date) -> Subquery:
     """One row per milestone of the plan with its as-of flags (approved, overdue, due, due soon, on time)."""
-    ap = approvals()
-    approved = and_(ap.c.approved_on.is_not(None), ap.c.approved_on <= as_of)
-    soon = date.fromordinal(as_of.toordinal() + DUE_SOON_DAYS)
-    flag = lambda condition: case((condition, 1), else_=0)  # noqa: E731
+    conditions = _conditions(Milestone.approved_on, Milestone.delivered_on, Milestone.due_date, as_of)
     return (select(Milestone.id.label("milestone_id"), Milestone.plan_task_id.label("task_id"), Milestone.unit_id,
-                   Milestone.title, Milestone.due_date, Milestone.status, ap.c.approved_on, ap.c.delivered_on,
-                   flag(approved).label("approved"),
-                   flag(and_(~approved, Milestone.due_date < as_of)).label("overdue"),
-                   # 应完成: due before the day, or delivered already (early delivery counts as on time).
-                   flag(or_(Milestone.due_date < as_of, approved)).label("due"),
-                   flag(and_(~approved, Milestone.due_date >= as_of, Milestone.due_date <= soon)).label("due_soon"),
-                   flag(and_(approved, ap.c.delivered_on <= Milestone.due_date))
-                   .label("on_time"))
+                   Milestone.title, Milestone.due_date, Milestone.status, Milestone.approved_on,
+                   Milestone.delivered_on,
+                   *(case((condition, 1), else_=0).label(flag) for flag, condition in conditions.items()))
             .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
-            .outerjoin(ap, ap.c.milestone_id == Milestone.id)
-            .where(PlanTask.plan_id == plan_id).subquery("milestone_facts"))
+            .where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None)).subquery("milestone_facts"))
+
+
+def flagged(facts: Subquery, flag: str, as_of: date) -> ColumnElement[bool]:
+    """``facts``' rows whose ``flag`` is set, as a condition on their columns: PostgreSQL cannot estimate a
+    filter on the flag's CASE and plans a nested loop for thousands of rows."""
+    return _conditions(facts.c.approved_on, facts.c.delivered_on, facts.c.due_date, as_of)[flag]
+
+
+def _conditions(approved_on: Any, delivered_on: Any, due_date: Any, as_of: date) -> dict[str, ColumnElement[bool]]:
+    approved = and_(approved_on.is_not(None), approved_on <= as_of)
+    soon = date.fromordinal(as_of.toordinal() + DUE_SOON_DAYS)
+    return {
+        "approved": approved,
+        "overdue": and_(~approved, due_date < as_of),
+        # 应完成: due before the day, or delivered already (early delivery counts as on time).
+        "due": or_(due_date < as_of, approved),
+        "due_soon": and_(~approved, due_date >= as_of, due_date <= soon),
+        "on_time": and_(approved, delivered_on <= due_date),
+    }
 
 
 def with_lights_judged(plan_id: int, as_of: date, filters: Filters) -> Filters:
@@ -196,11 +179,11 @@ def scoped_task_ids(plan_id: int, filters: Filters, as_of: date) -> Select:
         query = query.where(tasks.c.section_id == filters.section_id)
     if filters.state is not None:
         query = query.where(tasks.c.state == filters.state.value)
-    if filters.unit_id is not None:
+    if (units := filters.units) is not None:
         query = query.where(or_(
             tasks.c.task_id.in_(select(TaskResponsibility.task_id)
-                                .where(TaskResponsibility.unit_id == filters.unit_id)),
-            tasks.c.task_id.in_(select(Milestone.plan_task_id).where(Milestone.unit_id == filters.unit_id)),
+                                .where(TaskResponsibility.unit_id.in_(units))),
+            tasks.c.task_id.in_(select(Milestone.plan_task_id).where(Milestone.unit_id.in_(units))),
         ))
     if filters.light is not None:
         # Ids, not the lights query nested here: nested, it overflowed SQLite's parser stack. They are written

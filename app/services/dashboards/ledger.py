@@ -20,13 +20,15 @@ from app.models import (
     ResponsibilityRole,
     ReviewDecision,
     ReviewRecord,
+    StepKey,
     TaskResponsibility,
     Unit,
     UnitGroup,
     milestone_cooperator_table,
 )
 from app.services.dashboards import lighting
-from app.services.dashboards.facts import TaskState, beijing_date, milestone_facts, task_facts
+from app.services.dashboards.facts import TaskState, milestone_facts, task_facts
+from app.services.timing.sql_days import beijing_date
 
 
 @dataclass(frozen=True)
@@ -156,12 +158,12 @@ def _report_verdicts(report_ids: list[int], as_of: date) -> dict[int, ReviewDeci
     """Per report: 督审处's approval, or a return by anyone, decided by the day (none: still waiting)."""
     found: dict[int, ReviewDecision] = {}
     for report_id, decision in db.session.execute(
-            select(ReviewRecord.subject_id, ReviewRecord.decision)
-            .where(ReviewRecord.subject == "milestone_report", ReviewRecord.subject_id.in_(report_ids),
-                   beijing_date(ReviewRecord.decided_at) <= as_of,
-                   (ReviewRecord.step == "report_review") | (ReviewRecord.decision == ReviewDecision.RETURN))
+            select(ReviewRecord.milestone_report_id, ReviewRecord.decision)
+            .where(ReviewRecord.milestone_report_id.in_(report_ids), beijing_date(ReviewRecord.decided_at) <= as_of,
+                   (ReviewRecord.step == StepKey.REPORT_REVIEW) | (ReviewRecord.decision == ReviewDecision.RETURN))
             .order_by(ReviewRecord.id)):
-        found[report_id] = decision
+        if report_id is not None:  # excluded in SQL; narrows the type
+            found[report_id] = decision
     return found
 
 
@@ -171,8 +173,7 @@ def _latest_reviews(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:
                      ReviewRecord.comments, ReviewRecord.step,
                      func.row_number().over(partition_by=MilestoneReport.milestone_id,
                                             order_by=ReviewRecord.id.desc()).label("rank"))
-              .join(MilestoneReport, (ReviewRecord.subject == "milestone_report")
-                    & (ReviewRecord.subject_id == MilestoneReport.id))
+              .join(MilestoneReport, ReviewRecord.milestone_report_id == MilestoneReport.id)
               .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
               .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
               .where(PlanTask.plan_id == plan_id, beijing_date(ReviewRecord.decided_at) <= as_of).subquery())
@@ -180,7 +181,7 @@ def _latest_reviews(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:
     for review_id, milestone_id, decision, quality, comments, step in db.session.execute(
             select(ranked.c.id, ranked.c.milestone_id, ranked.c.decision, ranked.c.quality, ranked.c.comments,
                    ranked.c.step).where(ranked.c.rank == 1)).all():
-        who = "督审处" if step == "report_review" else "负责人"
+        who = "督审处" if step == StepKey.REPORT_REVIEW else "负责人"
         text = f"{who}{decision.label}"
         if decision is ReviewDecision.APPROVE and quality:
             text += f"({QualityRating(quality).label})"

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import PlanTask
 from app.services.dashboards import lights
-from app.services.dashboards.facts import beijing_today
+from app.services.dashboards.facts import Filters, beijing_today, scoped_task_ids
 from app.services.timing.workdays import BEIJING, end_of_day
 
 
@@ -23,7 +23,7 @@ def tasks_with_light(plan_id: int, as_of: date, light: str) -> list[int]:
     Callers filter on these ids rather than nest the lights query: nested inside the dashboard's
     aggregates and filters it overflowed SQLite's parser stack ("parser stack overflow").
     """
-    rows = lights.task_light_rows(as_of_instant(as_of), plan_id).subquery()
+    rows = lights.task_light_rows(as_of_instant(as_of), [plan_id]).subquery()
     return list(db.session.scalars(select(rows.c.plan_task_id).where(rows.c.light == light)))
 
 
@@ -39,12 +39,14 @@ def milestone_light_labels(plan_id: int, as_of: date, milestone_ids: list[int] |
     return {m: verdict.light.label for m, verdict in verdicts.items()}
 
 
-def lights_by_section(plan_id: int, as_of: date) -> dict[int | None, dict[str, int]]:
-    """Per section id: how many tasks show each light, counted in SQL."""
-    rows = lights.task_light_rows(as_of_instant(as_of), plan_id).subquery()
-    counted = db.session.execute(
-        select(PlanTask.section_id, rows.c.light, func.count()).join(rows, rows.c.plan_task_id == PlanTask.id)
-        .group_by(PlanTask.section_id, rows.c.light)).all()
+def lights_by_section(plan_id: int, as_of: date, filters: Filters = Filters()) -> dict[int | None, dict[str, int]]:
+    """Per section id: how many tasks (of those ``filters`` keep) show each light, counted in SQL."""
+    rows = lights.task_light_rows(as_of_instant(as_of), [plan_id]).subquery()
+    query = (select(PlanTask.section_id, rows.c.light, func.count()).join(rows, rows.c.plan_task_id == PlanTask.id)
+             .group_by(PlanTask.section_id, rows.c.light))
+    if filters.active:
+        query = query.where(PlanTask.id.in_(scoped_task_ids(plan_id, filters, as_of)))
+    counted = db.session.execute(query).all()
     out: dict[int | None, dict[str, int]] = {}
     for section_id, light, count in counted:
         out.setdefault(section_id, {})[lights.Light(light).label] = count

@@ -19,7 +19,7 @@ from app.models import (
     ReviewRecord,
     Unit,
 )
-from app.services.dashboards.facts import Filters, milestone_facts, scoped_task_ids
+from app.services.dashboards.facts import Filters, flagged, milestone_facts, scoped_task_ids
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,10 @@ def _milestone_list(plan_id: int, as_of: date, filters: Filters, flag: str, limi
     facts = milestone_facts(plan_id, as_of)
     query = (select(PlanTask.id, PlanTask.number, PlanTask.title, Unit.name, facts.c.title, facts.c.due_date)
              .join(PlanTask, PlanTask.id == facts.c.task_id).join(Unit, Unit.id == facts.c.unit_id)
-             .where(facts.c[flag] == 1, facts.c.task_id.in_(scoped_task_ids(plan_id, filters, as_of)))
+             .where(flagged(facts, flag, as_of), facts.c.task_id.in_(scoped_task_ids(plan_id, filters, as_of)))
              .order_by(facts.c.due_date, PlanTask.number, facts.c.milestone_id).limit(limit))
-    if filters.unit_id is not None:
-        query = query.where(facts.c.unit_id == filters.unit_id)
+    if (units := filters.units) is not None:
+        query = query.where(facts.c.unit_id.in_(units))
     return [ListedItem(task_id, number, title, unit, milestone, due, days_late=(as_of - due).days)
             for task_id, number, title, unit, milestone, due in db.session.execute(query)]
 
@@ -66,21 +66,22 @@ def returned(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[Li
 
 
 def _returned_reports(scope: Select[Any], filters: Filters) -> list[ListedItem]:
-    latest = (select(MilestoneReport.milestone_id, func.max(MilestoneReport.id).label("report_id"))
-              .group_by(MilestoneReport.milestone_id).subquery())
-    last_review = (select(ReviewRecord.subject_id, func.max(ReviewRecord.id).label("review_id"))
-                   .where(ReviewRecord.subject == "milestone_report").group_by(ReviewRecord.subject_id).subquery())
+    # Per milestone still in progress, its latest report's last verdict, each found by index: grouping every
+    # report and every review of the database first cost what the history holds.
+    latest_report = (select(func.max(MilestoneReport.id)).where(MilestoneReport.milestone_id == Milestone.id)
+                     .correlate(Milestone).scalar_subquery())
+    last_review = (select(func.max(ReviewRecord.id))
+                   .where(ReviewRecord.milestone_report_id == latest_report)
+                   .scalar_subquery())
     query = (select(PlanTask.id, PlanTask.number, PlanTask.title, Unit.name, Milestone.title, Milestone.due_date,
                     ReviewRecord.comments).select_from(Milestone)
              .join(PlanTask, PlanTask.id == Milestone.plan_task_id).join(Unit, Unit.id == Milestone.unit_id)
-             .join(latest, latest.c.milestone_id == Milestone.id)
-             .join(last_review, last_review.c.subject_id == latest.c.report_id)
-             .join(ReviewRecord, ReviewRecord.id == last_review.c.review_id)
+             .join(ReviewRecord, ReviewRecord.id == last_review)
              .where(ReviewRecord.decision == ReviewDecision.RETURN, Milestone.status == MilestoneStatus.IN_PROGRESS,
                     Milestone.plan_task_id.in_(scope))
              .order_by(PlanTask.number, Milestone.id))
-    if filters.unit_id is not None:
-        query = query.where(Milestone.unit_id == filters.unit_id)
+    if (units := filters.units) is not None:
+        query = query.where(Milestone.unit_id.in_(units))
     return [ListedItem(*row[:6], note=row[6]) for row in db.session.execute(query).all()]
 
 
@@ -89,6 +90,6 @@ def _returned_decompositions(scope: Select[Any], filters: Filters) -> list[Liste
              .join(PlanTask, PlanTask.id == Decomposition.plan_task_id).join(Unit, Unit.id == Decomposition.unit_id)
              .where(and_(Decomposition.status == DecompositionStatus.RETURNED, Decomposition.plan_task_id.in_(scope)))
              .order_by(PlanTask.number, Decomposition.id))
-    if filters.unit_id is not None:
-        query = query.where(Decomposition.unit_id == filters.unit_id)
+    if (units := filters.units) is not None:
+        query = query.where(Decomposition.unit_id.in_(units))
     return [ListedItem(*row, title="任务分解", due_date=None) for row in db.session.execute(query).all()]

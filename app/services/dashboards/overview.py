@@ -114,15 +114,15 @@ def unit_progress(plan_id: int, as_of: date, filters: Filters = Filters()) -> li
     facts = milestone_facts(plan_id, as_of)
     query = (select(Unit.id, Unit.name, func.count(func.distinct(facts.c.task_id)), *_milestone_sums(facts))
              .join(facts, facts.c.unit_id == Unit.id).where(facts.c.task_id.in_(scope)).group_by(Unit.id, Unit.name))
-    if filters.unit_id is not None:
-        query = query.where(Unit.id == filters.unit_id)
+    if (units := filters.units) is not None:
+        query = query.where(Unit.id.in_(units))
     progress = [Progress(*row) for row in db.session.execute(query).all()]
     return sorted(progress, key=lambda p: (-p.overdue, p.percent_done or 0.0, p.name))
 
 
-def units_by_on_time_rate(plan_id: int, as_of: date) -> list[Progress]:
+def units_by_on_time_rate(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[Progress]:
     """Units ranked by on-time rate, best first; units with nothing due yet come last."""
-    units = unit_progress(plan_id, as_of)
+    units = unit_progress(plan_id, as_of, filters)
     return sorted(units, key=lambda p: (p.on_time_rate is None, -(p.on_time_rate or 0.0), p.overdue, p.name))
 
 

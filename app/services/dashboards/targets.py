@@ -8,9 +8,18 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Milestone, MilestoneReport, PlanTarget, PlanTask, ReviewDecision, ReviewRecord, TargetActual
+from app.models import (
+    Milestone,
+    MilestoneReport,
+    PlanTarget,
+    PlanTask,
+    ReviewDecision,
+    ReviewRecord,
+    StepKey,
+    TargetActual,
+)
 from app.models.base import utcnow
-from app.services.dashboards.facts import Filters, milestone_facts, percent, scoped_task_ids
+from app.services.dashboards.facts import Filters, flagged, milestone_facts, percent, scoped_task_ids
 from app.services.scoring.assessment import moment_of
 from app.services.scoring.evaluation_events import approved_actuals
 
@@ -67,10 +76,10 @@ def target_progress(plan_id: int, as_of: date, filters: Filters = Filters()) -> 
 def _later_unapproved(plan_id: int, moment: datetime) -> dict[int, tuple[Decimal, str, datetime]]:
     """Per target: the latest report submitted by ``moment`` that was not approved by then, its value, its state
     (待审核 or 已退回) and its submission time."""
-    decided = (select(ReviewRecord.subject_id, ReviewRecord.decision)
-               .where(ReviewRecord.subject == "milestone_report", ReviewRecord.step == "report_review",
-                      ReviewRecord.decided_at <= moment))
-    verdicts = dict(db.session.execute(decided.join(MilestoneReport, MilestoneReport.id == ReviewRecord.subject_id)
+    decided = (select(ReviewRecord.milestone_report_id, ReviewRecord.decision)
+               .where(ReviewRecord.step == StepKey.REPORT_REVIEW, ReviewRecord.decided_at <= moment))
+    verdicts = dict(db.session.execute(decided.join(MilestoneReport,
+                                                    MilestoneReport.id == ReviewRecord.milestone_report_id)
                                        .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
                                        .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
                                        .where(PlanTask.plan_id == plan_id)).all())
@@ -103,10 +112,11 @@ def weekly_completions(plan_id: int, as_of: date, filters: Filters = Filters()) 
     """Milestones approved per week (Monday to Sunday) up to the as-of day, from the first approval on."""
     facts = milestone_facts(plan_id, as_of)
     scope = scoped_task_ids(plan_id, filters, as_of)
-    query = (select(facts.c.approved_on, func.count()).where(facts.c.approved == 1, facts.c.task_id.in_(scope))
+    query = (select(facts.c.approved_on, func.count())
+             .where(flagged(facts, "approved", as_of), facts.c.task_id.in_(scope))
              .group_by(facts.c.approved_on))
-    if filters.unit_id is not None:
-        query = query.where(facts.c.unit_id == filters.unit_id)
+    if (units := filters.units) is not None:
+        query = query.where(facts.c.unit_id.in_(units))
     per_day = {_as_date(day): count for day, count in db.session.execute(query).all()}
     if not per_day:
         return []

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.errors import PermissionDenied
 from app.extensions import db
-from app.models import Plan, PlanStatus, ResponsibilityRole, Role, TaskResponsibility, Unit, User
+from app.models import Plan, PlanStatus, PlanTask, ResponsibilityRole, Role, TaskResponsibility, Unit, User
 from app.services.dashboards import lighting
 from app.services.dashboards.facts import OWNING_ROLES, Filters, TaskState, milestone_facts, task_facts
 from app.services.dashboards.ledger import milestone_state
@@ -64,7 +64,8 @@ def ensure_may_view(user: User, unit: Unit) -> None:
 
 def unit_overview(plan_id: int, unit: Unit, as_of: date) -> UnitOverview:
     """The unit's tasks by role, its milestones and its progress figures."""
-    tasks = task_facts(plan_id, as_of)
+    tasks = task_facts(plan_id, as_of,
+                       within=select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == unit.id))
     rows = db.session.execute(
         select(tasks.c.task_id, tasks.c.number, tasks.c.title, tasks.c.state, TaskResponsibility.role)
         .join(TaskResponsibility, TaskResponsibility.task_id == tasks.c.task_id)
@@ -76,7 +77,7 @@ def unit_overview(plan_id: int, unit: Unit, as_of: date) -> UnitOverview:
     cooperating = [task for task, role in listed if role is ResponsibilityRole.COOPERATING]
     facts = milestone_facts(plan_id, as_of)
     milestone_rows = db.session.execute(
-        select(facts, tasks.c.number).join(tasks, tasks.c.task_id == facts.c.task_id)
+        select(facts, PlanTask.number).join(PlanTask, PlanTask.id == facts.c.task_id)
         .where(facts.c.unit_id == unit.id).order_by(facts.c.due_date, facts.c.milestone_id)).mappings().all()
     milestone_lights = lighting.milestone_light_labels(plan_id, as_of, [m["milestone_id"] for m in milestone_rows])
     milestones = [UnitMilestone(m["milestone_id"], m["task_id"], m["number"], m["title"], m["due_date"],

@@ -18,9 +18,11 @@ from app.models import (
     ExtensionRequest,
     ExtensionStatus,
     Milestone,
+    NoticeTopic,
     PlanTask,
     Rectification,
     Role,
+    StepKey,
     User,
     WorkflowInstance,
     WorkItem,
@@ -29,7 +31,7 @@ from app.models.base import utcnow
 from app.models.user import UNIT_ROLES
 from app.services.follow_up import rectification
 from app.services.infrastructure import audit, notices
-from app.services.lifecycle import reporting, work_items
+from app.services.lifecycle import reporting, step_notices, work_items
 from app.services.timing import deadlines
 from app.services.timing.workdays import BEIJING, end_of_day
 
@@ -73,6 +75,7 @@ def request_extension(item: WorkItem, requested: date | None, reason: str | None
                  after={"extension_request": request.id, "requested_due_at": _iso(new_due),
                         "reason": request.reason})
     db.session.flush()
+    _tell_supervisors(request, item)
     return request
 
 
@@ -129,9 +132,9 @@ def _move_committed_date(item: WorkItem, new_due: datetime) -> tuple[dict[str, s
     """Move the date the task records for the step too: a report is due on its milestone's date, a
     rectification result on the rectification's deadline. Lights, dashboards and the 台账 read those dates,
     so an extension that left them behind would still show the step overdue."""
-    if item.form_key == "milestone_report":
+    if item.form_key == StepKey.MILESTONE_REPORT:
         subject: Milestone | Rectification = reporting.milestone_of(item)
-    elif item.form_key == "rectification_result":
+    elif item.form_key == StepKey.RECTIFICATION_RESULT:
         subject = rectification.rectification_of(item)
     else:
         return {}, {}
@@ -189,13 +192,25 @@ def _decide(request: ExtensionRequest, status: ExtensionStatus, note: str | None
     db.session.refresh(request)
 
 
+def _tell_supervisors(request: ExtensionRequest, item: WorkItem) -> None:
+    """督审处 must decide a new request."""
+    task = db.session.get_one(PlanTask, item.instance.plan_task_id)
+    what = step_notices.headline(task, item)
+    due = request.requested_due_at.astimezone(BEIJING)
+    topic = NoticeTopic.EXTENSION_REQUESTED
+    step_notices.tell(step_notices.supervisors(), task, topic, f"extension_request:{request.id}:requested",
+                      f"{topic.label}:{what}", f"{what}:申请延期至 {due:%Y年%m月%d日},理由:{request.reason}",
+                      f"/extensions/{request.id}")
+
+
 def _tell_unit(request: ExtensionRequest, item: WorkItem, body: str) -> None:
     """An in-app notice to every active member of the requesting unit."""
     members = select(User).where(User.unit_id == request.unit_id, User.active.is_(True)).order_by(User.id)
-    title = f"延期申请{request.status.label}:「{item.step_name}」"
+    task = db.session.get_one(PlanTask, item.instance.plan_task_id)
+    title = f"延期申请{request.status.label}:{step_notices.headline(task, item)}"[:200]
     for user in db.session.scalars(members):
         notices.notify(user, "info", f"extension_request:{request.id}:{request.status.value}", title, body,
-                       f"/work/items/{item.id}")
+                       f"/work/items/{item.id}", topic=NoticeTopic.EXTENSION_DECIDED)
 
 
 def pending() -> list[ExtensionRequest]:

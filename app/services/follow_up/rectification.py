@@ -12,9 +12,11 @@ from app import workflow
 from app.errors import DubanError, InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
+    InstanceKind,
     Milestone,
     MilestoneReport,
     NoticeKind,
+    NoticeTopic,
     PlanTask,
     Rectification,
     RectificationProblem,
@@ -25,6 +27,7 @@ from app.models import (
     ReviewDecision,
     ReviewRecord,
     Role,
+    StepKey,
     SubmissionKind,
     Unit,
     User,
@@ -38,8 +41,6 @@ from app.services.timing import deadlines
 from app.services.timing.workdays import BEIJING, end_of_day
 
 PROCESS = "rectification"
-#: ReviewRecord.subject and Attachment.subject of a plan or result round.
-SUBMISSION = "rectification_submission"
 #: The units a rectification may be addressed to: those that answer for the task.
 ANSWERING_ROLES = (ResponsibilityRole.LEAD, ResponsibilityRole.RESPONSIBLE)
 
@@ -54,11 +55,6 @@ class RectificationOrder:
     requirement: str
     due_date: date | None
     milestone_id: int | None = None
-
-
-def subject_of(rectification: Rectification) -> str:
-    """The subject naming the rectification's workflow instance."""
-    return f"rectification:{rectification.id}"
 
 
 def answering_units(task: PlanTask) -> list[Unit]:
@@ -102,7 +98,7 @@ def open_rectification(task: PlanTask, order: RectificationOrder, actor: User,
         "due_date": rectification.due_date.isoformat()})
     _tell_unit(rectification, "opened", "整改通知",
                f"督审处要求对以下 {len(problems)} 个问题进行整改,"
-               f"请于 {rectification.due_date} 前完成并报送整改方案和结果。")
+               f"请于 {rectification.due_date} 前完成并报送整改方案和结果。", NoticeTopic.RECTIFICATION_OPENED)
     return rectification
 
 
@@ -144,7 +140,7 @@ def _refusal_to_open(review: ReviewRecord, user: User) -> DubanError | None:
 
 
 def _returns_a_report(review: ReviewRecord) -> bool:
-    return review.step == "report_review" and review.decision is ReviewDecision.RETURN
+    return review.step == StepKey.REPORT_REVIEW and review.decision is ReviewDecision.RETURN
 
 
 def reported_milestone(review: ReviewRecord) -> Milestone:
@@ -152,9 +148,9 @@ def reported_milestone(review: ReviewRecord) -> Milestone:
 
     :raises ValidationFailed: the review is not 督审处's return of a report.
     """
-    if not _returns_a_report(review):
+    if not _returns_a_report(review) or review.milestone_report_id is None:
         raise ValidationFailed(_NOT_A_RETURNED_REPORT)
-    return db.session.get_one(MilestoneReport, review.subject_id).milestone
+    return db.session.get_one(MilestoneReport, review.milestone_report_id).milestone
 
 
 def problems_from_review(review: ReviewRecord) -> list[str]:
@@ -209,7 +205,8 @@ def _start(rectification: Rectification) -> None:
     workflow.start_instance(PROCESS, {
         "rectification_id": rectification.id, "plan_task_id": rectification.plan_task_id,
         "unit_id": rectification.unit_id, "due_at": end_of_day(rectification.due_date).isoformat(),
-    }, plan_task_id=rectification.plan_task_id, subject=subject_of(rectification))
+    }, plan_task_id=rectification.plan_task_id,
+       about=(InstanceKind.RECTIFICATION, rectification.id))
     deadlines.schedule_task(rectification.task)
 
 
@@ -233,7 +230,7 @@ def submit_result(item: WorkItem, text: str, uploads: Sequence[Upload], policy: 
 
     :raises ValidationFailed: no evidence attached.
     """
-    work_items.begin_step(item, actor, "rectification_result")
+    work_items.begin_step(item, actor, StepKey.RECTIFICATION_RESULT)
     if not uploads:
         raise ValidationFailed("请上传整改佐证材料(至少一个附件)。")
     return _submit(item, SubmissionKind.RESULT, text, uploads, policy, actor)
@@ -247,7 +244,7 @@ _NEXT_STATUS = {
 
 def _submit(item: WorkItem, kind: SubmissionKind, text: str, uploads: Sequence[Upload], policy: UploadPolicy,
             actor: User) -> RectificationSubmission:
-    work_items.begin_step(item, actor, f"rectification_{kind.value}")
+    work_items.begin_step(item, actor, StepKey(f"rectification_{kind.value}"))
     if not text.strip():
         raise ValidationFailed(f"请填写{kind.label}。")
     rectification = rectification_of(item)
@@ -256,7 +253,7 @@ def _submit(item: WorkItem, kind: SubmissionKind, text: str, uploads: Sequence[U
                                          submitted_by_id=actor.id)
     db.session.add(submission)
     db.session.flush()
-    store_attachments(rectification.plan_task_id, SUBMISSION, submission.id, uploads, policy, actor)
+    store_attachments(rectification.plan_task_id, submission, uploads, policy, actor)
     rectification.status = _NEXT_STATUS[kind]
     work_items.finish_step(item, actor, {})
     audit.record(actor, "rectification", rectification.id, f"{kind.value}_submitted",
@@ -266,24 +263,24 @@ def _submit(item: WorkItem, kind: SubmissionKind, text: str, uploads: Sequence[U
 
 def review_plan(item: WorkItem, decision: ReviewDecision, comments: str | None, actor: User) -> ReviewRecord:
     """审核整改方案: accept the plan (the unit carries it out) or return it with comments."""
-    return _decide(item, "rectification_plan_review", SubmissionKind.PLAN, decision, comments, actor)
+    return _decide(item, StepKey.RECTIFICATION_PLAN_REVIEW, SubmissionKind.PLAN, decision, comments, actor)
 
 
 def verify(item: WorkItem, decision: ReviewDecision, comments: str | None, actor: User) -> ReviewRecord:
     """核验: 销号 (the rectification closes) or return the result with comments."""
-    return _decide(item, "rectification_verify", SubmissionKind.RESULT, decision, comments, actor)
+    return _decide(item, StepKey.RECTIFICATION_VERIFY, SubmissionKind.RESULT, decision, comments, actor)
 
 
 #: Status after each verdict: (step, decision) → status.
 _AFTER_VERDICT = {
-    ("rectification_plan_review", ReviewDecision.APPROVE): RectificationStatus.EXECUTING,
-    ("rectification_plan_review", ReviewDecision.RETURN): RectificationStatus.PLANNING,
-    ("rectification_verify", ReviewDecision.APPROVE): RectificationStatus.VERIFIED,
-    ("rectification_verify", ReviewDecision.RETURN): RectificationStatus.EXECUTING,
+    (StepKey.RECTIFICATION_PLAN_REVIEW, ReviewDecision.APPROVE): RectificationStatus.EXECUTING,
+    (StepKey.RECTIFICATION_PLAN_REVIEW, ReviewDecision.RETURN): RectificationStatus.PLANNING,
+    (StepKey.RECTIFICATION_VERIFY, ReviewDecision.APPROVE): RectificationStatus.VERIFIED,
+    (StepKey.RECTIFICATION_VERIFY, ReviewDecision.RETURN): RectificationStatus.EXECUTING,
 }
 
 
-def _decide(item: WorkItem, step: str, kind: SubmissionKind, decision: ReviewDecision, comments: str | None,
+def _decide(item: WorkItem, step: StepKey, kind: SubmissionKind, decision: ReviewDecision, comments: str | None,
             actor: User) -> ReviewRecord:
     """Record a verdict on the latest round of ``kind`` and move the instance on."""
     work_items.begin_step(item, actor, step)
@@ -292,7 +289,7 @@ def _decide(item: WorkItem, step: str, kind: SubmissionKind, decision: ReviewDec
         raise ValidationFailed("退回时必须填写意见。")
     rectification = rectification_of(item)
     latest = [s for s in rectification.submissions if s.kind is kind][-1]
-    record = ReviewRecord(plan_task_id=rectification.plan_task_id, subject=SUBMISSION, subject_id=latest.id,
+    record = ReviewRecord(plan_task_id=rectification.plan_task_id, rectification_submission_id=latest.id,
                           step=step, decision=decision, comments=comments, reviewer=actor)
     db.session.add(record)
     before = {"status": rectification.status.value}
@@ -307,7 +304,8 @@ def _decide(item: WorkItem, step: str, kind: SubmissionKind, decision: ReviewDec
     return record
 
 
-def _tell_unit(rectification: Rectification, event: str, title: str, body: str) -> None:
+def _tell_unit(rectification: Rectification, event: str, title: str, body: str,
+               topic: NoticeTopic = NoticeTopic.RECTIFICATION_DECIDED) -> None:
     """In-app notice (and mail) to the rectifying unit's liaisons."""
     task = rectification.task
     people = select(User).where(User.unit_id == rectification.unit_id, User.active.is_(True)).order_by(User.id)
@@ -315,4 +313,4 @@ def _tell_unit(rectification: Rectification, event: str, title: str, body: str) 
         if user.has_role(Role.LIAISON):
             notices.notify(user, NoticeKind.INFO, f"rectification:{rectification.id}:{event}",
                            f"{title}:{task.supervision_number or ''}{task.title[:30]}", body,
-                           f"/rectifications/{rectification.id}")
+                           f"/rectifications/{rectification.id}", topic=topic)

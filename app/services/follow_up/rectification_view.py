@@ -19,7 +19,6 @@ from app.models import (
     ReviewRecord,
     User,
 )
-from app.services.follow_up.rectification import SUBMISSION
 from app.services.infrastructure.visibility import sees_whole_bureau
 from app.services.lifecycle import work_items
 
@@ -96,8 +95,9 @@ def rounds(rectification: Rectification) -> list[Round]:
     """Every plan and result round in submission order, with files and verdicts."""
     ids = [s.id for s in rectification.submissions]
     files = db.session.scalars(select(Attachment).where(
-        Attachment.subject == SUBMISSION, Attachment.subject_id.in_(ids)).order_by(Attachment.id)).all()
+        Attachment.rectification_submission_id.in_(ids)).order_by(Attachment.id)).all()
     verdicts = db.session.scalars(select(ReviewRecord).where(
-        ReviewRecord.subject == SUBMISSION, ReviewRecord.subject_id.in_(ids)).order_by(ReviewRecord.id)).all()
-    return [Round(s, [f for f in files if f.subject_id == s.id], [v for v in verdicts if v.subject_id == s.id])
+        ReviewRecord.rectification_submission_id.in_(ids)).order_by(ReviewRecord.id)).all()
+    return [Round(s, [f for f in files if f.rectification_submission_id == s.id],
+                  [v for v in verdicts if v.rectification_submission_id == s.id])
             for s in rectification.submissions]

@@ -7,6 +7,7 @@ within ``URGE_REPEAT_MINUTES``, and more than ``URGES_PER_ITEM_PER_DAY`` on one 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from flask import current_app
@@ -15,10 +16,11 @@ from sqlalchemy import Select, func, select
 
 from app.errors import DubanError, InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
-from app.models import NoticeKind, PlanTask, Role, Urge, User, WorkItem, WorkItemState
+from app.models import NoticeKind, NoticeTopic, PlanTask, Role, Urge, User, WorkItem, WorkItemState
 from app.models.base import utcnow
 from app.services.infrastructure import audit, notices
 from app.services.lifecycle import work_items
+from app.services.lifecycle.item_filters import FilterChoices, ItemFilter, LightJudge, choices
 from app.services.timing.workdays import BEIJING
 
 MAX_MESSAGE = 2000
@@ -44,9 +46,54 @@ def urge(item: WorkItem, message: str, actor: User) -> Urge:
     task = db.session.get_one(PlanTask, row.plan_task_id)
     for user in people_to_act(item):
         title = f"催办:{task.supervision_number or ''}「{item.step_name}」"
-        notices.notify(user, NoticeKind.INFO, f"urge:{row.id}", title, message, f"/work/items/{item.id}")
+        notices.notify(user, NoticeKind.INFO, f"urge:{row.id}", title, message, f"/work/items/{item.id}",
+                       topic=NoticeTopic.URGED)
     audit.record(actor, "work_item", item.id, "urged", after={"urge": row.id, "message": message})
     return row
+
+
+#: The most items one 批量催办 may name (a page of the list at most).
+MAX_BULK = 200
+
+
+@dataclass(frozen=True)
+class UrgeOutcome:
+    """One item of a 批量催办: urged, or refused and why (in Chinese)."""
+
+    item: WorkItem
+    urge: Urge | None
+    refusal: str | None = None
+
+
+def urge_many(items: list[WorkItem], message: str, actor: User) -> list[UrgeOutcome]:
+    """批量催办: one message to several open unit steps, each urged or refused on its own.
+
+    The flood limits apply per item; a refused item leaves nothing behind (its savepoint is rolled back) and
+    the others go out. Anything other than a refusal propagates, and the caller's transaction then undoes all.
+
+    :raises PermissionDenied: the actor is not 督审处 (nothing sent).
+    :raises ValidationFailed: no item, too many, or no message (nothing sent).
+    """
+    if not actor.has_role(Role.SUPERVISOR):
+        raise PermissionDenied("只有督审处可以催办。")
+    if not items:
+        raise ValidationFailed("请勾选要催办的事项。")
+    if len(items) > MAX_BULK:
+        raise ValidationFailed(f"一次最多催办 {MAX_BULK} 项。")
+    if not (message or "").strip() or len(message.strip()) > MAX_MESSAGE:
+        raise ValidationFailed(f"请填写催办内容(不超过 {MAX_MESSAGE} 字)。")
+    outcomes = []
+    for item in items:
+        savepoint = db.session.begin_nested()
+        try:
+            row = urge(item, message, actor)
+        except (ValidationFailed, InvalidTransition) as refusal:
+            savepoint.rollback()
+            outcomes.append(UrgeOutcome(item, None, refusal.message))
+        else:
+            savepoint.commit()
+            outcomes.append(UrgeOutcome(item, row))
+    return outcomes
 
 
 def ensure_not_flooding(item: WorkItem, message: str, now: datetime) -> None:
@@ -116,15 +163,22 @@ def urgeable_items() -> list[WorkItem]:
     return list(db.session.scalars(_urgeable()))
 
 
-def urgeable_page(page: int) -> Pagination:
-    """One page of ``urgeable_items``, rows' tasks and units preloaded."""
-    return work_items.paginate_items(_urgeable(), page)
+def urgeable_page(page: int, filters: ItemFilter | None = None, lit: LightJudge | None = None) -> Pagination:
+    """One page of ``urgeable_items`` (narrowed and sorted by ``filters``, lights judged by ``lit``), rows'
+    tasks and units preloaded."""
+    query = (filters or ItemFilter()).apply(_urgeable(), utcnow(), work_items.URGENT_FIRST, lit)
+    return work_items.paginate_items(query, page)
+
+
+def urgeable_choices() -> FilterChoices:
+    """The plans, units and steps the 催办 list's filter offers."""
+    return choices(_urgeable())
 
 
 def _urgeable() -> Select[WorkItem]:
     return (select(WorkItem).where(WorkItem.state == WorkItemState.OPEN, WorkItem.role != Role.SUPERVISOR,
                                    WorkItem.unit_id.is_not(None))
-            .order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id))
+            .order_by(*work_items.URGENT_FIRST))
 
 
 def may_urge(user: User, item: WorkItem) -> bool:

@@ -10,11 +10,11 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app.errors import DubanError, ValidationFailed
 from app.extensions import db
-from app.models import Role, Unit, User, UserRole
+from app.models import LeaderUnit, Role, Unit, User, UserRole
 from app.models.base import as_dict, utcnow
 from app.models.user import UNIT_ROLES
 from app.services.infrastructure import audit
@@ -249,3 +249,27 @@ def _snapshot(user: User) -> dict[str, object]:
     data = as_dict(user, *_AUDITED)
     data["roles"] = sorted(role.value for role in user.roles)
     return data
+
+
+def units_in_charge(leader: User) -> list[int]:
+    """The ids of the units a leader is in charge of (分管), in id order."""
+    return list(db.session.scalars(select(LeaderUnit.unit_id).where(LeaderUnit.leader_id == leader.id)
+                                   .order_by(LeaderUnit.unit_id)))
+
+
+def set_units_in_charge(leader: User, unit_ids: Iterable[int], actor: User) -> None:
+    """Link a leader to the units in their charge (replacing the previous links).
+
+    :raises ValidationFailed: the user is not a leader, or a unit is unknown.
+    """
+    if not leader.has_role(Role.LEADER):
+        raise ValidationFailed("只能为局领导设置分管单位。")
+    wanted = sorted(set(unit_ids))
+    known = set(db.session.scalars(select(Unit.id).where(Unit.id.in_(wanted))))
+    if len(known) != len(wanted):
+        raise ValidationFailed("所选单位不存在,请刷新页面后重试。")
+    before = units_in_charge(leader)
+    db.session.execute(delete(LeaderUnit).where(LeaderUnit.leader_id == leader.id))
+    db.session.add_all(LeaderUnit(leader_id=leader.id, unit_id=unit_id) for unit_id in wanted)
+    db.session.flush()
+    audit.record(actor, "user", leader.id, "units_in_charge_set", before={"units": before}, after={"units": wanted})

@@ -15,41 +15,66 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, Row, func, select, text, update
+from sqlalchemy import CursorResult, Row, delete, func, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import PermissionDenied
 from app.extensions import db
-from app.models import MailStatus, NoticeKind, Notification, OutboxMail, User
+from app.models import MailStatus, NoticeKind, NoticeMailChoice, NoticeTopic, Notification, OutboxMail, User
 from app.models.base import utcnow
 from app.services.infrastructure import mail
 
 
 def notify(user: User, kind: NoticeKind | str, key: str, title: str, body: str, link: str,
-           late: bool = False, digest_day: date | None = None) -> Notification | None:
+           late: bool = False, digest_day: date | None = None,
+           topic: NoticeTopic | None = None) -> Notification | None:
     """Record a notice for ``user`` (and queue its e-mail); None when (key, user) was already notified.
 
     With ``digest_day`` the e-mail waits for that day's digest (app/services/timing/digests.py) instead.
+    With ``topic`` the e-mail goes only when the user takes that topic by mail (``mails_topic``).
 
     :raises ValueError: ``link`` is not a path inside Duban.
     """
     if not link.startswith("/") or link.startswith("//"):
         raise ValueError(f"notice link must be a path inside Duban: {link!r}")
+    by_mail = topic is None or mails_topic(user, topic)
     notice = Notification(user_id=user.id, kind=NoticeKind(kind), key=key, title=title, body=body, link=link,
-                          late=late, digest_day=digest_day)
+                          late=late, digest_day=digest_day if by_mail else None)
     begin_transaction()
     try:
         with db.session.begin_nested():
             db.session.add(notice)
             db.session.flush()
-            if digest_day is None:
+            if digest_day is None and by_mail:
                 queue_mail(notice, user)
     except IntegrityError:
         if not _already_notified(user, key):
             raise
         return None
     return notice
+
+
+def mail_choices(user: User) -> dict[NoticeTopic, bool]:
+    """Whether each topic comes to ``user`` by mail: their choice, else the topic's default."""
+    chosen = {topic: by_mail for topic, by_mail in db.session.execute(
+        select(NoticeMailChoice.topic, NoticeMailChoice.by_mail).where(NoticeMailChoice.user_id == user.id))}
+    return {topic: chosen.get(topic, topic.mailed_by_default) for topic in NoticeTopic}
+
+
+def mails_topic(user: User, topic: NoticeTopic) -> bool:
+    """True when notices of ``topic`` also come to ``user`` by mail."""
+    chosen = db.session.scalar(select(NoticeMailChoice.by_mail).where(NoticeMailChoice.user_id == user.id,
+                                                                       NoticeMailChoice.topic == topic))
+    return topic.mailed_by_default if chosen is None else chosen
+
+
+def choose_mail(user: User, by_mail: set[NoticeTopic]) -> None:
+    """Record which topics come to ``user`` by mail (every other topic stays in-app only)."""
+    db.session.execute(delete(NoticeMailChoice).where(NoticeMailChoice.user_id == user.id))
+    db.session.add_all(NoticeMailChoice(user_id=user.id, topic=topic, by_mail=topic in by_mail)
+                       for topic in NoticeTopic)
+    db.session.flush()
 
 
 @dataclass(frozen=True)

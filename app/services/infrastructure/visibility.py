@@ -1,7 +1,7 @@
 """What a user may see: the whole bureau, or only their own unit."""
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Select, exists, false, or_, select
 
 from app.errors import PermissionDenied
 from app.extensions import db
@@ -45,3 +45,16 @@ def ensure_can_view_task(user: User, task: PlanTask) -> None:
     if sees_whole_bureau(user) or (user.unit_id is not None and unit_takes_part(task, user.unit_id)):
         return
     raise PermissionDenied("该任务不涉及您所在的单位,无权查看。")
+
+
+def visible_task_ids(user: User) -> Select[int] | None:
+    """The ids of the tasks ``user`` may see (as ``ensure_can_view_task`` decides), or None for all of them."""
+    if sees_whole_bureau(user):
+        return None
+    if user.unit_id is None:
+        return select(PlanTask.id).where(false())
+    answers = select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == user.unit_id)
+    cooperates = select(Milestone.plan_task_id).join(
+        milestone_cooperator_table, milestone_cooperator_table.c.milestone_id == Milestone.id,
+    ).where(milestone_cooperator_table.c.unit_id == user.unit_id)
+    return select(PlanTask.id).where(or_(PlanTask.id.in_(answers), PlanTask.id.in_(cooperates)))

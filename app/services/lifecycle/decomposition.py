@@ -12,11 +12,13 @@ from app.models import (
     Decomposition,
     DecompositionRound,
     DecompositionStatus,
+    InstanceKind,
     Milestone,
     MilestoneStatus,
     PlanTarget,
     ReviewDecision,
     ReviewRecord,
+    StepKey,
     Unit,
     User,
     WorkItem,
@@ -56,7 +58,7 @@ def submit_decomposition(
 
     :raises ValidationFailed: no milestone, a date outside the plan year, an owner of another unit…
     """
-    work_items.begin_step(item, actor, "decomposition")
+    work_items.begin_step(item, actor, StepKey.DECOMPOSITION)
     decomposition = decomposition_of(item)
     _check_plans(decomposition, plans)
     _replace_milestones(decomposition, plans)
@@ -123,16 +125,16 @@ def review_decomposition(item: WorkItem, decision: ReviewDecision, comments: str
 
     :raises ValidationFailed: a return without comments.
     """
-    work_items.begin_step(item, actor, "decomposition_review")
+    work_items.begin_step(item, actor, StepKey.DECOMPOSITION_REVIEW)
     decomposition = decomposition_of(item)
     if decision is ReviewDecision.RETURN and not (comments or "").strip():
         raise ValidationFailed("退回时必须填写意见。")
     record = ReviewRecord(
-        plan_task_id=decomposition.plan_task_id, subject="decomposition_round", subject_id=decomposition.rounds[-1].id,
-        step="decomposition_review", decision=decision, comments=(comments or "").strip() or None, reviewer=actor,
+        plan_task_id=decomposition.plan_task_id, decomposition_round_id=decomposition.rounds[-1].id,
+        step=StepKey.DECOMPOSITION_REVIEW, decision=decision, comments=(comments or "").strip() or None, reviewer=actor,
     )
     db.session.add(record)
-    work_items.finish_step(item, actor, {"decision": decision.value})
+    work_items.finish_step(item, actor, {"decision": decision.value}, (comments or "").strip() or None)
     if decision is ReviewDecision.APPROVE:
         _confirm(decomposition)
     else:
@@ -148,7 +150,7 @@ def _confirm(decomposition: Decomposition) -> None:
     for milestone in decomposition.milestones:
         milestone.status = MilestoneStatus.IN_PROGRESS
         workflow.start_instance(MILESTONE_PROCESS, milestone_start_data(milestone), plan_task_id=milestone.plan_task_id,
-                                subject=f"milestone:{milestone.id}")
+                                about=(InstanceKind.MILESTONE, milestone.id))
 
 
 def milestone_start_data(milestone: Milestone) -> dict[str, object]:

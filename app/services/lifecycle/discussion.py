@@ -4,12 +4,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
     InstructionAcknowledgement,
     LeaderInstruction,
+    NoticeTopic,
     PlanTask,
     Priority,
     Role,
@@ -18,6 +20,7 @@ from app.models import (
     User,
 )
 from app.services.infrastructure import audit, visibility
+from app.services.lifecycle import step_notices
 
 MAX_TEXT = 4000
 
@@ -56,6 +59,12 @@ def add_instruction(task: PlanTask, body: str | None, actor: User) -> LeaderInst
     db.session.add(instruction)
     db.session.flush()
     audit.record(actor, "leader_instruction", instruction.id, "created", after={"task": task.id})
+    topic = NoticeTopic.INSTRUCTION_ISSUED
+    people = [user for unit_id in sorted(responsible_unit_ids(task))
+              for user in step_notices.unit_people(unit_id, Role.LIAISON, Role.UNIT_HEAD)]
+    step_notices.tell(people, task, topic, f"instruction:{instruction.id}:issued",
+                      f"{topic.label}:{step_notices.task_name(task)}",
+                      f"{actor.display_name}批示:{instruction.body}\n请阅处并确认收悉。", f"/tasks/{task.id}")
     return instruction
 
 
@@ -92,6 +101,11 @@ def acknowledge(instruction: LeaderInstruction, actor: User) -> InstructionAckno
     db.session.add(ack)
     db.session.flush()
     audit.record(actor, "leader_instruction", instruction.id, "acknowledged", after={"unit": actor.unit_id})
+    topic = NoticeTopic.INSTRUCTION_ACKNOWLEDGED
+    unit = actor.unit.name if actor.unit else ""
+    step_notices.tell([instruction.author], task, topic, f"instruction:{instruction.id}:acknowledged:{actor.unit_id}",
+                      f"{topic.label}:{step_notices.task_name(task)}",
+                      f"{unit}已确认收悉您的批示:{instruction.body[:100]}", f"/tasks/{task.id}")
     return ack
 
 
@@ -130,3 +144,12 @@ def thread(task: PlanTask) -> tuple[list[TaskComment], list[LeaderInstruction]]:
     instructions = db.session.scalars(select(LeaderInstruction).where(LeaderInstruction.plan_task_id == task.id)
                                       .order_by(LeaderInstruction.id)).all()
     return list(comments), list(instructions)
+
+
+def issued_by(leader: User) -> list[LeaderInstruction]:
+    """The instructions ``leader`` issued, newest first, with their tasks and acknowledgements loaded."""
+    query = (select(LeaderInstruction).where(LeaderInstruction.author_id == leader.id)
+             .options(selectinload(LeaderInstruction.task),
+                      selectinload(LeaderInstruction.acknowledgements).selectinload(InstructionAcknowledgement.unit))
+             .order_by(LeaderInstruction.id.desc()))
+    return list(db.session.scalars(query))

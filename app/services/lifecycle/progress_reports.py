@@ -26,6 +26,7 @@ from app.extensions import db
 from app.models import (
     DeadlinePolicy,
     Decomposition,
+    InstanceKind,
     Plan,
     PlanStatus,
     PlanTarget,
@@ -33,10 +34,9 @@ from app.models import (
     ProgressReport,
     ReportCycle,
     Role,
+    StepKey,
     User,
     UserRole,
-    WorkflowInstance,
-    WorkflowStatus,
     WorkItem,
 )
 from app.models.base import utcnow
@@ -146,16 +146,11 @@ def _open_for_plan(plan: Plan, due_now: list[Period], today: date,
 
 def open_parts(plan: Plan) -> list[tuple[int, int]]:
     """(task, unit) for every decomposing unit of the plan whose part is not closed yet."""
-    closed = set(db.session.scalars(
-        select(WorkflowInstance.subject).join(PlanTask, PlanTask.id == WorkflowInstance.plan_task_id)
-        .where(PlanTask.plan_id == plan.id, WorkflowInstance.status == WorkflowStatus.COMPLETED,
-               WorkflowInstance.subject.like("decomposition:%"))
-    ))
-    query = (select(Decomposition.id, Decomposition.plan_task_id, Decomposition.unit_id)
+    query = (select(Decomposition.plan_task_id, Decomposition.unit_id)
              .join(PlanTask, PlanTask.id == Decomposition.plan_task_id)
-             .where(PlanTask.plan_id == plan.id).order_by(PlanTask.number, Decomposition.id))
-    return [(task_id, unit_id) for did, task_id, unit_id in db.session.execute(query)
-            if f"decomposition:{did}" not in closed]
+             .where(PlanTask.plan_id == plan.id, ~Decomposition.is_closed)
+             .order_by(PlanTask.number, Decomposition.id))
+    return [(task_id, unit_id) for task_id, unit_id in db.session.execute(query)]
 
 
 def _open_one(task_id: int, unit_id: int, period: Period, today: date) -> OpenedReport | None:
@@ -171,7 +166,7 @@ def _open_one(task_id: int, unit_id: int, period: Period, today: date) -> Opened
     instance = workflow.start_instance(PROGRESS_PROCESS, {
         "plan_task_id": task_id, "unit_id": unit_id, "progress_report_id": report.id,
         "due_at": end_of_day(period.due).isoformat(),
-    }, plan_task_id=task_id, subject=f"progress_report:{report.id}")
+    }, plan_task_id=task_id, about=(InstanceKind.PROGRESS_REPORT, report.id))
     report.instance_id = instance.id
     audit.record(None, "progress_report", report.id, "report_opened", after={"period": period.key})
     item = workflow.open_work_items(instance.id)[0]
@@ -212,7 +207,7 @@ def submit_progress_report(
 
     :raises ValidationFailed: empty progress, a percentage outside 0–100, an actual for another task's target.
     """
-    work_items.begin_step(item, actor, "progress_report")
+    work_items.begin_step(item, actor, StepKey.PROGRESS_REPORT)
     report = report_of(item)
     task = db.session.get_one(PlanTask, report.plan_task_id)
     if not (progress or "").strip():

@@ -21,14 +21,16 @@ from app.models import (
     MilestoneStatus,
     PlanTarget,
     QualityRating,
+    RectificationSubmission,
     ReviewDecision,
     ReviewRecord,
+    StepKey,
     TargetActual,
     User,
     WorkItem,
 )
 from app.services.infrastructure import attachments, audit
-from app.services.lifecycle import work_items
+from app.services.lifecycle import rollups, work_items
 from app.services.lifecycle.supervision import lifecycle_instance
 from app.services.timing import deadlines
 
@@ -94,7 +96,7 @@ def submit_report(
 
     :raises ValidationFailed: a percentage outside 0–100, an actual for another target, a bad attachment.
     """
-    work_items.begin_step(item, actor, "milestone_report")
+    work_items.begin_step(item, actor, StepKey.MILESTONE_REPORT)
     milestone = milestone_of(item)
     if not 0 <= percent_done <= 100:
         raise ValidationFailed("完成进度应在 0 到 100 之间。")
@@ -107,7 +109,7 @@ def submit_report(
     )
     db.session.add(report)
     db.session.flush()
-    store_attachments(milestone.plan_task_id, "milestone_report", report.id, uploads, policy, actor)
+    store_attachments(milestone.plan_task_id, report, uploads, policy, actor)
     milestone.status = MilestoneStatus.REPORTED
     work_items.finish_step(item, actor, {})
     audit.record(actor, "milestone_report", report.id, "submitted",
@@ -116,21 +118,23 @@ def submit_report(
 
 
 def store_attachments(
-    plan_task_id: int, subject: str, subject_id: int, uploads: Sequence[Upload], policy: UploadPolicy, actor: User,
+    plan_task_id: int, owner: MilestoneReport | CooperatingContribution | RectificationSubmission,
+    uploads: Sequence[Upload], policy: UploadPolicy, actor: User,
 ) -> list[Attachment]:
-    """Check and store each upload under the task's folder; all or nothing is recorded.
+    """Check and store each upload under the task's folder, attached to ``owner``; all or nothing is recorded.
 
     :raises ValidationFailed: too many files or too much in all, or one file not accepted.
     """
     attachments.check_submission([(u.filename, len(u.data)) for u in uploads], policy.max_files,
                                  policy.max_total_bytes)
     folder = policy.root / f"task-{plan_task_id}"
+    owned_by = {f"{owner.__tablename__}_id": owner.id}
     rows = []
     for upload in uploads:
         stored = attachments.store(folder, upload.data, upload.filename, policy.max_bytes)
         remember_new_file(db.session(), stored.path)
         rows.append(Attachment(
-            plan_task_id=plan_task_id, subject=subject, subject_id=subject_id, original_name=stored.original_name,
+            plan_task_id=plan_task_id, **owned_by, original_name=stored.original_name,
             stored_name=stored.stored_name, content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
             uploaded_by=actor,
         ))
@@ -142,13 +146,12 @@ def contribute(
     item: WorkItem, text: str, uploads: Sequence[Upload], policy: UploadPolicy, actor: User,
 ) -> CooperatingContribution:
     """协办意见: the cooperating unit's part, attached to the current report round."""
-    work_items.begin_step(item, actor, "cooperating_contribution")
+    work_items.begin_step(item, actor, StepKey.COOPERATING_CONTRIBUTION)
     report = latest_report(milestone_of(item))
     contribution = CooperatingContribution(report=report, unit_id=item.unit_id, text=text.strip(), submitted_by=actor)
     db.session.add(contribution)
     db.session.flush()
-    store_attachments(report.milestone.plan_task_id, "cooperating_contribution", contribution.id, uploads, policy,
-                      actor)
+    store_attachments(report.milestone.plan_task_id, contribution, uploads, policy, actor)
     work_items.finish_step(item, actor, {})
     audit.record(actor, "cooperating_contribution", contribution.id, "submitted", after={"report": report.id})
     return contribution
@@ -156,7 +159,7 @@ def contribute(
 
 def sign_off(item: WorkItem, decision: ReviewDecision, comments: str | None, actor: User) -> ReviewRecord:
     """单位负责人审签: agree to send the report on, or return it to the liaison."""
-    return _decide(item, "head_signoff", decision, comments, None, actor)
+    return _decide(item, StepKey.HEAD_SIGNOFF, decision, comments, None, actor)
 
 
 def review_report(
@@ -165,16 +168,17 @@ def review_report(
     """督审处审核: approve the milestone (with a quality rating) or return the report with comments."""
     if quality and quality not in set(QualityRating):
         raise ValidationFailed("无法识别的质量评价。")
-    record = _decide(item, "report_review", decision, comments, quality or None, actor)
+    record = _decide(item, StepKey.REPORT_REVIEW, decision, comments, quality or None, actor)
     milestone = milestone_of(item)
     if decision is ReviewDecision.APPROVE:
         milestone.status = MilestoneStatus.APPROVED
+        rollups.record_approval(milestone, latest_report(milestone), record.decided_at)
         _signal_when_all_approved(milestone)
     return record
 
 
 def _decide(
-    item: WorkItem, step: str, decision: ReviewDecision, comments: str | None, quality: str | None, actor: User
+    item: WorkItem, step: StepKey, decision: ReviewDecision, comments: str | None, quality: str | None, actor: User
 ) -> ReviewRecord:
     """Record a verdict on the latest report and move the milestone instance on."""
     work_items.begin_step(item, actor, step)
@@ -183,11 +187,11 @@ def _decide(
         raise ValidationFailed("退回时必须填写意见。")
     milestone = milestone_of(item)
     record = ReviewRecord(
-        plan_task_id=milestone.plan_task_id, subject="milestone_report", subject_id=latest_report(milestone).id,
+        plan_task_id=milestone.plan_task_id, milestone_report_id=latest_report(milestone).id,
         step=step, decision=decision, comments=comments, quality=quality, reviewer=actor,
     )
     db.session.add(record)
-    work_items.finish_step(item, actor, {"decision": decision.value})
+    work_items.finish_step(item, actor, {"decision": decision.value}, comments)
     if decision is ReviewDecision.RETURN:
         milestone.status = MilestoneStatus.IN_PROGRESS
     audit.record(actor, "milestone", milestone.id, f"{step}_{decision.value}", after={"comments": comments})

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app import workflow
 from app.extensions import db
-from app.models import Decomposition, Plan, PlanTask, ResponsibilityRole, Unit, WorkflowInstance
+from app.models import Decomposition, InstanceKind, Plan, PlanTask, ResponsibilityRole, Unit, WorkflowInstance
 from app.services.timing import deadlines
 
 LIFECYCLE_PROCESS = "task_lifecycle"
@@ -44,18 +44,13 @@ def start_decomposition(task: PlanTask, unit: Unit) -> Decomposition:
         LIFECYCLE_PROCESS,
         {"plan_task_id": task.id, "unit_id": unit.id, "decomposition_id": decomposition.id},
         plan_task_id=task.id,
-        subject=lifecycle_subject(decomposition),
+        about=(InstanceKind.DECOMPOSITION, decomposition.id),
     )
     return decomposition
-
-
-def lifecycle_subject(decomposition: Decomposition) -> str:
-    """The subject naming a decomposition's lifecycle instance."""
-    return f"decomposition:{decomposition.id}"
 
 
 def lifecycle_instance(decomposition: Decomposition) -> WorkflowInstance:
     """The lifecycle instance that drives a decomposition."""
     return db.session.scalars(
-        select(WorkflowInstance).where(WorkflowInstance.subject == lifecycle_subject(decomposition))
+        select(WorkflowInstance).where(WorkflowInstance.decomposition_id == decomposition.id)
     ).one()

@@ -57,13 +57,13 @@ class TaskHistory:
     audit: list[AuditEvent]
     rectifications: dict[int, Rectification]
 
-    def reviews_of(self, subject: str, subject_id: int) -> list[ReviewRecord]:
+    def reviews_of(self, submission: DecompositionRound | MilestoneReport) -> list[ReviewRecord]:
         """Verdicts on one submission, oldest first."""
-        return self.reviews.get((subject, subject_id), [])
+        return self.reviews.get((submission.__tablename__, submission.id), [])
 
-    def attachments_of(self, subject: str, subject_id: int) -> list[Attachment]:
+    def attachments_of(self, submission: MilestoneReport | CooperatingContribution) -> list[Attachment]:
         """Files attached to one submission."""
-        return self.attachments.get((subject, subject_id), [])
+        return self.attachments.get((submission.__tablename__, submission.id), [])
 
     def rectification_from(self, review: ReviewRecord) -> Rectification | None:
         """The rectification opened from a returned review, if any."""
@@ -79,10 +79,10 @@ def task_history(task: PlanTask) -> TaskHistory:
     reviews: dict[tuple[str, int], list[ReviewRecord]] = {}
     for record in _all(select(ReviewRecord).where(ReviewRecord.plan_task_id == task.id)
                        .options(selectinload(ReviewRecord.reviewer)).order_by(ReviewRecord.id)):
-        reviews.setdefault((record.subject, record.subject_id), []).append(record)
+        reviews.setdefault(record.reviewed, []).append(record)
     attachments: dict[tuple[str, int], list[Attachment]] = {}
     for attachment in _all(select(Attachment).where(Attachment.plan_task_id == task.id).order_by(Attachment.id)):
-        attachments.setdefault((attachment.subject, attachment.subject_id), []).append(attachment)
+        attachments.setdefault(attachment.owner, []).append(attachment)
     rectifications = {r.review_record_id: r for r in _all(select(Rectification).where(
         Rectification.plan_task_id == task.id, Rectification.review_record_id.is_not(None)))}
     instances = _all(select(WorkflowInstance).where(WorkflowInstance.plan_task_id == task.id)
@@ -91,25 +91,25 @@ def task_history(task: PlanTask) -> TaskHistory:
         WorkItem.instance_id.in_([i.id for i in instances]), WorkItem.state == WorkItemState.OPEN,
     ).order_by(WorkItem.id))
     return TaskHistory(decompositions, milestones, reviews, attachments, open_items, instances,
-                       _audit(decompositions, milestones, instances), rectifications)
+                       _audit(task, decompositions, milestones, instances), rectifications)
 
 
 def _all(query: Select[Any]) -> list[Any]:
     return list(db.session.scalars(query))
 
 
-def _audit(decompositions: list[Decomposition], milestones: list[Milestone],
+def _audit(task: PlanTask, decompositions: list[Decomposition], milestones: list[Milestone],
            instances: list[WorkflowInstance]) -> list[AuditEvent]:
-    """Audit rows about the task's decompositions, milestones, reports, contributions, rectifications and work items."""
+    """Audit rows about the task itself (plan revisions, priority, score) and its decompositions, milestones,
+    reports, contributions, rectifications and work items."""
     reports = [r for m in milestones for r in m.reports]
     ids_by_entity: dict[str, list[int] | list[str]] = {
+        "plan_task": [task.id],
         "decomposition": [d.id for d in decompositions],
         "milestone": [m.id for m in milestones],
         "milestone_report": [r.id for r in reports],
         "cooperating_contribution": [c.id for r in reports for c in r.contributions],
-        # Each rectification runs in its own instance, subject "rectification:<id>".
-        "rectification": [(i.subject or "").split(":")[1] for i in instances
-                          if (i.subject or "").startswith("rectification:")],
+        "rectification": [i.rectification_id for i in instances if i.rectification_id is not None],
         "work_item": list(db.session.scalars(
             select(WorkItem.id).where(WorkItem.instance_id.in_([i.id for i in instances])))),
     }
@@ -123,7 +123,8 @@ def _audit(decompositions: list[Decomposition], milestones: list[Milestone],
 
 def tasks_of_unit(unit_id: int) -> list[PlanTask]:
     """Tasks of active plans the unit answers for, in plan order."""
-    query = (select(PlanTask).join(PlanTask.plan).where(Plan.status == PlanStatus.ACTIVE)
+    query = (select(PlanTask).join(PlanTask.plan)
+             .where(Plan.status == PlanStatus.ACTIVE, PlanTask.cancelled_at.is_(None))
              .where(PlanTask.id.in_(select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == unit_id)))
              .order_by(Plan.id, PlanTask.number))
     return _all(query)

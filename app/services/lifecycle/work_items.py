@@ -14,6 +14,7 @@ from app.models import (
     HandlingAction,
     PlanTask,
     Role,
+    StepKey,
     Unit,
     User,
     WorkflowInstance,
@@ -24,6 +25,8 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.user import UNIT_ROLES
 from app.services.infrastructure import audit
+from app.services.lifecycle import step_notices
+from app.services.lifecycle.item_filters import FilterChoices, ItemFilter, LightJudge, choices
 from app.services.timing import deadlines
 
 
@@ -82,10 +85,17 @@ def _actionable(user: User) -> Select[WorkItem]:
     return select(WorkItem).where(WorkItem.state == WorkItemState.OPEN, may_act_clause(user))
 
 
+#: 待办's order, the most urgent first and undated last: the order of ix_work_item_open_queue.
+URGENT_FIRST = (WorkItem.due_at.asc().nulls_last(), WorkItem.id)
+
+
+#: 已办's order: the last completed first.
+LAST_DONE_FIRST = (WorkItem.completed_at.desc(), WorkItem.id.desc())
+
+
 def inbox(user: User) -> list[WorkItem]:
     """待办: the user's open items, the most urgent first."""
-    query = _actionable(user).order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(_actionable(user).order_by(*URGENT_FIRST)))
 
 
 #: Rows per page of a long list.
@@ -96,17 +106,31 @@ MAX_PAGE_SIZE = 200
 _LAST_PAGE = 2**31 - 1
 
 
-def inbox_page(user: User, page: int, per_page: int = PAGE_SIZE) -> Pagination:
-    """One page of ``inbox``, with what its rows show loaded in a fixed number of queries."""
-    query = _actionable(user).order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
+def inbox_page(user: User, page: int, per_page: int = PAGE_SIZE, filters: ItemFilter | None = None,
+               lit: LightJudge | None = None) -> Pagination:
+    """One page of ``inbox`` (narrowed and sorted by ``filters``, lights judged by ``lit``), its rows' data
+    loaded in a fixed number of queries."""
+    query = (filters or ItemFilter()).apply(_actionable(user), utcnow(), URGENT_FIRST, lit)
     return paginate_items(query, page, per_page)
 
 
-def done_page(user: User, page: int) -> Pagination:
-    """已办: one page of the items the user completed, newest first."""
-    query = select(WorkItem).where(WorkItem.completed_by_id == user.id) \
-        .order_by(WorkItem.completed_at.desc(), WorkItem.id.desc())
-    return paginate_items(query, page)
+def inbox_choices(user: User) -> FilterChoices:
+    """The plans, units and steps 待办's filter offers."""
+    return choices(_actionable(user))
+
+
+def _done(user: User) -> Select[WorkItem]:
+    return select(WorkItem).where(WorkItem.completed_by_id == user.id)
+
+
+def done_page(user: User, page: int, filters: ItemFilter | None = None, lit: LightJudge | None = None) -> Pagination:
+    """已办: one page of the items the user completed, newest first unless ``filters`` sort otherwise."""
+    return paginate_items((filters or ItemFilter()).apply(_done(user), utcnow(), LAST_DONE_FIRST, lit), page)
+
+
+def done_choices(user: User) -> FilterChoices:
+    """The plans, units and steps 已办's filter offers."""
+    return choices(_done(user))
 
 
 def paginate(query: Select[Any], page: int, per_page: int = PAGE_SIZE) -> Pagination:
@@ -188,13 +212,20 @@ def colleagues(item: WorkItem, actor: User) -> list[User]:
     return [user for user in db.session.scalars(query.order_by(User.id)) if item.role and user.has_role(item.role)]
 
 
-def finish_step(item: WorkItem, actor: User, data: dict[str, object]) -> None:
-    """Complete the item in the engine, then give the steps it opened their due dates."""
+def finish_step(item: WorkItem, actor: User, data: dict[str, object], note: str | None = None) -> None:
+    """Complete the item in the engine, give the steps it opened their due dates and tell the units concerned
+    (``note``: the verdict's comments, quoted in the notices)."""
+    last_id = db.session.scalar(select(func.max(WorkItem.id))) or 0
     workflow.complete_work_item(item.id, actor.id, data)
-    deadlines.schedule_task(db.session.get_one(PlanTask, item.instance.plan_task_id))
+    task = db.session.get_one(PlanTask, item.instance.plan_task_id)
+    deadlines.schedule_task(task)
+    opened = db.session.scalars(select(WorkItem).where(WorkItem.instance_id == item.instance_id,
+                                                      WorkItem.id > last_id, WorkItem.state == WorkItemState.OPEN))
+    decision = data.get("decision")
+    step_notices.after_step(item, task, decision if isinstance(decision, str) else None, note, list(opened))
 
 
-def begin_step(item: WorkItem, actor: User, form_key: str) -> None:
+def begin_step(item: WorkItem, actor: User, form_key: StepKey) -> None:
     """Every step service starts here: the right kind of step, still open, and the actor may act on it.
 
     :raises PermissionDenied: another unit's, role's or colleague's item.

@@ -188,13 +188,16 @@ def _frozen_sums(plan_id: int, moment: datetime | None) -> Select[int, Decimal, 
                    func.sum(TaskEvaluation.weight), func.sum(case((cooperating, 0), else_=1)),
                    func.sum(case((cooperating, 1), else_=0)))
             .join(PlanTask, PlanTask.id == TaskEvaluation.plan_task_id)
-            .where(PlanTask.plan_id == plan_id, _frozen(moment)).group_by(TaskEvaluation.unit_id))
+            .where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None), _frozen(moment))
+            .group_by(TaskEvaluation.unit_id))
 
 
 def _open_tasks(plan_id: int, unit_id: int | None = None, moment: datetime | None = None) -> list[PlanTask]:
     """Tasks of the plan not yet scored at closure by ``moment`` (only those ``unit_id`` answers for, when given)."""
     frozen = exists().where(TaskEvaluation.plan_task_id == PlanTask.id, _frozen(moment))
-    query = select(PlanTask).where(PlanTask.plan_id == plan_id, ~frozen).order_by(PlanTask.number)
+    # A task cancelled by a plan revision leaves the scores; its history stays.
+    query = select(PlanTask).where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None), ~frozen) \
+        .order_by(PlanTask.number)
     if unit_id is not None:
         query = query.where(PlanTask.id.in_(evaluation_events.tasks_of_unit(unit_id)))
     return list(db.session.scalars(query))
@@ -222,7 +225,8 @@ def explain_unit(plan_id: int, unit_id: int, as_of: date | None = None) -> UnitE
     moment = moment_of(as_of)
     lines = [_line(row.task, evaluation.from_row(row)) for row in db.session.scalars(
         select(TaskEvaluation).join(PlanTask, PlanTask.id == TaskEvaluation.plan_task_id)
-        .where(PlanTask.plan_id == plan_id, TaskEvaluation.unit_id == unit_id, _frozen(moment)))]
+        .where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None), TaskEvaluation.unit_id == unit_id,
+               _frozen(moment)))]
     open_tasks = _open_tasks(plan_id, unit_id, moment)
     for task, result in zip(open_tasks, evaluation.evaluate_live_many(open_tasks, moment), strict=False):
         lines += [_line(task, u) for u in result.units if u.unit_id == unit_id]

@@ -5,10 +5,12 @@ from sqlalchemy import select
 
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.models import PlanTask, User, WorkflowInstance, WorkflowStatus, WorkItem
+from app.models import PlanTask, StepKey, User, WorkItem
+from app.models.base import utcnow
+from app.models.lifecycle import task_is_closed
 from app.services.follow_up.rectification_view import closure_blocker
 from app.services.infrastructure import audit
-from app.services.lifecycle import work_items
+from app.services.lifecycle import step_notices, work_items
 from app.services.lifecycle.decomposition import decomposition_of
 from app.services.scoring import evaluation
 
@@ -18,21 +20,19 @@ def close_part(item: WorkItem, summary: str | None, actor: User) -> None:
 
     :raises ValidationFailed: a rectification on the task is still open (any unit's: the task closes as a whole).
     """
-    work_items.begin_step(item, actor, "task_closure")
+    work_items.begin_step(item, actor, StepKey.TASK_CLOSURE)
     decomposition = decomposition_of(item)
     blocker = closure_blocker(decomposition.task)
     if blocker:
         raise ValidationFailed(blocker)
     work_items.finish_step(item, actor, {})
+    decomposition.closed_at = utcnow()
+    step_notices.task_closed(item, decomposition.task, decomposition.unit_id)
     audit.record(actor, "decomposition", decomposition.id, "closed", after={"summary": (summary or "").strip() or None})
     if is_closed(decomposition.task):
         evaluation.freeze(decomposition.task, actor)
 
 
 def is_closed(task: PlanTask) -> bool:
-    """True when every lifecycle instance of the task has ended."""
-    statuses = db.session.scalars(
-        select(WorkflowInstance.status)
-        .where(WorkflowInstance.plan_task_id == task.id, WorkflowInstance.subject.like("decomposition:%"))
-    ).all()
-    return bool(statuses) and all(status is WorkflowStatus.COMPLETED for status in statuses)
+    """True when every unit's part of the task is closed (``task_is_closed``, as lights and dashboards read it)."""
+    return bool(db.session.scalar(select(task_is_closed(task.id))))

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import PlanTask, QualityRating, ResponsibilityRole, TaskEvaluation, Unit, User
+from app.models import PlanTask, QualityRating, ResponsibilityRole, StepKey, TaskEvaluation, Unit, User
 from app.models.base import utcnow
 from app.services.infrastructure import audit
 from app.services.scoring import scoring_policy
@@ -29,6 +30,7 @@ CATEGORY_LABELS = {
 }
 
 
+@lru_cache(maxsize=4096)  # a province's 暂评 formats ~80,000 numbers, mostly the policy's few values
 def num(value: Decimal) -> str:
     """A number as people write it: 2.50 → 2.5, -3.00 → -3."""
     text = format(value.quantize(CENT, ROUND_HALF_UP).normalize(), "f")
@@ -121,10 +123,10 @@ def score_lines(unit_id: int, events: TaskEvents, policy: ScoringPolicy, final: 
     return lines + _bounds(sum((line.points for line in lines), Decimal(0)), policy)
 
 
-_RETURNED_BY = {
-    "decomposition_review": "分解方案被督审处审核退回一次",
-    "report_review": "进展报送被督审处审核退回一次",
-    "head_signoff": "进展报送被本单位负责人审签退回一次",
+_RETURNED_BY: dict[str, str] = {
+    StepKey.DECOMPOSITION_REVIEW: "分解方案被督审处审核退回一次",
+    StepKey.REPORT_REVIEW: "进展报送被督审处审核退回一次",
+    StepKey.HEAD_SIGNOFF: "进展报送被本单位负责人审签退回一次",
 }
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CompoundSelect, Subquery, and_, func, or_, select, union
+from sqlalchemy import CompoundSelect, Subquery, func, or_, select, union
 
 from app.extensions import db
 from app.models import (
@@ -25,6 +25,7 @@ from app.models import (
     ResponsibilityRole,
     ReviewDecision,
     ReviewRecord,
+    StepKey,
     TargetActual,
     TaskResponsibility,
     Urge,
@@ -206,12 +207,10 @@ def _returns(task_ids: list[int], now: datetime) -> list[Event]:
     """Returned decompositions and reports, charged to the unit that submitted them."""
     columns = (ReviewRecord.id, ReviewRecord.plan_task_id, ReviewRecord.decided_at, ReviewRecord.step)
     by_round = (select(*columns, Decomposition.unit_id)
-                .join(DecompositionRound, and_(ReviewRecord.subject == "decomposition_round",
-                                               DecompositionRound.id == ReviewRecord.subject_id))
+                .join(DecompositionRound, DecompositionRound.id == ReviewRecord.decomposition_round_id)
                 .join(Decomposition, Decomposition.id == DecompositionRound.decomposition_id))
     by_report = (select(*columns, Milestone.unit_id)
-                 .join(MilestoneReport, and_(ReviewRecord.subject == "milestone_report",
-                                             MilestoneReport.id == ReviewRecord.subject_id))
+                 .join(MilestoneReport, MilestoneReport.id == ReviewRecord.milestone_report_id)
                  .join(Milestone, Milestone.id == MilestoneReport.milestone_id))
     events = []
     for query in (by_round, by_report):
@@ -226,10 +225,9 @@ def _ratings(task_ids: list[int], now: datetime) -> list[Event]:
     """The quality rating of each approved milestone, for its unit and for each of its cooperators."""
     approved = (select(ReviewRecord.id, ReviewRecord.plan_task_id, ReviewRecord.decided_at,
                        ReviewRecord.quality, Milestone.id.label("milestone_id"), Milestone.title, Milestone.unit_id)
-                .join(MilestoneReport, and_(ReviewRecord.subject == "milestone_report",
-                                            MilestoneReport.id == ReviewRecord.subject_id))
+                .join(MilestoneReport, MilestoneReport.id == ReviewRecord.milestone_report_id)
                 .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
-                .where(ReviewRecord.plan_task_id.in_(task_ids), ReviewRecord.step == "report_review",
+                .where(ReviewRecord.plan_task_id.in_(task_ids), ReviewRecord.step == StepKey.REPORT_REVIEW,
                        ReviewRecord.decided_at <= now,
                        ReviewRecord.decision == ReviewDecision.APPROVE, ReviewRecord.quality.is_not(None))
                 .order_by(ReviewRecord.id))
@@ -251,9 +249,9 @@ def approved_actuals(now: datetime) -> Subquery:
     A report waiting for review or returned is not a figure anyone has signed off: it never counts as the actual.
     """
     # Ranked in SQL, a few columns each: a province has ~25,000 actuals.
-    approved = (select(ReviewRecord.subject_id).where(
-        ReviewRecord.subject == "milestone_report", ReviewRecord.step == "report_review",
-        ReviewRecord.decision == ReviewDecision.APPROVE, ReviewRecord.decided_at <= now))
+    approved = (select(ReviewRecord.milestone_report_id).where(
+        ReviewRecord.step == StepKey.REPORT_REVIEW, ReviewRecord.decision == ReviewDecision.APPROVE,
+        ReviewRecord.decided_at <= now))
     return (select(TargetActual.plan_target_id, TargetActual.actual, MilestoneReport.id.label("report_id"),
                    MilestoneReport.submitted_at,
                    func.row_number().over(

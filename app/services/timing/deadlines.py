@@ -8,12 +8,13 @@ nothing twice, and a notice missed while the scheduler was down goes out once, m
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, func, or_, select, tuple_, update
 
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -21,15 +22,18 @@ from app.models import (
     CalendarOverride,
     DeadlinePolicy,
     DueDateChange,
+    LeaderUnit,
     NoticeKind,
     PlanTask,
     Role,
+    StepKey,
     User,
     UserRole,
     WorkflowInstance,
     WorkItem,
     WorkItemState,
 )
+from app.models.base import id_in
 from app.models.workflow import TO_CHASE
 from app.services.infrastructure import notices
 from app.services.timing import digests
@@ -38,18 +42,20 @@ from app.services.timing.workdays import BEIJING, WorkCalendar, end_of_day
 
 #: Ids per IN (…) list.
 _CHUNK = 5000
+#: Items chased per batch (the caller's checkpoint commits after each).
+BATCH = 2000
 #: Which policy period sets the due date of each kind of step; a milestone report keeps its milestone's date.
-_STEP_PERIOD = {
-    "decomposition": "decompose_within",
-    "decomposition_review": "review_within",
-    "report_review": "review_within",
-    "task_closure": "review_within",
-    "cooperating_contribution": "respond_within",
-    "head_signoff": "respond_within",
+_STEP_PERIOD: dict[str, str] = {
+    StepKey.DECOMPOSITION: "decompose_within",
+    StepKey.DECOMPOSITION_REVIEW: "review_within",
+    StepKey.REPORT_REVIEW: "review_within",
+    StepKey.TASK_CLOSURE: "review_within",
+    StepKey.COOPERATING_CONTRIBUTION: "respond_within",
+    StepKey.HEAD_SIGNOFF: "respond_within",
     # 整改: the plan and 督审处's reviews by policy; the result step keeps the rectification's deadline.
-    "rectification_plan": "decompose_within",
-    "rectification_plan_review": "review_within",
-    "rectification_verify": "review_within",
+    StepKey.RECTIFICATION_PLAN: "decompose_within",
+    StepKey.RECTIFICATION_PLAN_REVIEW: "review_within",
+    StepKey.RECTIFICATION_VERIFY: "review_within",
 }
 
 
@@ -130,38 +136,46 @@ def due_by_policy(item: WorkItem, policy: DeadlinePolicy, calendar: WorkCalendar
     return end_of_day(calendar.shift(opened, getattr(policy, _STEP_PERIOD[item.form_key])))
 
 
-def sweep(now: datetime) -> list[SentNotice]:
+def sweep(now: datetime, checkpoint: Callable[[], None] | None = None) -> list[SentNotice]:
     """Send every reminder, overdue notice and escalation whose working day has come, once each.
 
     One indexed query finds the open items still to chase (``TO_CHASE``) due by the furthest
-    reminder horizon; versions and recipients are read in bulk, the notices go in with one
-    batched ``INSERT … ON CONFLICT DO NOTHING`` (the ones sent before are skipped by the
-    database), and an item whose last escalation is behind it is marked chased so later
-    sweeps skip it.
+    reminder horizon, ``BATCH`` at a time in due-date order; versions and recipients are read
+    in bulk, the notices go in with one batched ``INSERT … ON CONFLICT DO NOTHING`` (the ones
+    sent before are skipped by the database), and an item whose last escalation is behind it
+    is marked chased so later sweeps skip it. ``checkpoint`` (default: flush) runs after each
+    batch: the scheduler commits there, and a sweep killed between batches resends nothing.
     """
     calendar, today = work_calendar(), now.astimezone(BEIJING).date()
     policies = _policies()
-    rows = _items_to_chase(_horizon(calendar, today, policies), now)
-    versions = _versions([row.id for row in rows])
+    horizon = _horizon(calendar, today, policies)
     people, digest_day = People.load(), digests.digest_day_for(now)
-    drafts: list[tuple[notices.NoticeDraft, int, DueNotice]] = []
-    chased: list[int] = []
-    later: dict[date, list[int]] = {}
     schedules: dict[tuple[date, Timing], list[DueNotice]] = {}
-    for row in rows:
-        policy = policies.get(row.plan_id, _DEFAULT)
-        schedule = _schedule(schedules, row.due_at.astimezone(BEIJING).date(), policy.timing, calendar)
-        version = versions.get(row.id, 1)
-        for notice in due_by(schedule, today):
-            draft = partial(_draft, row, notice, version, notice.day < today, digest_day if policy.digest else None)
-            drafts += [(draft(user), row.id, notice) for user in people.for_notice(row, notice)]
-        if schedule[-1].day <= today:
-            chased.append(row.id)
-        else:
-            later.setdefault(min(n.day for n in schedule if n.day > today), []).append(row.id)
-    sent = _record(drafts)
-    _mark_chased(chased)
-    _mark_next(later)
+    sent: list[SentNotice] = []
+    after: tuple[datetime, int] | None = None
+    while rows := _items_to_chase(horizon, now, after, BATCH):
+        drafts: list[tuple[notices.NoticeDraft, int, DueNotice]] = []
+        chased: list[int] = []
+        later: dict[date, list[int]] = {}
+        version_of = _versions([row.id for row in rows])
+        for row in rows:
+            policy = policies.get(row.plan_id, _DEFAULT)
+            schedule = _schedule(schedules, row.due_at.astimezone(BEIJING).date(), policy.timing, calendar)
+            for notice in due_by(schedule, today):
+                draft = partial(_draft, row, notice, version_of.get(row.id, 1), notice.day < today,
+                                digest_day if policy.digest else None)
+                drafts += [(draft(user), row.id, notice) for user in people.for_notice(row, notice)]
+            if schedule[-1].day <= today:
+                chased.append(row.id)
+            else:
+                later.setdefault(min(n.day for n in schedule if n.day > today), []).append(row.id)
+        sent += _record(drafts)
+        _mark_chased(chased)
+        _mark_next(later)
+        (checkpoint or db.session.flush)()
+        if len(rows) < BATCH:
+            break
+        after = (rows[-1].due_at, rows[-1].id)
     return sent
 
 
@@ -201,14 +215,18 @@ def _horizon(calendar: WorkCalendar, today: date, policies: dict[int, _Policy]) 
     return datetime.combine(calendar.shift(today, lead) + timedelta(days=1), time(0), tzinfo=BEIJING)
 
 
-def _items_to_chase(horizon: datetime, now: datetime | None = None) -> list[Row[*tuple[Any, ...]]]:
-    """Open items with notices still to send, due before ``horizon`` (served by ix_work_item_to_chase);
-    with ``now``, only those whose next notice has come by then."""
+def _items_to_chase(horizon: datetime, now: datetime | None = None, after: tuple[datetime, int] | None = None,
+                    limit: int | None = None) -> list[Row[*tuple[Any, ...]]]:
+    """Open items with notices still to send, due before ``horizon`` (served by ix_work_item_to_chase),
+    in (due date, id) order; with ``now``, only those whose next notice has come by then; with ``after``
+    and ``limit``, the next batch after that (due date, id)."""
     query = (select(WorkItem.id, WorkItem.instance_id, WorkItem.due_at, WorkItem.unit_id, WorkItem.role,
                     WorkItem.assignee_id, WorkItem.step_name).where(TO_CHASE, WorkItem.due_at < horizon))
     if now is not None:
         query = query.where(or_(WorkItem.chase_next_at.is_(None), WorkItem.chase_next_at <= now))
-    due = query.subquery()
+    if after is not None:
+        query = query.where(tuple_(WorkItem.due_at, WorkItem.id) > tuple_(*after))
+    due = query.order_by(WorkItem.due_at, WorkItem.id).limit(limit).subquery()
     query = (select(due, PlanTask.plan_id, PlanTask.supervision_number)
              .join(WorkflowInstance, WorkflowInstance.id == due.c.instance_id)
              .join(PlanTask, PlanTask.id == WorkflowInstance.plan_task_id).order_by(due.c.due_at, due.c.id))
@@ -220,7 +238,7 @@ def _versions(item_ids: list[int]) -> dict[int, int]:
     counts: dict[int, int] = {}
     for start in range(0, len(item_ids), _CHUNK):
         query = (select(DueDateChange.work_item_id, func.count(DueDateChange.id))
-                 .where(DueDateChange.work_item_id.in_(item_ids[start:start + _CHUNK]))
+                 .where(id_in(DueDateChange.work_item_id, item_ids[start:start + _CHUNK]))
                  .group_by(DueDateChange.work_item_id))
         counts.update({item_id: 1 + n for item_id, n in db.session.execute(query)})
     return counts
@@ -241,7 +259,7 @@ def _record(drafts: list[tuple[notices.NoticeDraft, int, DueNotice]]) -> list[Se
 def _mark_chased(item_ids: list[int]) -> None:
     """Remember that every notice about the items' current due dates has gone out."""
     for start in range(0, len(item_ids), _CHUNK):
-        db.session.execute(update(WorkItem).where(WorkItem.id.in_(item_ids[start:start + _CHUNK]))
+        db.session.execute(update(WorkItem).where(id_in(WorkItem.id, item_ids[start:start + _CHUNK]))
                            .values(chased_due_at=WorkItem.due_at).execution_options(synchronize_session="fetch"))
 
 
@@ -250,10 +268,10 @@ def _mark_next(by_day: dict[date, list[int]]) -> None:
     for day, item_ids in by_day.items():
         marker = datetime.combine(day, time(0), tzinfo=BEIJING)
         for start in range(0, len(item_ids), _CHUNK):
-            # "evaluate": items loaded in this session see the marker, so a later change to None is written.
-            statement = update(WorkItem).where(WorkItem.id.in_(item_ids[start:start + _CHUNK]))
+            # "fetch": items loaded in this session see the marker, so a later change to None is written.
+            statement = update(WorkItem).where(id_in(WorkItem.id, item_ids[start:start + _CHUNK]))
             db.session.execute(statement.values(chase_next_at=marker)
-                               .execution_options(synchronize_session="evaluate"))
+                               .execution_options(synchronize_session="fetch"))
 
 
 def rechase_plan(plan_id: int) -> None:
@@ -267,9 +285,20 @@ def rechase_plan(plan_id: int) -> None:
 
 @dataclass
 class People:
-    """Active users by role and unit, loaded once per sweep."""
+    """Active users by role and unit, and the units each leader is in charge of (分管), loaded once per sweep."""
 
     by_role: dict[Role, list[User]]
+    #: unit id -> ids of the leaders in charge of it.
+    leaders_of: dict[int, set[int]] = field(default_factory=dict)
+    #: The same users by (role, unit), so finding a unit's people costs one look-up, not a pass over the role.
+    by_unit: dict[tuple[Role, int | None], list[User]] = field(init=False, default_factory=dict)
+    by_id: dict[int, User] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for role, users in self.by_role.items():
+            for user in users:
+                self.by_unit.setdefault((role, user.unit_id), []).append(user)
+                self.by_id[user.id] = user
 
     @classmethod
     def load(cls) -> People:
@@ -277,22 +306,34 @@ class People:
         query = select(User, UserRole.role).join(UserRole).where(User.active.is_(True)).order_by(User.id)
         for user, role in db.session.execute(query):
             by_role.setdefault(role, []).append(user)
-        return cls(by_role)
+        leaders_of: dict[int, set[int]] = {}
+        for leader_id, unit_id in db.session.execute(select(LeaderUnit.leader_id, LeaderUnit.unit_id)):
+            leaders_of.setdefault(unit_id, set()).add(leader_id)
+        return cls(by_role, leaders_of)
+
+    def leaders_for(self, unit_id: int | None) -> list[User]:
+        """The unit's 分管 leaders (active ones); every leader where the unit has none."""
+        leaders = self.with_role(Role.LEADER)
+        in_charge = [u for u in leaders if u.id in self.leaders_of.get(unit_id or 0, set())]
+        return in_charge or leaders
 
     def with_role(self, role: Role, unit_ids: set[int | None] | None = None) -> list[User]:
-        users = self.by_role.get(role, [])
-        return users if unit_ids is None else [u for u in users if u.unit_id in unit_ids]
+        if unit_ids is None:
+            return self.by_role.get(role, [])
+        if len(unit_ids) == 1:
+            return self.by_unit.get((role, next(iter(unit_ids))), [])
+        return [u for u in self.by_role.get(role, []) if u.unit_id in unit_ids]
 
     def for_notice(self, row: Row[Any], notice: DueNotice) -> list[User]:
         """Who hears of it: the people who must act; then their unit head; then the bureau leaders."""
         if notice.kind is NoticeKind.ESCALATION:
             if notice.tier > HEAD_TIER:
-                return self.with_role(Role.LEADER)
+                return self.leaders_for(row.unit_id)
             units = ({u.unit_id for u in self.with_role(Role.SUPERVISOR)} if row.role is Role.SUPERVISOR
                      else {row.unit_id})
             return self.with_role(Role.UNIT_HEAD, units)
         if row.assignee_id is not None:
-            return [u for users in self.by_role.values() for u in users if u.id == row.assignee_id][:1]
+            return [self.by_id[row.assignee_id]] if row.assignee_id in self.by_id else []
         if row.role is Role.SUPERVISOR:
             return self.with_role(Role.SUPERVISOR)
         return self.with_role(row.role, {row.unit_id}) if row.role else []

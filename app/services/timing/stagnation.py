@@ -41,7 +41,7 @@ from app.models import (
     WorkItem,
     WorkItemHandling,
 )
-from app.models.base import utcnow
+from app.models.base import id_in, utcnow
 from app.models.deadline import SUPERVISION_PENDING, UNIT_PENDING
 from app.services.infrastructure import notices
 from app.services.timing import digests
@@ -143,7 +143,7 @@ def _set_markers(markers: dict[int, datetime]) -> None:
     for item_id, marker in markers.items():
         by_marker.setdefault(marker, []).append(item_id)
     for marker, ids in by_marker.items():
-        db.session.execute(update(WorkItem).where(WorkItem.id.in_(ids)).values(stagnation_check_at=marker)
+        db.session.execute(update(WorkItem).where(id_in(WorkItem.id, ids)).values(stagnation_check_at=marker)
                            .execution_options(synchronize_session=False))
 
 
@@ -197,7 +197,7 @@ def last_updates(rows: list[Row[Any]]) -> dict[int, datetime]:
     latest = {row.id: max(t for t in (row.created_at, row.signed_at) if t is not None) for row in rows}
     ids = list(latest)
     for model, column in ((WorkItemHandling, WorkItemHandling.at), (FormDraft, FormDraft.saved_at)):
-        query = (select(model.work_item_id, func.max(column)).where(model.work_item_id.in_(ids))
+        query = (select(model.work_item_id, func.max(column)).where(id_in(model.work_item_id, ids))
                  .group_by(model.work_item_id))
         for item_id, at in db.session.execute(query):
             latest[item_id] = max(latest[item_id], at)
@@ -295,7 +295,7 @@ def _sent_before(key: str) -> bool:
 
 def _told(column: Any, row_ids: list[int], today: date) -> None:
     for start in range(0, len(row_ids), 5000):
-        db.session.execute(update(StagnantItem).where(StagnantItem.id.in_(row_ids[start:start + 5000]))
+        db.session.execute(update(StagnantItem).where(id_in(StagnantItem.id, row_ids[start:start + 5000]))
                            .values({column: today}).execution_options(synchronize_session=False))
 
 
