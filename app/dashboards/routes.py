@@ -149,9 +149,10 @@ def export(kind: str) -> Response:
         job = jobs.request_document(kind, plan, as_of, current_user)
         jobs.start(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
         return redirect(url_for("dashboards.export_job", job_id=job.id))
-    document = exports.build_document(kind, plan, as_of)
-    return send_file(document.stream(), mimetype=document.mimetype, as_attachment=True,
-                     download_name=document.filename)
+    document = exports.build_document(kind, plan, as_of, filters=_filters() if kind == "ledger" else None)
+    response = send_file(document.stream(), mimetype=document.mimetype)
+    response.headers["Content-Disposition"] = document.content_disposition
+    return response
 
 
 @bp.route("/exports/<int:job_id>")

@@ -29,3 +29,8 @@ def cell(sheet: Worksheet | WriteOnlyWorksheet, value: object) -> Cell:
 def row(sheet: Worksheet | WriteOnlyWorksheet, values: list[object]) -> list[Cell]:
     """The cells of one row, for ``sheet.append``."""
     return [cell(sheet, value) for value in values]
+
+
+def display_width(text: str) -> int:
+    """Width in half-width characters (digits): a Chinese character or full-width mark counts two."""
+    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)

@@ -2,6 +2,7 @@
 from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.bulletin import BulletinIssue
 from app.models.deadline import (
     CalendarOverride,
     DeadlinePolicy,
@@ -76,6 +77,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "BulletinIssue",
     "CalendarOverride",
     "CooperatingContribution",
     "DeadlinePolicy",

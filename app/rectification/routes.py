@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from app import exports
 from app.access import roles, signed_in
 from app.errors import on_refusal
 from app.extensions import db
@@ -19,6 +20,7 @@ from app.rectification import bp
 from app.rectification.forms import RectificationForm, RectificationFromReviewForm, UrgeForm
 from app.security import safe_next
 from app.services.dashboards import lights
+from app.services.dashboards.facts import beijing_today
 from app.services.follow_up import rectification, rectification_view, urging
 from app.services.follow_up.rectification import RectificationOrder
 from app.services.lifecycle import step_notices
@@ -92,6 +94,16 @@ def index() -> str:
                                                  request.args.get("page", 1, type=int))
     return render_template("rectification/index.html", status=status, statuses=list(RectificationStatus),
                            rectifications=page.items, page=page)
+
+
+@bp.route("/rectifications/export")
+@roles(Role.SUPERVISOR)
+def export() -> Response:
+    """The 整改台账 as .xlsx, filtered as the list is."""
+    document = exports.rectifications_document(request.args.get("status"), beijing_today())
+    response = send_file(document.stream(), mimetype=document.mimetype)
+    response.headers["Content-Disposition"] = document.content_disposition
+    return response
 
 
 @bp.route("/urging")

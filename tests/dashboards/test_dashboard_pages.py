@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import re
+from urllib.parse import quote
 
 import pytest
 from openpyxl import load_workbook
@@ -103,12 +104,39 @@ def test_ledger_download(signed_in, scenario):
     response = client.get(f"/dashboards/export/ledger?plan_id={scenario.plan_id}&as_of={AS_OF}")
     try:
         assert response.status_code == 200
-        assert "filename*=UTF-8''2023%E5%B9%B4%E7%9D%A3%E6%9F%A5%E5%8F%B0%E8%B4%A6_2023-10-09.xlsx" in \
-            response.headers["Content-Disposition"]
+        disposition = response.headers["Content-Disposition"]
+        assert f'filename="plan{scenario.plan_id}-ledger-2023-10-09.xlsx"' in disposition
+        assert "filename*=UTF-8''" + quote("2023年全省市场监管工作要点_督查台账_2023-10-09.xlsx") in disposition
         sheet = load_workbook(io.BytesIO(response.data)).active
     finally:
         response.close()
     assert sheet["A3"].value == "督〔2023〕1号" and sheet.max_row == 2 + 9
+
+
+def test_the_ledger_download_keeps_the_dashboards_filters(signed_in, scenario):
+    client = signed_in("dushen")
+    page = client.get(f"/dashboards/?plan_id={scenario.plan_id}&as_of={AS_OF}&unit={scenario.kexin_id}")
+    link = re.search(r'href="(/dashboards/export/ledger[^"]*)"', page.get_data(as_text=True)).group(1)
+    assert f"unit={scenario.kexin_id}" in link
+    response = client.get(link.replace("&amp;", "&"))
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    response.close()
+    tasks = {row[1].value for row in sheet.iter_rows(min_row=3)}
+    assert sheet["A1"].value.endswith("(按看板筛选)") and tasks == {1, 2, 4}  # 科信处 cooperates on 1, leads 2 and 4
+    whole = client.get(f"/dashboards/export/ledger?plan_id={scenario.plan_id}&as_of={AS_OF}")
+    assert {row[1].value for row in load_workbook(io.BytesIO(whole.data)).active.iter_rows(min_row=3)} == {1, 2, 3, 4}
+    whole.close()
+
+
+def test_each_download_has_its_own_names(signed_in, scenario):
+    client = signed_in("dushen")
+    names = set()
+    for kind in ("ledger", "assessment", "bulletin"):
+        response = client.get(f"/dashboards/export/{kind}?plan_id={scenario.plan_id}&as_of={AS_OF}")
+        assert response.status_code == 200
+        names.add(response.headers["Content-Disposition"].split(";")[1])
+        response.close()
+    assert len(names) == 3 and all(name.isascii() for name in names)
 
 
 def test_unknown_export_and_plan(signed_in, scenario):

@@ -7,11 +7,13 @@ import re
 import shutil
 import subprocess
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.oxml.ns import qn
 from openpyxl import load_workbook
 
 from app.exports import XLSX, bulletin_docx, jobs, ledger_xlsx
@@ -46,6 +48,42 @@ def convert(source: Path, target_format: str, tmp_path: Path) -> Path:
     return converted
 
 
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+POINTS_PER_MM = 72 / 25.4
+
+
+@dataclass(frozen=True)
+class Word:
+    page: int
+    text: str
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+
+def pdf_pages_and_words(pdf: Path) -> tuple[list[tuple[float, float]], list[Word]]:
+    """Each page's size and every word's box, in millimetres from the top-left corner (poppler's pdftotext -bbox)."""
+    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    sizes, words = [], []
+    for number, page in enumerate(html.split("<page ")[1:]):
+        width, height = (float(v) / POINTS_PER_MM for v in re.findall(r'(?:width|height)="([\d.]+)"', page)[:2])
+        sizes.append((width, height))
+        for box, text in re.findall(r'<word ([^>]*)>([^<]*)</word>', page):
+            x0, y0, x1, y1 = (float(v) / POINTS_PER_MM for v in re.findall(r'="([\d.]+)"', box))
+            words.append(Word(number, text, x0, y0, x1, y1))
+    return sizes, words
+
+
+def keep_first_page_png(pdf: Path, name: str, tmp_path: Path) -> Path:
+    """The first page as PNG, kept in test-artifacts/ for a person to look at."""
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(tmp_path / name)], check=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    kept = ARTIFACTS / f"{name}.png"
+    shutil.copyfile(next(tmp_path.glob(f"{name}-*1.png")), kept)
+    return kept
+
+
 def _docx_text(data: bytes) -> str:
     doc = Document(io.BytesIO(data))
     cells = [cell.text for table in doc.tables for row in table.rows for cell in row.cells]
@@ -72,16 +110,66 @@ def test_ledger_cells(scenario):
 def test_bulletin_text(scenario):
     plan = db.session.get(Plan, scenario.plan_id)
     text = _docx_text(bulletin_docx.build(plan, AS_OF))
-    assert text.startswith("督查通报\n湖北省市场监督管理局督审处        2023年10月9日")
+    assert text.startswith("督查通报\n第1期\n湖北省市场监督管理局督审处\t2023年10月9日\n")
+    assert "关于2023年全省市场监管工作要点落实情况的通报" in text
+    assert "截至2023年10月9日，现将《2023年全省市场监管工作要点》各项任务落实情况通报如下：" in text
     assert "一、总体进展" in text and "二、分部分进展" in text and "三、逾期事项" in text and "四、表扬与督促" in text
-    assert ("全年共4项重点任务,已办结1项;分解工作节点5个,已完成2个,完成率40.0%;应完成节点3个,按期完成1个,"
-            "按期完成率33.3%;逾期未完成1个,七日内到期1个。") in text
-    assert "(一)优化营商环境:共2项任务,工作节点5个,已完成2个(完成率40.0%),逾期1个。" in text
-    assert "(二)强化质量安全:共2项任务,工作节点0个,已完成0个(完成率—),逾期0个。" in text
+    assert ("全年共4项重点任务，已办结1项；分解工作节点5个，已完成2个，完成率40.0%；应完成节点3个，按期完成1个，"
+            "按期完成率33.3%；逾期未完成1个，七日内到期1个。") in text
+    assert "（一）优化营商环境：共2项任务，工作节点5个，已完成2个（完成率40.0%），逾期1个。" in text
+    assert "（二）强化质量安全：共2项任务，工作节点0个，已完成0个（完成率—），逾期0个。" in text
     assert "共有1个工作节点逾期未完成" in text and "节点M1b" in text and "\n9\n" in text + "\n"
-    assert "本期暂无按期完成全部应完成节点的单位。" in text and "请注册处(1个)等逾期单位" in text
+    assert "本期暂无按期完成全部应完成节点的单位。" in text
+    assert "注册处有1个工作节点逾期未完成，请抓紧推进，于五个工作日内报送整改措施。" in text
+    assert "等逾期单位" not in text
     paragraphs = text.split("\n序号\n")[0]  # the table's cells follow the paragraphs
-    assert paragraphs.rstrip().endswith("湖北省市场监督管理局督审处\n2023年10月9日")
+    assert paragraphs.rstrip().endswith(
+        "湖北省市场监督管理局督审处\n2023年10月9日\n\n抄送：局领导，各责任单位。\n湖北省市场监督管理局督审处\t2023年10月9日印发")
+    assert "━" not in text and not any(mark in text for mark in (",", ":", ";", "(", ")"))
+
+
+def test_bulletin_urges_several_units_in_one_sentence():
+    from app.services.dashboards.overview import Progress
+
+    def unit(name: str, overdue: int) -> Progress:
+        return Progress(id=0, name=name, tasks=1, milestones=3, approved=0, due=overdue, on_time=0, overdue=overdue)
+    assert bulletin_docx._urge([unit("科信处", 1), unit("注册处", 2)]) == (
+        "注册处、科信处分别有2个、1个工作节点逾期未完成，请以上单位抓紧推进，于五个工作日内报送整改措施。")
+
+
+def test_bulletin_numbers_continue_per_organisation_and_year(scenario):
+    """A new day gets the next 期号; the same day keeps its number; a new year starts again at 第1期."""
+    from app.models import BulletinIssue
+    from app.services.dashboards.bulletin_issues import issue_number
+
+    plan = db.session.get(Plan, scenario.plan_id)
+    assert [issue_number(plan, day) for day in (date(2023, 10, 9), date(2023, 10, 16), date(2023, 10, 9))] == [1, 2, 1]
+    assert issue_number(plan, date(2024, 1, 8)) == 1
+    assert "\n第3期\n" in _docx_text(bulletin_docx.build(plan, date(2023, 11, 1)))
+    assert db.session.query(BulletinIssue).filter_by(plan_id=plan.id).count() == 4
+
+
+def test_bulletin_is_a4_per_gbt_9704_with_a_red_rule_and_sized_columns(scenario):
+    from docx.shared import Mm
+
+    doc = Document(io.BytesIO(bulletin_docx.build(db.session.get(Plan, scenario.plan_id), AS_OF)))
+    section = doc.sections[0]
+    def mm(length: int) -> float:  # stored in twips: within a tenth of a millimetre
+        return round(length / Mm(1), 1)
+    assert (mm(section.page_width), mm(section.page_height)) == (210, 297)
+    assert (mm(section.top_margin), mm(section.left_margin)) == (37, 28)
+    assert mm(section.page_width - section.left_margin - section.right_margin) == 156
+    assert mm(section.page_height - section.top_margin - section.bottom_margin) == 225
+    rule = doc.paragraphs[2]._p.find(".//{*}pBdr/{*}bottom")
+    assert rule is not None and rule.get(qn("w:color")) == "C00000"
+    title = next(p for p in doc.paragraphs if p.text.startswith("关于"))
+    assert title.runs[0].font.size.pt == 22 and title.runs[0].font.name == bulletin_docx.TITLE_FONT
+    body = next(p for p in doc.paragraphs if p.text.startswith("截至"))
+    assert body.runs[0].font.size.pt == 16 and "仿宋" in body.runs[0].font.name
+    widths = [column.width for column in doc.tables[0].columns]
+    assert abs(sum(widths) - Mm(156)) < Mm(1)
+    task, unit, milestone = widths[1], widths[2], widths[3]
+    assert task > milestone > unit and widths[0] < unit  # the task title takes the room, 序号 the least
 
 
 def test_cli_writes_the_same_documents(app, scenario, tmp_path):
@@ -108,13 +196,58 @@ def test_libreoffice_opens_the_ledger_and_reads_its_numbers(app, scenario, tmp_p
     assert "督〔2023〕1号" in csv and "节点M1b" in csv and "督审处退回:材料不全" in csv
 
 
+def test_ledger_is_set_up_to_print_and_colours_its_lights(scenario):
+    sheet = load_workbook(io.BytesIO(ledger_xlsx.build(db.session.get(Plan, scenario.plan_id), AS_OF))).active
+    setup = sheet.page_setup
+    assert setup.orientation == "landscape" and setup.paperSize == 9 and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0)  # 1 wide is the default, left out
+    assert sheet.print_title_rows == "$2:$2"
+    red = sheet["J3"]
+    assert red.value == "红" and red.fill.fgColor.rgb.endswith("FFC7CE") and red.font.color.rgb.endswith("9C0006")
+    task_title = sheet["D3"].value  # a wrapped cell makes its row taller than a one-line row
+    assert sheet.row_dimensions[3].height == ledger_xlsx.row_height([task_title] + [""] * 11) >= 17
+
+
+@needs_libreoffice
+def test_ledger_prints_one_page_wide(app, scenario, tmp_path):
+    """All twelve columns on one landscape A4 page (without fit-to-width they take two)."""
+    source = tmp_path / "督查台账.xlsx"
+    source.write_bytes(ledger_xlsx.build(db.session.get(Plan, scenario.plan_id), AS_OF))
+    pdf = convert(source, "pdf", tmp_path)
+    assert keep_first_page_png(pdf, "ledger-first-page", tmp_path).stat().st_size > 0
+    sizes, words = pdf_pages_and_words(pdf)
+    assert len(sizes) == 1 and abs(sizes[0][0] - 297) < 0.5 and abs(sizes[0][1] - 210) < 0.5
+    text = "".join(w.text for w in words)
+    assert "督办编号" in text and "最近审核意见" in text
+    assert max(w.right for w in words) < 297
+
+
 @needs_libreoffice
 def test_libreoffice_opens_the_bulletin_and_reads_its_numbers(app, scenario, tmp_path):
     source = tmp_path / "督查通报.docx"
     source.write_bytes(bulletin_docx.build(db.session.get(Plan, scenario.plan_id), AS_OF))
     assert convert(source, "pdf", tmp_path).read_bytes().startswith(b"%PDF")
     text = convert(source, "txt:Text (encoded):UTF8", tmp_path).read_text("utf-8-sig")
-    assert "督查通报" in text and "已完成2个,完成率40.0%" in text and "按期完成率33.3%" in text
+    assert "督查通报" in text and "已完成2个，完成率40.0%" in text and "按期完成率33.3%" in text
+
+
+@needs_libreoffice
+def test_bulletin_renders_as_a4_within_its_margins(app, scenario, tmp_path):
+    """LibreOffice's PDF: A4 pages; the text starts at the 37 mm / 28 mm margins and no line leaves the 版心."""
+    source = tmp_path / "督查通报.docx"
+    source.write_bytes(bulletin_docx.build(db.session.get(Plan, scenario.plan_id), AS_OF))
+    pdf = convert(source, "pdf", tmp_path)
+    assert keep_first_page_png(pdf, "bulletin-first-page", tmp_path).stat().st_size > 0
+    sizes, words = pdf_pages_and_words(pdf)
+    assert sizes and all(abs(w - 210) < 0.5 and abs(h - 297) < 0.5 for w, h in sizes)
+    outside = [w for w in words if w.left < 28 - 0.5 or w.right > 28 + 156 + 0.5
+               or w.top < 37 - 1 or w.bottom > 37 + 225 + 1]
+    assert outside == []
+    first = [w for w in words if w.page == 0]
+    assert abs(min(w.left for w in first) - 28) < 2  # 发文机关 and the table start at the left margin
+    assert max(w.right for w in first) > 28 + 156 - 2  # the date ends at the right one
+    assert min(w.top for w in first) < 37 + 12  # the 发文机关标志 opens the 版心
+    assert "第1期" in "".join(w.text for w in first)
 
 
 def test_assessment_sheet_matches_the_scores_and_the_dashboard(scenario):
@@ -122,18 +255,30 @@ def test_assessment_sheet_matches_the_scores_and_the_dashboard(scenario):
     from app.services.scoring import assessment
 
     sheet = load_workbook(io.BytesIO(assessment_xlsx.build(db.session.get(Plan, scenario.plan_id), AS_OF))).active
-    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert sheet["A1"].value == "2023年全省市场监管工作要点 考核评分（统计截至2023年10月9日）"
+    assert sheet["A2"].value == "名次" and sheet["B2"].value == "并列" and sheet.freeze_panes == "D3"
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
     scores = assessment.unit_scores(scenario.plan_id, AS_OF)
-    assert [(r[1], r[2], r[3], r[8]) for r in rows] == [
+    assert [(r[2], r[3], r[4], r[9]) for r in rows] == [
         (s.unit_name, s.lead_task_count, s.cooperating_task_count, float(s.score)) for s in scores]
-    zhuce = next(r for r in rows if r[1] == "注册处")
-    assert zhuce[4:8] == (4, 1, 1, 50.0)
+    assert [r[9] for r in rows] == sorted((r[9] for r in rows), reverse=True) and rows[0][0] == 1
+    zhuce = next(r for r in rows if r[2] == "注册处")
+    assert zhuce[5:9] == (4, 1, 1, 50.0)
+
+
+def test_assessment_sheet_marks_a_shared_rank_tied():
+    from app.exports.assessment_xlsx import shared_ranks
+    from app.services.scoring.assessment import UnitScore
+
+    scores = [UnitScore(n, f"单位{n}", None, 1, 0, False, rank) for n, rank in enumerate([1, 1, 3, 4, 4, 6, None])]
+    assert shared_ranks(scores) == {1, 4}
+    assert shared_ranks([]) == set()
 
 
 def test_bulletin_commends_units_that_delivered_everything_on_time(scenario):
     text = _docx_text(bulletin_docx.build(db.session.get(Plan, scenario.plan_id), date(2023, 7, 4)))
     assert "对按期完成全部应完成节点的注册处予以通报表扬。" in text and "本期无逾期单位。" in text
-    assert "截至统计日,无逾期未完成事项。" in text and "2023年7月4日" in text
+    assert "截至统计日，无逾期未完成事项。" in text and "2023年7月4日" in text
 
 
 def test_ledger_styles_each_line(scenario):
@@ -141,8 +286,10 @@ def test_ledger_styles_each_line(scenario):
     plan = db.session.get(Plan, scenario.plan_id)
     sheet = load_workbook(io.BytesIO(ledger_xlsx.build(plan, AS_OF))).active
     task, milestone = sheet[3], sheet[4]
-    assert all(c.font.bold and c.fill.fgColor.rgb.endswith("F2F2F2") for c in task)
-    assert not any(c.font.bold for c in milestone) and all(c.fill.fill_type is None for c in milestone)
+    light = ledger_xlsx.LIGHT_COLUMN  # coloured by its light (test_ledger_is_set_up_to_print_and_colours_its_lights)
+    task_cells, milestone_cells = task[:light] + task[light + 1:], milestone[:light] + milestone[light + 1:]
+    assert all(c.font.bold and c.fill.fgColor.rgb.endswith("F2F2F2") for c in task_cells)
+    assert not any(c.font.bold for c in milestone_cells) and all(c.fill.fill_type is None for c in milestone_cells)
     assert all(c.border.left.style == "thin" and c.alignment.wrap_text for c in (*task, *milestone))
     assert task[7].number_format == milestone[7].number_format == "yyyy-mm-dd"
     assert task[0].number_format == "General"

@@ -119,6 +119,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     # A rectification of 注册处 on task 5: the bureau-wide roles and 注册处's own people.
     "rectification.detail": frozenset({"admin", "dushen", "leader", "zhuce", "zhuce_head"}),
     "rectification.index": frozenset({"dushen"}),
+    "rectification.export": frozenset({"dushen"}),
     "rectification.open_items": frozenset({"dushen"}),
     "rectification.urge": frozenset({"dushen"}),
     "rectification.urge_many": frozenset({"dushen"}),

@@ -136,3 +136,32 @@ def test_the_closure_step_page_says_why_the_task_cannot_close(app, returned, peo
     refused = post(dushen, url, {"summary": "办结"})
     assert refused.status_code == 200 and "全部销号后方可办结" in refused.get_data(as_text=True)
     assert db.session.scalar(select(WorkItem.state).where(WorkItem.id == int(url.rsplit("/", 1)[1]))).value == "open"
+
+
+def test_the_rectification_list_downloads_as_a_workbook_filtered_as_shown(app, task7, people, tmp_path):
+    """整改台账 (.xlsx) from the list's 导出 button with the list's status filter, and the same from the CLI."""
+    from openpyxl import load_workbook
+
+    zhuce_unit = db.session.scalar(select(Unit.id).where(Unit.name == "注册处"))
+    rectification.open_rectification(task7, order(zhuce_unit, problems=["台账不全", "=1+1"]), people["dushen"])
+    db.session.commit()
+    dushen = as_user(app, "dushen")
+    assert 'href="/rectifications/export?status=open"' in dushen.get("/rectifications?status=open").get_data(
+        as_text=True)
+    response = dushen.get("/rectifications/export?status=open")
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert 'filename="open-rectifications-' in disposition and "filename*=UTF-8''" in disposition
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet["A1"].value.startswith("整改台账（未销号）（导出日期") and sheet["B2"].value == "重点任务"
+    row = [c.value for c in sheet[3]]
+    assert row[0] == 1 and row[3] == "注册处" and row[5] == "1. 台账不全\n2. =1+1" and row[8] == "待报整改方案"
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToHeight == 0
+    verified = load_workbook(io.BytesIO(dushen.get("/rectifications/export?status=verified").data)).active
+    assert verified.max_row == 2   # title and header, no rows
+    assert as_user(app, "zhuce").get("/rectifications/export").status_code == 403
+
+    out = tmp_path / "整改台账.xlsx"
+    result = app.test_cli_runner().invoke(args=["export", "rectifications", "--status", "open", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [c.value for c in load_workbook(out).active[3]][3:6] == row[3:6]
