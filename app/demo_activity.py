@@ -58,12 +58,21 @@ class Story:
         return self.users[username]
 
     def days(self, n: int) -> date:
-        """Calendar days from today (before it when negative)."""
-        return self.today + timedelta(days=n)
+        """Calendar days from today (before it when negative), kept within the plan year."""
+        return self._in_plan_year(self.today + timedelta(days=n))
 
     def working_days(self, n: int) -> date:
-        """Working days from today (before it when negative)."""
-        return self.calendar.shift(self.today, n)
+        """Working days from today (before it when negative), kept within the plan year."""
+        return self._in_plan_year(self.calendar.shift(self.today, n))
+
+    def _in_plan_year(self, day: date) -> date:
+        """Milestones must fall within the plan year: near its ends the story's dates stop at them."""
+        year = plan_year(self.today)
+        return min(max(day, date(year, 1, 1)), date(year, 12, 31))
+
+
+#: The story starts with work under way, so some milestones it enters were due days ago.
+PAST_DATE_REASON = "演示数据:补录开展中的工作,该节点的完成时限已过。"
 
 
 def load_activity(org: Organisation, plan_file: Path = PLAN_FILE) -> Plan | None:
@@ -78,8 +87,8 @@ def load_activity(org: Organisation, plan_file: Path = PLAN_FILE) -> Plan | None
 
 
 def plan_year(today: date) -> int:
-    """This year's plan; in January and February last year's, so milestones weeks back still fit in it."""
-    return (today - timedelta(days=60)).year
+    """This year's plan (its milestones must fall within it, from today on)."""
+    return today.year
 
 
 def import_plan(org: Organisation, plan_file: Path) -> Plan | None:
@@ -124,7 +133,8 @@ def _decompose(story: Story, username: str, number: int, milestones: list[tuple[
     """The unit's liaison submits milestones (titles, deliverables, due dates) and 督审处 confirms them."""
     owner = story.user(username)
     targets = tuple(t.id for t in story.tasks[number].targets) if with_targets else ()
-    plans = [MilestonePlan(title, deliverable, due, owner.id, cooperating, targets)
+    plans = [MilestonePlan(title, deliverable, due, owner.id, cooperating, targets,
+                           PAST_DATE_REASON if due < story.today else None)
              for title, deliverable, due in milestones]
     decomposition.submit_decomposition(_item(story, username, StepKey.DECOMPOSITION, number), plans, None, owner)
     decomposition.review_decomposition(_item(story, "dushen", StepKey.DECOMPOSITION_REVIEW, number), APPROVE, None,

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import Field
 
 from app.extensions import db
+from app.fields import leaf_fields
 from app.security import is_same_site_path
 
 
@@ -57,6 +58,15 @@ class FormInvalid(ValidationFailed):
     def payload(self) -> dict[str, Any]:
         """The message and, per field, what is wrong."""
         return {**super().payload(), "fields": self.fields}
+
+
+class FieldRefused(FormInvalid):
+    """A business rule refused the value of one field (named as the form posts it, e.g. ``milestones-0-due_date``):
+    the page shows the message on that field, the API under ``fields``."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__({field: [message]}, message)
+        self.field = field
 
 
 class PermissionDenied(DubanError):
@@ -209,18 +219,21 @@ class RefusalPlan:
     field: Field | None = None
     render: Callable[[], ResponseReturnValue] | None = None
     conflict: str | None = None
+    form: Any = None
 
 
 def on_refusal(redirect_to: Target | None = None, *, field: Field | None = None,
-               render: Callable[[], ResponseReturnValue] | None = None, conflict: str | None = None) -> None:
+               render: Callable[[], ResponseReturnValue] | None = None, conflict: str | None = None,
+               form: Any = None) -> None:
     """Say how this request answers a refusal; the view itself never catches one.
 
     ``redirect_to`` (a same-site path): a refused or stale action flashes its message and goes there.
     ``field`` and ``render``: a broken rule is shown on ``field`` and the form rendered again with
-    what the user typed. ``conflict``: what the loser of a race is told. Without a plan
+    what the user typed; a refusal naming one of ``form``'s fields (``FieldRefused``) is shown on that field
+    instead. ``conflict``: what the loser of a race is told. Without a plan
     a refusal is the Chinese error page with its status, as it is for every other error.
     """
-    g.refusal_plan = RefusalPlan(redirect_to, field, render, conflict)
+    g.refusal_plan = RefusalPlan(redirect_to, field, render, conflict, form)
 
 
 def refused() -> bool:
@@ -248,13 +261,20 @@ def answer_refusal(error: Exception) -> ResponseReturnValue:
     if wants_json():
         return json_error(error.http_status, **error.payload())
     if isinstance(error, ValidationFailed) and plan.field is not None and plan.render is not None:
-        plan.field.errors = [*plan.field.errors, error.message]
+        field = _named_field(plan.form, error.field) if isinstance(error, FieldRefused) else None
+        target_field = field or plan.field
+        target_field.errors = [*target_field.errors, error.message]
         return plan.render()
     target = plan.redirect_to(error) if callable(plan.redirect_to) else plan.redirect_to
     if isinstance(error, (ValidationFailed, InvalidTransition)) and target and is_same_site_path(target):
         flash(error.message, "warning")
         return redirect(target)
     return render_error(error.http_status, error.message)
+
+
+def _named_field(form: Any, name: str) -> Field | None:
+    """The field of ``form`` (inside lists and sub-forms too) posted as ``name``."""
+    return next((field for field in leaf_fields(form) if field.name == name), None) if form is not None else None
 
 
 def _as_refusal(error: Exception, plan: RefusalPlan) -> DubanError:

@@ -1,13 +1,15 @@
 """Form fields shared by several blueprints, and the bounds every number, id and day typed in must keep."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from wtforms import DateField, DecimalField, SelectMultipleField, widgets
+from wtforms import DateField, DecimalField, Field, FieldList, FormField, SelectMultipleField, widgets
 from wtforms.validators import StopValidation
 
-from app.errors import ValidationFailed
+from app.formatting import plain_number
 
 #: The largest id a URL or a form may name: primary keys are INTEGER, 32 bits on PostgreSQL.
 MAX_ID = 2**31 - 1
@@ -79,12 +81,20 @@ class AmountField(DecimalField):
         self.data = None
         self.data = check_amount(str(valuelist[0]))
 
+    def _value(self) -> str:
+        """What the user typed, else the stored amount without trailing zeros (320000.000000 → 320000)."""
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return plain_number(self.data) if self.data is not None else ""
+
 
 def as_of_day(text: str | None, today: date) -> date:
     """The day a page or document is taken as of (``?as_of=``): ``today`` when not given.
 
     :raises ValidationFailed: not a day in the window.
     """
+    from app.errors import ValidationFailed  # here: app.errors imports this module (leaf_fields)
+
     text = (text or "").strip()
     try:
         return parse_day(text) if text else today
@@ -108,3 +118,12 @@ def check_amount(text: str) -> Decimal:
     if value >= AMOUNT_LIMIT:
         raise ValueError("数值过大,最多 14 位整数。")
     return value
+
+
+def leaf_fields(fields: Any) -> Iterator[Field]:
+    """Every leaf field of a form, inside lists and sub-forms too."""
+    for field in fields:
+        if isinstance(field, (FieldList, FormField)):
+            yield from leaf_fields(field)
+        else:
+            yield field

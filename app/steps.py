@@ -98,11 +98,12 @@ def _prefill_decomposition(form: FlaskForm, item: WorkItem) -> None:
         form.milestones[-1].form.due_date.data = unit_share.task.suggested_due
         return
     form.milestones.entries = []
-    for milestone in milestones:
+    # The live milestones follow the newest round row by row; the round also keeps each past date's reason.
+    for milestone, as_submitted in zip(milestones, unit_share.rounds[-1].milestones, strict=False):
         form.milestones.append_entry({
             "title": milestone.title, "deliverable": milestone.deliverable, "due_date": milestone.due_date,
             "owner": milestone.owner_id, "cooperating_units": [u.id for u in milestone.cooperating_units],
-            "targets": [t.id for t in milestone.targets],
+            "targets": [t.id for t in milestone.targets], "past_date_reason": as_submitted.get("past_date_reason"),
         })
     form.note.data = unit_share.rounds[-1].note
 
@@ -111,7 +112,7 @@ def _submit_decomposition(form: FlaskForm, item: WorkItem, actor: User, uploads:
     plans = [
         MilestonePlan(
             row.title.data, row.deliverable.data, row.due_date.data, row.owner.data,
-            tuple(row.cooperating_units.data or ()), tuple(row.targets.data or ()),
+            tuple(row.cooperating_units.data or ()), tuple(row.targets.data or ()), row.past_date_reason.data,
         )
         for row in (entry.form for entry in form.milestones)
     ]

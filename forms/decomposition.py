@@ -17,6 +17,8 @@ class MilestoneEntryForm(Form):
     title = StringField("节点名称", validators=[DataRequired("请填写节点名称。"), Length(max=200)])
     deliverable = TextAreaField("交付成果", validators=[DataRequired("请填写交付成果。"), Length(max=2000)])
     due_date = DayField("完成时限", validators=[DataRequired("请填写完成时限(年-月-日)。")])
+    past_date_reason = StringField("早于今天的原因", validators=[Optional(), Length(max=200)],
+                                   description="完成时限早于今天时必填(补录已完成的节点),否则留空。")
     owner = SelectField("责任人", coerce=int, validators=[DataRequired("请选择责任人。")])
     cooperating_units = CheckboxListField("配合单位", coerce=int, validators=[Optional()])
     targets = CheckboxListField("推进的量化指标", coerce=int, validators=[Optional()])

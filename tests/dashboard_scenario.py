@@ -183,4 +183,4 @@ def _report(milestone: Milestone, number: int, submitted: str, percent: int, pro
                                 step="report_review", decision=decision, comments=comments, quality=quality,
                                 reviewer=reviewer, decided_at=_at(f"2023-{decided}", 15)))
     if decision is ReviewDecision.APPROVE:  # as reporting.review_report does
-        rollups.record_approval(milestone, report, _at(f"2023-{decided}", 15))
+        rollups.record_approval(milestone, report.submitted_at, _at(f"2023-{decided}", 15))

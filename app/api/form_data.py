@@ -12,10 +12,11 @@ from typing import Any
 from flask import current_app, request
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import Field, FieldList, FormField, HiddenField
+from wtforms import HiddenField
 
 from app.api.auth import token_authenticated
 from app.errors import FormInvalid, ValidationFailed
+from app.fields import leaf_fields
 from app.models import WorkItem
 from app.steps import STEPS, form_class, step_of
 
@@ -111,17 +112,8 @@ def validated_step_form(item: WorkItem, payload: Mapping[str, Any]) -> FlaskForm
     return form
 
 
-def walk(fields: Any) -> Iterator[Field]:
-    """Every leaf field of a form, inside lists and sub-forms too."""
-    for field in fields:
-        if isinstance(field, (FieldList, FormField)):
-            yield from walk(field)
-        else:
-            yield field
-
-
 def _hidden_values(form: FlaskForm) -> dict[str, Any]:
-    hidden = (f for f in walk(form) if isinstance(f, HiddenField) and f.short_name != "csrf_token")
+    hidden = (f for f in leaf_fields(form) if isinstance(f, HiddenField) and f.short_name != "csrf_token")
     return {f.name: f.data for f in hidden if f.data}
 
 

@@ -32,6 +32,7 @@ class ExtensionDecisionForm(FlaskForm):
     """审批延期申请."""
 
     granted_due = DayField("批准延期至", validators=[DataRequired("请填写批准延期至的日期(年-月-日)。")])
+    beyond_plan_year = BooleanField("确认跨年度延期", description="批准的日期晚于计划年度的 12 月 31 日时须勾选。")
     note = TextAreaField("审批意见", validators=[Optional(), Length(max=2000)])
     approve = SubmitField("批准")
     refuse = SubmitField("不予批准")

@@ -61,8 +61,8 @@ def decide(request_id: int) -> str | Response:
             on_refusal(field=form.note, render=page)
             extensions.refuse(ext, form.note.data, current_user)
         else:
-            on_refusal(field=form.granted_due, render=page)
-            extensions.approve(ext, form.granted_due.data, form.note.data, current_user)
+            on_refusal(field=form.granted_due, render=page, form=form)
+            extensions.approve(ext, form.granted_due.data, form.note.data, current_user, form.beyond_plan_year.data)
         flash(f"延期申请{ext.status.label}。", "success")
         return redirect(url_for("deadlines.pending"))
     return page()

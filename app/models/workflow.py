@@ -34,7 +34,8 @@ class ProcessSpecVersion(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     #: The file name it came from (``task_lifecycle.bpmn``).
     source_name: Mapped[str] = mapped_column(String(255))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
+    #: Read only when a version is parsed (once per process and content hash) or shown.
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -91,7 +91,7 @@ def _post(work_item: WorkItem) -> str | Response:
     if not form.validate_on_submit():
         return _page(work_item, form)
     on_refusal(url_for("work.inbox"), field=form.submit, render=partial(_page, work_item, form),
-               conflict=work_items.race_lost_message(work_item))
+               conflict=work_items.race_lost_message(work_item), form=form)
     message = step_of(work_item).submit(form, work_item, current_user, _uploads())
     drafts.discard_draft(work_item, current_user)
     flash(message, "success")

@@ -1,13 +1,14 @@
 """The ``work_item`` projection: one row per human step, re-synced after every engine step."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import update
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -16,6 +17,8 @@ from app.models.workflow import WorkflowInstance, WorkItem, WorkItemState
 
 #: At most this many ids are copied from the task data into ``work_item.context``.
 MAX_CONTEXT_IDS = 12
+#: Sees each work item a step opens before it is written (the deadline services date it).
+OnOpen = Callable[[WorkItem], None]
 
 
 def ready_human_tasks(workflow: BpmnWorkflow) -> list[Task]:
@@ -23,18 +26,27 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[Task]:
     return workflow.get_tasks(state=TaskState.READY, manual=True)
 
 
-def sync_work_items(instance: WorkflowInstance, workflow: BpmnWorkflow) -> None:
-    """Open a row for each new ready step; cancel open rows the engine no longer offers."""
+def sync_work_items(instance: WorkflowInstance, workflow: BpmnWorkflow, was_ready: set[str],
+                    on_open: OnOpen | None = None) -> None:
+    """Open a row for each newly ready step; cancel the open rows of steps the engine no longer offers.
+
+    ``was_ready`` are the engine ids of the steps that were ready before (and so have open rows),
+    less the one just completed: the open rows mirror the ready steps, as only this module writes
+    them, so the difference says what changed without reading the rows back.
+    """
     ready = {str(task.id): task for task in ready_human_tasks(workflow)}
-    open_items = db.session.scalars(
-        select(WorkItem).filter_by(instance_id=instance.id, state=WorkItemState.OPEN)
-    ).all()
-    for item in open_items:
-        if item.engine_task_id not in ready:
-            item.state = WorkItemState.CANCELLED
-            item.completed_at = utcnow()
-    known = {item.engine_task_id for item in open_items}
-    db.session.add_all(_new_item(instance, task) for tid, task in ready.items() if tid not in known)
+    withdrawn = was_ready - ready.keys()
+    opened = [_new_item(instance, task) for task_id, task in ready.items() if task_id not in was_ready]
+    with db.session.no_autoflush:  # the caller flushes everything once
+        if withdrawn:
+            db.session.execute(
+                update(WorkItem).where(WorkItem.engine_task_id.in_(withdrawn), WorkItem.state == WorkItemState.OPEN)
+                .values(state=WorkItemState.CANCELLED, completed_at=utcnow())
+                .execution_options(synchronize_session="fetch"))
+        for item in opened:
+            if on_open is not None:
+                on_open(item)
+    db.session.add_all(opened)
 
 
 def _new_item(instance: WorkflowInstance, task: Task) -> WorkItem:
@@ -42,7 +54,7 @@ def _new_item(instance: WorkflowInstance, task: Task) -> WorkItem:
     spec = task.task_spec
     props = spec.extensions.get("properties", {})
     return WorkItem(
-        instance_id=instance.id,
+        instance=instance,
         engine_task_id=str(task.id),
         step_id=spec.bpmn_id,
         step_name=spec.bpmn_name or spec.bpmn_id,
@@ -52,6 +64,7 @@ def _new_item(instance: WorkflowInstance, task: Task) -> WorkItem:
         unit_id=_int(task.data.get(props.get("unitVariable", "unit_id"))),
         context=_context(task.data),
         due_at=parse_due(task.data.get("due_at")),
+        created_at=utcnow(),
     )
 
 

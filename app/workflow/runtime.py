@@ -2,8 +2,14 @@
 
 Every change loads the instance row with ``SELECT … FOR UPDATE`` (PostgreSQL; SQLite
 serialises writers itself), runs the engine, saves the pruned state-only JSON, re-syncs
-the ``work_item`` projection and flushes. The caller commits (app/transaction.py).
+the ``work_item`` projection and flushes once. The caller commits (app/transaction.py).
 The optimistic ``row_version`` catches anything the lock does not.
+
+A step costs a fixed handful of statements: the lock reads the instance with its spec
+version (the BPMN text stays deferred; parsed specs are cached by content hash) and,
+through ``lock_instance_with``, whatever else the caller needs in the same statement; an
+instance locked once in a transaction is not read again; the projection is re-synced from
+the engine's own before/after view of its ready steps, not by reading the open rows back.
 """
 from __future__ import annotations
 
@@ -18,7 +24,8 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import Row, Select, bindparam, event, select
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import ConcurrentChange, InvalidTransition, NotFound, ValidationFailed
@@ -26,7 +33,7 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.workflow import InstanceKind, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
 from app.workflow.errors import WorkflowError
-from app.workflow.projection import parse_due, ready_human_tasks, sync_work_items
+from app.workflow.projection import OnOpen, parse_due, ready_human_tasks, sync_work_items
 from app.workflow.specs import latest_version, spec_for
 from app.workflow.state import dump_state, load_state, new_workflow
 
@@ -34,6 +41,8 @@ from app.workflow.state import dump_state, load_state, new_workflow
 MAX_TEXT = 200
 MAX_LIST = 100
 _LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+#: ``Session.info`` key: ids of the instances locked in the current transaction.
+_LOCKED = "workflow_locked_instances"
 
 
 @dataclass(frozen=True)
@@ -46,11 +55,12 @@ class DiagramState:
 
 def start_instance(
     process_id: str, data: Mapping[str, Any] | None = None, *, plan_task_id: int | None = None,
-    about: tuple[InstanceKind, int] | None = None,
+    about: tuple[InstanceKind, int] | None = None, on_open: OnOpen | None = None,
 ) -> WorkflowInstance:
     """Start the newest version of ``process_id`` with ``data`` (gateway variables and ids only).
 
-    ``about`` names the business row the instance drives (its kind and id).
+    ``about`` names the business row the instance drives (its kind and id). ``on_open`` sees each
+    work item the start opens before it is written (to give it a due date).
     """
     version = latest_version(process_id)
     workflow = new_workflow(*spec_for(version))
@@ -60,14 +70,19 @@ def start_instance(
     if about:
         instance.link_to(*about)
     db.session.add(instance)
-    _save(instance, workflow)
+    _save(instance, workflow, set(), on_open)
     return instance
 
 
 def complete_work_item(
-    work_item_id: int, user_id: int, form_data: Mapping[str, Any], *, expected_row_version: int | None = None
+    work_item_id: int, user_id: int | None, form_data: Mapping[str, Any], *,
+    expected_row_version: int | None = None, on_open: OnOpen | None = None,
 ) -> WorkItem:
     """Complete an open work item with ``form_data`` and run the engine to the next human step.
+
+    The instance is locked unless this transaction locked it already (``lock_instance_with``).
+    Under the lock the engine state is the authority: the item's task must still be READY there.
+    ``on_open`` sees each work item the step opens before it is written.
 
     :raises InvalidTransition: the item is no longer open (stale form, double click, second browser)
         or the instance changed since ``expected_row_version``.
@@ -75,29 +90,31 @@ def complete_work_item(
     item = db.session.get(WorkItem, work_item_id)
     if item is None:
         raise NotFound("待办事项不存在。")
-    instance = lock_instance(item.instance_id)
-    db.session.refresh(item)
-    _check_open(item, instance, expected_row_version)
+    _check_open(item)
+    instance = _locked(item.instance_id) or lock_instance(item.instance_id)
+    _check_version(item, instance, expected_row_version)
     workflow = load_workflow(instance)
     task = _ready_task(workflow, item)
     fields = check_data(form_data)
+    was_ready = _ready_ids(workflow) - {str(task.id)}
     _run(workflow, lambda: _submit(task, fields), task)
     item.state, item.completed_at, item.completed_by_id = WorkItemState.COMPLETED, utcnow(), user_id
-    _save(instance, workflow)
+    _save(instance, workflow, was_ready, on_open)
     return item
 
 
-def send_signal(instance_id: int, signal_name: str) -> WorkflowInstance:
+def send_signal(instance_id: int, signal_name: str, *, on_open: OnOpen | None = None) -> WorkflowInstance:
     """Deliver a BPMN signal the instance is waiting for (e.g. ``milestones_approved``).
 
     :raises InvalidTransition: when the instance is not waiting for it.
     """
-    instance = lock_instance(instance_id)
+    instance = _locked(instance_id) or lock_instance(instance_id)
     workflow = load_workflow(instance)
     if signal_name not in {event.name for event in workflow.waiting_events()}:
         raise InvalidTransition(f"该流程当前没有在等待「{signal_name}」,请刷新后查看最新状态。")
+    was_ready = _ready_ids(workflow)
     _run(workflow, lambda: workflow.send_event(BpmnEvent(SignalEventDefinition(signal_name))))
-    _save(instance, workflow)
+    _save(instance, workflow, was_ready, on_open)
     return instance
 
 
@@ -123,11 +140,55 @@ def status_of(workflow: BpmnWorkflow) -> WorkflowStatus:
 
 def lock_instance(instance_id: int) -> WorkflowInstance:
     """Load the instance row for a change, locked until the transaction ends (PostgreSQL)."""
-    query = select(WorkflowInstance).filter_by(id=instance_id).with_for_update()
-    instance = db.session.scalar(query.execution_options(populate_existing=True))
-    if instance is None:
-        raise NotFound("流程实例不存在。")
+    instance: WorkflowInstance = lock_instance_with(instance_id, _instance_only)[0]
     return instance
+
+
+def _instance_only(query: Select[Any]) -> Select[Any]:
+    return query
+
+
+Along = Callable[[Select[Any]], Select[Any]]
+#: The locking statement of each ``along``, built once (building a statement costs more than running it).
+_LOCK_QUERIES: dict[Along, Select[Any]] = {}
+
+
+def lock_instance_with(instance_id: int, along: Along, **params: Any) -> Row[Any]:
+    """Lock the instance (read fresh, with its spec version) in one statement with what ``along`` adds.
+
+    ``along`` may add columns and outer joins to ``select(WorkflowInstance)`` (the step's business
+    row, the plan's deadline rules), so a step reads everything it needs before changing anything in a
+    single round trip; its statement is built once per ``along`` (a module-level function), so values
+    come as bind parameters (``params``). Returns the row, the instance first. Only the instance is locked.
+    """
+    query = _LOCK_QUERIES.get(along)
+    if query is None:
+        query = _LOCK_QUERIES[along] = (
+            along(select(WorkflowInstance).where(WorkflowInstance.id == bindparam("instance_id"))
+                  .options(joinedload(WorkflowInstance.spec_version, innerjoin=True)))
+            .with_for_update(of=WorkflowInstance).execution_options(populate_existing=True))
+    row = db.session.execute(query, {"instance_id": instance_id, **params}).unique().one_or_none()
+    if row is None:
+        raise NotFound("流程实例不存在。")
+    db.session.info.setdefault(_LOCKED, set()).add(instance_id)
+    return row
+
+
+def _locked(instance_id: int) -> WorkflowInstance | None:
+    """The instance, when this transaction has locked (and so freshly read) it already."""
+    if instance_id not in db.session.info.get(_LOCKED, ()):
+        return None
+    return db.session.get(WorkflowInstance, instance_id)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction: Any) -> None:
+    """Row locks end with the transaction (or a savepoint rolled back): lock again next time.
+
+    A flush runs in a subtransaction of its own, which ends nothing.
+    """
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_LOCKED, None)
 
 
 def load_workflow(instance: WorkflowInstance) -> BpmnWorkflow:
@@ -163,10 +224,14 @@ def _due_or_none(value: Any) -> Any:
         return None
 
 
-def _check_open(item: WorkItem, instance: WorkflowInstance, expected_row_version: int | None) -> None:
-    """Refuse a stale or repeated submission."""
+def _check_open(item: WorkItem) -> None:
+    """Refuse a repeated submission of an item already known to be closed."""
     if item.state is not WorkItemState.OPEN:
         raise InvalidTransition(closed_message(item))
+
+
+def _check_version(item: WorkItem, instance: WorkflowInstance, expected_row_version: int | None) -> None:
+    """Refuse a form shown before the instance last changed."""
     if expected_row_version is not None and instance.row_version != expected_row_version:
         raise InvalidTransition(f"「{item.step_name}」所在流程已被他人更新,请刷新页面后重新提交。")
 
@@ -178,14 +243,25 @@ def closed_message(item: WorkItem) -> str:
 
 
 def _ready_task(workflow: BpmnWorkflow, item: WorkItem) -> Task:
-    """The engine task behind ``item``; it must be READY."""
+    """The engine task behind ``item``; it must be READY.
+
+    The projection changes only with the engine state, so a task no longer READY under the lock
+    means someone else closed the item meanwhile: read it again to say how.
+    """
     try:
         task = workflow.get_task_from_id(UUID(item.engine_task_id))
     except TaskNotFoundException:
         task = None
     if task is None or not task.has_state(TaskState.READY):
+        db.session.refresh(item)
+        _check_open(item)
         raise InvalidTransition(f"「{item.step_name}」当前不可办理,请刷新待办列表。")
     return task
+
+
+def _ready_ids(workflow: BpmnWorkflow) -> set[str]:
+    """Engine ids of the ready human steps (the open work items, which mirror them)."""
+    return {str(task.id) for task in ready_human_tasks(workflow)}
 
 
 def _submit(task: Task, fields: dict[str, Any]) -> None:
@@ -204,15 +280,16 @@ def _run(workflow: BpmnWorkflow, action: Callable[[], None], task: Task | None =
         raise WorkflowError.from_task(getattr(exc, "task", None) or task, exc) from exc
 
 
-def _save(instance: WorkflowInstance, workflow: BpmnWorkflow) -> None:
-    """Store the pruned state, the status and the step history; re-sync the projection; flush."""
+def _save(instance: WorkflowInstance, workflow: BpmnWorkflow, was_ready: set[str], on_open: OnOpen | None) -> None:
+    """Store the pruned state, the status and the step history; re-sync the projection; flush once."""
     done = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id}
-    instance.completed_step_ids = sorted(done.union(instance.completed_step_ids or []))
+    steps = sorted(done.union(instance.completed_step_ids or []))
+    if steps != instance.completed_step_ids:
+        instance.completed_step_ids = steps
     instance.state = dump_state(workflow)
     instance.status = status_of(workflow)
     try:
-        db.session.flush()
-        sync_work_items(instance, workflow)
+        sync_work_items(instance, workflow, was_ready, on_open)
         db.session.flush()
     except StaleDataError as exc:
         raise ConcurrentChange("该流程已被他人同时更新,请刷新页面后重新提交。") from exc

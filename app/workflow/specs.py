@@ -2,7 +2,9 @@
 
 A version row is immutable, so a parsed spec is cached in-process under
 (process_id, sha256): the content, not the row id, so the cache can never serve
-another diagram for a reused id.
+another diagram for a reused id, and every process agrees without invalidation.
+The BPMN text is a deferred column: a step reads the version row without it and
+loads it only when this process has not parsed that content yet.
 """
 from __future__ import annotations
 

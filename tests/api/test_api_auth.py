@@ -72,6 +72,7 @@ def test_a_session_post_needs_the_csrf_header(app, task7):
     login(zhuce, "zhuce")
     item = open_item_id(zhuce, "decomposition", task7)
     body = {"milestones": [{"title": "节点", "deliverable": "成果", "due_date": "2023-06-30",
+                            "past_date_reason": "补录",
                             "owner": db.session.scalar(select(User.id).where(User.username == "zhuce"))}]}
     refused = zhuce.post(f"/api/work-items/{item}/complete", json=body)
     assert refused.status_code == 400 and refused.get_json()["error_code"] == "csrf_failed"

@@ -18,6 +18,7 @@ def test_a_task_from_decomposition_to_closure_through_the_api(api_as, task7):
     zhuce, dushen, kexin = api_as("zhuce"), api_as("dushen"), api_as("kexin")
     target = task7.targets[0].id
     row = {"title": "扩大一业一证行业范围", "deliverable": "行业清单", "due_date": "2023-09-30",
+           "past_date_reason": "补录",
            "owner": ids(User, username="zhuce"), "cooperating_units": [ids(Unit, name="科信处")], "targets": [target]}
 
     item = open_item_id(zhuce, "decomposition", task7)
@@ -59,6 +60,7 @@ def test_a_stale_second_completion_is_409_and_changes_nothing(api_as, task7):
     zhuce = api_as("zhuce")
     item = open_item_id(zhuce, "decomposition", task7)
     body = {"milestones": [{"title": "节点", "deliverable": "成果", "due_date": "2023-06-30",
+                            "past_date_reason": "补录",
                             "owner": ids(User, username="zhuce")}]}
     complete(zhuce, item, body)
     audit_rows = db.session.scalar(select(func.count(AuditEvent.id)))
@@ -99,7 +101,8 @@ def test_field_errors_come_back_per_field_and_nothing_is_saved(api_as, task7):
 
 def test_a_report_whose_rows_are_out_of_order_is_refused(api_as, task7):
     zhuce, dushen = api_as("zhuce"), api_as("dushen")
-    row = {"title": "节点", "deliverable": "成果", "due_date": "2023-06-30", "owner": ids(User, username="zhuce"),
+    row = {"title": "节点", "deliverable": "成果", "due_date": "2023-06-30",
+           "past_date_reason": "补录", "owner": ids(User, username="zhuce"),
            "targets": [task7.targets[0].id]}
     complete(zhuce, open_item_id(zhuce, "decomposition", task7), {"milestones": [row]})
     complete(dushen, open_item_id(dushen, "decomposition_review", task7), {"decision": "approve"})
@@ -115,7 +118,8 @@ def test_the_body_names_the_items_form_and_a_mismatch_changes_nothing(api_as, ta
     detail = zhuce.get(f"/api/work-items/{item}").get_json()
     assert detail["form_key"] == "decomposition"
     assert detail["body_schema"] == "#/components/schemas/decomposition"
-    row = {"title": "节点", "deliverable": "成果", "due_date": "2023-06-30", "owner": ids(User, username="zhuce")}
+    row = {"title": "节点", "deliverable": "成果", "due_date": "2023-06-30",
+           "past_date_reason": "补录", "owner": ids(User, username="zhuce")}
     for wrong in ("report_review", "", None, 7, ["decomposition"]):
         answer = complete(zhuce, item, {"form": wrong, "milestones": [row]}, status=400)
         assert answer["error_code"] == "form_mismatch" and "decomposition" in answer["message"], wrong

@@ -36,6 +36,7 @@ def test_a_closed_task_is_scored_and_every_point_traced(browser, live_server):
 
     open_step(dushen, live_server, "办结任务")
     assert dushen.get_by_test_id("evaluation-state").inner_text() == "暂评"
+    dushen.get_by_label("办结说明").fill("按期完成")
     dushen.get_by_role("button", name="办结").click()
 
     # 注册处 on task 6 (一般, no plan targets): 100, the report due 2023-06-30 is done today, far more than

@@ -48,6 +48,8 @@ def submit_decomposition(page, live_server, deliverable: str = "措施文件", d
     page.get_by_label("节点名称").fill("出台降成本优化营商环境若干措施")
     page.get_by_label("交付成果").fill(deliverable)
     page.get_by_label("完成时限").fill(due)
+    page.get_by_text("补录已过去的完成时限").click()  # the 2023 plan's dates are past: entered afterwards
+    page.get_by_label("早于今天的原因").fill("补录 2023 年度计划的节点")
     page.get_by_label("责任人").select_option(label="注册处 李联络")
     page.get_by_role("button", name="提交分解方案").click()
 

@@ -103,6 +103,7 @@ def test_rectification_from_a_returned_report_to_verification(browser, live_serv
     dushen.goto(f"{live_server}/rectifications?status=verified")
     assert "已销号" in dushen.get_by_test_id("rectification-list").inner_text()
     open_step(dushen, live_server, "办结任务")
+    dushen.get_by_label("办结说明").fill("整改已销号,按期完成")
     dushen.get_by_role("button", name="办结").click()
     assert "已办结" in dushen.locator(".alert-success").inner_text()
     dushen.goto(f"{live_server}/work/done")

@@ -50,8 +50,8 @@ def zip_of(*parts: str) -> bytes:
 def decomposed(task7, people):
     """Task 7 decomposed by 注册处 into a milestone titled with a formula, confirmed by 督审处."""
     zhuce, dushen = people["zhuce"], people["dushen"]
-    plans = [MilestonePlan(FORMULA, "+cmd|' /C calc'!A0", date(2023, 9, 30), zhuce.id),
-             MilestonePlan("-2+3", "@SUM(1,2)", date(2023, 10, 31), zhuce.id)]
+    plans = [MilestonePlan(FORMULA, "+cmd|' /C calc'!A0", date(2023, 9, 30), zhuce.id, past_date_reason="补录"),
+             MilestonePlan("-2+3", "@SUM(1,2)", date(2023, 10, 31), zhuce.id, past_date_reason="补录")]
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7), plans, None, zhuce)
     decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7),
                                        ReviewDecision.APPROVE, None, dushen)
@@ -94,14 +94,15 @@ def test_a_unit_named_like_a_formula_reaches_the_assessment_as_text(app, plan_20
     (cell,) = [c for row in sheet.iter_rows() for c in row if c.value == "@SUM(A1:A9)"]
     assert cell.data_type == "s" and cell.quotePrefix
     assert sheet.cell(row=cell.row, column=1).data_type == "n"
-    assert sheet.cell(row=cell.row, column=3).data_type == "n" and sheet.cell(row=cell.row, column=3).value == 3
+    # 名次, 并列, 单位, then 牵头任务数: a number
+    assert sheet.cell(row=cell.row, column=4).data_type == "n" and sheet.cell(row=cell.row, column=4).value == 3
 
 
 @pytest.fixture
 def reportable(task7, people):
     """Task 7 decomposed into one milestone, confirmed: 注册处 has one 报送进展 step open."""
     zhuce, dushen = people["zhuce"], people["dushen"]
-    plans = [MilestonePlan("扩大行业范围", "行业清单", date(2023, 9, 30), zhuce.id)]
+    plans = [MilestonePlan("扩大行业范围", "行业清单", date(2023, 9, 30), zhuce.id, past_date_reason="补录")]
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7), plans, None, zhuce)
     decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7),
                                        ReviewDecision.APPROVE, None, dushen)

@@ -86,7 +86,8 @@ def item_of(user: User, form_key: str, task: PlanTask) -> WorkItem:
 def report_item(task7, people):
     """Task 7 decomposed into one milestone advancing its target, confirmed: 注册处's report step is open."""
     zhuce, dushen = people["zhuce"], people["dushen"]
-    plan = MilestonePlan("扩大行业范围", "行业清单", date(2023, 9, 30), zhuce.id, (), (task7.targets[0].id,))
+    plan = MilestonePlan("扩大行业范围", "行业清单", date(2023, 9, 30), zhuce.id, (), (task7.targets[0].id,),
+                         past_date_reason="补录")
     decomposition.submit_decomposition(item_of(zhuce, "decomposition", task7), [plan], None, zhuce)
     review = item_of(dushen, "decomposition_review", task7)
     decomposition.review_decomposition(review, ReviewDecision.APPROVE, None, dushen)

@@ -75,7 +75,7 @@ def decomposed(task: PlanTask, *, cooperating: bool = False, signoff: bool = Fal
     zhuce, dushen = who("zhuce"), who("dushen")
     unit("注册处").requires_head_signoff = signoff
     units = (unit("科信处").id,) if cooperating else ()
-    plan = MilestonePlan("扩大改革行业范围", "行业清单", date(2023, 9, 30), zhuce.id, units)
+    plan = MilestonePlan("扩大改革行业范围", "行业清单", date(2023, 9, 30), zhuce.id, units, past_date_reason="补录")
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task), [plan], None, zhuce)
     decomposition.review_decomposition(item_for(dushen, "decomposition_review", task), APPROVE, None, dushen)
 
@@ -113,7 +113,7 @@ def rectifying(task: PlanTask, *, upto: str = "rectification_plan") -> None:
 
 def decomposition_pending(task: PlanTask) -> None:
     zhuce = who("zhuce")
-    plan = MilestonePlan("节点", "成果", date(2023, 9, 30), zhuce.id)
+    plan = MilestonePlan("节点", "成果", date(2023, 9, 30), zhuce.id, past_date_reason="补录")
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task), [plan], None, zhuce)
 
 
@@ -142,7 +142,8 @@ class Race:
 
 def milestone_row() -> dict[str, Any]:
     return {"milestones-0-title": "节点", "milestones-0-deliverable": "成果",
-            "milestones-0-due_date": "2023-09-30", "milestones-0-owner": str(who("zhuce").id), "submit": "1"}
+            "milestones-0-due_date": "2023-09-30",
+            "milestones-0-past_date_reason": "补录", "milestones-0-owner": str(who("zhuce").id), "submit": "1"}
 
 
 STEP_RACES = {

@@ -77,7 +77,7 @@ def test_every_past_day_shows_what_that_day_showed(plan_2023, people, tmp_path):
 
     def approve_and_close() -> None:
         reporting.review_report(item(dushen, "report_review", task7, milestones()[1]), APPROVE, None, "good", dushen)
-        closure.close_part(item(dushen, "task_closure", task7), None, dushen)
+        closure.close_part(item(dushen, "task_closure", task7), "按期完成", dushen)
 
     snapshots = {}
     for day, step in zip(days, [decompose, confirm, lambda: report("18"), return_and_report_again,

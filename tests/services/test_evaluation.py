@@ -59,8 +59,8 @@ def run_task7(task7: PlanTask, people: dict[str, User], tmp_path) -> dict[str, o
     zhuce, dushen, kexin = people["zhuce"], people["dushen"], people["kexin"]
     target = task7.targets[0]
     plans = [MilestonePlan("扩大改革行业范围", "改革行业清单", date(2023, 9, 29), zhuce.id, (unit("科信处").id,),
-                           (target.id,)),
-             MilestonePlan("总结评估", "总结报告", date(2023, 11, 30), zhuce.id)]
+                           (target.id,), past_date_reason="补录"),
+             MilestonePlan("总结评估", "总结报告", date(2023, 11, 30), zhuce.id, past_date_reason="补录")]
     decomposition.submit_decomposition(item(zhuce, "decomposition", task7), plans, None, zhuce)
     decomposition.review_decomposition(item(dushen, "decomposition_review", task7), RETURN, "请细化", dushen)
     decomposition.submit_decomposition(item(zhuce, "decomposition", task7), plans, None, zhuce)
@@ -161,7 +161,7 @@ def test_hand_computed_example_is_reproduced_exactly_and_frozen_at_closure(task7
 
 def test_annual_score_weights_tasks_and_marks_open_ones_provisional(task7, people, tmp_path):
     run_task7(task7, people, tmp_path)
-    closure.close_part(item(people["dushen"], "task_closure", task7), None, people["dushen"])
+    closure.close_part(item(people["dushen"], "task_closure", task7), "按期完成", people["dushen"])
     db.session.commit()
     zhuce_unit = unit("注册处")
     # 注册处 leads tasks 5 and 6 too (一般, no targets), but nothing of them is due yet (未到考核节点): listed,
@@ -190,7 +190,7 @@ def test_annual_score_weights_tasks_and_marks_open_ones_provisional(task7, peopl
 
 def test_a_frozen_score_keeps_its_policy_while_open_tasks_follow_the_new_one(task7, people, tmp_path):
     run_task7(task7, people, tmp_path)
-    closure.close_part(item(people["dushen"], "task_closure", task7), None, people["dushen"])
+    closure.close_part(item(people["dushen"], "task_closure", task7), "按期完成", people["dushen"])
     db.session.commit()
     harsher = scoring_policy.default_text().replace("per_overdue_working_day = 1", "per_overdue_working_day = 2")
     scoring_policy.save_policy(task7.plan, harsher, "加重逾期扣分", 1, people["dushen"])

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from app.errors import FieldRefused, InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
     Decomposition,
@@ -54,7 +54,7 @@ def test_task_from_decomposition_to_closure_with_returns(task7, people, tmp_path
     zhuce, dushen, kexin = people["zhuce"], people["dushen"], people["kexin"]
     target = task7.targets[0]
     plan = MilestonePlan("扩大“一业一证”改革行业范围", "改革行业清单及实施方案", date(2023, 9, 30), zhuce.id,
-                         (unit("科信处").id,), (target.id,))
+                         (unit("科信处").id,), (target.id,), past_date_reason="补录")
 
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7), [plan], "按季度推进", zhuce)
     decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7), RETURN, "请细化节点", dushen)
@@ -96,7 +96,7 @@ def test_task_from_decomposition_to_closure_with_returns(task7, people, tmp_path
 def test_another_unit_cannot_act_and_a_double_submit_is_refused(task7, people):
     zhuce, kexin = people["zhuce"], people["kexin"]
     item = item_for(zhuce, "decomposition", task7)
-    plan = MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id)
+    plan = MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id, past_date_reason="补录")
     with pytest.raises(PermissionDenied):
         decomposition.submit_decomposition(item, [plan], None, kexin)
     decomposition.submit_decomposition(item, [plan], None, zhuce)
@@ -113,9 +113,33 @@ def test_a_milestone_outside_the_plan_year_is_refused(task7, people):
         decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7), [late], None, zhuce)
 
 
+def test_a_past_milestone_date_needs_a_reason_and_the_year_end_is_the_limit():
+    rule = decomposition.milestone_date_refusal
+    today = date(2023, 3, 1)
+    assert rule(date(2023, 3, 1), 2023, today, None) is None and rule(date(2023, 12, 31), 2023, today, None) is None
+    assert "早于今天" in rule(date(2023, 2, 28), 2023, today, None)
+    assert "早于今天" in rule(date(2023, 2, 28), 2023, today, "  ")
+    assert rule(date(2023, 2, 28), 2023, today, "补录已完成的节点") is None
+    assert "应在 2023 年内" in rule(date(2024, 1, 1), 2023, today, "补录")
+    assert "应在 2023 年内" in rule(date(2022, 12, 31), 2023, today, "补录")
+
+
+def test_a_negative_actual_is_refused_by_the_service_on_its_row(task7, people, tmp_path):
+    zhuce, dushen = people["zhuce"], people["dushen"]
+    target = task7.targets[0]
+    plan = MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id, (), (target.id,), past_date_reason="补录")
+    decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7), [plan], None, zhuce)
+    decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7), ReviewDecision.APPROVE,
+                                       None, dushen)
+    with pytest.raises(FieldRefused, match="实际完成值不能为负数") as refused:
+        reporting.submit_report(item_for(zhuce, "milestone_report", task7), "进展", 50, {target.id: Decimal("-1")},
+                                [], UploadPolicy(tmp_path, 1024), zhuce)
+    assert refused.value.field == "actuals-0-actual"
+
+
 def test_an_owner_from_another_unit_is_refused(task7, people):
     zhuce = people["zhuce"]
-    foreign = MilestonePlan("节点", "成果", date(2023, 5, 1), people["kexin"].id)
+    foreign = MilestonePlan("节点", "成果", date(2023, 5, 1), people["kexin"].id, past_date_reason="补录")
     with pytest.raises(ValidationFailed, match="责任人必须是本单位"):
         decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7), [foreign], None, zhuce)
 
@@ -123,7 +147,8 @@ def test_an_owner_from_another_unit_is_refused(task7, people):
 def test_a_return_needs_comments(task7, people):
     zhuce, dushen = people["zhuce"], people["dushen"]
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7),
-                                       [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id)], None, zhuce)
+                                       [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id,
+                                                      past_date_reason="补录")], None, zhuce)
     with pytest.raises(ValidationFailed, match="退回时必须填写意见"):
         decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7), RETURN, " ", dushen)
     assert db.session.scalar(select(Decomposition).where(Decomposition.plan_task_id == task7.id)).status \
@@ -134,7 +159,8 @@ def test_a_unit_that_requires_it_has_its_head_sign_reports_off(task7, people, tm
     zhuce, head, dushen, kexin = people["zhuce"], people["zhuce_head"], people["dushen"], people["kexin"]
     unit("注册处").requires_head_signoff = True
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7),
-                                       [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id)], None, zhuce)
+                                       [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id,
+                                                      past_date_reason="补录")], None, zhuce)
     decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7), APPROVE, None, dushen)
     policy = UploadPolicy(tmp_path, 1024)
     reporting.submit_report(item_for(zhuce, "milestone_report", task7), "初稿", 50, {}, [], policy, zhuce)
@@ -154,7 +180,8 @@ def test_a_refused_report_leaves_no_file_behind(task7, people, tmp_path):
 
     zhuce, dushen = people["zhuce"], people["dushen"]
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7),
-                                       [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id)], None, zhuce)
+                                       [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id,
+                                                      past_date_reason="补录")], None, zhuce)
     decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7), APPROVE, None, dushen)
     db.session.commit()
     uploads = [Upload("进展.pdf", b"%PDF-1.4 fine"), Upload("病毒.exe", b"MZ\x90\x00" + bytes(64))]

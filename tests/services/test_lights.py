@@ -204,7 +204,8 @@ def test_a_returned_decomposition_is_yellow(plan, people):
     task6, zhuce, dushen = task(plan, 6), people["zhuce"], people["dushen"]
     with on(9, 21):
         decomposition.submit_decomposition(item_for(zhuce, "decomposition", task6),
-                                           [MilestonePlan("节点", "成果", date(2023, 11, 30), zhuce.id)], None, zhuce)
+                                           [MilestonePlan("节点", "成果", date(2023, 11, 30), zhuce.id,
+                                                          past_date_reason="补录")], None, zhuce)
     with on(9, 22):
         decomposition.review_decomposition(item_for(dushen, "decomposition_review", task6), RETURN, "请细化", dushen)
     rework = one_item(task6, "decomposition")
@@ -222,7 +223,7 @@ def test_finished_things_are_green(plan, people):
     with on(10, 10):
         review(task7, people, APPROVE)
     with on(10, 11):
-        closure.close_part(item_for(people["dushen"], "task_closure", task7), None, people["dushen"])
+        closure.close_part(item_for(people["dushen"], "task_closure", task7), "按期完成", people["dushen"])
     assert closure.is_closed(task7)
     late = at(12, 29)
     assert lights.task_lights(late, task_ids=[task7.id]) == {task7.id: LightVerdict(GREEN, "已办结")}

@@ -50,7 +50,7 @@ def returned(task7, people, policy) -> ReviewRecord:
 def return_a_report(task7, people, policy) -> ReviewRecord:
     """Task 7 decomposed into one milestone whose first report 督审处 returned with two comments."""
     zhuce, dushen = people["zhuce"], people["dushen"]
-    plan = MilestonePlan("扩大改革行业范围", "行业清单", date(2023, 9, 30), zhuce.id)
+    plan = MilestonePlan("扩大改革行业范围", "行业清单", date(2023, 9, 30), zhuce.id, past_date_reason="补录")
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7), [plan], None, zhuce)
     decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7), APPROVE, None, dushen)
     reporting.submit_report(item_for(zhuce, "milestone_report", task7), "已扩展到18个行业", 60, {}, [], policy, zhuce)

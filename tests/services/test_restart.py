@@ -41,7 +41,7 @@ def test_the_lifecycle_continues_in_a_new_process(app, demo, database_url):
     task6 = next(t for t in plan_import.confirm_import(draft, {}, people["dushen"]).tasks if t.number == 6)
     (item,) = [i for i in work_items.inbox(people["zhuce"])
                if i.form_key == "decomposition" and i.context["plan_task_id"] == task6.id]
-    plan = MilestonePlan("出台措施", "措施文件", date(2023, 6, 30), people["zhuce"].id)
+    plan = MilestonePlan("出台措施", "措施文件", date(2023, 6, 30), people["zhuce"].id, past_date_reason="补录")
     decomposition.submit_decomposition(item, [plan], None, people["zhuce"])
     db.session.commit()
 

@@ -52,7 +52,8 @@ def test_supervisors_own_steps_cannot_be_urged(task7, people):
     from app.services.lifecycle.decomposition import MilestonePlan
     zhuce, dushen = people["zhuce"], people["dushen"]
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7),
-                                       [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id)], None, zhuce)
+                                       [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id,
+                                                      past_date_reason="补录")], None, zhuce)
     review = item_for(dushen, "decomposition_review", task7)
     assert not urging.may_urge(dushen, review)
     assert review.id not in {i.id for i in urging.urgeable_items()}

@@ -195,7 +195,8 @@ def _rectification_on_task_5(app) -> None:
                                                                          WorkItem.state == "open"))
                     if i.context.get("plan_task_id") == task.id)
     decomposition.submit_decomposition(step("decomposition"),
-                                       [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id)],
+                                       [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id,
+                                                      past_date_reason="补录")],
                                        None, zhuce)
     decomposition.review_decomposition(step("decomposition_review"), ReviewDecision.APPROVE, None, dushen)
     policy = UploadPolicy(Path(app.config["ATTACHMENT_DIR"]), 1024)

@@ -17,7 +17,7 @@ from tests.services.test_evaluation import item, run_task7
 def closed_task7(plan_2023, people, tmp_path):
     task7 = next(task for task in plan_2023.tasks if task.number == 7)
     run_task7(task7, people, tmp_path)
-    closure.close_part(item(people["dushen"], "task_closure", task7), None, people["dushen"])
+    closure.close_part(item(people["dushen"], "task_closure", task7), "按期完成", people["dushen"])
     db.session.commit()
     return task7
 

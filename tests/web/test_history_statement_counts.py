@@ -35,7 +35,7 @@ def _unit_id(name: str) -> int:
 def _decomposed(task: PlanTask, people: dict[str, User]) -> None:
     zhuce, dushen = people["zhuce"], people["dushen"]
     plan = MilestonePlan("扩大“一业一证”改革行业范围", "改革行业清单及实施方案", date(2023, 9, 30), zhuce.id,
-                         (_unit_id("科信处"),), (task.targets[0].id,))
+                         (_unit_id("科信处"),), (task.targets[0].id,), past_date_reason="补录")
     decomposition.submit_decomposition(_item(zhuce, "decomposition", task), [plan], "按季度推进", zhuce)
     decomposition.review_decomposition(_item(dushen, "decomposition_review", task),
                                        ReviewDecision.APPROVE, None, dushen)

@@ -87,8 +87,8 @@ def test_inbox_and_my_tasks_show_lights_and_the_legend(app, late_task):
 def test_task_and_work_item_pages_show_the_task_its_open_steps_and_milestones(app, plan_2023):
     task7 = next(t for t in plan_2023.tasks if t.number == 7)
     zhuce, dushen = user("zhuce"), user("dushen")
-    plans = [MilestonePlan("完成试点", "成果", date(2024, 6, 28), zhuce.id),
-             MilestonePlan("全面推开", "成果", date(2024, 12, 31), zhuce.id)]
+    plans = [MilestonePlan("完成试点", "成果", date(2023, 6, 28), zhuce.id, past_date_reason="补录"),
+             MilestonePlan("全面推开", "成果", date(2023, 12, 31), zhuce.id, past_date_reason="补录")]
     decomposition.submit_decomposition(item_of(task7, "decomposition"), plans, None, zhuce)
     decomposition.review_decomposition(item_of(task7, "decomposition_review"), ReviewDecision.APPROVE, None, dushen)
     db.session.commit()
@@ -98,10 +98,10 @@ def test_task_and_work_item_pages_show_the_task_its_open_steps_and_milestones(ap
     found = badges(html)
     task_badge, step_badges, milestone_badges = found[0], found[1:3], found[3:]
     assert task_badge[2] == "red"
-    assert re.fullmatch(r"节点「完成试点」已逾期 \d+ 个工作日（应于 2024年6月28日 完成）", task_badge[1])
+    assert re.fullmatch(r"节点「完成试点」已逾期 \d+ 个工作日（应于 2023年6月28日 完成）", task_badge[1])
     assert [b[2] for b in step_badges] == ["red", "red"]       # both report steps, one per milestone
     assert [b[2] for b in milestone_badges] == ["red", "red"]
-    assert re.fullmatch(r"已逾期 \d+ 个工作日（应于 2024年6月28日 完成）", milestone_badges[0][1])
+    assert re.fullmatch(r"已逾期 \d+ 个工作日（应于 2023年6月28日 完成）", milestone_badges[0][1])
 
     report = next(i for i in db.session.scalars(select(WorkItem).where(WorkItem.form_key == "milestone_report"))
                   if i.context["milestone_id"] == milestone_id(task7, "完成试点"))
@@ -109,7 +109,7 @@ def test_task_and_work_item_pages_show_the_task_its_open_steps_and_milestones(ap
     assert LEGEND in item_page
     header = item_page.split("</h1>")[0]
     (badge,) = badges(header)
-    assert badge[2] == "red" and re.fullmatch(r"已逾期 \d+ 个工作日（应于 2024年6月28日 完成）", badge[1])
+    assert badge[2] == "red" and re.fullmatch(r"已逾期 \d+ 个工作日（应于 2023年6月28日 完成）", badge[1])
     assert len(badges(item_page)) == 3                         # the step and the task's two milestones
 
 

@@ -43,7 +43,8 @@ def test_a_task_from_decomposition_to_closure_through_the_pages(app, task7):
     zhuce, dushen, kexin = as_user(app, "zhuce"), as_user(app, "dushen"), as_user(app, "kexin")
     owner, target = ids(User, username="zhuce"), task7.targets[0].id
     row = {"milestones-0-title": "扩大一业一证行业范围", "milestones-0-deliverable": "行业清单",
-           "milestones-0-due_date": "2023-09-30", "milestones-0-owner": str(owner),
+           "milestones-0-due_date": "2023-09-30",
+           "milestones-0-past_date_reason": "补录", "milestones-0-owner": str(owner),
            "milestones-0-cooperating_units": [str(ids(Unit, name="科信处"))], "milestones-0-targets": [str(target)]}
 
     url = open_item(zhuce, "decomposition", task7)
@@ -105,6 +106,7 @@ def test_a_stale_second_submission_is_refused_and_changes_nothing(app, task7):
     zhuce = as_user(app, "zhuce")
     url = open_item(zhuce, "decomposition", task7)
     data = {"milestones-0-title": "节点", "milestones-0-deliverable": "成果", "milestones-0-due_date": "2023-06-30",
+            "milestones-0-past_date_reason": "补录",
             "milestones-0-owner": str(ids(User, username="zhuce")), "submit": "1"}
     token = csrf_token(zhuce, url)
     assert zhuce.post(url, data={"csrf_token": token, **data}).status_code == 302
@@ -149,6 +151,7 @@ def test_sign_for_and_hand_over_are_recorded(app, task7):
 def test_a_milestone_report_may_say_0_percent(app, task7):
     zhuce, dushen = as_user(app, "zhuce"), as_user(app, "dushen")
     row = {"milestones-0-title": "调研", "milestones-0-deliverable": "调研报告", "milestones-0-due_date": "2023-09-30",
+           "milestones-0-past_date_reason": "补录",
            "milestones-0-owner": str(ids(User, username="zhuce")), "submit": "1"}
     assert post(zhuce, open_item(zhuce, "decomposition", task7), row).status_code == 302
     post(dushen, open_item(dushen, "decomposition_review", task7), {"decision": "approve"})

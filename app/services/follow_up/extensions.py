@@ -12,7 +12,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from app.errors import FieldRefused, InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
     ExtensionRequest,
@@ -101,12 +101,14 @@ def _later_due(item: WorkItem, day: date | None) -> datetime:
 
 
 def approve(request: ExtensionRequest, granted: date | None, note: str | None,
-            actor: User) -> ExtensionRequest:
+            actor: User, beyond_plan_year: bool = False) -> ExtensionRequest:
     """批准: move the due date to the end of ``granted`` (by default the day asked for); the old stays on record.
+    A date after the plan year needs ``beyond_plan_year``: 督审处 confirming it means to carry the work over.
 
     :raises PermissionDenied: the actor is not 督审处.
     :raises InvalidTransition: decided already, or the item is no longer open.
     :raises ValidationFailed: the granted day is not later than the current due date.
+    :raises FieldRefused: the day is after the plan year and ``beyond_plan_year`` is not confirmed.
 
     The decision is taken first, so the item is read only once this request is ours; on any
     refusal the caller rolls the transaction back, decision included.
@@ -116,6 +118,7 @@ def approve(request: ExtensionRequest, granted: date | None, note: str | None,
     item = db.session.get_one(WorkItem, request.work_item_id, populate_existing=True)
     work_items.ensure_open(item)
     new_due = _later_due(item, granted or request.requested_due_at.astimezone(BEIJING).date())
+    _ensure_within_plan_year(item, new_due, beyond_plan_year)
     request.approved_due_at = new_due
     change = deadlines.extend(item, new_due, f"延期申请获批:{request.reason}", actor)
     committed = _move_committed_date(item, new_due)
@@ -126,6 +129,16 @@ def approve(request: ExtensionRequest, granted: date | None, note: str | None,
     _tell_unit(request, item, f"延期申请已批准,新的办理期限为 {new_due:%Y年%m月%d日}。")
     db.session.flush()
     return request
+
+
+def _ensure_within_plan_year(item: WorkItem, new_due: datetime, confirmed: bool) -> None:
+    """:raises FieldRefused: ``new_due`` falls after 31 December of the item's plan year, unconfirmed."""
+    task_id = item.instance.plan_task_id
+    task = db.session.get(PlanTask, task_id) if task_id else None
+    if task is None or confirmed or new_due.astimezone(BEIJING).year <= task.plan.year:
+        return
+    raise FieldRefused("beyond_plan_year", f"批准延期至 {new_due:%Y年%m月%d日} 已超出 {task.plan.year} 年度计划,"
+                                           "请勾选“确认跨年度延期”后再批准,或改为年内的日期。")
 
 
 def _move_committed_date(item: WorkItem, new_due: datetime) -> tuple[dict[str, str], dict[str, str]]:

@@ -230,9 +230,6 @@ def submit_result(item: WorkItem, text: str, uploads: Sequence[Upload], policy: 
 
     :raises ValidationFailed: no evidence attached.
     """
-    work_items.begin_step(item, actor, StepKey.RECTIFICATION_RESULT)
-    if not uploads:
-        raise ValidationFailed("请上传整改佐证材料(至少一个附件)。")
     return _submit(item, SubmissionKind.RESULT, text, uploads, policy, actor)
 
 
@@ -244,7 +241,9 @@ _NEXT_STATUS = {
 
 def _submit(item: WorkItem, kind: SubmissionKind, text: str, uploads: Sequence[Upload], policy: UploadPolicy,
             actor: User) -> RectificationSubmission:
-    work_items.begin_step(item, actor, StepKey(f"rectification_{kind.value}"))
+    begun = work_items.begin_step(item, actor, StepKey(f"rectification_{kind.value}"))
+    if kind is SubmissionKind.RESULT and not uploads:
+        raise ValidationFailed("请上传整改佐证材料(至少一个附件)。")
     if not text.strip():
         raise ValidationFailed(f"请填写{kind.label}。")
     rectification = rectification_of(item)
@@ -255,7 +254,7 @@ def _submit(item: WorkItem, kind: SubmissionKind, text: str, uploads: Sequence[U
     db.session.flush()
     store_attachments(rectification.plan_task_id, submission, uploads, policy, actor)
     rectification.status = _NEXT_STATUS[kind]
-    work_items.finish_step(item, actor, {})
+    work_items.finish_step(item, actor, {}, begun)
     audit.record(actor, "rectification", rectification.id, f"{kind.value}_submitted",
                  after={"round": number, "files": len(uploads)})
     return submission
@@ -283,7 +282,7 @@ _AFTER_VERDICT = {
 def _decide(item: WorkItem, step: StepKey, kind: SubmissionKind, decision: ReviewDecision, comments: str | None,
             actor: User) -> ReviewRecord:
     """Record a verdict on the latest round of ``kind`` and move the instance on."""
-    work_items.begin_step(item, actor, step)
+    begun = work_items.begin_step(item, actor, step)
     comments = (comments or "").strip() or None
     if decision is ReviewDecision.RETURN and comments is None:
         raise ValidationFailed("退回时必须填写意见。")
@@ -296,7 +295,7 @@ def _decide(item: WorkItem, step: StepKey, kind: SubmissionKind, decision: Revie
     rectification.status = _AFTER_VERDICT[(step, decision)]
     if rectification.status is RectificationStatus.VERIFIED:
         rectification.closed_at = utcnow()
-    work_items.finish_step(item, actor, {"decision": decision.value})
+    work_items.finish_step(item, actor, {"decision": decision.value}, begun)
     audit.record(actor, "rectification", rectification.id, f"{step}_{decision.value}", before=before,
                  after={"status": rectification.status.value, "comments": comments})
     _tell_unit(rectification, f"{step}:{latest.id}", f"{kind.label}{decision.label}",

@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import joinedload
 
 from app.errors import DubanError, ValidationFailed
 from app.extensions import db
@@ -98,6 +99,10 @@ def end_sessions(user: User) -> None:
     db.session.flush()
 
 
+#: Every request asks the signed-in user's roles: read them in the same statement.
+_WITH_ROLES = [joinedload(User.role_rows)]
+
+
 def session_user(identity: str) -> User | None:
     """The active user a session or remember-me cookie names ("id:version"), if that version is current.
 
@@ -107,7 +112,7 @@ def session_user(identity: str) -> User | None:
     user_id, _, version = identity.partition(":")
     if not (user_id.isdecimal() and version.isdecimal() and 0 < int(user_id) < 2**63):
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id), options=_WITH_ROLES)
     if user is None or not user.active or str(user.session_version) != version:
         return None
     return user

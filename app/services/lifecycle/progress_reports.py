@@ -42,6 +42,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.infrastructure import audit, notices
 from app.services.lifecycle import work_items
+from app.services.lifecycle.reporting import check_actuals
 from app.services.timing.workdays import BEIJING, WorkCalendar, end_of_day
 
 PROGRESS_PROCESS = "progress_report"
@@ -207,19 +208,18 @@ def submit_progress_report(
 
     :raises ValidationFailed: empty progress, a percentage outside 0–100, an actual for another task's target.
     """
-    work_items.begin_step(item, actor, StepKey.PROGRESS_REPORT)
+    begun = work_items.begin_step(item, actor, StepKey.PROGRESS_REPORT)
     report = report_of(item)
     task = db.session.get_one(PlanTask, report.plan_task_id)
     if not (progress or "").strip():
         raise ValidationFailed("请填写本期工作进展。")
     if not 0 <= percent_done <= 100:
         raise ValidationFailed("完成进度应在 0 到 100 之间。")
-    if not set(actuals) <= {target.id for target in task.targets}:
-        raise ValidationFailed("报送了不属于该任务的指标实际值。")
+    check_actuals(actuals, task.targets, "报送了不属于该任务的指标实际值。")
     report.progress, report.percent_done = progress.strip(), percent_done
     report.actuals = {str(tid): str(value) for tid, value in actuals.items()}
     report.submitted_by_id, report.submitted_at = actor.id, utcnow()
-    work_items.finish_step(item, actor, {})
+    work_items.finish_step(item, actor, {}, begun)
     audit.record(actor, "progress_report", report.id, "submitted",
                  after={"period": report.period, "percent": percent_done})
     return report

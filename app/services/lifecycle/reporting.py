@@ -1,16 +1,18 @@
 """进展报送 and what follows it: cooperating contributions, head sign-off, 督审处 review."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import aliased, joinedload
 
 from app import workflow
-from app.errors import ValidationFailed
+from app.errors import FieldRefused, ValidationFailed
 from app.extensions import db
 from app.file_cleanup import remember_new_file
 from app.models import (
@@ -27,11 +29,11 @@ from app.models import (
     StepKey,
     TargetActual,
     User,
+    WorkflowInstance,
     WorkItem,
 )
 from app.services.infrastructure import attachments, audit
 from app.services.lifecycle import rollups, work_items
-from app.services.lifecycle.supervision import lifecycle_instance
 from app.services.timing import deadlines
 
 
@@ -58,9 +60,44 @@ class UploadPolicy:
     max_total_bytes: int = field(default_factory=lambda: _configured("MAX_CONTENT_LENGTH", 10 * 1024 * 1024))
 
 
+#: Columns a milestone step reads along with its lock (correlated to the step's milestone).
+_REPORTS_SO_FAR = (select(func.count(MilestoneReport.id)).where(MilestoneReport.milestone_id == Milestone.id)
+                   .correlate(Milestone).scalar_subquery().label("reports_so_far"))
+_LATEST_REPORT = (select(func.max(MilestoneReport.id)).where(MilestoneReport.milestone_id == Milestone.id)
+                  .correlate(Milestone).scalar_subquery().label("latest_report_id"))
+_LATEST_REPORT_SENT = (select(MilestoneReport.submitted_at).where(MilestoneReport.milestone_id == Milestone.id)
+                       .order_by(MilestoneReport.id.desc()).limit(1)
+                       .correlate(Milestone).scalar_subquery().label("latest_report_submitted_at"))
+_LIFECYCLE = aliased(WorkflowInstance)
+_LIFECYCLE_ID = (select(_LIFECYCLE.id).where(_LIFECYCLE.decomposition_id == Milestone.decomposition_id)
+                 .correlate(Milestone).scalar_subquery().label("lifecycle_id"))
+
+
+def _milestone_and(*columns: Any) -> Callable[[Select[Any]], Select[Any]]:
+    """What a milestone step reads with its lock: the milestone (targets loaded) and ``columns``."""
+    def along(query: Select[Any]) -> Select[Any]:
+        return (query.outerjoin(Milestone, Milestone.id == bindparam("milestone_id"))
+                .add_columns(Milestone, *columns).options(joinedload(Milestone.targets)))
+
+    return along
+
+
+_REPORT_READS = _milestone_and(_REPORTS_SO_FAR)
+_REVIEW_READS = _milestone_and(_LATEST_REPORT, _LATEST_REPORT_SENT, _LIFECYCLE_ID)
+
+
+def _begin(item: WorkItem, actor: User, step: StepKey, reads: Callable[[Select[Any]], Select[Any]]
+           ) -> tuple[Milestone, work_items.Begun]:
+    """Begin a milestone step, reading its milestone with the lock."""
+    begun = work_items.begin_step(item, actor, step, reads, milestone_id=item.context.get("milestone_id"))
+    if begun.row.Milestone is None:
+        raise ValidationFailed("该待办没有对应的节点。")
+    return begun.row.Milestone, begun
+
+
 def milestone_of(item: WorkItem) -> Milestone:
-    """The milestone a milestone work item is about."""
-    milestone = db.session.get(Milestone, item.context.get("milestone_id"))
+    """The milestone a milestone work item is about (its targets loaded: every step form shows them)."""
+    milestone = db.session.get(Milestone, item.context.get("milestone_id"), options=[joinedload(Milestone.targets)])
     if milestone is None:
         raise ValidationFailed("该待办没有对应的节点。")
     return milestone
@@ -88,6 +125,24 @@ def latest_report(milestone: Milestone) -> MilestoneReport:
     return milestone.reports[-1]
 
 
+def check_actuals(actuals: Mapping[int, Decimal], targets: Sequence[PlanTarget], foreign: str) -> None:
+    """Actual values reported for ``targets`` (the form's rows, in this order).
+
+    A target never allows a negative actual: it counts what was done, and one with "<=" (a reduction such
+    as a rate kept under a ceiling) states the level reached, still ≥ 0; the plan model has no target
+    that may go below zero.
+
+    :raises ValidationFailed: an actual for another target (``foreign`` says so).
+    :raises FieldRefused: a negative actual, on its row.
+    """
+    rows = {target.id: row for row, target in enumerate(targets)}
+    for target_id, value in actuals.items():
+        if target_id not in rows:
+            raise ValidationFailed(foreign)
+        if value < 0:
+            raise FieldRefused(f"actuals-{rows[target_id]}-actual", "实际完成值不能为负数。")
+
+
 def submit_report(
     item: WorkItem, progress: str, percent_done: int, actuals: Mapping[int, Decimal],
     uploads: Sequence[Upload], policy: UploadPolicy, actor: User,
@@ -96,22 +151,21 @@ def submit_report(
 
     :raises ValidationFailed: a percentage outside 0–100, an actual for another target, a bad attachment.
     """
-    work_items.begin_step(item, actor, StepKey.MILESTONE_REPORT)
-    milestone = milestone_of(item)
+    milestone, begun = _begin(item, actor, StepKey.MILESTONE_REPORT, _REPORT_READS)
     if not 0 <= percent_done <= 100:
         raise ValidationFailed("完成进度应在 0 到 100 之间。")
-    if not set(actuals) <= {target.id for target in reportable_targets(milestone)}:
-        raise ValidationFailed("报送了不属于该节点的指标实际值。")
+    check_actuals(actuals, reportable_targets(milestone), "报送了不属于该节点的指标实际值。")
     report = MilestoneReport(
-        milestone=milestone, number=len(milestone.reports) + 1, progress=progress.strip(),
+        milestone_id=milestone.id, number=begun.row.reports_so_far + 1, progress=progress.strip(),
         percent_done=percent_done, submitted_by=actor,
         actuals=[TargetActual(plan_target_id=tid, actual=value) for tid, value in actuals.items()],
     )
     db.session.add(report)
-    db.session.flush()
-    store_attachments(milestone.plan_task_id, report, uploads, policy, actor)
+    if uploads:
+        db.session.flush()  # the attachment rows name the report
+        store_attachments(milestone.plan_task_id, report, uploads, policy, actor)
     milestone.status = MilestoneStatus.REPORTED
-    work_items.finish_step(item, actor, {})
+    work_items.finish_step(item, actor, {}, begun)
     audit.record(actor, "milestone_report", report.id, "submitted",
                  after={"milestone": milestone.id, "percent": percent_done})
     return report
@@ -159,7 +213,7 @@ def contribute(
 
 def sign_off(item: WorkItem, decision: ReviewDecision, comments: str | None, actor: User) -> ReviewRecord:
     """单位负责人审签: agree to send the report on, or return it to the liaison."""
-    return _decide(item, StepKey.HEAD_SIGNOFF, decision, comments, None, actor)
+    return _decide(item, StepKey.HEAD_SIGNOFF, decision, comments, None, actor)[0]
 
 
 def review_report(
@@ -168,39 +222,48 @@ def review_report(
     """督审处审核: approve the milestone (with a quality rating) or return the report with comments."""
     if quality and quality not in set(QualityRating):
         raise ValidationFailed("无法识别的质量评价。")
-    record = _decide(item, StepKey.REPORT_REVIEW, decision, comments, quality or None, actor)
-    milestone = milestone_of(item)
+    record, milestone, begun = _decide(item, StepKey.REPORT_REVIEW, decision, comments, quality or None, actor)
     if decision is ReviewDecision.APPROVE:
-        milestone.status = MilestoneStatus.APPROVED
-        rollups.record_approval(milestone, latest_report(milestone), record.decided_at)
-        _signal_when_all_approved(milestone)
+        _move_on_when_all_approved(milestone, begun)
     return record
 
 
 def _decide(
     item: WorkItem, step: StepKey, decision: ReviewDecision, comments: str | None, quality: str | None, actor: User
-) -> ReviewRecord:
-    """Record a verdict on the latest report and move the milestone instance on."""
-    work_items.begin_step(item, actor, step)
+) -> tuple[ReviewRecord, Milestone, work_items.Begun]:
+    """Record a verdict on the latest report and move the milestone instance on (督审处's approval approves it)."""
+    milestone, begun = _begin(item, actor, step, _REVIEW_READS)
     comments = (comments or "").strip() or None
     if decision is ReviewDecision.RETURN and comments is None:
         raise ValidationFailed("退回时必须填写意见。")
-    milestone = milestone_of(item)
+    if begun.row.latest_report_id is None:
+        raise ValidationFailed("该节点尚未报送进展。")
     record = ReviewRecord(
-        plan_task_id=milestone.plan_task_id, milestone_report_id=latest_report(milestone).id,
+        plan_task_id=milestone.plan_task_id, milestone_report_id=begun.row.latest_report_id,
         step=step, decision=decision, comments=comments, quality=quality, reviewer=actor,
     )
     db.session.add(record)
-    work_items.finish_step(item, actor, {"decision": decision.value}, comments)
     if decision is ReviewDecision.RETURN:
         milestone.status = MilestoneStatus.IN_PROGRESS
+    elif step is StepKey.REPORT_REVIEW:
+        milestone.status = MilestoneStatus.APPROVED
+        rollups.record_approval(milestone, begun.row.latest_report_submitted_at, record.decided_at)
     audit.record(actor, "milestone", milestone.id, f"{step}_{decision.value}", after={"comments": comments})
-    return record
+    work_items.finish_step(item, actor, {"decision": decision.value}, begun, note=comments)
+    return record, milestone, begun
 
 
-def _signal_when_all_approved(milestone: Milestone) -> None:
-    """Once every milestone of the decomposition is approved, the lifecycle moves on to closure."""
-    decomposition = milestone.decomposition
-    if all(m.status is MilestoneStatus.APPROVED for m in decomposition.milestones):
-        workflow.send_signal(lifecycle_instance(decomposition).id, "milestones_approved")
-        deadlines.schedule_task(decomposition.task)
+def _move_on_when_all_approved(milestone: Milestone, begun: work_items.Begun) -> None:
+    """Once the decomposition's milestones are all approved, its lifecycle moves on to closure.
+
+    The others are counted after the lifecycle instance is locked: two approvals of the last two
+    milestones at once each hold only their own milestone's instance, so they queue on the lifecycle's
+    and the later one reads the earlier one's approval, committed, and signals (PostgreSQL).
+    """
+    lifecycle = workflow.lock_instance(begun.row.lifecycle_id)  # held: the signal reuses the row read here
+    unapproved = select(func.count(Milestone.id)).where(
+        Milestone.decomposition_id == milestone.decomposition_id, Milestone.id != milestone.id,
+        Milestone.status != MilestoneStatus.APPROVED)
+    if not db.session.scalar(unapproved):
+        workflow.send_signal(lifecycle.id, "milestones_approved",
+                             on_open=deadlines.dating(milestone.plan_task_id, begun.rules))

@@ -18,11 +18,12 @@ from app.services.timing.sql_days import beijing_date
 from app.services.timing.workdays import BEIJING
 
 
-def record_approval(milestone: Milestone, report: MilestoneReport, decided_at: datetime | None) -> None:
-    """督审处 approved ``report``: the milestone counts as done on that day, delivered the day it was sent."""
+def record_approval(milestone: Milestone, submitted_at: datetime | None, decided_at: datetime | None) -> None:
+    """督审处 approved the report sent at ``submitted_at``: the milestone counts as done on that day, delivered
+    the day the report was sent."""
     if milestone.approved_on is None:  # the first approval counts, as in ``rebuild``
         milestone.approved_on = (decided_at or utcnow()).astimezone(BEIJING).date()
-        milestone.delivered_on = (report.submitted_at or utcnow()).astimezone(BEIJING).date()
+        milestone.delivered_on = (submitted_at or utcnow()).astimezone(BEIJING).date()
 
 
 def rebuild(plan_ids: Iterable[int] | None = None) -> int:

@@ -106,9 +106,10 @@ def headline(task: PlanTask, item: WorkItem | None) -> str:
     return " · ".join(part for part in parts if part)
 
 
-def after_step(item: WorkItem, task: PlanTask, decision: str | None, note: str | None,
+def after_step(item: WorkItem, plan_task_id: int, decision: str | None, note: str | None,
                opened: Iterable[WorkItem]) -> None:
     """Tell the units what ``item``'s completion means for them: a verdict, a reopened step or a new request."""
+    task = db.session.get_one(PlanTask, plan_task_id)
     step = _step_key(item)
     comments = f"意见:{note}" if note else ""
     for new in opened:

@@ -1,10 +1,13 @@
 """Who may act on a work item, the inbox, and office handling: 签收 and 转办."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import workflow
@@ -212,21 +215,31 @@ def colleagues(item: WorkItem, actor: User) -> list[User]:
     return [user for user in db.session.scalars(query.order_by(User.id)) if item.role and user.has_role(item.role)]
 
 
-def finish_step(item: WorkItem, actor: User, data: dict[str, object], note: str | None = None) -> None:
-    """Complete the item in the engine, give the steps it opened their due dates and tell the units concerned
-    (``note``: the verdict's comments, quoted in the notices)."""
-    last_id = db.session.scalar(select(func.max(WorkItem.id))) or 0
-    workflow.complete_work_item(item.id, actor.id, data)
-    task = db.session.get_one(PlanTask, item.instance.plan_task_id)
-    deadlines.schedule_task(task)
-    opened = db.session.scalars(select(WorkItem).where(WorkItem.instance_id == item.instance_id,
-                                                      WorkItem.id > last_id, WorkItem.state == WorkItemState.OPEN))
-    decision = data.get("decision")
-    step_notices.after_step(item, task, decision if isinstance(decision, str) else None, note, list(opened))
+@dataclass(frozen=True)
+class Begun:
+    """What ``begin_step`` read under the instance lock: the row (the caller's columns by name) and the due rules."""
+
+    row: Row[Any]
+    rules: deadlines.DueRules | None
 
 
-def begin_step(item: WorkItem, actor: User, form_key: StepKey) -> None:
+def _as_is(query: Select[Any]) -> Select[Any]:
+    return query
+
+
+@cache
+def _with_rules(along: Callable[[Select[Any]], Select[Any]]) -> Callable[[Select[Any]], Select[Any]]:
+    """``along`` plus the instance's deadline rules (one function per ``along``, so its statement is built once)."""
+    return lambda query: along(deadlines.with_due_rules(query, WorkflowInstance.plan_task_id))
+
+
+def begin_step(item: WorkItem, actor: User, form_key: StepKey,
+               along: Callable[[Select[Any]], Select[Any]] = _as_is, **params: Any) -> Begun:
     """Every step service starts here: the right kind of step, still open, and the actor may act on it.
+
+    Then the item's instance is locked, and in the same statement the service's own rows (``along``
+    adds them: the milestone, the decomposition…, with ``params`` as bind parameters) and the plan's
+    deadline rules are read, fresh. ``along`` must be a module-level function: its statement is cached.
 
     :raises PermissionDenied: another unit's, role's or colleague's item.
     :raises InvalidTransition: completed or withdrawn meanwhile, or not this kind of step.
@@ -235,3 +248,27 @@ def begin_step(item: WorkItem, actor: User, form_key: StepKey) -> None:
     ensure_open(item)
     if item.form_key != form_key:
         raise InvalidTransition(f"「{item.step_name}」不是此类办理事项,请从待办列表进入。")
+    row = workflow.lock_instance_with(item.instance_id, _with_rules(along), **params)
+    return Begun(row, deadlines.due_rules_of(row))
+
+
+def finish_step(item: WorkItem, actor: User, data: dict[str, object], begun: Begun | None = None,
+                note: str | None = None) -> None:
+    """Complete the item in the engine; the steps it opens get their due dates by the plan's rules, and the
+    units concerned are told (``note``: the verdict's comments, quoted in the notices).
+
+    Pass what ``begin_step`` returned, so the rules it read are used; without it they are read when
+    an opened step needs them.
+    """
+    opened: list[WorkItem] = []
+    date_item = deadlines.dating(item.instance.plan_task_id, begun.rules if begun else None)
+
+    def on_open(new: WorkItem) -> None:
+        date_item(new)
+        opened.append(new)
+
+    workflow.complete_work_item(item.id, actor.id, data, on_open=on_open)
+    if item.instance.plan_task_id is not None:
+        decision = data.get("decision")
+        step_notices.after_step(item, item.instance.plan_task_id, decision if isinstance(decision, str) else None,
+                                note, opened)

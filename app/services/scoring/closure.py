@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.errors import ValidationFailed
+from app.errors import FieldRefused, ValidationFailed
 from app.extensions import db
 from app.models import PlanTask, StepKey, User, WorkItem
 from app.models.base import utcnow
@@ -19,16 +19,20 @@ def close_part(item: WorkItem, summary: str | None, actor: User) -> None:
     """Close the unit's part of the task (the last part closes the task).
 
     :raises ValidationFailed: a rectification on the task is still open (any unit's: the task closes as a whole).
+    :raises FieldRefused: no 办结说明 (the record of why the part is done).
     """
-    work_items.begin_step(item, actor, StepKey.TASK_CLOSURE)
+    begun = work_items.begin_step(item, actor, StepKey.TASK_CLOSURE)
     decomposition = decomposition_of(item)
     blocker = closure_blocker(decomposition.task)
     if blocker:
         raise ValidationFailed(blocker)
-    work_items.finish_step(item, actor, {})
+    summary = (summary or "").strip()
+    if not summary:
+        raise FieldRefused("summary", "请填写办结说明。")
     decomposition.closed_at = utcnow()
+    work_items.finish_step(item, actor, {}, begun)
     step_notices.task_closed(item, decomposition.task, decomposition.unit_id)
-    audit.record(actor, "decomposition", decomposition.id, "closed", after={"summary": (summary or "").strip() or None})
+    audit.record(actor, "decomposition", decomposition.id, "closed", after={"summary": summary})
     if is_closed(decomposition.task):
         evaluation.freeze(decomposition.task, actor)
 

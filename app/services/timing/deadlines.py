@@ -14,7 +14,8 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, tuple_, update
+from sqlalchemy import Row, Select, String, cast, func, or_, select, tuple_, update
+from sqlalchemy.orm import aliased
 
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -83,8 +84,12 @@ def work_calendar() -> WorkCalendar:
     The same overrides give the same calendar object, so its working-day tables are built once per
     process; a changed override gives a new key, hence fresh tables.
     """
-    overrides = {row.day: row.is_working_day for row in db.session.execute(
-        select(CalendarOverride.day, CalendarOverride.is_working_day))}
+    return _calendar_of({row.day: row.is_working_day for row in db.session.execute(
+        select(CalendarOverride.day, CalendarOverride.is_working_day))})
+
+
+def _calendar_of(overrides: dict[date, bool]) -> WorkCalendar:
+    """The cached calendar of exactly these overrides (the key is the content, so every process agrees)."""
     key = frozenset(overrides.items())
     calendar = _calendars.get(key)
     if calendar is None:
@@ -110,6 +115,72 @@ def plan_policy(plan_id: int) -> DeadlinePolicy:
 def policy_for(task: PlanTask) -> DeadlinePolicy:
     """The policy of the task's plan."""
     return plan_policy(task.plan_id)
+
+
+@dataclass(frozen=True)
+class DueRules:
+    """What dates a newly opened step: its plan's policy and the working calendar."""
+
+    policy: DeadlinePolicy
+    calendar: WorkCalendar
+
+    def date(self, item: WorkItem) -> None:
+        """Give a step that has just opened the due date the policy sets (if it sets one)."""
+        due = due_by_policy(item, self.policy, self.calendar)
+        if due is not None:
+            item.due_at, item.chase_next_at = due, None
+
+
+def with_due_rules(query: Select[Any], plan_task_id: Any) -> Select[Any]:
+    """``query`` also reading the deadline rules of the plan task ``plan_task_id`` (a column or a value).
+
+    Adds the task's ``plan_id``, its ``DeadlinePolicy`` (None before first use) and the calendar
+    overrides as two lists of days, so a step gets everything that dates its next steps in the
+    statement it runs anyway; ``due_rules_of`` turns the row into ``DueRules``.
+    """
+    def days(working: bool) -> Any:
+        return (select(func.aggregate_strings(cast(CalendarOverride.day, String), ","))
+                .where(CalendarOverride.is_working_day.is_(working)).scalar_subquery())
+
+    task = aliased(PlanTask, name="rules_task")
+    return (query.outerjoin(task, task.id == plan_task_id)
+            .outerjoin(DeadlinePolicy, DeadlinePolicy.plan_id == task.plan_id)
+            .add_columns(task.plan_id.label("rules_plan_id"), DeadlinePolicy,
+                         days(True).label("rules_working_days"), days(False).label("rules_days_off")))
+
+
+def due_rules_of(row: Row[Any]) -> DueRules | None:
+    """The rules a ``with_due_rules`` row read (None when the instance belongs to no plan task)."""
+    if row.rules_plan_id is None:
+        return None
+    policy = row.DeadlinePolicy or plan_policy(row.rules_plan_id)
+    overrides = {**_days(row.rules_working_days, True), **_days(row.rules_days_off, False)}
+    return DueRules(policy, _calendar_of(overrides))
+
+
+def due_rules(plan_task_id: int) -> DueRules | None:
+    """The rules of a plan task, read on their own (for steps that did not read them along)."""
+    query = select(PlanTask.id).where(PlanTask.id == plan_task_id)
+    return due_rules_of(db.session.execute(with_due_rules(query, PlanTask.id)).one())
+
+
+def dating(plan_task_id: int | None, rules: DueRules | None = None) -> Callable[[WorkItem], None]:
+    """An ``on_open`` hook: each step a completion opens gets its due date; rules read once, only if needed."""
+    known = [rules]
+
+    def date_item(item: WorkItem) -> None:
+        if item.form_key not in _STEP_PERIOD or plan_task_id is None:
+            return
+        if known[0] is None:
+            known[0] = due_rules(plan_task_id)
+        if known[0] is not None:
+            known[0].date(item)
+
+    return date_item
+
+
+def _days(listed: str | None, working: bool) -> dict[date, bool]:
+    return {date.fromisoformat(day): working for day in listed.split(",")} if listed else {}
 
 
 def schedule_task(task: PlanTask) -> None:
