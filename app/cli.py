@@ -24,7 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("app.plan_commands:plan_group", "工作要点:解析与导入。"),
     "token": ("app.api.commands:token_group", "API 令牌管理。"),
     "export": ("app.exports.commands:export_command",
-               "导出文件:ledger 督查台账(.xlsx)、bulletin 督查通报(.docx)、assessment 考核评分(.xlsx)。"),
+               "导出文件:ledger 督查台账(.xlsx)、bulletin 督查通报(.docx)、assessment 考核评分(.xlsx)、"
+               "rectifications 整改台账(.xlsx)。"),
     "assessment": ("app.assessment.commands:assessment_group", "考核评分:单位得分与补评。"),
 }
 

@@ -81,8 +81,8 @@ def two_milestones(task: PlanTask, people: dict[str, User]) -> list[Milestone]:
     zhuce, dushen = people["zhuce"], people["dushen"]
     kexin = db.session.scalars(select(Unit).where(Unit.name == "科信处")).one()
     plans = [MilestonePlan("扩大行业范围", "行业清单", date(2023, 6, 30), zhuce.id, (kexin.id,),
-                           tuple(t.id for t in task.targets)),
-             MilestonePlan("全面推开", "实施方案", date(2023, 11, 30), zhuce.id)]
+                           tuple(t.id for t in task.targets), past_date_reason="补录"),
+             MilestonePlan("全面推开", "实施方案", date(2023, 11, 30), zhuce.id, past_date_reason="补录")]
     decomposition.submit_decomposition(db.session.get_one(WorkItem, open_item("decomposition", task.id)), plans, None,
                                        zhuce)
     decomposition.review_decomposition(db.session.get_one(WorkItem, open_item("decomposition_review", task.id)),
@@ -94,7 +94,7 @@ def two_milestones(task: PlanTask, people: dict[str, User]) -> list[Milestone]:
 
 def test_a_decomposition_costs_a_bounded_number_of_statements(step_alone, task7, people):
     item, zhuce = as_a_request(open_item("decomposition", task7.id), "zhuce")
-    plan = MilestonePlan("扩大行业范围", "行业清单", date(2023, 6, 30), zhuce.id)
+    plan = MilestonePlan("扩大行业范围", "行业清单", date(2023, 6, 30), zhuce.id, past_date_reason="补录")
     seen = statements_of(lambda: decomposition.submit_decomposition(item, [plan], "按季度推进", zhuce))
     assert within_target(seen), "\n".join(seen)
 
@@ -102,7 +102,8 @@ def test_a_decomposition_costs_a_bounded_number_of_statements(step_alone, task7,
 def test_a_decomposition_review_costs_a_bounded_number_of_statements(step_alone, task7, people):
     zhuce = people["zhuce"]
     decomposition.submit_decomposition(db.session.get_one(WorkItem, open_item("decomposition", task7.id)),
-                                       [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id)], None, zhuce)
+                                       [MilestonePlan("节点", "成果", date(2023, 6, 30), zhuce.id,
+                                                      past_date_reason="补录")], None, zhuce)
     item, dushen = as_a_request(open_item("decomposition_review", task7.id), "dushen")
     seen = statements_of(lambda: decomposition.review_decomposition(item, RETURN, "请细化节点", dushen))
     assert within_target(seen), "\n".join(seen)

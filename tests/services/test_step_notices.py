@@ -31,7 +31,8 @@ def with_topic(user: User, topic: NoticeTopic) -> list[Notification]:
 
 def decomposed(task7, people) -> None:
     zhuce, dushen = people["zhuce"], people["dushen"]
-    plan = MilestonePlan(MILESTONE, "改革行业清单", date(2023, 9, 30), zhuce.id, (unit("科信处").id,))
+    plan = MilestonePlan(MILESTONE, "改革行业清单", date(2023, 9, 30), zhuce.id, (unit("科信处").id,),
+                         past_date_reason="补录")
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7), [plan], None, zhuce)
     decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7), RETURN, "请细化节点", dushen)
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7), [plan], "已细化", zhuce)
@@ -103,5 +104,5 @@ def test_an_extension_request_reaches_the_supervisors(task7, people):
     (asked,) = with_topic(dushen, NoticeTopic.EXTENSION_REQUESTED)
     assert task7.supervision_number in asked.title and "需征求意见" in asked.body
     assert asked.link == f"/extensions/{request.id}"
-    extensions.approve(request, None, "同意", dushen)
+    extensions.approve(request, None, "同意", dushen, beyond_plan_year=True)
     assert with_topic(zhuce, NoticeTopic.EXTENSION_DECIDED) == [] and titles(zhuce)[-1].startswith("延期申请已批准")

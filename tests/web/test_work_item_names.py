@@ -22,8 +22,9 @@ def _html(client, url: str) -> str:
 
 def test_two_milestones_of_one_task_are_told_apart(task7, people, signed_in):
     zhuce, dushen = people["zhuce"], people["dushen"]
-    plans = [MilestonePlan("制定改革方案", "方案", date(2023, 6, 30), zhuce.id),
-             MilestonePlan("扩大行业范围", "行业清单", date(2023, 9, 30), zhuce.id, (unit("科信处").id,))]
+    plans = [MilestonePlan("制定改革方案", "方案", date(2023, 6, 30), zhuce.id, past_date_reason="补录"),
+             MilestonePlan("扩大行业范围", "行业清单", date(2023, 9, 30), zhuce.id, (unit("科信处").id,),
+                           past_date_reason="补录")]
     decomposition.submit_decomposition(item_for(zhuce, "decomposition", task7), plans, None, zhuce)
     decomposition.review_decomposition(item_for(dushen, "decomposition_review", task7), APPROVE, None, dushen)
     db.session.commit()
