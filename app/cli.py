@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scheduler": ("scheduler.cli:scheduler_command",
                   "调度进程(全系统只运行一个;Web 工作进程不运行调度)。不带子命令时启动常驻进程。"),
     "plan": ("app.plan_commands:plan_group", "工作要点:解析与导入。"),
+    "item": ("app.item_commands:item_group", "督办事项:立项登记。"),
     "token": ("app.api.commands:token_group", "API 令牌管理。"),
     "export": ("app.exports.commands:export_command",
                "导出文件:ledger 督查台账(.xlsx)、bulletin 督查通报(.docx)、assessment 考核评分(.xlsx)、"

@@ -12,6 +12,7 @@ from app.assessment.commands import assessment_group
 from app.dashboards.commands import dashboards_group
 from app.errors import DubanError
 from app.exports.commands import export_command
+from app.item_commands import item_group
 from app.models import Role, Unit
 from app.plan_commands import plan_group
 from app.search_commands import search_group
@@ -26,6 +27,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(user_group)
     app.cli.add_command(plan_group)
+    app.cli.add_command(item_group)
     app.cli.add_command(token_group)
     app.cli.add_command(export_command)
     app.cli.add_command(assessment_group)

@@ -7,7 +7,7 @@ repeated keys (checkbox lists). Attachments are not accepted by the API.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app, request
 from flask_wtf import FlaskForm
@@ -19,6 +19,8 @@ from app.errors import FormInvalid, ValidationFailed
 from app.fields import leaf_fields
 from app.models import WorkItem
 from app.steps import STEPS, form_class, step_of
+
+F = TypeVar("F", bound=FlaskForm)
 
 
 def json_body() -> dict[str, Any]:
@@ -75,14 +77,29 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def step_form(item: WorkItem, payload: Mapping[str, Any]) -> FlaskForm:
-    """The item's form filled from ``payload``; token requests skip the form's CSRF check (see auth.py)."""
+def filled_form(form_type: type[F], payload: Mapping[str, Any]) -> F:
+    """A page's form filled from ``payload``; token requests skip the form's CSRF check (see auth.py)."""
     formdata = flatten(payload)
     if token_authenticated():
-        form = form_class(item)(formdata=formdata, meta={"csrf": False})
-    else:
-        formdata.setlist(current_app.config["WTF_CSRF_FIELD_NAME"], _csrf_header())
-        form = form_class(item)(formdata=formdata)
+        return form_type(formdata=formdata, meta={"csrf": False})
+    formdata.setlist(current_app.config["WTF_CSRF_FIELD_NAME"], _csrf_header())
+    return form_type(formdata=formdata)
+
+
+def validated_form(form_type: type[F], payload: Mapping[str, Any]) -> F:
+    """A page's form filled from ``payload`` and validated by its own rules.
+
+    :raises FormInvalid: with each field's messages, as the page would show them.
+    """
+    form = filled_form(form_type, payload)
+    if not form.validate():
+        raise FormInvalid(form.errors)
+    return form
+
+
+def step_form(item: WorkItem, payload: Mapping[str, Any]) -> FlaskForm:
+    """The item's form filled from ``payload``."""
+    form = filled_form(form_class(item), payload)
     sent = _hidden_values(form)
     step_of(item).prepare(form, item)
     _ensure_hidden_unchanged(form, sent)

@@ -7,6 +7,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.api.form_fields import form_schema
 from app.api.openapi_schemas import SCHEMAS, body_schema_ref
+from app.plans.forms import ItemForm
 from app.services.lifecycle.work_items import MAX_PAGE_SIZE, PAGE_SIZE
 from app.steps import STEPS
 
@@ -73,6 +74,10 @@ def _paths() -> dict[str, Any]:
         "/api/work-items/{item_id}/complete": {"post": _operation(
             "api.complete_work_item", "办理待办:以该环节表单的字段提交(与页面同一表单校验、同一服务;不含附件)",
             ("200", "Completion", "已办理"), "400 401 403 404 409", body="CompletionRequest", parameter="item_id")},
+        "/api/items": {"post": _operation(
+            "api.create_item", "督办事项立项(仅督审处):领导批示、会议议定、上级交办、人大建议、政协提案等,"
+            "单位名称按单位目录及别名识别;立项后即编号并由牵头单位分解", ("201", "Task", "已立项的督办事项"),
+            "400 401 403 409", body="ItemRequest")},
         "/api/tasks/{task_id}": {"get": _operation(
             "api.task", "任务及其全部办理记录", ("200", "Task", "任务详情"), "401 403 404", parameter="task_id")},
         "/api/tokens": {
@@ -103,6 +108,13 @@ def _step_schemas() -> dict[str, Any]:
     return schemas
 
 
+def _item_schema() -> dict[str, Any]:
+    """The body registering a 督办事项: the fields of the page's 立项 form."""
+    fields = form_schema(ItemForm(formdata=MultiDict(), meta={"csrf": False}))
+    return {**fields, "title": "ItemRequest",
+            "description": "督办事项立项的请求体,字段与立项页面相同;日期写作 年-月-日,单位多个用顿号分隔。"}
+
+
 def _completion_body(key: str, fields: dict[str, Any]) -> dict[str, Any]:
     """The body completing an item of form ``key``: ``form`` names the form, the rest are its fields."""
     form = {"type": "string", "const": key,
@@ -129,7 +141,7 @@ def openapi_document() -> dict[str, Any]:
                 "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "session",
                                "description": "页面登录的会话;POST/DELETE 须带请求头 X-CSRFToken"},
             },
-            "schemas": {**SCHEMAS, **_step_schemas()},
+            "schemas": {**SCHEMAS, **_step_schemas(), "ItemRequest": _item_schema()},
             "responses": {f"E{code}": _json(schema, text) for code, (text, schema) in ERRORS.items()},
         },
     }

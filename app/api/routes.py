@@ -7,19 +7,22 @@ from flask import jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.access import public, signed_in
+from app.access import public, roles, signed_in
 from app.api import bp
-from app.api.form_data import blank_step_form, json_body, validated_step_form
+from app.api.form_data import blank_step_form, json_body, validated_form, validated_step_form
 from app.api.form_fields import describe_form
 from app.api.openapi import openapi_document
 from app.api.serialize import work_item_json
 from app.api.serialize_task import task_json
 from app.errors import on_refusal
 from app.extensions import db
-from app.models import PlanTask, WorkItem
+from app.models import PlanTask, Role, WorkItem
+from app.plans.forms import ItemForm
+from app.services.dashboards.facts import beijing_today
 from app.services.infrastructure import visibility
 from app.services.lifecycle import work_items
 from app.services.lifecycle.task_view import task_history
+from app.services.plans import directory, items
 from app.services.scoring import closure
 from app.steps import STEPS, step_of
 
@@ -64,6 +67,17 @@ def complete_work_item(item_id: int) -> Response:
     form = validated_step_form(item, json_body())
     message = step_of(item).submit(form, item, current_user, ())  # the API takes no attachments
     return jsonify(message=message, work_item=work_item_json(item))
+
+
+@bp.post("/items")
+@roles(Role.SUPERVISOR)
+def create_item() -> tuple[Response, int]:
+    """督办事项立项 with the page's form fields; answers the new item as a task (201)."""
+    form = validated_form(ItemForm, json_body())
+    plan = items.register_item(directory.home_organisation(current_user), form.request(), current_user,
+                               beijing_today())
+    task = plan.tasks[0]
+    return jsonify(task_json(task, task_history(task), False)), 201
 
 
 @bp.get("/tasks/<int:task_id>")

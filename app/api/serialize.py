@@ -9,7 +9,7 @@ from flask import url_for
 
 from app.api.openapi_schemas import body_schema_ref
 from app.extensions import db
-from app.models import Unit, User, WorkItem
+from app.models import PlanTask, Unit, User, WorkItem
 from app.steps import STEPS
 
 
@@ -38,11 +38,14 @@ def unit_ref(unit: Unit | int | None) -> dict[str, Any] | None:
 def work_item_json(item: WorkItem) -> dict[str, Any]:
     """One work item (without its form)."""
     task_id = item.instance.plan_task_id
+    task = db.session.get(PlanTask, task_id) if task_id else None  # preloaded with its plan by list pages
     return {
         "id": item.id, "step_id": item.step_id, "step_name": item.step_name, "form_key": item.form_key,
         "body_schema": body_schema_ref(item.form_key) if item.form_key in STEPS else None,
         "state": item.state.value, "state_label": item.state.label,
         "role": item.role.value if item.role else None, "unit": unit_ref(item.unit_id), "task_id": task_id,
+        "supervision_number": task.supervision_number if task else None,
+        "source": task.plan.source_label if task else None,
         "context": item.context, "assignee_id": item.assignee_id, "due_at": when(item.due_at),
         "created_at": when(item.created_at), "signed_at": when(item.signed_at),
         "completed_at": when(item.completed_at), "completed_by_id": item.completed_by_id,

@@ -23,10 +23,12 @@ from app.services.lifecycle.task_view import TaskHistory
 def task_json(task: PlanTask, history: TaskHistory, closed: bool) -> dict[str, Any]:
     """The task, who answers for it, its targets, and every decomposition, milestone, verdict and open step."""
     return {
-        "id": task.id, "plan": {"id": task.plan.id, "title": task.plan.title, "year": task.plan.year},
+        "id": task.id, "plan": {"id": task.plan.id, "title": task.plan.title, "year": task.plan.year,
+                                "kind": task.plan.kind.value, "source": task.plan.source_label},
         "section": task.section.title if task.section else None, "number": task.number, "title": task.title,
         "text": task.text, "supervision_number": task.supervision_number, "priority": task.priority.value,
         "priority_label": task.priority.label, "closed": closed,
+        "final_deadline": task.final_deadline.isoformat() if task.final_deadline else None,
         "responsibilities": [_responsibility(r) for r in task.responsibilities],
         "targets": [{"id": t.id, "phrase": t.phrase, "value": number(t.value), "unit": t.unit,
                      "comparator": t.comparator} for t in task.targets],

@@ -16,10 +16,21 @@ from app.exports import jobs
 from app.extensions import db
 from app.fields import as_of_day
 from app.models import ExportStatus, Plan, Role, ScoringPolicyVersion
+from app.scope_selector import requested_scope, scope_links
 from app.services.dashboards.facts import beijing_today
 from app.services.scoring import assessment, scoring_policy
 
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
+
+
+@bp.route("/assessment")
+@roles(*READERS)
+def combined() -> str:
+    """考核评分 over every active plan and item (or the plan or source the selector names) as of a day."""
+    scope, as_of = requested_scope(), _as_of()
+    return render_template("assessment/combined.html", scope=scope, as_of=as_of,
+                           scope_links=scope_links(scope, as_of=request.args.get("as_of")),
+                           scores=assessment.unit_scores(scope.plan_ids, as_of))
 
 
 @bp.route("/plans/<int:plan_id>/assessment")

@@ -17,12 +17,13 @@ from app.exports import jobs
 from app.extensions import db
 from app.fields import MAX_ID, as_of_day
 from app.models import Plan, Role, Unit
+from app.scope_selector import requested_scope, scope_links
 from app.services.dashboards import lighting, lists, overview, targets
 from app.services.dashboards.facts import Filters, TaskState, beijing_today, with_lights_judged
-from app.services.dashboards.unit import current_plan, ensure_may_view, unit_overview, unit_score
+from app.services.dashboards.unit import ensure_may_view, unit_overview, unit_score
 from app.services.infrastructure import accounts
 from app.services.lifecycle import discussion
-from app.services.plans import directory
+from app.services.plans import plan_scope
 
 #: 督审处, the leaders and administrators read every dashboard and download every document.
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
@@ -43,12 +44,10 @@ def _id_arg(name: str) -> int | None:
     return value
 
 
-def _plan() -> Plan | None:
-    plan_id = _id_arg("plan_id")
-    plan = current_plan(directory.home_organisation(current_user).id, plan_id)
-    if plan is None and plan_id is not None:
-        raise NotFound("找不到该工作计划。")
-    return plan
+def _page(template: str, scope: plan_scope.Scope, as_of: date, **context: object) -> str:
+    """A dashboard page with the scope selector and the names of the plans and items its lists mention."""
+    return render_template(template, scope=scope, scope_links=scope_links(scope, as_of=as_of.isoformat()),
+                           sources=plan_scope.source_labels(scope), as_of=as_of, **context)
 
 
 def _as_of() -> date:
@@ -69,46 +68,47 @@ def _filters() -> Filters:
 @roles(*READERS)
 def supervision() -> str:
     """督审处's dashboard: states, progress by section and unit, lists, targets, weekly completions; filterable."""
-    plan, as_of, filters = _plan(), _as_of(), _filters()
-    if plan is None:
+    scope, as_of, filters = requested_scope(), _as_of(), _filters()
+    if scope.empty:
         return render_template("dashboards/no_plan.html")
-    filters = with_lights_judged(plan.id, as_of, filters)
+    plan_ids = scope.plan_ids
+    filters = with_lights_judged(plan_ids, as_of, filters)
     view = {
-        "counts": overview.state_counts(plan.id, as_of, filters),
-        "totals": overview.totals(plan.id, as_of, filters),
-        "sections": overview.section_progress(plan.id, as_of, filters),
-        "units": overview.unit_progress(plan.id, as_of, filters),
-        "overdue": lists.overdue(plan.id, as_of, filters, limit=LIST_LIMIT),
-        "due_soon": lists.due_soon(plan.id, as_of, filters, limit=LIST_LIMIT),
-        "returned": lists.returned(plan.id, as_of, filters),
-        "targets": targets.target_progress(plan.id, as_of, filters),
-        "weeks": targets.weekly_completions(plan.id, as_of, filters),
+        "counts": overview.state_counts(plan_ids, as_of, filters),
+        "totals": overview.totals(plan_ids, as_of, filters),
+        "sections": overview.section_progress(plan_ids, as_of, filters),
+        "units": overview.unit_progress(plan_ids, as_of, filters),
+        "overdue": lists.overdue(plan_ids, as_of, filters, limit=LIST_LIMIT),
+        "due_soon": lists.due_soon(plan_ids, as_of, filters, limit=LIST_LIMIT),
+        "returned": lists.returned(plan_ids, as_of, filters),
+        "targets": targets.target_progress(plan_ids, as_of, filters),
+        "weeks": targets.weekly_completions(plan_ids, as_of, filters),
     }
-    return render_template("dashboards/supervision.html", plan=plan, as_of=as_of, filters=filters, charts=charts,
-                           section_choices=overview.section_choices(plan.id),
-                           unit_choices=overview.unit_choices(plan.id), states=list(TaskState),
-                           list_limit=LIST_LIMIT, **view)
+    return _page("dashboards/supervision.html", scope, as_of=as_of, filters=filters, charts=charts,
+                 section_choices=overview.section_choices(plan_ids),
+                 unit_choices=overview.unit_choices(plan_ids), states=list(TaskState),
+                 list_limit=LIST_LIMIT, **view)
 
 
 @bp.route("/leader")
 @roles(*READERS)
 def leader() -> str:
     """The leaders' one screen: lights per section, the most overdue items, units ranked by on-time rate."""
-    plan, as_of = _plan(), _as_of()
-    if plan is None:
+    scope, as_of = requested_scope(), _as_of()
+    if scope.empty:
         return render_template("dashboards/no_plan.html")
+    plan_ids = scope.plan_ids
     # A leader with 分管 units sees them first; ?scope=all switches to the whole bureau.
     mine = accounts.units_in_charge(current_user) if current_user.has_role(Role.LEADER) else []
     whole = request.args.get("scope") == "all" or not mine
     filters = Filters() if whole else Filters(unit_ids=tuple(mine))
-    sections = overview.section_progress(plan.id, as_of, filters)
-    section_lights = lighting.lights_by_section(plan.id, as_of, filters)
-    return render_template(
-        "dashboards/leader.html", plan=plan, as_of=as_of, charts=charts,
-        totals=overview.totals(plan.id, as_of, filters),
-        sections=sections, section_lights=[section_lights.get(s.id, {}) for s in sections],
-        overdue=lists.overdue(plan.id, as_of, filters, limit=LEADER_OVERDUE_COUNT),
-        units=overview.units_by_on_time_rate(plan.id, as_of, filters), whole=whole,
+    sections = overview.section_progress(plan_ids, as_of, filters)
+    section_lights = lighting.lights_by_section(plan_ids, as_of, filters)
+    return _page(
+        "dashboards/leader.html", scope, as_of=as_of, charts=charts, totals=overview.totals(plan_ids, as_of, filters),
+        sections=sections, section_lights=[section_lights.get(s.id or None, {}) for s in sections],
+        overdue=lists.overdue(plan_ids, as_of, filters, limit=LEADER_OVERDUE_COUNT),
+        units=overview.units_by_on_time_rate(plan_ids, as_of, filters), whole=whole,
         my_units=db.session.scalars(select(Unit.name).where(Unit.id.in_(mine)).order_by(Unit.id)).all(),
         instructions=discussion.issued_by(current_user))
 
@@ -119,11 +119,11 @@ def unit(unit_id: int) -> str:
     """One unit's tasks (lead and cooperating), milestones, lights and score."""
     unit = db.get_or_404(Unit, unit_id)
     ensure_may_view(current_user, unit)
-    plan, as_of = _plan(), _as_of()
-    if plan is None:
+    scope, as_of = requested_scope(), _as_of()
+    if scope.empty:
         return render_template("dashboards/no_plan.html")
-    return render_template("dashboards/unit.html", plan=plan, as_of=as_of, view=unit_overview(plan.id, unit, as_of),
-                           score=unit_score(plan.id, unit.id, as_of))
+    return _page("dashboards/unit.html", scope, as_of=as_of, view=unit_overview(scope.plan_ids, unit, as_of),
+                 score=unit_score(scope.plan_ids, unit.id, as_of))
 
 
 @bp.route("/my-unit")
@@ -138,18 +138,20 @@ def my_unit() -> Response:
 @bp.route("/export/<kind>")
 @roles(*READERS)
 def export(kind: str) -> Response:
-    """Download the 督查台账, the 督查通报 or the assessment scores of a plan, as of a day.
+    """Download the 督查台账, the 督查通报 or the assessment scores of the plans and items shown, as of a day.
 
     A large plan's document is prepared in the background: the answer is its progress page.
     """
-    plan, as_of = _plan(), _as_of()
-    if plan is None:
-        raise NotFound("尚无工作计划,无法导出。")
-    if jobs.is_large(plan):
-        job = jobs.request_document(kind, plan, as_of, current_user)
+    scope, as_of = requested_scope(), _as_of()
+    if scope.empty:
+        raise NotFound("尚无工作计划或督办事项,无法导出。")
+    # Jobs are kept per plan, so a scope of one plan only is prepared in the background.
+    single = scope.plan or (scope.plans[0] if len(scope.plans) == 1 else None)
+    if single is not None and jobs.is_large(single):
+        job = jobs.request_document(kind, single, as_of, current_user)
         jobs.start(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
         return redirect(url_for("dashboards.export_job", job_id=job.id))
-    document = exports.build_document(kind, plan, as_of, filters=_filters() if kind == "ledger" else None)
+    document = exports.build_document(kind, scope, as_of, filters=_filters() if kind == "ledger" else None)
     response = send_file(document.stream(), mimetype=document.mimetype)
     response.headers["Content-Disposition"] = document.content_disposition
     return response

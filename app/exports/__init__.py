@@ -14,6 +14,7 @@ from urllib.parse import quote
 from app.errors import NotFound
 from app.models import Plan
 from app.services.dashboards.facts import Filters
+from app.services.plans.plan_scope import Scope, as_scope
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -54,10 +55,10 @@ def file_names(source: str, source_ascii: str, stem: str, kind: str, day: date, 
     return f"{name}.{extension}", f"{source_ascii}-{kind}-{day.isoformat()}.{extension}"
 
 
-def build_document(kind: str, plan: Plan, as_of: date, progress: Callable[[int], None] = silent,
+def build_document(kind: str, subject: Plan | Scope, as_of: date, progress: Callable[[int], None] = silent,
                    filters: Filters | None = None) -> Document:
-    """Build one export of ``plan`` as of ``as_of``, telling ``progress`` how far it is (0–100) as it goes; the
-    台账 keeps only the tasks passing the dashboard's ``filters``.
+    """Build one export of a plan, or of the plans and items of a scope, as of ``as_of``, telling ``progress``
+    how far it is (0–100) as it goes; the 台账 keeps only the tasks passing the dashboard's ``filters``.
 
     :raises NotFound: an unknown kind.
     """
@@ -67,12 +68,20 @@ def build_document(kind: str, plan: Plan, as_of: date, progress: Callable[[int],
 
     stem, mimetype = KINDS[kind]
     extension = "docx" if mimetype == DOCX else "xlsx"
-    filename, ascii_filename = file_names(plan.title, f"plan{plan.id}", stem, kind, as_of, extension)
+    scope = as_scope(subject)
+    filename, ascii_filename = file_names(scope.title, _ascii_source(scope), stem, kind, as_of, extension)
     if kind == "ledger":
-        data = ledger_xlsx.build(plan, as_of, progress, filters)
+        data = ledger_xlsx.build(scope, as_of, progress, filters)
     else:
-        data = {"bulletin": bulletin_docx.build, "assessment": assessment_xlsx.build}[kind](plan, as_of, progress)
+        data = {"bulletin": bulletin_docx.build, "assessment": assessment_xlsx.build}[kind](scope, as_of, progress)
     return Document(filename, mimetype, data, ascii_filename)
+
+
+def _ascii_source(scope: Scope) -> str:
+    """The ASCII name of what a scope covers: plan12, leader_instruction, all."""
+    if scope.plan is not None:
+        return f"plan{scope.plan.id}"
+    return scope.source.value if scope.source is not None else "all"
 
 
 def rectifications_document(status: str | None, day: date) -> Document:

@@ -16,24 +16,27 @@ from openpyxl.utils import get_column_letter
 from app.exports import cells, silent
 from app.models import Plan
 from app.services.dashboards import overview
+from app.services.plans.plan_scope import Scope, as_scope
 from app.services.scoring import assessment
 
 COLUMNS = (("名次", 6), ("并列", 6), ("单位", 18), ("牵头任务数", 10), ("配合任务数", 10), ("工作节点", 10),
            ("已完成", 8), ("逾期", 8), ("按期完成率(%)", 12), ("考核得分", 10), ("是否定稿", 10))
 
 
-def build(plan: Plan, as_of: date, report: Callable[[int], None] = silent) -> bytes:
-    """The assessment sheet of ``plan``: each unit's score beside its progress figures as of ``as_of``."""
-    progress = {p.id: p for p in overview.unit_progress(plan.id, as_of)}
+def build(subject: Plan | Scope, as_of: date, report: Callable[[int], None] = silent) -> bytes:
+    """The assessment sheet of a plan or a scope: each unit's score beside its progress figures as of ``as_of``."""
+    scope = as_scope(subject)
+    plan_ids = scope.plan_ids
+    progress = {p.id: p for p in overview.unit_progress(plan_ids, as_of)}
     report(20)
     book = Workbook()
     sheet = book.active
     sheet.title = "考核评分"
-    sheet.append(cells.row(sheet, [f"{plan.title} 考核评分（统计截至{as_of.year}年{as_of.month}月{as_of.day}日）"]))
+    sheet.append(cells.row(sheet, [f"{scope.title} 考核评分（统计截至{as_of.year}年{as_of.month}月{as_of.day}日）"]))
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append(cells.row(sheet, [header for header, _ in COLUMNS]))
-    scores = assessment.unit_scores(plan.id, as_of)
+    scores = assessment.unit_scores(plan_ids, as_of)
     shared = shared_ranks(scores)
     for score in scores:
         p = progress.get(score.unit_id)

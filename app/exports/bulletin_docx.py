@@ -27,6 +27,7 @@ from app.exports.cells import display_width
 from app.formatting import chinese_numeral
 from app.models import Plan
 from app.services.dashboards import bulletin_issues, lists, overview
+from app.services.plans.plan_scope import Scope, as_scope, source_labels
 
 #: The bulletin lists this many of the most overdue items; the ledger has them all.
 OVERDUE_LISTED = 30
@@ -46,9 +47,9 @@ CELL_PADDING_MM = 3.8
 NARROW_COLUMNS_CAP_MM = 36
 
 
-def issuing_office(plan: Plan) -> str:
+def issuing_office(scope: Scope) -> str:
     """The office that issues the bulletin."""
-    return f"{plan.organisation.name}督审处"
+    return f"{scope.organisation.name}督审处"
 
 
 def chinese_date(day: date) -> str:
@@ -56,32 +57,50 @@ def chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def build(plan: Plan, as_of: date, progress: Callable[[int], None] = silent) -> bytes:
-    """The bulletin on ``plan`` as of ``as_of``, as .docx bytes; gives it the next 期号 of its year the first time;
-    ``progress`` hears how far it is."""
+def build(subject: Plan | Scope, as_of: date, progress: Callable[[int], None] = silent) -> bytes:
+    """The bulletin on a plan, or on the plans and items of a scope, as of ``as_of``, as .docx bytes; gives it
+    the next 期号 of its year the first time; ``progress`` hears how far it is."""
+    scope = as_scope(subject)
+    plan_ids = scope.plan_ids
     doc = Document()
     _page_and_body_style(doc)
-    _masthead(doc, plan, as_of, bulletin_issues.issue_number(plan, as_of))
-    _title(doc, f"关于{plan.title}落实情况的通报")
-    _para(doc, f"截至{chinese_date(as_of)}，现将《{plan.title}》各项任务落实情况通报如下：", indent=True)
+    # 期号 are kept per plan: a bulletin over several plans and items takes the number of the first it covers.
+    _masthead(doc, scope, as_of, bulletin_issues.issue_number(scope.plan or scope.plans[0], as_of))
+    if scope.plan is not None and not scope.plan.kind.is_item:
+        _title(doc, f"关于{scope.plan.title}落实情况的通报")
+        covered = f"《{scope.title}》"
+    else:
+        _title(doc, f"关于{scope.year}年督办事项落实情况的通报")
+        covered = f"{scope.label}（{'、'.join(_covered(scope))}）"
+    _para(doc, f"截至{chinese_date(as_of)}，现将{covered}各项任务落实情况通报如下：", indent=True)
     _section(doc, 1, "总体进展")
-    _para(doc, _overall(overview.totals(plan.id, as_of)), indent=True)
+    _para(doc, _overall(overview.totals(plan_ids, as_of)), indent=True)
     _section(doc, 2, "分部分进展")
-    for number, section in enumerate(overview.section_progress(plan.id, as_of), start=1):
+    for number, section in enumerate(overview.section_progress(plan_ids, as_of), start=1):
         _para(doc, f"（{chinese_numeral(number)}）{_section_line(section)}", indent=True)
     progress(40)
     _section(doc, 3, "逾期事项")
-    _overdue_table(doc, lists.overdue(plan.id, as_of))
+    _overdue_table(doc, lists.overdue(plan_ids, as_of), source_labels(scope) if scope.several else None)
     progress(70)
     _section(doc, 4, "表扬与督促")
-    units = overview.units_by_on_time_rate(plan.id, as_of)
+    units = overview.units_by_on_time_rate(plan_ids, as_of)
     _para(doc, _praise(units), indent=True)
     _para(doc, _urge(units), indent=True)
-    _signature(doc, plan, as_of)
-    _record(doc, plan, as_of)
+    _signature(doc, scope, as_of)
+    _record(doc, scope, as_of)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+def _covered(scope: Scope) -> list[str]:
+    """What a bulletin on several plans and items covers: each plan's title, then items counted by source."""
+    plans = [f"《{plan.title}》" for plan in scope.plans if not plan.kind.is_item]
+    sources: dict[str, int] = {}
+    for plan in scope.plans:
+        if plan.kind.is_item:
+            sources[plan.kind.label] = sources.get(plan.kind.label, 0) + 1
+    return plans + [f"{label}{count}件" for label, count in sources.items()]
 
 
 def _page_and_body_style(doc: DocxDocument) -> None:
@@ -138,14 +157,14 @@ def _spread(doc: DocxDocument, left: str, right: str, size: float, borders: tupl
     _font(paragraph.add_run(f"{left}\t{right}"), size=size)
 
 
-def _masthead(doc: DocxDocument, plan: Plan, as_of: date, number: int) -> None:
+def _masthead(doc: DocxDocument, scope: Scope, as_of: date, number: int) -> None:
     """版头: 发文机关标志 in red, 期号, then 发文机关 and date above the red rule."""
     mark = _para(doc, "督查通报", align=WD_ALIGN_PARAGRAPH.CENTER, font=TITLE_FONT, size=SIZE_MASTHEAD)
     mark.runs[0].font.color.rgb = RED
     mark.paragraph_format.line_spacing = Pt(SIZE_MASTHEAD * 1.4)
     mark.paragraph_format.space_after = Pt(SIZE_BODY)
     _para(doc, f"第{number}期", align=WD_ALIGN_PARAGRAPH.CENTER)
-    _spread(doc, issuing_office(plan), chinese_date(as_of), SIZE_BODY, (("bottom", 12, "C00000"),))
+    _spread(doc, issuing_office(scope), chinese_date(as_of), SIZE_BODY, (("bottom", 12, "C00000"),))
     doc.add_paragraph()
 
 
@@ -191,15 +210,17 @@ def _urge(units: list[overview.Progress]) -> str:
     return f"{names}分别有{counts}工作节点逾期未完成，请以上单位抓紧推进，{deadline}"
 
 
-def _overdue_table(doc: DocxDocument, items: list[lists.ListedItem]) -> None:
+def _overdue_table(doc: DocxDocument, items: list[lists.ListedItem], sources: dict[int, str] | None) -> None:
+    """The overdue milestones; covering several plans, each task is named by its 督办编号 and source."""
     if not items:
         _para(doc, "截至统计日，无逾期未完成事项。", indent=True)
         return
     more = f"现列出逾期最久的{OVERDUE_LISTED}个，其余详见督查台账" if len(items) > OVERDUE_LISTED else "具体如下"
     _para(doc, f"截至统计日，共有{len(items)}个工作节点逾期未完成，{more}：", indent=True)
     headers = ("序号", "任务", "责任单位", "工作节点", "完成时限", "逾期天数")
-    rows = [(str(number), f"{item.task_number}. {item.task_title}", item.unit_name, item.title,
-             item.due_date.isoformat() if item.due_date else "", str(item.days_late))
+    rows = [(str(number), f"{item.task_number}. {item.task_title}" if sources is None else
+             f"{item.supervision_number} {item.task_title}（{sources.get(item.plan_id or 0, '')}）", item.unit_name,
+             item.title, item.due_date.isoformat() if item.due_date else "", str(item.days_late))
             for number, item in enumerate(items[:OVERDUE_LISTED], start=1)]
     table = doc.add_table(rows=1 + len(rows), cols=len(headers))
     table.style, table.alignment, table.autofit = "Table Grid", WD_TABLE_ALIGNMENT.CENTER, False
@@ -233,20 +254,20 @@ def _size_columns(table: Table, widths_mm: list[float]) -> None:
             cell.width = Mm(width)
 
 
-def _signature(doc: DocxDocument, plan: Plan, as_of: date) -> None:
+def _signature(doc: DocxDocument, scope: Scope, as_of: date) -> None:
     doc.add_paragraph()
-    for text in (issuing_office(plan), chinese_date(as_of)):
+    for text in (issuing_office(scope), chinese_date(as_of)):
         paragraph = _para(doc, text, align=WD_ALIGN_PARAGRAPH.RIGHT)
         paragraph.paragraph_format.right_indent = Pt(SIZE_BODY * 4)
     doc.add_paragraph()
 
 
-def _record(doc: DocxDocument, plan: Plan, as_of: date) -> None:
+def _record(doc: DocxDocument, scope: Scope, as_of: date) -> None:
     """版记: 抄送 between two rules, then 印发机关 and 印发日期 above the closing rule."""
     copy = doc.add_paragraph()
     _border(copy, "top", 8, "000000")
     _border(copy, "bottom", 4, "000000")
     copy.paragraph_format.left_indent = copy.paragraph_format.right_indent = Pt(SIZE_RECORD)
     _font(copy.add_run("抄送：局领导，各责任单位。"), size=SIZE_RECORD)
-    _spread(doc, issuing_office(plan), f"{chinese_date(as_of)}印发", SIZE_RECORD,
+    _spread(doc, issuing_office(scope), f"{chinese_date(as_of)}印发", SIZE_RECORD,
             (("bottom", 8, "000000"),))

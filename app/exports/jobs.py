@@ -62,9 +62,18 @@ def request_document(kind: str, plan: Plan, as_of: date, user: User) -> ExportJo
     return job
 
 
+#: The name every export thread's name starts with (tests wait for them before the database goes).
+THREAD_PREFIX = "export-"
+
+
 def start(app: Flask, job_id: int) -> None:
     """Build the job's document in a daemon thread of this process."""
-    threading.Thread(target=_run, args=(app, job_id), name=f"export-{job_id}", daemon=True).start()
+    threading.Thread(target=_run, args=(app, job_id), name=f"{THREAD_PREFIX}{job_id}", daemon=True).start()
+
+
+def running_threads() -> list[threading.Thread]:
+    """The export threads still at work in this process."""
+    return [thread for thread in threading.enumerate() if thread.name.startswith(THREAD_PREFIX)]
 
 
 def job_of(job_id: int, user: User) -> ExportJob:

@@ -22,12 +22,14 @@ from app.extensions import db
 from app.models import Plan
 from app.services.dashboards.facts import Filters, scoped_task_ids
 from app.services.dashboards.ledger import LedgerRow, ledger_rows
+from app.services.plans.plan_scope import Scope, as_scope
 
 #: (header, width in characters) of each column, in order.
 COLUMNS = (
     ("督办编号", 14), ("任务序号", 8), ("所属部分", 8), ("重点任务", 40), ("工作节点", 30), ("牵头单位", 16),
     ("配合单位", 20), ("完成时限", 12), ("状态", 10), ("灯号", 6), ("最新进展", 40), ("最近审核意见", 30),
 )
+SOURCE_COLUMN = ("所属计划或来源", 24)
 GRID = {"border": 1, "border_color": "#BFBFBF"}
 WRAP = {"valign": "top", "text_wrap": True}
 HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#9F1C1C", "pattern": 1, "align": "center",
@@ -46,24 +48,30 @@ LINE_HEIGHT, ROW_PADDING = 15, 3
 EXCEL_EPOCH = date(1899, 12, 30)
 
 
-def build(plan: Plan, as_of: date, progress: Callable[[int], None] = silent, filters: Filters | None = None) -> bytes:
-    """The ledger of ``plan`` as of ``as_of``, as .xlsx bytes, only the tasks that pass the dashboard's ``filters``;
-    ``progress`` hears how far it is."""
+def build(subject: Plan | Scope, as_of: date, progress: Callable[[int], None] = silent,
+          filters: Filters | None = None) -> bytes:
+    """The ledger of a plan, or of the plans and items of a scope, as of ``as_of``, as .xlsx bytes, only the
+    tasks that pass the dashboard's ``filters``; ``progress`` hears how far it is.
+
+    Covering several, a last column says which plan or source each line belongs to.
+    """
+    scope = as_scope(subject)
+    columns = (*COLUMNS, SOURCE_COLUMN) if scope.several else COLUMNS
     out = io.BytesIO()
     book = Workbook(out, {"in_memory": True, "constant_memory": True, "strings_to_formulas": False,
                           "strings_to_numbers": False, "strings_to_urls": False})
     sheet = book.add_worksheet("督查台账")
-    rows = ledger_rows(plan.id, as_of)
+    rows = ledger_rows(scope.plan_ids, as_of)
     if filters is not None and filters.active:
-        shown = set(db.session.scalars(scoped_task_ids(plan.id, filters, as_of)))
+        shown = set(db.session.scalars(scoped_task_ids(scope.plan_ids, filters, as_of)))
         rows = [row for row in rows if row.task_id in shown]
     progress(PROGRESS_ROWS_READ)
-    _layout(sheet, len(rows))
+    _layout(sheet, len(rows), columns)
     narrowed = "(按看板筛选)" if filters is not None and filters.active else ""
-    sheet.write_string(0, 0, f"{plan.title} 督查台账(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日){narrowed}",
+    sheet.write_string(0, 0, f"{scope.title} 督查台账(统计截至 {as_of.year}年{as_of.month}月{as_of.day}日){narrowed}",
                        book.add_format({"bold": True, "font_size": 14}))
     header = book.add_format(HEADER)
-    for column, (name, _) in enumerate(COLUMNS):
+    for column, (name, _) in enumerate(columns):
         sheet.write_string(1, column, name, header)
     formats = _body_formats(book)
     step = max(1, len(rows) // 20)
@@ -73,8 +81,8 @@ def build(plan: Plan, as_of: date, progress: Callable[[int], None] = silent, fil
     for index, row in enumerate(rows, start=2):
         if index % step == 0:  # the cells are ~half of the work, the file's assembly at close the rest
             progress(PROGRESS_ROWS_READ + (PROGRESS_WRITTEN - PROGRESS_ROWS_READ) * index // len(rows))
-        task_line, values = row.milestone_id is None, _values(row)
-        sheet.set_row(index, row_height(values))  # before the cells: constant memory writes rows in order
+        task_line, values = row.milestone_id is None, _values(row) + ([row.source] if scope.several else [])
+        sheet.set_row(index, row_height(values, columns))  # before the cells: constant memory writes rows in order
         for column, value in enumerate(values):
             if column == LIGHT_COLUMN and value in lights:
                 sheet.write_string(index, column, row.light, lights[row.light])
@@ -85,13 +93,13 @@ def build(plan: Plan, as_of: date, progress: Callable[[int], None] = silent, fil
     return out.getvalue()
 
 
-def _layout(sheet: Worksheet, lines: int) -> None:
+def _layout(sheet: Worksheet, lines: int, columns: tuple[tuple[str, int], ...]) -> None:
     """Widths, frozen header and key columns, filter, landscape printing with the header on every page."""
-    for index, (_, width) in enumerate(COLUMNS):
+    for index, (_, width) in enumerate(columns):
         # In pixels of the 7-pixel digit: stored as exactly ``width`` characters (set_column adds padding).
         sheet.set_column_pixels(index, index, width * 7)
     sheet.freeze_panes(2, 4)  # E3
-    sheet.autofilter(1, 0, lines + 1, len(COLUMNS) - 1)
+    sheet.autofilter(1, 0, lines + 1, len(columns) - 1)
     sheet.repeat_rows(1)
     sheet.set_landscape()
     sheet.set_paper(9)  # A4
@@ -100,10 +108,10 @@ def _layout(sheet: Worksheet, lines: int) -> None:
     sheet.center_horizontally()
 
 
-def row_height(values: list[object]) -> float:
+def row_height(values: list[object], columns: tuple[tuple[str, int], ...] = COLUMNS) -> float:
     """Points a row needs so its most wrapped cell shows every line (a Chinese character is two digits wide)."""
     lines = 1
-    for value, (_, width) in zip(values, COLUMNS, strict=True):
+    for value, (_, width) in zip(values, columns, strict=True):
         if isinstance(value, str) and value:
             lines = max(lines, sum(-(-max(display_width(part), 1) // width) for part in value.split("\n")))
     return lines * LINE_HEIGHT + ROW_PADDING

@@ -24,6 +24,38 @@ class PlanStatus(enum.StrEnum):
         return {"active": "执行中", "archived": "已归档"}[self.value]
 
 
+class PlanKind(enum.StrEnum):
+    """Where supervised work comes from: a plan document, or a single item registered by 督审处 (立项)."""
+
+    PLAN = "plan"
+    LEADER_INSTRUCTION = "leader_instruction"
+    MEETING_DECISION = "meeting_decision"
+    ASSIGNED_BY_SUPERIOR = "assigned_by_superior"
+    NPC_SUGGESTION = "npc_suggestion"
+    CPPCC_PROPOSAL = "cppcc_proposal"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {"plan": "工作计划", "leader_instruction": "领导批示", "meeting_decision": "会议议定",
+                "assigned_by_superior": "上级交办", "npc_suggestion": "人大建议", "cppcc_proposal": "政协提案",
+                "other": "其他"}[self.value]
+
+    @property
+    def is_item(self) -> bool:
+        """True for a single registered 督办事项 rather than a plan document."""
+        return self is not PlanKind.PLAN
+
+    def item_label(self, document_number: str | None) -> str:
+        """How lists name a registered item's source: 领导批示 鄂市监批〔2026〕3号."""
+        return " ".join(part for part in (self.label, document_number) if part)
+
+    @classmethod
+    def item_sources(cls) -> list[PlanKind]:
+        """The sources a registered 督办事项 may have."""
+        return [kind for kind in cls if kind.is_item]
+
+
 class ResponsibilityRole(enum.StrEnum):
     """How a unit or group answers for a task."""
 
@@ -52,7 +84,10 @@ class Priority(enum.StrEnum):
 
 
 class Plan(Base):
-    """One imported plan document (工作要点)."""
+    """One imported plan document (工作要点), or the container of one registered 督办事项 (``kind`` its source).
+
+    A registered item is a plan of one task, so it runs the same lifecycle and shows in every list and figure.
+    """
 
     __tablename__ = "plan"
     __table_args__ = (UniqueConstraint("organisation_id", "content_hash"),)
@@ -69,6 +104,7 @@ class Plan(Base):
     #: The uploaded file's name, or "粘贴文本".
     source_name: Mapped[str] = mapped_column(String(255))
     status: Mapped[PlanStatus] = mapped_column(enum_column(PlanStatus), default=PlanStatus.ACTIVE)
+    kind: Mapped[PlanKind] = mapped_column(enum_column(PlanKind), default=PlanKind.PLAN, server_default="plan")
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -81,6 +117,11 @@ class Plan(Base):
     tasks: Mapped[list[PlanTask]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="PlanTask.number"
     )
+
+    @property
+    def source_label(self) -> str:
+        """How lists name where an item comes from: the plan's title, or the source and 文号 of an item."""
+        return self.kind.item_label(self.document_number) if self.kind.is_item else self.title
 
 
 class PlanSection(Base):
@@ -113,6 +154,8 @@ class PlanTask(Base):
     #: 督办编号, e.g. 督〔2023〕16号; set when supervision starts.
     supervision_number: Mapped[str | None] = mapped_column(String(40))
     priority: Mapped[Priority] = mapped_column(enum_column(Priority), default=Priority.NORMAL, server_default="normal")
+    #: The final deadline of a registered 督办事项 (办结时限); None for plan tasks, whose milestones set the dates.
+    final_deadline: Mapped[date | None] = mapped_column(Date)
     #: The final date the plan sets ("6月底前", a table's 完成时限): the default end of its decomposition.
     suggested_due: Mapped[date | None] = mapped_column(Date)
     #: How the plan wrote that deadline ("6月底前", "持续推进").
@@ -160,6 +203,19 @@ class TaskResponsibility(Base):
         """The directory's name of the unit or group."""
         holder = self.unit or self.group
         return holder.name if holder else self.written_as
+
+
+class SupervisionNumber(Base):
+    """A 督办编号 taken: one sequence per organisation and year, across plans and registered items."""
+
+    __tablename__ = "supervision_number"
+    __table_args__ = (UniqueConstraint("organisation_id", "year", "serial"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    year: Mapped[int]
+    serial: Mapped[int]
+    plan_task_id: Mapped[int] = mapped_column(ForeignKey("plan_task.id", ondelete="CASCADE"), unique=True)
 
 
 class PlanTarget(Base):

@@ -20,12 +20,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.fields import CheckboxListField
-from app.models import Plan, Unit, UnitGroup, UnitKind
+from app.fields import CheckboxListField, DayField
+from app.models import Plan, PlanKind, Priority, Unit, UnitGroup, UnitKind
 from app.plan_parser import ParsedPlan
 from app.plan_parser.table_plan import ROLES
 from app.plan_parser.tables import RawTable
 from app.plan_parser.units import is_group
+from app.services.plans.items import ItemRequest
 from app.services.plans.name_resolution import Decision
 from app.services.plans.plan_import import TargetChoice
 
@@ -51,6 +52,33 @@ class ImportForm(FlaskForm):
         """The active plans a document may revise; by default one of the same title is revised."""
         self.revises.choices = [SelectChoice("", "自动判断(与已有计划同名即为其修订版)")] + [
             SelectChoice(str(plan.id), f"修订《{plan.title}》({plan.year} 年度)") for plan in plans]
+
+
+class ItemForm(FlaskForm):
+    """督办事项立项: one item from a 领导批示, 会议议定事项, 上级交办, 人大建议 or 政协提案."""
+
+    source = SelectField("来源", choices=[SelectChoice(k.value, k.label) for k in PlanKind.item_sources()],
+                         validators=[DataRequired("请选择来源。")])
+    document_number = StringField("文号(如 鄂市监批〔2026〕12号)", validators=[Optional(), Length(max=100)])
+    document_date = DayField("来源文件日期", validators=[Optional()])
+    title = StringField("标题(留空则取内容的第一句)", validators=[Optional(), Length(max=200)])
+    text = TextAreaField("督办内容", validators=[DataRequired("请填写督办事项的内容。")])
+    lead_units = StringField("牵头单位(多个用顿号分隔)", validators=[DataRequired("请填写牵头单位。")])
+    cooperating_units = StringField("配合单位(可留空,多个用顿号分隔)", validators=[Optional()])
+    targets = TextAreaField("量化目标(可留空,如“完成检查200家以上”)", validators=[Optional()])
+    final_deadline = DayField("办结时限", validators=[DataRequired("请填写办结时限。")])
+    priority = SelectField("紧急程度", choices=[SelectChoice(p.value, p.label) for p in Priority],
+                           default=Priority.NORMAL.value)
+    submit = SubmitField("立项")
+
+    def request(self) -> ItemRequest:
+        """The service's request from the validated form (the page and the API share it)."""
+        return ItemRequest(
+            source=self.source.data, text=self.text.data or "", lead_units=self.lead_units.data or "",
+            final_deadline=self.final_deadline.data, document_number=self.document_number.data or "",
+            document_date=self.document_date.data, title=self.title.data or "",
+            cooperating_units=self.cooperating_units.data or "", targets=self.targets.data or "",
+            priority=self.priority.data or "")
 
 
 class ReviewForm(FlaskForm):

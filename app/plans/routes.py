@@ -15,6 +15,7 @@ from app.models.base import utcnow
 from app.plans import bp
 from app.plans.forms import (
     ImportForm,
+    ItemForm,
     change_reasons,
     chosen_columns,
     columns_form,
@@ -28,7 +29,8 @@ from app.plans.forms import (
 )
 from app.plans.presenting import mark_spans
 from app.services.dashboards import lights
-from app.services.plans import directory, plan_import, plan_revision, plan_view
+from app.services.dashboards.facts import beijing_today
+from app.services.plans import directory, items, plan_import, plan_revision, plan_view
 
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.LEADER)
 
@@ -68,6 +70,21 @@ def _imported_before(refusal: DubanError) -> str | None:
     if isinstance(refusal, plan_import.AlreadyImported):
         return url_for("plans.detail", plan_id=refusal.plan.id)
     return None
+
+
+@bp.route("/items/new", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def item_new() -> str | Response:
+    """督办事项立项: register one item (领导批示, 会议议定 …); it is numbered and its lead units start at once."""
+    form = ItemForm()
+    page = partial(render_template, "plans/item_new.html", form=form)
+    if form.validate_on_submit():
+        on_refusal(_imported_before, field=form.submit, render=page)
+        plan = items.register_item(directory.home_organisation(current_user), form.request(), current_user,
+                                   beijing_today())
+        flash(f"已立项:{plan.tasks[0].supervision_number}《{plan.title}》,已通知牵头单位分解。", "success")
+        return redirect(url_for("plans.detail", plan_id=plan.id))
+    return page()
 
 
 @bp.route("/import/<int:draft_id>", methods=["GET", "POST"])

@@ -28,6 +28,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.complete_work_item": frozenset({"zhuce"}),
     # Task 1 involves none of the unit-bound demo users' units.
     "api.task": frozenset({"admin", "dushen", "leader"}),
+    # 督办事项立项: 督审处 only (an empty body is then refused as invalid, nothing stored).
+    "api.create_item": frozenset({"dushen"}),
     "api.list_tokens": SIGNED_IN,
     "api.issue_token": SIGNED_IN,
     # zhuce's token: its owner, or an administrator.

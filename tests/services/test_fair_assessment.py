@@ -11,7 +11,8 @@ import time_machine
 from app import demo_activity
 from app.services.dashboards import overview
 from app.services.dashboards.facts import TaskState, beijing_today
-from app.services.scoring import assessment
+from app.services.plans import items
+from app.services.scoring import assessment, scoring_policy
 from app.services.scoring.evaluation import policy_in_force
 from app.services.timing.workdays import BEIJING
 from tests.snapshots import seeded
@@ -76,3 +77,24 @@ def test_an_undecomposed_task_past_its_deadline_is_charged_not_a_free_100(activi
         lines = [line for t in explanation.counted for line in t.result.line_items if line.category == "timeliness"]
         assert lines and all(line.event_kind == "work_item" and "至今未办理" in line.explanation
                              for line in lines if line.points < 0)
+
+
+def test_a_scope_of_several_plans_ranks_fairly_and_each_plan_keeps_its_own_ranking_rule(activity, demo, people):
+    from tests.services.test_items import instruction
+
+    today = beijing_today()
+    item = items.register_item(demo, instruction(document_date=today, final_deadline=today + timedelta(days=40)),
+                               people["dushen"], today)
+    both = [activity.id, item.id]
+    ranked = [s for s in assessment.unit_scores(both) if s.rank is not None]
+    kexin = next(s for s in ranked if s.unit_name == "科信处")
+    assert kexin.overdue_open and all(s.rank < kexin.rank for s in ranked if not s.overdue_open)
+    # Nothing of the item is due yet: the day before, no unit of either plan is ranked.
+    assert all(s.rank is None for s in assessment.unit_scores(both, today - timedelta(days=1)))
+
+    by_score = scoring_policy.default_text().replace("overdue_ranks_last = true", "overdue_ranks_last = false")
+    scoring_policy.save_policy(item, by_score, "只按得分排名", 0, people["dushen"])
+    # The item's rule does not overrule the plan's on its own page; over both, nobody is sent last.
+    assert [s.rank for s in assessment.unit_scores(activity.id) if s.unit_name == "科信处"] == [kexin.rank]
+    mixed = [s for s in assessment.unit_scores(both) if s.rank is not None]
+    assert [s.score for s in mixed] == sorted((s.score for s in mixed), reverse=True)

@@ -87,6 +87,34 @@ def table_names() -> set[str]:
         return set(inspect(connection).get_table_names())
 
 
+def test_0019_keeps_existing_numbers_and_renumbers_the_ones_a_later_plan_repeated(scratch_url):
+    """Before 0019 every plan numbered from 1: the first holder keeps its number, the repeats continue the year."""
+    app = make_test_app(scratch_url)
+    with app.app_context():
+        upgrade(revision="0017")
+        rows = [
+            "INSERT INTO organisation (id, name, short_name, code, created_at) "
+            "VALUES (1, '湖北省市场监督管理局', '省局', 'HB', CURRENT_TIMESTAMP)",
+            *[f"INSERT INTO plan (id, organisation_id, title, year, content_hash, source_name, status, imported_at) "
+              f"VALUES ({p}, 1, '计划{p}', 2023, 'h{p}', 'x.txt', 'active', CURRENT_TIMESTAMP)" for p in (1, 2)],
+            *[f"INSERT INTO plan_task (id, plan_id, number, title, text, supervision_number, priority) "
+              f"VALUES ({10 * p + n}, {p}, {n}, '任务', '任务', '督〔2023〕{n}号', 'normal')"
+              for p in (1, 2) for n in (1, 2)],
+        ]
+        with db.engine.begin() as connection:
+            for row in rows:
+                connection.execute(text(row))
+        upgrade()
+        numbers = dict(db.session.execute(select(PlanTask.id, PlanTask.supervision_number)).all())
+        assert numbers == {11: "督〔2023〕1号", 12: "督〔2023〕2号", 21: "督〔2023〕3号", 22: "督〔2023〕4号"}
+        taken = db.session.execute(text("SELECT plan_task_id, year, serial FROM supervision_number "
+                                        "ORDER BY plan_task_id")).all()
+        assert [tuple(row) for row in taken] == [(11, 2023, 1), (12, 2023, 2), (21, 2023, 3), (22, 2023, 4)]
+        db.session.remove()
+        downgrade(revision="0017")
+        assert "supervision_number" not in table_names()
+
+
 def test_0018_turns_subject_strings_into_foreign_keys_and_back(scratch_url):
     """The demo's links survive 0018 down (as "kind:id" strings) and up again (as foreign keys)."""
     app = make_test_app(scratch_url)

@@ -74,6 +74,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "plans.index": frozenset({"admin", "dushen", "leader"}),
     "plans.detail": frozenset({"admin", "dushen", "leader"}),
     "plans.import_start": frozenset({"dushen"}),
+    "plans.item_new": frozenset({"dushen"}),
+    "assessment.combined": frozenset({"admin", "dushen", "leader"}),
     "plans.import_review": frozenset({"dushen"}),
     "plans.import_columns": frozenset({"dushen"}),
     "plans.archive": frozenset({"dushen"}),

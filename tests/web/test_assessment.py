@@ -44,6 +44,17 @@ def test_overview_ranks_units_and_links_to_each_explanation(closed_task7, signed
     assert "评分规则</a>" not in page   # leaders read, they do not edit the policy
 
 
+def test_the_scope_page_ranks_as_of_a_day_and_keeps_the_day_across_the_selector(closed_task7, signed_in):
+    client = signed_in("leader")
+    page = text(client.get(f"/assessment?plan={closed_task7.plan_id}"))
+    assert re.findall(r'<td data-testid="rank">(\S+)</td>', page)[:4] == ["1", "2", "3", "—"]
+    assert page.count("未到考核节点") > 3
+    before = text(client.get(f"/assessment?plan={closed_task7.plan_id}&as_of=2023-01-02"))
+    assert "统计截至 2023-01-02" in before and f'name="plan" value="{closed_task7.plan_id}"' in before
+    assert set(re.findall(r'<td data-testid="rank">(\S+)</td>', before)) == {"—"}
+    assert "as_of=2023-01-02" in before   # the selector's links and the units' links keep the day
+
+
 def test_unit_page_traces_every_point_to_its_event(closed_task7, signed_in):
     client = signed_in("dushen")
     page = text(client.get(f"/plans/{closed_task7.plan_id}/assessment/units/{unit_id('注册处')}"))

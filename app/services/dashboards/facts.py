@@ -30,6 +30,7 @@ from app.models import (
     WorkflowInstance,
 )
 from app.models.lifecycle import task_is_closed
+from app.services.plans.plan_scope import PlanIds, in_plans
 from app.services.timing.sql_days import beijing_date
 from app.services.timing.workdays import BEIJING
 
@@ -85,10 +86,10 @@ class Filters:
         return [u for u in self.unit_ids if self.unit_id in (None, u)]
 
 
-def task_facts(plan_id: int, as_of: date | None = None, within: Select[Any] | None = None) -> Subquery:
-    """One row per task of the plan (of the task ids ``within`` selects, when given): id, number, title,
-    section, supervision number, state (as of a past day when ``as_of`` is one: see ``_past_states``)."""
-    tasks = select(PlanTask.id).where(PlanTask.plan_id == plan_id) if within is None else within
+def task_facts(plan_ids: PlanIds, as_of: date | None = None, within: Select[Any] | None = None) -> Subquery:
+    """One row per task of the plans (of the task ids ``within`` selects, when given): id, number, title,
+    section, supervision number, state (as of a past day when ``as_of`` is one: see ``_past_states``), plan."""
+    tasks = select(PlanTask.id).where(in_plans(PlanTask.plan_id, plan_ids)) if within is None else within
     if as_of is not None and as_of < beijing_today():
         decomposed, closed = _past_states(tasks, as_of)
     else:
@@ -104,9 +105,9 @@ def task_facts(plan_id: int, as_of: date | None = None, within: Select[Any] | No
         else_=TaskState.IN_PROGRESS.value,
     )
     return (select(PlanTask.id.label("task_id"), PlanTask.number, PlanTask.title, PlanTask.section_id,
-                   PlanTask.supervision_number, state.label("state"))
+                   PlanTask.supervision_number, state.label("state"), PlanTask.plan_id)
             .outerjoin(decomposed, decomposed.c.task_id == PlanTask.id)
-            .where(PlanTask.plan_id == plan_id, PlanTask.id.in_(tasks), PlanTask.cancelled_at.is_(None))
+            .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.id.in_(tasks), PlanTask.cancelled_at.is_(None))
             .subquery("task_facts"))
 
 
@@ -132,7 +133,8 @@ def _past_states(tasks: Select[Any], as_of: date) -> tuple[Subquery, ColumnEleme
              .group_by(Decomposition.plan_task_id).subquery())
     return parts, and_(func.coalesce(parts.c.lifecycles, 0) > 0, parts.c.lifecycles == parts.c.done)
 
-def milestone_facts(plan_id: int, as_of: date) -> Subquery:
+
+def milestone_facts(plan_ids: PlanIds, as_of: date) -> Subquery:
     """One row per milestone of the plan with its as-of flags (approved, overdue, due, due soon, on time)."""
     conditions = _conditions(Milestone.approved_on, Milestone.delivered_on, Milestone.due_date, as_of)
     return (select(Milestone.id.label("milestone_id"), Milestone.plan_task_id.label("task_id"), Milestone.unit_id,
@@ -140,7 +142,7 @@ def milestone_facts(plan_id: int, as_of: date) -> Subquery:
                    Milestone.delivered_on,
                    *(case((condition, 1), else_=0).label(flag) for flag, condition in conditions.items()))
             .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
-            .where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None)).subquery("milestone_facts"))
+            .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.cancelled_at.is_(None)).subquery("milestone_facts"))
 
 
 def flagged(facts: Subquery, flag: str, as_of: date) -> ColumnElement[bool]:
@@ -162,18 +164,18 @@ def _conditions(approved_on: Any, delivered_on: Any, due_date: Any, as_of: date)
     }
 
 
-def with_lights_judged(plan_id: int, as_of: date, filters: Filters) -> Filters:
+def with_lights_judged(plan_ids: PlanIds, as_of: date, filters: Filters) -> Filters:
     """``filters`` with its light judged into task ids once, for a page whose aggregates all filter by it."""
     if filters.light is None or filters.light_task_ids is not None:
         return filters
     from app.services.dashboards.lighting import tasks_with_light
 
-    return replace(filters, light_task_ids=tuple(tasks_with_light(plan_id, as_of, filters.light)))
+    return replace(filters, light_task_ids=tuple(tasks_with_light(plan_ids, as_of, filters.light)))
 
 
-def scoped_task_ids(plan_id: int, filters: Filters, as_of: date) -> Select:
-    """The ids of the plan's tasks that pass ``filters`` (their state as of the day)."""
-    tasks = task_facts(plan_id, as_of)
+def scoped_task_ids(plan_ids: PlanIds, filters: Filters, as_of: date) -> Select:
+    """The ids of the plans' tasks that pass ``filters`` (their state as of the day)."""
+    tasks = task_facts(plan_ids, as_of)
     query = select(tasks.c.task_id)
     if filters.section_id is not None:
         query = query.where(tasks.c.section_id == filters.section_id)
@@ -188,7 +190,7 @@ def scoped_task_ids(plan_id: int, filters: Filters, as_of: date) -> Select:
     if filters.light is not None:
         # Ids, not the lights query nested here: nested, it overflowed SQLite's parser stack. They are written
         # into the SQL as numbers, so no bound-parameter limit applies either.
-        judged = with_lights_judged(plan_id, as_of, filters).light_task_ids
+        judged = with_lights_judged(plan_ids, as_of, filters).light_task_ids
         query = query.where(tasks.c.task_id.in_(bindparam(None, list(judged or ()), expanding=True,
                                                           literal_execute=True)))
     return query

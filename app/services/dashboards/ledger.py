@@ -14,6 +14,7 @@ from app.models import (
     Milestone,
     MilestoneReport,
     MilestoneStatus,
+    Plan,
     PlanSection,
     PlanTask,
     QualityRating,
@@ -28,6 +29,7 @@ from app.models import (
 )
 from app.services.dashboards import lighting
 from app.services.dashboards.facts import TaskState, milestone_facts, task_facts
+from app.services.plans.plan_scope import PlanIds, in_plans
 from app.services.timing.sql_days import beijing_date
 
 
@@ -49,19 +51,23 @@ class LedgerRow:
     light: str
     latest_progress: str
     last_review: str
+    #: The plan's title, or the source and 文号 of a registered item.
+    source: str = ""
 
 
-def ledger_rows(plan_id: int, as_of: date) -> list[LedgerRow]:
+def ledger_rows(plan_ids: PlanIds, as_of: date) -> list[LedgerRow]:
     """Every task of the plan followed by its milestones, as of the day."""
-    tasks = db.session.execute(select(task_facts(plan_id, as_of)).order_by("number")).mappings().all()
-    milestones = _milestones_by_task(plan_id, as_of)
-    holders = _holders(plan_id)
-    progress, reviews = _latest_progress(plan_id, as_of), _latest_reviews(plan_id, as_of)
+    tasks = db.session.execute(select(task_facts(plan_ids, as_of)).order_by("plan_id", "number")).mappings().all()
+    sources = {plan.id: plan.source_label
+               for plan in db.session.scalars(select(Plan).where(in_plans(Plan.id, plan_ids)))}
+    milestones = _milestones_by_task(plan_ids, as_of)
+    holders = _holders(plan_ids)
+    progress, reviews = _latest_progress(plan_ids, as_of), _latest_reviews(plan_ids, as_of)
     sections = dict(db.session.execute(
-        select(PlanSection.id, PlanSection.number).where(PlanSection.plan_id == plan_id)).all())
-    task_lights = lighting.task_light_labels(plan_id, as_of)
-    milestone_lights = lighting.milestone_light_labels(plan_id, as_of)
-    cooperators = _milestone_cooperators(plan_id)
+        select(PlanSection.id, PlanSection.number).where(in_plans(PlanSection.plan_id, plan_ids))).all())
+    task_lights = lighting.task_light_labels(plan_ids, as_of)
+    milestone_lights = lighting.milestone_light_labels(plan_ids, as_of)
+    cooperators = _milestone_cooperators(plan_ids)
     rows: list[LedgerRow] = []
     for task in tasks:  # assembling lines of a document, not aggregating: every figure came from SQL
         own = milestones.get(task["task_id"], [])
@@ -73,13 +79,13 @@ def ledger_rows(plan_id: int, as_of: date) -> list[LedgerRow]:
             task["task_id"], None, task["supervision_number"], task["number"], section, task["title"], None, lead,
             cooperating, max((m["due_date"] for m in own), default=None), TaskState(task["state"]).label,
             task_lights.get(task["task_id"], ""), progress[latest["milestone_id"]][1] if latest else "",
-            _latest_of(reviews, own)))
+            _latest_of(reviews, own), sources[task["plan_id"]]))
         for m in own:
             rows.append(LedgerRow(
                 task["task_id"], m["milestone_id"], task["supervision_number"], task["number"], section, task["title"],
                 m["title"], m["unit_name"], cooperators.get(m["milestone_id"], ""), m["due_date"], milestone_state(m),
                 milestone_lights.get(m["milestone_id"], ""), progress.get(m["milestone_id"], (0, ""))[1],
-                reviews.get(m["milestone_id"], (0, ""))[1]))
+                reviews.get(m["milestone_id"], (0, ""))[1], sources[task["plan_id"]]))
     return rows
 
 
@@ -99,8 +105,8 @@ def _latest_of(reviews: dict[int, tuple[int, str]], milestones: Iterable[RowMapp
     return max(found)[1] if found else ""
 
 
-def _milestones_by_task(plan_id: int, as_of: date) -> defaultdict[int, list[RowMapping]]:
-    facts = milestone_facts(plan_id, as_of)
+def _milestones_by_task(plan_ids: PlanIds, as_of: date) -> defaultdict[int, list[RowMapping]]:
+    facts = milestone_facts(plan_ids, as_of)
     rows = db.session.execute(select(facts, Unit.name.label("unit_name")).join(Unit, Unit.id == facts.c.unit_id)
                               .order_by(facts.c.task_id, facts.c.due_date, facts.c.milestone_id)).mappings().all()
     grouped: defaultdict[int, list[RowMapping]] = defaultdict(list)
@@ -109,7 +115,7 @@ def _milestones_by_task(plan_id: int, as_of: date) -> defaultdict[int, list[RowM
     return grouped
 
 
-def _holders(plan_id: int) -> dict[int, tuple[str, str]]:
+def _holders(plan_ids: PlanIds) -> dict[int, tuple[str, str]]:
     """Per task: the lead (or responsible) holders and the cooperating holders, 、-separated, in document order."""
     rows = db.session.execute(
         select(TaskResponsibility.task_id, TaskResponsibility.role,
@@ -117,27 +123,28 @@ def _holders(plan_id: int) -> dict[int, tuple[str, str]]:
         .join(PlanTask, PlanTask.id == TaskResponsibility.task_id)
         .outerjoin(Unit, Unit.id == TaskResponsibility.unit_id)
         .outerjoin(UnitGroup, UnitGroup.id == TaskResponsibility.group_id)
-        .where(PlanTask.plan_id == plan_id).order_by(TaskResponsibility.task_id, TaskResponsibility.position)).all()
+        .where(in_plans(PlanTask.plan_id, plan_ids))
+        .order_by(TaskResponsibility.task_id, TaskResponsibility.position)).all()
     names: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
     for task_id, role, name in rows:
         names[task_id][role is ResponsibilityRole.COOPERATING].append(name)
     return {task_id: ("、".join(lead), "、".join(coop)) for task_id, (lead, coop) in names.items()}
 
 
-def _milestone_cooperators(plan_id: int) -> dict[int, str]:
+def _milestone_cooperators(plan_ids: PlanIds) -> dict[int, str]:
     rows = db.session.execute(
         select(milestone_cooperator_table.c.milestone_id, Unit.name)
         .join(Unit, Unit.id == milestone_cooperator_table.c.unit_id)
         .join(Milestone, Milestone.id == milestone_cooperator_table.c.milestone_id)
         .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
-        .where(PlanTask.plan_id == plan_id).order_by(milestone_cooperator_table.c.milestone_id, Unit.id)).all()
+        .where(in_plans(PlanTask.plan_id, plan_ids)).order_by(milestone_cooperator_table.c.milestone_id, Unit.id)).all()
     names: dict[int, list[str]] = defaultdict(list)
     for milestone_id, name in rows:
         names[milestone_id].append(name)
     return {key: "、".join(value) for key, value in names.items()}
 
 
-def _latest_progress(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:
+def _latest_progress(plan_ids: PlanIds, as_of: date) -> dict[int, tuple[int, str]]:
     """Per milestone: (report id, "60%:text") of its latest report submitted by the day, marked (待审核) or
     (已退回) while 督审处 had not approved it by then: a figure nobody signed off is never shown as settled."""
     ranked = (select(MilestoneReport.id, MilestoneReport.milestone_id, MilestoneReport.percent_done,
@@ -146,7 +153,8 @@ def _latest_progress(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:
                                             order_by=MilestoneReport.id.desc()).label("rank"))
               .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
               .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
-              .where(PlanTask.plan_id == plan_id, beijing_date(MilestoneReport.submitted_at) <= as_of).subquery())
+              .where(in_plans(PlanTask.plan_id, plan_ids), beijing_date(MilestoneReport.submitted_at) <= as_of)
+              .subquery())
     rows = db.session.execute(select(ranked.c.milestone_id, ranked.c.id, ranked.c.percent_done, ranked.c.progress)
                               .where(ranked.c.rank == 1)).all()
     verdicts = _report_verdicts([report_id for _, report_id, _, _ in rows], as_of)
@@ -167,7 +175,7 @@ def _report_verdicts(report_ids: list[int], as_of: date) -> dict[int, ReviewDeci
     return found
 
 
-def _latest_reviews(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:
+def _latest_reviews(plan_ids: PlanIds, as_of: date) -> dict[int, tuple[int, str]]:
     """Per milestone: (review id, "通过(优)" or "退回:comments") of the latest verdict on its reports by the day."""
     ranked = (select(ReviewRecord.id, MilestoneReport.milestone_id, ReviewRecord.decision, ReviewRecord.quality,
                      ReviewRecord.comments, ReviewRecord.step,
@@ -176,7 +184,7 @@ def _latest_reviews(plan_id: int, as_of: date) -> dict[int, tuple[int, str]]:
               .join(MilestoneReport, ReviewRecord.milestone_report_id == MilestoneReport.id)
               .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
               .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
-              .where(PlanTask.plan_id == plan_id, beijing_date(ReviewRecord.decided_at) <= as_of).subquery())
+              .where(in_plans(PlanTask.plan_id, plan_ids), beijing_date(ReviewRecord.decided_at) <= as_of).subquery())
     out = {}
     for review_id, milestone_id, decision, quality, comments, step in db.session.execute(
             select(ranked.c.id, ranked.c.milestone_id, ranked.c.decision, ranked.c.quality, ranked.c.comments,

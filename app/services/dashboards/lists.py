@@ -20,6 +20,7 @@ from app.models import (
     Unit,
 )
 from app.services.dashboards.facts import Filters, flagged, milestone_facts, scoped_task_ids
+from app.services.plans.plan_scope import PlanIds
 
 
 @dataclass(frozen=True)
@@ -35,33 +36,40 @@ class ListedItem:
     #: Calendar days past due (negative: days left).
     days_late: int | None = None
     note: str | None = None
+    #: Which plan or registered item the task belongs to, and its 督办编号 (lists cover several plans).
+    plan_id: int | None = None
+    supervision_number: str | None = None
 
 
-def _milestone_list(plan_id: int, as_of: date, filters: Filters, flag: str, limit: int | None) -> list[ListedItem]:
-    facts = milestone_facts(plan_id, as_of)
-    query = (select(PlanTask.id, PlanTask.number, PlanTask.title, Unit.name, facts.c.title, facts.c.due_date)
+def _milestone_list(plan_ids: PlanIds, as_of: date, filters: Filters, flag: str,
+                    limit: int | None) -> list[ListedItem]:
+    facts = milestone_facts(plan_ids, as_of)
+    query = (select(PlanTask.id, PlanTask.number, PlanTask.title, Unit.name, facts.c.title, facts.c.due_date,
+                    PlanTask.plan_id, PlanTask.supervision_number)
              .join(PlanTask, PlanTask.id == facts.c.task_id).join(Unit, Unit.id == facts.c.unit_id)
-             .where(flagged(facts, flag, as_of), facts.c.task_id.in_(scoped_task_ids(plan_id, filters, as_of)))
+             .where(flagged(facts, flag, as_of), facts.c.task_id.in_(scoped_task_ids(plan_ids, filters, as_of)))
              .order_by(facts.c.due_date, PlanTask.number, facts.c.milestone_id).limit(limit))
     if (units := filters.units) is not None:
         query = query.where(facts.c.unit_id.in_(units))
-    return [ListedItem(task_id, number, title, unit, milestone, due, days_late=(as_of - due).days)
-            for task_id, number, title, unit, milestone, due in db.session.execute(query)]
+    return [ListedItem(task_id, number, title, unit, milestone, due, days_late=(as_of - due).days, plan_id=plan_id,
+                       supervision_number=code)
+            for task_id, number, title, unit, milestone, due, plan_id, code in db.session.execute(query)]
 
 
-def overdue(plan_id: int, as_of: date, filters: Filters = Filters(), limit: int | None = None) -> list[ListedItem]:
+def overdue(plan_ids: PlanIds, as_of: date, filters: Filters = Filters(), limit: int | None = None) -> list[ListedItem]:
     """Milestones past due and not approved, the most overdue first."""
-    return _milestone_list(plan_id, as_of, filters, "overdue", limit)
+    return _milestone_list(plan_ids, as_of, filters, "overdue", limit)
 
 
-def due_soon(plan_id: int, as_of: date, filters: Filters = Filters(), limit: int | None = None) -> list[ListedItem]:
+def due_soon(plan_ids: PlanIds, as_of: date, filters: Filters = Filters(),
+             limit: int | None = None) -> list[ListedItem]:
     """Milestones not approved and due within DUE_SOON_DAYS, the soonest first."""
-    return _milestone_list(plan_id, as_of, filters, "due_soon", limit)
+    return _milestone_list(plan_ids, as_of, filters, "due_soon", limit)
 
 
-def returned(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[ListedItem]:
+def returned(plan_ids: PlanIds, as_of: date, filters: Filters = Filters()) -> list[ListedItem]:
     """Reports returned and not yet resubmitted, and decompositions sent back for revision."""
-    scope = scoped_task_ids(plan_id, filters, as_of)
+    scope = scoped_task_ids(plan_ids, filters, as_of)
     return _returned_reports(scope, filters) + _returned_decompositions(scope, filters)
 
 
@@ -74,7 +82,7 @@ def _returned_reports(scope: Select[Any], filters: Filters) -> list[ListedItem]:
                    .where(ReviewRecord.milestone_report_id == latest_report)
                    .scalar_subquery())
     query = (select(PlanTask.id, PlanTask.number, PlanTask.title, Unit.name, Milestone.title, Milestone.due_date,
-                    ReviewRecord.comments).select_from(Milestone)
+                    ReviewRecord.comments, PlanTask.plan_id, PlanTask.supervision_number).select_from(Milestone)
              .join(PlanTask, PlanTask.id == Milestone.plan_task_id).join(Unit, Unit.id == Milestone.unit_id)
              .join(ReviewRecord, ReviewRecord.id == last_review)
              .where(ReviewRecord.decision == ReviewDecision.RETURN, Milestone.status == MilestoneStatus.IN_PROGRESS,
@@ -82,14 +90,17 @@ def _returned_reports(scope: Select[Any], filters: Filters) -> list[ListedItem]:
              .order_by(PlanTask.number, Milestone.id))
     if (units := filters.units) is not None:
         query = query.where(Milestone.unit_id.in_(units))
-    return [ListedItem(*row[:6], note=row[6]) for row in db.session.execute(query).all()]
+    return [ListedItem(*row[:6], note=row[6], plan_id=row[7], supervision_number=row[8])
+            for row in db.session.execute(query).all()]
 
 
 def _returned_decompositions(scope: Select[Any], filters: Filters) -> list[ListedItem]:
-    query = (select(PlanTask.id, PlanTask.number, PlanTask.title, Unit.name).select_from(Decomposition)
+    query = (select(PlanTask.id, PlanTask.number, PlanTask.title, Unit.name, PlanTask.plan_id,
+                    PlanTask.supervision_number).select_from(Decomposition)
              .join(PlanTask, PlanTask.id == Decomposition.plan_task_id).join(Unit, Unit.id == Decomposition.unit_id)
              .where(and_(Decomposition.status == DecompositionStatus.RETURNED, Decomposition.plan_task_id.in_(scope)))
              .order_by(PlanTask.number, Decomposition.id))
     if (units := filters.units) is not None:
         query = query.where(Decomposition.unit_id.in_(units))
-    return [ListedItem(*row, title="任务分解", due_date=None) for row in db.session.execute(query).all()]
+    return [ListedItem(*row[:4], title="任务分解", due_date=None, plan_id=row[4], supervision_number=row[5])
+            for row in db.session.execute(query).all()]

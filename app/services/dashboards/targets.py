@@ -20,6 +20,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.dashboards.facts import Filters, flagged, milestone_facts, percent, scoped_task_ids
+from app.services.plans.plan_scope import PlanIds, in_plans
 from app.services.scoring.assessment import moment_of
 from app.services.scoring.evaluation_events import approved_actuals
 
@@ -40,6 +41,7 @@ class TargetProgress:
     unapproved: Decimal | None = None
     #: 待审核 or 已退回, for ``unapproved``.
     unapproved_state: str | None = None
+    supervision_number: str | None = None
 
     @property
     def percent(self) -> float | None:
@@ -49,31 +51,31 @@ class TargetProgress:
         return percent(self.reported, self.value)
 
 
-def target_progress(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[TargetProgress]:
-    """Every target of the plan with the value of the latest report (as of the day) 督审处 had approved, and
+def target_progress(plan_ids: PlanIds, as_of: date, filters: Filters = Filters()) -> list[TargetProgress]:
+    """Every target of the plans with the value of the latest report (as of the day) 督审处 had approved, and
     the value of any later report still pending or returned then."""
     # A report states the value reached so far (cumulative), so the latest approved one counts.
     moment = moment_of(as_of) or utcnow()
     approved = approved_actuals(moment)
     query = (select(PlanTarget.id, PlanTask.id, PlanTask.number, PlanTarget.phrase, PlanTarget.value, PlanTarget.unit,
-                    PlanTarget.comparator, approved.c.actual, approved.c.submitted_at)
+                    PlanTarget.comparator, approved.c.actual, approved.c.submitted_at, PlanTask.supervision_number)
              .join(PlanTask, PlanTask.id == PlanTarget.task_id)
              .outerjoin(approved, (approved.c.plan_target_id == PlanTarget.id) & (approved.c.rank == 1))
-             .where(PlanTask.plan_id == plan_id, PlanTask.id.in_(scoped_task_ids(plan_id, filters, as_of)))
-             .order_by(PlanTask.number, PlanTarget.span_start))
+             .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.id.in_(scoped_task_ids(plan_ids, filters, as_of)))
+             .order_by(PlanTask.plan_id, PlanTask.number, PlanTarget.span_start))
     rows = db.session.execute(query).all()
-    later = _later_unapproved(plan_id, moment)
+    later = _later_unapproved(plan_ids, moment)
     result = []
-    for target_id, task_id, number, phrase, value, unit, comparator, actual, approved_at in rows:
+    for target_id, task_id, number, phrase, value, unit, comparator, actual, approved_at, supervision in rows:
         pending = later.get(target_id)
         if pending is not None and approved_at is not None and pending[2] <= approved_at:
             pending = None
         result.append(TargetProgress(task_id, number, phrase, value, unit, comparator, actual,
-                                     pending[0] if pending else None, pending[1] if pending else None))
+                                     pending[0] if pending else None, pending[1] if pending else None, supervision))
     return result
 
 
-def _later_unapproved(plan_id: int, moment: datetime) -> dict[int, tuple[Decimal, str, datetime]]:
+def _later_unapproved(plan_ids: PlanIds, moment: datetime) -> dict[int, tuple[Decimal, str, datetime]]:
     """Per target: the latest report submitted by ``moment`` that was not approved by then, its value, its state
     (待审核 or 已退回) and its submission time."""
     decided = (select(ReviewRecord.milestone_report_id, ReviewRecord.decision)
@@ -82,14 +84,14 @@ def _later_unapproved(plan_id: int, moment: datetime) -> dict[int, tuple[Decimal
                                                     MilestoneReport.id == ReviewRecord.milestone_report_id)
                                        .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
                                        .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
-                                       .where(PlanTask.plan_id == plan_id)).all())
+                                       .where(in_plans(PlanTask.plan_id, plan_ids))).all())
     found: dict[int, tuple[Decimal, str, datetime]] = {}
     for target_id, actual, report_id, submitted_at in db.session.execute(
             select(TargetActual.plan_target_id, TargetActual.actual, MilestoneReport.id, MilestoneReport.submitted_at)
             .join(MilestoneReport, MilestoneReport.id == TargetActual.report_id)
             .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
             .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
-            .where(PlanTask.plan_id == plan_id, MilestoneReport.submitted_at <= moment)
+            .where(in_plans(PlanTask.plan_id, plan_ids), MilestoneReport.submitted_at <= moment)
             .order_by(MilestoneReport.submitted_at, MilestoneReport.id)):
         verdict = verdicts.get(report_id)
         if verdict is ReviewDecision.APPROVE:
@@ -108,10 +110,10 @@ class WeekCount:
     cumulative: int
 
 
-def weekly_completions(plan_id: int, as_of: date, filters: Filters = Filters()) -> list[WeekCount]:
+def weekly_completions(plan_ids: PlanIds, as_of: date, filters: Filters = Filters()) -> list[WeekCount]:
     """Milestones approved per week (Monday to Sunday) up to the as-of day, from the first approval on."""
-    facts = milestone_facts(plan_id, as_of)
-    scope = scoped_task_ids(plan_id, filters, as_of)
+    facts = milestone_facts(plan_ids, as_of)
+    scope = scoped_task_ids(plan_ids, filters, as_of)
     query = (select(facts.c.approved_on, func.count())
              .where(flagged(facts, "approved", as_of), facts.c.task_id.in_(scope))
              .group_by(facts.c.approved_on))

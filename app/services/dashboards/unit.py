@@ -8,11 +8,12 @@ from sqlalchemy import select
 
 from app.errors import PermissionDenied
 from app.extensions import db
-from app.models import Plan, PlanStatus, PlanTask, ResponsibilityRole, Role, TaskResponsibility, Unit, User
+from app.models import PlanTask, ResponsibilityRole, Role, TaskResponsibility, Unit, User
 from app.services.dashboards import lighting
 from app.services.dashboards.facts import OWNING_ROLES, Filters, TaskState, milestone_facts, task_facts
 from app.services.dashboards.ledger import milestone_state
 from app.services.dashboards.overview import Progress, unit_progress
+from app.services.plans.plan_scope import PlanIds
 from app.services.scoring import assessment
 from app.services.scoring.assessment import UnitScore
 
@@ -26,6 +27,8 @@ class UnitTask:
     title: str
     state: TaskState
     light: str
+    plan_id: int | None = None
+    supervision_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class UnitMilestone:
     due_date: date
     state: str
     light: str
+    supervision_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,39 +66,34 @@ def ensure_may_view(user: User, unit: Unit) -> None:
     raise PermissionDenied("只能查看本单位的看板。")
 
 
-def unit_overview(plan_id: int, unit: Unit, as_of: date) -> UnitOverview:
+def unit_overview(plan_ids: PlanIds, unit: Unit, as_of: date) -> UnitOverview:
     """The unit's tasks by role, its milestones and its progress figures."""
-    tasks = task_facts(plan_id, as_of,
+    tasks = task_facts(plan_ids, as_of,
                        within=select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == unit.id))
     rows = db.session.execute(
-        select(tasks.c.task_id, tasks.c.number, tasks.c.title, tasks.c.state, TaskResponsibility.role)
+        select(tasks.c.task_id, tasks.c.number, tasks.c.title, tasks.c.state, TaskResponsibility.role,
+               tasks.c.plan_id, tasks.c.supervision_number)
         .join(TaskResponsibility, TaskResponsibility.task_id == tasks.c.task_id)
         .where(TaskResponsibility.unit_id == unit.id).order_by(tasks.c.number)).all()
     # Lights of the unit's own tasks and milestones only: a province plan has thousands of others.
-    task_lights = lighting.task_light_labels(plan_id, as_of, task_ids=[r[0] for r in rows])
-    listed = [(UnitTask(r[0], r[1], r[2], TaskState(r[3]), task_lights.get(r[0], "")), r[4]) for r in rows]
+    task_lights = lighting.task_light_labels(plan_ids, as_of, task_ids=[r[0] for r in rows])
+    listed = [(UnitTask(r[0], r[1], r[2], TaskState(r[3]), task_lights.get(r[0], ""), r[5], r[6]), r[4])
+              for r in rows]
     lead = [task for task, role in listed if role in OWNING_ROLES]
     cooperating = [task for task, role in listed if role is ResponsibilityRole.COOPERATING]
-    facts = milestone_facts(plan_id, as_of)
+    facts = milestone_facts(plan_ids, as_of)
     milestone_rows = db.session.execute(
-        select(facts, PlanTask.number).join(PlanTask, PlanTask.id == facts.c.task_id)
+        select(facts, PlanTask.number, PlanTask.supervision_number).join(PlanTask, PlanTask.id == facts.c.task_id)
         .where(facts.c.unit_id == unit.id).order_by(facts.c.due_date, facts.c.milestone_id)).mappings().all()
-    milestone_lights = lighting.milestone_light_labels(plan_id, as_of, [m["milestone_id"] for m in milestone_rows])
+    milestone_lights = lighting.milestone_light_labels(plan_ids, as_of, [m["milestone_id"] for m in milestone_rows])
     milestones = [UnitMilestone(m["milestone_id"], m["task_id"], m["number"], m["title"], m["due_date"],
-                                milestone_state(m), milestone_lights.get(m["milestone_id"], ""))
+                                milestone_state(m), milestone_lights.get(m["milestone_id"], ""),
+                                m["supervision_number"])
                   for m in milestone_rows]
-    progress = next(iter(unit_progress(plan_id, as_of, Filters(unit_id=unit.id))), None)
+    progress = next(iter(unit_progress(plan_ids, as_of, Filters(unit_id=unit.id))), None)
     return UnitOverview(unit, lead, cooperating, milestones, progress)
 
 
-def unit_score(plan_id: int, unit_id: int, as_of: date) -> UnitScore | None:
-    """The unit's annual assessment score on the plan as of the day, or None when it answers for no task."""
-    return assessment.unit_score(plan_id, unit_id, as_of)
-
-
-def current_plan(organisation_id: int, plan_id: int | None) -> Plan | None:
-    """The plan asked for, or the organisation's newest active plan."""
-    query = select(Plan).where(Plan.organisation_id == organisation_id)
-    if plan_id is not None:
-        return db.session.scalar(query.where(Plan.id == plan_id))
-    return db.session.scalar(query.where(Plan.status == PlanStatus.ACTIVE).order_by(Plan.year.desc(), Plan.id.desc()))
+def unit_score(plan_ids: PlanIds, unit_id: int, as_of: date) -> UnitScore | None:
+    """The unit's annual assessment score on the plans as of the day, or None when it answers for no task."""
+    return assessment.unit_score(plan_ids, unit_id, as_of)

@@ -45,7 +45,7 @@ def urge(item: WorkItem, message: str, actor: User) -> Urge:
     db.session.flush()
     task = db.session.get_one(PlanTask, row.plan_task_id)
     for user in people_to_act(item):
-        title = f"催办:{task.supervision_number or ''}「{item.step_name}」"
+        title = f"催办:{task.supervision_number or ''}({task.plan.source_label})「{item.step_name}」"
         notices.notify(user, NoticeKind.INFO, f"urge:{row.id}", title, message, f"/work/items/{item.id}",
                        topic=NoticeTopic.URGED)
     audit.record(actor, "work_item", item.id, "urged", after={"urge": row.id, "message": message})

@@ -116,11 +116,15 @@ def _check_plans(decomposition: Decomposition, plans: Sequence[MilestonePlan]) -
     if len(plans) > MAX_MILESTONES:
         raise ValidationFailed(f"一个分解方案最多 {MAX_MILESTONES} 个节点。")
     year, today = decomposition.task.plan.year, datetime.now(BEIJING).date()
+    final_deadline = decomposition.task.final_deadline
     target_ids = {target.id for target in decomposition.task.targets}
     for number, plan in enumerate(plans, start=1):
         refusal = milestone_date_refusal(plan.due_date, year, today, plan.past_date_reason)
         if refusal:
             raise FieldRefused(f"milestones-{number - 1}-due_date", f"第 {number} 个节点的{refusal}")
+        if final_deadline is not None and plan.due_date > final_deadline:
+            raise FieldRefused(f"milestones-{number - 1}-due_date",
+                               f"第 {number} 个节点的完成时限不能晚于办结时限 {final_deadline.isoformat()}。")
         owner = db.session.get(User, plan.owner_id)
         if owner is None or owner.unit_id != decomposition.unit_id or not owner.active:
             raise ValidationFailed(f"第 {number} 个节点的责任人必须是本单位在岗人员。")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app.extensions import db
 from app.models import (
@@ -126,5 +126,5 @@ def tasks_of_unit(unit_id: int) -> list[PlanTask]:
     query = (select(PlanTask).join(PlanTask.plan)
              .where(Plan.status == PlanStatus.ACTIVE, PlanTask.cancelled_at.is_(None))
              .where(PlanTask.id.in_(select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == unit_id)))
-             .order_by(Plan.id, PlanTask.number))
+             .options(contains_eager(PlanTask.plan)).order_by(Plan.id, PlanTask.number))
     return _all(query)

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Row, Select, and_, false, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import workflow
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
@@ -160,7 +160,8 @@ def preload_rows(items: list[WorkItem]) -> list[object]:
     keep the returned list while rendering."""
     task_ids = {item.instance.plan_task_id for item in items if item.instance.plan_task_id}
     unit_ids = {item.unit_id for item in items if item.unit_id}
-    tasks = db.session.scalars(select(PlanTask).where(PlanTask.id.in_(task_ids))).all() if task_ids else []
+    tasks = db.session.scalars(select(PlanTask).options(joinedload(PlanTask.plan))
+                               .where(PlanTask.id.in_(task_ids))).all() if task_ids else []
     units = db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))).all() if unit_ids else []
     return [*tasks, *units]
 

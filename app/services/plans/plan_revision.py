@@ -254,7 +254,7 @@ def _add_task(plan: Plan, parsed: Task, preview: plan_import.ImportPreview) -> P
     task = plan_import.task_row(parsed, section, preview.resolved, plan.year, {})
     plan.tasks.append(task)
     db.session.flush()
-    task.supervision_number = supervision.supervision_number(plan, task)
+    supervision.number_tasks(plan, [task])
     for unit in supervision.decomposing_units(task):
         supervision.start_decomposition(task, unit)
     deadlines.schedule_task(task)

@@ -20,6 +20,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.models import Plan, PlanTask, Priority, ResponsibilityRole, TaskEvaluation, Unit
 from app.models.base import utcnow
+from app.services.plans.plan_scope import PlanIds, in_plans
 from app.services.scoring import closure, evaluation, evaluation_events
 from app.services.scoring.evaluation import CENT, UnitTaskScore
 from app.services.scoring.evaluation_events import beijing_date
@@ -119,22 +120,22 @@ def moment_of(as_of: date | None) -> datetime | None:
     return datetime.combine(as_of + timedelta(days=1), time(0), BEIJING)
 
 
-def unit_scores(plan_id: int, as_of: date | None = None) -> list[UnitScore]:
-    """Every unit with a task in the plan as of the day (default today): the ranked ones by 名次, then those
+def unit_scores(plan_ids: PlanIds, as_of: date | None = None) -> list[UnitScore]:
+    """Every unit with a task in the plans as of the day (default today): the ranked ones by 名次, then those
     with nothing due yet (未到考核节点, not ranked) by name."""
     moment = moment_of(as_of)
     sums: dict[int, _Sums] = {}
-    for unit_id, weighted, weight, lead, cooperating in db.session.execute(_frozen_sums(plan_id, moment)):
+    for unit_id, weighted, weight, lead, cooperating in db.session.execute(_frozen_sums(plan_ids, moment)):
         entry = sums.setdefault(unit_id, _Sums())
         entry.weighted += _exact(weighted)
         entry.weight += _exact(weight)
         entry.lead += int(lead)
         entry.cooperating += int(cooperating)
-    for result in evaluation.evaluate_live_many(_open_tasks(plan_id, moment=moment), moment):
+    for result in evaluation.evaluate_live_many(_open_tasks(plan_ids, moment=moment), moment):
         for unit in result.units:
             sums.setdefault(unit.unit_id, _Sums()).add(unit)
     names = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(list(sums)))).all())
-    policy, _ = evaluation.policy_in_force(plan_id, moment)
+    policy = _ranking_policy(plan_ids, moment)
     return ranked([_unit_score(unit_id, names[unit_id], s) for unit_id, s in sums.items()], policy)
 
 
@@ -152,21 +153,28 @@ def ranked(scores: list[UnitScore], policy: ScoringPolicy) -> list[UnitScore]:
     return result + sorted((s for s in scores if not s.assessed), key=lambda s: s.unit_name)
 
 
+def _ranking_policy(plan_ids: PlanIds, moment: datetime | None) -> ScoringPolicy:
+    """The policy ranking a scope as of ``moment``: the plan's own; over several plans, overdue units rank
+    last only when every plan's policy says so (a plan that does not ask for it must not be overruled)."""
+    policies = evaluation.policies_in_force(plan_ids, moment)
+    return replace(policies[0], overdue_ranks_last=all(p.overdue_ranks_last for p in policies))
+
+
 def _unit_score(unit_id: int, name: str, sums: _Sums) -> UnitScore:
     score = _ratio(sums.weighted, sums.weight) if sums.weight > 0 else None
     return UnitScore(unit_id, name, score, sums.lead, sums.cooperating, sums.final, None, sums.overdue_open)
 
 
-def unit_score(plan_id: int, unit_id: int, as_of: date | None = None) -> UnitScore | None:
-    """One unit's score on the plan (as in ``unit_scores``, without its rank), evaluating only the tasks it
+def unit_score(plan_ids: PlanIds, unit_id: int, as_of: date | None = None) -> UnitScore | None:
+    """One unit's score on the plans (as in ``unit_scores``, without its rank), evaluating only the tasks it
     answers for; None when it has none."""
     moment = moment_of(as_of)
     sums = _Sums()
     for _, weighted, weight, lead, cooperating in db.session.execute(
-            _frozen_sums(plan_id, moment).where(TaskEvaluation.unit_id == unit_id)):
+            _frozen_sums(plan_ids, moment).where(TaskEvaluation.unit_id == unit_id)):
         sums.weighted, sums.weight = _exact(weighted), _exact(weight)
         sums.lead, sums.cooperating = int(lead), int(cooperating)
-    for result in evaluation.evaluate_live_many(_open_tasks(plan_id, unit_id, moment), moment):
+    for result in evaluation.evaluate_live_many(_open_tasks(plan_ids, unit_id, moment), moment):
         for unit in result.units:
             if unit.unit_id == unit_id:
                 sums.add(unit)
@@ -181,22 +189,22 @@ def _frozen(moment: datetime | None) -> ColumnElement[bool]:
     return true() if moment is None else TaskEvaluation.evaluated_at < moment
 
 
-def _frozen_sums(plan_id: int, moment: datetime | None) -> Select[int, Decimal, Decimal, int, int]:
+def _frozen_sums(plan_ids: PlanIds, moment: datetime | None) -> Select[int, Decimal, Decimal, int, int]:
     """Per unit: Σ score × weight, Σ weight, lead/responsible and cooperating task counts of frozen scores."""
     cooperating = TaskEvaluation.role == ResponsibilityRole.COOPERATING
     return (select(TaskEvaluation.unit_id, func.sum(TaskEvaluation.score * TaskEvaluation.weight),
                    func.sum(TaskEvaluation.weight), func.sum(case((cooperating, 0), else_=1)),
                    func.sum(case((cooperating, 1), else_=0)))
             .join(PlanTask, PlanTask.id == TaskEvaluation.plan_task_id)
-            .where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None), _frozen(moment))
+            .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.cancelled_at.is_(None), _frozen(moment))
             .group_by(TaskEvaluation.unit_id))
 
 
-def _open_tasks(plan_id: int, unit_id: int | None = None, moment: datetime | None = None) -> list[PlanTask]:
-    """Tasks of the plan not yet scored at closure by ``moment`` (only those ``unit_id`` answers for, when given)."""
+def _open_tasks(plan_ids: PlanIds, unit_id: int | None = None, moment: datetime | None = None) -> list[PlanTask]:
+    """Tasks of the plans not yet scored at closure by ``moment`` (only those ``unit_id`` answers for, when given)."""
     frozen = exists().where(TaskEvaluation.plan_task_id == PlanTask.id, _frozen(moment))
     # A task cancelled by a plan revision leaves the scores; its history stays.
-    query = select(PlanTask).where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None), ~frozen) \
+    query = select(PlanTask).where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.cancelled_at.is_(None), ~frozen) \
         .order_by(PlanTask.number)
     if unit_id is not None:
         query = query.where(PlanTask.id.in_(evaluation_events.tasks_of_unit(unit_id)))

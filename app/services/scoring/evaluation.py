@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import PlanTask, QualityRating, ResponsibilityRole, StepKey, TaskEvaluation, Unit, User
 from app.models.base import utcnow
 from app.services.infrastructure import audit
+from app.services.plans.plan_scope import PlanIds
 from app.services.scoring import scoring_policy
 from app.services.scoring.evaluation_events import Event, TargetResult, TaskEvents, beijing_date, load_events
 from app.services.scoring.scoring_policy import ScoringPolicy
@@ -215,11 +216,34 @@ def evaluate_live(task: PlanTask, now: datetime | None = None) -> TaskEvaluation
 
 
 def evaluate_live_many(tasks: list[PlanTask], now: datetime | None = None) -> list[TaskEvaluationResult]:
-    """Provisional scores of several tasks of one plan as they stood at ``now`` (default: this moment), under
-    the policy version in force then, in a fixed number of queries."""
-    if not tasks:
-        return []
-    return _evaluate(tasks, *policy_in_force(tasks[0].plan_id, now), final=False, now=now)
+    """Provisional scores of several tasks as they stood at ``now`` (default: this moment), each under the
+    policy its plan had in force then, in tasks' order.
+
+    Tasks are scored together per policy in force (plans and items on the default policy share one
+    round of queries), so the statement count grows with the policies, not the plans.
+    """
+    versions = scoring_policy.versions_in_force({task.plan_id for task in tasks}, now)
+    by_version: dict[int | None, list[PlanTask]] = {}
+    for task in tasks:
+        version = versions.get(task.plan_id)
+        by_version.setdefault(version.id if version else None, []).append(task)
+    results: dict[int, TaskEvaluationResult] = {}
+    for group in by_version.values():
+        version = versions.get(group[0].plan_id)
+        policy = scoring_policy.parse_policy(version.text if version else scoring_policy.default_text())
+        for result in _evaluate(group, policy, version.version if version else 0, final=False, now=now):
+            results[result.task_id] = result
+    return [results[task.id] for task in tasks]
+
+
+def policies_in_force(plan_ids: PlanIds, now: datetime | None = None) -> list[ScoringPolicy]:
+    """The policy of each of the plans at ``now`` (default: this moment), in one query; the default file's
+    alone when there are no plans."""
+    ids = [plan_ids] if isinstance(plan_ids, int) else list(plan_ids)
+    versions = scoring_policy.versions_in_force(ids, now)
+    texts = {versions[i].text if i in versions else scoring_policy.default_text() for i in ids} \
+        or {scoring_policy.default_text()}
+    return [scoring_policy.parse_policy(text) for text in sorted(texts)]
 
 
 def policy_in_force(plan_id: int, now: datetime | None = None) -> tuple[ScoringPolicy, int]:

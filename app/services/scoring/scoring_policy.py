@@ -7,13 +7,14 @@ a version, so a frozen evaluation always points at the exact rules it was comput
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
@@ -219,11 +220,27 @@ def current_version(plan_id: int) -> ScoringPolicyVersion | None:
 
 def version_in_force(plan_id: int, moment: datetime) -> ScoringPolicyVersion | None:
     """The plan's policy version in force at ``moment`` (None: the default file was)."""
-    return db.session.scalar(select(ScoringPolicyVersion).where(ScoringPolicyVersion.plan_id == plan_id,
-                                                                ScoringPolicyVersion.created_at <= moment)
-                             .order_by(ScoringPolicyVersion.version.desc()).limit(1))
+    return versions_in_force([plan_id], moment).get(plan_id)
 
 
+def current_versions(plan_ids: Iterable[int]) -> dict[int, ScoringPolicyVersion]:
+    """Each plan's policy in force, for the plans that have one (the others use the default file)."""
+    return versions_in_force(plan_ids)
+
+
+def versions_in_force(plan_ids: Iterable[int], moment: datetime | None = None) -> dict[int, ScoringPolicyVersion]:
+    """Each plan's policy in force at ``moment`` (default: now), for the plans that had one then."""
+    ids = list(plan_ids)
+    if not ids:
+        return {}
+    newest = select(ScoringPolicyVersion.plan_id, func.max(ScoringPolicyVersion.version).label("version")) \
+        .where(ScoringPolicyVersion.plan_id.in_(ids))
+    if moment is not None:
+        newest = newest.where(ScoringPolicyVersion.created_at <= moment)
+    newest_sq = newest.group_by(ScoringPolicyVersion.plan_id).subquery()
+    rows = db.session.scalars(select(ScoringPolicyVersion).join(newest_sq, and_(
+        newest_sq.c.plan_id == ScoringPolicyVersion.plan_id, newest_sq.c.version == ScoringPolicyVersion.version)))
+    return {row.plan_id: row for row in rows}
 def policy_text(plan_id: int) -> str:
     """The TOML text in force for the plan."""
     version = current_version(plan_id)

@@ -25,6 +25,8 @@ from app.models import (
     DueDateChange,
     LeaderUnit,
     NoticeKind,
+    Plan,
+    PlanKind,
     PlanTask,
     Role,
     StepKey,
@@ -298,9 +300,11 @@ def _items_to_chase(horizon: datetime, now: datetime | None = None, after: tuple
     if after is not None:
         query = query.where(tuple_(WorkItem.due_at, WorkItem.id) > tuple_(*after))
     due = query.order_by(WorkItem.due_at, WorkItem.id).limit(limit).subquery()
-    query = (select(due, PlanTask.plan_id, PlanTask.supervision_number)
+    query = (select(due, PlanTask.plan_id, PlanTask.supervision_number, Plan.kind.label("plan_kind"),
+                    Plan.document_number.label("plan_document_number"))
              .join(WorkflowInstance, WorkflowInstance.id == due.c.instance_id)
-             .join(PlanTask, PlanTask.id == WorkflowInstance.plan_task_id).order_by(due.c.due_at, due.c.id))
+             .join(PlanTask, PlanTask.id == WorkflowInstance.plan_task_id).join(Plan, Plan.id == PlanTask.plan_id)
+             .order_by(due.c.due_at, due.c.id))
     return list(db.session.execute(query).all())
 
 
@@ -410,10 +414,16 @@ class People:
         return self.with_role(row.role, {row.unit_id}) if row.role else []
 
 
+def _item_source(row: Row[Any]) -> str:
+    """A registered item's source and 文号 in brackets (a plan's task is named by its 督办编号 alone)."""
+    kind = PlanKind(row.plan_kind)
+    return f"({kind.item_label(row.plan_document_number)})" if kind.is_item else ""
+
+
 def _message(row: Row[Any], notice: DueNotice) -> tuple[str, str, str]:
     """Title, body and link of a notice, in Chinese."""
     due = row.due_at.astimezone(BEIJING).strftime("%Y年%m月%d日 %H:%M")
-    subject = f"{row.supervision_number or ''}「{row.step_name}」"
+    subject = f"{row.supervision_number or ''}{_item_source(row)}「{row.step_name}」"
     title = f"{notice.kind.label}:{subject}"
     if notice.kind is NoticeKind.REMINDER:
         body = f"{subject}的办理期限为 {due},请抓紧办理。"

@@ -17,17 +17,18 @@ from app.extensions import db
 from app.models import Milestone, PlanTask, WorkflowInstance, WorkItem
 from app.services.dashboards.lights import queries, reasons
 from app.services.dashboards.lights.rules import Light, LightVerdict, context
+from app.services.plans.plan_scope import PlanIds, in_plans
 
 __all__ = ["Light", "LightVerdict", "TaskLights", "lights_of_task", "milestone_lights", "task_light_rows",
            "task_lights", "work_item_lights"]
 
 
-def task_lights(as_of: datetime, *, plan_id: int | None = None,
+def task_lights(as_of: datetime, *, plan_id: PlanIds | None = None,
                 task_ids: Iterable[int] | None = None) -> dict[int, LightVerdict]:
-    """Each task's light at ``as_of``: of one plan, of the given tasks, or of every task."""
+    """Each task's light at ``as_of``: of one plan (or several), of the given tasks, or of every task."""
     scope = []
     if plan_id is not None:
-        scope.append(PlanTask.plan_id == plan_id)
+        scope.append(in_plans(PlanTask.plan_id, plan_id))
     if task_ids is not None:
         scope.append(PlanTask.id.in_(list(task_ids)))
     ctx = context(as_of)
@@ -38,30 +39,31 @@ def task_lights(as_of: datetime, *, plan_id: int | None = None,
     return {task_id: reasons.task_verdict(ctx, is_closed, worst.get(task_id)) for task_id, is_closed in closed.items()}
 
 
-def task_light_rows(as_of: datetime, plan_ids: Iterable[int]) -> Select[Any]:
+def task_light_rows(as_of: datetime, plan_ids: PlanIds) -> Select[Any]:
     """``(plan_task_id, light)`` for every task of the plans, to count or group in SQL (closed tasks are 绿).
 
     ``rows = task_light_rows(now, [plan.id]).subquery()``, then e.g.
     ``select(rows.c.light, func.count()).group_by(rows.c.light)``.
     """
-    in_plans = PlanTask.plan_id.in_(list(plan_ids))
-    worst = queries.task_severities(context(as_of), in_plans)
+    of_plans = in_plans(PlanTask.plan_id, plan_ids)
+    worst = queries.task_severities(context(as_of), of_plans)
     light = case({light.severity: light.value for light in Light}, value=func.coalesce(worst.c.severity, 0),
                  else_=Light.GREEN.value)
     return (select(PlanTask.id.label("plan_task_id"), light.label("light"))
-            .outerjoin(worst, worst.c.plan_task_id == PlanTask.id).where(in_plans, PlanTask.cancelled_at.is_(None)))
+            .outerjoin(worst, worst.c.plan_task_id == PlanTask.id).where(of_plans, PlanTask.cancelled_at.is_(None)))
 
 
-def milestone_lights(as_of: datetime, *, plan_id: int | None = None,
+def milestone_lights(as_of: datetime, *, plan_id: PlanIds | None = None,
                      milestone_ids: Iterable[int] | None = None) -> dict[int, LightVerdict]:
-    """Each milestone's light at ``as_of``: of one plan, the given milestones, or all."""
+    """Each milestone's light at ``as_of``: of one plan (or several), the given milestones, or all."""
     return _milestone_lights(as_of, plan_id=plan_id, ids=None if milestone_ids is None else list(milestone_ids))
 
 
-def _milestone_lights(as_of: datetime, *, plan_id: int | None = None, ids: list[int] | None = None,
+def _milestone_lights(as_of: datetime, *, plan_id: PlanIds | None = None, ids: list[int] | None = None,
                       task_id: int | None = None) -> dict[int, LightVerdict]:
-    scope = [clause for clause, given in ((PlanTask.plan_id == plan_id, plan_id), (PlanTask.id == task_id, task_id),
-                                          (Milestone.id.in_(ids or []), ids)) if given is not None]
+    scope = [in_plans(PlanTask.plan_id, plan_id)] if plan_id is not None else []
+    scope += [clause for clause, given in ((PlanTask.id == task_id, task_id), (Milestone.id.in_(ids or []), ids))
+              if given is not None]
     ctx = context(as_of)
     query = select(queries.milestone_facts(ctx, *scope))
     return {row["id"]: reasons.verdict(ctx, row) for row in db.session.execute(query).mappings()}
