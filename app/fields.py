@@ -88,6 +88,20 @@ class AmountField(DecimalField):
         return plain_number(self.data) if self.data is not None else ""
 
 
+def as_of_day(text: str | None, today: date) -> date:
+    """The day a page or document is taken as of (``?as_of=``): ``today`` when not given.
+
+    :raises ValidationFailed: not a day in the window.
+    """
+    from app.errors import ValidationFailed  # here: app.errors imports this module (leaf_fields)
+
+    text = (text or "").strip()
+    try:
+        return parse_day(text) if text else today
+    except ValueError as error:
+        raise ValidationFailed(f"统计{error}") from error
+
+
 def check_amount(text: str) -> Decimal:
     """``text`` as an amount.
 

@@ -130,10 +130,10 @@ def _submit_decomposition_review(form: FlaskForm, item: WorkItem, actor: User, u
 
 
 def _prepare_report(form: FlaskForm, item: WorkItem) -> None:
-    milestone = reporting.milestone_of(item)
-    while len(form.actuals) < len(milestone.targets):
+    targets = reporting.reportable_targets(reporting.milestone_of(item))
+    while len(form.actuals) < len(targets):
         form.actuals.append_entry()
-    for entry, target in zip(form.actuals, milestone.targets, strict=False):
+    for entry, target in zip(form.actuals, targets, strict=False):
         entry.form.target_id.data = str(target.id)
         entry.form.actual.label.text = f"{target.phrase}(实际完成,单位:{target.unit})"
 
@@ -145,7 +145,7 @@ def _prefill_report(form: FlaskForm, item: WorkItem) -> None:
     last = milestone.reports[-1]
     form.progress.data, form.percent_done.data = last.progress, last.percent_done
     values = {actual.plan_target_id: actual.actual for actual in last.actuals}
-    for target in milestone.targets:
+    for target in reporting.reportable_targets(milestone):
         form.actuals.append_entry({"target_id": str(target.id), "actual": values.get(target.id)})
 
 

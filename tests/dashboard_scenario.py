@@ -11,6 +11,10 @@ Section 一 (优化营商环境):
 Section 二 (强化质量安全):
   task 3, lead 注册处, decomposition submitted                         decomposing
   task 4, lead 科信处, decomposition returned                          decomposing, returned
+
+The history is recorded as the services record it, so a past day's states can be replayed: the lifecycles
+started 03-01, 督审处 confirmed the decompositions of tasks 1 and 2 on 04-10 (task 3's submitted, task 4's
+returned 04-12), task 2 was closed (办结) on 09-08.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import (
     Decomposition,
+    DecompositionRound,
     DecompositionStatus,
     InstanceKind,
     Milestone,
@@ -37,12 +42,16 @@ from app.models import (
     ResponsibilityRole,
     ReviewDecision,
     ReviewRecord,
+    Role,
+    StepKey,
     TargetActual,
     TaskResponsibility,
     Unit,
     User,
     WorkflowInstance,
     WorkflowStatus,
+    WorkItem,
+    WorkItemState,
 )
 from app.services.lifecycle import rollups
 
@@ -96,9 +105,16 @@ def build_scenario(org: Organisation) -> Scenario:
     decompositions = [Decomposition(task=t, unit=u, status=s) for t, u, s in zip(tasks, leads, statuses, strict=False)]
     db.session.add_all(decompositions)
     db.session.flush()
-    _lifecycles(decompositions, [WorkflowStatus.WAITING, WorkflowStatus.COMPLETED, WorkflowStatus.RUNNING,
-                                 WorkflowStatus.RUNNING])
+    instances = _lifecycles(decompositions, [WorkflowStatus.WAITING, WorkflowStatus.COMPLETED,
+                                             WorkflowStatus.RUNNING, WorkflowStatus.RUNNING])
     liaison, reviewer = users["zhuce"], users["dushen"]
+    for decomposition, decision in zip(decompositions, [ReviewDecision.APPROVE, ReviewDecision.APPROVE, None,
+                                                        ReviewDecision.RETURN], strict=True):
+        _decomposition_round(decomposition, liaison, reviewer, decision)
+    db.session.add(WorkItem(instance=instances[1], engine_task_id="scenario-closure-2", step_id="task_closure",
+                            step_name="办结", role=Role.SUPERVISOR, state=WorkItemState.COMPLETED,
+                            created_at=_at("2023-09-06", 16), completed_at=_at("2023-09-08"),
+                            completed_by_id=reviewer.id))
     ms = {}
     for key, decomposition, due, status in [
         ("M1a", decompositions[0], date(2023, 6, 30), MilestoneStatus.APPROVED),
@@ -125,16 +141,33 @@ def build_scenario(org: Organisation) -> Scenario:
                     {k: m.id for k, m in ms.items()})
 
 
-def _lifecycles(decompositions: list[Decomposition], statuses: list[WorkflowStatus]) -> None:
+def _lifecycles(decompositions: list[Decomposition], statuses: list[WorkflowStatus]) -> list[WorkflowInstance]:
     version = ProcessSpecVersion(process_id="scenario", version=1, sha256="0" * 64, source_name="scenario.bpmn",
                                  bpmn_xml="<definitions/>")
     db.session.add(version)
+    instances = [WorkflowInstance(spec_version=version, plan_task_id=decomposition.plan_task_id,
+                                  kind=InstanceKind.DECOMPOSITION, decomposition_id=decomposition.id, status=status,
+                                  state="{}", created_at=_at("2023-03-01"))
+                 for decomposition, status in zip(decompositions, statuses, strict=False)]
     for decomposition, status in zip(decompositions, statuses, strict=False):
-        db.session.add(WorkflowInstance(spec_version=version, plan_task_id=decomposition.plan_task_id,
-                                        kind=InstanceKind.DECOMPOSITION, decomposition_id=decomposition.id,
-                                        status=status, state="{}"))
-        if status is WorkflowStatus.COMPLETED:
-            decomposition.closed_at = _at("2023-09-30")
+        if status is WorkflowStatus.COMPLETED:  # on the day of its closure (办结) work item, see build_scenario
+            decomposition.closed_at = _at("2023-09-08")
+    db.session.add_all(instances)
+    return instances
+
+
+def _decomposition_round(decomposition: Decomposition, liaison: User, reviewer: User,
+                         decision: ReviewDecision | None) -> None:
+    """The decomposition submitted 04-01 and, unless still waiting, reviewed (approved 04-10, returned 04-12)."""
+    submitted = DecompositionRound(decomposition=decomposition, number=1, milestones=[], submitted_by=liaison,
+                                   submitted_at=_at("2023-04-01"))
+    db.session.add(submitted)
+    db.session.flush()
+    if decision is not None:
+        day = "2023-04-10" if decision is ReviewDecision.APPROVE else "2023-04-12"
+        db.session.add(ReviewRecord(plan_task_id=decomposition.plan_task_id, decomposition_round_id=submitted.id,
+                                    step=StepKey.DECOMPOSITION_REVIEW, decision=decision, reviewer=reviewer,
+                                    decided_at=_at(day, 15)))
 
 
 def _report(milestone: Milestone, number: int, submitted: str, percent: int, progress: str, reviewer: User,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
@@ -17,14 +18,17 @@ def assessment_group() -> None:
     """The assessment commands."""
 
 
-@assessment_group.command("scores", help="按得分从高到低输出计划各单位的年度得分(JSON,每行一个单位)。")
+@assessment_group.command("scores", help="按名次输出计划各单位的年度得分(JSON,每行一个单位;未到考核节点的单位"
+                                          "得分为 null、不排名)。")
 @click.argument("plan_id", type=int)
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="统计截至日期(默认今天),年-月-日。")
 @with_appcontext
-def scores_command(plan_id: int) -> None:
-    """Print every unit's score, one JSON line each."""
+def scores_command(plan_id: int, as_of: datetime | None) -> None:
+    """Print every unit's score as of the day, one JSON line each."""
     _plan_or_exit(plan_id)
-    for score in assessment.unit_scores(plan_id):
-        click.echo(json.dumps({"unit_id": score.unit_id, "unit": score.unit_name, "score": str(score.score),
+    for score in assessment.unit_scores(plan_id, as_of.date() if as_of else None):
+        click.echo(json.dumps({"unit_id": score.unit_id, "unit": score.unit_name, "rank": score.rank,
+                               "score": str(score.score) if score.assessed else None,
                                "lead_tasks": score.lead_task_count, "cooperating_tasks": score.cooperating_task_count,
                                "final": score.final}, ensure_ascii=False))
 

@@ -1,6 +1,7 @@
 """Views of the assessment blueprint."""
 from __future__ import annotations
 
+from datetime import date
 from functools import partial
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -13,6 +14,7 @@ from app.assessment.forms import PolicyForm
 from app.errors import on_refusal
 from app.exports import jobs
 from app.extensions import db
+from app.fields import as_of_day
 from app.models import ExportStatus, Plan, Role, ScoringPolicyVersion
 from app.scope_selector import requested_scope, scope_links
 from app.services.dashboards.facts import beijing_today
@@ -24,30 +26,31 @@ READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
 @bp.route("/assessment")
 @roles(*READERS)
 def combined() -> str:
-    """考核评分 over every active plan and item (or the plan or source the selector names)."""
-    scope = requested_scope()
-    return render_template("assessment/combined.html", scope=scope, scope_links=scope_links(scope),
-                           scores=assessment.unit_scores(scope.plan_ids))
+    """考核评分 over every active plan and item (or the plan or source the selector names) as of a day."""
+    scope, as_of = requested_scope(), _as_of()
+    return render_template("assessment/combined.html", scope=scope, as_of=as_of,
+                           scope_links=scope_links(scope, as_of=request.args.get("as_of")),
+                           scores=assessment.unit_scores(scope.plan_ids, as_of))
 
 
 @bp.route("/plans/<int:plan_id>/assessment")
 @roles(*READERS)
 def overview(plan_id: int) -> str | Response:
-    """考核评分: the plan's units ranked by annual score (a large plan's computed in the background)."""
-    plan = db.get_or_404(Plan, plan_id)
-    version = scoring_policy.current_version(plan.id)
+    """考核评分: the plan's units ranked by annual score as of a day (a large plan's computed in the background)."""
+    plan, as_of = db.get_or_404(Plan, plan_id), _as_of()
+    moment = assessment.moment_of(as_of)
+    version = scoring_policy.version_in_force(plan.id, moment) if moment else scoring_policy.current_version(plan.id)
+    page = partial(render_template, "assessment/overview.html", plan=plan, as_of=as_of, version=version)
     if not jobs.is_large(plan):
-        return render_template("assessment/overview.html", plan=plan, scores=assessment.unit_scores(plan.id),
-                               version=version)
-    job = None if request.args.get("refresh") else jobs.latest_scores(plan, current_user)
+        return page(scores=assessment.unit_scores(plan.id, as_of))
+    job = None if request.args.get("refresh") else jobs.latest_scores(plan, as_of, current_user)
     if job is None or jobs.is_stalled(job):
-        job = jobs.request_document(jobs.SCORES, plan, beijing_today(), current_user)
+        job = jobs.request_document(jobs.SCORES, plan, as_of, current_user)
         jobs.start(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
-        return redirect(url_for("assessment.overview", plan_id=plan.id))
+        return redirect(url_for("assessment.overview", plan_id=plan.id, as_of=request.args.get("as_of")))
     if job.status is not ExportStatus.READY:
         return render_template("assessment/computing.html", plan=plan, job=job)
-    return render_template("assessment/overview.html", plan=plan, scores=jobs.scores_of(job), version=version,
-                           computed_at=job.updated_at)
+    return page(scores=jobs.scores_of(job), computed_at=job.updated_at)
 
 
 @bp.route("/plans/<int:plan_id>/assessment/units/<int:unit_id>")
@@ -55,7 +58,12 @@ def overview(plan_id: int) -> str | Response:
 def unit(plan_id: int, unit_id: int) -> str:
     """How a unit's score was reached: every task, every line, every event."""
     plan = db.get_or_404(Plan, plan_id)
-    return render_template("assessment/unit.html", plan=plan, explanation=assessment.explain_unit(plan.id, unit_id))
+    return render_template("assessment/unit.html", plan=plan,
+                           explanation=assessment.explain_unit(plan.id, unit_id, _as_of()))
+
+
+def _as_of() -> date:
+    return as_of_day(request.args.get("as_of"), beijing_today())
 
 
 @bp.route("/plans/<int:plan_id>/scoring-policy", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ from app.dashboards import bp, charts
 from app.errors import NotFound, ValidationFailed
 from app.exports import jobs
 from app.extensions import db
-from app.fields import MAX_ID, parse_day
+from app.fields import MAX_ID, as_of_day
 from app.models import Plan, Role, Unit
 from app.scope_selector import requested_scope, scope_links
 from app.services.dashboards import lighting, lists, overview, targets
@@ -51,11 +51,7 @@ def _page(template: str, scope: plan_scope.Scope, as_of: date, **context: object
 
 
 def _as_of() -> date:
-    text = request.args.get("as_of", "").strip()
-    try:
-        return parse_day(text) if text else beijing_today()
-    except ValueError as error:
-        raise ValidationFailed(f"统计{error}") from error
+    return as_of_day(request.args.get("as_of"), beijing_today())
 
 
 def _filters() -> Filters:
@@ -127,7 +123,7 @@ def unit(unit_id: int) -> str:
     if scope.empty:
         return render_template("dashboards/no_plan.html")
     return _page("dashboards/unit.html", scope, as_of=as_of, view=unit_overview(scope.plan_ids, unit, as_of),
-                 score=unit_score(scope.plan_ids, unit.id))
+                 score=unit_score(scope.plan_ids, unit.id, as_of))
 
 
 @bp.route("/my-unit")

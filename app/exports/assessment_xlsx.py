@@ -1,14 +1,13 @@
 """Assessment scores per unit as .xlsx, from app.services.scoring.assessment (scores are never computed here).
 
-A title row names the plan and the statistics day; units are listed best first with their 名次, equal scores
-sharing one (1, 1, 3) and marked 并列.
+A title row names the plan and the statistics day; units are listed best first with their 名次, equal standing
+sharing one (1, 1, 3) and marked 并列, then those with nothing due yet (未到考核节点), unranked.
 """
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -37,13 +36,14 @@ def build(subject: Plan | Scope, as_of: date, report: Callable[[int], None] = si
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append(cells.row(sheet, [header for header, _ in COLUMNS]))
-    scores = assessment.unit_scores(plan_ids)
-    for (rank, tied), score in zip(ranks([s.score for s in scores]), scores, strict=True):
+    scores = assessment.unit_scores(plan_ids, as_of)
+    shared = shared_ranks(scores)
+    for score in scores:
         p = progress.get(score.unit_id)
         values: list[object] = [
-            rank, "并列" if tied else "", score.unit_name, score.lead_task_count, score.cooperating_task_count,
-            p.milestones if p else 0, p.approved if p else 0, p.overdue if p else 0,
-            p.on_time_rate if p else None, float(score.score) if score.score is not None else None,
+            score.rank, "并列" if score.rank in shared else "", score.unit_name, score.lead_task_count,
+            score.cooperating_task_count, p.milestones if p else 0, p.approved if p else 0, p.overdue if p else 0,
+            p.on_time_rate if p else None, float(score.score) if score.score is not None else "未到考核节点",
             "是" if score.final else "否"]
         sheet.append(cells.row(sheet, values))
     report(90)
@@ -63,10 +63,7 @@ def build(subject: Plan | Scope, as_of: date, report: Callable[[int], None] = si
     return out.getvalue()
 
 
-def ranks(scores: list[Decimal]) -> list[tuple[int, bool]]:
-    """(名次, 并列) of each score in a best-first list: equal scores share the better rank, the next one skips."""
-    result: list[tuple[int, bool]] = []
-    for index, score in enumerate(scores):
-        rank = result[index - 1][0] if index and scores[index - 1] == score else index + 1
-        result.append((rank, scores.count(score) > 1))
-    return result
+def shared_ranks(scores: list[assessment.UnitScore]) -> set[int]:
+    """The 名次 more than one unit holds (并列); the ranks themselves come from ``assessment.unit_scores``."""
+    ranks = [s.rank for s in scores if s.rank is not None]
+    return {rank for rank in ranks if ranks.count(rank) > 1}

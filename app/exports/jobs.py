@@ -25,7 +25,6 @@ from app.exports import KINDS, build_document
 from app.extensions import db
 from app.models import ExportJob, ExportStatus, Plan, PlanTask, User
 from app.models.base import utcnow
-from app.services.dashboards.facts import beijing_today
 from app.services.scoring import assessment
 
 log = logging.getLogger(__name__)
@@ -91,17 +90,23 @@ def job_of(job_id: int, user: User) -> ExportJob:
     return job
 
 
-def latest_scores(plan: Plan, user: User) -> ExportJob | None:
-    """The user's newest unit scores of the plan computed today (Beijing), ready or on their way."""
+def latest_scores(plan: Plan, as_of: date, user: User) -> ExportJob | None:
+    """The user's newest unit scores of the plan as of the day, ready or on their way (as of today: computed today;
+    a past day's scores no longer change, see ``assessment.unit_scores``)."""
     return db.session.scalar(select(ExportJob).where(
         ExportJob.kind == SCORES, ExportJob.plan_id == plan.id, ExportJob.requested_by_id == user.id,
-        ExportJob.as_of == beijing_today(), ExportJob.status != ExportStatus.FAILED).order_by(ExportJob.id.desc()))
+        ExportJob.as_of == as_of, ExportJob.status != ExportStatus.FAILED).order_by(ExportJob.id.desc()))
 
 
 def scores_of(job: ExportJob) -> list[assessment.UnitScore]:
     """The unit scores a ready scores job computed."""
-    return [assessment.UnitScore(row["unit_id"], row["unit_name"], Decimal(row["score"]), row["lead"],
-                                 row["cooperating"], row["final"]) for row in json.loads(job.data or b"[]")]
+    return [assessment.UnitScore(row["unit_id"], row["unit_name"], _decimal(row["score"]), row["lead"],
+                                 row["cooperating"], row["final"], row["rank"], row["overdue_open"])
+            for row in json.loads(job.data or b"[]")]
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 def is_stalled(job: ExportJob) -> bool:
@@ -121,7 +126,7 @@ def _run(app: Flask, job_id: int) -> None:
             _record(job_id, status=ExportStatus.RUNNING, progress=1)
             if kind == SCORES:
                 _record(job_id, status=ExportStatus.READY, progress=100, mimetype="application/json",
-                        data=_scores_json(plan))
+                        data=_scores_json(plan, as_of))
                 db.session.rollback()
                 return
             document = build_document(kind, plan, as_of, progress=_reporter(job_id))
@@ -135,10 +140,12 @@ def _run(app: Flask, job_id: int) -> None:
                 mimetype=document.mimetype, data=document.data)
 
 
-def _scores_json(plan: Plan) -> bytes:
-    return json.dumps([{"unit_id": s.unit_id, "unit_name": s.unit_name, "score": str(s.score),
-                        "lead": s.lead_task_count, "cooperating": s.cooperating_task_count, "final": s.final}
-                       for s in assessment.unit_scores(plan.id)], ensure_ascii=False).encode()
+def _scores_json(plan: Plan, as_of: date) -> bytes:
+    return json.dumps([{"unit_id": s.unit_id, "unit_name": s.unit_name,
+                        "score": None if s.score is None else str(s.score), "lead": s.lead_task_count,
+                        "cooperating": s.cooperating_task_count, "final": s.final, "rank": s.rank,
+                        "overdue_open": s.overdue_open}
+                       for s in assessment.unit_scores(plan.id, as_of)], ensure_ascii=False).encode()
 
 
 def _committed(job_id: int) -> ExportJob | None:

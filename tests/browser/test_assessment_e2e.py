@@ -45,9 +45,11 @@ def test_a_closed_task_is_scored_and_every_point_traced(browser, live_server):
     dushen.get_by_role("link", name=re.compile("2023年全省市场监管工作要点")).first.click()
     dushen.get_by_role("link", name="考核评分").click()
     dushen.get_by_role("link", name="注册处").click()
-    # Tasks 5 and 7, still open, count 100 each as 暂评 (7's unreported target is not charged before closure).
+    # Tasks 5 and 7, still open with nothing due yet, are listed as 未到考核节点 and do not count.
     formula = dushen.get_by_test_id("formula").inner_text()
-    assert "(100 × 1 + 81 × 1 + 100 × 1)" in formula and "= 281 ÷ 3 = 93.67" in formula
+    assert "(81 × 1)" in formula and "= 81 ÷ 1 = 81" in formula
+    tasks = dushen.get_by_test_id("unit-tasks").inner_text()
+    assert tasks.count("未到考核节点") == 2
     lines = dushen.get_by_test_id("task-lines").filter(has_text="6. ").inner_text()
     assert "逾期扣分合计" in lines and "按上限计" in lines and "质量评价为良" in lines
     dushen.screenshot(path=str(ARTIFACTS / "assessment_unit.png"), full_page=True)

@@ -67,7 +67,15 @@ def test_overdue_due_soon_and_returned_lists(scenario):
 def test_targets_against_reported_actuals(scenario):
     rows = [(t.phrase, int(t.value), t.reported and int(t.reported), t.percent)
             for t in targets.target_progress(scenario.plan_id, AS_OF)]
-    assert rows == [("抽检食品23万批次", 230000, 150000, 65.2), ("新增50项", 50, None, None)]
+    # M1b's 150000 was returned: the actual stays M1a's approved 100000, the 150000 shows as returned.
+    assert rows == [("抽检食品23万批次", 230000, 100000, 43.5), ("新增50项", 50, None, None)]
+    shown = [(t.unapproved and int(t.unapproved), t.unapproved_state)
+             for t in targets.target_progress(scenario.plan_id, AS_OF)]
+    assert shown == [(150000, "已退回"), (None, None)]
+    # M1d's 230000, approved 10-23, is the actual from that day on; the day before it was still 待审核.
+    food = targets.target_progress(scenario.plan_id, date(2023, 10, 22))[0]
+    assert (food.reported, food.unapproved, food.unapproved_state) == (100000, 230000, "待审核")
+    assert int(targets.target_progress(scenario.plan_id, date(2023, 10, 23))[0].reported) == 230000
 
 
 def test_completed_milestones_per_week(scenario):
@@ -96,13 +104,18 @@ def test_ledger_rows(scenario):
     task1 = rows[0]
     assert (task1.supervision_number, task1.section, task1.lead, task1.cooperating, task1.due_date, task1.state) == (
         "督〔2023〕1号", "一", "注册处", "科信处", date(2023, 12, 31), "推进中")
-    assert task1.latest_progress == "80%:第二批抽检过半"
+    assert task1.latest_progress == "80%:第二批抽检过半(已退回)"   # returned: never shown as settled
     m1b = next(r for r in rows if r.milestone_title == "节点M1b")
     assert (m1b.state, m1b.cooperating, m1b.last_review) == ("已逾期", "科信处", "督审处退回:材料不全")
     m1a = next(r for r in rows if r.milestone_title == "节点M1a")
     assert (m1a.state, m1a.latest_progress, m1a.last_review) == ("已完成", "100%:完成第一批抽检", "督审处通过(优)")
     m1d = next(r for r in rows if r.milestone_title == "节点M1d")
     assert (m1d.state, m1d.latest_progress, m1d.last_review) == ("推进中", "", "")
+    # Reported 10-20, approved 10-23: waiting on the 21st, settled on the 23rd.
+    m1d_on = {day: next(r for r in ledger_rows(scenario.plan_id, day) if r.milestone_title == "节点M1d")
+              for day in (date(2023, 10, 21), date(2023, 10, 23))}
+    assert m1d_on[date(2023, 10, 21)].latest_progress == "100%:全年完成(待审核)"
+    assert m1d_on[date(2023, 10, 23)].latest_progress == "100%:全年完成"
 
 
 def test_lights_per_section_in_the_ledger_and_as_a_filter(scenario):

@@ -98,7 +98,7 @@ def test_ledger_cells(scenario):
     assert [c.value for c in sheet[3]] == [
         "督〔2023〕1号", 1, "一", "第1项重点任务", None, "注册处", "科信处", sheet["H3"].value, "推进中",
         "红",
-        "80%:第二批抽检过半", "督审处退回:材料不全"]
+        "80%:第二批抽检过半(已退回)", "督审处退回:材料不全"]
     assert sheet["H3"].value.date() == date(2023, 12, 31)
     m1b = [c.value for c in sheet[5]]
     assert m1b[4:7] == ["节点M1b", "注册处", "科信处"] and m1b[8] == "已逾期" and m1b[11] == "督审处退回:材料不全"
@@ -258,7 +258,7 @@ def test_assessment_sheet_matches_the_scores_and_the_dashboard(scenario):
     assert sheet["A1"].value == "2023年全省市场监管工作要点 考核评分（统计截至2023年10月9日）"
     assert sheet["A2"].value == "名次" and sheet["B2"].value == "并列" and sheet.freeze_panes == "D3"
     rows = list(sheet.iter_rows(min_row=3, values_only=True))
-    scores = assessment.unit_scores(scenario.plan_id)
+    scores = assessment.unit_scores(scenario.plan_id, AS_OF)
     assert [(r[2], r[3], r[4], r[9]) for r in rows] == [
         (s.unit_name, s.lead_task_count, s.cooperating_task_count, float(s.score)) for s in scores]
     assert [r[9] for r in rows] == sorted((r[9] for r in rows), reverse=True) and rows[0][0] == 1
@@ -266,14 +266,13 @@ def test_assessment_sheet_matches_the_scores_and_the_dashboard(scenario):
     assert zhuce[5:9] == (4, 1, 1, 50.0)
 
 
-def test_assessment_ranks_share_a_place_when_tied():
-    from decimal import Decimal
+def test_assessment_sheet_marks_a_shared_rank_tied():
+    from app.exports.assessment_xlsx import shared_ranks
+    from app.services.scoring.assessment import UnitScore
 
-    from app.exports.assessment_xlsx import ranks
-
-    assert ranks([Decimal(100), Decimal(100), Decimal("99.5"), Decimal(95), Decimal(95), Decimal(90)]) == [
-        (1, True), (1, True), (3, False), (4, True), (4, True), (6, False)]
-    assert ranks([]) == []
+    scores = [UnitScore(n, f"单位{n}", None, 1, 0, False, rank) for n, rank in enumerate([1, 1, 3, 4, 4, 6, None])]
+    assert shared_ranks(scores) == {1, 4}
+    assert shared_ranks([]) == set()
 
 
 def test_bulletin_commends_units_that_delivered_everything_on_time(scenario):
@@ -363,5 +362,5 @@ def test_a_large_plans_assessment_is_computed_in_the_background(app, signed_in, 
         assert "计算中" in html and 'http-equiv="refresh"' in html
         time.sleep(0.1)
     expected = assessment.unit_scores(scenario.plan_id)
-    assert expected and [s.unit_name for s in expected] == re.findall(r'/assessment/units/\d+">([^<]+)</a>', html)
+    assert expected and [s.unit_name for s in expected] == re.findall(r'/assessment/units/\d+[^"]*">([^<]+)</a>', html)
     assert client.get(url + "?refresh=1").status_code == 302  # asks for a fresh computation

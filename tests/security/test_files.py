@@ -94,6 +94,8 @@ def test_a_unit_named_like_a_formula_reaches_the_assessment_as_text(app, plan_20
     (cell,) = [c for row in sheet.iter_rows() for c in row if c.value == "@SUM(A1:A9)"]
     assert cell.data_type == "s" and cell.quotePrefix
     assert sheet.cell(row=cell.row, column=1).data_type == "n"
+    # 名次, 并列, 单位, then 牵头任务数: a number
+    assert sheet.cell(row=cell.row, column=4).data_type == "n" and sheet.cell(row=cell.row, column=4).value == 3
 
 
 @pytest.fixture

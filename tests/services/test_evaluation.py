@@ -7,6 +7,7 @@ due and completion times are then set to fixed 2023 dates (the run itself happen
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -163,22 +164,28 @@ def test_annual_score_weights_tasks_and_marks_open_ones_provisional(task7, peopl
     closure.close_part(item(people["dushen"], "task_closure", task7), "按期完成", people["dushen"])
     db.session.commit()
     zhuce_unit = unit("注册处")
-    # 注册处 leads tasks 5 and 6 too (一般, no targets, nothing late yet): provisional 100 each, weight 1.
-    # (100 × 1 + 100 × 1 + 90.5 × 1.5) ÷ (1 + 1 + 1.5) = 335.75 ÷ 3.5 = 95.928… → 95.93, not final.
+    # 注册处 leads tasks 5 and 6 too (一般, no targets), but nothing of them is due yet (未到考核节点): listed,
+    # not counted — a task with nothing due does not lift the score with a free 100.
+    # 90.5 × 1.5 ÷ 1.5 = 90.5, not final (tasks 5 and 6 are open).
     (score,) = [s for s in assessment.unit_scores(task7.plan_id) if s.unit_id == zhuce_unit.id]
     assert (score.score, score.lead_task_count, score.cooperating_task_count, score.final) == \
-        (Decimal("95.93"), 3, 0, False)
+        (Decimal("90.50"), 3, 0, False)
     explanation = assessment.explain_unit(task7.plan_id, zhuce_unit.id)
-    assert [(t.task_number, t.result.score, t.result.weight, t.result.final) for t in explanation.tasks] == [
-        (5, Decimal(100), Decimal(1), False), (6, Decimal(100), Decimal(1), False),
-        (7, Decimal("90.5"), Decimal("1.5"), True)]
+    assert [(t.task_number, t.result.score, t.result.weight, t.result.final, t.result.assessed)
+            for t in explanation.tasks] == [
+        (5, Decimal(100), Decimal(1), False, False), (6, Decimal(100), Decimal(1), False, False),
+        (7, Decimal("90.5"), Decimal("1.5"), True, True)]
+    assert [t.task_number for t in explanation.counted] == [7]
     assert (explanation.weighted_sum, explanation.weight_total, explanation.score) == \
-        (Decimal("335.75"), Decimal("3.5"), Decimal("95.93"))
+        (Decimal("135.75"), Decimal("1.5"), Decimal("90.50"))
     scores = assessment.unit_scores(task7.plan_id)
-    assert [s.score for s in scores] == sorted((s.score for s in scores), reverse=True)
-    # One unit scored alone (the unit page) is scored exactly as among all.
+    ranked = [s for s in scores if s.rank is not None]
+    # Only the three units of task 7 had anything due: every other unit is listed after them, unranked.
+    assert [(s.unit_name, s.rank) for s in ranked] == [("科信处", 1), ("信息中心", 2), ("注册处", 3)]
+    assert scores[:3] == ranked and all(s.score is None for s in scores[3:]) and len(scores) > 3
+    # One unit scored alone (the unit page) is scored exactly as among all (a rank needs the others).
     for every in scores:
-        assert assessment.unit_score(task7.plan_id, every.unit_id) == every
+        assert assessment.unit_score(task7.plan_id, every.unit_id) == replace(every, rank=None)
 
 
 def test_a_frozen_score_keeps_its_policy_while_open_tasks_follow_the_new_one(task7, people, tmp_path):
@@ -208,10 +215,15 @@ def test_caps_and_floor_become_visible_line_items(task7, people):
     db.session.flush()
     from app.services.scoring.evaluation_events import load_events
     events = load_events([task7.id])[task7.id]
-    provisional = evaluation.score_lines(zhuce_unit.id, events, policy, final=False)
-    # 暂评: the unreported target is not charged yet (0): 100 − 3 × 40 = −20 → floor 0: +20
+    # The task has no milestone: its target's period is the plan's year.
+    assert events.targets[0].period_end == date(2023, 12, 31)
+    provisional = evaluation.score_lines(zhuce_unit.id, events, policy, final=False, as_of=date(2023, 7, 3))
+    # 暂评 within the period: the unreported target is not charged yet (0): 100 − 3 × 40 = −20 → floor 0: +20
     assert [(line.category, line.points) for line in provisional] == [
         ("base", 100), ("attainment", 0), ("urge", -40), ("urge", -40), ("urge", -40), ("bounds", 20)]
+    # 暂评 once the period has ended: charged as never reported, as at closure
+    late = evaluation.score_lines(zhuce_unit.id, events, policy, final=False, as_of=date(2024, 1, 1))
+    assert [(line.category, line.points) for line in late][:2] == [("base", 100), ("attainment", -10)]
     lines = evaluation.score_lines(zhuce_unit.id, events, policy)
     # at closure: 100 − 10 (target never reported) − 3 × 40 (催办, cap 200) = −30 → floor 0: +30
     assert [(line.category, line.points) for line in lines] == [

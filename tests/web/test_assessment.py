@@ -38,15 +38,30 @@ def test_overview_ranks_units_and_links_to_each_explanation(closed_task7, signed
     assert "年度目标责任制考核评分" in page
     assert f"/plans/{closed_task7.plan_id}/assessment/units/{unit_id('注册处')}" in page
     scores = [float(s) for s in re.findall(r'<td class="text-end fw-bold">([\d.]+)</td>', page)]
-    assert scores == sorted(scores, reverse=True) and len(scores) > 3
+    assert scores == [100, 98, 90.5]   # only the units of task 7 had anything due
+    assert re.findall(r'<td data-testid="rank">(\S+)</td>', page)[:4] == ["1", "2", "3", "—"]
+    assert page.count("未到考核节点") > 3
     assert "评分规则</a>" not in page   # leaders read, they do not edit the policy
+
+
+def test_the_scope_page_ranks_as_of_a_day_and_keeps_the_day_across_the_selector(closed_task7, signed_in):
+    client = signed_in("leader")
+    page = text(client.get(f"/assessment?plan={closed_task7.plan_id}"))
+    assert re.findall(r'<td data-testid="rank">(\S+)</td>', page)[:4] == ["1", "2", "3", "—"]
+    assert page.count("未到考核节点") > 3
+    before = text(client.get(f"/assessment?plan={closed_task7.plan_id}&as_of=2023-01-02"))
+    assert "统计截至 2023-01-02" in before and f'name="plan" value="{closed_task7.plan_id}"' in before
+    assert set(re.findall(r'<td data-testid="rank">(\S+)</td>', before)) == {"—"}
+    assert "as_of=2023-01-02" in before   # the selector's links and the units' links keep the day
 
 
 def test_unit_page_traces_every_point_to_its_event(closed_task7, signed_in):
     client = signed_in("dushen")
     page = text(client.get(f"/plans/{closed_task7.plan_id}/assessment/units/{unit_id('注册处')}"))
-    assert '<span data-testid="unit-score">95.93</span>' in page
-    assert "= 335.75 ÷ 3.5 = <strong>95.93</strong>" in page
+    assert '<span data-testid="unit-score">90.5</span>' in page
+    assert "= 135.75 ÷ 1.5 = <strong>90.5</strong>" in page
+    assert "未到考核节点,不计入得分" in page   # tasks 5 and 6: nothing due yet
+    assert "cooperating_shares_targets = true" in page
     assert "逾期 3 个工作日 × 1 分" in page
     assert re.search(rf'href="/tasks/{closed_task7.id}#review-\d+">审核记录 #\d+</a>', page)
     assert re.search(r'href="/rectifications/\d+">整改 #\d+</a>', page)

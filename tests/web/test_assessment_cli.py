@@ -27,9 +27,11 @@ def test_freeze_closed_scores_a_task_closed_without_a_score_once(app, closed_tas
 def test_scores_prints_one_json_line_per_unit_highest_first(app, closed_task7):  # noqa: F811
     result = app.test_cli_runner().invoke(args=["assessment", "scores", str(closed_task7.plan_id)])
     rows = [json.loads(line) for line in result.output.splitlines()]
-    assert [float(r["score"]) for r in rows] == sorted((float(r["score"]) for r in rows), reverse=True)
-    assert {"unit": "注册处", "score": "95.93", "lead_tasks": 3, "cooperating_tasks": 0, "final": False}.items() \
-        <= next(r for r in rows if r["unit"] == "注册处").items()
+    ranked = [r for r in rows if r["rank"] is not None]
+    assert [float(r["score"]) for r in ranked] == sorted((float(r["score"]) for r in ranked), reverse=True)
+    assert rows[:len(ranked)] == ranked and all(r["score"] is None for r in rows[len(ranked):])
+    assert {"unit": "注册处", "rank": 3, "score": "90.50", "lead_tasks": 3, "cooperating_tasks": 0,
+            "final": False}.items() <= next(r for r in rows if r["unit"] == "注册处").items()
 
 
 def test_an_unknown_plan_is_refused_in_chinese(app, demo):

@@ -17,14 +17,21 @@ from sqlalchemy.sql.selectable import Subquery
 
 from app.models import (
     Decomposition,
+    DecompositionRound,
     DecompositionStatus,
+    InstanceKind,
     Milestone,
     PlanTask,
     ResponsibilityRole,
+    ReviewDecision,
+    ReviewRecord,
+    StepKey,
     TaskResponsibility,
+    WorkflowInstance,
 )
 from app.models.lifecycle import task_is_closed
 from app.services.plans.plan_scope import PlanIds, in_plans
+from app.services.timing.sql_days import beijing_date
 from app.services.timing.workdays import BEIJING
 
 #: 临期: not yet approved and due within this many calendar days.
@@ -79,16 +86,20 @@ class Filters:
         return [u for u in self.unit_ids if self.unit_id in (None, u)]
 
 
-def task_facts(plan_ids: PlanIds, within: Select[Any] | None = None) -> Subquery:
+def task_facts(plan_ids: PlanIds, as_of: date | None = None, within: Select[Any] | None = None) -> Subquery:
     """One row per task of the plans (of the task ids ``within`` selects, when given): id, number, title,
-    section, supervision number, state, plan."""
+    section, supervision number, state (as of a past day when ``as_of`` is one: see ``_past_states``), plan."""
     tasks = select(PlanTask.id).where(in_plans(PlanTask.plan_id, plan_ids)) if within is None else within
-    decomposed = (select(Decomposition.plan_task_id.label("task_id"), func.count().label("n"),
-                         func.sum(case((Decomposition.status == DecompositionStatus.CONFIRMED, 1), else_=0))
-                         .label("confirmed"))
-                  .where(Decomposition.plan_task_id.in_(tasks)).group_by(Decomposition.plan_task_id).subquery())
+    if as_of is not None and as_of < beijing_today():
+        decomposed, closed = _past_states(tasks, as_of)
+    else:
+        decomposed = (select(Decomposition.plan_task_id.label("task_id"), func.count().label("n"),
+                             func.sum(case((Decomposition.status == DecompositionStatus.CONFIRMED, 1), else_=0))
+                             .label("confirmed"))
+                      .where(Decomposition.plan_task_id.in_(tasks)).group_by(Decomposition.plan_task_id).subquery())
+        closed = task_is_closed(PlanTask.id)
     state = case(
-        (task_is_closed(PlanTask.id), TaskState.CLOSED.value),
+        (closed, TaskState.CLOSED.value),
         (func.coalesce(decomposed.c.n, 0) == 0, TaskState.NOT_STARTED.value),
         (decomposed.c.confirmed < decomposed.c.n, TaskState.DECOMPOSING.value),
         else_=TaskState.IN_PROGRESS.value,
@@ -98,6 +109,29 @@ def task_facts(plan_ids: PlanIds, within: Select[Any] | None = None) -> Subquery
             .outerjoin(decomposed, decomposed.c.task_id == PlanTask.id)
             .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.id.in_(tasks), PlanTask.cancelled_at.is_(None))
             .subquery("task_facts"))
+
+
+def _past_states(tasks: Select[Any], as_of: date) -> tuple[Subquery, ColumnElement[bool]]:
+    """Per task of ``tasks``, as it stood at the end of ``as_of`` (from the records, not today's statuses): its
+    decompositions once its lifecycle had started, and those 督审处 had confirmed by then; and whether it was
+    closed (办结) then: every part whose lifecycle had started by then closed by then."""
+    started = (select(WorkflowInstance.decomposition_id)
+               .where(WorkflowInstance.kind == InstanceKind.DECOMPOSITION, WorkflowInstance.plan_task_id.in_(tasks),
+                      beijing_date(WorkflowInstance.created_at) <= as_of))
+    confirmed = (select(DecompositionRound.decomposition_id)
+                 .join(ReviewRecord, ReviewRecord.decomposition_round_id == DecompositionRound.id)
+                 .where(ReviewRecord.step == StepKey.DECOMPOSITION_REVIEW,
+                        ReviewRecord.decision == ReviewDecision.APPROVE,
+                        beijing_date(ReviewRecord.decided_at) <= as_of))
+    closed_then = and_(Decomposition.closed_at.is_not(None), beijing_date(Decomposition.closed_at) <= as_of)
+    parts = (select(Decomposition.plan_task_id.label("task_id"), func.count().label("n"),
+                    func.sum(case((Decomposition.id.in_(confirmed), 1), else_=0)).label("confirmed"),
+                    func.sum(case((and_(Decomposition.id.in_(started), closed_then), 1), else_=0)).label("done"),
+                    func.sum(case((Decomposition.id.in_(started), 1), else_=0)).label("lifecycles"))
+             .where(Decomposition.plan_task_id.in_(select(WorkflowInstance.plan_task_id)
+                                                   .where(WorkflowInstance.decomposition_id.in_(started))))
+             .group_by(Decomposition.plan_task_id).subquery())
+    return parts, and_(func.coalesce(parts.c.lifecycles, 0) > 0, parts.c.lifecycles == parts.c.done)
 
 
 def milestone_facts(plan_ids: PlanIds, as_of: date) -> Subquery:
@@ -140,8 +174,8 @@ def with_lights_judged(plan_ids: PlanIds, as_of: date, filters: Filters) -> Filt
 
 
 def scoped_task_ids(plan_ids: PlanIds, filters: Filters, as_of: date) -> Select:
-    """The ids of the plan's tasks that pass ``filters``."""
-    tasks = task_facts(plan_ids)
+    """The ids of the plans' tasks that pass ``filters`` (their state as of the day)."""
+    tasks = task_facts(plan_ids, as_of)
     query = select(tasks.c.task_id)
     if filters.section_id is not None:
         query = query.where(tasks.c.section_id == filters.section_id)

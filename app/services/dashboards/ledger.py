@@ -57,7 +57,7 @@ class LedgerRow:
 
 def ledger_rows(plan_ids: PlanIds, as_of: date) -> list[LedgerRow]:
     """Every task of the plan followed by its milestones, as of the day."""
-    tasks = db.session.execute(select(task_facts(plan_ids)).order_by("plan_id", "number")).mappings().all()
+    tasks = db.session.execute(select(task_facts(plan_ids, as_of)).order_by("plan_id", "number")).mappings().all()
     sources = {plan.id: plan.source_label
                for plan in db.session.scalars(select(Plan).where(in_plans(Plan.id, plan_ids)))}
     milestones = _milestones_by_task(plan_ids, as_of)
@@ -145,7 +145,8 @@ def _milestone_cooperators(plan_ids: PlanIds) -> dict[int, str]:
 
 
 def _latest_progress(plan_ids: PlanIds, as_of: date) -> dict[int, tuple[int, str]]:
-    """Per milestone: (report id, "60%:text") of its latest report submitted by the day."""
+    """Per milestone: (report id, "60%:text") of its latest report submitted by the day, marked (待审核) or
+    (已退回) while 督审处 had not approved it by then: a figure nobody signed off is never shown as settled."""
     ranked = (select(MilestoneReport.id, MilestoneReport.milestone_id, MilestoneReport.percent_done,
                      MilestoneReport.progress,
                      func.row_number().over(partition_by=MilestoneReport.milestone_id,
@@ -156,7 +157,22 @@ def _latest_progress(plan_ids: PlanIds, as_of: date) -> dict[int, tuple[int, str
               .subquery())
     rows = db.session.execute(select(ranked.c.milestone_id, ranked.c.id, ranked.c.percent_done, ranked.c.progress)
                               .where(ranked.c.rank == 1)).all()
-    return {m: (report_id, f"{pct}%:{text}") for m, report_id, pct, text in rows}
+    verdicts = _report_verdicts([report_id for _, report_id, _, _ in rows], as_of)
+    marks = {ReviewDecision.APPROVE: "", ReviewDecision.RETURN: "(已退回)", None: "(待审核)"}
+    return {m: (report_id, f"{pct}%:{text}{marks[verdicts.get(report_id)]}") for m, report_id, pct, text in rows}
+
+
+def _report_verdicts(report_ids: list[int], as_of: date) -> dict[int, ReviewDecision]:
+    """Per report: 督审处's approval, or a return by anyone, decided by the day (none: still waiting)."""
+    found: dict[int, ReviewDecision] = {}
+    for report_id, decision in db.session.execute(
+            select(ReviewRecord.milestone_report_id, ReviewRecord.decision)
+            .where(ReviewRecord.milestone_report_id.in_(report_ids), beijing_date(ReviewRecord.decided_at) <= as_of,
+                   (ReviewRecord.step == StepKey.REPORT_REVIEW) | (ReviewRecord.decision == ReviewDecision.RETURN))
+            .order_by(ReviewRecord.id)):
+        if report_id is not None:  # excluded in SQL; narrows the type
+            found[report_id] = decision
+    return found
 
 
 def _latest_reviews(plan_ids: PlanIds, as_of: date) -> dict[int, tuple[int, str]]:

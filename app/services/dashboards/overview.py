@@ -72,7 +72,7 @@ def _milestone_sums(facts: Subquery) -> tuple[ColumnElement[Any], ...]:
 
 def state_counts(plan_ids: PlanIds, as_of: date, filters: Filters = Filters()) -> dict[TaskState, int]:
     """How many tasks are in each state (every state listed, zeros included)."""
-    tasks = task_facts(plan_ids)
+    tasks = task_facts(plan_ids, as_of)
     rows = db.session.execute(
         select(tasks.c.state, func.count()).where(tasks.c.task_id.in_(scoped_task_ids(plan_ids, filters, as_of)))
         .group_by(tasks.c.state)).all()
@@ -95,7 +95,7 @@ def totals(plan_ids: PlanIds, as_of: date, filters: Filters = Filters()) -> Tota
 def section_progress(plan_ids: PlanIds, as_of: date, filters: Filters = Filters()) -> list[Progress]:
     """Progress of each section (一 … 八), in plan order."""
     scope = scoped_task_ids(plan_ids, filters, as_of)
-    tasks = task_facts(plan_ids)
+    tasks = task_facts(plan_ids, as_of)
     facts = milestone_facts(plan_ids, as_of)
     per_section = (select(tasks.c.section_id, *_milestone_sums(facts))
                    .select_from(tasks).outerjoin(facts, facts.c.task_id == tasks.c.task_id)

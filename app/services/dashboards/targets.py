@@ -2,21 +2,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import MilestoneReport, PlanTarget, PlanTask, TargetActual
+from app.models import (
+    Milestone,
+    MilestoneReport,
+    PlanTarget,
+    PlanTask,
+    ReviewDecision,
+    ReviewRecord,
+    StepKey,
+    TargetActual,
+)
+from app.models.base import utcnow
 from app.services.dashboards.facts import Filters, flagged, milestone_facts, percent, scoped_task_ids
 from app.services.plans.plan_scope import PlanIds, in_plans
-from app.services.timing.sql_days import beijing_date
+from app.services.scoring.assessment import moment_of
+from app.services.scoring.evaluation_events import approved_actuals
 
 
 @dataclass(frozen=True)
 class TargetProgress:
-    """One quantitative target and the latest value reported for it."""
+    """One quantitative target, the latest value 督审处 approved for it, and a later report not approved."""
 
     task_id: int
     task_number: int
@@ -24,33 +35,70 @@ class TargetProgress:
     value: Decimal
     unit: str
     comparator: str | None
+    #: The actual of the latest approved report (None: none approved yet).
     reported: Decimal | None
+    #: A later report's value still waiting for review or returned, never taken as the actual.
+    unapproved: Decimal | None = None
+    #: 待审核 or 已退回, for ``unapproved``.
+    unapproved_state: str | None = None
     supervision_number: str | None = None
 
     @property
     def percent(self) -> float | None:
-        """Reported value out of the target; None for ceilings (≤) or nothing reported yet."""
+        """Approved value out of the target; None for ceilings (≤) or nothing approved yet."""
         if self.reported is None or self.comparator == "<=":
             return None
         return percent(self.reported, self.value)
 
 
 def target_progress(plan_ids: PlanIds, as_of: date, filters: Filters = Filters()) -> list[TargetProgress]:
-    """Every target of the plan with the value of the latest report (as of the day) that gave one."""
-    # A report states the value reached so far (cumulative), so the latest one counts.
-    ranked = (select(TargetActual.plan_target_id, TargetActual.actual,
-                     func.row_number().over(partition_by=TargetActual.plan_target_id,
-                                            order_by=(MilestoneReport.submitted_at.desc(), MilestoneReport.id.desc()))
-                     .label("rank"))
-              .join(MilestoneReport, MilestoneReport.id == TargetActual.report_id)
-              .where(beijing_date(MilestoneReport.submitted_at) <= as_of).subquery())
-    query = (select(PlanTask.id, PlanTask.number, PlanTarget.phrase, PlanTarget.value, PlanTarget.unit,
-                    PlanTarget.comparator, ranked.c.actual, PlanTask.supervision_number)
+    """Every target of the plans with the value of the latest report (as of the day) 督审处 had approved, and
+    the value of any later report still pending or returned then."""
+    # A report states the value reached so far (cumulative), so the latest approved one counts.
+    moment = moment_of(as_of) or utcnow()
+    approved = approved_actuals(moment)
+    query = (select(PlanTarget.id, PlanTask.id, PlanTask.number, PlanTarget.phrase, PlanTarget.value, PlanTarget.unit,
+                    PlanTarget.comparator, approved.c.actual, approved.c.submitted_at, PlanTask.supervision_number)
              .join(PlanTask, PlanTask.id == PlanTarget.task_id)
-             .outerjoin(ranked, (ranked.c.plan_target_id == PlanTarget.id) & (ranked.c.rank == 1))
+             .outerjoin(approved, (approved.c.plan_target_id == PlanTarget.id) & (approved.c.rank == 1))
              .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.id.in_(scoped_task_ids(plan_ids, filters, as_of)))
              .order_by(PlanTask.plan_id, PlanTask.number, PlanTarget.span_start))
-    return [TargetProgress(*row) for row in db.session.execute(query).all()]
+    rows = db.session.execute(query).all()
+    later = _later_unapproved(plan_ids, moment)
+    result = []
+    for target_id, task_id, number, phrase, value, unit, comparator, actual, approved_at, supervision in rows:
+        pending = later.get(target_id)
+        if pending is not None and approved_at is not None and pending[2] <= approved_at:
+            pending = None
+        result.append(TargetProgress(task_id, number, phrase, value, unit, comparator, actual,
+                                     pending[0] if pending else None, pending[1] if pending else None, supervision))
+    return result
+
+
+def _later_unapproved(plan_ids: PlanIds, moment: datetime) -> dict[int, tuple[Decimal, str, datetime]]:
+    """Per target: the latest report submitted by ``moment`` that was not approved by then, its value, its state
+    (待审核 or 已退回) and its submission time."""
+    decided = (select(ReviewRecord.milestone_report_id, ReviewRecord.decision)
+               .where(ReviewRecord.step == StepKey.REPORT_REVIEW, ReviewRecord.decided_at <= moment))
+    verdicts = dict(db.session.execute(decided.join(MilestoneReport,
+                                                    MilestoneReport.id == ReviewRecord.milestone_report_id)
+                                       .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
+                                       .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
+                                       .where(in_plans(PlanTask.plan_id, plan_ids))).all())
+    found: dict[int, tuple[Decimal, str, datetime]] = {}
+    for target_id, actual, report_id, submitted_at in db.session.execute(
+            select(TargetActual.plan_target_id, TargetActual.actual, MilestoneReport.id, MilestoneReport.submitted_at)
+            .join(MilestoneReport, MilestoneReport.id == TargetActual.report_id)
+            .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
+            .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
+            .where(in_plans(PlanTask.plan_id, plan_ids), MilestoneReport.submitted_at <= moment)
+            .order_by(MilestoneReport.submitted_at, MilestoneReport.id)):
+        verdict = verdicts.get(report_id)
+        if verdict is ReviewDecision.APPROVE:
+            found.pop(target_id, None)
+        else:
+            found[target_id] = (actual, "已退回" if verdict is ReviewDecision.RETURN else "待审核", submitted_at)
+    return found
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,8 @@ def ensure_may_view(user: User, unit: Unit) -> None:
 
 def unit_overview(plan_ids: PlanIds, unit: Unit, as_of: date) -> UnitOverview:
     """The unit's tasks by role, its milestones and its progress figures."""
-    tasks = task_facts(plan_ids, within=select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == unit.id))
+    tasks = task_facts(plan_ids, as_of,
+                       within=select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == unit.id))
     rows = db.session.execute(
         select(tasks.c.task_id, tasks.c.number, tasks.c.title, tasks.c.state, TaskResponsibility.role,
                tasks.c.plan_id, tasks.c.supervision_number)
@@ -93,6 +94,6 @@ def unit_overview(plan_ids: PlanIds, unit: Unit, as_of: date) -> UnitOverview:
     return UnitOverview(unit, lead, cooperating, milestones, progress)
 
 
-def unit_score(plan_ids: PlanIds, unit_id: int) -> UnitScore | None:
-    """The unit's annual assessment score on the plan, or None when it answers for no task."""
-    return assessment.unit_score(plan_ids, unit_id)
+def unit_score(plan_ids: PlanIds, unit_id: int, as_of: date) -> UnitScore | None:
+    """The unit's annual assessment score on the plans as of the day, or None when it answers for no task."""
+    return assessment.unit_score(plan_ids, unit_id, as_of)

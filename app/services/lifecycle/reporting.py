@@ -68,6 +68,10 @@ _LATEST_REPORT = (select(func.max(MilestoneReport.id)).where(MilestoneReport.mil
 _LATEST_REPORT_SENT = (select(MilestoneReport.submitted_at).where(MilestoneReport.milestone_id == Milestone.id)
                        .order_by(MilestoneReport.id.desc()).limit(1)
                        .correlate(Milestone).scalar_subquery().label("latest_report_submitted_at"))
+_SIBLING = aliased(Milestone)
+_LAST_OF_TASK = (select(_SIBLING.id).where(_SIBLING.plan_task_id == Milestone.plan_task_id)
+                 .order_by(_SIBLING.due_date.desc(), _SIBLING.position.desc(), _SIBLING.id.desc()).limit(1)
+                 .correlate(Milestone).scalar_subquery().label("last_of_task_id"))
 _LIFECYCLE = aliased(WorkflowInstance)
 _LIFECYCLE_ID = (select(_LIFECYCLE.id).where(_LIFECYCLE.decomposition_id == Milestone.decomposition_id)
                  .correlate(Milestone).scalar_subquery().label("lifecycle_id"))
@@ -82,7 +86,7 @@ def _milestone_and(*columns: Any) -> Callable[[Select[Any]], Select[Any]]:
     return along
 
 
-_REPORT_READS = _milestone_and(_REPORTS_SO_FAR)
+_REPORT_READS = _milestone_and(_REPORTS_SO_FAR, _LAST_OF_TASK)
 _REVIEW_READS = _milestone_and(_LATEST_REPORT, _LATEST_REPORT_SENT, _LIFECYCLE_ID)
 
 
@@ -101,6 +105,18 @@ def milestone_of(item: WorkItem) -> Milestone:
     if milestone is None:
         raise ValidationFailed("该待办没有对应的节点。")
     return milestone
+
+
+def reportable_targets(milestone: Milestone, last_of_task_id: int | None = None) -> list[PlanTarget]:
+    """The targets a report on the milestone gives actuals for: those it was linked to and, on the task's last
+    milestone (latest due date), every target of the task — the final actual can always be reported.
+    ``last_of_task_id``: that last milestone, when already read (with the step's lock)."""
+    last = last_of_task_id or db.session.scalar(
+        select(_LAST_OF_TASK.element).select_from(Milestone).where(Milestone.id == milestone.id))
+    if last != milestone.id:
+        return list(milestone.targets)
+    linked = {target.id for target in milestone.targets}
+    return [*milestone.targets, *(t for t in milestone.decomposition.task.targets if t.id not in linked)]
 
 
 def latest_report(milestone: Milestone) -> MilestoneReport:
@@ -142,7 +158,7 @@ def submit_report(
     milestone, begun = _begin(item, actor, StepKey.MILESTONE_REPORT, _REPORT_READS)
     if not 0 <= percent_done <= 100:
         raise ValidationFailed("完成进度应在 0 到 100 之间。")
-    check_actuals(actuals, milestone.targets, "报送了不属于该节点的指标实际值。")
+    check_actuals(actuals, reportable_targets(milestone, begun.row.last_of_task_id), "报送了不属于该节点的指标实际值。")
     report = MilestoneReport(
         milestone_id=milestone.id, number=begun.row.reports_so_far + 1, progress=progress.strip(),
         percent_done=percent_done, submitted_by=actor,

@@ -7,7 +7,7 @@ policy, computed on demand and never stored, so it cannot go stale.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
@@ -16,9 +16,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PlanTask, QualityRating, ResponsibilityRole, StepKey, TaskEvaluation, Unit, User
+from app.models.base import utcnow
 from app.services.infrastructure import audit
+from app.services.plans.plan_scope import PlanIds
 from app.services.scoring import scoring_policy
-from app.services.scoring.evaluation_events import Event, TargetResult, TaskEvents, load_events
+from app.services.scoring.evaluation_events import Event, TargetResult, TaskEvents, beijing_date, load_events
 from app.services.scoring.scoring_policy import ScoringPolicy
 
 CENT = Decimal("0.01")
@@ -80,6 +82,10 @@ class UnitTaskScore:
     final: bool
     #: The plan's policy version it was computed with (0: the default file, not yet copied to the plan).
     policy_version: int
+    #: False while nothing of the task was due from the unit yet (未到考核节点): shown, not counted.
+    assessed: bool = True
+    #: The unit has a step of the task overdue and still not done (逾期未办).
+    overdue_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,16 +98,22 @@ class TaskEvaluationResult:
     units: list[UnitTaskScore]
 
 
-def score_lines(unit_id: int, events: TaskEvents, policy: ScoringPolicy, final: bool = True) -> list[LineItem]:
+def score_lines(unit_id: int, events: TaskEvents, policy: ScoringPolicy, final: bool = True,
+                as_of: date | None = None, role: ResponsibilityRole = ResponsibilityRole.LEAD) -> list[LineItem]:
     """Every line of a unit's score on a task; the score is their sum.
 
-    A provisional score (``final`` False) does not yet charge a target no report has given an actual for:
-    the year is not over, and 暂评 should show where the unit stands, not penalise work not yet due.
+    A provisional score (``final`` False, as of ``as_of``) counts only what was due by then: a target
+    whose period has not ended is not judged yet (its actual so far is part of the way, not a shortfall),
+    one whose period has ended is judged on its approved actual or charged as never reported.
     """
     lines = [LineItem("base", policy.base, f"基础分 {num(policy.base)} 分")]
     lines += _capped(_timeliness(_of(events.overdue, unit_id), policy), policy.timeliness_cap)
     lines += _quality(_of(events.ratings, unit_id), policy)
-    lines += _capped([_attainment(t, policy, final) for t in events.targets], policy.attainment_cap)
+    if role is ResponsibilityRole.COOPERATING and not policy.cooperating_shares_targets:
+        lines += [LineItem("attainment", Decimal(0), "配合单位不分担计划目标完成情况的加减分"
+                           "(评分规则 [attainment] cooperating_shares_targets = false)")] if events.targets else []
+    else:
+        lines += _capped([_attainment(t, policy, final, as_of) for t in events.targets], policy.attainment_cap)
     lines += _capped([_per_event(e, "returns", policy.return_points[e.detail], _RETURNED_BY[e.detail])
                       for e in _of(events.returns, unit_id)], policy.returns_cap)
     lines += _capped([_per_event(e, "rectification", policy.per_rectification,
@@ -159,18 +171,21 @@ def attainment_ratio(target: TargetResult) -> Decimal:
     return target.actual / target.value
 
 
-def _attainment(target: TargetResult, policy: ScoringPolicy, final: bool) -> LineItem:
+def _attainment(target: TargetResult, policy: ScoringPolicy, final: bool, as_of: date | None) -> LineItem:
     goal = f"目标“{target.phrase}”(目标值 {num(target.value)}{target.measure})"
-    if target.actual is None and not final:
-        return LineItem("attainment", Decimal(0), f"{goal}尚未报送实际值,暂不计分;办结时仍未报送将计 "
-                        f"{num(policy.not_reported)} 分", "plan_target", target.target_id)
+    if not final and as_of is not None and as_of <= target.period_end:
+        so_far = (f"已审核通过的实际值为 {num(target.actual)}{target.measure}" if target.actual is not None
+                  else "尚无审核通过的实际值")
+        return LineItem("attainment", Decimal(0), f"{goal}期限 {target.period_end} 未到,{so_far},暂不计分",
+                        "plan_target", target.target_id)
     if target.actual is None:
-        return LineItem("attainment", policy.not_reported, f"{goal}从未报送实际值,计 {num(policy.not_reported)} 分",
+        return LineItem("attainment", policy.not_reported,
+                        f"{goal}期限 {target.period_end} 已过,无审核通过的实际值,计 {num(policy.not_reported)} 分",
                         "plan_target", target.target_id)
     ratio = attainment_ratio(target)
     band = next(b for b in policy.bands if ratio >= b.at_least)
     return LineItem("attainment", band.points,
-                    f"{goal}最近报送实际值 {num(target.actual)}{target.measure},完成率 {num(ratio * 100)}%,"
+                    f"{goal}最近审核通过的实际值 {num(target.actual)}{target.measure},完成率 {num(ratio * 100)}%,"
                     f"按“完成率 ≥ {num(band.at_least * 100)}%”档计 {num(band.points)} 分",
                     "milestone_report", target.report_id, target.reported_on)
 
@@ -196,17 +211,18 @@ def _bounds(total: Decimal, policy: ScoringPolicy) -> list[LineItem]:
 
 
 def evaluate_live(task: PlanTask, now: datetime | None = None) -> TaskEvaluationResult:
-    """The provisional score (暂评) of every unit of an open task under the plan's current policy; not stored."""
+    """The provisional score (暂评) of every unit of an open task as it stood at ``now``; not stored."""
     return evaluate_live_many([task], now)[0]
 
 
 def evaluate_live_many(tasks: list[PlanTask], now: datetime | None = None) -> list[TaskEvaluationResult]:
-    """Provisional scores of several tasks, each under its plan's current policy, in tasks' order.
+    """Provisional scores of several tasks as they stood at ``now`` (default: this moment), each under the
+    policy its plan had in force then, in tasks' order.
 
     Tasks are scored together per policy in force (plans and items on the default policy share one
     round of queries), so the statement count grows with the policies, not the plans.
     """
-    versions = scoring_policy.current_versions({task.plan_id for task in tasks})
+    versions = scoring_policy.versions_in_force({task.plan_id for task in tasks}, now)
     by_version: dict[int | None, list[PlanTask]] = {}
     for task in tasks:
         version = versions.get(task.plan_id)
@@ -220,22 +236,43 @@ def evaluate_live_many(tasks: list[PlanTask], now: datetime | None = None) -> li
     return [results[task.id] for task in tasks]
 
 
+def policies_in_force(plan_ids: PlanIds, now: datetime | None = None) -> list[ScoringPolicy]:
+    """The policy of each of the plans at ``now`` (default: this moment), in one query; the default file's
+    alone when there are no plans."""
+    ids = [plan_ids] if isinstance(plan_ids, int) else list(plan_ids)
+    versions = scoring_policy.versions_in_force(ids, now)
+    texts = {versions[i].text if i in versions else scoring_policy.default_text() for i in ids} \
+        or {scoring_policy.default_text()}
+    return [scoring_policy.parse_policy(text) for text in sorted(texts)]
+
+
+def policy_in_force(plan_id: int, now: datetime | None = None) -> tuple[ScoringPolicy, int]:
+    """The plan's policy at ``now`` (default: this moment) and its version number (0: the default file)."""
+    version = scoring_policy.version_in_force(plan_id, now) if now else scoring_policy.current_version(plan_id)
+    return scoring_policy.parse_policy(version.text if version else scoring_policy.default_text()), \
+        version.version if version else 0
+
+
 def _evaluate(tasks: list[PlanTask], policy: ScoringPolicy, version: int, final: bool,
               now: datetime | None = None) -> list[TaskEvaluationResult]:
     events = load_events([task.id for task in tasks], now)
     names = _unit_names({unit_id for found in events.values() for unit_id in found.roles})
+    as_of = beijing_date((now or utcnow()) - _INSTANT)  # a past day's moment is the midnight that ends it
     results = []
     for task in tasks:
         found = events[task.id]
         units = []
         for unit_id, role in sorted(found.roles.items(), key=lambda pair: (_ROLE_ORDER[pair[1]], pair[0])):
-            lines = score_lines(unit_id, found, policy, final)
+            lines = score_lines(unit_id, found, policy, final, as_of, role)
+            overdue_open = any(e.still_open for e in _of(found.overdue, unit_id))
             units.append(UnitTaskScore(task.id, unit_id, names[unit_id], role, policy.weight(role, task.priority),
-                                       sum((line.points for line in lines), Decimal(0)), lines, final, version))
+                                       sum((line.points for line in lines), Decimal(0)), lines, final, version,
+                                       final or unit_id in found.assessed, overdue_open))
         results.append(TaskEvaluationResult(task.id, final, version, units))
     return results
 
 
+_INSTANT = timedelta(microseconds=1)
 _ROLE_ORDER = {ResponsibilityRole.LEAD: 0, ResponsibilityRole.RESPONSIBLE: 1, ResponsibilityRole.COOPERATING: 2}
 
 

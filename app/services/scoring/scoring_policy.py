@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,11 @@ _KEYS: dict[str, dict[str, str]] = {
     "rectification": {"per_rectification": "每项整改扣分", "cap": "整改扣分上限"},
     "urge": {"per_urge": "每次催办扣分", "cap": "催办扣分上限"},
     "assessment": {"role_weights": "角色权重", "priority_weights": "督办等级权重"},
+}
+#: Yes/no rules, with their Chinese name and the value a version saved before the rule existed keeps.
+_FLAGS: dict[tuple[str, str], tuple[str, bool]] = {
+    ("attainment", "cooperating_shares_targets"): ("配合单位分担目标完成扣分", True),
+    ("assessment", "overdue_ranks_last"): ("有逾期未办事项的单位排在其他单位之后", True),
 }
 #: Keys whose value may not be negative (deductions are written as positive numbers).
 _NON_NEGATIVE = {"timeliness", "returns", "rectification", "urge"}
@@ -67,6 +73,10 @@ class ScoringPolicy:
     urge_cap: Decimal
     role_weights: dict[ResponsibilityRole, Decimal]
     priority_weights: dict[Priority, Decimal]
+    #: A cooperating unit is scored on the task's targets like its lead.
+    cooperating_shares_targets: bool = True
+    #: A unit with an overdue step still not done ranks after every unit without one, whatever its score.
+    overdue_ranks_last: bool = True
 
     def weight(self, role: ResponsibilityRole, priority: Priority) -> Decimal:
         """A task's weight in a unit's annual score."""
@@ -103,7 +113,10 @@ def _shape_problems(raw: dict[str, Any]) -> list[str]:
         if not isinstance(table, dict):
             problems.append(f"缺少设置节 [{section}]")
             continue
-        problems += [f"[{section}] 中未知的设置项 {key}" for key in table if key not in keys]
+        flags = {key: label for (where, key), (label, _) in _FLAGS.items() if where == section}
+        problems += [f"[{section}] 中未知的设置项 {key}" for key in table if key not in keys and key not in flags]
+        problems += [f"[{section}] {key}({label})必须是 true 或 false" for key, label in flags.items()
+                     if key in table and not isinstance(table[key], bool)]
         for key, label in keys.items():
             if key not in table:
                 problems.append(f"[{section}] 缺少 {key}({label})")
@@ -145,7 +158,8 @@ def _band_shape_problems(bands: object) -> list[str]:
 
 def _range_problems(raw: dict[str, Any]) -> list[str]:
     problems = [f"[{section}] {key}({_KEYS[section][key]})不能为负数,扣分请写正数"
-                for section in _NON_NEGATIVE for key, value in raw[section].items() if value < 0]
+                for section in _NON_NEGATIVE for key, value in raw[section].items()
+                if (section, key) not in _FLAGS and value < 0]
     problems += ["[attainment] cap(目标完成扣分上限)不能为负数"] if raw["attainment"]["cap"] < 0 else []
     problems += [f"{where} 最多保留两位小数" for where, value in _points(raw) if _decimals(value) > 2]
     score = raw["score"]
@@ -162,7 +176,7 @@ def _range_problems(raw: dict[str, Any]) -> list[str]:
 def _points(raw: dict[str, Any]) -> list[tuple[str, Decimal]]:
     """Every score or weight of the policy (not the attainment thresholds), with where it is written."""
     found = [(f"[{section}] {key}", value) for section, table in raw.items() if section != "assessment"
-             for key, value in table.items() if key != "bands"]
+             for key, value in table.items() if key != "bands" and (section, key) not in _FLAGS]
     found += [(f"[attainment] 第 {n} 个档位的 points", band["points"])
               for n, band in enumerate(raw["attainment"]["bands"], 1)]
     found += [(f"[assessment.{group}] {key}", value) for group in ("role_weights", "priority_weights")
@@ -178,6 +192,7 @@ def _decimals(value: int | Decimal) -> int:
 def _build(raw: dict[str, Any]) -> ScoringPolicy:
     d = {section: {k: v for k, v in table.items()} for section, table in raw.items()}
     weights = d["assessment"]
+    flags = {key: bool(d[section].get(key, default)) for (section, key), (_, default) in _FLAGS.items()}
     return ScoringPolicy(
         base=Decimal(d["score"]["base"]), floor=Decimal(d["score"]["floor"]), ceiling=Decimal(d["score"]["ceiling"]),
         per_overdue_day=Decimal(d["timeliness"]["per_overdue_working_day"]),
@@ -192,6 +207,8 @@ def _build(raw: dict[str, Any]) -> ScoringPolicy:
         per_urge=Decimal(d["urge"]["per_urge"]), urge_cap=Decimal(d["urge"]["cap"]),
         role_weights={ResponsibilityRole(k): Decimal(v) for k, v in weights["role_weights"].items()},
         priority_weights={Priority(k): Decimal(v) for k, v in weights["priority_weights"].items()},
+        cooperating_shares_targets=flags["cooperating_shares_targets"],
+        overdue_ranks_last=flags["overdue_ranks_last"],
     )
 
 
@@ -201,18 +218,29 @@ def current_version(plan_id: int) -> ScoringPolicyVersion | None:
                              .order_by(ScoringPolicyVersion.version.desc()).limit(1))
 
 
+def version_in_force(plan_id: int, moment: datetime) -> ScoringPolicyVersion | None:
+    """The plan's policy version in force at ``moment`` (None: the default file was)."""
+    return versions_in_force([plan_id], moment).get(plan_id)
+
+
 def current_versions(plan_ids: Iterable[int]) -> dict[int, ScoringPolicyVersion]:
     """Each plan's policy in force, for the plans that have one (the others use the default file)."""
+    return versions_in_force(plan_ids)
+
+
+def versions_in_force(plan_ids: Iterable[int], moment: datetime | None = None) -> dict[int, ScoringPolicyVersion]:
+    """Each plan's policy in force at ``moment`` (default: now), for the plans that had one then."""
     ids = list(plan_ids)
     if not ids:
         return {}
-    newest = (select(ScoringPolicyVersion.plan_id, func.max(ScoringPolicyVersion.version).label("version"))
-              .where(ScoringPolicyVersion.plan_id.in_(ids)).group_by(ScoringPolicyVersion.plan_id).subquery())
-    rows = db.session.scalars(select(ScoringPolicyVersion).join(newest, and_(
-        newest.c.plan_id == ScoringPolicyVersion.plan_id, newest.c.version == ScoringPolicyVersion.version)))
+    newest = select(ScoringPolicyVersion.plan_id, func.max(ScoringPolicyVersion.version).label("version")) \
+        .where(ScoringPolicyVersion.plan_id.in_(ids))
+    if moment is not None:
+        newest = newest.where(ScoringPolicyVersion.created_at <= moment)
+    newest_sq = newest.group_by(ScoringPolicyVersion.plan_id).subquery()
+    rows = db.session.scalars(select(ScoringPolicyVersion).join(newest_sq, and_(
+        newest_sq.c.plan_id == ScoringPolicyVersion.plan_id, newest_sq.c.version == ScoringPolicyVersion.version)))
     return {row.plan_id: row for row in rows}
-
-
 def policy_text(plan_id: int) -> str:
     """The TOML text in force for the plan."""
     version = current_version(plan_id)
