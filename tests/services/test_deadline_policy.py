@@ -125,7 +125,8 @@ def test_a_day_off_moves_a_due_date_across_it_and_deleting_it_moves_it_back(impo
         (date(2023, 10, 10), date(2023, 10, 11), "节假日安排调整"),
         (date(2023, 10, 11), date(2023, 10, 10), "节假日安排调整"),
     ]
-    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.entity == "calendar_override")).all()
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.entity == "calendar_override")
+                                 .order_by(AuditEvent.id)).all()
     assert actions == ["created", "deleted"]
 
 
