@@ -10,12 +10,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Decomposition, Milestone, MilestoneReport, ReviewDecision, User, WorkItem
+from app.services.follow_up import rectification
 from app.services.lifecycle import decomposition, reporting, review_facts, work_items
 from app.services.lifecycle.decomposition import MilestonePlan
 from app.services.lifecycle.report_checks import check_report
 from app.services.lifecycle.reporting import ReportNotes, Upload, UploadPolicy
 from app.services.lifecycle.review_facts import Segment, text_diff
 from app.steps import build_form
+from tests.services.test_demo_activity import activity  # noqa: F401  (the seeded demo activity)
 from tests.services.test_lifecycle import item_for, unit
 
 APPROVE, RETURN = ReviewDecision.APPROVE, ReviewDecision.RETURN
@@ -145,3 +147,22 @@ def test_steps_without_a_return_show_none(two_milestones, task7, people):
     item = step(people["zhuce"], "milestone_report", two_milestones[1])
     assert review_facts.facts_of(item) == review_facts.StepFacts(None)
     assert db.session.scalar(select(Decomposition.rounds_submitted).where(Decomposition.plan_task_id == task7.id)) == 2
+
+
+def test_a_returned_rectification_plan_shows_its_reason_and_what_changed(activity, people, policy):  # noqa: F811
+    """The demo's rectification on task 7: its plan waits for 督审处; returned once and revised."""
+    zhuce, dushen = people["zhuce"], people["dushen"]
+    (review,) = [i for i in work_items.inbox(dushen) if i.form_key == "rectification_plan_review"]
+    facts = review_facts.facts_of(review)
+    assert facts.reviewed.text == "按月扩展行业,12月底前覆盖25个行业。" and facts.changes is None
+    rectification.review_plan(review, RETURN, "请写明每月扩展的行业", dushen)
+    (plan_item,) = [i for i in work_items.inbox(zhuce) if i.form_key == "rectification_plan"]
+    assert review_facts.last_return(plan_item).comments == "请写明每月扩展的行业"
+    rectification.submit_plan(plan_item, "按月扩展行业(10月食品、11月药品),12月底前覆盖25个行业。",
+                              [Upload("扩展计划.pdf", b"%PDF-1.4 c")], policy, zhuce)
+    (review,) = [i for i in work_items.inbox(dushen) if i.form_key == "rectification_plan_review"]
+    facts = review_facts.facts_of(review)
+    assert facts.returned.comments == "请写明每月扩展的行业" and facts.warnings == []
+    assert facts.changes.previous == "第 1 次整改方案" and facts.changes.added == ["扩展计划.pdf"]
+    assert [t.label for t in facts.changes.texts] == ["整改方案"]
+    assert Segment("ins", "(10月食品、11月药品)") in facts.changes.texts[0].segments
