@@ -77,6 +77,11 @@ def test_a_returned_report_its_reason_its_changes_and_a_number_mismatch(app, tas
     assert "新增附件:" in review and "行业清单-修订.pdf" in review and "删除附件:" in review
     assert "系统改造<del class=\"bg-danger-subtle\">进行中</del><ins" in review  # the contribution's diff
 
+    # Returned again: the revision starts from this round, its notes included.
+    post(dushen, open_item(dushen, "report_review", task7), {"decision": "return", "comments": "数字不一致"})
+    page = zhuce.get(open_item(zhuce, "milestone_report", task7)).get_data(as_text=True)
+    assert "数字不一致" in page and "省级平台接口未开放</textarea>" in page and "请科信处协调</textarea>" in page
+
     task_page = zhuce.get(f"/tasks/{task7.id}").get_data(as_text=True)
     assert "存在问题:省级平台接口未开放" in task_page and "需协调事项:请科信处协调" in task_page
     sheet = load_workbook(io.BytesIO(ledger_xlsx.build(task7.plan, date(2026, 12, 31)))).active
