@@ -19,7 +19,7 @@ from app.models import ReviewDecision, User, WorkItem
 from app.services.follow_up import rectification
 from app.services.lifecycle import decomposition, progress_reports, reporting
 from app.services.lifecycle.decomposition import MilestonePlan
-from app.services.lifecycle.reporting import Upload, UploadPolicy
+from app.services.lifecycle.reporting import ReportNotes, Upload, UploadPolicy
 from app.services.plans import directory
 from app.services.scoring import closure
 from forms.common import StepForm
@@ -144,6 +144,7 @@ def _prefill_report(form: FlaskForm, item: WorkItem) -> None:
         return
     last = milestone.reports[-1]
     form.progress.data, form.percent_done.data = last.progress, last.percent_done
+    form.problems.data, form.next_steps.data, form.coordination.data = last.problems, last.next_steps, last.coordination
     values = {actual.plan_target_id: actual.actual for actual in last.actuals}
     for target in reporting.reportable_targets(milestone):
         form.actuals.append_entry({"target_id": str(target.id), "actual": values.get(target.id)})
@@ -159,9 +160,16 @@ def _submit_report(form: FlaskForm, item: WorkItem, actor: User, uploads: Upload
         int(entry.form.target_id.data): Decimal(entry.form.actual.data)
         for entry in form.actuals if entry.form.actual.data is not None
     }
+    notes = ReportNotes(form.problems.data, form.next_steps.data, form.coordination.data)
     reporting.submit_report(item, form.progress.data, form.percent_done.data, actuals, uploads, _upload_policy(),
-                            actor)
+                            actor, notes)
     return "进展已报送。"
+
+
+def _prefill_contribution(form: FlaskForm, item: WorkItem) -> None:
+    """After a return the cooperating unit revises its last contribution to the milestone, not retypes it."""
+    if last := reporting.last_contribution(item):
+        form.contribution.data = last.text
 
 
 def _submit_contribution(form: FlaskForm, item: WorkItem, actor: User, uploads: Uploads) -> str:
@@ -234,7 +242,7 @@ _STEPS = (
     Step(DecompositionForm, _prepare_decomposition, _submit_decomposition, _prefill_decomposition),
     Step(DecompositionReviewForm, _nothing, _submit_decomposition_review),
     Step(MilestoneReportForm, _prepare_report, _submit_report, _prefill_report),
-    Step(CooperatingContributionForm, _nothing, _submit_contribution),
+    Step(CooperatingContributionForm, _nothing, _submit_contribution, _prefill_contribution),
     Step(HeadSignoffForm, _nothing, _submit_signoff),
     Step(ReportReviewForm, _nothing, _submit_report_review),
     Step(TaskClosureForm, _nothing, _submit_closure),

@@ -39,6 +39,9 @@ class MilestoneReportForm(StepForm):
         validators=[InputRequired("请填写完成进度。"), NumberRange(0, 100, "完成进度应在 0 到 100 之间。")],
     )
     actuals = FieldList(FormField(TargetActualForm))
+    problems = TextAreaField("存在问题(可选)", validators=[Optional(), Length(max=4000)])
+    next_steps = TextAreaField("下步计划(可选)", validators=[Optional(), Length(max=4000)])
+    coordination = TextAreaField("需协调事项(可选)", validators=[Optional(), Length(max=4000)])
     attachments = attachments_field()
     save_draft = SubmitField("保存草稿")
     submit = SubmitField("报送")

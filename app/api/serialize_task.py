@@ -73,6 +73,7 @@ def _milestone(milestone: Milestone, history: TaskHistory) -> dict[str, Any]:
 def _report(report: MilestoneReport, history: TaskHistory) -> dict[str, Any]:
     return {
         "id": report.id, "number": report.number, "progress": report.progress, "percent_done": report.percent_done,
+        "problems": report.problems, "next_steps": report.next_steps, "coordination": report.coordination,
         "submitted_by": user_ref(report.submitted_by), "submitted_at": when(report.submitted_at),
         "actuals": [{"target_id": a.plan_target_id, "actual": number(a.actual)} for a in report.actuals],
         "attachments": _attachments(history.attachments_of(report)),

@@ -28,6 +28,7 @@ from app.services.plans.plan_scope import Scope, as_scope
 COLUMNS = (
     ("督办编号", 14), ("任务序号", 8), ("所属部分", 8), ("重点任务", 40), ("工作节点", 30), ("牵头单位", 16),
     ("配合单位", 20), ("完成时限", 12), ("状态", 10), ("灯号", 6), ("最新进展", 40), ("最近审核意见", 30),
+    ("存在问题及下步计划", 30),
 )
 SOURCE_COLUMN = ("所属计划或来源", 24)
 GRID = {"border": 1, "border_color": "#BFBFBF"}
@@ -142,4 +143,4 @@ def _write(sheet: Worksheet, row: int, column: int, value: object, formats: dict
 def _values(row: LedgerRow) -> list[object]:
     return [row.supervision_number or "", row.task_number, row.section,
             row.task_title if row.milestone_id is None else "", row.milestone_title or "", row.lead, row.cooperating,
-            row.due_date, row.state, row.light, row.latest_progress, row.last_review]
+            row.due_date, row.state, row.light, row.latest_progress, row.last_review, row.notes]

@@ -217,6 +217,10 @@ class MilestoneReport(Base):
     number: Mapped[int]
     progress: Mapped[str] = mapped_column(Text)
     percent_done: Mapped[int]
+    #: 存在问题, 下步计划, 需协调事项: optional notes beside the progress (shown on the task page and in the 台账).
+    problems: Mapped[str | None] = mapped_column(Text)
+    next_steps: Mapped[str | None] = mapped_column(Text)
+    coordination: Mapped[str | None] = mapped_column(Text)
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -17,7 +17,7 @@ from app.models import PlanTask, WorkItem, WorkItemState
 from app.models.base import utcnow
 from app.plans.presenting import mark_spans
 from app.services.dashboards import lights
-from app.services.lifecycle import discussion, drafts, step_notices, work_items
+from app.services.lifecycle import discussion, drafts, review_facts, step_notices, work_items
 from app.services.lifecycle.item_filters import FILTER_OPTIONS, ItemFilter, LightJudge
 from app.services.lifecycle.reporting import Upload
 from app.services.lifecycle.task_view import task_history
@@ -119,6 +119,7 @@ def _page(work_item: WorkItem, form: FlaskForm) -> str:
         subject=step_notices.subject_of(work_item),
         colleagues=work_items.colleagues(work_item, current_user), mark_spans=mark_spans,
         lights=lights.lights_of_task(task.id, [work_item.id], utcnow()) if task else None,
+        facts=review_facts.facts_of(work_item),
     )
 
 

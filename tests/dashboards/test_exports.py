@@ -98,12 +98,12 @@ def test_ledger_cells(scenario):
     assert [c.value for c in sheet[3]] == [
         "督〔2023〕1号", 1, "一", "第1项重点任务", None, "注册处", "科信处", sheet["H3"].value, "推进中",
         "红",
-        "80%:第二批抽检过半(已退回)", "督审处退回:材料不全"]
+        "80%:第二批抽检过半(已退回)", "督审处退回:材料不全", None]
     assert sheet["H3"].value.date() == date(2023, 12, 31)
     m1b = [c.value for c in sheet[5]]
     assert m1b[4:7] == ["节点M1b", "注册处", "科信处"] and m1b[8] == "已逾期" and m1b[11] == "督审处退回:材料不全"
     assert [row[0].value for row in sheet.iter_rows(min_row=3)].count("督〔2023〕4号") == 1
-    assert sheet.freeze_panes == "E3" and sheet.auto_filter.ref == "A2:L11"
+    assert sheet.freeze_panes == "E3" and sheet.auto_filter.ref == "A2:M11"
     assert sheet.column_dimensions["D"].width == 40 and sheet["A2"].font.bold
 
 
@@ -205,12 +205,12 @@ def test_ledger_is_set_up_to_print_and_colours_its_lights(scenario):
     red = sheet["J3"]
     assert red.value == "红" and red.fill.fgColor.rgb.endswith("FFC7CE") and red.font.color.rgb.endswith("9C0006")
     task_title = sheet["D3"].value  # a wrapped cell makes its row taller than a one-line row
-    assert sheet.row_dimensions[3].height == ledger_xlsx.row_height([task_title] + [""] * 11) >= 17
+    assert sheet.row_dimensions[3].height == ledger_xlsx.row_height([task_title] + [""] * 12) >= 17
 
 
 @needs_libreoffice
 def test_ledger_prints_one_page_wide(app, scenario, tmp_path):
-    """All twelve columns on one landscape A4 page (without fit-to-width they take two)."""
+    """All thirteen columns on one landscape A4 page (without fit-to-width they take two)."""
     source = tmp_path / "督查台账.xlsx"
     source.write_bytes(ledger_xlsx.build(db.session.get(Plan, scenario.plan_id), AS_OF))
     pdf = convert(source, "pdf", tmp_path)

@@ -53,6 +53,8 @@ class LedgerRow:
     last_review: str
     #: The plan's title, or the source and 文号 of a registered item.
     source: str = ""
+    #: The latest report's 存在问题, 下步计划 and 需协调事项, one per line, each named.
+    notes: str = ""
 
 
 def ledger_rows(plan_ids: PlanIds, as_of: date) -> list[LedgerRow]:
@@ -79,13 +81,14 @@ def ledger_rows(plan_ids: PlanIds, as_of: date) -> list[LedgerRow]:
             task["task_id"], None, task["supervision_number"], task["number"], section, task["title"], None, lead,
             cooperating, max((m["due_date"] for m in own), default=None), TaskState(task["state"]).label,
             task_lights.get(task["task_id"], ""), progress[latest["milestone_id"]][1] if latest else "",
-            _latest_of(reviews, own), sources[task["plan_id"]]))
+            _latest_of(reviews, own), sources[task["plan_id"]], progress[latest["milestone_id"]][2] if latest else ""))
         for m in own:
             rows.append(LedgerRow(
                 task["task_id"], m["milestone_id"], task["supervision_number"], task["number"], section, task["title"],
                 m["title"], m["unit_name"], cooperators.get(m["milestone_id"], ""), m["due_date"], milestone_state(m),
-                milestone_lights.get(m["milestone_id"], ""), progress.get(m["milestone_id"], (0, ""))[1],
-                reviews.get(m["milestone_id"], (0, ""))[1], sources[task["plan_id"]]))
+                milestone_lights.get(m["milestone_id"], ""), progress.get(m["milestone_id"], (0, "", ""))[1],
+                reviews.get(m["milestone_id"], (0, ""))[1], sources[task["plan_id"]],
+                progress.get(m["milestone_id"], (0, "", ""))[2]))
     return rows
 
 
@@ -144,22 +147,30 @@ def _milestone_cooperators(plan_ids: PlanIds) -> dict[int, str]:
     return {key: "、".join(value) for key, value in names.items()}
 
 
-def _latest_progress(plan_ids: PlanIds, as_of: date) -> dict[int, tuple[int, str]]:
-    """Per milestone: (report id, "60%:text") of its latest report submitted by the day, marked (待审核) or
-    (已退回) while 督审处 had not approved it by then: a figure nobody signed off is never shown as settled."""
+#: The report's optional notes as the ledger names them.
+_NOTES = (("存在问题", MilestoneReport.problems), ("下步计划", MilestoneReport.next_steps),
+          ("需协调事项", MilestoneReport.coordination))
+
+
+def _latest_progress(plan_ids: PlanIds, as_of: date) -> dict[int, tuple[int, str, str]]:
+    """Per milestone: (report id, "60%:text", its notes) of its latest report submitted by the day, marked (待审核)
+    or (已退回) while 督审处 had not approved it by then: a figure nobody signed off is never shown as settled."""
     ranked = (select(MilestoneReport.id, MilestoneReport.milestone_id, MilestoneReport.percent_done,
-                     MilestoneReport.progress,
+                     MilestoneReport.progress, *(column for _, column in _NOTES),
                      func.row_number().over(partition_by=MilestoneReport.milestone_id,
                                             order_by=MilestoneReport.id.desc()).label("rank"))
               .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
               .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
               .where(in_plans(PlanTask.plan_id, plan_ids), beijing_date(MilestoneReport.submitted_at) <= as_of)
               .subquery())
-    rows = db.session.execute(select(ranked.c.milestone_id, ranked.c.id, ranked.c.percent_done, ranked.c.progress)
+    rows = db.session.execute(select(ranked.c.milestone_id, ranked.c.id, ranked.c.percent_done, ranked.c.progress,
+                                     *(ranked.c[column.key] for _, column in _NOTES))
                               .where(ranked.c.rank == 1)).all()
-    verdicts = _report_verdicts([report_id for _, report_id, _, _ in rows], as_of)
+    verdicts = _report_verdicts([row[1] for row in rows], as_of)
     marks = {ReviewDecision.APPROVE: "", ReviewDecision.RETURN: "(已退回)", None: "(待审核)"}
-    return {m: (report_id, f"{pct}%:{text}{marks[verdicts.get(report_id)]}") for m, report_id, pct, text in rows}
+    return {m: (report_id, f"{pct}%:{text}{marks[verdicts.get(report_id)]}",
+                "\n".join(f"{name}:{note}" for (name, _), note in zip(_NOTES, notes, strict=True) if note))
+            for m, report_id, pct, text, *notes in rows}
 
 
 def _report_verdicts(report_ids: list[int], as_of: date) -> dict[int, ReviewDecision]:

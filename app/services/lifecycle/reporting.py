@@ -147,9 +147,23 @@ def check_actuals(actuals: Mapping[int, Decimal], targets: Sequence[PlanTarget],
             raise FieldRefused(f"actuals-{rows[target_id]}-actual", "实际完成值不能为负数。")
 
 
+@dataclass(frozen=True)
+class ReportNotes:
+    """The optional notes beside a report's progress: 存在问题, 下步计划, 需协调事项."""
+
+    problems: str | None = None
+    next_steps: str | None = None
+    coordination: str | None = None
+
+    def columns(self) -> dict[str, str | None]:
+        """The report's columns, blank notes stored as none."""
+        names = ("problems", "next_steps", "coordination")
+        return {name: (getattr(self, name) or "").strip() or None for name in names}
+
+
 def submit_report(
     item: WorkItem, progress: str, percent_done: int, actuals: Mapping[int, Decimal],
-    uploads: Sequence[Upload], policy: UploadPolicy, actor: User,
+    uploads: Sequence[Upload], policy: UploadPolicy, actor: User, notes: ReportNotes = ReportNotes(),
 ) -> MilestoneReport:
     """Report progress on a milestone: a new round, never overwriting the last.
 
@@ -161,7 +175,7 @@ def submit_report(
     check_actuals(actuals, reportable_targets(milestone, begun.row.last_of_task_id), "报送了不属于该节点的指标实际值。")
     report = MilestoneReport(
         milestone_id=milestone.id, number=begun.row.reports_so_far + 1, progress=progress.strip(),
-        percent_done=percent_done, submitted_by=actor,
+        percent_done=percent_done, submitted_by=actor, **notes.columns(),
         actuals=[TargetActual(plan_target_id=tid, actual=value) for tid, value in actuals.items()],
     )
     db.session.add(report)
@@ -213,6 +227,15 @@ def contribute(
     work_items.finish_step(item, actor, {})
     audit.record(actor, "cooperating_contribution", contribution.id, "submitted", after={"report": report.id})
     return contribution
+
+
+def last_contribution(item: WorkItem) -> CooperatingContribution | None:
+    """The item's unit's newest contribution to the item's milestone (an earlier, returned round), if any."""
+    return db.session.scalars(
+        select(CooperatingContribution).join(MilestoneReport)
+        .where(MilestoneReport.milestone_id == item.context.get("milestone_id"),
+               CooperatingContribution.unit_id == item.unit_id)
+        .order_by(CooperatingContribution.id.desc()).limit(1)).first()
 
 
 def sign_off(item: WorkItem, decision: ReviewDecision, comments: str | None, actor: User) -> ReviewRecord:
