@@ -97,9 +97,10 @@ def appeal(plan_id: int, unit_id: int) -> str | Response:
 
 def _line_named(plan_id: int) -> tuple[PlanTask, tuple[str, str, int]]:
     """The task and line key the query string names (404 for a task of another plan or a malformed key)."""
-    task = db.get_or_404(PlanTask, request.args.get("task", type=int))
-    category, kind, event = request.args.get("category"), request.args.get("kind"), request.args.get("event", type=int)
-    if task.plan_id != plan_id or not category or not kind or event is None:
+    task_id, event = request.args.get("task", type=int), request.args.get("event", type=int)
+    category, kind = request.args.get("category"), request.args.get("kind")
+    task = db.session.get(PlanTask, task_id) if task_id is not None else None
+    if task is None or task.plan_id != plan_id or not category or not kind or event is None:
         abort(404)
     return task, (category, kind, event)
 
