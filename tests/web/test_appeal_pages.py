@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Appeal, AppealStatus, Unit
+from app.services.scoring import scoring_policy
 from tests.conftest import csrf_token, login
 from tests.services.test_fair_assessment import activity  # noqa: F401  (the seeded demo activity)
 
@@ -111,3 +112,14 @@ def test_bad_input_is_shown_on_the_form_and_changes_nothing(activity, app):  # n
     assert client.get(link.replace("category=rectification", "category=base")).status_code == 302  # no such line
     assert client.get(link.split("?")[0]).status_code == 404
     assert db.session.scalar(select(func.count(Appeal.id))) == 0
+
+
+def test_the_policy_editor_refuses_a_bad_appeal_window(activity, app):  # noqa: F811
+    client = signed_in_as(app, "dushen")
+    path = f"/plans/{activity.id}/scoring-policy"
+    based_on = scoring_policy.current_version(activity.id).version
+    text = scoring_policy.default_text().replace("window_working_days = 10", "window_working_days = 0")
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), "text": text, "based_on": based_on})
+    assert response.status_code == 200
+    assert "[appeal] window_working_days(申诉期限(工作日))必须是 1 到 60 之间的整数" in response.get_data(as_text=True)
+    assert scoring_policy.current_version(activity.id).version == based_on
