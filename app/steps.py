@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -19,9 +17,10 @@ from app.models import ReviewDecision, User, WorkItem
 from app.services.follow_up import rectification
 from app.services.lifecycle import decomposition, progress_reports, reporting
 from app.services.lifecycle.decomposition import MilestonePlan
-from app.services.lifecycle.reporting import ReportNotes, Upload, UploadPolicy
+from app.services.lifecycle.reporting import ReportNotes, Upload
 from app.services.plans import directory
 from app.services.scoring import closure
+from app.uploads import upload_policy
 from forms.common import StepForm
 from forms.cooperating_contribution import CooperatingContributionForm
 from forms.decomposition import DecompositionForm
@@ -150,18 +149,13 @@ def _prefill_report(form: FlaskForm, item: WorkItem) -> None:
         form.actuals.append_entry({"target_id": str(target.id), "actual": values.get(target.id)})
 
 
-def _upload_policy() -> UploadPolicy:
-    config = current_app.config
-    return UploadPolicy(Path(config["ATTACHMENT_DIR"]), config["ATTACHMENT_MAX_BYTES"])
-
-
 def _submit_report(form: FlaskForm, item: WorkItem, actor: User, uploads: Uploads) -> str:
     actuals = {
         int(entry.form.target_id.data): Decimal(entry.form.actual.data)
         for entry in form.actuals if entry.form.actual.data is not None
     }
     notes = ReportNotes(form.problems.data, form.next_steps.data, form.coordination.data)
-    reporting.submit_report(item, form.progress.data, form.percent_done.data, actuals, uploads, _upload_policy(),
+    reporting.submit_report(item, form.progress.data, form.percent_done.data, actuals, uploads, upload_policy(),
                             actor, notes)
     return "进展已报送。"
 
@@ -173,7 +167,7 @@ def _prefill_contribution(form: FlaskForm, item: WorkItem) -> None:
 
 
 def _submit_contribution(form: FlaskForm, item: WorkItem, actor: User, uploads: Uploads) -> str:
-    reporting.contribute(item, form.contribution.data, uploads, _upload_policy(), actor)
+    reporting.contribute(item, form.contribution.data, uploads, upload_policy(), actor)
     return "协办意见已提交。"
 
 
@@ -211,12 +205,12 @@ def _submit_closure(form: FlaskForm, item: WorkItem, actor: User, uploads: Uploa
 
 
 def _submit_rectification_plan(form: FlaskForm, item: WorkItem, actor: User, uploads: Uploads) -> str:
-    rectification.submit_plan(item, form.text.data, uploads, _upload_policy(), actor)
+    rectification.submit_plan(item, form.text.data, uploads, upload_policy(), actor)
     return "整改方案已报送,等待督审处审核。"
 
 
 def _submit_rectification_result(form: FlaskForm, item: WorkItem, actor: User, uploads: Uploads) -> str:
-    rectification.submit_result(item, form.text.data, uploads, _upload_policy(), actor)
+    rectification.submit_result(item, form.text.data, uploads, upload_policy(), actor)
     return "整改结果已报送,等待督审处核验。"
 
 

@@ -13,7 +13,7 @@ from app.services.scoring.evaluation import TaskEvaluationResult
 _ANCHORS = {"review_record": "review-{}", "milestone_report": "report-{}", "work_item": "task-audit",
             "plan_target": "task-text", "urge": "rectifications"}
 _KIND_LABELS = {"review_record": "审核记录", "milestone_report": "进展报送", "work_item": "办理事项",
-                "plan_target": "计划目标", "rectification": "整改", "urge": "催办"}
+                "plan_target": "计划目标", "rectification": "整改", "urge": "催办", "appeal": "申诉决定"}
 
 
 def event_link(kind: str | None, event_id: int | None, task_id: int) -> str | None:
@@ -22,6 +22,8 @@ def event_link(kind: str | None, event_id: int | None, task_id: int) -> str | No
         return None
     if kind == "rectification":
         return url_for("rectification.detail", rectification_id=event_id)
+    if kind == "appeal":
+        return url_for("assessment.appeal_detail", appeal_id=event_id)
     return url_for("tasks.detail", task_id=task_id) + "#" + _ANCHORS[kind].format(event_id)
 
 

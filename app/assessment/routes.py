@@ -2,23 +2,25 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from functools import partial
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.access import roles
+from app.access import roles, signed_in
 from app.assessment import bp
-from app.assessment.forms import PolicyForm
+from app.assessment.forms import AppealDecisionForm, AppealForm, PolicyForm
 from app.errors import on_refusal
 from app.exports import jobs
 from app.extensions import db
 from app.fields import as_of_day
-from app.models import ExportStatus, Plan, Role, ScoringPolicyVersion
+from app.models import Appeal, AppealStatus, ExportStatus, Plan, PlanTask, Role, ScoringPolicyVersion
 from app.scope_selector import requested_scope, scope_links
 from app.services.dashboards.facts import beijing_today
-from app.services.scoring import assessment, scoring_policy
+from app.services.scoring import appeals, assessment, scoring_policy
+from app.uploads import upload_policy, uploads
 
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
 
@@ -54,12 +56,89 @@ def overview(plan_id: int) -> str | Response:
 
 
 @bp.route("/plans/<int:plan_id>/assessment/units/<int:unit_id>")
-@roles(*READERS)
+@signed_in
 def unit(plan_id: int, unit_id: int) -> str:
-    """How a unit's score was reached: every task, every line, every event."""
+    """How a unit's score was reached: every task, every line, every event; its appeals, open and decided.
+    The unit's own liaison or head sees it too, and may appeal a line of today's score."""
     plan = db.get_or_404(Plan, plan_id)
-    return render_template("assessment/unit.html", plan=plan,
-                           explanation=assessment.explain_unit(plan.id, unit_id, _as_of()))
+    appeals.ensure_may_view(current_user, unit_id)
+    as_of = _as_of()
+    unit_appeals = appeals.of_unit(plan.id, unit_id)
+    return render_template("assessment/unit.html", plan=plan, appeals=unit_appeals,
+                           explanation=assessment.explain_unit(plan.id, unit_id, as_of),
+                           appealing=appeals.may_appeal(current_user, unit_id) and as_of == beijing_today(),
+                           appealed={(a.plan_task_id, a.category, a.event_kind, a.event_id): a
+                                     for a in unit_appeals if a.status is AppealStatus.OPEN})
+
+
+@bp.route("/plans/<int:plan_id>/assessment/units/<int:unit_id>/appeal", methods=["GET", "POST"])
+@roles(*appeals.APPELLANT_ROLES)
+def appeal(plan_id: int, unit_id: int) -> str | Response:
+    """申诉 against one line of the unit's score on a task (named by ``task``, ``category``, ``kind``, ``event``)."""
+    if not appeals.may_appeal(current_user, unit_id):
+        abort(403)
+    task, key = _line_named(plan_id)
+    back = url_for("assessment.unit", plan_id=plan_id, unit_id=unit_id)
+    on_refusal(back)
+    found = appeals.line_of(task, unit_id, key)
+    form = AppealForm()
+    if request.method == "GET":
+        form.seen_points.data = str(found.line.points)
+    page = partial(render_template, "assessment/appeal.html", plan=task.plan, unit_id=unit_id, found=found,
+                   form=form, today=beijing_today(), open_appeal=appeals.open_appeal(task.id, unit_id, key))
+    if not form.validate_on_submit():
+        return page()
+    on_refusal(back, field=form.reason, render=page)
+    filed = appeals.file(task, unit_id, key, _decimal(form.seen_points.data), form.reason.data, uploads(),
+                         upload_policy(), current_user)
+    flash(f"申诉 #{filed.id} 已提交,请等待督审处处理。", "success")
+    return redirect(back + "#appeals")
+
+
+def _line_named(plan_id: int) -> tuple[PlanTask, tuple[str, str, int]]:
+    """The task and line key the query string names (404 for a task of another plan or a malformed key)."""
+    task_id, event = request.args.get("task", type=int), request.args.get("event", type=int)
+    category, kind = request.args.get("category"), request.args.get("kind")
+    task = db.session.get(PlanTask, task_id) if task_id is not None else None
+    if task is None or task.plan_id != plan_id or not category or not kind or event is None:
+        abort(404)
+    return task, (category, kind, event)
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    try:
+        return Decimal(value or "")
+    except InvalidOperation:
+        return None
+
+
+@bp.route("/appeals")
+@roles(Role.SUPERVISOR)
+def appeals_waiting() -> str:
+    """评分申诉: the appeals waiting for 督审处."""
+    return render_template("assessment/appeals.html", appeals=appeals.waiting())
+
+
+@bp.route("/appeals/<int:appeal_id>", methods=["GET", "POST"])
+@signed_in
+def appeal_detail(appeal_id: int) -> str | Response:
+    """One appeal: the line, the reason and evidence, the decision; 督审处 decides it here."""
+    item = db.get_or_404(Appeal, appeal_id)
+    appeals.ensure_may_view(current_user, item.unit_id)
+    form = AppealDecisionForm()
+    page = partial(render_template, "assessment/appeal_detail.html", appeal=item, form=form,
+                   evidence=appeals.evidence(item), deciding=appeals.may_decide(current_user))
+    if not form.validate_on_submit():
+        return page()
+    here = url_for("assessment.appeal_detail", appeal_id=item.id)
+    if form.reject.data:
+        on_refusal(here, field=form.note, render=page)
+        appeals.reject(item, form.note.data, current_user)
+    else:
+        on_refusal(here, field=form.adjusted_points, render=page)
+        appeals.accept(item, form.adjusted_points.data, form.note.data, current_user)
+    flash(f"申诉 #{item.id} {item.status.label}。", "success")
+    return redirect(url_for("assessment.appeals_waiting"))
 
 
 def _as_of() -> date:

@@ -12,7 +12,7 @@ from app.models.deadline import (
     ReportCycle,
     StagnantItem,
 )
-from app.models.evaluation import ScoringPolicyVersion, TaskEvaluation
+from app.models.evaluation import Appeal, AppealStatus, ScoringPolicyVersion, TaskEvaluation
 from app.models.export import ExportJob, ExportStatus
 from app.models.lifecycle import (
     Attachment,
@@ -76,6 +76,8 @@ from app.models.workflow import (
 
 __all__ = [
     "ApiToken",
+    "Appeal",
+    "AppealStatus",
     "Attachment",
     "AuditEvent",
     "Base",

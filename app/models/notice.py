@@ -126,6 +126,8 @@ class NoticeTopic(enum.StrEnum):
     RECTIFICATION_OPENED = "rectification_opened"
     RECTIFICATION_DECIDED = "rectification_decided"
     URGED = "urged"
+    APPEAL_FILED = "appeal_filed"
+    APPEAL_DECIDED = "appeal_decided"
 
     @property
     def label(self) -> str:
@@ -154,6 +156,8 @@ _TOPIC_LABELS = {
     NoticeTopic.RECTIFICATION_OPENED: "发起整改",
     NoticeTopic.RECTIFICATION_DECIDED: "整改审核结果",
     NoticeTopic.URGED: "催办",
+    NoticeTopic.APPEAL_FILED: "评分申诉待处理",
+    NoticeTopic.APPEAL_DECIDED: "评分申诉处理结果",
 }
 _KNOW_ONLY = {NoticeTopic.DECOMPOSITION_APPROVED, NoticeTopic.REPORT_APPROVED, NoticeTopic.TASK_CLOSED,
               NoticeTopic.INSTRUCTION_ACKNOWLEDGED}

@@ -19,9 +19,9 @@ from app.plans.presenting import mark_spans
 from app.services.dashboards import lights
 from app.services.lifecycle import discussion, drafts, review_facts, step_notices, work_items
 from app.services.lifecycle.item_filters import FILTER_OPTIONS, ItemFilter, LightJudge
-from app.services.lifecycle.reporting import Upload
 from app.services.lifecycle.task_view import task_history
 from app.steps import build_form, step_of
+from app.uploads import uploads
 from app.work import bp
 
 
@@ -92,16 +92,10 @@ def _post(work_item: WorkItem) -> str | Response:
         return _page(work_item, form)
     on_refusal(url_for("work.inbox"), field=form.submit, render=partial(_page, work_item, form),
                conflict=work_items.race_lost_message(work_item), form=form)
-    message = step_of(work_item).submit(form, work_item, current_user, _uploads())
+    message = step_of(work_item).submit(form, work_item, current_user, uploads())
     drafts.discard_draft(work_item, current_user)
     flash(message, "success")
     return redirect(url_for("work.inbox"))
-
-
-def _uploads() -> list[Upload]:
-    """The files posted with the step's form."""
-    files = request.files.getlist("attachments")
-    return [Upload(f.filename or "附件", f.read()) for f in files if f and f.filename]
 
 
 def _edit_rows(form: Any, remove: int | None) -> None:  # the decomposition form, with its milestone rows

@@ -170,13 +170,46 @@ def test_the_policy_tolerance_decides(plan, people):
         LightVerdict(YELLOW, "进度滞后：报送完成进度 30%，低于序时进度 55% 超过 20 个百分点")
 
 
-def test_target_attainment_behind_the_share_of_time_elapsed_is_yellow(plan, people):
+def test_an_actual_waiting_for_review_is_not_the_figure_a_light_judges(plan, people):
+    """Was: the pending report's 9 of 25 (36%) made the milestone 黄. Only approved actuals are figures now;
+    with none yet, the milestone is judged by its percent done (45%, not behind) and its date."""
     task7, milestone = behind_setup(plan, people)
     assert task7.targets[0].value == 25          # 25个行业以上
     with on(11, 1):
-        report(task7, people, 45, actual=9)      # 45% done by its own account, but 9 of 25 industries: 36%
+        report(task7, people, 45, actual=9)      # 45% done by its own account, 9 of 25 industries waiting for review
     assert lights.milestone_lights(at(11, 10, 18), milestone_ids=[milestone.id])[milestone.id] == \
-        LightVerdict(YELLOW, "进度滞后：指标完成率 36%，低于序时进度 50% 超过 10 个百分点")
+        LightVerdict(GREEN, "正常推进（应于 2023年12月30日 完成）")
+
+
+def test_target_attainment_is_judged_on_the_last_approved_actual_while_a_report_waits(plan, people):
+    task7 = task(plan, 7)
+    policy = deadlines.policy_for(task7)
+    policy.progress_tolerance, policy.review_within = 10, 60
+    first, second = decompose(task7, people, ("完成试点", date(2023, 10, 20)), ("扩大行业范围", date(2023, 12, 30)))
+    def report_on(milestone: Milestone, percent: int, actual: int) -> None:
+        zhuce = people["zhuce"]
+        (item,) = [i for i in work_items.inbox(zhuce) if i.form_key == "milestone_report"
+                   and i.context.get("milestone_id") == milestone.id]
+        reporting.submit_report(item, "进展", percent, {task7.targets[0].id: Decimal(actual)}, [],
+                                UploadPolicy(PLAN_2023.parent, 1024), zhuce)
+
+    with on(10, 16):
+        report_on(first, 100, 9)                 # 9 of 25 industries: 36%, approved
+    with on(10, 17):
+        review(task7, people, APPROVE)
+    with on(11, 1):
+        report_on(second, 45, 20)                # 80% by its own account, waiting for review
+    behind = "进度滞后：指标完成率 36%（按最近审核通过的实际值；最新报送待审核），低于序时进度 50% 超过 10 个百分点"
+    assert lights.milestone_lights(at(11, 10, 18), milestone_ids=[second.id]) == \
+        {second.id: LightVerdict(YELLOW, behind)}
+    assert lights.task_lights(at(11, 10, 18), task_ids=[task7.id])[task7.id] == \
+        LightVerdict(YELLOW, f"节点「扩大行业范围」{behind}")
+    # As of a day before the first approval, there was no approved actual: not behind on the target.
+    assert lights.milestone_lights(at(10, 16, 18), milestone_ids=[second.id])[second.id].light is GREEN
+    with on(11, 11):
+        review(task7, people, APPROVE)           # 20 of 25 approved: the second milestone is done
+    assert lights.milestone_lights(at(11, 12), milestone_ids=[second.id])[second.id] == \
+        LightVerdict(GREEN, "已通过审核")
 
 
 def test_a_returned_report_is_yellow_until_resubmitted(plan, people):

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.demo import load_demo
 from app.extensions import db
 from app.models import (
+    Appeal,
     Attachment,
     CalendarOverride,
     ExportJob,
@@ -126,8 +127,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     "rectification.urge": frozenset({"dushen"}),
     "rectification.urge_many": frozenset({"dushen"}),
     "assessment.overview": frozenset({"admin", "dushen", "leader"}),
+    # 办公室's score: unit staff see only their own unit's, and appeal only its lines.
     "assessment.unit": frozenset({"admin", "dushen", "leader"}),
+    "assessment.appeal": frozenset(),
     "assessment.policy": frozenset({"admin", "dushen"}),
+    "assessment.appeals_waiting": frozenset({"dushen"}),
+    # An appeal of 注册处 (on task 5): the bureau-wide roles and 注册处's own people.
+    "assessment.appeal_detail": frozenset({"admin", "dushen", "leader", "zhuce", "zhuce_head"}),
 }
 
 
@@ -144,6 +150,7 @@ def matrix_app(migrated_app, database_url, snapshots):
         _instruction_on_task_7()
         _notice_for_zhuce()
         _rectification_on_task_5(app)
+        _appeal_on_task_5()
         attachment_file = _attachment_on_task_1(app)
         _extension_request_and_calendar_override()
         _document_for_dushen()
@@ -208,6 +215,15 @@ def _rectification_on_task_5(app) -> None:
     rectification.open_from_review(review, rectification.RectificationOrder(None, "", ["不完整"], "补齐", due), dushen)
 
 
+def _appeal_on_task_5() -> None:
+    """注册处 contests the rectification line of its score on task 5."""
+    task = db.session.scalar(select(PlanTask).where(PlanTask.number == 5))
+    zhuce = db.session.scalar(select(User).where(User.username == "zhuce"))
+    db.session.add(Appeal(plan_task_id=task.id, unit_id=zhuce.unit_id, category="rectification",
+                          event_kind="rectification", event_id=db.session.scalar(select(Rectification.id)),
+                          line_points=-3, line_text="督审处开出整改", reason="访问矩阵用的申诉", filed_by_id=zhuce.id))
+
+
 def _extension_request_and_calendar_override() -> None:
     task7 = db.session.scalar(select(PlanTask).where(PlanTask.number == 7))
     item = next(i for i in db.session.scalars(select(WorkItem).where(WorkItem.form_key == "decomposition"))
@@ -245,6 +261,7 @@ def _url_arguments() -> dict[str, int]:
             "review_id": db.session.scalar(select(ReviewRecord.id).where(ReviewRecord.decision == "return")),
             "rectification_id": db.session.scalar(select(Rectification.id)),
             "request_id": db.session.scalar(select(ExtensionRequest.id)),
+            "appeal_id": db.session.scalar(select(Appeal.id)),
             "job_id": db.session.scalar(select(ExportJob.id)),
             # The administrator's delete (run first) removes the override; the others are refused before any lookup.
             "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger"}

@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, ScoringPolicyVersion, Unit
+from app.models import AuditEvent, ScoringPolicyVersion, Unit, User
 from app.services.scoring import closure, scoring_policy
 from tests.conftest import csrf_token, login
 from tests.services.test_evaluation import item, run_task7
+from tests.services.test_fair_assessment import activity  # noqa: F401  (the seeded demo activity)
 
 
 @pytest.fixture
@@ -141,3 +142,22 @@ def test_an_unknown_unit_or_plan_is_not_found(plan_2023, signed_in):
         response = client.get(path)
         assert response.status_code == 404
         response.close()
+
+
+def test_a_cooperating_units_page_says_whether_it_shares_the_leads_target_points(activity, signed_in):  # noqa: F811
+    """科信处 cooperates on task 7 (target 25个行业以上): its page says so under each setting of the switch."""
+    client = signed_in("dushen")
+    path = f"/plans/{activity.id}/assessment/units/{unit_id('科信处')}"
+    page = text(client.get(path))
+    assert "本单位在" in page and "项任务中为配合单位,与牵头单位同样按计划目标完成情况加减分" in page
+    assert "cooperating_shares_targets = true" in page and "配合(分担目标完成加减分)" in page
+    policy = scoring_policy.default_text().replace("cooperating_shares_targets = true",
+                                                   "cooperating_shares_targets = false")
+    based_on = scoring_policy.current_version(activity.id).version
+    scoring_policy.save_policy(activity, policy, "配合单位不分担目标", based_on, db.session.scalar(
+        select(User).where(User.username == "dushen")))
+    db.session.commit()
+    page = text(client.get(path))
+    assert "项任务中为配合单位,不分担牵头单位的计划目标完成情况加减分" in page
+    assert "cooperating_shares_targets = false" in page and "配合(不分担目标完成加减分)" in page
+    assert "配合单位不分担计划目标完成情况的加减分" in page   # the line on task 7 that replaces its target points

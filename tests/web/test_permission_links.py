@@ -50,8 +50,10 @@ def cases(plan, task) -> list[tuple[str, str, str, frozenset[str]]]:
         (f"/tasks/{task.id}", "plans.detail", f'href="{url_for("plans.detail", plan_id=plan.id)}"',
          {"admin", "dushen", "leader"}),
         (f"/tasks/{task.id}", "tasks.mine", f'href="{url_for("tasks.mine")}"', {"zhuce", "zhuce_head", "kexin"}),
+        # 注册处's own people see (and may appeal) its score too.
         (f"/dashboards/units/{unit_id}", "assessment.unit",
-         url_for("assessment.unit", plan_id=plan.id, unit_id=unit_id), {"admin", "dushen", "leader"}),
+         url_for("assessment.unit", plan_id=plan.id, unit_id=unit_id),
+         {"admin", "dushen", "leader", "zhuce", "zhuce_head"}),
         ("/work/inbox", "rectification.open_items", 'data-testid="urge-link"', {"dushen"}),
         ("/directory/units", "admin.unit_new", url_for("admin.unit_new"), {"admin"}),
         (f"/directory/units/{unit_id}", "admin.unit_edit", url_for("admin.unit_edit", unit_id=unit_id), {"admin"}),

@@ -16,6 +16,7 @@ from app.errors import FieldRefused, ValidationFailed
 from app.extensions import db
 from app.file_cleanup import remember_new_file
 from app.models import (
+    Appeal,
     Attachment,
     CooperatingContribution,
     Milestone,
@@ -190,7 +191,7 @@ def submit_report(
 
 
 def store_attachments(
-    plan_task_id: int, owner: MilestoneReport | CooperatingContribution | RectificationSubmission,
+    plan_task_id: int, owner: MilestoneReport | CooperatingContribution | RectificationSubmission | Appeal,
     uploads: Sequence[Upload], policy: UploadPolicy, actor: User,
 ) -> list[Attachment]:
     """Check and store each upload under the task's folder, attached to ``owner``; all or nothing is recorded.

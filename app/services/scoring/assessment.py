@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, case, exists, func, select, true
 
 from app.errors import NotFound
 from app.extensions import db
-from app.models import Plan, PlanTask, Priority, ResponsibilityRole, TaskEvaluation, Unit
+from app.models import Appeal, AppealStatus, Plan, PlanTask, Priority, ResponsibilityRole, TaskEvaluation, Unit
 from app.models.base import utcnow
 from app.services.plans.plan_scope import PlanIds, in_plans
 from app.services.scoring import closure, evaluation, evaluation_events
@@ -131,6 +131,8 @@ def unit_scores(plan_ids: PlanIds, as_of: date | None = None) -> list[UnitScore]
         entry.weight += _exact(weight)
         entry.lead += int(lead)
         entry.cooperating += int(cooperating)
+    for unit_id, change in _late_appeals(plan_ids, moment).items():
+        sums[unit_id].weighted += change
     for result in evaluation.evaluate_live_many(_open_tasks(plan_ids, moment=moment), moment):
         for unit in result.units:
             sums.setdefault(unit.unit_id, _Sums()).add(unit)
@@ -174,6 +176,7 @@ def unit_score(plan_ids: PlanIds, unit_id: int, as_of: date | None = None) -> Un
             _frozen_sums(plan_ids, moment).where(TaskEvaluation.unit_id == unit_id)):
         sums.weighted, sums.weight = _exact(weighted), _exact(weight)
         sums.lead, sums.cooperating = int(lead), int(cooperating)
+    sums.weighted += _late_appeals(plan_ids, moment, unit_id).get(unit_id, Decimal(0))
     for result in evaluation.evaluate_live_many(_open_tasks(plan_ids, unit_id, moment), moment):
         for unit in result.units:
             if unit.unit_id == unit_id:
@@ -198,6 +201,23 @@ def _frozen_sums(plan_ids: PlanIds, moment: datetime | None) -> Select[int, Deci
             .join(PlanTask, PlanTask.id == TaskEvaluation.plan_task_id)
             .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.cancelled_at.is_(None), _frozen(moment))
             .group_by(TaskEvaluation.unit_id))
+
+
+def _late_appeals(plan_ids: PlanIds, moment: datetime | None, unit_id: int | None = None) -> dict[int, Decimal]:
+    """Per unit, what appeals accepted after a task was scored (and by ``moment``) add to Σ score × weight of
+    its frozen scores (the SQL sums read the stored scores)."""
+    late = exists().where(Appeal.plan_task_id == TaskEvaluation.plan_task_id, Appeal.unit_id == TaskEvaluation.unit_id,
+                          Appeal.status == AppealStatus.ACCEPTED, Appeal.decided_at > TaskEvaluation.evaluated_at,
+                          Appeal.decided_at <= (moment or utcnow()))
+    query = (select(TaskEvaluation).join(PlanTask, PlanTask.id == TaskEvaluation.plan_task_id)
+             .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.cancelled_at.is_(None), _frozen(moment), late))
+    if unit_id is not None:
+        query = query.where(TaskEvaluation.unit_id == unit_id)
+    rows = list(db.session.scalars(query))
+    changes: dict[int, Decimal] = {}
+    for row, score in zip(rows, evaluation.frozen_scores(rows, moment), strict=True):
+        changes[row.unit_id] = changes.get(row.unit_id, Decimal(0)) + (score.score - row.score) * row.weight
+    return changes
 
 
 def _open_tasks(plan_ids: PlanIds, unit_id: int | None = None, moment: datetime | None = None) -> list[PlanTask]:
@@ -231,10 +251,11 @@ def explain_unit(plan_id: int, unit_id: int, as_of: date | None = None) -> UnitE
     if plan is None or unit is None:
         raise NotFound("找不到该计划或单位。")
     moment = moment_of(as_of)
-    lines = [_line(row.task, evaluation.from_row(row)) for row in db.session.scalars(
+    rows = list(db.session.scalars(
         select(TaskEvaluation).join(PlanTask, PlanTask.id == TaskEvaluation.plan_task_id)
         .where(PlanTask.plan_id == plan_id, PlanTask.cancelled_at.is_(None), TaskEvaluation.unit_id == unit_id,
-               _frozen(moment)))]
+               _frozen(moment))))
+    lines = [_line(row.task, score) for row, score in zip(rows, evaluation.frozen_scores(rows, moment), strict=True)]
     open_tasks = _open_tasks(plan_id, unit_id, moment)
     for task, result in zip(open_tasks, evaluation.evaluate_live_many(open_tasks, moment), strict=False):
         lines += [_line(task, u) for u in result.units if u.unit_id == unit_id]

@@ -20,7 +20,15 @@ from app.models.base import utcnow
 from app.services.infrastructure import audit
 from app.services.plans.plan_scope import PlanIds
 from app.services.scoring import scoring_policy
-from app.services.scoring.evaluation_events import Event, TargetResult, TaskEvents, beijing_date, load_events
+from app.services.scoring.evaluation_events import (
+    AppealDecision,
+    Event,
+    TargetResult,
+    TaskEvents,
+    accepted_appeals,
+    beijing_date,
+    load_events,
+)
 from app.services.scoring.scoring_policy import ScoringPolicy
 
 CENT = Decimal("0.01")
@@ -29,6 +37,8 @@ CATEGORY_LABELS = {
     "base": "基础分", "timeliness": "逾期", "quality": "质量评价", "attainment": "目标完成", "returns": "退回",
     "rectification": "整改", "urge": "催办", "bounds": "得分上下限",
 }
+#: Lines no appeal can contest: the base score and the limits follow from the policy, not from an event.
+_NOT_APPEALABLE = {"base", "bounds"}
 
 
 @lru_cache(maxsize=4096)  # a province's 暂评 formats ~80,000 numbers, mostly the policy's few values
@@ -52,6 +62,18 @@ class LineItem:
     @property
     def category_label(self) -> str:
         return CATEGORY_LABELS[self.category]
+
+    @property
+    def key(self) -> tuple[str, str, int] | None:
+        """What names the line for an appeal: its category and the event that caused it (None: no event)."""
+        if self.event_kind is None or self.event_id is None or self.event_kind == "appeal":
+            return None
+        return (self.category, self.event_kind, self.event_id)
+
+    @property
+    def appealable(self) -> bool:
+        """A line caused by an event may be contested; the base score, caps and limits may not."""
+        return self.key is not None and self.category not in _NOT_APPEALABLE
 
     def as_json(self) -> dict[str, Any]:
         """For the frozen row."""
@@ -105,23 +127,45 @@ def score_lines(unit_id: int, events: TaskEvents, policy: ScoringPolicy, final: 
     A provisional score (``final`` False, as of ``as_of``) counts only what was due by then: a target
     whose period has not ended is not judged yet (its actual so far is part of the way, not a shortfall),
     one whose period has ended is judged on its approved actual or charged as never reported.
+    A line 督审处 adjusted on appeal is followed by the adjustment, inside its category (so the cap still holds).
     """
+    appeals = [a for a in events.appeals if a.unit_id == unit_id]
+
+    def capped(found: list[LineItem], cap: Decimal) -> list[LineItem]:
+        return _capped(appealed(found, appeals), cap)
+
     lines = [LineItem("base", policy.base, f"基础分 {num(policy.base)} 分")]
-    lines += _capped(_timeliness(_of(events.overdue, unit_id), policy), policy.timeliness_cap)
-    lines += _quality(_of(events.ratings, unit_id), policy)
+    lines += capped(_timeliness(_of(events.overdue, unit_id), policy), policy.timeliness_cap)
+    lines += appealed(_quality(_of(events.ratings, unit_id), policy), appeals)
     if role is ResponsibilityRole.COOPERATING and not policy.cooperating_shares_targets:
         lines += [LineItem("attainment", Decimal(0), "配合单位不分担计划目标完成情况的加减分"
                            "(评分规则 [attainment] cooperating_shares_targets = false)")] if events.targets else []
     else:
-        lines += _capped([_attainment(t, policy, final, as_of) for t in events.targets], policy.attainment_cap)
-    lines += _capped([_per_event(e, "returns", policy.return_points[e.detail], _RETURNED_BY[e.detail])
-                      for e in _of(events.returns, unit_id)], policy.returns_cap)
-    lines += _capped([_per_event(e, "rectification", policy.per_rectification,
-                                 f"督审处开出整改 #{e.id}({e.detail}):{_short(e.what)}")
-                      for e in _of(events.rectifications, unit_id)], policy.rectification_cap)
-    lines += _capped([_per_event(e, "urge", policy.per_urge, f"督审处催办一次:{_short(e.what)}")
-                      for e in _of(events.urges, unit_id)], policy.urge_cap)
+        lines += capped([_attainment(t, policy, final, as_of) for t in events.targets], policy.attainment_cap)
+    lines += capped([_per_event(e, "returns", policy.return_points[e.detail], _RETURNED_BY[e.detail])
+                     for e in _of(events.returns, unit_id)], policy.returns_cap)
+    lines += capped([_per_event(e, "rectification", policy.per_rectification,
+                                f"督审处开出整改 #{e.id}({e.detail}):{_short(e.what)}")
+                     for e in _of(events.rectifications, unit_id)], policy.rectification_cap)
+    lines += capped([_per_event(e, "urge", policy.per_urge, f"督审处催办一次:{_short(e.what)}")
+                     for e in _of(events.urges, unit_id)], policy.urge_cap)
     return lines + _bounds(sum((line.points for line in lines), Decimal(0)), policy)
+
+
+def appealed(lines: list[LineItem], appeals: list[AppealDecision]) -> list[LineItem]:
+    """The lines, each followed by the adjustment the latest appeal accepted against it makes (its cause:
+    the decision), so the line counts the points 督审处 decided and the explanation still adds up."""
+    latest = {appeal.line: appeal for appeal in appeals}  # oldest decision first: the latest wins
+    result = []
+    for line in lines:
+        result.append(line)
+        appeal = latest.get(line.key) if line.key else None
+        if appeal is not None and appeal.adjusted != line.points:
+            change = appeal.adjusted - line.points
+            result.append(LineItem(line.category, change, f"申诉 #{appeal.id} 经督审处采纳,该项按 "
+                                   f"{num(appeal.adjusted)} 分计,调整 {'+' if change > 0 else ''}{num(change)} 分",
+                                   "appeal", appeal.id, appeal.on))
+    return result
 
 
 _RETURNED_BY: dict[str, str] = {
@@ -181,7 +225,7 @@ def _attainment(target: TargetResult, policy: ScoringPolicy, final: bool, as_of:
     if target.actual is None:
         return LineItem("attainment", policy.not_reported,
                         f"{goal}期限 {target.period_end} 已过,无审核通过的实际值,计 {num(policy.not_reported)} 分",
-                        "plan_target", target.target_id)
+                        "plan_target", target.target_id, target.period_end)
     ratio = attainment_ratio(target)
     band = next(b for b in policy.bands if ratio >= b.at_least)
     return LineItem("attainment", band.points,
@@ -299,18 +343,30 @@ def freeze(task: PlanTask, actor: User | None) -> TaskEvaluationResult:
 
 
 def frozen_evaluation(task: PlanTask) -> TaskEvaluationResult | None:
-    """The task's stored evaluation, or None while it is not closed."""
+    """The task's stored evaluation (with the appeals accepted since), or None while it is not closed."""
     rows = list(db.session.scalars(select(TaskEvaluation).where(TaskEvaluation.plan_task_id == task.id)
                                    .order_by(TaskEvaluation.id)))
     if not rows:
         return None
-    return TaskEvaluationResult(task.id, True, rows[0].policy_version.version, [from_row(row) for row in rows])
+    return TaskEvaluationResult(task.id, True, rows[0].policy_version.version, frozen_scores(rows))
 
 
-def from_row(row: TaskEvaluation) -> UnitTaskScore:
-    """A stored evaluation row as a score."""
-    return UnitTaskScore(row.plan_task_id, row.unit_id, row.unit.name, row.role, row.weight, row.score,
-                         [LineItem.from_json(item) for item in row.line_items], True, row.policy_version.version)
+def frozen_scores(rows: list[TaskEvaluation], now: datetime | None = None) -> list[UnitTaskScore]:
+    """Stored evaluation rows as scores as of ``now`` (default: this moment): each with the appeals 督审处
+    accepted after the task was scored and by ``now`` (those accepted before are in the stored lines)."""
+    found = accepted_appeals(sorted({row.plan_task_id for row in rows}), now or utcnow()) if rows else []
+    return [from_row(row, [a for a in found if (a.task_id, a.unit_id) == (row.plan_task_id, row.unit_id)
+                           and a.decided_at > row.evaluated_at]) for row in rows]
+
+
+def from_row(row: TaskEvaluation, late_appeals: list[AppealDecision] | None = None) -> UnitTaskScore:
+    """A stored evaluation row as a score, adjusted by the appeals accepted after it was stored."""
+    stored = [LineItem.from_json(item) for item in row.line_items]
+    lines = appealed(stored, late_appeals or [])
+    change = sum((line.points for line in lines if line.event_kind == "appeal"), Decimal(0)) \
+        - sum((line.points for line in stored if line.event_kind == "appeal"), Decimal(0))
+    return UnitTaskScore(row.plan_task_id, row.unit_id, row.unit.name, row.role, row.weight, row.score + change,
+                         lines, True, row.policy_version.version)
 
 
 def evaluation_of(task: PlanTask) -> TaskEvaluationResult:

@@ -14,6 +14,8 @@ from sqlalchemy import CompoundSelect, Subquery, func, or_, select, union
 
 from app.extensions import db
 from app.models import (
+    Appeal,
+    AppealStatus,
     Decomposition,
     DecompositionRound,
     Milestone,
@@ -80,6 +82,20 @@ class TargetResult:
     period_end: date
 
 
+@dataclass(frozen=True)
+class AppealDecision:
+    """An accepted appeal: the line it names (category, event kind, event id) counts ``adjusted`` points."""
+
+    id: int
+    task_id: int
+    unit_id: int
+    line: tuple[str, str, int]
+    adjusted: Decimal
+    on: date
+    decided_at: datetime
+    note: str
+
+
 @dataclass
 class TaskEvents:
     """Everything one task's evaluation needs."""
@@ -94,6 +110,8 @@ class TaskEvents:
     targets: list[TargetResult] = field(default_factory=list)
     rectifications: list[Event] = field(default_factory=list)
     urges: list[Event] = field(default_factory=list)
+    #: Appeals 督审处 had accepted by the moment of evaluation, oldest decision first.
+    appeals: list[AppealDecision] = field(default_factory=list)
 
 
 def beijing_date(moment: datetime) -> date:
@@ -124,7 +142,23 @@ def load_events(task_ids: list[int], now: datetime | None = None) -> dict[int, T
         found[task_id].assessed.add(unit_id)
     for task_id, target in _targets(task_ids, now):
         found[task_id].targets.append(target)
+    for decision in accepted_appeals(task_ids, now):
+        found[decision.task_id].appeals.append(decision)
     return found
+
+
+def accepted_appeals(task_ids: list[int], now: datetime, after: datetime | None = None) -> list[AppealDecision]:
+    """The appeals on the tasks 督审处 had accepted by ``now`` (and after ``after``, when given), oldest first.
+
+    One decided later did not exist yet: a past day's score is the score that day showed.
+    """
+    query = (select(Appeal).where(Appeal.plan_task_id.in_(task_ids), Appeal.status == AppealStatus.ACCEPTED,
+                                  Appeal.decided_at <= now).order_by(Appeal.decided_at, Appeal.id))
+    if after is not None:
+        query = query.where(Appeal.decided_at > after)
+    return [AppealDecision(a.id, a.plan_task_id, a.unit_id, (a.category, a.event_kind, a.event_id),
+                           a.adjusted_points or Decimal(0), beijing_date(a.decided_at or now), a.decided_at or now,
+                           a.decision_note or "") for a in db.session.scalars(query)]
 
 
 def tasks_of_unit(unit_id: int) -> CompoundSelect[int]:

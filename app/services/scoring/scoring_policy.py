@@ -40,6 +40,11 @@ _FLAGS: dict[tuple[str, str], tuple[str, bool]] = {
     ("attainment", "cooperating_shares_targets"): ("配合单位分担目标完成扣分", True),
     ("assessment", "overdue_ranks_last"): ("有逾期未办事项的单位排在其他单位之后", True),
 }
+#: Whole-number rules with their Chinese name, allowed range and the value a version saved before the rule
+#: existed keeps (its section may be missing altogether).
+_COUNTS: dict[tuple[str, str], tuple[str, int, int, int]] = {
+    ("appeal", "window_working_days"): ("申诉期限(工作日)", 1, 60, 10),
+}
 #: Keys whose value may not be negative (deductions are written as positive numbers).
 _NON_NEGATIVE = {"timeliness", "returns", "rectification", "urge"}
 
@@ -77,6 +82,8 @@ class ScoringPolicy:
     cooperating_shares_targets: bool = True
     #: A unit with an overdue step still not done ranks after every unit without one, whatever its score.
     overdue_ranks_last: bool = True
+    #: Working days, from the day a line's cause happened, within which the unit may appeal it.
+    appeal_window: int = 10
 
     def weight(self, role: ResponsibilityRole, priority: Priority) -> Decimal:
         """A task's weight in a unit's annual score."""
@@ -107,7 +114,9 @@ def parse_policy(text: str) -> ScoringPolicy:
 
 
 def _shape_problems(raw: dict[str, Any]) -> list[str]:
-    problems = [f"未知的设置节 [{name}]" for name in raw if name not in _KEYS]
+    optional = {section for section, _ in _COUNTS}
+    problems = [f"未知的设置节 [{name}]" for name in raw if name not in _KEYS and name not in optional]
+    problems += _count_problems(raw)
     for section, keys in _KEYS.items():
         table = raw.get(section)
         if not isinstance(table, dict):
@@ -124,6 +133,22 @@ def _shape_problems(raw: dict[str, Any]) -> list[str]:
                 problems.append(f"[{section}] {key}({label})必须是数字")
     if not problems:
         problems += _weight_problems(raw["assessment"]) + _band_shape_problems(raw["attainment"]["bands"])
+    return problems
+
+
+def _count_problems(raw: dict[str, Any]) -> list[str]:
+    """The whole-number rules: optional, but a whole number in range when given; nothing else in their section."""
+    problems = []
+    for section in {section for section, _ in _COUNTS} - _KEYS.keys():
+        table = raw.get(section, {})
+        if not isinstance(table, dict):
+            problems.append(f"[{section}] 必须是设置节")
+            continue
+        problems += [f"[{section}] 中未知的设置项 {key}" for key in table if (section, key) not in _COUNTS]
+    for (section, key), (label, low, high, _) in _COUNTS.items():
+        value = raw.get(section, {}).get(key, low) if isinstance(raw.get(section, {}), dict) else low
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            problems.append(f"[{section}] {key}({label})必须是 {low} 到 {high} 之间的整数")
     return problems
 
 
@@ -175,7 +200,8 @@ def _range_problems(raw: dict[str, Any]) -> list[str]:
 
 def _points(raw: dict[str, Any]) -> list[tuple[str, Decimal]]:
     """Every score or weight of the policy (not the attainment thresholds), with where it is written."""
-    found = [(f"[{section}] {key}", value) for section, table in raw.items() if section != "assessment"
+    found = [(f"[{section}] {key}", value) for section, table in raw.items() if section in _KEYS
+             and section != "assessment"
              for key, value in table.items() if key != "bands" and (section, key) not in _FLAGS]
     found += [(f"[attainment] 第 {n} 个档位的 points", band["points"])
               for n, band in enumerate(raw["attainment"]["bands"], 1)]
@@ -193,6 +219,7 @@ def _build(raw: dict[str, Any]) -> ScoringPolicy:
     d = {section: {k: v for k, v in table.items()} for section, table in raw.items()}
     weights = d["assessment"]
     flags = {key: bool(d[section].get(key, default)) for (section, key), (_, default) in _FLAGS.items()}
+    counts = {key: int(d.get(section, {}).get(key, default)) for (section, key), (*_, default) in _COUNTS.items()}
     return ScoringPolicy(
         base=Decimal(d["score"]["base"]), floor=Decimal(d["score"]["floor"]), ceiling=Decimal(d["score"]["ceiling"]),
         per_overdue_day=Decimal(d["timeliness"]["per_overdue_working_day"]),
@@ -209,6 +236,7 @@ def _build(raw: dict[str, Any]) -> ScoringPolicy:
         priority_weights={Priority(k): Decimal(v) for k, v in weights["priority_weights"].items()},
         cooperating_shares_targets=flags["cooperating_shares_targets"],
         overdue_ranks_last=flags["overdue_ranks_last"],
+        appeal_window=counts["window_working_days"],
     )
 
 

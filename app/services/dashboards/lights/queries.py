@@ -29,6 +29,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
 
 from app.models import (
@@ -53,6 +54,7 @@ from app.services.dashboards.lights.rules import (
     END_OF_DAY_DAYS,
     FINDINGS,
     SHOWN_PRECISION,
+    TARGET_FINDINGS,
     YELLOW_MILESTONE,
     Context,
     epoch_days_of,
@@ -97,14 +99,28 @@ def _latest_report_id(milestone_id: SQLColumnExpression[int]) -> ColumnElement[A
             .order_by(MilestoneReport.number.desc()).limit(1).scalar_subquery())
 
 
-def _attainment(report_id: SQLColumnExpression[int]) -> ColumnElement[float]:
-    """The lowest attainment in percent of the report's targets ("不高于" targets left out)."""
+def _attainment(ctx: Context, report_id: SQLColumnExpression[int]) -> ColumnElement[float]:
+    """The lowest attainment in percent of the targets the report gives actuals for, each judged on the latest
+    actual 督审处 had approved by the instant judged ("不高于" targets, and targets without an approved actual,
+    left out): a report waiting for review or returned is not a figure anyone signed off."""
     return cast(
-        select(func.min(literal(100.0, Float) * TargetActual.actual / PlanTarget.value))
+        select(func.min(literal(100.0, Float) * _approved_actual(ctx) / PlanTarget.value))
         .select_from(TargetActual).join(PlanTarget, PlanTarget.id == TargetActual.plan_target_id)
         .where(TargetActual.report_id == report_id, PlanTarget.value > 0,
                or_(PlanTarget.comparator.is_(None), PlanTarget.comparator != "<="))
         .scalar_subquery(), Float)
+
+
+def _approved_actual(ctx: Context) -> ColumnElement[Any]:
+    """The target's (``PlanTarget``, correlated) actual in the latest report approved by ``ctx.as_of``."""
+    given = aliased(TargetActual)
+    approved = exists().where(ReviewRecord.milestone_report_id == MilestoneReport.id,
+                              ReviewRecord.step == StepKey.REPORT_REVIEW,
+                              ReviewRecord.decision == ReviewDecision.APPROVE, ReviewRecord.decided_at <= ctx.as_of)
+    return (select(given.actual).join(MilestoneReport, MilestoneReport.id == given.report_id)
+            .where(given.plan_target_id == PlanTarget.id, approved)
+            .order_by(MilestoneReport.submitted_at.desc(), MilestoneReport.id.desc()).limit(1)
+            .correlate(PlanTarget).scalar_subquery())
 
 
 def _confirmed_at(decomposition_id: SQLColumnExpression[int]) -> ColumnElement[Any]:
@@ -137,11 +153,14 @@ def milestone_facts(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
         (due < at, "overdue"),
         (and_(measured, base.c.returned), "returned"),
         (and_(measured, base.c.percent_done < behind_by), "behind"),
+        # Judged on approved actuals; a report still waiting for review is said to be (待审核).
+        (and_(measured, base.c.attainment < behind_by, base.c.status == MilestoneStatus.REPORTED),
+         "behind_target_pending"),
         (and_(measured, base.c.attainment < behind_by), "behind_target"),
         (due <= per_plan(ctx, base.c.plan_id, "cutoff", 0.0), "due_soon"),
         else_="on_track",
     )
-    reported = case((finding == "behind_target", base.c.attainment), else_=cast(base.c.percent_done, Float))
+    reported = case((finding.in_(TARGET_FINDINGS), base.c.attainment), else_=cast(base.c.percent_done, Float))
     return (
         select(base.c.id, base.c.plan_task_id, base.c.plan_id, base.c.name, due.label("due"),
                finding.label("finding"), reported.label("reported"), expected.label("expected"))
@@ -173,7 +192,7 @@ def _milestone_base(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
     return (
         select(scoped.c.id, scoped.c.plan_task_id, scoped.c.plan_id, scoped.c.title.label("name"),
                scoped.c.status, due.label("due"), start.label("start"), percent_done.label("percent_done"),
-               case((running, _attainment(scoped.c.report_id)), else_=null()).label("attainment"),
+               case((running, _attainment(ctx, scoped.c.report_id)), else_=null()).label("attainment"),
                returned.label("returned"))
         .offset(0)
     ).subquery("milestone_base")
