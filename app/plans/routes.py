@@ -27,7 +27,7 @@ from app.plans.forms import (
     target_choices,
     target_field,
 )
-from app.plans.presenting import mark_spans
+from app.plans.presenting import ROLE_LABELS, mark_spans, quantities
 from app.services.dashboards import lights
 from app.services.dashboards.facts import beijing_today
 from app.services.plans import directory, items, plan_import, plan_revision, plan_view
@@ -104,6 +104,7 @@ def import_review(draft_id: int) -> str | Response:
     page = partial(
         render_template, "plans/review.html", draft=draft, preview=preview, form=form, field_name=field_name,
         members_field_name=members_field_name, mark_spans=mark_spans, target_field=target_field,
+        quantities=quantities, role_labels=ROLE_LABELS,
         columns=columns_form(preview.table, draft.columns or {}) if preview.table else None,
         revision=changes, reason_field=reason_field,
     )
