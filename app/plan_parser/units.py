@@ -16,14 +16,22 @@ _GROUP_MARKERS = re.compile(
 _GENERIC_GOVERNMENT = re.compile(
     r"^(省|市|县|区|地方|各级|市县|省市县|省级|市级|县级|地市|基层)*(人民政府|政府|部门|单位|处室|机构|事业单位)$")
 # Administrative-division words that qualify the next item ("各区、县级市", "市、州…市场监管局").
-_DIVISION = (r"(?:省|市|州|县|区|盟|旗|乡|镇|街道|自治区|直辖市|县级市|地级市|直管市|自治州|自治县|林区|市州|县区|"
-             r"市县|乡镇|计划单列市|新疆生产建设兵团)")
+# Longest first: 县级市 must not be read as 县 followed by 级市.
+_DIVISION = "(?:" + "|".join(sorted(
+    ["省", "市", "州", "县", "区", "盟", "旗", "乡", "镇", "街道", "自治区", "直辖市", "县级市", "地级市", "直管市",
+     "自治州", "自治县", "林区", "市州", "县区", "市县", "乡镇", "计划单列市", "新疆生产建设兵团"],
+    key=len, reverse=True)) + ")"
 # Words written in front of a group name: 各区、县级市 / 有关区、县级市 / 所属区、县级市 are one group.
 _QUALIFIER = r"(?:各|有关|相关|所属|下属|其他|其它|全省|全市|各级)"
 _DIVISION_ONLY = re.compile(rf"^{_QUALIFIER}?{_DIVISION}$")
 # A division list such as "有关区、县级市（人民政府）" is one name, however it is listed around it.
 _DIVISION_LIST = re.compile(
     rf"(?:(?<![\u4e00-\u9fff])|(?<=[和及与])){_QUALIFIER}?{_DIVISION}(?:[、/]{_DIVISION})+")
+# An item that goes on a division list: a place and its division type first ("神农架林区市场监管局").
+_PLACE_FIRST = re.compile(r"^[\u4e00-\u9fff]{2,4}?(?:林区|自治州|自治县|地区|市|州|县|区|盟|旗)"
+                          r"(?:人民政府|政府|[\u4e00-\u9fff]{0,6}(?:局|部门))$")
+# What follows a division list and belongs to every division in it: "市、州、县市场监管局".
+_LOCAL_BODY = re.compile(r"人民政府|政府|市场监[管督]|[\u4e00-\u9fff]{0,4}(?:局|部门|单位|机关|机构)")
 # Inside a protected name, 、 stands in as this private-use character until the list is split.
 _KEPT_SEPARATOR = "\ue000"
 _CONNECTOR = re.compile(r"以及|和|及(?!其)|与")
@@ -74,8 +82,22 @@ def _protect(text: str, known: frozenset[str]) -> str:
     """Hide the 、 inside names that must stay whole: those the directory knows, and division lists."""
     for name in sorted(known, key=len, reverse=True):
         if "、" in name or "/" in name:
-            text = text.replace(name, name.replace("、", _KEPT_SEPARATOR).replace("/", "\ue001"))
-    return _DIVISION_LIST.sub(lambda m: m.group(0).replace("、", _KEPT_SEPARATOR).replace("/", "\ue001"), text)
+            text = text.replace(name, _hide(name))
+    return _DIVISION_LIST.sub(_division_list, text)
+
+
+def _hide(name: str) -> str:
+    return name.replace("、", _KEPT_SEPARATOR).replace("/", "\ue001")
+
+
+def _division_list(match: re.Match[str]) -> str:
+    """The division list hidden; a last division word that starts another name ("…林区、省发展改革委") is left out."""
+    written, after = match.group(0), match.string[match.end():]
+    if after and "\u4e00" <= after[0] <= "\u9fff" and not _LOCAL_BODY.match(after):
+        cut = max(written.rfind("、"), written.rfind("/"))
+        head = written[:cut]
+        return (_hide(head) if re.search("[、/]", head) else head) + written[cut:]
+    return _hide(written)
 
 
 def _unprotect(name: str) -> str:
@@ -92,9 +114,17 @@ def _merge_divisions(items: list[str]) -> list[str]:
     merged: list[str] = []
     carry = ""
     for item in items:
+        if carry and re.match(_QUALIFIER, item):
+            # "各区、县级市、各市、州…": a qualifier starts the next name.
+            merged.append(carry)
+            carry = ""
         if all(_DIVISION_ONLY.match(part) for part in re.split("[、\ue000\ue001]", item)):
             carry = f"{carry}、{item}" if carry else item
             continue
+        if carry and not _PLACE_FIRST.match(item):
+            # "各区、县级市、科信处": the division list is a group of its own, the unit comes next.
+            merged.append(carry)
+            carry = ""
         merged.append(f"{carry}、{item}" if carry else item)
         carry = ""
     if carry:
