@@ -35,8 +35,8 @@ def _sentence(text: str, start: int, end: int) -> str:
     return text[left:min([*rights, len(text)])]
 
 
-def _condition_cues(clause: str, after: str) -> list[Reason]:
-    """Reasons to read the quantity as a condition, from its own clause."""
+def _condition_cues(clause: str, quantity: str = "", after: str = "") -> list[Reason]:
+    """Reasons to read the quantity as a condition, from its own clause (and the words right after it)."""
     reasons = []
     if match := _LIMIT.search(clause):
         reasons.append(Reason("condition-limit", f"“{match.group(0)}”是额度上限，不是工作目标"))
@@ -47,7 +47,7 @@ def _condition_cues(clause: str, after: str) -> list[Reason]:
     if match := _PRIORITY.search(clause):
         reasons.append(Reason("condition-priority", f"“{match.group(0)}”是扶持对象的名额，不是工作目标"))
     if match := _THRESHOLD_AFTER.match(after):
-        reasons.append(Reason("condition-threshold", f"数量限定适用对象（“…{match.group(0)}”）"))
+        reasons.append(Reason("condition-threshold", f"“{quantity}{match.group(0)}”中的数量限定适用对象"))
     return reasons
 
 
@@ -67,13 +67,13 @@ def classify(text: str, number_at: tuple[int, int], clause: tuple[int, int],
              comparator: str | None) -> tuple[str, str, list[Reason]]:
     """(kind, confidence, reasons) of the quantity at ``number_at`` whose clause is ``clause``."""
     phrase = text[clause[0]:clause[1]]
-    conditions = _condition_cues(phrase, text[number_at[1]:clause[1]])
+    conditions = _condition_cues(phrase, text[number_at[0]:number_at[1]], text[number_at[1]:clause[1]])
     goals = _goal_cues(phrase, comparator)
     if conditions:
         # A goal verb inside a grant's clause ("新招用人数达到25%…的，可申请贷款") states eligibility.
         return CONDITION, CERTAIN, conditions
     sentence = _sentence(text, number_at[0], number_at[1])
-    around = [reason for reason in _condition_cues(sentence, "") if reason.code != "condition-threshold"]
+    around = _condition_cues(sentence)
     if around:
         note = Reason("condition-sentence", "同一句中有政策待遇或适用条件的用语，数量属于政策条件")
         return CONDITION, UNCERTAIN if goals else CERTAIN, [note, *around, *goals]
