@@ -13,6 +13,7 @@ TARGET, CONDITION = "target", "condition"
 CERTAIN, UNCERTAIN = "certain", "uncertain"
 # Roles a unit or group takes in a task (the values of ResponsibilityRole).
 LEAD, RESPONSIBLE, COOPERATING = "lead", "responsible", "cooperating"
+ROLE_LABELS = {LEAD: "牵头", RESPONSIBLE: "负责", COOPERATING: "配合"}
 
 
 @dataclass(frozen=True)

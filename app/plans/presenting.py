@@ -27,5 +27,3 @@ def quantities(task: Task) -> tuple[list[tuple[int, Target]], list[tuple[int, Ta
     numbered = list(enumerate(task.targets))
     return [(i, t) for i, t in numbered if t.is_target], [(i, t) for i, t in numbered if not t.is_target]
 
-
-ROLE_LABELS = {"lead": "牵头", "responsible": "负责", "cooperating": "配合"}

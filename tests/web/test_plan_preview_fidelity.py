@@ -56,3 +56,14 @@ def test_the_2023_plan_preview_ticks_every_target_and_explains_each_unit(signed_
     done = client.post(review_url, data={"csrf_token": csrf_token(client, review_url), "targets_shown": "1",
                                          **review_fields(html)})
     assert done.status_code == 302 and db.session.scalar(select(func.count(PlanTarget.id))) == 10
+
+
+def test_a_quantity_without_telling_words_is_marked_for_checking(signed_in):
+    client = signed_in("dushen")
+    text = "2024年工作要点\n1.推进窗口改造，各地80%的窗口。（督审处负责）\n2.落实贷款贴息，最高不超过10万元。（督审处负责）\n"
+    review_url = upload(client, text.encode(), "small.txt").headers["Location"]
+    html = unescape(client.get(review_url).get_data(as_text=True))
+    tasks = html.split('data-testid="preview-task"')[1:]
+    assert 'data-testid="uncertain"' in tasks[0] and 'data-testid="preview-target"' in tasks[0]
+    assert "句中没有目标或条件的用语，暂作量化指标，请核对" in tasks[0]
+    assert 'data-testid="uncertain"' not in tasks[1] and 'data-testid="preview-condition"' in tasks[1]
