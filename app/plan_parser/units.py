@@ -30,8 +30,8 @@ _DIVISION_LIST = re.compile(
 # An item that goes on a division list: a place and its division type first ("神农架林区市场监管局").
 _PLACE_FIRST = re.compile(r"^[\u4e00-\u9fff]{2,4}?(?:林区|自治州|自治县|地区|市|州|县|区|盟|旗)"
                           r"(?:人民政府|政府|[\u4e00-\u9fff]{0,6}(?:局|部门))$")
-# What follows a division list and belongs to every division in it: "市、州、县市场监管局".
-_LOCAL_BODY = re.compile(r"人民政府|政府|市场监[管督]|[\u4e00-\u9fff]{0,4}(?:局|部门|单位|机关|机构)")
+# What follows a division list and belongs to every division in it: "市、州、县市场监管局" (or ends it: "…等").
+_LOCAL_BODY = re.compile(r"等|人民政府|政府|市场监[管督]|[\u4e00-\u9fff]{0,4}(?:局|部门|单位|机关|机构)")
 # Inside a protected name, 、 stands in as this private-use character until the list is split.
 _KEPT_SEPARATOR = "\ue000"
 _CONNECTOR = re.compile(r"以及|和|及(?!其)|与")

@@ -135,6 +135,9 @@ def test_a_goal_clause_in_a_grant_sentence_is_an_uncertain_condition() -> None:
     ("所属区、县级市市场监管局", [], ["所属区、县级市市场监管局"]),
     ("督审处、有关部门和各区、县级市", ["督审处"], ["有关部门", "各区、县级市"]),
     ("省、市、县市场监管部门", ["省、市、县市场监管部门"], []),
+    ("督审处、有关区、县级市等", ["督审处"], ["有关区、县级市等"]),
+    ("各区、县级市、省发展改革委", ["省发展改革委"], ["各区、县级市"]),
+    ("各市、州、直管市、林区、东湖高新区管委会", ["东湖高新区管委会"], ["各市、州、直管市、林区"]),
     ("各市、州、直管市、神农架林区市场监管局", [], ["各市、州、直管市、神农架林区市场监管局"]),
 ])
 def test_compound_names_are_kept_whole(written: str, units: list[str], groups: list[str]) -> None:
@@ -172,6 +175,11 @@ def _annotations(draw: st.DrawFn) -> tuple[str, str, list[str], list[str]]:
     names = draw(st.permutations(others + groups))
     separators = [draw(st.sampled_from(["、", "，"])) for _ in names]
     listed = "".join(f"{sep if i else ''}{name}" for i, (sep, name) in enumerate(zip(separators, names, strict=True)))
+    if names and names[-1] in groups and draw(st.booleans()):
+        # "…、有关区、县级市等分工负责": the list ends with 等 after a group, which keeps it.
+        groups[groups.index(names[-1])] += "等"
+        names[-1] += "等"
+        listed += "等"
     verb = draw(st.sampled_from(["分工负责", "配合", "按职责分工负责"]))
     opening, closing = draw(st.sampled_from([("（", "）"), ("(", ")"), ("（", ")"), ("(", "）")]))
     inner = f"{lead}牵头，{listed}{verb}" if names else f"{lead}牵头"

@@ -60,7 +60,8 @@ def test_the_2023_plan_preview_ticks_every_target_and_explains_each_unit(signed_
 
 def test_a_quantity_without_telling_words_is_marked_for_checking(signed_in):
     client = signed_in("dushen")
-    text = "2024年工作要点\n1.推进窗口改造，各地80%的窗口。（督审处负责）\n2.落实贷款贴息，最高不超过10万元。（督审处负责）\n"
+    text = ("2024年工作要点\n1.推进窗口改造，各地80%的窗口。（督审处负责）\n"
+            "2.落实贷款贴息，最高不超过10万元。（督审处负责）\n")
     review_url = upload(client, text.encode(), "small.txt").headers["Location"]
     html = unescape(client.get(review_url).get_data(as_text=True))
     tasks = html.split('data-testid="preview-task"')[1:]
