@@ -194,7 +194,8 @@ def target_choices(form: ReviewForm, parsed: ParsedPlan) -> dict[tuple[int, int]
                 return form[target_field(number, at, name)]
 
             if not part("keep").data:
-                choices[task.number, position] = TargetChoice(keep=False)
+                if target.is_target:  # an unticked condition is simply not taken: nothing was dropped
+                    choices[task.number, position] = TargetChoice(keep=False)
                 continue
             value = Decimal(part("value").data.strip().replace(",", ""))
             unit, comparator = part("unit").data.strip(), part("comparator").data or None

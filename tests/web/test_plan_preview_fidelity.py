@@ -8,7 +8,7 @@ from html import unescape
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import PlanTarget
+from app.models import AuditEvent, PlanTarget
 from tests.conftest import ROOT, csrf_token
 from tests.web.test_plan_tables import review_fields
 from tests.web.test_plans import upload
@@ -42,6 +42,8 @@ def test_a_state_council_plan_lists_its_conditions_apart_unticked_with_reasons(s
                                          **fields, **_new_names(html)})
     assert done.status_code == 302, done.get_data(as_text=True)
     assert [(t.value, t.unit) for t in db.session.scalars(select(PlanTarget))] == [(Decimal("15"), "万元")]
+    imported = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "imported"))
+    assert imported.after["targets_dropped"] == 0  # conditions left unticked were never targets
 
 
 def test_the_2023_plan_preview_ticks_every_target_and_explains_each_unit(signed_in):
