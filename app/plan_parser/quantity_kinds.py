@@ -12,7 +12,9 @@ import re
 from .model import CERTAIN, CONDITION, TARGET, UNCERTAIN, Reason
 
 # Words of a policy that grants, lends or limits: a number near them is what someone is entitled to.
-_ENTITLEMENT = re.compile(r"返还|退还|补贴|补助|奖补|奖励|贴息|贷款|资助|减免|免征|减征|抵扣|可申请|可享受|可给予|给予")
+_ENTITLEMENT = re.compile(r"返还|退还|补贴|补助|奖补|奖励|贴息|贷款|资助|减免|免征|减征|抵扣|可申请|可享受|可给予")
+# "给予" grants what its own clause names ("给予50万元"); elsewhere in a sentence it is often support in general.
+_GRANT = re.compile(r"给予")
 _LIMIT = re.compile(r"最高不超过|最高可|最多可|最高|上限")
 _ELIGIBILITY = re.compile(r"符合[^，,。；;]{0,12}?条件|申请条件|条件的")
 _PRIORITY = re.compile(r"优先支持|优先安排|优先给予|优先推荐")
@@ -36,11 +38,12 @@ def _sentence(text: str, start: int, end: int) -> str:
 
 
 def _condition_cues(clause: str, quantity: str = "", after: str = "") -> list[Reason]:
-    """Reasons to read the quantity as a condition, from its own clause (and the words right after it)."""
+    """Reasons to read a quantity as a condition: from its own clause when ``quantity`` (and the words right
+    after it) are given, else from the rest of its sentence."""
     reasons = []
     if match := _LIMIT.search(clause):
         reasons.append(Reason("condition-limit", f"“{match.group(0)}”是额度上限，不是工作目标"))
-    if match := _ENTITLEMENT.search(clause):
+    if match := _ENTITLEMENT.search(clause) or (_GRANT.search(clause) if quantity else None):
         reasons.append(Reason("condition-entitlement", f"“{match.group(0)}”是政策给予的待遇，数量是享受的额度或条件"))
     if match := _ELIGIBILITY.search(clause):
         reasons.append(Reason("condition-eligibility", f"“{match.group(0)}”限定适用对象"))

@@ -115,6 +115,8 @@ def test_the_rule_that_made_each_unit_lead_is_named() -> None:
     ("超过300人的企业按2%缴纳", "condition", "certain", "condition-threshold"),
     ("优先支持3家示范单位", "condition", "certain", "condition-priority"),
     ("各地80%的窗口", "target", "uncertain", "no-cue"),
+    ("加大帮扶，给予政策支持，全年培育100家专精特新企业", "target", "certain", "goal-verb"),
+    ("对新认定的企业给予50万元支持", "condition", "certain", "condition-entitlement"),
 ])
 def test_sentence_words_decide_target_or_condition(sentence: str, kind: str, confidence: str, code: str) -> None:
     target = parse_text(f"1.推进工作。{sentence}。（甲处负责）").tasks[0].targets[0]
