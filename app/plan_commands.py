@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from app.config import Config
 from app.plan_parser import DocumentError, ParsedPlan, parse_document
+from app.plan_parser.model import ROLE_LABELS
 
 if TYPE_CHECKING:
     from app.models import Plan
@@ -37,8 +38,13 @@ def parse_command(file: Path, as_json: bool) -> None:
         click.echo(f"{task.number:>3}. {task.title[:40]}")
         click.echo(f"     牵头:{'、'.join(resp.lead_units) or '—'}  负责:{'、'.join(resp.responsible_units) or '—'}"
                    f"  配合:{'、'.join(resp.cooperating_units) or '—'}  单位组:{'、'.join(resp.unit_groups) or '—'}")
+        for name, role in resp.roles().items():
+            click.echo(f"     {name}({ROLE_LABELS[role]}):{'；'.join(r.text for r in resp.reasons.get(name, []))}")
         for target in task.targets:
-            click.echo(f"     指标:{target.phrase} → {target.comparator or ''}{target.value}{target.unit}")
+            label = "指标" if target.is_target else "条件"
+            mark = "(待核对)" if target.confidence == "uncertain" else ""
+            click.echo(f"     {label}{mark}:{target.phrase} → {target.comparator or ''}{target.value}{target.unit}"
+                       f"  依据:{'；'.join(r.text for r in target.reasons)}")
     for warning in parsed.warnings:
         click.echo(f"提示:{warning}")
 

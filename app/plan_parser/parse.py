@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from .deadlines import find_deadline
 from .errors import DocumentError
@@ -13,14 +14,19 @@ from .responsibility import LEAD_RULE, ParsedAnnotation, find_annotations, merge
 from .structure import Heading, Outline, RawTask, assign_sections, build_outline, first_sentence, task_numbers
 from .targets import find_targets
 from .text import split_paragraphs, strip_end_punct
+from .units import is_fragment
 
 # Names longer than this are usually two units the splitter could not separate.
 _LONG_NAME = 20
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 
-def parse_text(text: str) -> ParsedPlan:
-    """Parse plan text (pasted or read from a file) into a ParsedPlan; never raises."""
+def parse_text(text: str, known: Iterable[str] = ()) -> ParsedPlan:
+    """Parse plan text (pasted or read from a file) into a ParsedPlan; never raises.
+
+    ``known`` are unit and group names the directory knows; one written with 、 inside is kept whole.
+    """
+    names = frozenset(name for name in known if "、" in name or "/" in name)
     paragraphs = split_paragraphs(text)
     outline = build_outline(paragraphs)
     header = parse_header(outline.front, paragraphs)
@@ -32,8 +38,8 @@ def parse_text(text: str) -> ParsedPlan:
     plan.sections = [Section(number, _heading_title(heading), heading.numbered.label)
                      for heading, number in pairs]
     for raw, number in zip(outline.tasks, task_numbers(outline), strict=False):
-        plan.tasks.append(_build_task(raw, number, _section_of(raw, outline, section_of),
-                                      rule_at is not None and rule_at <= raw.last_index, plan))
+        rule = plan.lead_rule if rule_at is not None and rule_at <= raw.last_index else None
+        plan.tasks.append(_build_task(raw, number, _section_of(raw, outline, section_of), rule, plan, names))
     plan.warnings = outline.warnings + plan.warnings
     year = guess_year(plan)
     for task in plan.tasks:
@@ -82,12 +88,12 @@ def _section_of(raw: RawTask, outline: Outline, section_of: dict[int, int]) -> i
     return None if heading is None else section_of.get(heading.index)
 
 
-def _build_task(raw: RawTask, number: int, section: int | None, rule: bool,
-                plan: ParsedPlan) -> Task:
+def _build_task(raw: RawTask, number: int, section: int | None, rule: str | None,
+                plan: ParsedPlan, known: frozenset[str]) -> Task:
     """Read one task's responsibility and targets, adding its warnings to the plan."""
     text = raw.text
     annotations = [(start, end, inner, parsed) for start, end, inner in find_annotations(text)
-                   if (parsed := parse_annotation(inner)) is not None]
+                   if (parsed := parse_annotation(inner, known)) is not None]
     spans = [(start, end) for start, end, _, _ in annotations]
     task = Task(number=number, section=section, title=_task_title(text, spans), text=text,
                 label=raw.numbered.label, targets=find_targets(text, spans))
@@ -127,4 +133,6 @@ def _annotation_notes(parsed: ParsedAnnotation, resp: Responsibility) -> list[st
         notes.append(f"未列出具体单位，只有单位组“{'、'.join(resp.unit_groups)}”，请指定")
     notes += [f"单位名称“{name}”较长，请核对是否应拆分" for name in
               resp.responsible_units + resp.cooperating_units if len(name) > _LONG_NAME]
+    notes += [f"“{name}”只是行政区划名称，像是从“各区、县级市”这类名称中拆出的片段，请核对原文" for name in
+              resp.roles() if is_fragment(name)]
     return notes

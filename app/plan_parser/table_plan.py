@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .deadlines import find_deadline, read_deadline_cell
-from .model import ParsedPlan, Responsibility, Section, Task
+from .model import ParsedPlan, Reason, Responsibility, Section, Task
 from .numbering import CN, PAREN_CN, classify
 from .structure import first_sentence
 from .tables import Merge, RawTable
@@ -175,14 +175,18 @@ def _task(row: _Row, columns: Columns, plan: ParsedPlan, plan_year: int | None) 
     goal = row.get(columns.get(TARGET))
     text = body if not goal or goal in body else f"{body}\n目标：{goal}"
     leads, cooperating = split_units(row.get(columns.get(LEAD))), split_units(row.get(columns.get(COOPERATING)))
+    responsibility = Responsibility(
+        lead_units=list(leads.units), responsible_units=list(leads.units),
+        cooperating_units=[u for u in cooperating.units if u not in leads.units],
+        unit_groups=list(dict.fromkeys(leads.groups + cooperating.groups)),
+        annotation="；".join(filter(None, (row.get(columns.get(role)) for role in (LEAD, COOPERATING)))))
+    for name in responsibility.roles():
+        column = ROLES[LEAD] if name in leads.order else ROLES[COOPERATING]
+        responsibility.reasons[name] = [Reason(f"table-{LEAD if name in leads.order else COOPERATING}-column",
+                                               f"填在表格的“{column}”列")]
     task = Task(number=number, section=plan.sections[-1].number if plan.sections else None,
                 title=first_sentence(body) or strip_end_punct(body)[:40], text=text, label=f"{number}.",
-                responsibility=Responsibility(
-                    lead_units=list(leads.units), responsible_units=list(leads.units),
-                    cooperating_units=[u for u in cooperating.units if u not in leads.units],
-                    unit_groups=list(dict.fromkeys(leads.groups + cooperating.groups)),
-                    annotation="；".join(filter(None, (row.get(columns.get(role)) for role in (LEAD, COOPERATING))))),
-                targets=find_targets(text))
+                responsibility=responsibility, targets=find_targets(text))
     if not (leads.units or leads.groups):
         plan.warnings.append(f"任务{number}：未填写牵头单位")
     _deadline(task, row, columns, plan, plan_year)

@@ -6,6 +6,7 @@ import math
 import re
 
 from .model import Target
+from .quantity_kinds import classify
 
 # Longest first, so 个百分点 wins over 个 and 批次 over 批.
 _UNITS = sorted(
@@ -104,11 +105,14 @@ def find_targets(text: str, exclude: list[tuple[int, int]] | None = None) -> lis
         # A clause without punctuation before the annotation must not swallow it.
         limit = min([len(text)] + [start for start, _ in exclude or [] if start >= match.end()])
         left, right = _clause_bounds(text, match.start(), match.end(), limit)
+        comparator = _comparator(text, match, right)
+        kind, confidence, reasons = classify(text, match.span(), (left, right), comparator)
         targets.append(Target(
             value=_value(match.group("number"), multiplier),
             unit=unit.replace("％", "%") + match.group("per"),
-            comparator=_comparator(text, match, right),
+            comparator=comparator,
             phrase=text[left:right],
             span=(left, right),
+            kind=kind, confidence=confidence, reasons=reasons,
         ))
     return targets

@@ -16,9 +16,24 @@ _GROUP_MARKERS = re.compile(
 _GENERIC_GOVERNMENT = re.compile(
     r"^(省|市|县|区|地方|各级|市县|省市县|省级|市级|县级|地市|基层)*(人民政府|政府|部门|单位|处室|机构|事业单位)$")
 # Administrative-division words that qualify the next item ("各区、县级市", "市、州…市场监管局").
-_DIVISION_ONLY = re.compile(
-    r"^各?(省|市|州|县|区|盟|旗|乡|镇|街道|自治区|直辖市|县级市|地级市|直管市|自治州|自治县|林区|市州|县区|"
-    r"市县|乡镇|计划单列市|新疆生产建设兵团)$")
+# Longest first: 县级市 must not be read as 县 followed by 级市.
+_DIVISION = "(?:" + "|".join(sorted(
+    ["省", "市", "州", "县", "区", "盟", "旗", "乡", "镇", "街道", "自治区", "直辖市", "县级市", "地级市", "直管市",
+     "自治州", "自治县", "林区", "市州", "县区", "市县", "乡镇", "计划单列市", "新疆生产建设兵团"],
+    key=len, reverse=True)) + ")"
+# Words written in front of a group name: 各区、县级市 / 有关区、县级市 / 所属区、县级市 are one group.
+_QUALIFIER = r"(?:各|有关|相关|所属|下属|其他|其它|全省|全市|各级)"
+_DIVISION_ONLY = re.compile(rf"^{_QUALIFIER}?{_DIVISION}$")
+# A division list such as "有关区、县级市（人民政府）" is one name, however it is listed around it.
+_DIVISION_LIST = re.compile(
+    rf"(?:(?<![\u4e00-\u9fff])|(?<=[和及与])){_QUALIFIER}?{_DIVISION}(?:[、/]{_DIVISION})+")
+# An item that goes on a division list: a place and its division type first ("神农架林区市场监管局").
+_PLACE_FIRST = re.compile(r"^[\u4e00-\u9fff]{2,4}?(?:林区|自治州|自治县|地区|市|州|县|区|盟|旗)"
+                          r"(?:人民政府|政府|[\u4e00-\u9fff]{0,6}(?:局|部门))$")
+# What follows a division list and belongs to every division in it: "市、州、县市场监管局" (or ends it: "…等").
+_LOCAL_BODY = re.compile(r"等|人民政府|政府|市场监[管督]|[\u4e00-\u9fff]{0,4}(?:局|部门|单位|机关|机构)")
+# Inside a protected name, 、 stands in as this private-use character until the list is split.
+_KEPT_SEPARATOR = "\ue000"
 _CONNECTOR = re.compile(r"以及|和|及(?!其)|与")
 _LIST_SEPARATOR = re.compile(r"[、/／\s]")
 _OPEN_PARENS, _CLOSE_PARENS = "(（", ")）"
@@ -36,9 +51,9 @@ class UnitList:
 
 
 def is_group(name: str) -> bool:
-    """True if a name refers to a set of units (各处室, 相关业务处室, …) rather than one unit."""
+    """True if a name refers to a set of units (各处室, 相关业务处室, 县级市 …) rather than one unit."""
     return bool(_GROUP_MARKERS.search(name) or _GENERIC_GOVERNMENT.match(name)
-                or _BARE_GENERIC.match(name))
+                or _BARE_GENERIC.match(name) or _DIVISION_ONLY.match(name))
 
 
 def normalise_name(name: str) -> str:
@@ -63,14 +78,53 @@ def split_top_level(text: str, separators: re.Pattern[str]) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
+def _protect(text: str, known: frozenset[str]) -> str:
+    """Hide the 、 inside names that must stay whole: those the directory knows, and division lists."""
+    for name in sorted(known, key=len, reverse=True):
+        if "、" in name or "/" in name:
+            text = text.replace(name, _hide(name))
+    return _DIVISION_LIST.sub(_division_list, text)
+
+
+def _hide(name: str) -> str:
+    return name.replace("、", _KEPT_SEPARATOR).replace("/", "\ue001")
+
+
+def _division_list(match: re.Match[str]) -> str:
+    """The division list hidden; a last division word that starts another name ("…林区、省发展改革委") is left out."""
+    written, after = match.group(0), match.string[match.end():]
+    if after and "\u4e00" <= after[0] <= "\u9fff" and not _LOCAL_BODY.match(after):
+        cut = max(written.rfind("、"), written.rfind("/"))
+        head = written[:cut]
+        return (_hide(head) if re.search("[、/]", head) else head) + written[cut:]
+    return _hide(written)
+
+
+def _unprotect(name: str) -> str:
+    return name.replace(_KEPT_SEPARATOR, "、").replace("\ue001", "/")
+
+
+def is_fragment(name: str) -> bool:
+    """True for a bare division word ("县级市", "有关区"): a piece of a split name, never a unit of its own."""
+    return bool(_DIVISION_ONLY.match(name))
+
+
 def _merge_divisions(items: list[str]) -> list[str]:
     """Join division words with what follows: 各区、县级市 is one name, not two."""
     merged: list[str] = []
     carry = ""
     for item in items:
-        if _DIVISION_ONLY.match(item):
+        if carry and re.match(_QUALIFIER, item):
+            # "各区、县级市、各市、州…": a qualifier starts the next name.
+            merged.append(carry)
+            carry = ""
+        if all(_DIVISION_ONLY.match(part) for part in re.split("[、\ue000\ue001]", item)):
             carry = f"{carry}、{item}" if carry else item
             continue
+        if carry and not _PLACE_FIRST.match(item):
+            # "各区、县级市、科信处": the division list is a group of its own, the unit comes next.
+            merged.append(carry)
+            carry = ""
         merged.append(f"{carry}、{item}" if carry else item)
         carry = ""
     if carry:
@@ -129,11 +183,17 @@ def _add_item(found: UnitList, item: str) -> None:
         _add(found, tail)
 
 
-def split_units(text: str) -> UnitList:
-    """Split a written unit list into concrete units and group references."""
+def split_units(text: str, known: frozenset[str] = frozenset()) -> UnitList:
+    """Split a written unit list into concrete units and group references.
+
+    Names in ``known`` (from the directory) and division lists such as "有关区、县级市" are recognised
+    before the list is split at 、, so they stay one name.
+    """
     found = UnitList()
-    items = _merge_divisions([normalise_name(i) for i in split_top_level(text, _LIST_SEPARATOR)])
+    protected = _protect(normalise_name(text), known)
+    items = _merge_divisions([normalise_name(i) for i in split_top_level(protected, _LIST_SEPARATOR)])
     for item in items:
-        for piece in _split_connectors(item):
-            _add_item(found, piece)
+        whole = _unprotect(item) in known
+        for piece in [item] if whole else _split_connectors(item):
+            _add_item(found, _unprotect(piece))
     return found

@@ -135,7 +135,8 @@ def review_form(unresolved: list[str], units: list[Unit], groups: list[UnitGroup
 
     for task in parsed.tasks if parsed else []:
         for position, target in enumerate(task.targets):
-            setattr(Form, target_field(task.number, position, "keep"), BooleanField("采用", default=True))
+            # A condition (an entitlement, limit or eligibility) is imported only when 督审处 ticks it.
+            setattr(Form, target_field(task.number, position, "keep"), BooleanField("采用", default=target.is_target))
             setattr(Form, target_field(task.number, position, "comparator"),
                     SelectField("比较", choices=COMPARATORS, default=target.comparator or ""))
             setattr(Form, target_field(task.number, position, "value"), StringField(
@@ -182,7 +183,8 @@ def change_reasons(form: ReviewForm, change_keys: list[str]) -> dict[str, str]:
 
 
 def target_choices(form: ReviewForm, parsed: ParsedPlan) -> dict[tuple[int, int], TargetChoice]:
-    """What 督审处 made of each detected target: dropped when unticked, corrected when a part was changed."""
+    """What 督审处 made of each detected quantity: dropped when unticked, corrected when a part was changed,
+    and a condition taken as a target when ticked."""
     choices: dict[tuple[int, int], TargetChoice] = {}
     if form.targets_shown.data != "1":
         return choices
@@ -192,12 +194,15 @@ def target_choices(form: ReviewForm, parsed: ParsedPlan) -> dict[tuple[int, int]
                 return form[target_field(number, at, name)]
 
             if not part("keep").data:
-                choices[task.number, position] = TargetChoice(keep=False)
+                if target.is_target:  # an unticked condition is simply not taken: nothing was dropped
+                    choices[task.number, position] = TargetChoice(keep=False)
                 continue
             value = Decimal(part("value").data.strip().replace(",", ""))
             unit, comparator = part("unit").data.strip(), part("comparator").data or None
             if (value, unit, comparator) != (Decimal(str(target.value)), target.unit, target.comparator):
                 choices[task.number, position] = TargetChoice(True, value, unit, comparator)
+            elif not target.is_target:
+                choices[task.number, position] = TargetChoice(keep=True)
     return choices
 
 

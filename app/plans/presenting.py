@@ -5,6 +5,8 @@ from collections.abc import Iterable
 
 from markupsafe import Markup, escape
 
+from app.plan_parser import Target, Task
+
 
 def mark_spans(text: str, spans: Iterable[tuple[int, int]]) -> Markup:
     """The text, HTML-escaped, with each (start, end) span wrapped in <mark>."""
@@ -18,3 +20,10 @@ def mark_spans(text: str, spans: Iterable[tuple[int, int]]) -> Markup:
         cursor = end
     parts.append(escape(text[cursor:]))
     return Markup("").join(parts).replace("\n", Markup("<br>"))
+
+
+def quantities(task: Task) -> tuple[list[tuple[int, Target]], list[tuple[int, Target]]]:
+    """The task's detected quantities with their positions: (targets, conditions), conditions listed apart."""
+    numbered = list(enumerate(task.targets))
+    return [(i, t) for i, t in numbered if t.is_target], [(i, t) for i, t in numbered if not t.is_target]
+

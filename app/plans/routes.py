@@ -12,6 +12,7 @@ from app.errors import DubanError, on_refusal
 from app.extensions import db
 from app.models import Plan, PlanImportDraft, PlanStatus, Role
 from app.models.base import utcnow
+from app.plan_parser.model import ROLE_LABELS
 from app.plans import bp
 from app.plans.forms import (
     ImportForm,
@@ -27,7 +28,7 @@ from app.plans.forms import (
     target_choices,
     target_field,
 )
-from app.plans.presenting import mark_spans
+from app.plans.presenting import mark_spans, quantities
 from app.services.dashboards import lights
 from app.services.dashboards.facts import beijing_today
 from app.services.plans import directory, items, plan_import, plan_revision, plan_view
@@ -104,6 +105,7 @@ def import_review(draft_id: int) -> str | Response:
     page = partial(
         render_template, "plans/review.html", draft=draft, preview=preview, form=form, field_name=field_name,
         members_field_name=members_field_name, mark_spans=mark_spans, target_field=target_field,
+        quantities=quantities, role_labels=ROLE_LABELS,
         columns=columns_form(preview.table, draft.columns or {}) if preview.table else None,
         revision=changes, reason_field=reason_field,
     )

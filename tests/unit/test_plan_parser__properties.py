@@ -27,7 +27,7 @@ def _check_plan(plan: ParsedPlan) -> None:
     assert list(data) == ["title", "sections", "tasks", "warnings"]
     for task in data["tasks"]:
         assert list(task) == ["number", "section", "title", "text", "lead_units", "responsible_units",
-                              "cooperating_units", "unit_groups", "targets"]
+                              "cooperating_units", "unit_groups", "targets", "unit_reasons"]
         assert set(task["lead_units"]) <= set(task["responsible_units"])
         for target in task["targets"]:
             start, end = target["span"]

@@ -54,7 +54,9 @@ def test_phrase_is_the_clause_and_stops_before_the_annotation() -> None:
     target = plan.tasks[0].targets[0]
     assert target.phrase == "完成10项改造"
     assert plan.tasks[0].to_dict()["targets"][0] == {
-        "value": 10, "unit": "项", "comparator": None, "phrase": "完成10项改造", "span": [6, 13]}
+        "value": 10, "unit": "项", "comparator": None, "phrase": "完成10项改造", "span": [6, 13],
+        "kind": "target", "confidence": "certain",
+        "reasons": [{"code": "goal-verb", "text": "“完成”提出要完成的工作量"}]}
 
 
 def test_targets_in_every_paragraph_of_a_task_keep_valid_spans() -> None:

@@ -20,11 +20,12 @@ def test_parse_json_has_exactly_the_documented_shape(app):
     assert list(data) == ["title", "sections", "tasks", "warnings"]
     assert list(data["tasks"][0]) == [
         "number", "section", "title", "text", "lead_units", "responsible_units", "cooperating_units",
-        "unit_groups", "targets",
+        "unit_groups", "targets", "unit_reasons",
     ]
     assert len(data["sections"]) == 8 and len(data["tasks"]) == 39
     assert data["tasks"][15]["lead_units"] == ["质量发展处", "计量处", "认检处"]
-    assert list(data["tasks"][9]["targets"][0]) == ["value", "unit", "comparator", "phrase", "span"]
+    assert list(data["tasks"][9]["targets"][0]) == ["value", "unit", "comparator", "phrase", "span", "kind",
+                                                    "confidence", "reasons"]
 
 
 def test_parse_unreadable_input_exits_non_zero_with_chinese_message(app, tmp_path):

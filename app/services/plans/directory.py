@@ -65,6 +65,14 @@ def resolve_name(org: Organisation, name: str) -> Unit | UnitGroup | None:
     return alias.unit or alias.group
 
 
+def compound_names(org: Organisation) -> list[str]:
+    """Unit and group names and aliases written with 、 inside ("各区、县级市"): the parser keeps them whole."""
+    columns = ((Unit.name, Unit.organisation_id), (UnitGroup.name, UnitGroup.organisation_id),
+               (DirectoryAlias.name, DirectoryAlias.organisation_id))
+    return [name for column, owner in columns
+            for name in db.session.scalars(select(column).where(owner == org.id, column.contains("、")))]
+
+
 def group_members(group: UnitGroup) -> list[Unit]:
     """The units a group stands for now; empty for a per-task group."""
     if group.membership is GroupMembership.EXPLICIT:

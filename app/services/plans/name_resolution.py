@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import GroupMembership, Organisation, Unit, UnitGroup, UnitKind, User
+from app.plan_parser.units import is_fragment
 from app.services.plans import directory
 from app.services.plans.directory import GroupData, UnitData
 
@@ -67,6 +68,9 @@ def apply_decision(org: Organisation, name: str, decision: Decision, actor: User
         group = _owned(org, UnitGroup, decision.target_id)
         return directory.update_group(group, _with_alias(directory.group_data_of(group), name), actor)
     if decision.kind is DecisionKind.NEW_UNIT:
+        if is_fragment(name):
+            raise ValidationFailed(f"“{name}”只是行政区划名称，是从较长的名称中拆出的片段，不能新建为单位。"
+                                   "请把它作为已有单位组的别名，或新建单位组。")
         data = directory.UnitData(name, name, next_unit_code(org), decision.unit_kind or UnitKind.DEPARTMENT)
         return directory.create_unit(org, data, actor)
     membership = GroupMembership.EXPLICIT if decision.member_ids else GroupMembership.PER_TASK

@@ -98,7 +98,7 @@ def start_import(
     """
     text, source, table = _document_text(data, filename, pasted, max_bytes)
     if table is None:
-        parsed = parse_text(text)
+        parsed = parse_text(text, directory.compound_names(org))
         if not parsed.tasks:
             raise ValidationFailed("未在文档中找到编号的任务(如“1.”“(一)”“一、”开头的条目),"
                                    "请确认上传的是工作要点正文。")
@@ -170,7 +170,7 @@ def _refuse_duplicate(org: Organisation, digest: str) -> None:
 def preview(draft: PlanImportDraft) -> ImportPreview:
     """Parse the draft again and resolve every name it uses against the directory."""
     table = RawTable.from_json(draft.text) if draft.kind == TABLE else None
-    parsed = parse_text(draft.text) if table is None \
+    parsed = parse_text(draft.text, directory.compound_names(draft.organisation)) if table is None \
         else table_plan(table, draft.columns or {}, draft.year, _stem(draft.source_name))
     resolved: dict[str, Unit | UnitGroup] = {}
     unresolved: list[str] = []
@@ -214,8 +214,8 @@ def confirm_import(
 ) -> Plan:
     """Apply the name decisions and store the plan with its tasks, responsibilities and targets.
 
-    ``targets`` holds 督审处's choices for detected targets by (task number, position among its targets);
-    a target without a choice is kept as detected.
+    ``targets`` holds 督审处's choices for detected quantities by (task number, position among them);
+    one without a choice is kept as detected when it is a target and left out when it is a condition.
 
     :raises InvalidTransition: the draft was confirmed already (a second click, a second tab).
     :raises ValidationFailed: a name is still unresolved, a decision is not applicable, or the table has errors.
@@ -270,7 +270,7 @@ def task_row(task: Task, section: PlanSection | None, resolved: Mapping[str, Uni
     row.responsibilities = list(responsibilities(task, resolved))
     row.targets = []
     for position, found in enumerate(task.targets):
-        choice = targets.get((task.number, position), TargetChoice(keep=True))
+        choice = targets.get((task.number, position), TargetChoice(keep=found.is_target))
         if not choice.keep:
             continue
         corrected = choice.value is not None
@@ -285,18 +285,7 @@ def task_row(task: Task, section: PlanSection | None, resolved: Mapping[str, Uni
 
 def unit_roles(task: Task) -> dict[str, ResponsibilityRole]:
     """Leads, then co-responsible units, then cooperating units and groups, each name once, with its role."""
-    resp = task.responsibility
-    group_role = ResponsibilityRole.COOPERATING if resp.lead_units else ResponsibilityRole.RESPONSIBLE
-    roles: dict[str, ResponsibilityRole] = {}
-    for name in resp.lead_units:
-        roles.setdefault(name, ResponsibilityRole.LEAD)
-    for name in resp.responsible_units:
-        roles.setdefault(name, ResponsibilityRole.RESPONSIBLE)
-    for name in resp.cooperating_units:
-        roles.setdefault(name, ResponsibilityRole.COOPERATING)
-    for name in resp.unit_groups:
-        roles.setdefault(name, group_role)
-    return roles
+    return {name: ResponsibilityRole(role) for name, role in task.responsibility.roles().items()}
 
 
 def responsibilities(task: Task, resolved: Mapping[str, Unit | UnitGroup]) -> Iterable[TaskResponsibility]:

@@ -129,7 +129,7 @@ def parsed_snapshot(task: Task, resolved: Mapping[str, Unit | UnitGroup], year: 
         task.number, task.title[:500], task.text,
         tuple((role.label, resolved[name].name if name in resolved else name)
               for name, role in plan_import.unit_roles(task).items()),
-        tuple((_plain(t.value), t.unit, t.comparator) for t in task.targets),
+        tuple((_plain(t.value), t.unit, t.comparator) for t in task.goals),
         task.deadline.on(year) if task.deadline else None,
     )
 
@@ -294,7 +294,7 @@ def _change_task(task: PlanTask, parsed: Task, resolved: Mapping[str, Unit | Uni
 
 def _sync_targets(task: PlanTask, parsed: Task) -> None:
     """Targets by position: existing rows are corrected in place (their ids stay), extra ones added or dropped."""
-    for position, found in enumerate(parsed.targets):
+    for position, found in enumerate(parsed.goals):
         if position < len(task.targets):
             row = task.targets[position]
         else:
@@ -302,7 +302,7 @@ def _sync_targets(task: PlanTask, parsed: Task) -> None:
             task.targets.append(row)
         row.value, row.unit, row.comparator = Decimal(str(found.value)), found.unit, found.comparator
         row.phrase, row.span_start, row.span_end = found.phrase, found.span[0], found.span[1]
-    for row in list(task.targets[len(parsed.targets):]):
+    for row in list(task.targets[len(parsed.goals):]):
         if row.id is not None and _target_in_use(row):
             raise ValidationFailed(f"第{task.number}项任务的量化指标“{row.phrase}”已有节点或报送使用,"
                                    "不能随修订删除。请在修订版中保留该指标。")
