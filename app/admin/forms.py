@@ -1,8 +1,10 @@
 """Administration forms; choices are filled by the views from the directory."""
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -83,3 +85,18 @@ class UnitsInChargeForm(FlaskForm):
 
     units = CheckboxListField("分管单位", coerce=int, choices=[])
     submit = SubmitField("保存")
+
+
+class DiagramUploadForm(FlaskForm):
+    """上传流程图新版本: checked first, deployed only after the administrator saw the result."""
+
+    diagram = FileField("流程图文件(.bpmn,不超过 1 MB)", validators=[FileRequired("请选择要上传的流程图文件。")])
+    submit = SubmitField("检查")
+
+
+class DiagramDeployForm(FlaskForm):
+    """确认部署: the checked file travels back base64-encoded, so what was shown is what is stored."""
+
+    content = HiddenField(validators=[DataRequired("缺少流程图内容,请重新上传。")])
+    filename = HiddenField(validators=[DataRequired(), Length(max=255)])
+    submit = SubmitField("确认部署")

@@ -20,7 +20,8 @@ from app.errors import NotFound
 from app.extensions import db
 from app.models.user import Role
 from app.models.workflow import ProcessSpecVersion
-from app.workflow.diagrams import check_human_steps, parse_diagram
+from app.workflow.diagrams import ParsedDiagram, check_human_steps, parse_diagram
+from app.workflow.upload import DiagramCheck, check_diagram
 
 #: The repository's diagrams.
 PROCESSES_DIR = Path(__file__).resolve().parents[2] / "processes"
@@ -47,23 +48,34 @@ def deploy_diagram(data: bytes, source: str) -> list[ProcessSpecVersion]:
     """
     parsed = parse_diagram(data, source)
     check_human_steps(parsed, source, STEP_ROLES)
+    return [row for row, _ in store_diagram(parsed, data, source)]
+
+
+def check_upload(data: bytes, source: str) -> DiagramCheck:
+    """Every check an uploaded diagram must pass, stage by stage; only new versions of deployed processes."""
+    deployed = db.session.scalars(select(ProcessSpecVersion.process_id).distinct())
+    return check_diagram(data, source, deployed, STEP_ROLES)
+
+
+def store_diagram(parsed: ParsedDiagram, data: bytes, source: str) -> list[tuple[ProcessSpecVersion, bool]]:
+    """Store each executable process of a checked diagram; each version with whether it is new."""
     digest = sha256(data).hexdigest()
     text = data.decode(_declared_encoding(data))
     return [_store(pid, digest, text, source) for pid in parsed.process_ids]
 
 
-def _store(process_id: str, digest: str, text: str, source: str) -> ProcessSpecVersion:
+def _store(process_id: str, digest: str, text: str, source: str) -> tuple[ProcessSpecVersion, bool]:
     """The version with this content, created as the next version number when it is new."""
     found = db.session.scalar(select(ProcessSpecVersion).filter_by(process_id=process_id, sha256=digest))
     if found is not None:
-        return found
+        return found, False
     newest = db.session.scalar(select(func.max(ProcessSpecVersion.version)).filter_by(process_id=process_id))
     row = ProcessSpecVersion(
         process_id=process_id, version=(newest or 0) + 1, sha256=digest, source_name=source, bpmn_xml=text
     )
     db.session.add(row)
     db.session.flush()
-    return row
+    return row, True
 
 
 def latest_version(process_id: str) -> ProcessSpecVersion:
@@ -89,6 +101,11 @@ def spec_for(version: ProcessSpecVersion) -> tuple[Any, dict[str, Any]]:
         with _CACHE_LOCK:
             _CACHE.setdefault(key, cached)
     return cached
+
+
+def process_name(version: ProcessSpecVersion) -> str:
+    """The process's name in the diagram (its id when it has none)."""
+    return str(spec_for(version)[0].description or version.process_id)
 
 
 def _declared_encoding(data: bytes) -> str:

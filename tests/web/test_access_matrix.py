@@ -71,6 +71,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     "admin.user_password": ADMIN,
     "admin.user_units": ADMIN,
     "admin.audit": frozenset({"admin", "dushen"}),
+    "admin.processes_index": ADMIN,
+    "admin.process_version": ADMIN,
+    "admin.process_diagram": ADMIN,
+    "admin.process_check": ADMIN,
+    "admin.process_deploy": ADMIN,
     "plans.index": frozenset({"admin", "dushen", "leader"}),
     "plans.detail": frozenset({"admin", "dushen", "leader"}),
     "plans.import_start": frozenset({"dushen"}),
@@ -247,7 +252,8 @@ def _url_arguments() -> dict[str, int]:
             "request_id": db.session.scalar(select(ExtensionRequest.id)),
             "job_id": db.session.scalar(select(ExportJob.id)),
             # The administrator's delete (run first) removes the override; the others are refused before any lookup.
-            "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger"}
+            "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger",
+            "process_id": "milestone", "version": 1}
 
 
 def _registered_endpoints(app) -> set[str]:

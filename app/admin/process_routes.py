@@ -1,0 +1,87 @@
+"""流程管理 views: the deployed diagrams, their versions, and uploading a new version (administrators only)."""
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.access import roles
+from app.admin import bp
+from app.admin.forms import DiagramDeployForm, DiagramUploadForm
+from app.errors import on_refusal
+from app.models import Role
+from app.services.lifecycle import processes
+from app.workflow.upload import MAX_DIAGRAM_BYTES, STAGES
+
+
+@bp.route("/processes")
+@roles(Role.ADMIN)
+def processes_index() -> str:
+    """Every process with its versions, the current one and the instances running on each."""
+    return render_template("admin/processes.html", overview=processes.process_overview(), form=DiagramUploadForm())
+
+
+@bp.route("/processes/<process_id>/v<int:version>")
+@roles(Role.ADMIN)
+def process_version(process_id: str, version: int) -> str:
+    """One version's diagram in the viewer."""
+    row = processes.version_of(process_id, version)
+    return render_template("admin/process_version.html", row=row)
+
+
+@bp.route("/processes/<process_id>/v<int:version>/diagram.bpmn")
+@roles(Role.ADMIN)
+def process_diagram(process_id: str, version: int) -> Response:
+    """The stored BPMN text of one version, for the viewer."""
+    return Response(processes.version_of(process_id, version).bpmn_xml, mimetype="application/xml")
+
+
+@bp.route("/processes/check", methods=["POST"])
+@roles(Role.ADMIN)
+def process_check() -> str | Response:
+    """Check an uploaded diagram stage by stage; nothing is stored here."""
+    form = DiagramUploadForm()
+    if not form.validate_on_submit():
+        return render_template("admin/processes.html", overview=processes.process_overview(), form=form)
+    upload = form.diagram.data
+    data, name = upload.read(MAX_DIAGRAM_BYTES + 1), upload.filename or "diagram.bpmn"
+    return _checked(data, name)
+
+
+@bp.route("/processes/deploy", methods=["POST"])
+@roles(Role.ADMIN)
+def process_deploy() -> str | Response:
+    """Deploy a diagram the administrator has just checked; it is checked again before it is stored."""
+    form = DiagramDeployForm()
+    on_refusal(redirect_to=url_for("admin.processes_index"))
+    data = _decoded(form.content.data) if form.validate_on_submit() else None
+    if data is None:
+        flash("部署请求不完整,请重新上传流程图。", "danger")
+        return redirect(url_for("admin.processes_index"))
+    name = form.filename.data
+    check = processes.check_upload(data, name)
+    if not check.ok:
+        return _checked(data, name, check)
+    stored = processes.deploy_upload(data, name, current_user)
+    for row, new in stored:
+        flash(f"流程「{row.process_id}」第 {row.version} 版已部署,新发起的流程将使用此版本。" if new
+              else f"流程「{row.process_id}」第 {row.version} 版内容相同,无需重复部署。", "success" if new else "info")
+    return redirect(url_for("admin.processes_index"))
+
+
+def _checked(data: bytes, name: str, check: processes.DiagramCheck | None = None) -> str:
+    check = check or processes.check_upload(data, name)
+    deploy = DiagramDeployForm(formdata=None, content=base64.b64encode(data).decode("ascii"), filename=name)
+    return render_template("admin/process_check.html", check=check, stages=STAGES, deploy=deploy)
+
+
+def _decoded(content: str) -> bytes | None:
+    """The file bytes of the hidden field (None when it was tampered with)."""
+    try:
+        return base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+

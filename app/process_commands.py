@@ -1,0 +1,49 @@
+"""`duban process deploy|diff|migrate`: process administration from the command line, printing JSON."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.group("process", help="流程管理:部署流程图新版本、比较差异、迁移办理中的流程。")
+def process_group() -> None:
+    """Group of process commands."""
+
+
+def _echo(payload: dict[str, Any]) -> None:
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+def _refuse(payload: dict[str, Any]) -> NoReturn:
+    _echo({"ok": False, **payload})
+    sys.exit(1)
+
+
+def _read(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        _refuse({"problems": [f"无法读取文件 {file}:{error.strerror}"]})
+
+
+@process_group.command("deploy", help="检查并部署流程图(.bpmn)的新版本;未通过检查时不保存任何内容。")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def deploy_command(file: Path) -> None:
+    from app.services.lifecycle import processes
+    from app.transaction import unit_of_work
+
+    data = _read(file)
+    with unit_of_work():
+        check = processes.check_upload(data, file.name)
+        if not check.ok:
+            _refuse({"passed": check.passed, "problems": check.problems})
+        stored = processes.deploy_upload(data, file.name, None)
+        versions = [{"process_id": row.process_id, "version": row.version, "sha256": row.sha256, "new": new}
+                    for row, new in stored]
+    _echo({"ok": True, "passed": check.passed, "versions": versions})
