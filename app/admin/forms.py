@@ -100,3 +100,24 @@ class DiagramDeployForm(FlaskForm):
     content = HiddenField(validators=[DataRequired("缺少流程图内容,请重新上传。")])
     filename = HiddenField(validators=[DataRequired(), Length(max=255)])
     submit = SubmitField("确认部署")
+
+
+class InstanceActionForm(FlaskForm):
+    """暂停或恢复一个流程实例 (the button is the whole form)."""
+
+    submit = SubmitField("确定")
+
+
+class InstanceEndForm(FlaskForm):
+    """终止流程: the reason is required and kept in the audit trail."""
+
+    reason = TextAreaField("终止原因", validators=[DataRequired("请填写终止原因。"), Length(max=500)])
+    submit = SubmitField("终止流程")
+
+
+class InstanceRetryForm(FlaskForm):
+    """重试出错的步骤, optionally with the data that was missing."""
+
+    data = TextAreaField("补充流程数据(可不填;每行一项,写成“名称 = 值”,如 head_signoff_required = false)",
+                         validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("重试")

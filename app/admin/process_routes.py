@@ -3,14 +3,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.access import roles
 from app.admin import bp
-from app.admin.forms import DiagramDeployForm, DiagramUploadForm
+from app.admin.forms import (
+    DiagramDeployForm,
+    DiagramUploadForm,
+    InstanceActionForm,
+    InstanceEndForm,
+    InstanceRetryForm,
+)
 from app.errors import on_refusal
 from app.models import Role
 from app.services.lifecycle import processes
@@ -85,3 +93,74 @@ def _decoded(content: str) -> bytes | None:
     except (binascii.Error, ValueError):
         return None
 
+
+
+@bp.route("/processes/instances")
+@roles(Role.ADMIN)
+def process_instances() -> str:
+    """异常 (instances whose engine step failed) and the suspended instances, with a lookup by number."""
+    return render_template("admin/process_instances.html", incidents=processes.incidents(),
+                           suspended=processes.suspended())
+
+
+@bp.route("/processes/instances/<int:instance_id>")
+@roles(Role.ADMIN)
+def process_instance(instance_id: int) -> str:
+    """One instance: where it stands, its open work items, and the administrator's actions."""
+    instance = processes.instance_of(instance_id)
+    return render_template("admin/process_instance.html", instance=instance, action=InstanceActionForm(),
+                           end=InstanceEndForm(), retry=InstanceRetryForm(),
+                           items=processes.work_items_of(instance))
+
+
+def _instance_action(instance_id: int, form: FlaskForm, act: Callable[[], object], done: str) -> Response:
+    here = url_for("admin.process_instance", instance_id=instance_id)
+    on_refusal(redirect_to=here)
+    if not form.validate_on_submit():
+        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        flash(errors[0] if errors else "提交的内容未通过校验。", "danger")
+        return redirect(here)
+    act()
+    flash(done, "success")
+    return redirect(here)
+
+
+@bp.route("/processes/instances/<int:instance_id>/suspend", methods=["POST"])
+@roles(Role.ADMIN)
+def process_instance_suspend(instance_id: int) -> Response:
+    """暂停."""
+    return _instance_action(instance_id, InstanceActionForm(),
+                            lambda: processes.suspend(instance_id, current_user),
+                            "流程已暂停:不能办理,也不再发送提醒,恢复后继续。")
+
+
+@bp.route("/processes/instances/<int:instance_id>/resume", methods=["POST"])
+@roles(Role.ADMIN)
+def process_instance_resume(instance_id: int) -> Response:
+    """恢复."""
+    return _instance_action(instance_id, InstanceActionForm(),
+                            lambda: processes.resume(instance_id, current_user), "流程已恢复。")
+
+
+@bp.route("/processes/instances/<int:instance_id>/end", methods=["POST"])
+@roles(Role.ADMIN)
+def process_instance_end(instance_id: int) -> Response:
+    """终止 with a reason."""
+    form = InstanceEndForm()
+    return _instance_action(instance_id, form,
+                            lambda: processes.end(instance_id, form.reason.data, current_user),
+                            "流程已终止,未办理的待办已撤销。")
+
+
+@bp.route("/processes/instances/<int:instance_id>/retry", methods=["POST"])
+@roles(Role.ADMIN)
+def process_instance_retry(instance_id: int) -> Response:
+    """重试 the failed step."""
+    form = InstanceRetryForm()
+
+    def act() -> None:
+        instance = processes.retry(instance_id, form.data.data or "", current_user)
+        if instance.incident_at is not None:
+            flash(f"重试仍然出错:{instance.incident_message}", "warning")
+
+    return _instance_action(instance_id, form, act, "已重试出错的步骤。")

@@ -100,6 +100,14 @@ class WorkflowInstance(Base):
     completed_step_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Optimistic lock: every UPDATE checks and bumps it.
     row_version: Mapped[int] = mapped_column(default=1)
+    #: Set while an administrator holds the instance: it takes no completions and its items get no reminders.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Why an administrator ended the instance before its end event.
+    ended_reason: Mapped[str | None] = mapped_column(String(500))
+    #: The engine step that failed (a script error, a missing variable) and why, in Chinese, until a retry succeeds.
+    incident_step: Mapped[str | None] = mapped_column(String(100))
+    incident_message: Mapped[str | None] = mapped_column(Text)
+    incident_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -6,19 +6,28 @@ new instances start on it, running ones stay on the version they started on.
 """
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from app.errors import NotFound
+from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.models import ProcessSpecVersion, User, WorkflowInstance, WorkflowStatus
+from app.models import ProcessSpecVersion, User, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
 from app.services.infrastructure import audit
+from app.services.timing.stagnation import NEVER
+from app.workflow import admin
 from app.workflow.specs import check_upload, process_name, store_diagram
 from app.workflow.upload import DiagramCheck
 
-__all__ = ["DiagramCheck", "ProcessSummary", "VersionSummary", "check_upload", "deploy_upload",
-           "process_overview", "version_of"]
+__all__ = ["DiagramCheck", "ProcessSummary", "VersionSummary", "check_upload", "deploy_upload", "end",
+           "incidents", "instance_of", "process_overview", "resume", "retry", "suspend", "suspended",
+           "version_of", "work_items_of"]
+
+#: Longest reason accepted for ending an instance.
+MAX_REASON = 500
 
 
 @dataclass(frozen=True)
@@ -85,3 +94,105 @@ def deploy_upload(data: bytes, source: str, actor: User | None) -> list[tuple[Pr
                          {"process_id": row.process_id, "version": row.version, "sha256": row.sha256,
                           "source_name": row.source_name})
     return stored
+
+
+# --- instance administration ---------------------------------------------------------------------
+
+
+def instance_of(instance_id: int) -> WorkflowInstance:
+    """One instance.
+
+    :raises NotFound: when there is none.
+    """
+    instance = db.session.get(WorkflowInstance, instance_id)
+    if instance is None:
+        raise NotFound("流程实例不存在。")
+    return instance
+
+
+def incidents() -> list[WorkflowInstance]:
+    """异常: unfinished instances whose engine step failed, oldest first."""
+    return list(db.session.scalars(select(WorkflowInstance).where(WorkflowInstance.incident_at.is_not(None))
+                                   .order_by(WorkflowInstance.incident_at)))
+
+
+def suspended() -> list[WorkflowInstance]:
+    """Instances an administrator holds, longest held first."""
+    return list(db.session.scalars(select(WorkflowInstance).where(WorkflowInstance.suspended_at.is_not(None))
+                                   .order_by(WorkflowInstance.suspended_at)))
+
+
+def _snapshot(instance: WorkflowInstance) -> dict[str, Any]:
+    """What an administrator's action may change, for the audit row's before and after."""
+    return {"status": instance.status.value, "suspended": instance.suspended_at is not None,
+            "incident_step": instance.incident_step, "incident_message": instance.incident_message,
+            "ended_reason": instance.ended_reason, "spec_version_id": instance.spec_version_id}
+
+
+def _audited(instance_id: int, action: str, actor: User | None,
+             change: Callable[[], WorkflowInstance]) -> WorkflowInstance:
+    before = _snapshot(instance_of(instance_id))
+    instance = change()
+    audit.record(actor, "workflow_instance", instance.id, action, before, _snapshot(instance))
+    return instance
+
+
+def _stagnation_markers(instance_id: int, marker: Any) -> None:
+    """Hold (NEVER) or release (None: look again now) the stagnation check of the instance's open items."""
+    db.session.execute(update(WorkItem).where(WorkItem.instance_id == instance_id, WorkItem.state == WorkItemState.OPEN)
+                       .values(stagnation_check_at=marker).execution_options(synchronize_session="fetch"))
+
+
+def suspend(instance_id: int, actor: User | None) -> WorkflowInstance:
+    """暂停: the instance takes no completion and its items get no reminder, escalation or stagnation notice."""
+    instance = _audited(instance_id, "suspend", actor, lambda: admin.suspend_instance(instance_id))
+    _stagnation_markers(instance_id, NEVER)
+    return instance
+
+
+def resume(instance_id: int, actor: User | None) -> WorkflowInstance:
+    """恢复: the instance goes on; reminders due meanwhile are sent by the next sweep."""
+    instance = _audited(instance_id, "resume", actor, lambda: admin.resume_instance(instance_id))
+    _stagnation_markers(instance_id, None)
+    return instance
+
+
+def end(instance_id: int, reason: str, actor: User | None) -> WorkflowInstance:
+    """终止: end the instance with a reason; its open work items are withdrawn."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationFailed("终止流程必须填写原因。")
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed(f"终止原因不能超过 {MAX_REASON} 个字。")
+    return _audited(instance_id, "end", actor, lambda: admin.end_instance(instance_id, reason))
+
+
+def retry(instance_id: int, data_text: str, actor: User | None) -> WorkflowInstance:
+    """重试: run the failed step again, after adding the data given as ``名称 = 值`` lines (values in JSON or text)."""
+    data = parse_data(data_text)
+    return _audited(instance_id, "retry", actor, lambda: admin.retry_instance(instance_id, data))
+
+
+def parse_data(text: str) -> dict[str, Any]:
+    """``名称 = 值`` lines: a JSON value (true, 3, "x", [1, 2]) or else the text itself.
+
+    :raises ValidationFailed: for a line without ``=``.
+    """
+    data: dict[str, Any] = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, equals, raw = line.partition("=")
+        if not equals or not name.strip():
+            raise ValidationFailed(f"补充数据第 {number} 行应写成“名称 = 值”。")
+        try:
+            data[name.strip()] = json.loads(raw.strip())
+        except ValueError:
+            data[name.strip()] = raw.strip()
+    return data
+
+
+def work_items_of(instance: WorkflowInstance) -> list[WorkItem]:
+    """The instance's work items, newest first."""
+    return list(db.session.scalars(select(WorkItem).where(WorkItem.instance_id == instance.id)
+                                   .order_by(WorkItem.id.desc())))
