@@ -47,3 +47,16 @@ def deploy_command(file: Path) -> None:
         versions = [{"process_id": row.process_id, "version": row.version, "sha256": row.sha256, "new": new}
                     for row, new in stored]
     _echo({"ok": True, "passed": check.passed, "versions": versions})
+
+
+@process_group.command("diff", help="比较流程图文件与各流程的当前版本:新增、删除、改名、调整泳道的步骤,"
+                                    "网关条件的变化。")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def diff_command(file: Path) -> None:
+    from app.services.lifecycle import processes
+
+    review = processes.review_upload(_read(file), file.name)
+    if review.check.parsed is None:
+        _refuse(review.to_dict())
+    _echo(review.to_dict())

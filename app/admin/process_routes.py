@@ -70,9 +70,9 @@ def process_deploy() -> str | Response:
         flash("部署请求不完整,请重新上传流程图。", "danger")
         return redirect(url_for("admin.processes_index"))
     name = form.filename.data
-    check = processes.check_upload(data, name)
-    if not check.ok:
-        return _checked(data, name, check)
+    review = processes.review_upload(data, name)
+    if not review.check.ok:
+        return _checked(data, name, review)
     stored = processes.deploy_upload(data, name, current_user)
     for row, new in stored:
         flash(f"流程「{row.process_id}」第 {row.version} 版已部署,新发起的流程将使用此版本。" if new
@@ -80,10 +80,11 @@ def process_deploy() -> str | Response:
     return redirect(url_for("admin.processes_index"))
 
 
-def _checked(data: bytes, name: str, check: processes.DiagramCheck | None = None) -> str:
-    check = check or processes.check_upload(data, name)
+def _checked(data: bytes, name: str, review: processes.UploadReview | None = None) -> str:
+    review = review or processes.review_upload(data, name)
     deploy = DiagramDeployForm(formdata=None, content=base64.b64encode(data).decode("ascii"), filename=name)
-    return render_template("admin/process_check.html", check=check, stages=STAGES, deploy=deploy)
+    return render_template("admin/process_check.html", check=review.check, diffs=review.diffs, stages=STAGES,
+                           deploy=deploy)
 
 
 def _decoded(content: str) -> bytes | None:

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.models.user import Role
 from app.models.workflow import ProcessSpecVersion
 from app.workflow.diagrams import ParsedDiagram, check_human_steps, parse_diagram
+from app.workflow.diff import SpecChanges, diff_specs
 from app.workflow.upload import DiagramCheck, check_diagram
 
 #: The repository's diagrams.
@@ -101,6 +102,17 @@ def spec_for(version: ProcessSpecVersion) -> tuple[Any, dict[str, Any]]:
         with _CACHE_LOCK:
             _CACHE.setdefault(key, cached)
     return cached
+
+
+def diff_with_current(parsed: ParsedDiagram) -> list[tuple[ProcessSpecVersion, SpecChanges]]:
+    """Each process of a parsed diagram against its current version (processes never deployed are left out)."""
+    found = []
+    for pid in parsed.process_ids:
+        current = db.session.scalar(select(ProcessSpecVersion).filter_by(process_id=pid)
+                                    .order_by(ProcessSpecVersion.version.desc()).limit(1))
+        if current is not None:
+            found.append((current, diff_specs(pid, spec_for(current)[0], parsed.specs[pid])))
+    return found
 
 
 def process_name(version: ProcessSpecVersion) -> str:

@@ -192,3 +192,26 @@ def test_cli_deploy_prints_json_and_refuses_with_problems(app, deployed, tmp_pat
     answer = json.loads(result.output)
     assert answer["versions"] == [{"process_id": "milestone", "version": 2, "sha256": answer["versions"][0]["sha256"],
                                    "new": True}]
+
+
+def test_the_check_page_lists_what_the_new_version_changes_with_both_diagrams(admin):
+    _, html, _ = check(admin, LEADER_REVIEW.read_bytes(), "milestone_leader_review.bpmn")
+    assert 'data-testid="diff-milestone"' in html and "与当前版本(第 1 版)相比的变化" in html
+    assert "新增步骤" in html and "分管局领导审核" in html and "网关条件变化" in html
+    assert 'data-testid="diagram-current"' in html and 'data-bpmn-base64="deploy-content"' in html
+    _, same, _ = check(admin, (Path(__file__).resolve().parents[2] / "processes" / "milestone.bpmn").read_bytes(),
+                       "milestone.bpmn")
+    assert 'data-testid="no-changes"' in same
+
+
+def test_cli_diff_prints_the_changes_as_json(app, deployed):
+    from app.process_commands import process_group
+
+    result = CliRunner().invoke(process_group, ["diff", str(LEADER_REVIEW)])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    [diff] = answer["diffs"]
+    assert diff["process_id"] == "milestone" and diff["from_version"] == 1
+    assert [(c["kind"], c["step_id"]) for c in diff["changes"]] == [("added", "leader_review"),
+                                                                   ("condition", "gw_review")]
+    assert versions() == len(deployed)

@@ -19,12 +19,30 @@ from app.models import ProcessSpecVersion, User, WorkflowInstance, WorkflowStatu
 from app.services.infrastructure import audit
 from app.services.timing.stagnation import NEVER
 from app.workflow import admin
-from app.workflow.specs import check_upload, process_name, store_diagram
+from app.workflow.diff import SpecChanges
+from app.workflow.specs import check_upload, diff_with_current, process_name, store_diagram
 from app.workflow.upload import DiagramCheck
 
-__all__ = ["DiagramCheck", "ProcessSummary", "VersionSummary", "check_upload", "deploy_upload", "end",
-           "incidents", "instance_of", "process_overview", "resume", "retry", "suspend", "suspended",
-           "version_of", "work_items_of"]
+__all__ = [
+    "DiagramCheck",
+    "ProcessSummary",
+    "SpecChanges",
+    "UploadReview",
+    "VersionSummary",
+    "check_upload",
+    "deploy_upload",
+    "end",
+    "incidents",
+    "instance_of",
+    "process_overview",
+    "resume",
+    "retry",
+    "review_upload",
+    "suspend",
+    "suspended",
+    "version_of",
+    "work_items_of",
+]
 
 #: Longest reason accepted for ending an instance.
 MAX_REASON = 500
@@ -68,6 +86,24 @@ def process_overview() -> list[ProcessSummary]:
                        [VersionSummary(row, live.get(row.id, 0), index == 0) for index, row in enumerate(versions)])
         for pid, versions in grouped.items()
     ]
+
+
+@dataclass(frozen=True)
+class UploadReview:
+    """An uploaded diagram's check and, when the engine could parse it, what it changes."""
+
+    check: DiagramCheck
+    diffs: list[tuple[ProcessSpecVersion, SpecChanges]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.check.ok, "passed": self.check.passed, "problems": self.check.problems,
+                "diffs": [{"from_version": row.version, **changes.to_dict()} for row, changes in self.diffs]}
+
+
+def review_upload(data: bytes, source: str) -> UploadReview:
+    """Check an uploaded diagram and compare it with the current version of each of its processes."""
+    check = check_upload(data, source)
+    return UploadReview(check, diff_with_current(check.parsed) if check.parsed is not None else [])
 
 
 def version_of(process_id: str, version: int) -> ProcessSpecVersion:
