@@ -33,8 +33,9 @@ def _read(file: Path) -> bytes:
 
 @process_group.command("deploy", help="检查并部署流程图(.bpmn)的新版本;未通过检查时不保存任何内容。")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--keep-current", is_flag=True, help="不设为当前版本(新版本只用于绑定的范围)")
 @with_appcontext
-def deploy_command(file: Path) -> None:
+def deploy_command(file: Path, keep_current: bool) -> None:
     from app.services.lifecycle import processes
     from app.transaction import unit_of_work
 
@@ -43,7 +44,7 @@ def deploy_command(file: Path) -> None:
         check = processes.check_upload(data, file.name)
         if not check.ok:
             _refuse({"passed": check.passed, "problems": check.problems})
-        stored = processes.deploy_upload(data, file.name, None)
+        stored = processes.deploy_upload(data, file.name, None, make_current=not keep_current)
         versions = [{"process_id": row.process_id, "version": row.version, "sha256": row.sha256, "new": new}
                     for row, new in stored]
     _echo({"ok": True, "passed": check.passed, "versions": versions})
@@ -60,3 +61,38 @@ def diff_command(file: Path) -> None:
     if review.check.parsed is None:
         _refuse(review.to_dict())
     _echo(review.to_dict())
+
+
+@process_group.command("migrate", help="把某一版本上办理中的流程迁移到同一流程的另一版本;"
+                                       "--dry-run 只列出各实例能否迁移及原因。")
+@click.option("--from", "source", required=True, help="源版本,写成“流程:版本号”,如 milestone:1")
+@click.option("--to", "target", required=True, type=int, help="目标版本号")
+@click.option("--dry-run", is_flag=True, help="只检查,不迁移")
+@with_appcontext
+def migrate_command(source: str, target: int, dry_run: bool) -> None:
+    from app.errors import DubanError, InvalidTransition
+    from app.extensions import db
+    from app.services.lifecycle import processes
+    from app.transaction import unit_of_work
+
+    try:
+        origin = processes.parse_from(source)
+        destination, verdicts = processes.dry_run(origin, target)
+    except DubanError as error:
+        _refuse({"problems": [error.message]})
+    payload: dict[str, Any] = {"ok": True, "from": f"{origin.process_id}:{origin.version}", "to": destination.version,
+                               "dry_run": dry_run, "instances": [v.to_dict() for v in verdicts]}
+    db.session.rollback()
+    if not dry_run:
+        for entry in payload["instances"]:
+            if not entry["migratable"]:
+                entry["migrated"] = False
+                continue
+            try:
+                with unit_of_work():  # one transaction per instance: a refusal leaves the others moved
+                    target_row = processes.version_of(origin.process_id, target)
+                    entry["current_steps"] = processes.migrate_one(entry["instance_id"], target_row, None).current_steps
+                entry["migrated"] = True
+            except InvalidTransition as refused:
+                entry.update(migrated=False, migratable=False, reason=refused.message)
+    _echo(payload)

@@ -99,6 +99,7 @@ class DiagramDeployForm(FlaskForm):
 
     content = HiddenField(validators=[DataRequired("缺少流程图内容,请重新上传。")])
     filename = HiddenField(validators=[DataRequired(), Length(max=255)])
+    make_current = BooleanField("部署后设为当前版本(其他流程都使用此版本;不勾选则只用于绑定的范围)", default=True)
     submit = SubmitField("确认部署")
 
 
@@ -121,3 +122,19 @@ class InstanceRetryForm(FlaskForm):
     data = TextAreaField("补充流程数据(可不填;每行一项,写成“名称 = 值”,如 head_signoff_required = false)",
                          validators=[Optional(), Length(max=2000)])
     submit = SubmitField("重试")
+
+
+class BindingForm(FlaskForm):
+    """绑定流程版本: new instances in a scope start on a chosen version; choices are filled by the view."""
+
+    version = SelectField("流程版本", choices=[], validators=[DataRequired("请选择流程版本。")])
+    scope = SelectField("适用范围", choices=[], validators=[DataRequired("请选择适用范围。")])
+    submit = SubmitField("绑定")
+
+
+class MigrationForm(FlaskForm):
+    """迁移: the source and target chosen on the dry-run page travel back unchanged."""
+
+    source = HiddenField(validators=[DataRequired()])
+    target = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
+    submit = SubmitField("迁移可迁移的流程")

@@ -5,19 +5,22 @@ import base64
 import binascii
 from collections.abc import Callable
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from app.access import roles
 from app.admin import bp
 from app.admin.forms import (
+    BindingForm,
     DiagramDeployForm,
     DiagramUploadForm,
     InstanceActionForm,
     InstanceEndForm,
     InstanceRetryForm,
+    MigrationForm,
 )
 from app.errors import on_refusal
 from app.models import Role
@@ -73,9 +76,9 @@ def process_deploy() -> str | Response:
     review = processes.review_upload(data, name)
     if not review.check.ok:
         return _checked(data, name, review)
-    stored = processes.deploy_upload(data, name, current_user)
+    stored = processes.deploy_upload(data, name, current_user, make_current=form.make_current.data)
     for row, new in stored:
-        flash(f"流程「{row.process_id}」第 {row.version} 版已部署,新发起的流程将使用此版本。" if new
+        flash(f"流程「{row.process_id}」第 {row.version} 版已部署。" if new
               else f"流程「{row.process_id}」第 {row.version} 版内容相同,无需重复部署。", "success" if new else "info")
     return redirect(url_for("admin.processes_index"))
 
@@ -115,7 +118,11 @@ def process_instance(instance_id: int) -> str:
 
 
 def _instance_action(instance_id: int, form: FlaskForm, act: Callable[[], object], done: str) -> Response:
-    here = url_for("admin.process_instance", instance_id=instance_id)
+    return _form_action(form, url_for("admin.process_instance", instance_id=instance_id), act, done)
+
+
+def _form_action(form: FlaskForm, here: str, act: Callable[[], object], done: str) -> Response:
+    """Validate a small form, act, flash what happened and go back ``here``; refusals flash and go back too."""
     on_refusal(redirect_to=here)
     if not form.validate_on_submit():
         errors = [e for field_errors in form.errors.values() for e in field_errors]
@@ -165,3 +172,54 @@ def process_instance_retry(instance_id: int) -> Response:
             flash(f"重试仍然出错:{instance.incident_message}", "warning")
 
     return _instance_action(instance_id, form, act, "已重试出错的步骤。")
+
+
+def _binding_form() -> BindingForm:
+    form = BindingForm()
+    form.version.choices = [SelectChoice(f"{p.process_id}:{v.row.version}", f"{p.name} 第 {v.row.version} 版")
+                            for p in processes.process_overview() for v in p.versions]
+    form.scope.choices = [SelectChoice(f"{kind.value}:{value}", f"{kind.label}:{label}")
+                          for kind, values in processes.scope_choices().items() for value, label in values]
+    return form
+
+
+@bp.route("/processes/bindings", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def process_bindings() -> str | Response:
+    """版本绑定: which version new instances start on in a plan, an item source or a priority."""
+    form = _binding_form()
+    if form.validate_on_submit():
+        on_refusal(redirect_to=url_for("admin.process_bindings"))
+        process_id, _, version = form.version.data.rpartition(":")
+        kind, _, value = form.scope.data.partition(":")
+        binding = processes.bind(process_id, int(version), kind, value, current_user)
+        flash(f"已绑定:{processes.scope_label(binding)} 的新流程使用「{process_id}」第 {version} 版。", "success")
+        return redirect(url_for("admin.process_bindings"))
+    rows = [(binding, processes.scope_label(binding)) for binding in processes.bindings()]
+    return render_template("admin/process_bindings.html", form=form, rows=rows, remove=InstanceActionForm())
+
+
+@bp.route("/processes/bindings/<int:binding_id>/delete", methods=["POST"])
+@roles(Role.ADMIN)
+def process_binding_delete(binding_id: int) -> Response:
+    """Remove a binding."""
+    return _form_action(InstanceActionForm(), url_for("admin.process_bindings"),
+                        lambda: processes.unbind(binding_id, current_user), "已解除绑定,该范围的新流程使用当前版本。")
+
+
+@bp.route("/processes/migrate", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def process_migrate() -> str | Response:
+    """迁移: the dry run of every running instance of a version (GET), then moving the safe ones (POST)."""
+    form = MigrationForm()
+    on_refusal(redirect_to=url_for("admin.processes_index"))
+    if form.validate_on_submit():
+        source_text, target_version = form.source.data, int(form.target.data)
+    else:
+        source_text, target_version = request.args.get("from", ""), request.args.get("to", type=int) or 0
+    source = processes.parse_from(source_text)
+    target, verdicts = processes.dry_run(source, target_version)
+    results = processes.migrate_safe(source, target, current_user) if form.validate_on_submit() else None
+    form.source.data, form.target.data = f"{source.process_id}:{source.version}", str(target.version)
+    return render_template("admin/process_migrate.html", source=source, target=target, verdicts=verdicts,
+                           results=results, form=form)

@@ -65,7 +65,9 @@ from app.models.rectification import (
 from app.models.search import SearchEntry
 from app.models.user import LeaderUnit, Role, User, UserRole
 from app.models.workflow import (
+    BindingScope,
     InstanceKind,
+    ProcessBinding,
     ProcessSpecVersion,
     StepKey,
     WorkflowInstance,
@@ -79,6 +81,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "BindingScope",
     "BulletinIssue",
     "CalendarOverride",
     "CooperatingContribution",
@@ -117,6 +120,7 @@ __all__ = [
     "PlanTarget",
     "PlanTask",
     "Priority",
+    "ProcessBinding",
     "ProcessSpecVersion",
     "ProgressReport",
     "QualityRating",

@@ -65,7 +65,7 @@ class SpecChanges:
                 "changes": [{**asdict(c), "kind_label": c.kind_label} for c in self.changes]}
 
 
-def _registry() -> Any:
+def registry() -> Any:
     """This thread's serializer registry (it flips shared state while converting)."""
     if not hasattr(_LOCAL, "registry"):
         _LOCAL.registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
@@ -98,7 +98,7 @@ def _flow(spec: Any) -> str:
 
 def diff_specs(process_id: str, old: BpmnProcessSpec, new: BpmnProcessSpec) -> SpecChanges:
     """The changes from ``old`` to ``new``, each step once per kind."""
-    found = SpecDiff(_registry(), old, new)
+    found = SpecDiff(registry(), old, new)
     result = SpecChanges(process_id)
     add = result.changes.append
     for spec in found.added:

@@ -34,7 +34,7 @@ from app.models.base import utcnow
 from app.models.workflow import InstanceKind, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
 from app.workflow.errors import WorkflowError
 from app.workflow.projection import OnOpen, parse_due, ready_human_tasks, sync_work_items
-from app.workflow.specs import latest_version, spec_for
+from app.workflow.specs import spec_for, version_for
 from app.workflow.state import dump_state, load_state, new_workflow
 
 #: Longest string value accepted into engine data; business text belongs in business tables (R6).
@@ -57,12 +57,13 @@ def start_instance(
     process_id: str, data: Mapping[str, Any] | None = None, *, plan_task_id: int | None = None,
     about: tuple[InstanceKind, int] | None = None, on_open: OnOpen | None = None,
 ) -> WorkflowInstance:
-    """Start the newest version of ``process_id`` with ``data`` (gateway variables and ids only).
+    """Start ``process_id`` with ``data`` (gateway variables and ids only), on the newest version or the one
+    bound to the task's scope (``version_for``).
 
     ``about`` names the business row the instance drives (its kind and id). ``on_open`` sees each
     work item the start opens before it is written (to give it a due date).
     """
-    version = latest_version(process_id)
+    version = version_for(process_id, plan_task_id)
     workflow = new_workflow(*spec_for(version))
     workflow.get_tasks(spec_name="Start")[0].set_data(**check_data(data or {}))
     run_engine(workflow, lambda: None)

@@ -14,12 +14,13 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 
 from app.errors import NotFound
 from app.extensions import db
+from app.models.plan import Plan, PlanTask
 from app.models.user import Role
-from app.models.workflow import ProcessSpecVersion
+from app.models.workflow import BindingScope, ProcessBinding, ProcessSpecVersion
 from app.workflow.diagrams import ParsedDiagram, check_human_steps, parse_diagram
 from app.workflow.diff import SpecChanges, diff_specs
 from app.workflow.upload import DiagramCheck, check_diagram
@@ -90,6 +91,47 @@ def latest_version(process_id: str) -> ProcessSpecVersion:
     if row is None:
         raise NotFound(f"流程 {process_id} 尚未部署。")
     return row
+
+
+def version_for(process_id: str, plan_task_id: int | None = None) -> ProcessSpecVersion:
+    """The version a new instance of ``process_id`` (for ``plan_task_id``) starts on, in one statement.
+
+    A version bound to the task's plan wins, then one bound to its plan's source (领导批示 …), then one
+    bound to its priority (特急 …), then the process's default binding; without any, the newest version.
+
+    :raises NotFound: when the process was never deployed.
+    """
+    candidates = [_default_binding(process_id)]
+    if plan_task_id is not None:
+        candidates.insert(0, _scope_binding(process_id, plan_task_id))
+    newest = (select(ProcessSpecVersion.id).where(ProcessSpecVersion.process_id == process_id)
+              .order_by(ProcessSpecVersion.version.desc()).limit(1).scalar_subquery())
+    row = db.session.scalar(select(ProcessSpecVersion)
+                            .where(ProcessSpecVersion.id == func.coalesce(*candidates, newest)))
+    if row is None:
+        raise NotFound(f"流程 {process_id} 尚未部署。")
+    return row
+
+
+def _default_binding(process_id: str) -> Any:
+    return (select(ProcessBinding.spec_version_id)
+            .where(ProcessBinding.process_id == process_id, ProcessBinding.scope_kind == BindingScope.DEFAULT)
+            .scalar_subquery())
+
+
+def _scope_binding(process_id: str, plan_task_id: int) -> Any:
+    rank = case((ProcessBinding.scope_kind == BindingScope.PLAN, 0),
+                (ProcessBinding.scope_kind == BindingScope.SOURCE, 1), else_=2)
+    return (select(ProcessBinding.spec_version_id)
+            .join(PlanTask, PlanTask.id == plan_task_id).join(Plan, Plan.id == PlanTask.plan_id)
+            .where(ProcessBinding.process_id == process_id, or_(
+                and_(ProcessBinding.scope_kind == BindingScope.PLAN,
+                     ProcessBinding.scope_value == cast(Plan.id, String)),
+                and_(ProcessBinding.scope_kind == BindingScope.SOURCE,
+                     ProcessBinding.scope_value == cast(Plan.kind, String)),
+                and_(ProcessBinding.scope_kind == BindingScope.PRIORITY,
+                     ProcessBinding.scope_value == cast(PlanTask.priority, String))))
+            .order_by(rank).limit(1).scalar_subquery())
 
 
 def spec_for(version: ProcessSpecVersion) -> tuple[Any, dict[str, Any]]:

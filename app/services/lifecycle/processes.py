@@ -13,14 +13,26 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from app.errors import NotFound, ValidationFailed
+from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
-from app.models import ProcessSpecVersion, User, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
+from app.models import (
+    BindingScope,
+    Plan,
+    PlanKind,
+    Priority,
+    ProcessBinding,
+    ProcessSpecVersion,
+    User,
+    WorkflowInstance,
+    WorkflowStatus,
+    WorkItem,
+    WorkItemState,
+)
 from app.services.infrastructure import audit
 from app.services.timing.stagnation import NEVER
-from app.workflow import admin
+from app.workflow import admin, migration
 from app.workflow.diff import SpecChanges
-from app.workflow.specs import check_upload, diff_with_current, process_name, store_diagram
+from app.workflow.specs import check_upload, diff_with_current, process_name, store_diagram, version_for
 from app.workflow.upload import DiagramCheck
 
 __all__ = [
@@ -29,17 +41,26 @@ __all__ = [
     "SpecChanges",
     "UploadReview",
     "VersionSummary",
+    "bind",
+    "bindings",
     "check_upload",
     "deploy_upload",
+    "dry_run",
     "end",
     "incidents",
     "instance_of",
+    "migrate_one",
+    "migrate_safe",
+    "parse_from",
     "process_overview",
     "resume",
     "retry",
     "review_upload",
+    "scope_choices",
+    "scope_label",
     "suspend",
     "suspended",
+    "unbind",
     "version_of",
     "work_items_of",
 ]
@@ -59,7 +80,7 @@ class VersionSummary:
 
 @dataclass(frozen=True)
 class ProcessSummary:
-    """One process with its versions, newest first."""
+    """One process with its versions, newest first; the current one is the default binding's, else the newest."""
 
     process_id: str
     name: str
@@ -67,7 +88,7 @@ class ProcessSummary:
 
     @property
     def current(self) -> VersionSummary:
-        return self.versions[0]
+        return next(v for v in self.versions if v.current)
 
 
 def process_overview() -> list[ProcessSummary]:
@@ -81,9 +102,10 @@ def process_overview() -> list[ProcessSummary]:
     grouped: dict[str, list[ProcessSpecVersion]] = {}
     for row in rows:
         grouped.setdefault(row.process_id, []).append(row)
+    current = {pid: version_for(pid).id for pid in grouped}
     return [
         ProcessSummary(pid, process_name(versions[0]),
-                       [VersionSummary(row, live.get(row.id, 0), index == 0) for index, row in enumerate(versions)])
+                       [VersionSummary(row, live.get(row.id, 0), row.id == current[pid]) for row in versions])
         for pid, versions in grouped.items()
     ]
 
@@ -117,13 +139,23 @@ def version_of(process_id: str, version: int) -> ProcessSpecVersion:
     return row
 
 
-def deploy_upload(data: bytes, source: str, actor: User | None) -> list[tuple[ProcessSpecVersion, bool]]:
+def deploy_upload(data: bytes, source: str, actor: User | None,
+                  make_current: bool = True) -> list[tuple[ProcessSpecVersion, bool]]:
     """Check and store an uploaded diagram; each stored version with whether it is new (audited).
+
+    ``make_current`` False keeps the current version current (pinned by a default binding), so the new
+    one runs only where it is bound (特急 items …).
 
     :raises ValidationFailed: listing every problem found; nothing is stored then.
     """
     parsed = check_upload(data, source).raise_if_refused()
+    previous = {pid: version_for(pid) for pid in parsed.process_ids}
     stored = store_diagram(parsed, data, source)
+    for row, _ in stored:
+        if make_current:
+            _set_default(row, actor)
+        elif not _default_of(row.process_id):
+            _set_default(previous[row.process_id], actor)
     for row, new in stored:
         if new:
             audit.record(actor, "process_spec_version", row.id, "deploy", None,
@@ -232,3 +264,127 @@ def work_items_of(instance: WorkflowInstance) -> list[WorkItem]:
     """The instance's work items, newest first."""
     return list(db.session.scalars(select(WorkItem).where(WorkItem.instance_id == instance.id)
                                    .order_by(WorkItem.id.desc())))
+
+
+# --- bindings -------------------------------------------------------------------------------------
+
+
+def scope_choices() -> dict[BindingScope, list[tuple[str, str]]]:
+    """For each scope kind, the values an administrator may bind (value, Chinese label)."""
+    plans = db.session.execute(select(Plan.id, Plan.title).where(Plan.kind == PlanKind.PLAN).order_by(Plan.id))
+    return {
+        BindingScope.DEFAULT: [("", "其他所有流程(当前版本)")],
+        BindingScope.PLAN: [(str(plan_id), title) for plan_id, title in plans],
+        BindingScope.SOURCE: [(kind.value, kind.label) for kind in PlanKind.item_sources()],
+        BindingScope.PRIORITY: [(priority.value, priority.label) for priority in Priority],
+    }
+
+
+def scope_label(binding: ProcessBinding) -> str:
+    """``紧急程度:特急``."""
+    labels = dict(scope_choices()[binding.scope_kind])
+    return f"{binding.scope_kind.label}:{labels.get(binding.scope_value, binding.scope_value)}"
+
+
+def bindings() -> list[ProcessBinding]:
+    """Every binding, by process and scope."""
+    return list(db.session.scalars(select(ProcessBinding).order_by(ProcessBinding.process_id, ProcessBinding.scope_kind,
+                                                                   ProcessBinding.scope_value)))
+
+
+def bind(process_id: str, version: int, scope_kind: str, scope_value: str, actor: User | None) -> ProcessBinding:
+    """New instances of the process in the scope start on ``version`` (replacing the scope's binding, audited).
+
+    :raises ValidationFailed: for an unknown scope; NotFound for an unknown version.
+    """
+    row = version_of(process_id, version)
+    if scope_kind not in set(BindingScope) or scope_value not in dict(scope_choices()[BindingScope(scope_kind)]):
+        raise ValidationFailed("请选择要绑定的范围。")
+    binding = db.session.scalar(select(ProcessBinding).filter_by(process_id=process_id, scope_kind=scope_kind,
+                                                                 scope_value=scope_value))
+    before = {"version": binding.spec_version.version} if binding else None
+    if binding is None:
+        binding = ProcessBinding(process_id=process_id, scope_kind=BindingScope(scope_kind), scope_value=scope_value)
+        db.session.add(binding)
+    binding.spec_version = row
+    db.session.flush()
+    audit.record(actor, "process_binding", binding.id, "bind", before,
+                 {"process_id": process_id, "scope_kind": scope_kind, "scope_value": scope_value, "version": version})
+    return binding
+
+
+def unbind(binding_id: int, actor: User | None) -> None:
+    """Remove a binding: the scope's new instances start on the newest version again (audited)."""
+    binding = db.session.get(ProcessBinding, binding_id)
+    if binding is None:
+        raise NotFound("该绑定不存在或已被删除。")
+    audit.record(actor, "process_binding", binding.id, "unbind",
+                 {"process_id": binding.process_id, "scope_kind": binding.scope_kind.value,
+                  "scope_value": binding.scope_value, "version": binding.spec_version.version}, None)
+    db.session.delete(binding)
+    db.session.flush()
+
+
+def _default_of(process_id: str) -> ProcessBinding | None:
+    return db.session.scalar(select(ProcessBinding).filter_by(process_id=process_id, scope_kind=BindingScope.DEFAULT))
+
+
+def _set_default(row: ProcessSpecVersion, actor: User | None) -> None:
+    """Make ``row`` its process's current version (no binding needed when it is the newest)."""
+    pinned = _default_of(row.process_id)
+    if pinned is not None and pinned.spec_version_id != row.id:
+        unbind(pinned.id, actor)
+    if version_for(row.process_id).id != row.id:
+        bind(row.process_id, row.version, BindingScope.DEFAULT.value, "", actor)
+
+
+# --- migration ------------------------------------------------------------------------------------
+
+
+def parse_from(text: str) -> ProcessSpecVersion:
+    """``PROCESS:V`` → that version.
+
+    :raises ValidationFailed: when it is not written so; NotFound when there is no such version.
+    """
+    process_id, colon, number = (text or "").partition(":")
+    if not colon or not number.strip().isdigit():
+        raise ValidationFailed("源版本应写成“流程:版本号”,如 milestone:1。")
+    return version_of(process_id.strip(), int(number))
+
+
+def dry_run(source: ProcessSpecVersion, target_version: int) -> tuple[ProcessSpecVersion, list[migration.Verdict]]:
+    """Each running instance of ``source`` judged for a move to ``target_version`` of the same process."""
+    target = version_of(source.process_id, target_version)
+    if target.id == source.id:
+        raise ValidationFailed("源版本与目标版本相同。")
+    return target, [migration.judge(instance, target) for instance in migration.running_instances(source)]
+
+
+def migrate_one(instance_id: int, target: ProcessSpecVersion, actor: User | None) -> migration.Verdict:
+    """Move one instance (judged again under its lock), audited with the versions before and after.
+
+    :raises InvalidTransition: when it is not migratable, with the reason.
+    """
+    before = instance_of(instance_id).spec_version
+    verdict = migration.migrate(instance_id, target)
+    audit.record(actor, "workflow_instance", instance_id, "migrate",
+                 {"process_id": before.process_id, "version": before.version},
+                 {"process_id": target.process_id, "version": target.version, "current_steps": verdict.current_steps})
+    return verdict
+
+
+def migrate_safe(source: ProcessSpecVersion, target: ProcessSpecVersion,
+                 actor: User | None) -> list[tuple[int, bool, str]]:
+    """Move every migratable running instance of ``source``, each in a savepoint of its own.
+
+    An instance that turns out unsafe under its lock stays where it is. Returns (instance id, moved, reason).
+    """
+    results = []
+    for instance in migration.running_instances(source):
+        try:
+            with db.session.begin_nested():
+                migrate_one(instance.id, target, actor)
+            results.append((instance.id, True, "已迁移"))
+        except InvalidTransition as refused:
+            results.append((instance.id, False, refused.message))
+    return results
