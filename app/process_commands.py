@@ -67,9 +67,10 @@ def diff_command(file: Path) -> None:
                                        "--dry-run 只列出各实例能否迁移及原因。")
 @click.option("--from", "source", required=True, help="源版本,写成“流程:版本号”,如 milestone:1")
 @click.option("--to", "target", required=True, type=int, help="目标版本号")
+@click.option("--scope", default="", help="只迁移该范围的流程,如 priority:critical(特急)、source:leader_instruction")
 @click.option("--dry-run", is_flag=True, help="只检查,不迁移")
 @with_appcontext
-def migrate_command(source: str, target: int, dry_run: bool) -> None:
+def migrate_command(source: str, target: int, scope: str, dry_run: bool) -> None:
     from app.errors import DubanError, InvalidTransition
     from app.extensions import db
     from app.services.lifecycle import processes
@@ -77,7 +78,7 @@ def migrate_command(source: str, target: int, dry_run: bool) -> None:
 
     try:
         origin = processes.parse_from(source)
-        destination, verdicts = processes.dry_run(origin, target)
+        destination, verdicts = processes.dry_run(origin, target, processes.parse_scope(scope))
     except DubanError as error:
         _refuse({"problems": [error.message]})
     payload: dict[str, Any] = {"ok": True, "from": f"{origin.process_id}:{origin.version}", "to": destination.version,

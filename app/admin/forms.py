@@ -137,4 +137,5 @@ class MigrationForm(FlaskForm):
 
     source = HiddenField(validators=[DataRequired()])
     target = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
+    scope = HiddenField()
     submit = SubmitField("迁移可迁移的流程")

@@ -213,13 +213,16 @@ def process_migrate() -> str | Response:
     """迁移: the dry run of every running instance of a version (GET), then moving the safe ones (POST)."""
     form = MigrationForm()
     on_refusal(redirect_to=url_for("admin.processes_index"))
-    if form.validate_on_submit():
-        source_text, target_version = form.source.data, int(form.target.data)
+    posted = form.validate_on_submit()
+    if posted:
+        source_text, target_version, scope_text = form.source.data, int(form.target.data), form.scope.data
     else:
         source_text, target_version = request.args.get("from", ""), request.args.get("to", type=int) or 0
-    source = processes.parse_from(source_text)
-    target, verdicts = processes.dry_run(source, target_version)
-    results = processes.migrate_safe(source, target, current_user) if form.validate_on_submit() else None
+        scope_text = request.args.get("scope", "")
+    source, scope = processes.parse_from(source_text), processes.parse_scope(scope_text)
+    target, verdicts = processes.dry_run(source, target_version, scope)
+    results = processes.migrate_safe(source, target, current_user, scope) if posted else None
     form.source.data, form.target.data = f"{source.process_id}:{source.version}", str(target.version)
+    form.scope.data = scope_text
     return render_template("admin/process_migrate.html", source=source, target=target, verdicts=verdicts,
-                           results=results, form=form)
+                           results=results, form=form, scopes=processes.scope_choices(), scope=scope_text)

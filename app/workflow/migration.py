@@ -31,7 +31,7 @@ from app.extensions import db
 from app.models.workflow import ProcessSpecVersion, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
 from app.workflow.diff import registry
 from app.workflow.runtime import load_workflow, lock_instance, ready_ids, save_instance
-from app.workflow.specs import spec_for
+from app.workflow.specs import scope_tasks, spec_for
 
 #: The variables Duban's forms put into the engine data (review steps set ``decision``).
 FORM_VARIABLES = frozenset({"decision"})
@@ -55,12 +55,14 @@ class Verdict:
                 "migratable": self.migratable, "reason": self.reason}
 
 
-def running_instances(version: ProcessSpecVersion) -> list[WorkflowInstance]:
-    """The unfinished instances on ``version``, oldest first."""
-    return list(db.session.scalars(
-        select(WorkflowInstance).where(WorkflowInstance.spec_version_id == version.id,
-                                       WorkflowInstance.status != WorkflowStatus.COMPLETED)
-        .order_by(WorkflowInstance.id)))
+def running_instances(version: ProcessSpecVersion, scope: tuple[str, str] | None = None) -> list[WorkflowInstance]:
+    """The unfinished instances on ``version``, oldest first; with ``scope`` (kind, value) only those in it."""
+    query = (select(WorkflowInstance).where(WorkflowInstance.spec_version_id == version.id,
+                                            WorkflowInstance.status != WorkflowStatus.COMPLETED)
+             .order_by(WorkflowInstance.id))
+    if scope is not None:
+        query = query.where(WorkflowInstance.plan_task_id.in_(scope_tasks(*scope)))
+    return list(db.session.scalars(query))
 
 
 def judge(instance: WorkflowInstance, target: ProcessSpecVersion) -> Verdict:

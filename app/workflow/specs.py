@@ -119,6 +119,13 @@ def _default_binding(process_id: str) -> Any:
             .scalar_subquery())
 
 
+def scope_tasks(kind: str, value: str) -> Any:
+    """SELECT of the ids of the plan tasks in a scope (a plan id, an item source, a priority)."""
+    column = {BindingScope.PLAN: cast(Plan.id, String), BindingScope.SOURCE: cast(Plan.kind, String),
+              BindingScope.PRIORITY: cast(PlanTask.priority, String)}[BindingScope(kind)]
+    return select(PlanTask.id).join(Plan, Plan.id == PlanTask.plan_id).where(column == value)
+
+
 def _scope_binding(process_id: str, plan_task_id: int) -> Any:
     rank = case((ProcessBinding.scope_kind == BindingScope.PLAN, 0),
                 (ProcessBinding.scope_kind == BindingScope.SOURCE, 1), else_=2)

@@ -179,6 +179,9 @@ def test_cli_migrate_dry_run_and_move(tasks, admin_user):
     assert next(e for e in moved["instances"] if e["instance_id"] == instance.id)["migrated"] is True
     db.session.expire_all()
     assert instance.spec_version.version == 2
+    scoped = json.loads(runner.invoke(process_group, ["migrate", "--from", "milestone:2", "--to", "1", "--dry-run",
+                                                      "--scope", "priority:normal"]).output)
+    assert scoped["instances"] == []  # the one instance is 特急
     refused = runner.invoke(process_group, ["migrate", "--from", "milestone", "--to", "2"])
     assert refused.exit_code == 1 and "流程:版本号" in json.loads(refused.output)["problems"][0]
 

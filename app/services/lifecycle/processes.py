@@ -52,6 +52,7 @@ __all__ = [
     "migrate_one",
     "migrate_safe",
     "parse_from",
+    "parse_scope",
     "process_overview",
     "resume",
     "retry",
@@ -352,12 +353,28 @@ def parse_from(text: str) -> ProcessSpecVersion:
     return version_of(process_id.strip(), int(number))
 
 
-def dry_run(source: ProcessSpecVersion, target_version: int) -> tuple[ProcessSpecVersion, list[migration.Verdict]]:
-    """Each running instance of ``source`` judged for a move to ``target_version`` of the same process."""
+def parse_scope(text: str | None) -> tuple[str, str] | None:
+    """``priority:critical`` → (kind, value); empty → None (every instance).
+
+    :raises ValidationFailed: for an unknown scope.
+    """
+    if not text:
+        return None
+    kind, _, value = text.partition(":")
+    if kind not in set(BindingScope) or kind == BindingScope.DEFAULT or value not in dict(
+            scope_choices()[BindingScope(kind)]):
+        raise ValidationFailed(f"无法识别的范围“{text}”,"
+                               "应写成 priority:critical、source:leader_instruction 或 plan:编号。")
+    return kind, value
+
+
+def dry_run(source: ProcessSpecVersion, target_version: int,
+            scope: tuple[str, str] | None = None) -> tuple[ProcessSpecVersion, list[migration.Verdict]]:
+    """Each running instance of ``source`` (in ``scope``) judged for a move to ``target_version`` of its process."""
     target = version_of(source.process_id, target_version)
     if target.id == source.id:
         raise ValidationFailed("源版本与目标版本相同。")
-    return target, [migration.judge(instance, target) for instance in migration.running_instances(source)]
+    return target, [migration.judge(instance, target) for instance in migration.running_instances(source, scope)]
 
 
 def migrate_one(instance_id: int, target: ProcessSpecVersion, actor: User | None) -> migration.Verdict:
@@ -373,14 +390,14 @@ def migrate_one(instance_id: int, target: ProcessSpecVersion, actor: User | None
     return verdict
 
 
-def migrate_safe(source: ProcessSpecVersion, target: ProcessSpecVersion,
-                 actor: User | None) -> list[tuple[int, bool, str]]:
+def migrate_safe(source: ProcessSpecVersion, target: ProcessSpecVersion, actor: User | None,
+                 scope: tuple[str, str] | None = None) -> list[tuple[int, bool, str]]:
     """Move every migratable running instance of ``source``, each in a savepoint of its own.
 
     An instance that turns out unsafe under its lock stays where it is. Returns (instance id, moved, reason).
     """
     results = []
-    for instance in migration.running_instances(source):
+    for instance in migration.running_instances(source, scope):
         try:
             with db.session.begin_nested():
                 migrate_one(instance.id, target, actor)
