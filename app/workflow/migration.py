@@ -49,10 +49,12 @@ class Verdict:
     current_steps: list[str]
     migratable: bool
     reason: str
+    #: The current steps' names, for people.
+    step_names: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"instance_id": self.instance_id, "current_steps": self.current_steps,
-                "migratable": self.migratable, "reason": self.reason}
+                "step_names": list(self.step_names), "migratable": self.migratable, "reason": self.reason}
 
 
 def running_instances(version: ProcessSpecVersion, scope: tuple[str, str] | None = None) -> list[WorkflowInstance]:
@@ -68,8 +70,8 @@ def running_instances(version: ProcessSpecVersion, scope: tuple[str, str] | None
 def judge(instance: WorkflowInstance, target: ProcessSpecVersion) -> Verdict:
     """The dry run of one instance."""
     workflow = load_workflow(instance)
-    steps = _live_steps(workflow)
-    return Verdict(instance.id, steps, *_verdict(instance, workflow, target)[:2])
+    ok, reason, _ = _verdict(instance, workflow, target)
+    return Verdict(instance.id, _live_steps(workflow), ok, reason, _step_names(workflow))
 
 
 def migrate(instance_id: int, target: ProcessSpecVersion) -> Verdict:
@@ -90,7 +92,12 @@ def migrate(instance_id: int, target: ProcessSpecVersion) -> Verdict:
     instance.spec_version = target
     _rename_open_items(instance, workflow)
     save_instance(instance, workflow, was_ready, None)
-    return Verdict(instance_id, _live_steps(workflow), True, reason)
+    return Verdict(instance_id, _live_steps(workflow), True, reason, _step_names(workflow))
+
+
+def _step_names(workflow: BpmnWorkflow) -> tuple[str, ...]:
+    return tuple(sorted({t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in workflow.get_tasks(state=_LIVE)
+                         if t.task_spec.bpmn_id}))
 
 
 def _live_steps(workflow: BpmnWorkflow) -> list[str]:
