@@ -94,7 +94,7 @@ def complete_work_item(
     _check_open(item)
     instance = _locked(item.instance_id) or lock_instance(item.instance_id)
     _check_version(item, instance, expected_row_version)
-    check_not_suspended(instance, f"「{item.step_name}」")
+    check_not_suspended(instance, f"「{item.step_name}」所在流程")
     workflow = load_workflow(instance)
     task = _ready_task(workflow, item)
     fields = check_data(form_data)
@@ -111,7 +111,7 @@ def send_signal(instance_id: int, signal_name: str, *, on_open: OnOpen | None = 
     :raises InvalidTransition: when the instance is not waiting for it.
     """
     instance = _locked(instance_id) or lock_instance(instance_id)
-    check_not_suspended(instance, "该流程")
+    check_not_suspended(instance, "相关的任务流程")
     workflow = load_workflow(instance)
     if signal_name not in {event.name for event in workflow.waiting_events()}:
         raise InvalidTransition(f"该流程当前没有在等待「{signal_name}」,请刷新后查看最新状态。")
@@ -273,10 +273,10 @@ def _submit(task: Task, fields: dict[str, Any]) -> None:
     task.run()
 
 
-def check_not_suspended(instance: WorkflowInstance, what: str) -> None:
-    """Refuse to move a suspended instance on."""
+def check_not_suspended(instance: WorkflowInstance, subject: str) -> None:
+    """Refuse to move a suspended instance on (``subject`` names it: 「报送进展」所在流程)."""
     if instance.suspended_at is not None:
-        raise InvalidTransition(f"{what}所在流程已被管理员暂停,暂不能办理;恢复后请重新提交。")
+        raise InvalidTransition(f"{subject}已被管理员暂停,暂不能办理;恢复后请重新提交。")
 
 
 def run_engine(workflow: BpmnWorkflow, action: Callable[[], None], task: Task | None = None,
