@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "导出文件:ledger 督查台账(.xlsx)、bulletin 督查通报(.docx)、assessment 考核评分(.xlsx)、"
                "rectifications 整改台账(.xlsx)。"),
     "assessment": ("app.assessment.commands:assessment_group", "考核评分:单位得分与补评。"),
+    "process": ("app.process_commands:process_group", "流程管理:部署流程图新版本、比较差异、迁移办理中的流程。"),
 }
 
 

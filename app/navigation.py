@@ -43,6 +43,7 @@ NAVIGATION = (
     ("单位目录", "directory.units"),
     ("单位组", "directory.groups"),
     ("用户管理", "admin.users"),
+    ("流程管理", "admin.processes_index"),
     ("节假日设置", "deadlines.calendar"),
     ("审计日志", "admin.audit"),
 )

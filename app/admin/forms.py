@@ -1,8 +1,10 @@
 """Administration forms; choices are filled by the views from the directory."""
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -83,3 +85,57 @@ class UnitsInChargeForm(FlaskForm):
 
     units = CheckboxListField("分管单位", coerce=int, choices=[])
     submit = SubmitField("保存")
+
+
+class DiagramUploadForm(FlaskForm):
+    """上传流程图新版本: checked first, deployed only after the administrator saw the result."""
+
+    diagram = FileField("流程图文件(.bpmn,不超过 1 MB)", validators=[FileRequired("请选择要上传的流程图文件。")])
+    submit = SubmitField("检查")
+
+
+class DiagramDeployForm(FlaskForm):
+    """确认部署: the checked file travels back base64-encoded, so what was shown is what is stored."""
+
+    content = HiddenField(validators=[DataRequired("缺少流程图内容,请重新上传。")])
+    filename = HiddenField(validators=[DataRequired(), Length(max=255)])
+    make_current = BooleanField("部署后设为当前版本(其他流程都使用此版本;不勾选则只用于绑定的范围)", default=True)
+    submit = SubmitField("确认部署")
+
+
+class InstanceActionForm(FlaskForm):
+    """暂停或恢复一个流程实例 (the button is the whole form)."""
+
+    submit = SubmitField("确定")
+
+
+class InstanceEndForm(FlaskForm):
+    """终止流程: the reason is required and kept in the audit trail."""
+
+    reason = TextAreaField("终止原因", validators=[DataRequired("请填写终止原因。"), Length(max=500)])
+    submit = SubmitField("终止流程")
+
+
+class InstanceRetryForm(FlaskForm):
+    """重试出错的步骤, optionally with the data that was missing."""
+
+    data = TextAreaField("补充流程数据(可不填;每行一项,写成“名称 = 值”,如 head_signoff_required = false)",
+                         validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("重试")
+
+
+class BindingForm(FlaskForm):
+    """绑定流程版本: new instances in a scope start on a chosen version; choices are filled by the view."""
+
+    version = SelectField("流程版本", choices=[], validators=[DataRequired("请选择流程版本。")])
+    scope = SelectField("适用范围", choices=[], validators=[DataRequired("请选择适用范围。")])
+    submit = SubmitField("绑定")
+
+
+class MigrationForm(FlaskForm):
+    """迁移: the source and target chosen on the dry-run page travel back unchanged."""
+
+    source = HiddenField(validators=[DataRequired()])
+    target = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
+    scope = HiddenField()
+    submit = SubmitField("迁移可迁移的流程")

@@ -65,7 +65,9 @@ from app.models.rectification import (
 from app.models.search import SearchEntry
 from app.models.user import LeaderUnit, Role, User, UserRole
 from app.models.workflow import (
+    BindingScope,
     InstanceKind,
+    ProcessBinding,
     ProcessSpecVersion,
     StepKey,
     WorkflowInstance,
@@ -81,6 +83,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "BindingScope",
     "BulletinIssue",
     "CalendarOverride",
     "CooperatingContribution",
@@ -119,6 +122,7 @@ __all__ = [
     "PlanTarget",
     "PlanTask",
     "Priority",
+    "ProcessBinding",
     "ProcessSpecVersion",
     "ProgressReport",
     "QualityRating",

@@ -39,6 +39,42 @@ class ProcessSpecVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class BindingScope(enum.StrEnum):
+    """What a process binding applies to; the value is a plan id, a PlanKind (item source) or a Priority.
+
+    DEFAULT (value "") pins the current version of the process for everything else; without it the
+    newest version is current.
+    """
+
+    DEFAULT = "default"
+    PLAN = "plan"
+    SOURCE = "source"
+    PRIORITY = "priority"
+
+    @property
+    def label(self) -> str:
+        return {"default": "默认", "plan": "工作计划", "source": "事项来源", "priority": "紧急程度"}[self.value]
+
+
+class ProcessBinding(Base):
+    """New instances of ``process_id`` in a scope start on ``spec_version`` instead of the newest version.
+
+    A plan's binding wins over its source's, and that over its priority's, and that over the default.
+    """
+
+    __tablename__ = "process_binding"
+    __table_args__ = (UniqueConstraint("process_id", "scope_kind", "scope_value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    scope_kind: Mapped[BindingScope] = mapped_column(enum_column(BindingScope))
+    scope_value: Mapped[str] = mapped_column(String(50))
+    spec_version_id: Mapped[int] = mapped_column(ForeignKey("process_spec_version.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    spec_version: Mapped[ProcessSpecVersion] = relationship()
+
+
 class WorkflowStatus(enum.StrEnum):
     """Where a process instance stands."""
 
@@ -100,6 +136,14 @@ class WorkflowInstance(Base):
     completed_step_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Optimistic lock: every UPDATE checks and bumps it.
     row_version: Mapped[int] = mapped_column(default=1)
+    #: Set while an administrator holds the instance: it takes no completions and its items get no reminders.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Why an administrator ended the instance before its end event.
+    ended_reason: Mapped[str | None] = mapped_column(String(500))
+    #: The engine step that failed (a script error, a missing variable) and why, in Chinese, until a retry succeeds.
+    incident_step: Mapped[str | None] = mapped_column(String(100))
+    incident_message: Mapped[str | None] = mapped_column(Text)
+    incident_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

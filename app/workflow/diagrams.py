@@ -49,8 +49,20 @@ def parse_diagram(data: bytes, source: str = "diagram.bpmn") -> ParsedDiagram:
 
     :raises ValidationFailed: with a Chinese message naming the line and the element.
     """
-    tree = _parse_xml(data, source)
-    _check_schema(tree, source)
+    tree = parse_xml(data, source)
+    check_schema(tree, source)
+    parsed = parse_engine(tree, source)
+    problems = code_problems(tree, source)
+    if problems:
+        raise ValidationFailed(problems[0])
+    return parsed
+
+
+def parse_engine(tree: etree._ElementTree, source: str) -> ParsedDiagram:
+    """The engine's parser and ``get_spec`` on every executable process of a schema-valid tree.
+
+    :raises ValidationFailed: naming the line and element SpiffWorkflow complains about.
+    """
     parser = SpiffBpmnParser(validator=None)
     try:
         parser.add_bpmn_xml(tree, filename=source)
@@ -61,7 +73,6 @@ def parse_diagram(data: bytes, source: str = "diagram.bpmn") -> ParsedDiagram:
         subs = {pid: parser.get_subprocess_specs(pid) for pid in process_ids}
     except ValidationException as exc:
         raise ValidationFailed(_describe(exc, tree, source)) from exc
-    _check_code(tree, source)
     return ParsedDiagram(tree, process_ids, specs, subs)
 
 
@@ -75,19 +86,25 @@ def _executable_ids(tree: etree._ElementTree, candidates: list[str]) -> list[str
     return [pid for pid in candidates if pid in marked] or candidates[:1]
 
 
-def _parse_xml(data: bytes, source: str) -> etree._ElementTree:
-    """Well-formed XML whose root is a BPMN 2.0 definitions element."""
+def parse_xml(data: bytes, source: str) -> etree._ElementTree:
+    """Well-formed XML without a DTD whose root is a BPMN 2.0 definitions element.
+
+    Entities are never resolved and nothing is fetched; a DTD is refused outright, as a BPMN file
+    never needs one and it is how external entities and entity bombs (billion laughs) arrive.
+    """
     try:
         root = etree.fromstring(data, _XML_PARSER)
     except etree.XMLSyntaxError as exc:
         line, column = exc.position
         raise ValidationFailed(f"{source} 第 {line} 行第 {column} 列:不是格式正确的 XML({exc.msg})。") from exc
+    if root.getroottree().docinfo.internalDTD is not None or root.getroottree().docinfo.doctype:
+        raise ValidationFailed(f"{source} 第 1 行:文件含有 DOCTYPE 声明(实体定义),出于安全原因不予接受。")
     if root.tag != f"{{{BPMN_NS}}}definitions":
         raise ValidationFailed(f"{source} 第 {root.sourceline} 行:根元素 {root.tag} 不是 BPMN 2.0 的 definitions。")
     return root.getroottree()
 
 
-def _check_schema(tree: etree._ElementTree, source: str) -> None:
+def check_schema(tree: etree._ElementTree, source: str) -> None:
     """The BPMN 2.0 XSD (plus SpiffWorkflow's extension schema)."""
     try:
         VALIDATOR.validate(tree, source)
@@ -134,8 +151,9 @@ def _reason(exc: ValidationException) -> str:
     return " ".join(str(exc.args[0] if exc.args else exc).split()).rstrip(". ")
 
 
-def _check_code(tree: etree._ElementTree, source: str) -> None:
-    """Every condition, script and timer expression must pass the restricted script engine's whitelist."""
+def code_problems(tree: etree._ElementTree, source: str) -> list[str]:
+    """Every condition, script and timer expression that fails the restricted script engine's whitelist."""
+    problems = []
     for element in tree.iter(*_CODE_ELEMENTS):
         text = (element.text or "").strip()
         if not text:
@@ -145,7 +163,8 @@ def _check_code(tree: etree._ElementTree, source: str) -> None:
         except UnsafeExpression as exc:
             owner = element.getparent()
             label = f"{etree.QName(owner).localname}({owner.get('id', '')})" if owner is not None else ""
-            raise ValidationFailed(f"{source} 第 {element.sourceline} 行,元素 {label}:{exc}") from exc
+            problems.append(f"{source} 第 {element.sourceline} 行,元素 {label}:{exc}")
+    return problems
 
 
 def check_human_steps(parsed: ParsedDiagram, source: str, roles: set[str]) -> None:

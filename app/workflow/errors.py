@@ -1,6 +1,7 @@
 """Errors raised while the engine runs a step."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from app.errors import DubanError
@@ -23,4 +24,18 @@ class WorkflowError(DubanError):
         spec = getattr(task, "task_spec", None)
         step_id = getattr(spec, "bpmn_id", None)
         step_name = getattr(spec, "bpmn_name", None) or step_id
-        return cls(f"流程步骤「{step_name or '未知'}」({step_id or '-'})执行出错:{exc}", step_id, step_name)
+        return cls(f"流程步骤「{step_name or '未知'}」({step_id or '-'})执行出错:{reason(exc)}", step_id, step_name)
+
+
+def reason(exc: BaseException) -> str:
+    """Why the engine failed, in Chinese where the cause is known (the engine's own words otherwise)."""
+    cause = exc.__cause__ or exc.__context__
+    expression = re.search(r"Error evaluating expression '(.*?)'", str(exc))
+    if isinstance(cause, NameError) and cause.name:
+        where = f"表达式 {expression.group(1)} " if expression else "脚本"
+        return f"{where}需要的流程数据 {cause.name} 不存在"
+    if isinstance(cause, ValueError) and cause.args and any("\u4e00" <= ch <= "\u9fff" for ch in str(cause)):
+        return str(cause)  # the restricted engine's refusals are Chinese already
+    if expression:
+        return f"无法计算表达式 {expression.group(1)}({type(cause).__name__ if cause else '错误'}:{cause or exc})"
+    return f"{type(exc).__name__}:{exc}"

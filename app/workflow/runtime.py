@@ -34,7 +34,7 @@ from app.models.base import utcnow
 from app.models.workflow import InstanceKind, WorkflowInstance, WorkflowStatus, WorkItem, WorkItemState
 from app.workflow.errors import WorkflowError
 from app.workflow.projection import OnOpen, parse_due, ready_human_tasks, sync_work_items
-from app.workflow.specs import latest_version, spec_for
+from app.workflow.specs import spec_for, version_for
 from app.workflow.state import dump_state, load_state, new_workflow
 
 #: Longest string value accepted into engine data; business text belongs in business tables (R6).
@@ -57,20 +57,21 @@ def start_instance(
     process_id: str, data: Mapping[str, Any] | None = None, *, plan_task_id: int | None = None,
     about: tuple[InstanceKind, int] | None = None, on_open: OnOpen | None = None,
 ) -> WorkflowInstance:
-    """Start the newest version of ``process_id`` with ``data`` (gateway variables and ids only).
+    """Start ``process_id`` with ``data`` (gateway variables and ids only), on the newest version or the one
+    bound to the task's scope (``version_for``).
 
     ``about`` names the business row the instance drives (its kind and id). ``on_open`` sees each
     work item the start opens before it is written (to give it a due date).
     """
-    version = latest_version(process_id)
+    version = version_for(process_id, plan_task_id)
     workflow = new_workflow(*spec_for(version))
     workflow.get_tasks(spec_name="Start")[0].set_data(**check_data(data or {}))
-    _run(workflow, lambda: None)
+    run_engine(workflow, lambda: None)
     instance = WorkflowInstance(spec_version=version, plan_task_id=plan_task_id, state="")
     if about:
         instance.link_to(*about)
     db.session.add(instance)
-    _save(instance, workflow, set(), on_open)
+    save_instance(instance, workflow, set(), on_open)
     return instance
 
 
@@ -93,13 +94,14 @@ def complete_work_item(
     _check_open(item)
     instance = _locked(item.instance_id) or lock_instance(item.instance_id)
     _check_version(item, instance, expected_row_version)
+    check_not_suspended(instance, f"「{item.step_name}」所在流程")
     workflow = load_workflow(instance)
     task = _ready_task(workflow, item)
     fields = check_data(form_data)
-    was_ready = _ready_ids(workflow) - {str(task.id)}
-    _run(workflow, lambda: _submit(task, fields), task)
+    was_ready = ready_ids(workflow) - {str(task.id)}
+    run_engine(workflow, lambda: _submit(task, fields), task, instance)
     item.state, item.completed_at, item.completed_by_id = WorkItemState.COMPLETED, utcnow(), user_id
-    _save(instance, workflow, was_ready, on_open)
+    save_instance(instance, workflow, was_ready, on_open)
     return item
 
 
@@ -109,12 +111,13 @@ def send_signal(instance_id: int, signal_name: str, *, on_open: OnOpen | None = 
     :raises InvalidTransition: when the instance is not waiting for it.
     """
     instance = _locked(instance_id) or lock_instance(instance_id)
+    check_not_suspended(instance, "相关的任务流程")
     workflow = load_workflow(instance)
     if signal_name not in {event.name for event in workflow.waiting_events()}:
         raise InvalidTransition(f"该流程当前没有在等待「{signal_name}」,请刷新后查看最新状态。")
-    was_ready = _ready_ids(workflow)
-    _run(workflow, lambda: workflow.send_event(BpmnEvent(SignalEventDefinition(signal_name))))
-    _save(instance, workflow, was_ready, on_open)
+    was_ready = ready_ids(workflow)
+    run_engine(workflow, lambda: workflow.send_event(BpmnEvent(SignalEventDefinition(signal_name))), None, instance)
+    save_instance(instance, workflow, was_ready, on_open)
     return instance
 
 
@@ -259,7 +262,7 @@ def _ready_task(workflow: BpmnWorkflow, item: WorkItem) -> Task:
     return task
 
 
-def _ready_ids(workflow: BpmnWorkflow) -> set[str]:
+def ready_ids(workflow: BpmnWorkflow) -> set[str]:
     """Engine ids of the ready human steps (the open work items, which mirror them)."""
     return {str(task.id) for task in ready_human_tasks(workflow)}
 
@@ -270,17 +273,36 @@ def _submit(task: Task, fields: dict[str, Any]) -> None:
     task.run()
 
 
-def _run(workflow: BpmnWorkflow, action: Callable[[], None], task: Task | None = None) -> None:
-    """Do ``action`` and the engine steps after it; any engine failure becomes a WorkflowError."""
+def check_not_suspended(instance: WorkflowInstance, subject: str) -> None:
+    """Refuse to move a suspended instance on (``subject`` names it: 「报送进展」所在流程)."""
+    if instance.suspended_at is not None:
+        raise InvalidTransition(f"{subject}已被管理员暂停,暂不能办理;恢复后请重新提交。")
+
+
+def run_engine(workflow: BpmnWorkflow, action: Callable[[], None], task: Task | None = None,
+         instance: WorkflowInstance | None = None) -> None:
+    """Do ``action`` and the engine steps after it.
+
+    A step the engine left in ERROR (a script error, a missing variable) becomes the instance's
+    incident, saved with the state so an administrator can retry it once the cause is fixed: what
+    the user submitted stands. Any other failure (or one while starting) becomes a WorkflowError.
+    """
     try:
         action()
         workflow.do_engine_steps()
     # SpiffWorkflow also raises bare Exception (e.g. "Invalid duration"); wrap every failure with its step.
     except Exception as exc:
-        raise WorkflowError.from_task(getattr(exc, "task", None) or task, exc) from exc
+        failed = workflow.get_tasks(state=TaskState.ERROR)
+        error = WorkflowError.from_task(getattr(exc, "task", None) or (failed[0] if failed else task), exc)
+        if instance is None or not failed:
+            raise error from exc
+        instance.incident_step = error.step_id
+        instance.incident_message = error.message
+        instance.incident_at = utcnow()
 
 
-def _save(instance: WorkflowInstance, workflow: BpmnWorkflow, was_ready: set[str], on_open: OnOpen | None) -> None:
+def save_instance(instance: WorkflowInstance, workflow: BpmnWorkflow, was_ready: set[str],
+                  on_open: OnOpen | None) -> None:
     """Store the pruned state, the status and the step history; re-sync the projection; flush once."""
     done = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id}
     steps = sorted(done.union(instance.completed_step_ids or []))

@@ -14,13 +14,16 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 
 from app.errors import NotFound
 from app.extensions import db
+from app.models.plan import Plan, PlanTask
 from app.models.user import Role
-from app.models.workflow import ProcessSpecVersion
-from app.workflow.diagrams import check_human_steps, parse_diagram
+from app.models.workflow import BindingScope, ProcessBinding, ProcessSpecVersion
+from app.workflow.diagrams import ParsedDiagram, check_human_steps, parse_diagram
+from app.workflow.diff import SpecChanges, diff_specs
+from app.workflow.upload import DiagramCheck, check_diagram
 
 #: The repository's diagrams.
 PROCESSES_DIR = Path(__file__).resolve().parents[2] / "processes"
@@ -47,23 +50,34 @@ def deploy_diagram(data: bytes, source: str) -> list[ProcessSpecVersion]:
     """
     parsed = parse_diagram(data, source)
     check_human_steps(parsed, source, STEP_ROLES)
+    return [row for row, _ in store_diagram(parsed, data, source)]
+
+
+def check_upload(data: bytes, source: str) -> DiagramCheck:
+    """Every check an uploaded diagram must pass, stage by stage; only new versions of deployed processes."""
+    deployed = db.session.scalars(select(ProcessSpecVersion.process_id).distinct())
+    return check_diagram(data, source, deployed, STEP_ROLES)
+
+
+def store_diagram(parsed: ParsedDiagram, data: bytes, source: str) -> list[tuple[ProcessSpecVersion, bool]]:
+    """Store each executable process of a checked diagram; each version with whether it is new."""
     digest = sha256(data).hexdigest()
     text = data.decode(_declared_encoding(data))
     return [_store(pid, digest, text, source) for pid in parsed.process_ids]
 
 
-def _store(process_id: str, digest: str, text: str, source: str) -> ProcessSpecVersion:
+def _store(process_id: str, digest: str, text: str, source: str) -> tuple[ProcessSpecVersion, bool]:
     """The version with this content, created as the next version number when it is new."""
     found = db.session.scalar(select(ProcessSpecVersion).filter_by(process_id=process_id, sha256=digest))
     if found is not None:
-        return found
+        return found, False
     newest = db.session.scalar(select(func.max(ProcessSpecVersion.version)).filter_by(process_id=process_id))
     row = ProcessSpecVersion(
         process_id=process_id, version=(newest or 0) + 1, sha256=digest, source_name=source, bpmn_xml=text
     )
     db.session.add(row)
     db.session.flush()
-    return row
+    return row, True
 
 
 def latest_version(process_id: str) -> ProcessSpecVersion:
@@ -79,6 +93,54 @@ def latest_version(process_id: str) -> ProcessSpecVersion:
     return row
 
 
+def version_for(process_id: str, plan_task_id: int | None = None) -> ProcessSpecVersion:
+    """The version a new instance of ``process_id`` (for ``plan_task_id``) starts on, in one statement.
+
+    A version bound to the task's plan wins, then one bound to its plan's source (领导批示 …), then one
+    bound to its priority (特急 …), then the process's default binding; without any, the newest version.
+
+    :raises NotFound: when the process was never deployed.
+    """
+    candidates = [_default_binding(process_id)]
+    if plan_task_id is not None:
+        candidates.insert(0, _scope_binding(process_id, plan_task_id))
+    newest = (select(ProcessSpecVersion.id).where(ProcessSpecVersion.process_id == process_id)
+              .order_by(ProcessSpecVersion.version.desc()).limit(1).scalar_subquery())
+    row = db.session.scalar(select(ProcessSpecVersion)
+                            .where(ProcessSpecVersion.id == func.coalesce(*candidates, newest)))
+    if row is None:
+        raise NotFound(f"流程 {process_id} 尚未部署。")
+    return row
+
+
+def _default_binding(process_id: str) -> Any:
+    return (select(ProcessBinding.spec_version_id)
+            .where(ProcessBinding.process_id == process_id, ProcessBinding.scope_kind == BindingScope.DEFAULT)
+            .scalar_subquery())
+
+
+def scope_tasks(kind: str, value: str) -> Any:
+    """SELECT of the ids of the plan tasks in a scope (a plan id, an item source, a priority)."""
+    column = {BindingScope.PLAN: cast(Plan.id, String), BindingScope.SOURCE: cast(Plan.kind, String),
+              BindingScope.PRIORITY: cast(PlanTask.priority, String)}[BindingScope(kind)]
+    return select(PlanTask.id).join(Plan, Plan.id == PlanTask.plan_id).where(column == value)
+
+
+def _scope_binding(process_id: str, plan_task_id: int) -> Any:
+    rank = case((ProcessBinding.scope_kind == BindingScope.PLAN, 0),
+                (ProcessBinding.scope_kind == BindingScope.SOURCE, 1), else_=2)
+    return (select(ProcessBinding.spec_version_id)
+            .join(PlanTask, PlanTask.id == plan_task_id).join(Plan, Plan.id == PlanTask.plan_id)
+            .where(ProcessBinding.process_id == process_id, or_(
+                and_(ProcessBinding.scope_kind == BindingScope.PLAN,
+                     ProcessBinding.scope_value == cast(Plan.id, String)),
+                and_(ProcessBinding.scope_kind == BindingScope.SOURCE,
+                     ProcessBinding.scope_value == cast(Plan.kind, String)),
+                and_(ProcessBinding.scope_kind == BindingScope.PRIORITY,
+                     ProcessBinding.scope_value == cast(PlanTask.priority, String))))
+            .order_by(rank).limit(1).scalar_subquery())
+
+
 def spec_for(version: ProcessSpecVersion) -> tuple[Any, dict[str, Any]]:
     """The parsed (spec, subprocess specs) of a stored version, parsed once per process."""
     key = (version.process_id, version.sha256)
@@ -89,6 +151,22 @@ def spec_for(version: ProcessSpecVersion) -> tuple[Any, dict[str, Any]]:
         with _CACHE_LOCK:
             _CACHE.setdefault(key, cached)
     return cached
+
+
+def diff_with_current(parsed: ParsedDiagram) -> list[tuple[ProcessSpecVersion, SpecChanges]]:
+    """Each process of a parsed diagram against its current version (processes never deployed are left out)."""
+    found = []
+    for pid in parsed.process_ids:
+        current = db.session.scalar(select(ProcessSpecVersion).filter_by(process_id=pid)
+                                    .order_by(ProcessSpecVersion.version.desc()).limit(1))
+        if current is not None:
+            found.append((current, diff_specs(pid, spec_for(current)[0], parsed.specs[pid])))
+    return found
+
+
+def process_name(version: ProcessSpecVersion) -> str:
+    """The process's name in the diagram (its id when it has none)."""
+    return str(spec_for(version)[0].description or version.process_id)
 
 
 def _declared_encoding(data: bytes) -> str:

@@ -75,7 +75,9 @@ def load_state(state: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, An
 
 def prune(workflow: BpmnWorkflow) -> None:
     """Drop the finished part of the task tree above the lowest ancestor of every unfinished task."""
-    live = [t for t in workflow.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
+    # A step in ERROR is an incident waiting for a retry: it must survive like an unfinished one.
+    live = [t for t in workflow.tasks.values()
+            if not t.has_state(TaskState.FINISHED_MASK) or t.has_state(TaskState.ERROR)]
     if not live or workflow.subprocesses:
         return
     root, anchor = workflow.task_tree, _common_ancestor(live)

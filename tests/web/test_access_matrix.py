@@ -26,6 +26,7 @@ from app.models import (
     Plan,
     PlanImportDraft,
     PlanTask,
+    ProcessBinding,
     Rectification,
     ReviewRecord,
     Unit,
@@ -72,6 +73,20 @@ EXPECTED: dict[str, frozenset[str]] = {
     "admin.user_password": ADMIN,
     "admin.user_units": ADMIN,
     "admin.audit": frozenset({"admin", "dushen"}),
+    "admin.processes_index": ADMIN,
+    "admin.process_version": ADMIN,
+    "admin.process_diagram": ADMIN,
+    "admin.process_check": ADMIN,
+    "admin.process_deploy": ADMIN,
+    "admin.process_instances": ADMIN,
+    "admin.process_instance": ADMIN,
+    "admin.process_instance_suspend": ADMIN,
+    "admin.process_instance_resume": ADMIN,
+    "admin.process_instance_end": ADMIN,
+    "admin.process_instance_retry": ADMIN,
+    "admin.process_bindings": ADMIN,
+    "admin.process_binding_delete": ADMIN,
+    "admin.process_migrate": ADMIN,
     "plans.index": frozenset({"admin", "dushen", "leader"}),
     "plans.detail": frozenset({"admin", "dushen", "leader"}),
     "plans.import_start": frozenset({"dushen"}),
@@ -154,6 +169,7 @@ def matrix_app(migrated_app, database_url, snapshots):
         attachment_file = _attachment_on_task_1(app)
         _extension_request_and_calendar_override()
         _document_for_dushen()
+        _binding_of_milestone()
         db.session.commit()
         yield app
         db.session.remove()
@@ -241,6 +257,12 @@ def _document_for_dushen() -> None:
                              filename="督查台账.xlsx", mimetype="application/octet-stream", data=b"xlsx"))
 
 
+def _binding_of_milestone() -> None:
+    from app.services.lifecycle import processes
+
+    processes.bind("milestone", 1, "priority", "critical", None)
+
+
 def _url_arguments() -> dict[str, int]:
     office = db.session.scalar(select(Unit).where(Unit.name == "办公室"))
     group = db.session.scalar(select(UnitGroup).order_by(UnitGroup.id))
@@ -264,7 +286,10 @@ def _url_arguments() -> dict[str, int]:
             "appeal_id": db.session.scalar(select(Appeal.id)),
             "job_id": db.session.scalar(select(ExportJob.id)),
             # The administrator's delete (run first) removes the override; the others are refused before any lookup.
-            "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger"}
+            "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger",
+            "process_id": "milestone", "version": 1,
+            # The administrator's delete (run first) removes the binding; the others are refused before any lookup.
+            "binding_id": db.session.scalar(select(ProcessBinding.id)) or 0}
 
 
 def _registered_endpoints(app) -> set[str]:

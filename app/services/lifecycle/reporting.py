@@ -31,6 +31,7 @@ from app.models import (
     TargetActual,
     User,
     WorkflowInstance,
+    WorkflowStatus,
     WorkItem,
 )
 from app.services.infrastructure import attachments, audit
@@ -251,7 +252,7 @@ def review_report(
     if quality and quality not in set(QualityRating):
         raise ValidationFailed("无法识别的质量评价。")
     record, milestone, begun = _decide(item, StepKey.REPORT_REVIEW, decision, comments, quality or None, actor)
-    if decision is ReviewDecision.APPROVE:
+    if milestone.status is MilestoneStatus.APPROVED:
         _move_on_when_all_approved(milestone, begun)
     return record
 
@@ -273,11 +274,14 @@ def _decide(
     db.session.add(record)
     if decision is ReviewDecision.RETURN:
         milestone.status = MilestoneStatus.IN_PROGRESS
-    elif step is StepKey.REPORT_REVIEW:
-        milestone.status = MilestoneStatus.APPROVED
-        rollups.record_approval(milestone, begun.row.latest_report_submitted_at, record.decided_at)
     audit.record(actor, "milestone", milestone.id, f"{step}_{decision.value}", after={"comments": comments})
     work_items.finish_step(item, actor, {"decision": decision.value}, begun, note=comments)
+    # An approving review approves the milestone when it ends the milestone's flow: a diagram version may
+    # add a later review (分管局领导审核 for 特急 items), and only the last approval counts.
+    if (decision is ReviewDecision.APPROVE and step is StepKey.REPORT_REVIEW
+            and item.instance.status is WorkflowStatus.COMPLETED):
+        milestone.status = MilestoneStatus.APPROVED
+        rollups.record_approval(milestone, begun.row.latest_report_submitted_at, record.decided_at)
     return record, milestone, begun
 
 

@@ -288,13 +288,19 @@ def _horizon(calendar: WorkCalendar, today: date, policies: dict[int, _Policy]) 
     return datetime.combine(calendar.shift(today, lead) + timedelta(days=1), time(0), tzinfo=BEIJING)
 
 
+#: The item's instance is suspended by an administrator: no reminder or escalation until it is resumed.
+_SUSPENDED = (select(WorkflowInstance.id).where(WorkflowInstance.id == WorkItem.instance_id,
+                                                WorkflowInstance.suspended_at.is_not(None)).exists())
+
+
 def _items_to_chase(horizon: datetime, now: datetime | None = None, after: tuple[datetime, int] | None = None,
                     limit: int | None = None) -> list[Row[*tuple[Any, ...]]]:
     """Open items with notices still to send, due before ``horizon`` (served by ix_work_item_to_chase),
     in (due date, id) order; with ``now``, only those whose next notice has come by then; with ``after``
     and ``limit``, the next batch after that (due date, id)."""
     query = (select(WorkItem.id, WorkItem.instance_id, WorkItem.due_at, WorkItem.unit_id, WorkItem.role,
-                    WorkItem.assignee_id, WorkItem.step_name).where(TO_CHASE, WorkItem.due_at < horizon))
+                    WorkItem.assignee_id, WorkItem.step_name).where(TO_CHASE, WorkItem.due_at < horizon)
+             .where(~_SUSPENDED))
     if now is not None:
         query = query.where(or_(WorkItem.chase_next_at.is_(None), WorkItem.chase_next_at <= now))
     if after is not None:
