@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0031'
-down_revision = '0019'
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
