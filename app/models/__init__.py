@@ -11,6 +11,7 @@ from app.models.deadline import (
     ExtensionStatus,
     ReportCycle,
     StagnantItem,
+    TaskHoldRequest,
 )
 from app.models.evaluation import ScoringPolicyVersion, TaskEvaluation
 from app.models.export import ExportJob, ExportStatus
@@ -40,6 +41,7 @@ from app.models.lifecycle import (
 from app.models.notice import MailStatus, NoticeKind, NoticeMailChoice, NoticeTopic, Notification, OutboxMail
 from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind
 from app.models.plan import (
+    HoldKind,
     Plan,
     PlanImportDraft,
     PlanKind,
@@ -95,6 +97,7 @@ __all__ = [
     "FormDraft",
     "GroupMembership",
     "HandlingAction",
+    "HoldKind",
     "InstanceKind",
     "InstructionAcknowledgement",
     "LeaderInstruction",
@@ -139,6 +142,7 @@ __all__ = [
     "TargetActual",
     "TaskComment",
     "TaskEvaluation",
+    "TaskHoldRequest",
     "TaskResponsibility",
     "Unit",
     "UnitGroup",

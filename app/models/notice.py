@@ -126,6 +126,8 @@ class NoticeTopic(enum.StrEnum):
     RECTIFICATION_OPENED = "rectification_opened"
     RECTIFICATION_DECIDED = "rectification_decided"
     URGED = "urged"
+    HOLD_REQUESTED = "hold_requested"
+    HOLD_DECIDED = "hold_decided"
 
     @property
     def label(self) -> str:
@@ -154,6 +156,8 @@ _TOPIC_LABELS = {
     NoticeTopic.RECTIFICATION_OPENED: "发起整改",
     NoticeTopic.RECTIFICATION_DECIDED: "整改审核结果",
     NoticeTopic.URGED: "催办",
+    NoticeTopic.HOLD_REQUESTED: "中止/阶段性办结申请待审批",
+    NoticeTopic.HOLD_DECIDED: "中止/阶段性办结申请审批结果",
 }
 _KNOW_ONLY = {NoticeTopic.DECOMPOSITION_APPROVED, NoticeTopic.REPORT_APPROVED, NoticeTopic.TASK_CLOSED,
               NoticeTopic.INSTRUCTION_ACKNOWLEDGED}

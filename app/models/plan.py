@@ -5,7 +5,18 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -69,6 +80,24 @@ class ResponsibilityRole(enum.StrEnum):
     @property
     def label(self) -> str:
         return {"lead": "牵头", "responsible": "负责", "cooperating": "配合"}[self.value]
+
+
+class HoldKind(enum.StrEnum):
+    """How a task stopped short of 办结 at its responsible unit's request, 督审处 approving."""
+
+    #: 中止: supervision stops (superseded, or blocked by an outside cause); the task is out of lights and reminders.
+    SUSPEND = "suspend"
+    #: 阶段性办结: this stage is closed (work goes on in a long-term way); the task counts as closed.
+    STAGE_CLOSE = "stage_close"
+
+    @property
+    def label(self) -> str:
+        return {"suspend": "中止", "stage_close": "阶段性办结"}[self.value]
+
+    @property
+    def state_label(self) -> str:
+        """The task's state once approved."""
+        return {"suspend": "已中止", "stage_close": "阶段性办结"}[self.value]
 
 
 class Priority(enum.StrEnum):
@@ -163,6 +192,9 @@ class PlanTask(Base):
     #: Set when a revision of the plan drops the task: it stays, with its history, but no work goes on.
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    #: Set when 督审处 approved a 中止 or 阶段性办结 request (``TaskHoldRequest``): when, and which.
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hold_kind: Mapped[HoldKind | None] = mapped_column(enum_column(HoldKind))
 
     plan: Mapped[Plan] = relationship(back_populates="tasks")
     section: Mapped[PlanSection | None] = relationship()
@@ -176,6 +208,14 @@ class PlanTask(Base):
     def holders(self, role: ResponsibilityRole) -> list[TaskResponsibility]:
         """The units and groups holding ``role`` on this task, in document order."""
         return [r for r in self.responsibilities if r.role is role]
+
+
+def held_by(moment: datetime | None, *kinds: HoldKind) -> ColumnElement[bool]:
+    """SQL: the task had been suspended or its stage closed (only ``kinds``, when given) before ``moment``
+    (None: by now) — the one as-of reading of a hold."""
+    # IS NOT NULL first: a NULL comparison would make the negation NULL too, dropping tasks never held.
+    held = [PlanTask.held_at.is_not(None)] + ([] if moment is None else [PlanTask.held_at < moment])
+    return and_(*held, PlanTask.hold_kind.in_(list(kinds or HoldKind)))
 
 
 class TaskResponsibility(Base):

@@ -289,7 +289,7 @@ def _change_task(task: PlanTask, parsed: Task, resolved: Mapping[str, Unit | Uni
         if unit_id not in before and _decomposition(task, unit) is None:
             supervision.start_decomposition(task, unit)
     for unit_id in before.keys() - after.keys():
-        _end_open_work(task, unit_id)
+        end_open_work(task, unit_id)
 
 
 def _sync_targets(task: PlanTask, parsed: Task) -> None:
@@ -322,10 +322,10 @@ def _decomposition(task: PlanTask, unit: Unit) -> Decomposition | None:
 def _cancel_task(task: PlanTask, reason: str) -> None:
     """The task stays with its history; its open steps end."""
     task.cancelled_at, task.cancel_reason = utcnow(), reason
-    _end_open_work(task, None)
+    end_open_work(task, None)
 
 
-def _end_open_work(task: PlanTask, unit_id: int | None) -> None:
+def end_open_work(task: PlanTask, unit_id: int | None) -> None:
     """End the open steps of the task (of one unit, or all): recorded as cancelled, never deleted."""
     query = select(WorkItem).join(WorkflowInstance, WorkItem.instance_id == WorkflowInstance.id).where(
         WorkflowInstance.plan_task_id == task.id, WorkItem.state == WorkItemState.OPEN)

@@ -39,6 +39,7 @@ _KEYS: dict[str, dict[str, str]] = {
 _FLAGS: dict[tuple[str, str], tuple[str, bool]] = {
     ("attainment", "cooperating_shares_targets"): ("配合单位分担目标完成扣分", True),
     ("assessment", "overdue_ranks_last"): ("有逾期未办事项的单位排在其他单位之后", True),
+    ("assessment", "suspended_scored"): ("中止的任务按中止时的得分计入考核", False),
 }
 #: Keys whose value may not be negative (deductions are written as positive numbers).
 _NON_NEGATIVE = {"timeliness", "returns", "rectification", "urge"}
@@ -77,6 +78,8 @@ class ScoringPolicy:
     cooperating_shares_targets: bool = True
     #: A unit with an overdue step still not done ranks after every unit without one, whatever its score.
     overdue_ranks_last: bool = True
+    #: A suspended (中止) task keeps its score as of the suspension (frozen), instead of leaving the assessment.
+    suspended_scored: bool = False
 
     def weight(self, role: ResponsibilityRole, priority: Priority) -> Decimal:
         """A task's weight in a unit's annual score."""
@@ -209,6 +212,7 @@ def _build(raw: dict[str, Any]) -> ScoringPolicy:
         priority_weights={Priority(k): Decimal(v) for k, v in weights["priority_weights"].items()},
         cooperating_shares_targets=flags["cooperating_shares_targets"],
         overdue_ranks_last=flags["overdue_ranks_last"],
+        suspended_scored=flags["suspended_scored"],
     )
 
 
