@@ -41,8 +41,9 @@ class ExtensionDecisionForm(FlaskForm):
 class TaskHoldRequestForm(FlaskForm):
     """申请中止或阶段性办结."""
 
-    kind = RadioField("申请事项", choices=[(kind.value, kind.label) for kind in HoldKind],
-                      validators=[InputRequired("请选择申请中止还是阶段性办结。")])
+    kind = RadioField("申请事项", choices=[SelectChoice(kind.value, kind.label) for kind in HoldKind],
+                      validators=[InputRequired("请选择申请中止还是阶段性办结。")],
+                      validate_choice=False)  # the service refuses another value, in Chinese
     reason = TextAreaField("理由", validators=[DataRequired("请填写申请的理由。"), Length(max=2000)])
     submit = SubmitField("提交申请")
 

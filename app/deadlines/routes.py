@@ -94,8 +94,8 @@ def request_hold(task_id: int) -> str | Response:
                    pending=task_holds.pending_of(task))
     if form.validate_on_submit():
         on_refusal(back, field=form.reason, render=page)
-        request_ = task_holds.request_hold(task, form.kind.data, form.reason.data, current_user)
-        flash(f"{request_.kind.label}申请已提交,请等待督审处审批。", "success")
+        hold = task_holds.request_hold(task, form.kind.data, form.reason.data, current_user)
+        flash(f"{hold.kind.label}申请已提交,请等待督审处审批。", "success")
         return redirect(back)
     return page()
 
@@ -107,11 +107,11 @@ def holds() -> str:
     return render_template("deadlines/holds.html", requests=task_holds.pending())
 
 
-@bp.route("/holds/<int:request_id>", methods=["GET", "POST"])
+@bp.route("/holds/<int:hold_id>", methods=["GET", "POST"])
 @roles(Role.SUPERVISOR)
-def decide_hold(request_id: int) -> str | Response:
+def decide_hold(hold_id: int) -> str | Response:
     """Approve or refuse one 中止 or 阶段性办结 request."""
-    hold = db.get_or_404(TaskHoldRequest, request_id)
+    hold = db.get_or_404(TaskHoldRequest, hold_id)
     form = TaskHoldDecisionForm()
     page = partial(render_template, "deadlines/hold_decide.html", hold=hold, form=form,
                    history=task_holds.of_task(hold.task), blocker=task_holds.hold_blocker(hold.task))

@@ -19,6 +19,7 @@ from app.models import (
     ExportJob,
     ExportStatus,
     ExtensionRequest,
+    HoldKind,
     LeaderInstruction,
     MilestoneReport,
     Notification,
@@ -27,6 +28,7 @@ from app.models import (
     PlanTask,
     Rectification,
     ReviewRecord,
+    TaskHoldRequest,
     Unit,
     UnitGroup,
     User,
@@ -37,6 +39,7 @@ from app.services.follow_up import extensions
 from app.services.infrastructure import attachments, notices
 from app.services.lifecycle import discussion
 from app.services.plans import plan_import
+from app.services.scoring import task_holds
 from app.services.timing import calendar_overrides
 from tests.conftest import ROOT, empty_all_tables, login, make_test_app
 
@@ -102,6 +105,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     "deadlines.decide": frozenset({"dushen"}),
     "deadlines.policy": frozenset({"admin", "dushen"}),
     "deadlines.calendar": ADMIN,
+    # 中止/阶段性办结: task 1 involves none of the unit-bound users, so nobody may ask on it; 督审处 decides
+    # the request 注册处 made on task 7.
+    "deadlines.request_hold": frozenset(),
+    "deadlines.holds": frozenset({"dushen"}),
+    "deadlines.decide_hold": frozenset({"dushen"}),
     "deadlines.calendar_delete": ADMIN,
     "notifications.mark_all_read": SIGNED_IN,
     "notifications.settings": SIGNED_IN,
@@ -216,6 +224,7 @@ def _extension_request_and_calendar_override() -> None:
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     extensions.request_extension(item, item.due_at.date() + timedelta(days=30), "访问矩阵用的延期申请", zhuce)
     calendar_overrides.add_override(date(2030, 1, 2), False, "访问矩阵用的设置", admin)
+    task_holds.request_hold(task7, HoldKind.STAGE_CLOSE, "访问矩阵用的阶段性办结申请", zhuce)
 
 
 def _document_for_dushen() -> None:
@@ -245,6 +254,7 @@ def _url_arguments() -> dict[str, int]:
             "review_id": db.session.scalar(select(ReviewRecord.id).where(ReviewRecord.decision == "return")),
             "rectification_id": db.session.scalar(select(Rectification.id)),
             "request_id": db.session.scalar(select(ExtensionRequest.id)),
+            "hold_id": db.session.scalar(select(TaskHoldRequest.id)),
             "job_id": db.session.scalar(select(ExportJob.id)),
             # The administrator's delete (run first) removes the override; the others are refused before any lookup.
             "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger"}
