@@ -10,12 +10,14 @@ from werkzeug.wrappers import Response
 from app.access import roles
 from app.errors import DubanError, on_refusal
 from app.extensions import db
-from app.models import Plan, PlanImportDraft, PlanStatus, Role
+from app.models import Plan, PlanImportDraft, PlanStatus, PlanTask, Role
 from app.models.base import utcnow
 from app.plans import bp
 from app.plans.forms import (
     ImportForm,
     ItemForm,
+    TaskCancelForm,
+    TaskEditForm,
     change_reasons,
     chosen_columns,
     columns_form,
@@ -30,7 +32,7 @@ from app.plans.forms import (
 from app.plans.presenting import mark_spans
 from app.services.dashboards import lights
 from app.services.dashboards.facts import beijing_today
-from app.services.plans import directory, items, plan_import, plan_revision, plan_view
+from app.services.plans import directory, items, plan_import, plan_revision, plan_view, task_edits
 
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.LEADER)
 
@@ -152,6 +154,35 @@ def detail(plan_id: int) -> str:
                            may_archive=plan_import.may_archive(plan, current_user),
                            chosen=chosen, units=plan_view.plan_units(plan.id), light_choices=list(lights.Light),
                            sorts=plan_view.PLAN_SORTS)
+
+
+@bp.route("/tasks/<int:task_id>/edit", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def task_edit(task_id: int) -> str | Response:
+    """修改或取消计划任务: each a governed change with its reason (history, notices, running work adapted)."""
+    task = db.get_or_404(PlanTask, task_id)
+    back = url_for("plans.detail", plan_id=task.plan_id)
+    edit_form, cancel_form = TaskEditForm(prefix="edit"), TaskCancelForm(prefix="cancel")
+    if request.method == "GET":
+        shown = task_edits.form_of(task)
+        for name in ("title", "text", "lead_units", "cooperating_units"):
+            getattr(edit_form, name).data = getattr(shown, name)
+        edit_form.version.data = cancel_form.version.data = task_edits.version_of(task)
+    page = partial(render_template, "plans/task_edit.html", task=task, form=edit_form, cancel_form=cancel_form,
+                   may_edit=task_edits.may_edit(current_user, task))
+    if cancel_form.cancel.data and cancel_form.validate_on_submit():
+        on_refusal(back, field=cancel_form.cancel_reason, render=page)
+        task_edits.cancel(task, cancel_form.cancel_reason.data, cancel_form.version.data, current_user)
+        flash(f"第{task.number}项任务已取消,相关单位已收到通知。", "success")
+        return redirect(back)
+    if edit_form.submit.data and edit_form.validate_on_submit():
+        on_refusal(back, field=edit_form.reason, render=page)
+        edit = task_edits.TaskEdit(edit_form.title.data or "", edit_form.text.data, edit_form.lead_units.data,
+                                   edit_form.cooperating_units.data or "")
+        change = task_edits.edit_task(task, edit, edit_form.reason.data, edit_form.version.data, current_user)
+        flash(f"第{task.number}项任务已修改({'、'.join(change.aspects)}),相关单位已收到通知。", "success")
+        return redirect(back)
+    return page()
 
 
 @bp.route("/<int:plan_id>/archive", methods=["POST"])

@@ -1,0 +1,160 @@
+"""Plan-page task edits: 督审处 rewords a task, changes its units (and with its text, its targets) or cancels it.
+
+Each edit is one change of the same change-set machinery a revised document uses (``plan_revision``): it
+carries a reason, keeps the before/after in the audit history, tells the units concerned and adapts the
+running work (a new lead unit gets its 分解任务, a unit that no longer answers has its open steps ended,
+a cancelled task leaves lists and scores with its history kept). The form carries the task's version (a
+digest of what it shows), so a stale page or a doubled submission is refused instead of applied twice.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from app.extensions import db
+from app.models import PlanStatus, PlanTask, Role, Unit, UnitGroup, User
+from app.plan_parser.model import Responsibility, Task
+from app.plan_parser.targets import find_targets
+from app.plan_parser.units import split_units
+from app.services.infrastructure import audit
+from app.services.plans import directory
+from app.services.plans.plan_revision import (
+    MAX_REASON,
+    Change,
+    ChangeKind,
+    aspects_between,
+    cancel_task,
+    change_task,
+    notify_change,
+    parsed_snapshot,
+    stored_snapshot,
+)
+
+MAX_TITLE, MAX_TEXT = 500, 5000
+
+
+@dataclass(frozen=True)
+class TaskEdit:
+    """What the edit form holds: the wording and the units, names as written (resolved like a plan's)."""
+
+    title: str
+    text: str
+    lead_units: str
+    cooperating_units: str = ""
+
+
+def version_of(task: PlanTask) -> str:
+    """A digest of what the edit form shows: it changes with every edit, so a stale form is told apart."""
+    shown = {**stored_snapshot(task).to_dict(), "cancelled": task.cancelled_at is not None}
+    return hashlib.sha256(json.dumps(shown, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def form_of(task: PlanTask) -> TaskEdit:
+    """The task as the edit form starts."""
+    names = {role: "、".join(r.holder_name for r in task.responsibilities if r.role.value in role)
+             for role in (("lead", "responsible"), ("cooperating",))}
+    return TaskEdit(task.title, task.text, names[("lead", "responsible")], names[("cooperating",)])
+
+
+def may_edit(user: User, task: PlanTask) -> bool:
+    """The plan page's predicate: 督审处, on a task of an active plan not cancelled."""
+    return _refusal(user, task) is None
+
+
+def _refusal(user: User, task: PlanTask) -> str | None:
+    if not user.has_role(Role.SUPERVISOR):
+        return "只有督审处可以修改或取消计划任务。"
+    if task.plan.status is not PlanStatus.ACTIVE:
+        return "该计划已归档,不能修改任务。"
+    if task.cancelled_at is not None:
+        return "该任务已取消,不能再修改。"
+    return None
+
+
+def _ensure(user: User, task: PlanTask, version: str | None, reason: str | None) -> str:
+    refusal = _refusal(user, task)
+    if refusal and not user.has_role(Role.SUPERVISOR):
+        raise PermissionDenied(refusal)
+    if refusal:
+        raise InvalidTransition(refusal)
+    if version != version_of(task):
+        raise InvalidTransition("该任务已被修改(他人或您在另一页面),请刷新页面后在最新内容上修改。")
+    reason = (reason or "").strip()[:MAX_REASON]
+    if not reason:
+        raise ValidationFailed("请填写修改原因(将通知相关单位并记入历史)。")
+    return reason
+
+
+def edit_task(task: PlanTask, edit: TaskEdit, reason: str | None, version: str | None, actor: User) -> Change:
+    """Apply the edit to the task in place, as a change of the plan, with its reason.
+
+    :raises PermissionDenied: the actor is not 督审处.
+    :raises InvalidTransition: the plan is archived, the task cancelled, or the form stale.
+    :raises ValidationFailed: no reason, no text or lead unit, an unknown unit name, or nothing changed.
+    """
+    reason = _ensure(actor, task, version, reason)
+    parsed, resolved = _parsed(task, edit)
+    before = stored_snapshot(task)
+    after = parsed_snapshot(parsed, resolved, task.plan.year)
+    after = type(after)(after.number, after.title, after.text, after.units, after.targets, task.suggested_due)
+    aspects = aspects_between(before, after)
+    if not aspects:
+        raise ValidationFailed("内容与现在相同,没有需要保存的修改。")
+    change = Change(ChangeKind.CHANGED, task.number, before, after, aspects)
+    due, phrase = task.suggested_due, task.deadline_phrase
+    change_task(task, parsed, resolved, task.plan.year, aspects)
+    task.suggested_due, task.deadline_phrase = due, phrase  # the form does not edit the deadline
+    db.session.flush()
+    audit.record(actor, "plan_task", task.id, "edited", before=before.to_dict(),
+                 after={**after.to_dict(), "reason": reason, "aspects": list(aspects)})
+    notify_change(task, change, reason, f"edit-{version_of(task)}")
+    return change
+
+
+def cancel(task: PlanTask, reason: str | None, version: str | None, actor: User) -> Change:
+    """Cancel the task: it stays on the plan page with its reason and history, and leaves lists and scores.
+
+    :raises PermissionDenied: the actor is not 督审处.
+    :raises InvalidTransition: the plan is archived, the task cancelled already, or the form stale.
+    :raises ValidationFailed: no reason.
+    """
+    reason = _ensure(actor, task, version, reason)
+    before = stored_snapshot(task)
+    change = Change(ChangeKind.REMOVED, task.number, before, None)
+    cancel_task(task, reason)
+    db.session.flush()
+    audit.record(actor, "plan_task", task.id, "cancelled", before=before.to_dict(), after={"reason": reason})
+    notify_change(task, change, reason, "cancel")
+    return change
+
+
+def _parsed(task: PlanTask, edit: TaskEdit) -> tuple[Task, dict[str, Unit | UnitGroup]]:
+    """The edit as a parsed task (what the change-set machinery applies), names resolved to the directory."""
+    title, text = edit.title.strip(), edit.text.strip()
+    if not text:
+        raise ValidationFailed("请填写任务内容。")
+    if len(text) > MAX_TEXT or len(title) > MAX_TITLE:
+        raise ValidationFailed(f"任务标题不能超过 {MAX_TITLE} 个字,内容不能超过 {MAX_TEXT} 个字。")
+    lead_names, cooperating_names = split_units(edit.lead_units).order, split_units(edit.cooperating_units).order
+    if not lead_names:
+        raise ValidationFailed("请填写牵头单位。")
+    found = {name: directory.resolve_name(task.plan.organisation, name) for name in [*lead_names, *cooperating_names]}
+    unknown = [name for name, holder in found.items() if holder is None]
+    if unknown:
+        raise ValidationFailed("以下单位名称在单位目录中找不到:" + "、".join(unknown)
+                               + "。请检查名称,或先在单位目录中添加该单位或别名。")
+    groups = [name for name in lead_names if not isinstance(found[name], Unit)]
+    if groups:
+        raise ValidationFailed("牵头单位须是具体单位,不能是单位组:" + "、".join(groups) + "。")
+    resolved: dict[str, Unit | UnitGroup] = {holder.name: holder for holder in found.values() if holder is not None}
+    leads = list(dict.fromkeys(found[name].name for name in lead_names))  # type: ignore[union-attr]
+    others = [holder for name in cooperating_names if (holder := found[name]) is not None and holder.name not in leads]
+    responsibility = Responsibility(
+        lead_units=leads,
+        cooperating_units=list(dict.fromkeys(h.name for h in others if isinstance(h, Unit))),
+        unit_groups=list(dict.fromkeys(h.name for h in others if isinstance(h, UnitGroup))))
+    parsed = Task(task.number, task.section.number if task.section else None, title or text.split("。")[0][:MAX_TITLE],
+                  text, responsibility=responsibility, targets=find_targets(text))
+    return parsed, resolved

@@ -1,0 +1,48 @@
+"""修改或取消计划任务 from the plan page, through the real forms."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import PlanTask
+from tests.conftest import csrf_token
+from tests.web.test_work import as_user
+
+
+def send(client, url: str, prefix: str, data: dict):
+    token = csrf_token(client, url)
+    return client.post(url, data={f"{prefix}-csrf_token": token, **{f"{prefix}-{k}": v for k, v in data.items()}})
+
+
+def test_the_supervisor_edits_then_cancels_a_task_from_the_plan_page(app, task7):
+    dushen, zhuce = as_user(app, "dushen"), as_user(app, "zhuce")
+    url = f"/plans/tasks/{task7.id}/edit"
+    assert url in dushen.get(f"/plans/{task7.plan_id}").get_data(as_text=True)
+    page = dushen.get(url).get_data(as_text=True)
+    version = re.search(r'name="edit-version" type="hidden" value="([0-9a-f]+)"', page).group(1)
+    assert 'value="注册处"' in page
+
+    fields = {"version": version, "title": task7.title, "text": task7.text, "lead_units": "信用处",
+              "cooperating_units": "科信处、信息中心", "submit": "保存修改"}
+    page = send(dushen, url, "edit", {**fields, "reason": ""}).get_data(as_text=True)
+    assert "请填写修改原因" in page
+    page = send(dushen, url, "edit", {**fields, "lead_units": "不存在处", "reason": "调整"}).get_data(as_text=True)
+    assert "找不到:不存在处" in page
+    response = send(dushen, url, "edit", {**fields, "reason": "调整牵头单位"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/plans/{task7.plan_id}")
+    db.session.expire_all()
+    assert db.session.get(PlanTask, task7.id).responsibilities[0].holder_name == "信用处"
+    stale = send(dushen, url, "edit", {**fields, "lead_units": "注册处", "reason": "改回"})
+    assert stale.status_code == 302
+    assert "该任务已被修改" in dushen.get(stale.headers["Location"]).get_data(as_text=True)
+    assert zhuce.get(url).status_code == 403
+
+    fresh = re.search(r'name="cancel-version" type="hidden" value="([0-9a-f]+)"',
+                      dushen.get(url).get_data(as_text=True)).group(1)
+    response = send(dushen, url, "cancel", {"version": fresh, "cancel_reason": "并入其他任务", "cancel": "取消该任务"})
+    assert response.status_code == 302
+    plan_page = dushen.get(f"/plans/{task7.plan_id}").get_data(as_text=True)
+    assert "已取消" in plan_page and "并入其他任务" in plan_page and url not in plan_page
+    assert db.session.scalar(select(PlanTask.cancelled_at).where(PlanTask.id == task7.id)) is not None
