@@ -71,6 +71,7 @@ _AUDIT_LABELS = {
     "revised": "按修订版修改",
     "revision_added": "随计划修订新增",
     "edited": "修改计划任务",
+    "added": "新增计划任务",
     "cancelled": "取消计划任务",
     "revision_changed": "随计划修订修改",
     "revision_removed": "随计划修订取消",

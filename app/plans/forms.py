@@ -96,6 +96,15 @@ class TaskEditForm(FlaskForm):
     submit = SubmitField("保存修改")
 
 
+class TaskNewForm(TaskEditForm):
+    """新增计划任务: the edit form's fields, and which part of the plan it joins."""
+
+    section = SelectField("所属部分", coerce=int)
+    reason = TextAreaField("新增原因", validators=[DataRequired("请填写新增原因(将通知相关单位并记入历史)。"),
+                                               Length(max=500)])
+    submit = SubmitField("新增任务")
+
+
 class TaskCancelForm(FlaskForm):
     """取消计划任务, with the reason."""
 

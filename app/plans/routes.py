@@ -6,11 +6,12 @@ from functools import partial
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from app.access import roles
 from app.errors import DubanError, on_refusal
 from app.extensions import db
-from app.models import Plan, PlanImportDraft, PlanStatus, PlanTask, Role
+from app.models import Plan, PlanImportDraft, PlanSection, PlanStatus, PlanTask, Role
 from app.models.base import utcnow
 from app.plans import bp
 from app.plans.forms import (
@@ -18,6 +19,7 @@ from app.plans.forms import (
     ItemForm,
     TaskCancelForm,
     TaskEditForm,
+    TaskNewForm,
     change_reasons,
     chosen_columns,
     columns_form,
@@ -154,6 +156,29 @@ def detail(plan_id: int) -> str:
                            may_archive=plan_import.may_archive(plan, current_user),
                            chosen=chosen, units=plan_view.plan_units(plan.id), light_choices=list(lights.Light),
                            sorts=plan_view.PLAN_SORTS)
+
+
+@bp.route("/<int:plan_id>/tasks/new", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def task_new(plan_id: int) -> str | Response:
+    """新增计划任务 from the plan page: a governed change with its reason; its lead units get their 分解任务."""
+    plan = db.get_or_404(Plan, plan_id)
+    back = url_for("plans.detail", plan_id=plan.id)
+    form = TaskNewForm()
+    form.section.choices = [SelectChoice(0, "(不分部分)")] + [SelectChoice(s.id, f"{s.number}. {s.title}")
+                                                                for s in plan.sections]
+    if request.method == "GET":
+        form.version.data = task_edits.plan_version(plan)
+    page = partial(render_template, "plans/task_new.html", plan=plan, form=form)
+    if form.validate_on_submit():
+        on_refusal(back, field=form.reason, render=page)
+        section = db.session.get(PlanSection, form.section.data) if form.section.data else None
+        edit = task_edits.TaskEdit(form.title.data or "", form.text.data, form.lead_units.data,
+                                   form.cooperating_units.data or "")
+        task = task_edits.new_task(plan, section, edit, form.reason.data, form.version.data, current_user)
+        flash(f"已新增第{task.number}项任务({task.supervision_number}),牵头单位已收到分解任务。", "success")
+        return redirect(back)
+    return page()
 
 
 @bp.route("/tasks/<int:task_id>/edit", methods=["GET", "POST"])

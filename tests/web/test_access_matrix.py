@@ -83,6 +83,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "plans.import_columns": frozenset({"dushen"}),
     "plans.archive": frozenset({"dushen"}),
     "plans.task_edit": frozenset({"dushen"}),
+    "plans.task_new": frozenset({"dushen"}),
     "work.inbox": SIGNED_IN,
     "work.done": SIGNED_IN,
     # 注册处's decomposition of task 7: only its liaison may work it.

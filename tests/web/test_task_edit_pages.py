@@ -6,7 +6,7 @@ import re
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import PlanTask
+from app.models import Decomposition, PlanTask
 from tests.conftest import csrf_token
 from tests.web.test_work import as_user
 
@@ -46,3 +46,26 @@ def test_the_supervisor_edits_then_cancels_a_task_from_the_plan_page(app, task7)
     plan_page = dushen.get(f"/plans/{task7.plan_id}").get_data(as_text=True)
     assert "已取消" in plan_page and "并入其他任务" in plan_page and url not in plan_page
     assert db.session.scalar(select(PlanTask.cancelled_at).where(PlanTask.id == task7.id)) is not None
+
+
+def test_the_supervisor_adds_a_task_whose_lead_gets_its_decomposition(app, task7):
+    dushen = as_user(app, "dushen")
+    url = f"/plans/{task7.plan_id}/tasks/new"
+    assert url in dushen.get(f"/plans/{task7.plan_id}").get_data(as_text=True)
+    page = dushen.get(url).get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="([0-9a-f]+)"', page).group(1)
+    fields = {"csrf_token": csrf_token(dushen, url), "version": version, "section": "1", "title": "",
+              "text": "开展经营主体年报质量提升行动,完成抽查5000户。", "lead_units": "信用处",
+              "cooperating_units": "注册处", "reason": "省政府新增部署", "submit": "新增任务"}
+    assert "请填写新增原因" in dushen.post(url, data={**fields, "reason": ""}).get_data(as_text=True)
+    response = dushen.post(url, data=fields)
+    assert response.status_code == 302
+    added = db.session.scalar(select(PlanTask).where(PlanTask.plan_id == task7.plan_id, PlanTask.number == 40))
+    assert added.supervision_number and added.targets[0].value == 5000
+    assert [r.holder_name for r in added.responsibilities] == ["信用处", "注册处"]
+    assert [d.unit.name for d in db.session.scalars(select(Decomposition).filter_by(plan_task_id=added.id))] == ["信用处"]
+    again = dushen.post(url, data=fields)  # the same form twice: refused, nothing added
+    assert again.status_code == 302 and "该计划的任务已有变化" in dushen.get(again.headers["Location"]).get_data(
+        as_text=True)
+    assert db.session.scalar(select(PlanTask.id).where(PlanTask.plan_id == task7.plan_id,
+                                                       PlanTask.number == 41)) is None

@@ -238,7 +238,7 @@ def _apply(plan: Plan, change: Change, parsed: Task | None, preview: plan_import
            actor: User) -> PlanTask:
     if change.kind is ChangeKind.ADDED:
         assert parsed is not None
-        return _add_task(plan, parsed, preview)
+        return add_task(plan, parsed, _section(plan, parsed.section, preview), preview.resolved)
     task = next(t for t in plan.tasks if t.number == change.number)
     if change.kind is ChangeKind.REMOVED:
         cancel_task(task, reason)
@@ -248,10 +248,10 @@ def _apply(plan: Plan, change: Change, parsed: Task | None, preview: plan_import
     return task
 
 
-def _add_task(plan: Plan, parsed: Task, preview: plan_import.ImportPreview) -> PlanTask:
+def add_task(plan: Plan, parsed: Task, section: PlanSection | None,
+             resolved: Mapping[str, Unit | UnitGroup]) -> PlanTask:
     """A new task joins the plan, numbered and supervised like the others."""
-    section = _section(plan, parsed.section, preview)
-    task = plan_import.task_row(parsed, section, preview.resolved, plan.year, {})
+    task = plan_import.task_row(parsed, section, resolved, plan.year, {})
     plan.tasks.append(task)
     db.session.flush()
     supervision.number_tasks(plan, [task])

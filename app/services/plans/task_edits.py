@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
-from app.models import PlanStatus, PlanTask, Role, Unit, UnitGroup, User
+from app.models import Plan, PlanSection, PlanStatus, PlanTask, Role, Unit, UnitGroup, User
 from app.plan_parser.model import Responsibility, Task
 from app.plan_parser.targets import find_targets
 from app.plan_parser.units import split_units
@@ -24,6 +24,7 @@ from app.services.plans.plan_revision import (
     MAX_REASON,
     Change,
     ChangeKind,
+    add_task,
     aspects_between,
     cancel_task,
     change_task,
@@ -95,7 +96,7 @@ def edit_task(task: PlanTask, edit: TaskEdit, reason: str | None, version: str |
     :raises ValidationFailed: no reason, no text or lead unit, an unknown unit name, or nothing changed.
     """
     reason = _ensure(actor, task, version, reason)
-    parsed, resolved = _parsed(task, edit)
+    parsed, resolved = _parsed(task.plan, task.number, task.section, edit)
     before = stored_snapshot(task)
     after = parsed_snapshot(parsed, resolved, task.plan.year)
     after = type(after)(after.number, after.title, after.text, after.units, after.targets, task.suggested_due)
@@ -130,8 +131,44 @@ def cancel(task: PlanTask, reason: str | None, version: str | None, actor: User)
     return change
 
 
-def _parsed(task: PlanTask, edit: TaskEdit) -> tuple[Task, dict[str, Unit | UnitGroup]]:
-    """The edit as a parsed task (what the change-set machinery applies), names resolved to the directory."""
+def plan_version(plan: Plan) -> str:
+    """The plan's tasks as the add form saw them: a task added meanwhile (or this form sent twice) changes it."""
+    numbers = sorted((task.number, task.cancelled_at is not None) for task in plan.tasks)
+    return hashlib.sha256(json.dumps(numbers).encode()).hexdigest()[:16]
+
+
+def new_task(plan: Plan, section: PlanSection | None, edit: TaskEdit, reason: str | None, version: str | None,
+             actor: User) -> PlanTask:
+    """Add a task to the plan (numbered after the last), supervised like the others: its lead units get their
+    分解任务 and a 督办编号 is taken.
+
+    :raises PermissionDenied: the actor is not 督审处.
+    :raises InvalidTransition: the plan is archived or the form stale (a task was added meanwhile).
+    :raises ValidationFailed: no reason, no text or lead unit, an unknown unit name, a section of another plan.
+    """
+    if not actor.has_role(Role.SUPERVISOR):
+        raise PermissionDenied("只有督审处可以新增计划任务。")
+    if plan.status is not PlanStatus.ACTIVE:
+        raise InvalidTransition("该计划已归档,不能新增任务。")
+    if version != plan_version(plan):
+        raise InvalidTransition("该计划的任务已有变化(他人新增或您已提交过),请刷新页面后再新增。")
+    if section is not None and section.plan_id != plan.id:
+        raise ValidationFailed("所选部分不属于该计划。")
+    reason = (reason or "").strip()[:MAX_REASON]
+    if not reason:
+        raise ValidationFailed("请填写新增原因(将通知相关单位并记入历史)。")
+    number = max((task.number for task in plan.tasks), default=0) + 1
+    parsed, resolved = _parsed(plan, number, section, edit)
+    task = add_task(plan, parsed, section, resolved)
+    after = stored_snapshot(task)
+    audit.record(actor, "plan_task", task.id, "added", after={**after.to_dict(), "reason": reason})
+    notify_change(task, Change(ChangeKind.ADDED, number, None, after), reason, "add")
+    return task
+
+
+def _parsed(plan: Plan, number: int, section: PlanSection | None,
+            edit: TaskEdit) -> tuple[Task, dict[str, Unit | UnitGroup]]:
+    """The edit as task ``number`` parsed (what the change-set machinery applies), names resolved to the directory."""
     title, text = edit.title.strip(), edit.text.strip()
     if not text:
         raise ValidationFailed("请填写任务内容。")
@@ -140,7 +177,7 @@ def _parsed(task: PlanTask, edit: TaskEdit) -> tuple[Task, dict[str, Unit | Unit
     lead_names, cooperating_names = split_units(edit.lead_units).order, split_units(edit.cooperating_units).order
     if not lead_names:
         raise ValidationFailed("请填写牵头单位。")
-    found = {name: directory.resolve_name(task.plan.organisation, name) for name in [*lead_names, *cooperating_names]}
+    found = {name: directory.resolve_name(plan.organisation, name) for name in [*lead_names, *cooperating_names]}
     unknown = [name for name, holder in found.items() if holder is None]
     if unknown:
         raise ValidationFailed("以下单位名称在单位目录中找不到:" + "、".join(unknown)
@@ -155,6 +192,6 @@ def _parsed(task: PlanTask, edit: TaskEdit) -> tuple[Task, dict[str, Unit | Unit
         lead_units=leads,
         cooperating_units=list(dict.fromkeys(h.name for h in others if isinstance(h, Unit))),
         unit_groups=list(dict.fromkeys(h.name for h in others if isinstance(h, UnitGroup))))
-    parsed = Task(task.number, task.section.number if task.section else None, title or text.split("。")[0][:MAX_TITLE],
+    parsed = Task(number, section.number if section else None, title or text.split("。")[0][:MAX_TITLE],
                   text, responsibility=responsibility, targets=find_targets(text))
     return parsed, resolved
