@@ -63,7 +63,8 @@ def test_the_supervisor_adds_a_task_whose_lead_gets_its_decomposition(app, task7
     added = db.session.scalar(select(PlanTask).where(PlanTask.plan_id == task7.plan_id, PlanTask.number == 40))
     assert added.supervision_number and added.targets[0].value == 5000
     assert [r.holder_name for r in added.responsibilities] == ["信用处", "注册处"]
-    assert [d.unit.name for d in db.session.scalars(select(Decomposition).filter_by(plan_task_id=added.id))] == ["信用处"]
+    parts = db.session.scalars(select(Decomposition).filter_by(plan_task_id=added.id))
+    assert [part.unit.name for part in parts] == ["信用处"]
     again = dushen.post(url, data=fields)  # the same form twice: refused, nothing added
     assert again.status_code == 302 and "该计划的任务已有变化" in dushen.get(again.headers["Location"]).get_data(
         as_text=True)
