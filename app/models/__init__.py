@@ -52,6 +52,7 @@ from app.models.plan import (
     Priority,
     ResponsibilityRole,
     SupervisionNumber,
+    TaskChangeRequest,
     TaskResponsibility,
 )
 from app.models.progress import ProgressReport
@@ -140,6 +141,7 @@ __all__ = [
     "SubmissionKind",
     "SupervisionNumber",
     "TargetActual",
+    "TaskChangeRequest",
     "TaskComment",
     "TaskEvaluation",
     "TaskHoldRequest",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -137,6 +138,8 @@ class Plan(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: 任务变更需局领导审批: plan-page task edits wait as 待审批 until a leader approves them.
+    changes_need_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     organisation: Mapped[Organisation] = relationship()
     imported_by: Mapped[User | None] = relationship()
@@ -312,3 +315,36 @@ class PlanImportDraft(Base):
     organisation: Mapped[Organisation] = relationship()
     plan: Mapped[Plan | None] = relationship(foreign_keys=[plan_id])
     revises_plan: Mapped[Plan | None] = relationship(foreign_keys=[revises_plan_id])
+
+
+class TaskChangeRequest(Base):
+    """A plan-page task change (edit, cancel, add) waiting for a leader, on a plan whose changes need approval.
+
+    ``payload`` holds what the form said; approving applies it then, if the task (or plan) is as it was.
+    """
+
+    __tablename__ = "task_change_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    plan_task_id: Mapped[int | None] = mapped_column(ForeignKey("plan_task.id", ondelete="CASCADE"))
+    #: "edit", "cancel" or "add".
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    #: What the change does, in words (修改任务(责任单位) …), and its before/after for the leader.
+    summary: Mapped[str] = mapped_column(String(300))
+    before: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: "pending", "approved" or "refused" (ExtensionStatus's values).
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    plan: Mapped[Plan] = relationship()
+    task: Mapped[PlanTask | None] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

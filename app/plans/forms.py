@@ -105,6 +105,14 @@ class TaskNewForm(TaskEditForm):
     submit = SubmitField("新增任务")
 
 
+class ChangeDecisionForm(FlaskForm):
+    """局领导审批任务变更."""
+
+    note = TextAreaField("审批意见", validators=[Optional(), Length(max=500)])
+    approve = SubmitField("批准")
+    refuse = SubmitField("不予批准")
+
+
 class TaskCancelForm(FlaskForm):
     """取消计划任务, with the reason."""
 

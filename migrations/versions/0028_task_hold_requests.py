@@ -1,4 +1,5 @@
-"""中止 and 阶段性办结 requests (task_hold_request), the task's hold, and their notice topics
+"""中止 and 阶段性办结 requests (task_hold_request), the task's hold, their notice topics; task changes
+awaiting a leader's approval (task_change_request, plan.changes_need_approval)
 
 Revision ID: 0028
 Revises: 0019
@@ -74,9 +75,48 @@ def upgrade():
         batch_op.create_index('uq_task_hold_request_pending', ['plan_task_id'], unique=True,
                               sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
     _set_topics(OLD_TOPICS, NEW_TOPICS)
+    with op.batch_alter_table('plan', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('changes_need_approval', sa.Boolean(), server_default=sa.false(),
+                                      nullable=False))
+    op.create_table(
+        'task_change_request',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('plan_id', sa.Integer(), nullable=False),
+        sa.Column('plan_task_id', sa.Integer(), nullable=True),
+        sa.Column('kind', sa.String(length=16), nullable=False),
+        sa.Column('payload', sa.JSON(), nullable=False),
+        sa.Column('summary', sa.String(length=300), nullable=False),
+        sa.Column('before', sa.JSON(), nullable=True),
+        sa.Column('after', sa.JSON(), nullable=True),
+        sa.Column('reason', sa.Text(), nullable=False),
+        sa.Column('requested_by_id', sa.Integer(), nullable=False),
+        sa.Column('requested_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('decided_by_id', sa.Integer(), nullable=True),
+        sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('decision_note', sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(['decided_by_id'], ['user_account.id'],
+                                name=op.f('fk_task_change_request_decided_by_id_user_account')),
+        sa.ForeignKeyConstraint(['plan_id'], ['plan.id'], name=op.f('fk_task_change_request_plan_id_plan'),
+                                ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['plan_task_id'], ['plan_task.id'],
+                                name=op.f('fk_task_change_request_plan_task_id_plan_task'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['requested_by_id'], ['user_account.id'],
+                                name=op.f('fk_task_change_request_requested_by_id_user_account')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_task_change_request')),
+    )
+    with op.batch_alter_table('task_change_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_task_change_request_plan_id'), ['plan_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_task_change_request_status'), ['status'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('task_change_request', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_task_change_request_status'))
+        batch_op.drop_index(batch_op.f('ix_task_change_request_plan_id'))
+    op.drop_table('task_change_request')
+    with op.batch_alter_table('plan', schema=None) as batch_op:
+        batch_op.drop_column('changes_need_approval')
     op.execute("DELETE FROM notice_mail_choice WHERE topic IN ('hold_requested', 'hold_decided')")
     _set_topics(NEW_TOPICS, OLD_TOPICS)
     with op.batch_alter_table('task_hold_request', schema=None) as batch_op:

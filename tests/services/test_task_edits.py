@@ -93,3 +93,46 @@ def test_a_cancelled_task_keeps_its_history_and_takes_no_more_edits(task7, peopl
     assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "cancelled")) == "cancelled"
     with pytest.raises(InvalidTransition, match="已取消"):
         task_edits.cancel(task7, "再取消", version, people["dushen"])
+
+
+def test_with_approval_required_a_change_waits_for_a_leader_and_is_applied_then(task7, people):
+    dushen, leader = people["dushen"], people["leader"]
+    with pytest.raises(PermissionDenied):
+        task_edits.set_approval(task7.plan, True, people["zhuce"])
+    task_edits.set_approval(task7.plan, True, dushen)
+    version = task_edits.version_of(task7)
+    task_edits.edit_task(task7, edited(task7, lead_units="信用处"), "调整牵头单位", version, dushen)
+    assert task7.responsibilities[0].holder_name == "注册处"  # nothing applied yet
+    (waiting,) = task_edits.pending_changes()
+    assert waiting.summary == "第7项 修改任务(责任单位)" and waiting.before["units"][0] == "牵头:注册处"
+    assert db.session.scalar(select(Notification.link).where(Notification.user_id == leader.id)) == \
+        f"/plans/changes/{waiting.id}"
+    with pytest.raises(InvalidTransition, match="已有待局领导审批的变更"):
+        task_edits.edit_task(task7, edited(task7, lead_units="信用处"), "再次提交", version, dushen)
+    with pytest.raises(PermissionDenied):
+        task_edits.approve_change(waiting, None, dushen)
+    task_edits.approve_change(waiting, "同意", leader)
+    assert waiting.status == "approved" and task7.responsibilities[0].holder_name == "信用处"
+    assert [i.unit_id for i in items_of(task7, WorkItemState.OPEN)] == [unit_id("信用处")]
+    with pytest.raises(InvalidTransition, match="已审批"):
+        task_edits.refuse_change(waiting, "晚了", leader)
+
+
+def test_a_refused_change_changes_nothing_and_a_stale_one_cannot_be_approved(task7, people):
+    dushen, leader = people["dushen"], people["leader"]
+    task_edits.set_approval(task7.plan, True, dushen)
+    task_edits.cancel(task7, "并入第8项", task_edits.version_of(task7), dushen)
+    (waiting,) = task_edits.pending_changes()
+    with pytest.raises(ValidationFailed, match="请填写审批意见"):
+        task_edits.refuse_change(waiting, "", leader)
+    task_edits.refuse_change(waiting, "保留该任务", leader)
+    assert task7.cancelled_at is None and waiting.status == "refused"
+    notice = db.session.scalar(select(Notification).where(Notification.user_id == dushen.id))
+    assert "未获批准" in notice.title and "保留该任务" in notice.body
+
+    task_edits.cancel(task7, "并入第8项", task_edits.version_of(task7), dushen)
+    task_edits.set_approval(task7.plan, False, dushen)
+    task_edits.edit_task(task7, edited(task7, lead_units="信用处"), "先调整单位", task_edits.version_of(task7), dushen)
+    (stale,) = task_edits.pending_changes()
+    with pytest.raises(InvalidTransition, match="申请后任务或计划已有变化"):
+        task_edits.approve_change(stale, None, leader)

@@ -28,6 +28,7 @@ from app.models import (
     PlanTask,
     Rectification,
     ReviewRecord,
+    TaskChangeRequest,
     TaskHoldRequest,
     Unit,
     UnitGroup,
@@ -38,7 +39,7 @@ from app.models import (
 from app.services.follow_up import extensions
 from app.services.infrastructure import attachments, notices
 from app.services.lifecycle import discussion
-from app.services.plans import plan_import
+from app.services.plans import plan_import, task_edits
 from app.services.scoring import task_holds
 from app.services.timing import calendar_overrides
 from tests.conftest import ROOT, empty_all_tables, login, make_test_app
@@ -84,6 +85,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "plans.archive": frozenset({"dushen"}),
     "plans.task_edit": frozenset({"dushen"}),
     "plans.task_new": frozenset({"dushen"}),
+    "plans.approval_switch": frozenset({"dushen"}),
+    # A change of task 1 waiting for a leader (the plan's changes need approval).
+    "plans.changes": frozenset({"leader"}),
+    "plans.change_decide": frozenset({"leader"}),
     "work.inbox": SIGNED_IN,
     "work.done": SIGNED_IN,
     # 注册处's decomposition of task 7: only its liaison may work it.
@@ -227,6 +232,10 @@ def _extension_request_and_calendar_override() -> None:
     extensions.request_extension(item, item.due_at.date() + timedelta(days=30), "访问矩阵用的延期申请", zhuce)
     calendar_overrides.add_override(date(2030, 1, 2), False, "访问矩阵用的设置", admin)
     task_holds.request_hold(task7, HoldKind.STAGE_CLOSE, "访问矩阵用的阶段性办结申请", zhuce)
+    task1 = db.session.scalar(select(PlanTask).where(PlanTask.number == 1))
+    dushen = db.session.scalar(select(User).where(User.username == "dushen"))
+    task1.plan.changes_need_approval = True
+    task_edits.cancel(task1, "访问矩阵用的任务变更", task_edits.version_of(task1), dushen)
 
 
 def _document_for_dushen() -> None:
@@ -257,6 +266,7 @@ def _url_arguments() -> dict[str, int]:
             "rectification_id": db.session.scalar(select(Rectification.id)),
             "request_id": db.session.scalar(select(ExtensionRequest.id)),
             "hold_id": db.session.scalar(select(TaskHoldRequest.id)),
+            "change_id": db.session.scalar(select(TaskChangeRequest.id)),
             "job_id": db.session.scalar(select(ExportJob.id)),
             # The administrator's delete (run first) removes the override; the others are refused before any lookup.
             "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger"}

@@ -70,3 +70,30 @@ def test_the_supervisor_adds_a_task_whose_lead_gets_its_decomposition(app, task7
         as_text=True)
     assert db.session.scalar(select(PlanTask.id).where(PlanTask.plan_id == task7.plan_id,
                                                        PlanTask.number == 41)) is None
+
+
+def test_with_the_switch_on_a_leader_approves_the_change_before_it_applies(app, task7):
+    dushen, leader = as_user(app, "dushen"), as_user(app, "leader")
+    plan_url = f"/plans/{task7.plan_id}"
+    switch = dushen.post(f"{plan_url}/approval", data={"csrf_token": csrf_token(dushen, plan_url),
+                                                       "changes_need_approval": "on"})
+    assert switch.status_code == 302 and "需局领导审批" in dushen.get(plan_url).get_data(as_text=True)
+    url = f"/plans/tasks/{task7.id}/edit"
+    version = re.search(r'name="cancel-version" type="hidden" value="([0-9a-f]+)"',
+                        dushen.get(url).get_data(as_text=True)).group(1)
+    response = send(dushen, url, "cancel", {"version": version, "cancel_reason": "并入其他任务",
+                                            "cancel": "取消该任务"})
+    assert "待审批后生效" in dushen.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(PlanTask, task7.id).cancelled_at is None
+
+    listing = leader.get("/plans/changes").get_data(as_text=True)
+    assert "第7项 取消任务" in listing and 'data-testid="badge-plans.changes">1<' in listing
+    change_id = int(re.search(r"/plans/changes/(\d+)", listing).group(1))
+    decide = f"/plans/changes/{change_id}"
+    assert "(取消任务)" in leader.get(decide).get_data(as_text=True)
+    response = leader.post(decide, data={"csrf_token": csrf_token(leader, decide), "note": "同意", "approve": "批准"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(PlanTask, task7.id).cancelled_at is not None
+    assert dushen.get("/plans/changes").status_code == 403

@@ -10,15 +10,31 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, select, update
 
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
-from app.models import Plan, PlanSection, PlanStatus, PlanTask, Role, Unit, UnitGroup, User
+from app.models import (
+    NoticeKind,
+    Plan,
+    PlanSection,
+    PlanStatus,
+    PlanTask,
+    Role,
+    TaskChangeRequest,
+    Unit,
+    UnitGroup,
+    User,
+    UserRole,
+)
+from app.models.base import utcnow
 from app.plan_parser.model import Responsibility, Task
 from app.plan_parser.targets import find_targets
 from app.plan_parser.units import split_units
-from app.services.infrastructure import audit
+from app.services.infrastructure import audit, notices
 from app.services.plans import directory
 from app.services.plans.plan_revision import (
     MAX_REASON,
@@ -88,7 +104,8 @@ def _ensure(user: User, task: PlanTask, version: str | None, reason: str | None)
     return reason
 
 
-def edit_task(task: PlanTask, edit: TaskEdit, reason: str | None, version: str | None, actor: User) -> Change:
+def edit_task(task: PlanTask, edit: TaskEdit, reason: str | None, version: str | None, actor: User,
+              approved: bool = False) -> Change:
     """Apply the edit to the task in place, as a change of the plan, with its reason.
 
     :raises PermissionDenied: the actor is not 督审处.
@@ -104,6 +121,9 @@ def edit_task(task: PlanTask, edit: TaskEdit, reason: str | None, version: str |
     if not aspects:
         raise ValidationFailed("内容与现在相同,没有需要保存的修改。")
     change = Change(ChangeKind.CHANGED, task.number, before, after, aspects)
+    if _waits(task.plan, approved):
+        _hold(task.plan, task, "edit", {"edit": asdict(edit), "version": version}, change, reason, actor)
+        return change
     due, phrase = task.suggested_due, task.deadline_phrase
     change_task(task, parsed, resolved, task.plan.year, aspects)
     task.suggested_due, task.deadline_phrase = due, phrase  # the form does not edit the deadline
@@ -114,7 +134,7 @@ def edit_task(task: PlanTask, edit: TaskEdit, reason: str | None, version: str |
     return change
 
 
-def cancel(task: PlanTask, reason: str | None, version: str | None, actor: User) -> Change:
+def cancel(task: PlanTask, reason: str | None, version: str | None, actor: User, approved: bool = False) -> Change:
     """Cancel the task: it stays on the plan page with its reason and history, and leaves lists and scores.
 
     :raises PermissionDenied: the actor is not 督审处.
@@ -124,6 +144,9 @@ def cancel(task: PlanTask, reason: str | None, version: str | None, actor: User)
     reason = _ensure(actor, task, version, reason)
     before = stored_snapshot(task)
     change = Change(ChangeKind.REMOVED, task.number, before, None)
+    if _waits(task.plan, approved):
+        _hold(task.plan, task, "cancel", {"version": version}, change, reason, actor)
+        return change
     cancel_task(task, reason)
     db.session.flush()
     audit.record(actor, "plan_task", task.id, "cancelled", before=before.to_dict(), after={"reason": reason})
@@ -138,9 +161,9 @@ def plan_version(plan: Plan) -> str:
 
 
 def new_task(plan: Plan, section: PlanSection | None, edit: TaskEdit, reason: str | None, version: str | None,
-             actor: User) -> PlanTask:
+             actor: User, approved: bool = False) -> PlanTask | None:
     """Add a task to the plan (numbered after the last), supervised like the others: its lead units get their
-    分解任务 and a 督办编号 is taken.
+    分解任务 and a 督办编号 is taken. None when the plan's changes wait for a leader (the request is stored).
 
     :raises PermissionDenied: the actor is not 督审处.
     :raises InvalidTransition: the plan is archived or the form stale (a task was added meanwhile).
@@ -159,6 +182,11 @@ def new_task(plan: Plan, section: PlanSection | None, edit: TaskEdit, reason: st
         raise ValidationFailed("请填写新增原因(将通知相关单位并记入历史)。")
     number = max((task.number for task in plan.tasks), default=0) + 1
     parsed, resolved = _parsed(plan, number, section, edit)
+    if _waits(plan, approved):
+        change = Change(ChangeKind.ADDED, number, None, parsed_snapshot(parsed, resolved, plan.year))
+        _hold(plan, None, "add", {"edit": asdict(edit), "version": version,
+                                  "section_id": section.id if section else None}, change, reason, actor)
+        return None
     task = add_task(plan, parsed, section, resolved)
     after = stored_snapshot(task)
     audit.record(actor, "plan_task", task.id, "added", after={**after.to_dict(), "reason": reason})
@@ -195,3 +223,131 @@ def _parsed(plan: Plan, number: int, section: PlanSection | None,
     parsed = Task(number, section.number if section else None, title or text.split("。")[0][:MAX_TITLE],
                   text, responsibility=responsibility, targets=find_targets(text))
     return parsed, resolved
+
+
+# --- 任务变更需局领导审批 ---------------------------------------------------------------------------------
+
+def set_approval(plan: Plan, required: bool, actor: User) -> None:
+    """Switch the plan's 任务变更需局领导审批 on or off (督审处).
+
+    :raises PermissionDenied: the actor is not 督审处.
+    """
+    if not actor.has_role(Role.SUPERVISOR):
+        raise PermissionDenied("只有督审处可以设置任务变更是否需要局领导审批。")
+    if plan.changes_need_approval != required:
+        audit.record(actor, "plan", plan.id, "approval_switch", before={"changes_need_approval": not required},
+                     after={"changes_need_approval": required})
+    plan.changes_need_approval = required
+    db.session.flush()
+
+
+def _waits(plan: Plan, approved: bool) -> bool:
+    return plan.changes_need_approval and not approved
+
+
+def _hold(plan: Plan, task: PlanTask | None, kind: str, payload: dict[str, Any], change: Change, reason: str,
+          actor: User) -> TaskChangeRequest:
+    """Store the change as 待审批 and tell the leaders; nothing of the plan changes yet."""
+    waiting = select(TaskChangeRequest.id).where(TaskChangeRequest.plan_id == plan.id,
+                                                 TaskChangeRequest.status == "pending")
+    waiting = waiting.where(TaskChangeRequest.plan_task_id == task.id) if task is not None else \
+        waiting.where(TaskChangeRequest.kind == "add", TaskChangeRequest.payload["version"].as_string()
+                      == str(payload["version"]))
+    if db.session.scalar(waiting) is not None:
+        raise InvalidTransition("该变更已提交,正等待局领导审批,请勿重复提交。" if task is None else
+                                "该任务已有待局领导审批的变更,请等待审批后再修改。")
+    what = f"{change.kind.label}({'、'.join(change.aspects)})" if change.aspects else change.kind.label
+    request = TaskChangeRequest(plan_id=plan.id, plan_task_id=task.id if task else None, kind=kind, payload=payload,
+                                summary=f"第{change.number}项 {what}"[:300],
+                                before=change.before.to_dict() if change.before else None,
+                                after=change.after.to_dict() if change.after else None, reason=reason,
+                                requested_by_id=actor.id)
+    db.session.add(request)
+    db.session.flush()
+    audit.record(actor, "plan", plan.id, "change_requested", after={"change_request": request.id,
+                                                                     "summary": request.summary, "reason": reason})
+    leaders = db.session.scalars(select(User).join(UserRole).where(User.active.is_(True), UserRole.role == Role.LEADER)
+                                 .order_by(User.id)).all()
+    notices.notify_many([notices.NoticeDraft(
+        user=leader, kind=NoticeKind.INFO, key=f"task_change_request:{request.id}:requested",
+        title=f"任务变更待审批:《{plan.title}》{request.summary}"[:200],
+        body=f"《{plan.title}》{request.summary}。原因:{reason}", link=f"/plans/changes/{request.id}",
+    ) for leader in leaders])
+    return request
+
+
+def pending_changes() -> list[TaskChangeRequest]:
+    """Every change waiting for a leader, the oldest first."""
+    return list(db.session.scalars(select(TaskChangeRequest).where(TaskChangeRequest.status == "pending")
+                                   .order_by(TaskChangeRequest.requested_at, TaskChangeRequest.id)))
+
+
+def pending_change_count() -> int:
+    return db.session.scalar(select(func.count(TaskChangeRequest.id)).where(TaskChangeRequest.status == "pending")) or 0
+
+
+def approve_change(request: TaskChangeRequest, note: str | None, actor: User) -> TaskChangeRequest:
+    """批准: apply the change now, as 督审处 asked for it (refused when the task or plan changed meanwhile).
+
+    :raises PermissionDenied: the actor is not a leader.
+    :raises InvalidTransition: decided already, or the task or plan changed since the request.
+    """
+    _decide_change(request, "approved", note, actor)
+    requester = request.requested_by
+    payload = request.payload
+    try:
+        if request.kind == "add":
+            section = db.session.get(PlanSection, payload["section_id"]) if payload.get("section_id") else None
+            new_task(request.plan, section, TaskEdit(**cast(dict[str, str], payload["edit"])), request.reason,
+                     cast(str, payload["version"]), requester, approved=True)
+        else:
+            assert request.task is not None
+            if request.kind == "cancel":
+                cancel(request.task, request.reason, cast(str, payload["version"]), requester, approved=True)
+            else:
+                edit_task(request.task, TaskEdit(**cast(dict[str, str], payload["edit"])), request.reason,
+                          cast(str, payload["version"]), requester, approved=True)
+    except InvalidTransition as stale:
+        raise InvalidTransition(f"申请后任务或计划已有变化,不能按原申请执行({stale.message});"
+                                "请不予批准,由督审处重新提交。") from None
+    audit.record(actor, "plan", request.plan_id, "change_approved", after={"change_request": request.id,
+                                                                          "note": request.decision_note})
+    _tell_requester(request, "已批准并执行")
+    return request
+
+
+def refuse_change(request: TaskChangeRequest, note: str | None, actor: User) -> TaskChangeRequest:
+    """不予批准, with a note; nothing of the plan changes.
+
+    :raises PermissionDenied: the actor is not a leader.
+    :raises InvalidTransition: decided already.
+    :raises ValidationFailed: no note.
+    """
+    if not (note or "").strip():
+        raise ValidationFailed("不予批准时请填写审批意见。")
+    _decide_change(request, "refused", note, actor)
+    audit.record(actor, "plan", request.plan_id, "change_refused", after={"change_request": request.id,
+                                                                         "note": request.decision_note})
+    _tell_requester(request, "未获批准")
+    return request
+
+
+def _decide_change(request: TaskChangeRequest, status: str, note: str | None, actor: User) -> None:
+    """Compare-and-set the status: of two leaders (or two clicks) only the first decides."""
+    if not actor.has_role(Role.LEADER):
+        raise PermissionDenied("只有局领导可以审批任务变更。")
+    result = cast(CursorResult[Any], db.session.execute(
+        update(TaskChangeRequest).where(TaskChangeRequest.id == request.id, TaskChangeRequest.status == "pending")
+        .values(status=status, decided_by_id=actor.id, decided_at=utcnow(),
+                decision_note=(note or "").strip()[:MAX_REASON] or None)
+        .execution_options(synchronize_session=False)))
+    db.session.refresh(request)
+    if result.rowcount != 1:
+        raise InvalidTransition("该变更已审批,不能重复审批。")
+
+
+def _tell_requester(request: TaskChangeRequest, outcome: str) -> None:
+    note = f"审批意见:{request.decision_note}" if request.decision_note else ""
+    notices.notify(request.requested_by, NoticeKind.INFO, f"task_change_request:{request.id}:{request.status}",
+                   f"任务变更{outcome}:{request.summary}"[:200],
+                   f"《{request.plan.title}》{request.summary}:{outcome}。{note}", f"/plans/{request.plan_id}")
