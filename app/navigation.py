@@ -11,7 +11,8 @@ from app.models import User
 from app.services.follow_up import extensions
 from app.services.infrastructure import notices
 from app.services.lifecycle import discussion, work_items
-from app.services.scoring import appeals
+from app.services.plans import task_edits
+from app.services.scoring import appeals, task_holds
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ NAVIGATION = (
     ("已办", "work.done"),
     ("延期审批", "deadlines.pending"),
     ("评分申诉", "assessment.appeals_waiting"),
+    ("中止/办结审批", "deadlines.holds"),
+    ("任务变更审批", "plans.changes"),
     ("本单位任务", "tasks.mine"),
     ("本单位", "main.my_unit"),
     ("本单位看板", "dashboards.my_unit"),
@@ -74,7 +77,9 @@ def _waiting(user: User) -> int:
 
 #: Counts beside a link: what waits for the user there.
 _BADGES = {"work.inbox": _waiting, "deadlines.pending": lambda user: extensions.pending_count(),
-           "assessment.appeals_waiting": lambda user: appeals.waiting_count()}
+           "assessment.appeals_waiting": lambda user: appeals.waiting_count(),
+           "deadlines.holds": lambda user: task_holds.pending_count(),
+           "plans.changes": lambda user: task_edits.pending_change_count()}
 
 
 def navigation_context() -> dict[str, object]:

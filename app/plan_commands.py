@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from app.config import Config
 from app.plan_parser import DocumentError, ParsedPlan, parse_document
 from app.plan_parser.model import ROLE_LABELS
+from app.plan_parser.table_plan import guess_columns, table_plan, task_table_of
 
 if TYPE_CHECKING:
     from app.models import Plan
@@ -23,13 +24,15 @@ def plan_group() -> None:
     """Group of plan commands."""
 
 
-@plan_group.command("parse", help="解析工作要点文件(.txt 或 .docx),输出章节、任务、责任单位和量化指标。")
+@plan_group.command("parse", help="解析工作要点文件(.txt、.docx,或 .xlsx/.csv/.docx 任务分解表),"
+                                  "输出章节、任务、责任单位、量化指标和完成时限。")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def parse_command(file: Path, as_json: bool) -> None:
     parsed = _parse_or_exit(file)
     if as_json:
         click.echo(json.dumps(parsed.to_dict(), ensure_ascii=False, indent=2))
+        _exit_on_table_problems(parsed)
         return
     click.echo(f"标题:{parsed.title or '(未识别)'}")
     click.echo(f"章节 {len(parsed.sections)} 个,任务 {len(parsed.tasks)} 项")
@@ -40,6 +43,8 @@ def parse_command(file: Path, as_json: bool) -> None:
                    f"  配合:{'、'.join(resp.cooperating_units) or '—'}  单位组:{'、'.join(resp.unit_groups) or '—'}")
         for name, role in resp.roles().items():
             click.echo(f"     {name}({ROLE_LABELS[role]}):{'；'.join(r.text for r in resp.reasons.get(name, []))}")
+        if task.deadline:
+            click.echo(f"     时限:{task.deadline.phrase}")
         for target in task.targets:
             label = "指标" if target.is_target else "条件"
             mark = "(待核对)" if target.confidence == "uncertain" else ""
@@ -47,6 +52,13 @@ def parse_command(file: Path, as_json: bool) -> None:
                        f"  依据:{'；'.join(r.text for r in target.reasons)}")
     for warning in parsed.warnings:
         click.echo(f"提示:{warning}")
+    _exit_on_table_problems(parsed)
+
+
+def _exit_on_table_problems(parsed: ParsedPlan) -> None:
+    """A task table with problems that would block its import: say which on stderr, exit non-zero."""
+    if parsed.errors:
+        _fail("表格中有需要修改的问题,导入前须先修改:\n" + "\n".join(f"  {error}" for error in parsed.errors))
 
 
 def _parse_or_exit(file: Path) -> ParsedPlan:
@@ -55,6 +67,9 @@ def _parse_or_exit(file: Path) -> ParsedPlan:
     except OSError as error:
         _fail(f"无法读取文件 {file}:{error.strerror}")
     try:
+        if len(data) <= _plan_max_bytes() and (table := task_table_of(data, file.name)) is not None:
+            # A task table, read as the import page reads it: columns guessed from the header.
+            return table_plan(table, guess_columns(table.header), None, file.stem)
         return parse_document(data, file.name, max_bytes=_plan_max_bytes())
     except DocumentError as error:
         _fail(error.message)

@@ -93,8 +93,11 @@ def _prefill_decomposition(form: FlaskForm, item: WorkItem) -> None:
     unit_share = decomposition.decomposition_of(item)
     milestones = unit_share.milestones
     if not milestones:
-        # A first decomposition ends, by default, where the plan says the task must be done.
-        form.milestones[-1].form.due_date.data = unit_share.task.suggested_due
+        # A first decomposition ends, by default, where the plan says the task must be done: its suggested date,
+        # never after a registered item's 办结时限 (no milestone may fall after it).
+        task = unit_share.task
+        form.milestones[-1].form.due_date.data = min(
+            (day for day in (task.suggested_due, task.final_deadline) if day is not None), default=None)
         return
     form.milestones.entries = []
     # The live milestones follow the newest round row by row; the round also keeps each past date's reason.

@@ -9,10 +9,10 @@ from app.services.dashboards.targets import TargetProgress, WeekCount
 
 #: Light colours, the same the badges use.
 COLOURS = {"approved": "#198754", "overdue": "#dc3545", "open": "#adb5bd", "rate": "#0d6efd",
-           "绿": "#198754", "蓝": "#0d6efd", "黄": "#ffc107", "红": "#dc3545"}
+           "绿": "#198754", "蓝": "#0d6efd", "黄": "#ffc107", "红": "#dc3545", "灰": "#6c757d"}
 
 STATE_COLOURS = {TaskState.NOT_STARTED: "#adb5bd", TaskState.DECOMPOSING: "#ffc107", TaskState.IN_PROGRESS: "#0d6efd",
-                 TaskState.CLOSED: "#198754"}
+                 TaskState.CLOSED: "#198754", TaskState.SUSPENDED: "#6c757d"}
 
 
 def _bars(names: list[str], series: list[dict[str, Any]], horizontal: bool = False) -> dict[str, Any]:

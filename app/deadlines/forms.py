@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.fields import DayField
-from app.models import ReportCycle
+from app.models import HoldKind, ReportCycle
 from app.services.timing.deadline_policy import BOUNDS
 
 
@@ -33,6 +33,24 @@ class ExtensionDecisionForm(FlaskForm):
 
     granted_due = DayField("批准延期至", validators=[DataRequired("请填写批准延期至的日期(年-月-日)。")])
     beyond_plan_year = BooleanField("确认跨年度延期", description="批准的日期晚于计划年度的 12 月 31 日时须勾选。")
+    note = TextAreaField("审批意见", validators=[Optional(), Length(max=2000)])
+    approve = SubmitField("批准")
+    refuse = SubmitField("不予批准")
+
+
+class TaskHoldRequestForm(FlaskForm):
+    """申请中止或阶段性办结."""
+
+    kind = RadioField("申请事项", choices=[SelectChoice(kind.value, kind.label) for kind in HoldKind],
+                      validators=[InputRequired("请选择申请中止还是阶段性办结。")],
+                      validate_choice=False)  # the service refuses another value, in Chinese
+    reason = TextAreaField("理由", validators=[DataRequired("请填写申请的理由。"), Length(max=2000)])
+    submit = SubmitField("提交申请")
+
+
+class TaskHoldDecisionForm(FlaskForm):
+    """审批中止或阶段性办结申请."""
+
     note = TextAreaField("审批意见", validators=[Optional(), Length(max=2000)])
     approve = SubmitField("批准")
     refuse = SubmitField("不予批准")

@@ -10,11 +10,19 @@ from werkzeug.wrappers import Response
 
 from app.access import roles, signed_in
 from app.deadlines import bp
-from app.deadlines.forms import CalendarOverrideForm, ExtensionDecisionForm, ExtensionRequestForm, PolicyForm
+from app.deadlines.forms import (
+    CalendarOverrideForm,
+    ExtensionDecisionForm,
+    ExtensionRequestForm,
+    PolicyForm,
+    TaskHoldDecisionForm,
+    TaskHoldRequestForm,
+)
 from app.errors import on_refusal
 from app.extensions import db
-from app.models import ExtensionRequest, Plan, Role, WorkItem
+from app.models import ExtensionRequest, Plan, PlanTask, Role, TaskHoldRequest, WorkItem
 from app.services.follow_up import extensions
+from app.services.scoring import task_holds
 from app.services.timing import calendar_overrides, deadline_policy
 from app.services.timing.workdays import BEIJING
 
@@ -71,6 +79,51 @@ def decide(request_id: int) -> str | Response:
 def _decide_page(ext: ExtensionRequest, form: ExtensionDecisionForm) -> str:
     item = db.session.get(WorkItem, ext.work_item_id)
     return render_template("deadlines/decide.html", ext=ext, item=item, form=form)
+
+
+@bp.route("/tasks/<int:task_id>/hold", methods=["GET", "POST"])
+@roles(Role.LIAISON, Role.UNIT_HEAD)
+def request_hold(task_id: int) -> str | Response:
+    """申请中止或阶段性办结 on a task the user's unit answers for."""
+    task = db.get_or_404(PlanTask, task_id)
+    back = url_for("tasks.detail", task_id=task.id)
+    on_refusal(back)
+    task_holds.ensure_may_request(current_user, task)
+    form = TaskHoldRequestForm()
+    page = partial(render_template, "deadlines/hold_request.html", task=task, form=form,
+                   pending=task_holds.pending_of(task))
+    if form.validate_on_submit():
+        on_refusal(back, field=form.reason, render=page)
+        hold = task_holds.request_hold(task, form.kind.data, form.reason.data, current_user)
+        flash(f"{hold.kind.label}申请已提交,请等待督审处审批。", "success")
+        return redirect(back)
+    return page()
+
+
+@bp.route("/holds")
+@roles(Role.SUPERVISOR)
+def holds() -> str:
+    """中止/阶段性办结审批: the requests waiting for 督审处."""
+    return render_template("deadlines/holds.html", requests=task_holds.pending())
+
+
+@bp.route("/holds/<int:hold_id>", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def decide_hold(hold_id: int) -> str | Response:
+    """Approve or refuse one 中止 or 阶段性办结 request."""
+    hold = db.get_or_404(TaskHoldRequest, hold_id)
+    form = TaskHoldDecisionForm()
+    page = partial(render_template, "deadlines/hold_decide.html", hold=hold, form=form,
+                   history=task_holds.of_task(hold.task), blocker=task_holds.hold_blocker(hold.task))
+    if form.validate_on_submit():
+        on_refusal(field=form.note, render=page)
+        if form.refuse.data:
+            task_holds.refuse(hold, form.note.data, current_user)
+        else:
+            task_holds.approve(hold, form.note.data, current_user)
+        flash(f"{hold.kind.label}申请{hold.status.label}。", "success")
+        return redirect(url_for("deadlines.holds"))
+    return page()
 
 
 @bp.route("/plans/<int:plan_id>/deadline-policy", methods=["GET", "POST"])

@@ -41,7 +41,7 @@ DATE: dict[str, object] = {"num_format": "yyyy-mm-dd"}
 PROGRESS_ROWS_READ, PROGRESS_WRITTEN = 25, 60
 #: The 灯号 cell's fill and font colour, by the light's label.
 LIGHT_COLOURS = {"红": ("#FFC7CE", "#9C0006"), "黄": ("#FFEB9C", "#9C5700"), "绿": ("#C6EFCE", "#006100"),
-                 "蓝": ("#DDEBF7", "#1F4E78")}
+                 "蓝": ("#DDEBF7", "#1F4E78"), "灰": ("#E7E6E6", "#3A3838")}
 LIGHT_COLUMN = next(index for index, (name, _) in enumerate(COLUMNS) if name == "灯号")
 #: Points per line of wrapped 11-point text and the padding of a row (whole pixels: 0.75 pt each).
 LINE_HEIGHT, ROW_PADDING = 15, 3

@@ -11,6 +11,7 @@ from app.models.deadline import (
     ExtensionStatus,
     ReportCycle,
     StagnantItem,
+    TaskHoldRequest,
 )
 from app.models.evaluation import Appeal, AppealStatus, ScoringPolicyVersion, TaskEvaluation
 from app.models.export import ExportJob, ExportStatus
@@ -40,6 +41,7 @@ from app.models.lifecycle import (
 from app.models.notice import MailStatus, NoticeKind, NoticeMailChoice, NoticeTopic, Notification, OutboxMail
 from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind
 from app.models.plan import (
+    HoldKind,
     Plan,
     PlanImportDraft,
     PlanKind,
@@ -50,6 +52,7 @@ from app.models.plan import (
     Priority,
     ResponsibilityRole,
     SupervisionNumber,
+    TaskChangeRequest,
     TaskResponsibility,
 )
 from app.models.progress import ProgressReport
@@ -100,6 +103,7 @@ __all__ = [
     "FormDraft",
     "GroupMembership",
     "HandlingAction",
+    "HoldKind",
     "InstanceKind",
     "InstructionAcknowledgement",
     "LeaderInstruction",
@@ -143,8 +147,10 @@ __all__ = [
     "SubmissionKind",
     "SupervisionNumber",
     "TargetActual",
+    "TaskChangeRequest",
     "TaskComment",
     "TaskEvaluation",
+    "TaskHoldRequest",
     "TaskResponsibility",
     "Unit",
     "UnitGroup",

@@ -9,9 +9,12 @@ from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
+from app.models.org import Unit
+from app.models.plan import HoldKind
 from app.models.user import User
 
 if TYPE_CHECKING:
+    from app.models.plan import PlanTask
     from app.models.workflow import WorkItem
 
 
@@ -164,5 +167,35 @@ class ExtensionRequest(Base):
     approved_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     work_item: Mapped[WorkItem] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class TaskHoldRequest(Base):
+    """中止 or 阶段性办结 申请: a responsible unit asks 督审处 to stop supervising a task, or to close its stage."""
+
+    __tablename__ = "task_hold_request"
+    #: At most one pending request per task, kept by the database (a double submit cannot add a second).
+    __table_args__ = (
+        Index("uq_task_hold_request_pending", "plan_task_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_task_id: Mapped[int] = mapped_column(ForeignKey("plan_task.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    kind: Mapped[HoldKind] = mapped_column(enum_column(HoldKind))
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[ExtensionStatus] = mapped_column(
+        enum_column(ExtensionStatus), default=ExtensionStatus.PENDING, index=True
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    task: Mapped[PlanTask] = relationship()
+    unit: Mapped[Unit] = relationship()
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

@@ -128,6 +128,8 @@ class NoticeTopic(enum.StrEnum):
     URGED = "urged"
     APPEAL_FILED = "appeal_filed"
     APPEAL_DECIDED = "appeal_decided"
+    HOLD_REQUESTED = "hold_requested"
+    HOLD_DECIDED = "hold_decided"
 
     @property
     def label(self) -> str:
@@ -158,6 +160,8 @@ _TOPIC_LABELS = {
     NoticeTopic.URGED: "催办",
     NoticeTopic.APPEAL_FILED: "评分申诉待处理",
     NoticeTopic.APPEAL_DECIDED: "评分申诉处理结果",
+    NoticeTopic.HOLD_REQUESTED: "中止/阶段性办结申请待审批",
+    NoticeTopic.HOLD_DECIDED: "中止/阶段性办结申请审批结果",
 }
 _KNOW_ONLY = {NoticeTopic.DECOMPOSITION_APPROVED, NoticeTopic.REPORT_APPROVED, NoticeTopic.TASK_CLOSED,
               NoticeTopic.INSTRUCTION_ACKNOWLEDGED}

@@ -5,7 +5,19 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -71,6 +83,24 @@ class ResponsibilityRole(enum.StrEnum):
         return {"lead": "牵头", "responsible": "负责", "cooperating": "配合"}[self.value]
 
 
+class HoldKind(enum.StrEnum):
+    """How a task stopped short of 办结 at its responsible unit's request, 督审处 approving."""
+
+    #: 中止: supervision stops (superseded, or blocked by an outside cause); the task is out of lights and reminders.
+    SUSPEND = "suspend"
+    #: 阶段性办结: this stage is closed (work goes on in a long-term way); the task counts as closed.
+    STAGE_CLOSE = "stage_close"
+
+    @property
+    def label(self) -> str:
+        return {"suspend": "中止", "stage_close": "阶段性办结"}[self.value]
+
+    @property
+    def state_label(self) -> str:
+        """The task's state once approved."""
+        return {"suspend": "已中止", "stage_close": "阶段性办结"}[self.value]
+
+
 class Priority(enum.StrEnum):
     """How urgently a task is supervised."""
 
@@ -108,6 +138,8 @@ class Plan(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: 任务变更需局领导审批: plan-page task edits wait as 待审批 until a leader approves them.
+    changes_need_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     organisation: Mapped[Organisation] = relationship()
     imported_by: Mapped[User | None] = relationship()
@@ -163,6 +195,9 @@ class PlanTask(Base):
     #: Set when a revision of the plan drops the task: it stays, with its history, but no work goes on.
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    #: Set when 督审处 approved a 中止 or 阶段性办结 request (``TaskHoldRequest``): when, and which.
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hold_kind: Mapped[HoldKind | None] = mapped_column(enum_column(HoldKind))
 
     plan: Mapped[Plan] = relationship(back_populates="tasks")
     section: Mapped[PlanSection | None] = relationship()
@@ -176,6 +211,14 @@ class PlanTask(Base):
     def holders(self, role: ResponsibilityRole) -> list[TaskResponsibility]:
         """The units and groups holding ``role`` on this task, in document order."""
         return [r for r in self.responsibilities if r.role is role]
+
+
+def held_by(moment: datetime | None, *kinds: HoldKind) -> ColumnElement[bool]:
+    """SQL: the task had been suspended or its stage closed (only ``kinds``, when given) before ``moment``
+    (None: by now) — the one as-of reading of a hold."""
+    # IS NOT NULL first: a NULL comparison would make the negation NULL too, dropping tasks never held.
+    held = [PlanTask.held_at.is_not(None)] + ([] if moment is None else [PlanTask.held_at < moment])
+    return and_(*held, PlanTask.hold_kind.in_(list(kinds or HoldKind)))
 
 
 class TaskResponsibility(Base):
@@ -272,3 +315,36 @@ class PlanImportDraft(Base):
     organisation: Mapped[Organisation] = relationship()
     plan: Mapped[Plan | None] = relationship(foreign_keys=[plan_id])
     revises_plan: Mapped[Plan | None] = relationship(foreign_keys=[revises_plan_id])
+
+
+class TaskChangeRequest(Base):
+    """A plan-page task change (edit, cancel, add) waiting for a leader, on a plan whose changes need approval.
+
+    ``payload`` holds what the form said; approving applies it then, if the task (or plan) is as it was.
+    """
+
+    __tablename__ = "task_change_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    plan_task_id: Mapped[int | None] = mapped_column(ForeignKey("plan_task.id", ondelete="CASCADE"))
+    #: "edit", "cancel" or "add".
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    #: What the change does, in words (修改任务(责任单位) …), and its before/after for the leader.
+    summary: Mapped[str] = mapped_column(String(300))
+    before: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: "pending", "approved" or "refused" (ExtensionStatus's values).
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    plan: Mapped[Plan] = relationship()
+    task: Mapped[PlanTask | None] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

@@ -10,7 +10,7 @@ from .deadlines import find_deadline, read_deadline_cell
 from .model import ParsedPlan, Reason, Responsibility, Section, Task
 from .numbering import CN, PAREN_CN, classify
 from .structure import first_sentence
-from .tables import Merge, RawTable
+from .tables import Merge, RawTable, docx_task_table, is_table_upload, read_table
 from .targets import find_targets
 from .text import cn_to_int, strip_end_punct
 from .units import split_units
@@ -80,6 +80,19 @@ class _Row:
 
     def get(self, column: int | None) -> str:
         return self.cells[column] if column is not None and column < len(self.cells) else ""
+
+
+def task_table_of(data: bytes, filename: str) -> RawTable | None:
+    """The upload's task table: an .xlsx or .csv, or the first .docx table with a task column; None for a
+    document to read as text.
+
+    :raises DocumentError: an unreadable or oversize table.
+    """
+    if is_table_upload(data, filename):
+        return read_table(data, filename, looks_like_header)
+    if filename.lower().endswith(".docx") and data.startswith(b"PK\x03\x04"):
+        return docx_task_table(data, names_tasks)
+    return None
 
 
 def table_plan(table: RawTable, columns: Columns, plan_year: int | None, fallback_title: str) -> ParsedPlan:

@@ -81,6 +81,46 @@ class ItemForm(FlaskForm):
             priority=self.priority.data or "")
 
 
+class TaskEditForm(FlaskForm):
+    """修改计划任务: wording and units, with the reason the units are told."""
+
+    version = HiddenField()
+    title = StringField("任务标题", validators=[Length(max=500)])
+    text = TextAreaField("任务内容", validators=[DataRequired("请填写任务内容。"), Length(max=5000)],
+                         render_kw={"rows": 6})
+    lead_units = StringField("牵头单位", validators=[DataRequired("请填写牵头单位。"), Length(max=500)],
+                             description="多个单位用顿号分隔;无牵头、分工负责的单位也写在这里。")
+    cooperating_units = StringField("配合单位", validators=[Length(max=1000)])
+    reason = TextAreaField("修改原因", validators=[DataRequired("请填写修改原因(将通知相关单位并记入历史)。"),
+                                               Length(max=500)])
+    submit = SubmitField("保存修改")
+
+
+class TaskNewForm(TaskEditForm):
+    """新增计划任务: the edit form's fields, and which part of the plan it joins."""
+
+    section = SelectField("所属部分", coerce=int)
+    reason = TextAreaField("新增原因", validators=[DataRequired("请填写新增原因(将通知相关单位并记入历史)。"),
+                                               Length(max=500)])
+    submit = SubmitField("新增任务")
+
+
+class ChangeDecisionForm(FlaskForm):
+    """局领导审批任务变更."""
+
+    note = TextAreaField("审批意见", validators=[Optional(), Length(max=500)])
+    approve = SubmitField("批准")
+    refuse = SubmitField("不予批准")
+
+
+class TaskCancelForm(FlaskForm):
+    """取消计划任务, with the reason."""
+
+    version = HiddenField()
+    cancel_reason = TextAreaField("取消原因", validators=[DataRequired("请填写取消原因。"), Length(max=500)])
+    cancel = SubmitField("取消该任务")
+
+
 class ReviewForm(FlaskForm):
     """确认导入; one choice field per unknown name is added by review_form()."""
 

@@ -6,17 +6,22 @@ from functools import partial
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from app.access import roles
 from app.errors import DubanError, on_refusal
 from app.extensions import db
-from app.models import Plan, PlanImportDraft, PlanStatus, Role
+from app.models import Plan, PlanImportDraft, PlanSection, PlanStatus, PlanTask, Role, TaskChangeRequest
 from app.models.base import utcnow
 from app.plan_parser.model import ROLE_LABELS
 from app.plans import bp
 from app.plans.forms import (
+    ChangeDecisionForm,
     ImportForm,
     ItemForm,
+    TaskCancelForm,
+    TaskEditForm,
+    TaskNewForm,
     change_reasons,
     chosen_columns,
     columns_form,
@@ -31,9 +36,11 @@ from app.plans.forms import (
 from app.plans.presenting import mark_spans, quantities
 from app.services.dashboards import lights
 from app.services.dashboards.facts import beijing_today
-from app.services.plans import directory, items, plan_import, plan_revision, plan_view
+from app.services.plans import directory, items, plan_import, plan_revision, plan_view, task_edits
 
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.LEADER)
+#: What 督审处 is told when the plan's task changes need a leader's approval.
+WAITING = "该计划的任务变更需局领导审批:变更已提交,待审批后生效。"
 
 
 @bp.route("/")
@@ -154,6 +161,97 @@ def detail(plan_id: int) -> str:
                            may_archive=plan_import.may_archive(plan, current_user),
                            chosen=chosen, units=plan_view.plan_units(plan.id), light_choices=list(lights.Light),
                            sorts=plan_view.PLAN_SORTS)
+
+
+@bp.route("/<int:plan_id>/tasks/new", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def task_new(plan_id: int) -> str | Response:
+    """新增计划任务 from the plan page: a governed change with its reason; its lead units get their 分解任务."""
+    plan = db.get_or_404(Plan, plan_id)
+    back = url_for("plans.detail", plan_id=plan.id)
+    form = TaskNewForm()
+    form.section.choices = [SelectChoice(0, "(不分部分)")] + [SelectChoice(s.id, f"{s.number}. {s.title}")
+                                                                for s in plan.sections]
+    if request.method == "GET":
+        form.version.data = task_edits.plan_version(plan)
+    page = partial(render_template, "plans/task_new.html", plan=plan, form=form)
+    if form.validate_on_submit():
+        on_refusal(back, field=form.reason, render=page)
+        section = db.session.get(PlanSection, form.section.data) if form.section.data else None
+        edit = task_edits.TaskEdit(form.title.data or "", form.text.data, form.lead_units.data,
+                                   form.cooperating_units.data or "")
+        task = task_edits.new_task(plan, section, edit, form.reason.data, form.version.data, current_user)
+        flash(WAITING if task is None else
+              f"已新增第{task.number}项任务({task.supervision_number}),牵头单位已收到分解任务。", "success")
+        return redirect(back)
+    return page()
+
+
+@bp.route("/<int:plan_id>/approval", methods=["POST"])
+@roles(Role.SUPERVISOR)
+def approval_switch(plan_id: int) -> Response:
+    """任务变更需局领导审批: on or off."""
+    plan = db.get_or_404(Plan, plan_id)
+    required = request.form.get("changes_need_approval") == "on"
+    task_edits.set_approval(plan, required, current_user)
+    flash("任务变更今后需局领导审批后生效。" if required else "任务变更今后由督审处直接生效。", "success")
+    return redirect(url_for("plans.detail", plan_id=plan.id))
+
+
+@bp.route("/changes")
+@roles(Role.LEADER)
+def changes() -> str:
+    """任务变更审批: the plan-page changes waiting for a leader."""
+    return render_template("plans/changes.html", requests=task_edits.pending_changes())
+
+
+@bp.route("/changes/<int:change_id>", methods=["GET", "POST"])
+@roles(Role.LEADER)
+def change_decide(change_id: int) -> str | Response:
+    """Approve (the change is applied then) or refuse one change."""
+    change = db.get_or_404(TaskChangeRequest, change_id)
+    form = ChangeDecisionForm()
+    page = partial(render_template, "plans/change_decide.html", change=change, form=form)
+    if form.validate_on_submit():
+        on_refusal(field=form.note, render=page)
+        if form.refuse.data:
+            task_edits.refuse_change(change, form.note.data, current_user)
+        else:
+            task_edits.approve_change(change, form.note.data, current_user)
+        flash(f"任务变更{'已批准并生效' if change.status == 'approved' else '未予批准'}。", "success")
+        return redirect(url_for("plans.changes"))
+    return page()
+
+
+@bp.route("/tasks/<int:task_id>/edit", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def task_edit(task_id: int) -> str | Response:
+    """修改或取消计划任务: each a governed change with its reason (history, notices, running work adapted)."""
+    task = db.get_or_404(PlanTask, task_id)
+    back = url_for("plans.detail", plan_id=task.plan_id)
+    edit_form, cancel_form = TaskEditForm(prefix="edit"), TaskCancelForm(prefix="cancel")
+    if request.method == "GET":
+        shown = task_edits.form_of(task)
+        for name in ("title", "text", "lead_units", "cooperating_units"):
+            getattr(edit_form, name).data = getattr(shown, name)
+        edit_form.version.data = cancel_form.version.data = task_edits.version_of(task)
+    page = partial(render_template, "plans/task_edit.html", task=task, form=edit_form, cancel_form=cancel_form,
+                   may_edit=task_edits.may_edit(current_user, task))
+    if cancel_form.cancel.data and cancel_form.validate_on_submit():
+        on_refusal(back, field=cancel_form.cancel_reason, render=page)
+        task_edits.cancel(task, cancel_form.cancel_reason.data, cancel_form.version.data, current_user)
+        flash(WAITING if task.plan.changes_need_approval else f"第{task.number}项任务已取消,相关单位已收到通知。",
+              "success")
+        return redirect(back)
+    if edit_form.submit.data and edit_form.validate_on_submit():
+        on_refusal(back, field=edit_form.reason, render=page)
+        edit = task_edits.TaskEdit(edit_form.title.data or "", edit_form.text.data, edit_form.lead_units.data,
+                                   edit_form.cooperating_units.data or "")
+        change = task_edits.edit_task(task, edit, edit_form.reason.data, edit_form.version.data, current_user)
+        flash(WAITING if task.plan.changes_need_approval else
+              f"第{task.number}项任务已修改({'、'.join(change.aspects)}),相关单位已收到通知。", "success")
+        return redirect(back)
+    return page()
 
 
 @bp.route("/<int:plan_id>/archive", methods=["POST"])

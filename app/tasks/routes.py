@@ -19,7 +19,7 @@ from app.services.dashboards import lights
 from app.services.infrastructure import attachments, visibility
 from app.services.lifecycle import discussion, step_notices
 from app.services.lifecycle.task_view import task_history, tasks_of_unit
-from app.services.scoring import closure
+from app.services.scoring import closure, task_holds
 from app.tasks import bp
 from app.tasks.forms import CommentForm, InstructionForm, PriorityForm
 
@@ -46,6 +46,8 @@ def _detail_page(task: PlanTask, **forms: object) -> str:
         priority_form=PriorityForm(formdata=None, priority=task.priority.value),
         acknowledgeable=discussion.to_acknowledge(task, instructions, current_user),
         lights=lights.lights_of_task(task.id, [item.id for item in history.open_items], utcnow()),
+        holds=task_holds.of_task(task),
+        may_request_hold=task_holds.may_request(current_user, task) and task_holds.hold_blocker(task) is None,
     )
 
 

@@ -20,6 +20,7 @@ from app.models import (
     ExportJob,
     ExportStatus,
     ExtensionRequest,
+    HoldKind,
     LeaderInstruction,
     MilestoneReport,
     Notification,
@@ -29,6 +30,8 @@ from app.models import (
     ProcessBinding,
     Rectification,
     ReviewRecord,
+    TaskChangeRequest,
+    TaskHoldRequest,
     Unit,
     UnitGroup,
     User,
@@ -38,7 +41,8 @@ from app.models import (
 from app.services.follow_up import extensions
 from app.services.infrastructure import attachments, notices
 from app.services.lifecycle import discussion
-from app.services.plans import plan_import
+from app.services.plans import plan_import, task_edits
+from app.services.scoring import task_holds
 from app.services.timing import calendar_overrides
 from tests.conftest import ROOT, empty_all_tables, login, make_test_app
 
@@ -95,6 +99,12 @@ EXPECTED: dict[str, frozenset[str]] = {
     "plans.import_review": frozenset({"dushen"}),
     "plans.import_columns": frozenset({"dushen"}),
     "plans.archive": frozenset({"dushen"}),
+    "plans.task_edit": frozenset({"dushen"}),
+    "plans.task_new": frozenset({"dushen"}),
+    "plans.approval_switch": frozenset({"dushen"}),
+    # A change of task 1 waiting for a leader (the plan's changes need approval).
+    "plans.changes": frozenset({"leader"}),
+    "plans.change_decide": frozenset({"leader"}),
     "work.inbox": SIGNED_IN,
     "work.done": SIGNED_IN,
     # 注册处's decomposition of task 7: only its liaison may work it.
@@ -118,6 +128,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     "deadlines.decide": frozenset({"dushen"}),
     "deadlines.policy": frozenset({"admin", "dushen"}),
     "deadlines.calendar": ADMIN,
+    # 中止/阶段性办结: task 1 involves none of the unit-bound users, so nobody may ask on it; 督审处 decides
+    # the request 注册处 made on task 7.
+    "deadlines.request_hold": frozenset(),
+    "deadlines.holds": frozenset({"dushen"}),
+    "deadlines.decide_hold": frozenset({"dushen"}),
     "deadlines.calendar_delete": ADMIN,
     "notifications.mark_all_read": SIGNED_IN,
     "notifications.settings": SIGNED_IN,
@@ -248,6 +263,11 @@ def _extension_request_and_calendar_override() -> None:
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     extensions.request_extension(item, item.due_at.date() + timedelta(days=30), "访问矩阵用的延期申请", zhuce)
     calendar_overrides.add_override(date(2030, 1, 2), False, "访问矩阵用的设置", admin)
+    task_holds.request_hold(task7, HoldKind.STAGE_CLOSE, "访问矩阵用的阶段性办结申请", zhuce)
+    task1 = db.session.scalar(select(PlanTask).where(PlanTask.number == 1))
+    dushen = db.session.scalar(select(User).where(User.username == "dushen"))
+    task1.plan.changes_need_approval = True
+    task_edits.cancel(task1, "访问矩阵用的任务变更", task_edits.version_of(task1), dushen)
 
 
 def _document_for_dushen() -> None:
@@ -284,6 +304,8 @@ def _url_arguments() -> dict[str, int]:
             "rectification_id": db.session.scalar(select(Rectification.id)),
             "request_id": db.session.scalar(select(ExtensionRequest.id)),
             "appeal_id": db.session.scalar(select(Appeal.id)),
+            "hold_id": db.session.scalar(select(TaskHoldRequest.id)),
+            "change_id": db.session.scalar(select(TaskChangeRequest.id)),
             "job_id": db.session.scalar(select(ExportJob.id)),
             # The administrator's delete (run first) removes the override; the others are refused before any lookup.
             "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger",

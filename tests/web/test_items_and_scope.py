@@ -3,6 +3,7 @@ API and CLI."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime, timedelta
 
 from docx import Document
@@ -16,6 +17,7 @@ from app.services.plans import plan_import
 from app.services.timing.workdays import BEIJING
 from tests.conftest import csrf_token, login
 from tests.snapshots import seeded
+from tests.web.test_work import open_item
 
 
 @seeded
@@ -130,6 +132,10 @@ def test_dushen_registers_an_instruction_on_the_page_and_it_shows_everywhere(sig
     assert login(kexin, "kexin").status_code == 302
     inbox = kexin.get("/work/inbox").get_data(as_text=True)
     assert "企业登记数据共享" in inbox and "领导批示 鄂市监批〔2026〕3号" in inbox   # which source each row is from
+    # Its decomposition starts from the 办结时限, which no milestone may pass.
+    step = kexin.get(open_item(kexin, "decomposition", item.tasks[0])).get_data(as_text=True)
+    assert re.search(rf'name="milestones-0-due_date"[^>]*value="{form["final_deadline"]}"', step)
+    assert "各节点的完成时限不能晚于该日" in step
     listed = kexin.get("/api/work-items?per_page=200").get_json()["items"]
     assert {"supervision_number": number, "source": "领导批示 鄂市监批〔2026〕3号"}.items() <= next(
         entry for entry in listed if entry["task_id"] == item.tasks[0].id).items()

@@ -38,6 +38,29 @@ def test_parse_unreadable_input_exits_non_zero_with_chinese_message(app, tmp_pat
     assert missing.exit_code != 0 and "无法读取文件" in missing.stderr
 
 
+def test_parse_reads_task_tables_like_the_import_page(app, tmp_path):
+    from tests.task_tables import docx_table_bytes, xlsx_bytes
+
+    runner = app.test_cli_runner()
+    table = tmp_path / "分解表.xlsx"
+    table.write_bytes(xlsx_bytes())
+    result = runner.invoke(args=["plan", "parse", str(table), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["title"] == "2023年重点工作任务分解表" and [t["number"] for t in data["tasks"]] == [1, 2, 3]
+    first = data["tasks"][0]
+    assert first["lead_units"] == ["注册处"] and first["cooperating_units"] == ["科信处", "信用处"]
+    text = runner.invoke(args=["plan", "parse", str(table)])
+    assert text.exit_code == 0 and "时限:6月底前" in text.stdout and "牵头:注册处" in text.stdout
+    word = tmp_path / "分解表.docx"
+    word.write_bytes(docx_table_bytes())
+    assert len(json.loads(runner.invoke(args=["plan", "parse", str(word), "--json"]).stdout)["tasks"]) == 3
+    duplicate = tmp_path / "duplicate.xlsx"
+    duplicate.write_bytes(xlsx_bytes([[1, "甲。", "注册处"], [1, "乙。", "信用处"]]))
+    refused = runner.invoke(args=["plan", "parse", str(duplicate)])
+    assert refused.exit_code != 0 and "序号 1 重复出现（第3、4行）" in refused.stderr
+
+
 def test_import_prints_the_new_plan_id_and_detects_a_reimport(app, demo):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["plan", "import", str(PLAN_2023), "--yes"])

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, null, or_, select
 from sqlalchemy.sql.selectable import Subquery
 
 from app.models import (
     Decomposition,
     DecompositionRound,
     DecompositionStatus,
+    HoldKind,
     InstanceKind,
     Milestone,
     PlanTask,
@@ -30,6 +31,7 @@ from app.models import (
     WorkflowInstance,
 )
 from app.models.lifecycle import task_is_closed
+from app.models.plan import held_by
 from app.services.plans.plan_scope import PlanIds, in_plans
 from app.services.timing.sql_days import beijing_date
 from app.services.timing.workdays import BEIJING
@@ -52,11 +54,13 @@ class TaskState(enum.StrEnum):
     DECOMPOSING = "decomposing"
     IN_PROGRESS = "in_progress"
     CLOSED = "closed"
+    #: 中止 approved: supervision stopped (a task whose stage was closed, 阶段性办结, is CLOSED).
+    SUSPENDED = "suspended"
 
     @property
     def label(self) -> str:
         return {"not_started": "未启动", "decomposing": "分解中", "in_progress": "推进中",
-                "closed": "已办结"}[self.value]
+                "closed": "已办结", "suspended": "已中止"}[self.value]
 
 
 @dataclass(frozen=True)
@@ -98,17 +102,32 @@ def task_facts(plan_ids: PlanIds, as_of: date | None = None, within: Select[Any]
                              .label("confirmed"))
                       .where(Decomposition.plan_task_id.in_(tasks)).group_by(Decomposition.plan_task_id).subquery())
         closed = task_is_closed(PlanTask.id)
+    moment = end_of(as_of)
     state = case(
+        (held_by(moment, HoldKind.SUSPEND), TaskState.SUSPENDED.value),
         (closed, TaskState.CLOSED.value),
         (func.coalesce(decomposed.c.n, 0) == 0, TaskState.NOT_STARTED.value),
         (decomposed.c.confirmed < decomposed.c.n, TaskState.DECOMPOSING.value),
         else_=TaskState.IN_PROGRESS.value,
     )
     return (select(PlanTask.id.label("task_id"), PlanTask.number, PlanTask.title, PlanTask.section_id,
-                   PlanTask.supervision_number, state.label("state"), PlanTask.plan_id)
+                   PlanTask.supervision_number, state.label("state"), PlanTask.plan_id,
+                   case((held_by(moment), PlanTask.hold_kind), else_=null()).label("hold_kind"))
             .outerjoin(decomposed, decomposed.c.task_id == PlanTask.id)
             .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.id.in_(tasks), PlanTask.cancelled_at.is_(None))
             .subquery("task_facts"))
+
+
+def end_of(as_of: date | None) -> datetime | None:
+    """The instant a day's states are read at: None (now) for today or no day, else the end of the Beijing day."""
+    if as_of is None or as_of >= beijing_today():
+        return None
+    return datetime.combine(as_of + timedelta(days=1), time(0), BEIJING)
+
+
+def state_label(state: str, hold_kind: str | None) -> str:
+    """A task's state in words: 阶段性办结 for a task whose stage was closed, else its state's label."""
+    return HoldKind(hold_kind).state_label if hold_kind else TaskState(state).label
 
 
 def _past_states(tasks: Select[Any], as_of: date) -> tuple[Subquery, ColumnElement[bool]]:
@@ -142,7 +161,10 @@ def milestone_facts(plan_ids: PlanIds, as_of: date) -> Subquery:
                    Milestone.delivered_on,
                    *(case((condition, 1), else_=0).label(flag) for flag, condition in conditions.items()))
             .join(PlanTask, PlanTask.id == Milestone.plan_task_id)
-            .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.cancelled_at.is_(None)).subquery("milestone_facts"))
+            .where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.cancelled_at.is_(None),
+                   # a held task's milestones not approved by then are no longer expected: never overdue or due
+                   or_(~held_by(end_of(as_of)), conditions["approved"]))
+            .subquery("milestone_facts"))
 
 
 def flagged(facts: Subquery, flag: str, as_of: date) -> ColumnElement[bool]:

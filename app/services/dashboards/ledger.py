@@ -28,7 +28,7 @@ from app.models import (
     milestone_cooperator_table,
 )
 from app.services.dashboards import lighting
-from app.services.dashboards.facts import TaskState, milestone_facts, task_facts
+from app.services.dashboards.facts import milestone_facts, state_label, task_facts
 from app.services.plans.plan_scope import PlanIds, in_plans
 from app.services.timing.sql_days import beijing_date
 
@@ -79,7 +79,7 @@ def ledger_rows(plan_ids: PlanIds, as_of: date) -> list[LedgerRow]:
                      key=lambda m: progress[m["milestone_id"]][0])
         rows.append(LedgerRow(
             task["task_id"], None, task["supervision_number"], task["number"], section, task["title"], None, lead,
-            cooperating, max((m["due_date"] for m in own), default=None), TaskState(task["state"]).label,
+            cooperating, max((m["due_date"] for m in own), default=None), state_label(task["state"], task["hold_kind"]),
             task_lights.get(task["task_id"], ""), progress[latest["milestone_id"]][1] if latest else "",
             _latest_of(reviews, own), sources[task["plan_id"]], progress[latest["milestone_id"]][2] if latest else ""))
         for m in own:

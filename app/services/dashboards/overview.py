@@ -71,13 +71,14 @@ def _milestone_sums(facts: Subquery) -> tuple[ColumnElement[Any], ...]:
 
 
 def state_counts(plan_ids: PlanIds, as_of: date, filters: Filters = Filters()) -> dict[TaskState, int]:
-    """How many tasks are in each state (every state listed, zeros included)."""
+    """How many tasks are in each state (every state listed, zeros included; 已中止 only when a task is)."""
     tasks = task_facts(plan_ids, as_of)
     rows = db.session.execute(
         select(tasks.c.state, func.count()).where(tasks.c.task_id.in_(scoped_task_ids(plan_ids, filters, as_of)))
         .group_by(tasks.c.state)).all()
     found = {TaskState(state): count for state, count in rows}
-    return {state: found.get(state, 0) for state in TaskState}
+    return {state: found.get(state, 0) for state in TaskState
+            if state is not TaskState.SUSPENDED or found.get(state)}
 
 
 def totals(plan_ids: PlanIds, as_of: date, filters: Filters = Filters()) -> Totals:

@@ -10,7 +10,14 @@ from app.errors import PermissionDenied
 from app.extensions import db
 from app.models import PlanTask, ResponsibilityRole, Role, TaskResponsibility, Unit, User
 from app.services.dashboards import lighting
-from app.services.dashboards.facts import OWNING_ROLES, Filters, TaskState, milestone_facts, task_facts
+from app.services.dashboards.facts import (
+    OWNING_ROLES,
+    Filters,
+    TaskState,
+    milestone_facts,
+    state_label,
+    task_facts,
+)
 from app.services.dashboards.ledger import milestone_state
 from app.services.dashboards.overview import Progress, unit_progress
 from app.services.plans.plan_scope import PlanIds
@@ -29,6 +36,12 @@ class UnitTask:
     light: str
     plan_id: int | None = None
     supervision_number: str | None = None
+    hold_kind: str | None = None
+
+    @property
+    def state_label(self) -> str:
+        """已中止, 阶段性办结, or the state's label."""
+        return state_label(self.state.value, self.hold_kind)
 
 
 @dataclass(frozen=True)
@@ -72,12 +85,12 @@ def unit_overview(plan_ids: PlanIds, unit: Unit, as_of: date) -> UnitOverview:
                        within=select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == unit.id))
     rows = db.session.execute(
         select(tasks.c.task_id, tasks.c.number, tasks.c.title, tasks.c.state, TaskResponsibility.role,
-               tasks.c.plan_id, tasks.c.supervision_number)
+               tasks.c.plan_id, tasks.c.supervision_number, tasks.c.hold_kind)
         .join(TaskResponsibility, TaskResponsibility.task_id == tasks.c.task_id)
         .where(TaskResponsibility.unit_id == unit.id).order_by(tasks.c.number)).all()
     # Lights of the unit's own tasks and milestones only: a province plan has thousands of others.
     task_lights = lighting.task_light_labels(plan_ids, as_of, task_ids=[r[0] for r in rows])
-    listed = [(UnitTask(r[0], r[1], r[2], TaskState(r[3]), task_lights.get(r[0], ""), r[5], r[6]), r[4])
+    listed = [(UnitTask(r[0], r[1], r[2], TaskState(r[3]), task_lights.get(r[0], ""), r[5], r[6], r[7]), r[4])
               for r in rows]
     lead = [task for task, role in listed if role in OWNING_ROLES]
     cooperating = [task for task, role in listed if role is ResponsibilityRole.COOPERATING]

@@ -146,10 +146,12 @@ def _open_for_plan(plan: Plan, due_now: list[Period], today: date,
 
 
 def open_parts(plan: Plan) -> list[tuple[int, int]]:
-    """(task, unit) for every decomposing unit of the plan whose part is not closed yet."""
+    """(task, unit) for every decomposing unit of the plan whose part is not closed yet, of tasks still supervised."""
     query = (select(Decomposition.plan_task_id, Decomposition.unit_id)
              .join(PlanTask, PlanTask.id == Decomposition.plan_task_id)
-             .where(PlanTask.plan_id == plan.id, ~Decomposition.is_closed)
+             # cancelled and held (中止) tasks open no reports
+             .where(PlanTask.plan_id == plan.id, ~Decomposition.is_closed, PlanTask.cancelled_at.is_(None),
+                    PlanTask.held_at.is_(None))
              .order_by(PlanTask.number, Decomposition.id))
     return [(task_id, unit_id) for task_id, unit_id in db.session.execute(query)]
 

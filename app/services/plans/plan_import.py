@@ -32,8 +32,8 @@ from app.models.base import utcnow
 from app.plan_parser import DocumentError, ParsedPlan, parse_text, read_document
 from app.plan_parser.model import Task
 from app.plan_parser.parse import guess_year as parsed_year
-from app.plan_parser.table_plan import ROLES, Columns, guess_columns, looks_like_header, names_tasks, table_plan
-from app.plan_parser.tables import RawTable, docx_task_table, is_table_upload, read_table
+from app.plan_parser.table_plan import ROLES, Columns, guess_columns, table_plan, task_table_of
+from app.plan_parser.tables import RawTable
 from app.plan_parser.units import is_group
 from app.services.infrastructure import audit
 from app.services.lifecycle import supervision
@@ -134,13 +134,8 @@ def _document_text(
         raise ValidationFailed(f"文件大小超过 {max_bytes // (1024 * 1024)} MB 的上限。")
     name = filename or "上传文件"
     try:
-        if is_table_upload(data, name):
-            return "", name, read_table(data, name, looks_like_header)
-        if name.lower().endswith(".docx") and data.startswith(b"PK\x03\x04"):
-            table = docx_task_table(data, names_tasks)
-            if table is not None:
-                return "", name, table
-        return read_document(data, name), name, None
+        table = task_table_of(data, name)
+        return ("", name, table) if table is not None else (read_document(data, name), name, None)
     except DocumentError as error:
         raise ValidationFailed(error.message) from error
 

@@ -134,7 +134,7 @@ def parsed_snapshot(task: Task, resolved: Mapping[str, Unit | UnitGroup], year: 
     )
 
 
-def _aspects(before: TaskSnapshot, after: TaskSnapshot) -> tuple[str, ...]:
+def aspects_between(before: TaskSnapshot, after: TaskSnapshot) -> tuple[str, ...]:
     """What differs: wording (beyond the numbers of targets), units, targets, deadline."""
     aspects = []
     numbers = re.compile(r"\d+(?:\.\d+)?")
@@ -178,7 +178,7 @@ def revision(draft: PlanImportDraft, preview: plan_import.ImportPreview) -> Revi
             result.changes.append(Change(ChangeKind.ADDED, number, None, after))
         elif after is None:
             result.changes.append(Change(ChangeKind.REMOVED, number, before, None))
-        elif aspects := _aspects(before, after):
+        elif aspects := aspects_between(before, after):
             result.changes.append(Change(ChangeKind.CHANGED, number, before, after, aspects))
     return result
 
@@ -217,7 +217,7 @@ def apply_revision(draft: PlanImportDraft, decisions: Mapping[str, Decision], re
                      before=change.before.to_dict() if change.before else None,
                      after={**(change.after.to_dict() if change.after else {}), "reason": reason,
                             "aspects": list(change.aspects), "source": draft.source_name})
-        _notify(task, change, reason)
+        notify_change(task, change, reason, task.plan.content_hash[:12])
     plan.content_hash = draft.content_hash
     db.session.flush()
     audit.record(actor, "plan", plan.id, "revised", after={
@@ -238,20 +238,20 @@ def _apply(plan: Plan, change: Change, parsed: Task | None, preview: plan_import
            actor: User) -> PlanTask:
     if change.kind is ChangeKind.ADDED:
         assert parsed is not None
-        return _add_task(plan, parsed, preview)
+        return add_task(plan, parsed, _section(plan, parsed.section, preview), preview.resolved)
     task = next(t for t in plan.tasks if t.number == change.number)
     if change.kind is ChangeKind.REMOVED:
-        _cancel_task(task, reason)
+        cancel_task(task, reason)
     else:
         assert parsed is not None
-        _change_task(task, parsed, preview.resolved, plan.year, change.aspects)
+        change_task(task, parsed, preview.resolved, plan.year, change.aspects)
     return task
 
 
-def _add_task(plan: Plan, parsed: Task, preview: plan_import.ImportPreview) -> PlanTask:
+def add_task(plan: Plan, parsed: Task, section: PlanSection | None,
+             resolved: Mapping[str, Unit | UnitGroup]) -> PlanTask:
     """A new task joins the plan, numbered and supervised like the others."""
-    section = _section(plan, parsed.section, preview)
-    task = plan_import.task_row(parsed, section, preview.resolved, plan.year, {})
+    task = plan_import.task_row(parsed, section, resolved, plan.year, {})
     plan.tasks.append(task)
     db.session.flush()
     supervision.number_tasks(plan, [task])
@@ -272,7 +272,7 @@ def _section(plan: Plan, number: int | None, preview: plan_import.ImportPreview)
     return found
 
 
-def _change_task(task: PlanTask, parsed: Task, resolved: Mapping[str, Unit | UnitGroup], year: int,
+def change_task(task: PlanTask, parsed: Task, resolved: Mapping[str, Unit | UnitGroup], year: int,
                  aspects: Sequence[str]) -> None:
     """Edit the task in place; responsibilities and running work follow when the units changed."""
     task.title, task.text = parsed.title[:500], parsed.text
@@ -289,7 +289,7 @@ def _change_task(task: PlanTask, parsed: Task, resolved: Mapping[str, Unit | Uni
         if unit_id not in before and _decomposition(task, unit) is None:
             supervision.start_decomposition(task, unit)
     for unit_id in before.keys() - after.keys():
-        _end_open_work(task, unit_id)
+        end_open_work(task, unit_id)
 
 
 def _sync_targets(task: PlanTask, parsed: Task) -> None:
@@ -319,13 +319,13 @@ def _decomposition(task: PlanTask, unit: Unit) -> Decomposition | None:
     return db.session.scalar(select(Decomposition).filter_by(plan_task_id=task.id, unit_id=unit.id))
 
 
-def _cancel_task(task: PlanTask, reason: str) -> None:
+def cancel_task(task: PlanTask, reason: str) -> None:
     """The task stays with its history; its open steps end."""
     task.cancelled_at, task.cancel_reason = utcnow(), reason
-    _end_open_work(task, None)
+    end_open_work(task, None)
 
 
-def _end_open_work(task: PlanTask, unit_id: int | None) -> None:
+def end_open_work(task: PlanTask, unit_id: int | None) -> None:
     """End the open steps of the task (of one unit, or all): recorded as cancelled, never deleted."""
     query = select(WorkItem).join(WorkflowInstance, WorkItem.instance_id == WorkflowInstance.id).where(
         WorkflowInstance.plan_task_id == task.id, WorkItem.state == WorkItemState.OPEN)
@@ -345,8 +345,9 @@ def _end_open_work(task: PlanTask, unit_id: int | None) -> None:
         instance.status = WorkflowStatus.COMPLETED
 
 
-def _notify(task: PlanTask, change: Change, reason: str) -> None:
-    """Tell the people of every unit the change concerns, before and after."""
+def notify_change(task: PlanTask, change: Change, reason: str, occasion: str) -> None:
+    """Tell the people of every unit the change concerns, before and after; ``occasion`` (the revision, the
+    edit) keeps each change's notices apart from an earlier one of the same kind."""
     names = {name for snapshot in (change.before, change.after) if snapshot for _, name in snapshot.units}
     units = {r.unit.id: r.unit for r in task.responsibilities if r.unit is not None and r.holder_name in names}
     units |= {unit.id: unit for unit in db.session.scalars(
@@ -354,7 +355,7 @@ def _notify(task: PlanTask, change: Change, reason: str) -> None:
     people = db.session.scalars(select(User).where(User.unit_id.in_(units), User.active.is_(True))).all()
     what = f"{change.kind.label}({'、'.join(change.aspects)})" if change.aspects else change.kind.label
     notices.notify_many([notices.NoticeDraft(
-        user=person, kind=NoticeKind.INFO, key=f"plan-change:{task.id}:{change.key}:{task.plan.content_hash[:12]}",
+        user=person, kind=NoticeKind.INFO, key=f"plan-change:{task.id}:{change.key}:{occasion}",
         title=f"计划修订:{task.supervision_number or task.number} {what}",
         body=f"《{task.plan.title}》第{task.number}项任务:{what}。原因:{reason}",
         link=f"/tasks/{task.id}",

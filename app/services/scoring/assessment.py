@@ -18,8 +18,19 @@ from sqlalchemy import ColumnElement, Select, case, exists, func, select, true
 
 from app.errors import NotFound
 from app.extensions import db
-from app.models import Appeal, AppealStatus, Plan, PlanTask, Priority, ResponsibilityRole, TaskEvaluation, Unit
+from app.models import (
+    Appeal,
+    AppealStatus,
+    HoldKind,
+    Plan,
+    PlanTask,
+    Priority,
+    ResponsibilityRole,
+    TaskEvaluation,
+    Unit,
+)
 from app.models.base import utcnow
+from app.models.plan import held_by
 from app.services.plans.plan_scope import PlanIds, in_plans
 from app.services.scoring import closure, evaluation, evaluation_events
 from app.services.scoring.evaluation import CENT, UnitTaskScore
@@ -223,9 +234,10 @@ def _late_appeals(plan_ids: PlanIds, moment: datetime | None, unit_id: int | Non
 def _open_tasks(plan_ids: PlanIds, unit_id: int | None = None, moment: datetime | None = None) -> list[PlanTask]:
     """Tasks of the plans not yet scored at closure by ``moment`` (only those ``unit_id`` answers for, when given)."""
     frozen = exists().where(TaskEvaluation.plan_task_id == PlanTask.id, _frozen(moment))
-    # A task cancelled by a plan revision leaves the scores; its history stays.
-    query = select(PlanTask).where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.cancelled_at.is_(None), ~frozen) \
-        .order_by(PlanTask.number)
+    # A task cancelled by a plan revision leaves the scores; its history stays. A suspended (中止) one leaves them
+    # from its suspension unless the policy froze its score then (``suspended_scored``, a frozen evaluation).
+    query = select(PlanTask).where(in_plans(PlanTask.plan_id, plan_ids), PlanTask.cancelled_at.is_(None), ~frozen,
+                                   ~held_by(moment, HoldKind.SUSPEND)).order_by(PlanTask.number)
     if unit_id is not None:
         query = query.where(PlanTask.id.in_(evaluation_events.tasks_of_unit(unit_id)))
     return list(db.session.scalars(query))

@@ -39,6 +39,7 @@ _KEYS: dict[str, dict[str, str]] = {
 _FLAGS: dict[tuple[str, str], tuple[str, bool]] = {
     ("attainment", "cooperating_shares_targets"): ("配合单位分担目标完成扣分", True),
     ("assessment", "overdue_ranks_last"): ("有逾期未办事项的单位排在其他单位之后", True),
+    ("assessment", "suspended_scored"): ("中止的任务按中止时的得分计入考核", False),
 }
 #: Whole-number rules with their Chinese name, allowed range and the value a version saved before the rule
 #: existed keeps (its section may be missing altogether).
@@ -84,6 +85,8 @@ class ScoringPolicy:
     overdue_ranks_last: bool = True
     #: Working days, from the day a line's cause happened, within which the unit may appeal it.
     appeal_window: int = 10
+    #: A suspended (中止) task keeps its score as of the suspension (frozen), instead of leaving the assessment.
+    suspended_scored: bool = False
 
     def weight(self, role: ResponsibilityRole, priority: Priority) -> Decimal:
         """A task's weight in a unit's annual score."""
@@ -237,6 +240,7 @@ def _build(raw: dict[str, Any]) -> ScoringPolicy:
         cooperating_shares_targets=flags["cooperating_shares_targets"],
         overdue_ranks_last=flags["overdue_ranks_last"],
         appeal_window=counts["window_working_days"],
+        suspended_scored=flags["suspended_scored"],
     )
 
 

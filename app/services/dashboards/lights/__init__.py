@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, null, select
 
 from app.extensions import db
-from app.models import Milestone, PlanTask, WorkflowInstance, WorkItem
+from app.models import HoldKind, Milestone, PlanTask, WorkflowInstance, WorkItem
+from app.models.plan import held_by
 from app.services.dashboards.lights import queries, reasons
 from app.services.dashboards.lights.rules import Light, LightVerdict, context
 from app.services.plans.plan_scope import PlanIds, in_plans
@@ -34,21 +35,26 @@ def task_lights(as_of: datetime, *, plan_id: PlanIds | None = None,
     ctx = context(as_of)
     parts = queries.task_parts(ctx, *scope)
     # Two plain queries, merged here: joining tasks to the ranked parts makes planners re-rank per task.
-    closed = dict(db.session.execute(select(PlanTask.id, queries.closed()).where(*scope)).all())
+    hold = case((held_by(as_of), PlanTask.hold_kind), else_=null())
+    closed = {task_id: (is_closed, held) for task_id, is_closed, held in db.session.execute(
+        select(PlanTask.id, queries.closed(), hold).where(*scope)).all()}
     worst = {row["plan_task_id"]: row for row in db.session.execute(select(parts).where(parts.c.rank == 1)).mappings()}
-    return {task_id: reasons.task_verdict(ctx, is_closed, worst.get(task_id)) for task_id, is_closed in closed.items()}
+    return {task_id: reasons.task_verdict(ctx, is_closed, worst.get(task_id), HoldKind(held) if held else None)
+            for task_id, (is_closed, held) in closed.items()}
 
 
 def task_light_rows(as_of: datetime, plan_ids: PlanIds) -> Select[Any]:
-    """``(plan_task_id, light)`` for every task of the plans, to count or group in SQL (closed tasks are 绿).
+    """``(plan_task_id, light)`` for every task of the plans, to count or group in SQL (closed tasks are 绿,
+    suspended ones 灰).
 
     ``rows = task_light_rows(now, [plan.id]).subquery()``, then e.g.
     ``select(rows.c.light, func.count()).group_by(rows.c.light)``.
     """
     of_plans = in_plans(PlanTask.plan_id, plan_ids)
     worst = queries.task_severities(context(as_of), of_plans)
-    light = case({light.severity: light.value for light in Light}, value=func.coalesce(worst.c.severity, 0),
-                 else_=Light.GREEN.value)
+    light = case((held_by(as_of, HoldKind.SUSPEND), Light.GREY.value),
+                 else_=case({light.severity: light.value for light in Light}, value=func.coalesce(worst.c.severity, 0),
+                            else_=Light.GREEN.value))
     return (select(PlanTask.id.label("plan_task_id"), light.label("light"))
             .outerjoin(worst, worst.c.plan_task_id == PlanTask.id).where(of_plans, PlanTask.cancelled_at.is_(None)))
 

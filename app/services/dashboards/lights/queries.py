@@ -36,6 +36,7 @@ from app.models import (
     Decomposition,
     DecompositionRound,
     DecompositionStatus,
+    HoldKind,
     Milestone,
     MilestoneReport,
     MilestoneStatus,
@@ -50,6 +51,7 @@ from app.models import (
     WorkItemState,
 )
 from app.models.lifecycle import task_is_closed
+from app.models.plan import held_by
 from app.services.dashboards.lights.rules import (
     END_OF_DAY_DAYS,
     FINDINGS,
@@ -150,6 +152,7 @@ def milestone_facts(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
     measured = base.c.status.in_([MilestoneStatus.IN_PROGRESS, MilestoneStatus.REPORTED])
     finding = case(
         (base.c.status == MilestoneStatus.APPROVED, "approved"),
+        (base.c.suspended, "suspended"),
         (due < at, "overdue"),
         (and_(measured, base.c.returned), "returned"),
         (and_(measured, base.c.percent_done < behind_by), "behind"),
@@ -176,7 +179,8 @@ def _milestone_base(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
     """
     scoped = (select(Milestone.id, Milestone.plan_task_id, PlanTask.plan_id, Milestone.title, Milestone.status,
                      Milestone.due_date, Milestone.decomposition_id,
-                     _latest_report_id(Milestone.id).label("report_id"))
+                     _latest_report_id(Milestone.id).label("report_id"),
+                     held_by(ctx.as_of, HoldKind.SUSPEND).label("suspended"))
               .join(PlanTask, PlanTask.id == Milestone.plan_task_id).where(*scope).offset(0).subquery("scoped"))
     # The latest report's percent by primary key: joined, the planner hashed every report of the database.
     percent_done = (select(MilestoneReport.percent_done).where(MilestoneReport.id == scoped.c.report_id)
@@ -193,7 +197,7 @@ def _milestone_base(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
         select(scoped.c.id, scoped.c.plan_task_id, scoped.c.plan_id, scoped.c.title.label("name"),
                scoped.c.status, due.label("due"), start.label("start"), percent_done.label("percent_done"),
                case((running, _attainment(ctx, scoped.c.report_id)), else_=null()).label("attainment"),
-               returned.label("returned"))
+               returned.label("returned"), scoped.c.suspended)
         .offset(0)
     ).subquery("milestone_base")
 

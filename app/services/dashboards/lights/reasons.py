@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from app.models import HoldKind
 from app.services.dashboards.lights.rules import FINDINGS, TARGET_FINDINGS, Context, LightVerdict, instant_of
 from app.services.timing.workdays import BEIJING
 
@@ -14,10 +15,13 @@ def verdict(ctx: Context, row: Any, prefix: str = "") -> LightVerdict:
     return LightVerdict(FINDINGS[finding], prefix + reason(ctx, finding, row))
 
 
-def task_verdict(ctx: Context, closed: bool, worst: Any) -> LightVerdict:
-    """A task's light: 已办结, else its worst part's (named in the reason), else 正常推进."""
-    if closed:
-        return LightVerdict(FINDINGS["completed"], "已办结")
+def task_verdict(ctx: Context, closed: bool, worst: Any, hold: HoldKind | None = None) -> LightVerdict:
+    """A task's light: 已中止 or 阶段性办结 (``hold``), 已办结, else its worst part's (named in the reason),
+    else 正常推进."""
+    if hold is HoldKind.SUSPEND:
+        return LightVerdict(FINDINGS["suspended"], "已中止")
+    if closed or hold is HoldKind.STAGE_CLOSE:
+        return LightVerdict(FINDINGS["completed"], hold.state_label if hold else "已办结")
     if worst is None:
         return LightVerdict(FINDINGS["on_track"], "正常推进")
     return verdict(ctx, worst, f"节点「{worst['name']}」" if worst["part"] == "milestone" else f"「{worst['name']}」")
@@ -44,6 +48,7 @@ def reason(ctx: Context, finding: str, row: Any) -> str:
         "approved": "已通过审核",
         "completed": "已办结",
         "cancelled": "已撤销",
+        "suspended": "任务已中止",
     }.get(finding, f"正常推进{when}")
 
 

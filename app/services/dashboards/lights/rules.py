@@ -16,8 +16,11 @@ Rules, most severe first (a part gets the first that holds):
   was returned and not resubmitted. A milestone with no report yet is judged by its date alone.
 - 蓝 临近期限: due on or before the ``remind_before``-th working day from today (the day the reminder
   goes out, see ``reminder_schedule``); ``remind_before = 0`` means no 蓝.
-- 绿 正常推进 otherwise. Finished things are 绿 too, with their own reason: a closed task "已办结",
-  an approved milestone "已通过审核", a completed work item "已办结", a withdrawn one "已撤销".
+- 绿 正常推进 otherwise. Finished things are 绿 too, with their own reason: a closed task "已办结"
+  ("阶段性办结" when its stage was closed), an approved milestone "已通过审核", a completed work item "已办结",
+  a withdrawn one "已撤销".
+- 灰 已中止: a task suspended (中止) by 督审处 at its unit's request, and its milestones not approved by then,
+  from the moment of the approval; nothing of it is overdue, behind or due any more.
 
 A work item is judged by its own deadline; the unit's report step also carries its milestone's 黄,
 the decomposition step its returned decomposition. A task's light is the most severe of its open
@@ -42,6 +45,8 @@ from app.services.timing.workdays import BEIJING, WorkCalendar, end_of_day
 class Light(enum.StrEnum):
     """A traffic light; severity order red > yellow > blue > green."""
 
+    #: 已中止: outside the order of the others (a suspended task has no running part to judge).
+    GREY = "grey"
     GREEN = "green"
     BLUE = "blue"
     YELLOW = "yellow"
@@ -49,11 +54,12 @@ class Light(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"green": "绿", "blue": "蓝", "yellow": "黄", "red": "红"}[self.value]
+        return {"grey": "灰", "green": "绿", "blue": "蓝", "yellow": "黄", "red": "红"}[self.value]
 
     @property
     def meaning(self) -> str:
-        return {"green": "正常推进", "blue": "临近期限", "yellow": "进度滞后或被退回", "red": "已逾期"}[self.value]
+        return {"grey": "已中止", "green": "正常推进", "blue": "临近期限", "yellow": "进度滞后或被退回",
+                "red": "已逾期"}[self.value]
 
     @property
     def severity(self) -> int:
@@ -61,7 +67,7 @@ class Light(enum.StrEnum):
         return SEVERITY[self]
 
 
-SEVERITY = {Light.GREEN: 0, Light.BLUE: 1, Light.YELLOW: 2, Light.RED: 3}
+SEVERITY = {Light.GREY: -1, Light.GREEN: 0, Light.BLUE: 1, Light.YELLOW: 2, Light.RED: 3}
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,7 @@ FINDINGS = {
     "overdue": Light.RED, "returned": Light.YELLOW, "decomposition_returned": Light.YELLOW,
     "behind": Light.YELLOW, "behind_target": Light.YELLOW, "behind_target_pending": Light.YELLOW,
     "due_soon": Light.BLUE, "on_track": Light.GREEN, "approved": Light.GREEN, "completed": Light.GREEN,
-    "cancelled": Light.GREEN,
+    "cancelled": Light.GREEN, "suspended": Light.GREY,
 }
 #: Behind on a target's approved actual (the latest report waiting for review, or not).
 TARGET_FINDINGS = ("behind_target", "behind_target_pending")
