@@ -45,6 +45,7 @@ NAVIGATION = (
     ("用户管理", "admin.users"),
     ("节假日设置", "deadlines.calendar"),
     ("审计日志", "admin.audit"),
+    ("外部回调", "admin.webhooks"),
 )
 
 
