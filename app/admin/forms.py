@@ -33,7 +33,7 @@ class UnitForm(FlaskForm):
     aliases = TextAreaField("别名(每行一个,或用顿号分隔)", validators=[Optional(), Length(max=2000)])
     active = BooleanField("启用", default=True)
     requires_head_signoff = BooleanField("进展报送须经单位负责人审签")
-    robot_kind = SelectField("群机器人", choices=[SelectChoice("", "(不推送)"),
+    robot_kind = SelectField("群机器人", default="", choices=[SelectChoice("", "(不推送)"),
                                                 *[SelectChoice(k.value, k.label) for k in RobotKind]])
     robot_url = StringField("机器人 Webhook 地址", validators=[Optional(), Length(max=500)])
     robot_secret = PasswordField("钉钉加签密钥", validators=[Optional(), Length(max=200)])

@@ -76,8 +76,9 @@ def sms_categories() -> dict[str, str]:
 def sms_choices(user: User) -> set[str]:
     """The kinds that come to ``user`` by SMS, within those allowed."""
     allowed = sms_categories()
-    chosen = dict(db.session.execute(select(NoticeChannelChoice.category, NoticeChannelChoice.chosen).where(
-        NoticeChannelChoice.user_id == user.id, NoticeChannelChoice.channel == ChannelName.SMS)).tuples())
+    chosen = {category: value for category, value in db.session.execute(
+        select(NoticeChannelChoice.category, NoticeChannelChoice.chosen).where(
+            NoticeChannelChoice.user_id == user.id, NoticeChannelChoice.channel == ChannelName.SMS))}
     return {value for value in allowed if chosen.get(value, _chosen_by_default(value))}
 
 
