@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ChannelDelivery, ChannelName, MailStatus, RobotKind, WebhookDelivery, WebhookEventKind
 from app.models.base import utcnow
-from app.services.infrastructure import channel_outbox, webhooks
+from app.services.infrastructure import channel_outbox, notices, webhooks
 from app.services.infrastructure.channel_outbox import RobotSettings
 from app.services.lifecycle import reporting
 from app.services.lifecycle.reporting import UploadPolicy
@@ -111,7 +111,8 @@ def test_the_administrator_registers_a_webhook_and_replays_a_delivery(signed_in,
     assert added.status_code == 302
     (subscription,) = webhooks.subscriptions()
     assert set(subscription.kinds) == {"task.closed", "step.returned"}
-    webhooks._record_events([("step.returned:test:1", WebhookEventKind.RETURNED, {"title": "退回"})], [subscription])
+    webhooks._record_events([("step.returned:test:1", WebhookEventKind.RETURNED, {"title": "退回"})], [subscription],
+                            utcnow())
     db.session.commit()
     with serving(receivers):
         deliver_round()
@@ -127,5 +128,31 @@ def test_the_administrator_registers_a_webhook_and_replays_a_delivery(signed_in,
     first, second = receivers.at("/hook")                        # at least once: the replay carries the same key
     assert first.signed and second.signed
     assert first.headers["X-Duban-Delivery"] == second.headers["X-Duban-Delivery"] == "step.returned:test:1"
+    db.session.commit()
+    toggled = client.post(f"/admin/webhooks/{subscription.id}/active",
+                          data={"csrf_token": csrf_token(client, "/admin/webhooks")})
+    assert toggled.status_code == 302 and "已停用" in client.get("/admin/webhooks").get_data(as_text=True)
     assert client.post(f"/admin/webhooks/deliveries/{delivery.id + 999}/replay",
                        data={"csrf_token": csrf_token(client, "/admin/webhooks")}).status_code == 404
+
+
+def test_deadline_notices_go_by_sms_and_webhook_once_and_held_ones_wait_for_the_digest(demo, people, receivers):
+    admin, zhuce = people["admin"], people["zhuce"]
+    channel_outbox.fan_out(utcnow())
+    channel_outbox.set_phone(zhuce, PHONE, admin)
+    webhooks.subscribe(receivers.url("/hook"), HOOK_SECRET, [WebhookEventKind.OVERDUE], admin)
+    notices.notify(zhuce, "overdue", "work_item:7:overdue:1:v1", "逾期:督〔2023〕7号", "已逾期 2 个工作日。",
+                   "/work/items/7")
+    notices.notify(zhuce, "overdue", "work_item:8:overdue:1:v1", "逾期:督〔2023〕8号", "已逾期 1 个工作日。",
+                   "/work/items/8", digest_day=utcnow().date() + timedelta(days=1))   # waits for the digest
+    db.session.commit()
+    with serving(receivers):
+        first = deliver_round()
+        second = deliver_round()
+    assert first["sent"] == 1 and second["sent"] == second["webhooks_sent"] == 0
+    (sms,) = receivers.at("/sms")                                # the held one goes in tomorrow's digest
+    assert sms.signed and sms.body["template_id"] == "SMS_1002" and "7号" in sms.body["params"]["title"]
+    hooks = receivers.at("/hook")                                # the digest is a person's: systems hear both
+    assert all(h.signed and h.body["event"] == "item.overdue" for h in hooks)
+    assert sorted(h.body["id"] for h in hooks) == ["item.overdue:work_item:7:overdue:1:v1",
+                                                   "item.overdue:work_item:8:overdue:1:v1"]

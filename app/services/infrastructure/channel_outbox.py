@@ -153,7 +153,7 @@ def set_robot(unit: Unit, robot: RobotSettings | None, actor: User) -> None:
 
 
 def fan_out(now: datetime, checkpoint: Callable[[], None] | None = None,
-            also: Callable[[Sequence[Notification]], None] | None = None) -> int:
+            also: Callable[[Sequence[Notification], datetime], None] | None = None) -> int:
     """Queue the SMS and robot deliveries of every notice not yet passed on; returns how many notices were read.
 
     ``also`` sees each batch too (the webhooks' events). Notices are locked (SKIP LOCKED) while read,
@@ -169,7 +169,7 @@ def fan_out(now: datetime, checkpoint: Callable[[], None] | None = None,
             return total
         _queue([notice for notice in batch if notice.digest_day is None], now)
         if also is not None:
-            also(batch)
+            also(batch, now)
         db.session.execute(update(Notification).where(Notification.id.in_([n.id for n in batch]))
                            .values(fanned_out_at=now).execution_options(synchronize_session=False))
         record_step()
