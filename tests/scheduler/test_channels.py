@@ -2,6 +2,7 @@
 that check each signature: the receiver down, then up — every message arrives once, never twice."""
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -156,3 +157,34 @@ def test_deadline_notices_go_by_sms_and_webhook_once_and_held_ones_wait_for_the_
     assert all(h.signed and h.body["event"] == "item.overdue" for h in hooks)
     assert sorted(h.body["id"] for h in hooks) == ["item.overdue:work_item:7:overdue:1:v1",
                                                    "item.overdue:work_item:8:overdue:1:v1"]
+
+
+def test_two_jobs_at_once_send_every_sms_and_robot_post_exactly_once(app, demo, people, receivers, monkeypatch):
+    monkeypatch.setitem(app.config, "CHANNEL_BATCH_SIZE", 10)
+    admin, zhuce = people["admin"], people["zhuce"]
+    channel_outbox.fan_out(utcnow())
+    channel_outbox.set_phone(zhuce, PHONE, admin)
+    channel_outbox.set_robot(unit("注册处"), RobotSettings(RobotKind.WECOM, receivers.url("/wecom?key=robot-key"),
+                                                         None, ("overdue",)), admin)
+    for n in range(40):
+        notices.notify(zhuce, "overdue", f"work_item:{n}:overdue:1:v1", f"逾期:第{n}项", "已逾期。", "/work/items/7")
+    db.session.commit()
+    results: list[dict[str, int]] = []
+
+    def job() -> None:
+        with app.app_context():
+            results.append(channel_outbox.deliver_round(utcnow(), checkpoint=db.session.commit))
+            db.session.remove()
+
+    with serving(receivers):
+        threads = [threading.Thread(target=job) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    sms = [r.body["params"]["title"] for r in receivers.at("/sms")]
+    posts = [r.body["markdown"]["content"].split("**")[1] for r in receivers.at("/wecom")]
+    assert len(sms) == len(set(sms)) == 40 and len(posts) == len(set(posts)) == 40
+    assert len(results) == 2 and sum(result["sent"] for result in results) == 80   # neither job failed
+    db.session.expire_all()
+    assert {(d.status, d.attempts) for d in db.session.scalars(select(ChannelDelivery))} == {(MailStatus.SENT, 1)}

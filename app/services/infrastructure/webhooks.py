@@ -151,8 +151,8 @@ def collect(now: datetime) -> None:
             "plan": row.plan_id, "plan_title": row.plan_title, "url": mail.absolute_url(public_url, f"/tasks/{row.id}"),
             "occurred_at": row.imported_at.isoformat()}) for row in tasks]
         _record_events(events, wanted, now)
-    if cursor is None:
-        db.session.add(ScanCursor(name="webhooks", at=now))
+    if cursor is None:  # a second job starting at the same moment may insert it too
+        outbox.insert_new(ScanCursor, [{"name": "webhooks", "at": now}], ("name",))
     else:
         cursor.at = max(cursor.at, now)
     db.session.flush()
