@@ -31,6 +31,10 @@ from app.models import (
     Unit,
     UnitGroup,
     User,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookEventKind,
+    WebhookSubscription,
     WorkflowInstance,
     WorkItem,
 )
@@ -72,6 +76,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     "admin.user_password": ADMIN,
     "admin.user_units": ADMIN,
     "admin.audit": frozenset({"admin", "dushen"}),
+    "admin.webhooks": ADMIN,
+    "admin.webhook_toggle": ADMIN,
+    "admin.webhook_replay": ADMIN,
     "plans.index": frozenset({"admin", "dushen", "leader"}),
     "plans.detail": frozenset({"admin", "dushen", "leader"}),
     "plans.import_start": frozenset({"dushen"}),
@@ -154,6 +161,7 @@ def matrix_app(migrated_app, database_url, snapshots):
         attachment_file = _attachment_on_task_1(app)
         _extension_request_and_calendar_override()
         _document_for_dushen()
+        _webhook_delivery()
         db.session.commit()
         yield app
         db.session.remove()
@@ -241,6 +249,13 @@ def _document_for_dushen() -> None:
                              filename="督查台账.xlsx", mimetype="application/octet-stream", data=b"xlsx"))
 
 
+def _webhook_delivery() -> None:
+    event = WebhookEvent(key="step.returned:matrix", kind=WebhookEventKind.RETURNED, payload={})
+    subscription = WebhookSubscription(url="http://127.0.0.1:9/hook", secret="matrix-secret-0123456",
+                                       kinds=["step.returned"])
+    db.session.add(WebhookDelivery(event=event, subscription=subscription))
+
+
 def _url_arguments() -> dict[str, int]:
     office = db.session.scalar(select(Unit).where(Unit.name == "办公室"))
     group = db.session.scalar(select(UnitGroup).order_by(UnitGroup.id))
@@ -263,6 +278,8 @@ def _url_arguments() -> dict[str, int]:
             "request_id": db.session.scalar(select(ExtensionRequest.id)),
             "appeal_id": db.session.scalar(select(Appeal.id)),
             "job_id": db.session.scalar(select(ExportJob.id)),
+            "subscription_id": db.session.scalar(select(WebhookSubscription.id)),
+            "delivery_id": db.session.scalar(select(WebhookDelivery.id)),
             # The administrator's delete (run first) removes the override; the others are refused before any lookup.
             "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger"}
 
