@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.channel_commands import channels_group
 from app.extensions import db
 from app.models import ChannelDelivery, ChannelName, MailStatus, RobotKind, WebhookDelivery, WebhookEventKind
 from app.models.base import utcnow
@@ -188,3 +189,21 @@ def test_two_jobs_at_once_send_every_sms_and_robot_post_exactly_once(app, demo, 
     assert len(results) == 2 and sum(result["sent"] for result in results) == 80   # neither job failed
     db.session.expire_all()
     assert {(d.status, d.attempts) for d in db.session.scalars(select(ChannelDelivery))} == {(MailStatus.SENT, 1)}
+
+
+def test_the_it_office_sends_a_test_message_by_command(app, demo, people, receivers):
+    channel_outbox.set_robot(unit("科信处"), RobotSettings(RobotKind.DINGTALK, receivers.url("/dingtalk"),
+                                                         DINGTALK_SECRET, ()), people["admin"])
+    db.session.commit()
+    runner = app.test_cli_runner()
+    down = runner.invoke(channels_group, ["test", "--phone", PHONE])
+    assert down.exit_code != 0 and "发送失败" in down.output
+    with serving(receivers):
+        sms = runner.invoke(channels_group, ["test", "--phone", PHONE, "--kind", "report_returned"])
+        robot = runner.invoke(channels_group, ["test", "--unit", "科信处"])
+    assert sms.exit_code == 0 and robot.exit_code == 0 and "测试消息已发送" in robot.output
+    (message,) = receivers.at("/sms")
+    assert message.signed and message.body["template_id"] == "SMS_1001"
+    assert receivers.at("/dingtalk")[0].signed
+    missing = runner.invoke(channels_group, ["test", "--unit", "注册处"])
+    assert missing.exit_code != 0 and "未设置群机器人" in missing.output
