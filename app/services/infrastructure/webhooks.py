@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.errors import FieldRefused
 from app.extensions import db
@@ -89,7 +90,9 @@ def subscriptions() -> list[WebhookSubscription]:
 
 
 def recent_deliveries(limit: int = 50) -> list[WebhookDelivery]:
-    query = select(WebhookDelivery).order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+    query = (select(WebhookDelivery)
+             .options(joinedload(WebhookDelivery.event), joinedload(WebhookDelivery.subscription))
+             .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc()))
     return list(db.session.scalars(query.limit(limit)))
 
 
