@@ -8,6 +8,7 @@ second sender never takes a row this one holds and a row sent is not sent again.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.extensions import db
 from app.models import MailStatus
 from app.services.infrastructure.channels import ChannelError
-from app.services.infrastructure.notices import CLAIM_LEASE, backoff
+from app.services.infrastructure.notices import CLAIM_LEASE, RUN_SECONDS, backoff
 
 
 class OutboxRow(Protocol):
@@ -49,13 +50,15 @@ def run(model: type[Any], now: datetime, send: Callable[[Any], None], destinatio
     """Send the due rows of ``model``, a claimed batch at a time; failures back off and never raise.
 
     ``checkpoint`` (the job passes the commit; default flush) records the claim and then each outcome.
+    Like the mail outbox, a run stops claiming after RUN_SECONDS (the job runs every minute).
     A destination found unreachable (gateway, robot or receiver down) is not tried again in this run:
     its other rows wait a minute without counting an attempt.
     """
     tally = Tally()
     record_step = checkpoint or db.session.flush
     unreachable: set[object] = set()
-    while True:
+    began = time.monotonic()
+    while time.monotonic() - began < RUN_SECONDS:
         lease = lease_after(now)
         claimed = claim(model, now, lease, current_app.config["CHANNEL_BATCH_SIZE"])
         if not claimed:
@@ -66,6 +69,7 @@ def run(model: type[Any], now: datetime, send: Callable[[Any], None], destinatio
             if row is not None:
                 _attempt(row, now, send, destination(row), unreachable, tally)
             record_step()
+    return tally
 
 
 def _attempt(row: Any, now: datetime, send: Callable[[Any], None], destination: object, unreachable: set[object],
