@@ -9,6 +9,7 @@ from werkzeug.serving import run_simple
 from app import demo, demo_activity
 from app.api.commands import token_group
 from app.assessment.commands import assessment_group
+from app.channel_commands import channels_group
 from app.dashboards.commands import dashboards_group
 from app.errors import DubanError
 from app.exports.commands import export_command
@@ -33,6 +34,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(assessment_group)
     app.cli.add_command(dashboards_group)
     app.cli.add_command(search_group)
+    app.cli.add_command(channels_group)
 
 
 @click.command("demo", help="载入演示数据:单位目录、每个角色一个演示账户、"

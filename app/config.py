@@ -99,6 +99,20 @@ class Config:
     #: Where users reach Duban, for the absolute links in e-mails.
     PUBLIC_URL = env_str("PUBLIC_URL", "http://localhost:5000")
 
+    #: SMS through the bureau's HTTP gateway; unset SMS_GATEWAY_URL means no SMS. Each request is signed
+    #: (README, "Notice channels"); SMS_TEMPLATES maps notice kinds to the gateway's approved templates
+    #: ("report_returned=SMS_1001,overdue=SMS_1002"): only kinds with a template can be chosen for SMS.
+    SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL")
+    SMS_APP_KEY = env_str("SMS_APP_KEY", "")
+    SMS_APP_SECRET = env_str("SMS_APP_SECRET", "")
+    SMS_SIGN_NAME = env_str("SMS_SIGN_NAME", "督办系统")
+    SMS_TEMPLATES = env_str("SMS_TEMPLATES", "")
+    #: Timeout of one HTTP request to the SMS gateway, a group robot or a webhook receiver.
+    CHANNEL_TIMEOUT_SECONDS = env_int("CHANNEL_TIMEOUT_SECONDS", 10)
+    #: Tries of an SMS, robot post or webhook before it is marked failed (the wait doubles up to the cap).
+    CHANNEL_MAX_ATTEMPTS = env_int("CHANNEL_MAX_ATTEMPTS", 8)
+    CHANNEL_BATCH_SIZE = env_int("CHANNEL_BATCH_SIZE", 200)
+
 
 class TestConfig(Config):
     """Settings for the test suite: CSRF stays on, the database comes from the fixture."""

@@ -14,6 +14,14 @@ from app.services.lifecycle import progress_reports, step_notices
 from app.services.timing.workdays import BEIJING
 
 _AUDIT_LABELS = {
+    "robot_set": "设置群机器人",
+    "robot_removed": "取消群机器人",
+    "phone_changed": "修改手机号码",
+    "webhook_subscription": "外部回调",
+    "webhook_delivery": "回调投递",
+    "replayed": "重新投递",
+    "enabled": "启用",
+    "disabled": "停用",
     "unit": "单位",
     "unit_group": "单位组",
     "user": "用户",

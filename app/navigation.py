@@ -49,6 +49,7 @@ NAVIGATION = (
     ("流程管理", "admin.processes_index"),
     ("节假日设置", "deadlines.calendar"),
     ("审计日志", "admin.audit"),
+    ("外部回调", "admin.webhooks"),
 )
 
 

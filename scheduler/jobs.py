@@ -12,7 +12,7 @@ from typing import Any
 
 from app.extensions import db
 from app.models.base import utcnow
-from app.services.infrastructure import notices
+from app.services.infrastructure import channel_outbox, notices
 from app.services.timing import calendar_overrides
 from app.services.timing.workdays import BEIJING
 from app.transaction import unit_of_work
@@ -37,6 +37,12 @@ def deliver_mail() -> None:
         notices.deliver_pending(utcnow(), checkpoint=db.session.commit)
 
 
+def deliver_channels() -> None:
+    """Pass new notices to SMS, group robots and webhooks, and send what is due, committing after each."""
+    with unit_of_work():
+        channel_outbox.deliver_round(utcnow(), checkpoint=db.session.commit)
+
+
 def sweep_deadlines() -> None:
     """Open due progress reports; send the reminders, overdue, escalation and stagnation notices, digests.
 
@@ -55,5 +61,6 @@ def check_calendar() -> None:
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("sweep_deadlines", sweep_deadlines, "interval", {"minutes": 5}),
     JobSpec("deliver_mail", deliver_mail, "interval", {"minutes": 1}),
+    JobSpec("deliver_channels", deliver_channels, "interval", {"minutes": 1}),
     JobSpec("check_calendar", check_calendar, "cron", {"hour": 8, "minute": 0}),
 )

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from app.admin import process_routes, routes  # noqa: E402,F401
+from app.admin import process_routes, routes, webhooks  # noqa: E402,F401

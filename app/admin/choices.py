@@ -6,7 +6,8 @@ from wtforms import SelectChoice
 
 from app.admin.forms import GroupForm, UnitForm, UserForm
 from app.extensions import db
-from app.models import GroupMembership, Organisation, Role, Unit, UnitKind
+from app.models import GroupMembership, Organisation, RobotKind, Role, Unit, UnitKind
+from app.services.infrastructure.channel_outbox import RobotSettings
 from app.services.plans.directory import GroupData, UnitData, split_names
 
 
@@ -28,6 +29,14 @@ def unit_data(form: UnitForm) -> UnitData:
         active=form.active.data,
         requires_head_signoff=form.requires_head_signoff.data,
     )
+
+
+def robot_settings(form: UnitForm) -> RobotSettings | None:
+    """The group robot the unit form sets, or None for "(不推送)"."""
+    if not form.robot_kind.data:
+        return None
+    return RobotSettings(RobotKind(form.robot_kind.data), (form.robot_url.data or "").strip(),
+                         form.robot_secret.data or None, tuple(form.robot_categories.data or ()))
 
 
 def group_data(form: GroupForm) -> GroupData:

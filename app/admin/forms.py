@@ -15,7 +15,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.fields import CheckboxListField
-from app.models import GroupMembership, Role, UnitKind
+from app.models import GroupMembership, RobotKind, Role, UnitKind, WebhookEventKind
+from app.services.infrastructure.channel_outbox import PHONE_PATTERN
 
 
 class UnitForm(FlaskForm):
@@ -34,6 +35,12 @@ class UnitForm(FlaskForm):
     aliases = TextAreaField("别名(每行一个,或用顿号分隔)", validators=[Optional(), Length(max=2000)])
     active = BooleanField("启用", default=True)
     requires_head_signoff = BooleanField("进展报送须经单位负责人审签")
+    robot_kind = SelectField("群机器人", default="", choices=[SelectChoice("", "(不推送)"),
+                                                *[SelectChoice(k.value, k.label) for k in RobotKind]])
+    robot_url = StringField("机器人 Webhook 地址", validators=[Optional(), Length(max=500)])
+    robot_secret = PasswordField("钉钉加签密钥", validators=[Optional(), Length(max=200)])
+    #: Filled by the view: every kind of notice.
+    robot_categories = CheckboxListField("群机器人推送的事项", choices=[])
     submit = SubmitField("保存")
 
 
@@ -54,6 +61,7 @@ class UserForm(FlaskForm):
 
     display_name = StringField("姓名", validators=[DataRequired("请填写姓名。"), Length(max=64)])
     email = EmailField("电子邮箱", validators=[Optional(), Length(max=200)])
+    phone = StringField("手机号码", validators=[Optional(), Regexp(PHONE_PATTERN, message="请填写11位手机号码。")])
     unit = SelectField("所属单位", coerce=int, choices=[])
     roles = CheckboxListField("角色", choices=[SelectChoice(r.value, r.label) for r in Role])
     active = BooleanField("启用", default=True)
@@ -139,3 +147,12 @@ class MigrationForm(FlaskForm):
     target = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
     scope = HiddenField()
     submit = SubmitField("迁移可迁移的流程")
+
+
+class WebhookForm(FlaskForm):
+    """登记外部系统回调地址."""
+
+    url = StringField("回调地址", validators=[DataRequired("请填写回调地址。"), Length(max=500)])
+    secret = PasswordField("签名密钥", validators=[DataRequired("请填写签名密钥。"), Length(max=200)])
+    kinds = CheckboxListField("推送的事件", choices=[SelectChoice(k.value, k.label) for k in WebhookEventKind])
+    submit = SubmitField("登记")

@@ -7,15 +7,16 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from app.access import roles
 from app.admin import bp
-from app.admin.choices import chosen_roles, chosen_unit, group_data, unit_choices, unit_data
+from app.admin.choices import chosen_roles, chosen_unit, group_data, robot_settings, unit_choices, unit_data
 from app.admin.forms import GroupForm, NewUserForm, ResetPasswordForm, UnitForm, UnitsInChargeForm, UserForm
 from app.errors import on_refusal
 from app.extensions import db
 from app.models import AuditEvent, Role, Unit, UnitGroup, User
-from app.services.infrastructure import accounts
+from app.services.infrastructure import accounts, channel_outbox
 from app.services.plans import directory
 
 AUDIT_PAGE_SIZE = 50
@@ -39,16 +40,22 @@ def unit_new() -> str | Response:
 @bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def unit_edit(unit_id: int) -> str | Response:
-    """Change a unit's names, code, kind, aliases or active flag."""
+    """Change a unit's names, code, kind, aliases, active flag or group robot."""
     unit = db.get_or_404(Unit, unit_id)
     form = UnitForm(obj=unit)
+    form.robot_categories.choices = [SelectChoice(v, label) for v, label in channel_outbox.categories().items()]
+    robot = channel_outbox.robot_of(unit)
     if request.method == "GET":
         form.kind.data = unit.kind.value
         form.aliases.data = "\n".join(alias.name for alias in unit.aliases)
-    page = partial(render_template, "admin/unit_form.html", form=form, unit=unit)
+        if robot is not None:
+            form.robot_kind.data, form.robot_url.data = robot.kind.value, robot.webhook_url
+            form.robot_categories.data = list(robot.categories)
+    page = partial(render_template, "admin/unit_form.html", form=form, unit=unit, robot=robot)
     if form.validate_on_submit():
-        on_refusal(field=form.name, render=page)
+        on_refusal(field=form.name, render=page, form=form)
         directory.update_unit(unit, unit_data(form), current_user)
+        channel_outbox.set_robot(unit, robot_settings(form), current_user)
         flash(f"单位“{unit.name}”已保存。", "success")
         return redirect(url_for("directory.unit", unit_id=unit.id))
     return page()
@@ -107,11 +114,12 @@ def user_new() -> str | Response:
     form.unit.choices = unit_choices(directory.home_organisation(current_user), include_none=True)
     page = partial(render_template, "admin/user_form.html", form=form, user=None)
     if form.validate_on_submit():
-        on_refusal(field=form.username, render=page)
+        on_refusal(field=form.username, render=page, form=form)
         user = accounts.create_user(
             form.username.data, form.display_name.data, form.password.data,
             roles=chosen_roles(form), unit=chosen_unit(form), email=form.email.data, actor=current_user,
         )
+        channel_outbox.set_phone(user, form.phone.data, current_user)
         flash(f"已新建用户“{user.username}”,首次登录须修改密码。", "success")
         return redirect(url_for("admin.users"))
     return page()
@@ -129,11 +137,12 @@ def user_edit(user_id: int) -> str | Response:
         form.roles.data = [role.value for role in user.roles]
     page = partial(render_template, "admin/user_form.html", form=form, user=user)
     if form.validate_on_submit():
-        on_refusal(field=form.roles, render=page)
+        on_refusal(field=form.roles, render=page, form=form)
         accounts.update_user(
             user, form.display_name.data, form.email.data, chosen_unit(form),
             chosen_roles(form), form.active.data, actor=current_user,
         )
+        channel_outbox.set_phone(user, form.phone.data, current_user)
         flash(f"用户“{user.username}”已保存。", "success")
         return redirect(url_for("admin.users"))
     return page()

@@ -47,6 +47,8 @@ class MailStatus(enum.StrEnum):
 
 #: Notices whose e-mail waits for a digest not sent yet (repeated verbatim so the partial index applies).
 DIGEST_WAITING = text("digest_day IS NOT NULL AND digested_at IS NULL")
+#: Notices the channel job has not yet passed to SMS, robots and webhooks (repeated verbatim, partial index).
+FAN_OUT_WAITING = text("fanned_out_at IS NULL")
 
 
 class Notification(Base):
@@ -58,6 +60,8 @@ class Notification(Base):
         # The digest's index: notices whose e-mail still waits for a digest.
         Index("ix_notification_digest_waiting", "digest_day", sqlite_where=DIGEST_WAITING,
               postgresql_where=DIGEST_WAITING),
+        Index("ix_notification_fan_out_waiting", "id", sqlite_where=FAN_OUT_WAITING,
+              postgresql_where=FAN_OUT_WAITING),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,6 +81,10 @@ class Notification(Base):
     digest_day: Mapped[date | None] = mapped_column(Date, index=True)
     #: When the digest carrying it went out (or it was too old to carry); None while it waits.
     digested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The event's topic (None for deadline notices and digests), for each person's channel choices.
+    topic: Mapped[str | None] = mapped_column(String(40))
+    #: When the channel job passed it on (SMS, robots, webhooks); set in the job, never on the step's path.
+    fanned_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
 

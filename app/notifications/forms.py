@@ -10,4 +10,6 @@ class MailChoiceForm(FlaskForm):
     """邮件提醒设置: which kinds of notice also come by mail."""
 
     topics = CheckboxListField("以下事项同时发送邮件", choices=[SelectChoice(t.value, t.label) for t in NoticeTopic])
+    #: Filled by the view: only the kinds the administrator gave an SMS template.
+    sms = CheckboxListField("以下事项同时发送短信", choices=[])
     submit = SubmitField("保存")

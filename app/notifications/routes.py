@@ -4,13 +4,14 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from app.access import signed_in
 from app.extensions import db
 from app.models import NoticeTopic, Notification
 from app.notifications import bp
 from app.notifications.forms import MailChoiceForm
-from app.services.infrastructure import notices
+from app.services.infrastructure import channel_outbox, notices
 
 
 @bp.route("")
@@ -40,12 +41,18 @@ def mark_all_read() -> Response:
 @bp.route("/settings", methods=["GET", "POST"])
 @signed_in
 def settings() -> str | Response:
-    """The user chooses which notices also come by mail (all of them always appear under 通知)."""
+    """The user chooses which notices also come by mail and by SMS (all of them always appear under 通知)."""
     form = MailChoiceForm()
+    allowed_sms = channel_outbox.sms_categories()
+    form.sms.choices = [SelectChoice(value, label) for value, label in allowed_sms.items()]
     if form.validate_on_submit():
         notices.choose_mail(current_user, {NoticeTopic(value) for value in form.topics.data or []})
-        flash("邮件提醒设置已保存。", "success")
+        if allowed_sms:
+            channel_outbox.choose_sms(current_user, set(form.sms.data or []))
+        flash("提醒设置已保存。", "success")
         return redirect(url_for("notifications.settings"))
     if not form.is_submitted():
         form.topics.data = [topic.value for topic, by_mail in notices.mail_choices(current_user).items() if by_mail]
-    return render_template("notifications/settings.html", form=form, has_email=bool(current_user.email))
+        form.sms.data = sorted(channel_outbox.sms_choices(current_user))
+    return render_template("notifications/settings.html", form=form, has_email=bool(current_user.email),
+                           has_phone=bool(current_user.phone), sms_offered=bool(allowed_sms))

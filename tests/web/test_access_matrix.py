@@ -35,6 +35,10 @@ from app.models import (
     Unit,
     UnitGroup,
     User,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookEventKind,
+    WebhookSubscription,
     WorkflowInstance,
     WorkItem,
 )
@@ -91,6 +95,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     "admin.process_bindings": ADMIN,
     "admin.process_binding_delete": ADMIN,
     "admin.process_migrate": ADMIN,
+    "admin.webhooks": ADMIN,
+    "admin.webhook_toggle": ADMIN,
+    "admin.webhook_replay": ADMIN,
     "plans.index": frozenset({"admin", "dushen", "leader"}),
     "plans.detail": frozenset({"admin", "dushen", "leader"}),
     "plans.import_start": frozenset({"dushen"}),
@@ -185,6 +192,7 @@ def matrix_app(migrated_app, database_url, snapshots):
         _extension_request_and_calendar_override()
         _document_for_dushen()
         _binding_of_milestone()
+        _webhook_delivery()
         db.session.commit()
         yield app
         db.session.remove()
@@ -283,6 +291,13 @@ def _binding_of_milestone() -> None:
     processes.bind("milestone", 1, "priority", "critical", None)
 
 
+def _webhook_delivery() -> None:
+    event = WebhookEvent(key="step.returned:matrix", kind=WebhookEventKind.RETURNED, payload={})
+    subscription = WebhookSubscription(url="http://127.0.0.1:9/hook", secret="matrix-secret-0123456",
+                                       kinds=["step.returned"])
+    db.session.add(WebhookDelivery(event=event, subscription=subscription))
+
+
 def _url_arguments() -> dict[str, int]:
     office = db.session.scalar(select(Unit).where(Unit.name == "办公室"))
     group = db.session.scalar(select(UnitGroup).order_by(UnitGroup.id))
@@ -307,6 +322,8 @@ def _url_arguments() -> dict[str, int]:
             "hold_id": db.session.scalar(select(TaskHoldRequest.id)),
             "change_id": db.session.scalar(select(TaskChangeRequest.id)),
             "job_id": db.session.scalar(select(ExportJob.id)),
+            "subscription_id": db.session.scalar(select(WebhookSubscription.id)),
+            "delivery_id": db.session.scalar(select(WebhookDelivery.id)),
             # The administrator's delete (run first) removes the override; the others are refused before any lookup.
             "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger",
             "process_id": "milestone", "version": 1,

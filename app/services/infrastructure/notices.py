@@ -40,7 +40,8 @@ def notify(user: User, kind: NoticeKind | str, key: str, title: str, body: str, 
         raise ValueError(f"notice link must be a path inside Duban: {link!r}")
     by_mail = topic is None or mails_topic(user, topic)
     notice = Notification(user_id=user.id, kind=NoticeKind(kind), key=key, title=title, body=body, link=link,
-                          late=late, digest_day=digest_day if by_mail else None)
+                          late=late, digest_day=digest_day if by_mail else None,
+                          topic=topic.value if topic is not None else None)
     begin_transaction()
     try:
         with db.session.begin_nested():
