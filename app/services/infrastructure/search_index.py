@@ -191,6 +191,35 @@ def refresh(conn: Connection, keys: dict[str, set[int]]) -> None:
             conn.execute(insert(SearchEntry), rows)
 
 
+#: Each kind's source ids within some tasks (``refresh_tasks``).
+_OF_TASKS: dict[str, Callable[[set[int]], AnySelect]] = {
+    "task": lambda tasks: select(PlanTask.id).where(PlanTask.id.in_(tasks)),
+    "milestone": lambda tasks: select(Milestone.id).where(Milestone.plan_task_id.in_(tasks)),
+    "report": lambda tasks: select(MilestoneReport.id).join(Milestone, Milestone.id == MilestoneReport.milestone_id)
+    .where(Milestone.plan_task_id.in_(tasks)),
+    "review": lambda tasks: select(ReviewRecord.id).where(ReviewRecord.plan_task_id.in_(tasks)),
+    "rectification": lambda tasks: select(Rectification.id).where(Rectification.plan_task_id.in_(tasks)),
+    "comment": lambda tasks: select(TaskComment.id).where(TaskComment.plan_task_id.in_(tasks)),
+}
+
+
+def refresh_tasks(conn: Connection, task_ids: set[int]) -> None:
+    """Rewrite every entry of the tasks ``task_ids`` (what a deferred step flush left to the fan-out)."""
+    if not task_ids:
+        return
+    conn.execute(delete(SearchEntry).where(SearchEntry.plan_task_id.in_(task_ids)))
+    rows = [row for kind, builder in BUILDERS.items()
+            for row in builder(conn, set(conn.scalars(_OF_TASKS[kind](task_ids))))]
+    if rows:
+        conn.execute(insert(SearchEntry), rows)
+
+
+def defer_next_flush(session: Session) -> None:
+    """The session's next flush leaves its entries to ``refresh_tasks`` (a step's: its fan-out re-indexes the
+    task), so the step itself writes none."""
+    session.info[_DEFERRED] = True
+
+
 def rebuild(conn: Connection, batch: int = 2000) -> int:
     """Write every entry anew; returns how many there are."""
     conn.execute(delete(SearchEntry))
@@ -219,7 +248,12 @@ def _changed_keys(session: Session) -> dict[str, set[int]]:
     return keys
 
 
+_DEFERRED = "search_index_deferred"
+
+
 def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
+    if session.info.pop(_DEFERRED, False):
+        return
     keys = _changed_keys(session)
     if keys:
         refresh(session.connection(), keys)
@@ -229,4 +263,9 @@ def install() -> None:
     """Keep the index in step with every session's flushes (idempotent)."""
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_rollback", _forget_deferral)
+
+
+def _forget_deferral(session: Session) -> None:
+    session.info.pop(_DEFERRED, None)
 

@@ -1,0 +1,48 @@
+"""The tick's fan-out of completed steps: a kill in the middle loses nothing and doubles nothing."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import WorkItem
+from app.services.lifecycle import step_notices
+from scheduler import tick
+from tests.conftest import fan_out
+from tests.services.test_step_notices import decomposed, titles
+
+
+class Killed(Exception):
+    """The scheduler process died between two batches."""
+
+
+def test_a_fan_out_killed_between_batches_is_finished_by_the_next_tick_exactly_once(task7, people):
+    zhuce = people["zhuce"]
+    decomposed(task7, people)                     # four steps: submitted, returned, submitted, approved
+    db.session.commit()
+    batches = []
+
+    def commit_then_die() -> None:
+        if batches:
+            raise Killed
+        batches.append(1)
+        db.session.commit()
+
+    with pytest.raises(Killed):
+        step_notices.fan_out(commit_then_die, batch=2)
+    db.session.rollback()                         # the second batch's notices and clearing went with it
+    pending = db.session.scalars(select(WorkItem.id).where(WorkItem.fan_out.is_not(None))).all()
+    assert len(pending) == 2
+    assert fan_out(commit=True) == 2
+    assert fan_out(commit=True) == 0
+    assert [t.split(":")[0] for t in titles(zhuce)] == ["分解方案被退回", "分解方案审核通过"]
+
+
+def test_the_scheduler_tick_runs_the_fan_out(task7, people):
+    decomposed(task7, people)
+    assert titles(people["zhuce"]) == []
+    tick.run(datetime.now(UTC))                   # (its deadline sweep adds the milestone's own notices)
+    told = [t.split(":")[0] for t in titles(people["zhuce"])]
+    assert [t for t in told if t.startswith("分解方案")] == ["分解方案被退回", "分解方案审核通过"]
