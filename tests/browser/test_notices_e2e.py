@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from tests.conftest import fan_out, make_test_app
 from tests.browser.test_extension_e2e import shoot
 from tests.browser.test_lifecycle_e2e import (
     TASK,
@@ -15,6 +14,7 @@ from tests.browser.test_lifecycle_e2e import (
     submit_decomposition,
     submit_report,
 )
+from tests.conftest import fan_out, make_test_app
 
 pytestmark = pytest.mark.browser
 
