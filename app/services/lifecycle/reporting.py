@@ -18,10 +18,12 @@ from app.file_cleanup import remember_new_file
 from app.models import (
     Attachment,
     CooperatingContribution,
+    Decomposition,
     Milestone,
     MilestoneReport,
     MilestoneStatus,
     PlanTarget,
+    PlanTask,
     QualityRating,
     RectificationSubmission,
     ReviewDecision,
@@ -77,16 +79,19 @@ _LIFECYCLE_ID = (select(_LIFECYCLE.id).where(_LIFECYCLE.decomposition_id == Mile
                  .correlate(Milestone).scalar_subquery().label("lifecycle_id"))
 
 
-def _milestone_and(*columns: Any) -> Callable[[Select[Any]], Select[Any]]:
-    """What a milestone step reads with its lock: the milestone (targets loaded) and ``columns``."""
+def _milestone_and(*columns: Any, loads: tuple[Any, ...] = ()) -> Callable[[Select[Any]], Select[Any]]:
+    """What a milestone step reads with its lock: the milestone (targets loaded), ``columns`` and ``loads``."""
     def along(query: Select[Any]) -> Select[Any]:
         return (query.outerjoin(Milestone, Milestone.id == bindparam("milestone_id"))
-                .add_columns(Milestone, *columns).options(joinedload(Milestone.targets)))
+                .add_columns(Milestone, *columns).options(joinedload(Milestone.targets), *loads))
 
     return along
 
 
-_REPORT_READS = _milestone_and(_REPORTS_SO_FAR, _LAST_OF_TASK)
+#: A report on the task's last milestone gives every target of the task (``reportable_targets``): read with the
+#: lock, not lazily after it (the lock reads the milestone afresh, so what the form loaded is gone).
+_REPORT_READS = _milestone_and(_REPORTS_SO_FAR, _LAST_OF_TASK, loads=(
+    joinedload(Milestone.decomposition).joinedload(Decomposition.task).joinedload(PlanTask.targets),))
 _REVIEW_READS = _milestone_and(_LATEST_REPORT, _LATEST_REPORT_SENT, _LIFECYCLE_ID)
 
 
