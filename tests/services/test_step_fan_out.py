@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import WorkItem
 from app.services.lifecycle import step_notices
-from scheduler import tick
+from scheduler import jobs, tick
 from tests.conftest import fan_out
 from tests.services.test_step_notices import decomposed, titles
 
@@ -46,3 +46,12 @@ def test_the_scheduler_tick_runs_the_fan_out(task7, people):
     tick.run(datetime.now(UTC))                   # (its deadline sweep adds the milestone's own notices)
     told = [t.split(":")[0] for t in titles(people["zhuce"])]
     assert [t for t in told if t.startswith("分解方案")] == ["分解方案被退回", "分解方案审核通过"]
+
+
+def test_the_scheduler_job_fans_out_and_commits(task7, people):
+    decomposed(task7, people)
+    db.session.commit()
+    jobs.fan_out_steps()
+    db.session.rollback()                         # what the job wrote was committed by it
+    assert [t.split(":")[0] for t in titles(people["zhuce"])] == ["分解方案被退回", "分解方案审核通过"]
+    assert db.session.scalars(select(WorkItem.id).where(WorkItem.fan_out.is_not(None))).all() == []
