@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import WorkItem
-from app.services.lifecycle import step_notices
+from app.models import SearchEntry, WorkItem
+from app.services.lifecycle import discussion, step_notices
 from scheduler import jobs, tick
 from tests.conftest import fan_out
 from tests.services.test_step_notices import decomposed, titles
@@ -55,3 +55,21 @@ def test_the_scheduler_job_fans_out_and_commits(task7, people):
     db.session.rollback()                         # what the job wrote was committed by it
     assert [t.split(":")[0] for t in titles(people["zhuce"])] == ["分解方案被退回", "分解方案审核通过"]
     assert db.session.scalars(select(WorkItem.id).where(WorkItem.fan_out.is_not(None))).all() == []
+
+
+def test_only_the_steps_task_waits_for_the_fan_out_to_be_searchable(task7, plan_2023, people):
+    """In the step's transaction, another task's new comment is indexed at its flush; the step's task waits."""
+    dushen = people["dushen"]
+    other = next(task for task in plan_2023.tasks if task.number == 8)
+    decomposed(task7, people)                     # the verdicts on task 7 carry comments (请细化节点)
+    discussion.add_comment(task7, "任务七的留言", dushen)
+    discussion.add_comment(other, "任务八的留言", dushen)
+    db.session.flush()
+
+    def indexed(text: str) -> int:
+        return len(db.session.scalars(select(SearchEntry.id).where(SearchEntry.document.contains(text))).all())
+
+    assert (indexed("任务七的留言"), indexed("请细化节点"), indexed("任务八的留言")) == (0, 0, 1)
+    db.session.commit()
+    fan_out(commit=True)
+    assert (indexed("任务七的留言"), indexed("请细化节点"), indexed("任务八的留言")) == (1, 1, 1)

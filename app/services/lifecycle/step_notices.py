@@ -119,9 +119,10 @@ FAN_OUT_BATCH = 200
 
 def defer(item: WorkItem, plan_task_id: int, decision: str | None, note: str | None) -> None:
     """Leave ``item``'s completion for ``fan_out``: the verdict and its comments (``defer_opened`` adds the steps
-    it opens). Set before the step's flush, which writes it with the item's completion and no index entries."""
+    it opens). Set before the step's flush, which writes it with the item's completion; the task's search entries
+    wait for the fan-out too."""
     item.fan_out = {"task": plan_task_id, "decision": decision, "note": note, "opened": []}
-    search_index.defer_next_flush(db.session())
+    search_index.defer_task(db.session(), plan_task_id)
 
 
 def defer_opened(item: WorkItem, new: WorkItem) -> None:
