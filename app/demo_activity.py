@@ -31,7 +31,7 @@ from app.extensions import db
 from app.models import Organisation, Plan, PlanTask, ReviewDecision, ReviewRecord, StepKey, Unit, User, WorkItem
 from app.services.follow_up import extensions, rectification, urging
 from app.services.follow_up.rectification import RectificationOrder
-from app.services.lifecycle import decomposition, reporting, work_items
+from app.services.lifecycle import decomposition, reporting, step_notices, work_items
 from app.services.lifecycle.decomposition import MilestonePlan
 from app.services.lifecycle.reporting import UploadPolicy
 from app.services.plans import plan_import
@@ -83,6 +83,7 @@ def load_activity(org: Organisation, plan_file: Path = PLAN_FILE) -> Plan | None
     story = _story(plan)
     for step in STEPS:
         step(story)
+    step_notices.fan_out(db.session.flush)  # what the scheduler's next tick would tell of the story
     return plan
 
 

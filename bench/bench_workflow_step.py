@@ -147,7 +147,8 @@ def decomposed_milestone(task_number: int) -> int:
         return next(i for i in items if i.context.get("plan_task_id") == task.id and i.unit_id in (zhuce.unit_id, None))
 
     decomposition.submit_decomposition(item("decomposition"), [
-        MilestonePlan("推进改革", "实施方案", date(task.plan.year, 12, 30), zhuce.id)], None, zhuce)
+        MilestonePlan("推进改革", "实施方案", date(task.plan.year, 12, 30), zhuce.id, past_date_reason="补录")],
+        None, zhuce)
     decomposition.review_decomposition(item("decomposition_review"), ReviewDecision.APPROVE, None, dushen)
     db.session.commit()
     report = item("milestone_report")

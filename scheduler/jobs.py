@@ -13,6 +13,7 @@ from typing import Any
 from app.extensions import db
 from app.models.base import utcnow
 from app.services.infrastructure import channel_outbox, notices
+from app.services.lifecycle import step_notices
 from app.services.timing import calendar_overrides
 from app.services.timing.workdays import BEIJING
 from app.transaction import unit_of_work
@@ -52,6 +53,12 @@ def sweep_deadlines() -> None:
         tick.run(utcnow(), checkpoint=db.session.commit)
 
 
+def fan_out_steps() -> None:
+    """Tell others what the steps completed since the last run mean for them: notices, search entries."""
+    with unit_of_work():
+        step_notices.fan_out(checkpoint=db.session.commit)
+
+
 def check_calendar() -> None:
     """Log a warning when this year or next is missing from the holiday calendar (weekdays are assumed)."""
     for warning in calendar_overrides.coverage_warnings(datetime.now(BEIJING).date()):
@@ -62,5 +69,6 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("sweep_deadlines", sweep_deadlines, "interval", {"minutes": 5}),
     JobSpec("deliver_mail", deliver_mail, "interval", {"minutes": 1}),
     JobSpec("deliver_channels", deliver_channels, "interval", {"minutes": 1}),
+    JobSpec("fan_out_steps", fan_out_steps, "interval", {"seconds": 20}),
     JobSpec("check_calendar", check_calendar, "cron", {"hour": 8, "minute": 0}),
 )

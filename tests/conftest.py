@@ -251,3 +251,11 @@ def counted() -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
+
+
+def fan_out(commit: bool = False) -> int:
+    """What the scheduler's tick does first: the notices and search entries of the steps completed so far
+    (``commit``: batch by batch, as the scheduler does, so pages requested afterwards see them)."""
+    from app.services.lifecycle import step_notices
+
+    return step_notices.fan_out(db.session.commit if commit else db.session.flush)

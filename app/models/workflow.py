@@ -196,6 +196,10 @@ class WorkItemState(enum.StrEnum):
 TO_CHASE = text("state = 'open' AND due_at IS NOT NULL AND (chased_due_at IS NULL OR chased_due_at <> due_at)")
 
 
+#: Completed items whose step still has to tell others (repeated verbatim so the partial index applies).
+FAN_OUT_PENDING = text("fan_out IS NOT NULL")
+
+
 class WorkItem(Base):
     """One human step of an instance, projected from the engine for the inbox."""
 
@@ -214,6 +218,8 @@ class WorkItem(Base):
               sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
         # 已办: a person's completed items, newest first.
         Index("ix_work_item_completed_by", "completed_by_id", "completed_at", "id"),
+        # The fan-out's index: completed items whose notices and search entries are still to be written.
+        Index("ix_work_item_fan_out", "id", sqlite_where=FAN_OUT_PENDING, postgresql_where=FAN_OUT_PENDING),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -247,5 +253,9 @@ class WorkItem(Base):
     chase_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Not stagnant before this instant (a lower bound, since updates only push it later); None: look now.
     stagnation_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Set by the step that completed the item, in its own UPDATE (no statement of its own): what the tick
+    #: still has to tell others (the verdict, the steps it opened by engine task id, the task to re-index).
+    #: None once the notices and search entries are written (``step_notices.fan_out``).
+    fan_out: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     instance: Mapped[WorkflowInstance] = relationship()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.extensions import db
 from tests.browser.test_extension_e2e import shoot
 from tests.browser.test_lifecycle_e2e import (
     TASK,
@@ -13,13 +14,22 @@ from tests.browser.test_lifecycle_e2e import (
     submit_decomposition,
     submit_report,
 )
+from tests.conftest import fan_out, make_test_app
 
 pytestmark = pytest.mark.browser
 
 MILESTONE = "出台降成本优化营商环境若干措施"
 
 
-def test_liaison_is_told_of_the_returned_report_with_its_milestone(browser, live_server):
+def scheduler_tick(database_url: str) -> None:
+    """What the scheduler's next tick does first: tell of the steps just completed (``step_notices.fan_out``)."""
+    app = make_test_app(database_url)
+    with app.app_context():
+        fan_out(commit=True)
+        db.session.remove()
+
+
+def test_liaison_is_told_of_the_returned_report_with_its_milestone(browser, live_server, database_url):
     dushen = person(browser, live_server, "dushen")
     import_plan(dushen, live_server)
     zhuce = person(browser, live_server, "zhuce")
@@ -30,6 +40,7 @@ def test_liaison_is_told_of_the_returned_report_with_its_milestone(browser, live
     submit_report(zhuce, live_server, "措施已报省政府审议", "60")
     open_step(dushen, live_server, "督审处审核")
     decide(dushen, "退回修改", "请说明试点进展")
+    scheduler_tick(database_url)
 
     zhuce.goto(f"{live_server}/work/inbox")
     row = zhuce.locator("tr", has_text=TASK)

@@ -14,6 +14,7 @@ from app.services.lifecycle.decomposition import MilestonePlan
 from app.services.lifecycle.reporting import UploadPolicy
 from app.services.scoring import closure
 from app.services.timing.workdays import BEIJING
+from tests.conftest import fan_out
 from tests.services.test_lifecycle import APPROVE, RETURN, item_for, unit
 
 MILESTONE = "扩大“一业一证”改革行业范围"
@@ -57,6 +58,9 @@ def test_each_unit_is_told_of_what_concerns_it_naming_task_milestone_and_step(ta
     reporting.review_report(item_for(dushen, "report_review", task7), APPROVE, None, "good", dushen)
     closure.close_part(item_for(dushen, "task_closure", task7), "按期完成", dushen)
     db.session.commit()
+    assert titles(zhuce) == []                                   # the steps leave it to the tick's fan-out
+    assert fan_out() == 16                                       # every step, the closure too
+    assert fan_out() == 0                                        # told once
 
     told = [title.split(":")[0] for title in titles(zhuce)]
     assert told == ["分解方案被退回", "分解方案审核通过", "单位负责人审签退回", "进展报告被退回", "进展报告审核通过",
@@ -79,6 +83,7 @@ def test_mail_follows_each_persons_choice(task7, people, app, monkeypatch):
     notices.choose_mail(zhuce, {NoticeTopic.DECOMPOSITION_APPROVED})
     decomposed(task7, people)
     db.session.commit()
+    fan_out(commit=True)
     mailed = db.session.scalars(select(OutboxMail.subject).where(OutboxMail.to_address == zhuce.email)).all()
     assert len(mailed) == 1 and "分解方案审核通过" in mailed[0]
     assert len(titles(zhuce)) == 2                               # both still shown in-app

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import Connection, Select, delete, event, insert, select
-from sqlalchemy.orm import Session, UOWTransaction, aliased
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction, aliased
 
 from app.models import (
     CooperatingContribution,
@@ -191,6 +191,35 @@ def refresh(conn: Connection, keys: dict[str, set[int]]) -> None:
             conn.execute(insert(SearchEntry), rows)
 
 
+#: Each kind's source ids within some tasks (``refresh_tasks``).
+_OF_TASKS: dict[str, Callable[[set[int]], AnySelect]] = {
+    "task": lambda tasks: select(PlanTask.id).where(PlanTask.id.in_(tasks)),
+    "milestone": lambda tasks: select(Milestone.id).where(Milestone.plan_task_id.in_(tasks)),
+    "report": lambda tasks: select(MilestoneReport.id).join(Milestone, Milestone.id == MilestoneReport.milestone_id)
+    .where(Milestone.plan_task_id.in_(tasks)),
+    "review": lambda tasks: select(ReviewRecord.id).where(ReviewRecord.plan_task_id.in_(tasks)),
+    "rectification": lambda tasks: select(Rectification.id).where(Rectification.plan_task_id.in_(tasks)),
+    "comment": lambda tasks: select(TaskComment.id).where(TaskComment.plan_task_id.in_(tasks)),
+}
+
+
+def refresh_tasks(conn: Connection, task_ids: set[int]) -> None:
+    """Rewrite every entry of the tasks ``task_ids`` (what a deferred step flush left to the fan-out)."""
+    if not task_ids:
+        return
+    conn.execute(delete(SearchEntry).where(SearchEntry.plan_task_id.in_(task_ids)))
+    rows = [row for kind, builder in BUILDERS.items()
+            for row in builder(conn, set(conn.scalars(_OF_TASKS[kind](task_ids))))]
+    if rows:
+        conn.execute(insert(SearchEntry), rows)
+
+
+def defer_task(session: Session, task_id: int) -> None:
+    """Until the transaction ends, the session's flushes leave the task's entries to ``refresh_tasks`` (a step's
+    fan-out re-indexes its task), so the step itself writes none; other tasks' rows are indexed as they flush."""
+    session.info.setdefault(_DEFERRED, set()).add(task_id)
+
+
 def rebuild(conn: Connection, batch: int = 2000) -> int:
     """Write every entry anew; returns how many there are."""
     conn.execute(delete(SearchEntry))
@@ -208,14 +237,39 @@ def rebuild(conn: Connection, batch: int = 2000) -> int:
     return count
 
 
+_DEFERRED = "search_index_deferred_tasks"
+
+#: How to find, without a query, the task of a row that feeds the index: its own column, or the task of a
+#: parent row the session holds (None when it holds none: the row is then indexed at once, to be safe).
+_TASK_OF: dict[type, Callable[[Session, Any], int | None]] = {
+    PlanTask: lambda session, row: row.id,
+    TaskResponsibility: lambda session, row: row.task_id,
+    Milestone: lambda session, row: row.plan_task_id,
+    ReviewRecord: lambda session, row: row.plan_task_id,
+    Rectification: lambda session, row: row.plan_task_id,
+    TaskComment: lambda session, row: row.plan_task_id,
+    MilestoneReport: lambda session, row: _held_task(session, Milestone, row.milestone_id),
+    CooperatingContribution: lambda session, row: _held_task(session, MilestoneReport, row.report_id),
+    RectificationProblem: lambda session, row: _held_task(session, Rectification, row.rectification_id),
+    RectificationSubmission: lambda session, row: _held_task(session, Rectification, row.rectification_id),
+}
+
+
+def _held_task(session: Session, model: type, row_id: int | None) -> int | None:
+    parent = session.identity_map.get(session.identity_key(model, row_id)) if row_id is not None else None
+    return _TASK_OF[model](session, parent) if parent is not None else None
+
+
 def _changed_keys(session: Session) -> dict[str, set[int]]:
+    deferred: set[int] = session.info.get(_DEFERRED, set())
     keys: dict[str, set[int]] = defaultdict(set)
     for obj in (*session.new, *session.dirty, *session.deleted):
         feed = FEEDS.get(type(obj))
-        if feed is not None:
-            source_id = getattr(obj, feed[1])
-            if source_id is not None:
-                keys[feed[0]].add(source_id)
+        if feed is None or (deferred and _TASK_OF[type(obj)](session, obj) in deferred):
+            continue
+        source_id = getattr(obj, feed[1])
+        if source_id is not None:
+            keys[feed[0]].add(source_id)
     return keys
 
 
@@ -229,4 +283,9 @@ def install() -> None:
     """Keep the index in step with every session's flushes (idempotent)."""
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_transaction_end", _forget_deferral)
 
+
+def _forget_deferral(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the transaction itself, not a savepoint within it
+        session.info.pop(_DEFERRED, None)

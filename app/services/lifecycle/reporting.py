@@ -19,10 +19,12 @@ from app.models import (
     Appeal,
     Attachment,
     CooperatingContribution,
+    Decomposition,
     Milestone,
     MilestoneReport,
     MilestoneStatus,
     PlanTarget,
+    PlanTask,
     QualityRating,
     RectificationSubmission,
     ReviewDecision,
@@ -79,16 +81,21 @@ _LIFECYCLE_ID = (select(_LIFECYCLE.id).where(_LIFECYCLE.decomposition_id == Mile
                  .correlate(Milestone).scalar_subquery().label("lifecycle_id"))
 
 
-def _milestone_and(*columns: Any) -> Callable[[Select[Any]], Select[Any]]:
-    """What a milestone step reads with its lock: the milestone (targets loaded) and ``columns``."""
+def _milestone_and(*columns: Any, loads: tuple[Any, ...] = ()) -> Callable[[Select[Any]], Select[Any]]:
+    """What a milestone step reads with its lock: the milestone (targets loaded), ``columns`` and ``loads``."""
     def along(query: Select[Any]) -> Select[Any]:
         return (query.outerjoin(Milestone, Milestone.id == bindparam("milestone_id"))
-                .add_columns(Milestone, *columns).options(joinedload(Milestone.targets)))
+                .add_columns(Milestone, *columns).options(joinedload(Milestone.targets), *loads))
 
     return along
 
 
-_REPORT_READS = _milestone_and(_REPORTS_SO_FAR, _LAST_OF_TASK)
+#: A report on the task's last milestone gives every target of the task (``reportable_targets``): read with the
+#: lock, not lazily after it (the lock reads the milestone afresh, so what the form loaded is gone).
+_TASK_TARGETS = joinedload(Milestone.decomposition).joinedload(Decomposition.task).joinedload(PlanTask.targets)
+_REPORT_READS = _milestone_and(_REPORTS_SO_FAR, _LAST_OF_TASK, loads=(_TASK_TARGETS,))
+#: What a step form reads of its milestone: its targets and (for a report on the last milestone) the task's.
+_MILESTONE_LOADS = [joinedload(Milestone.targets), _TASK_TARGETS]
 _REVIEW_READS = _milestone_and(_LATEST_REPORT, _LATEST_REPORT_SENT, _LIFECYCLE_ID)
 
 
@@ -103,7 +110,7 @@ def _begin(item: WorkItem, actor: User, step: StepKey, reads: Callable[[Select[A
 
 def milestone_of(item: WorkItem) -> Milestone:
     """The milestone a milestone work item is about (its targets loaded: every step form shows them)."""
-    milestone = db.session.get(Milestone, item.context.get("milestone_id"), options=[joinedload(Milestone.targets)])
+    milestone = db.session.get(Milestone, item.context.get("milestone_id"), options=_MILESTONE_LOADS)
     if milestone is None:
         raise ValidationFailed("该待办没有对应的节点。")
     return milestone

@@ -4,12 +4,17 @@ Every notice names the task (督办编号 and title), what the step is for (the 
 report period: ``subject_of``) and the step. Keys are built from the row the event happened to (the
 completed item, the request, the instruction), so a double submission or a replay records nothing new:
 (key, user) is unique. The e-mail follows each person's choice of topics and the plan's daily digest.
+
+A step does not write them itself: ``defer`` leaves what it means in the completed item's ``fan_out`` (its
+own UPDATE carries it) and the scheduler's tick writes the notices and re-indexes the task (``fan_out``),
+committed batch by batch with the markers cleared in the same transaction, so a kill loses nothing and a
+rerun doubles nothing.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import (
@@ -27,9 +32,11 @@ from app.models import (
     UserRole,
     WorkflowInstance,
     WorkItem,
+    WorkItemState,
 )
 from app.models.base import utcnow
-from app.services.infrastructure import notices
+from app.models.workflow import FAN_OUT_PENDING
+from app.services.infrastructure import notices, search_index
 from app.services.timing import deadlines, digests
 
 #: A returned submission reopens its step: (the verdict's step, the reopened step) → what the unit is told.
@@ -106,6 +113,62 @@ def headline(task: PlanTask, item: WorkItem | None) -> str:
     return " · ".join(part for part in parts if part)
 
 
+#: Completed items whose fan-out one batch writes (one transaction each).
+FAN_OUT_BATCH = 200
+
+
+def defer(item: WorkItem, plan_task_id: int, decision: str | None, note: str | None) -> None:
+    """Leave ``item``'s completion for ``fan_out``: the verdict and its comments (``defer_opened`` adds the steps
+    it opens). Set before the step's flush, which writes it with the item's completion; the task's search entries
+    wait for the fan-out too."""
+    item.fan_out = {"task": plan_task_id, "decision": decision, "note": note, "opened": []}
+    search_index.defer_task(db.session(), plan_task_id)
+
+
+def defer_opened(item: WorkItem, new: WorkItem) -> None:
+    """``item``'s completion opened ``new`` (named by its engine task id: its row id comes with the flush)."""
+    pending = dict(item.fan_out or {})
+    item.fan_out = {**pending, "opened": [*pending.get("opened", []), new.engine_task_id]}
+
+
+def fan_out(checkpoint: Callable[[], None], batch: int = FAN_OUT_BATCH) -> int:
+    """Write the notices and search entries of completed steps, oldest first, ``batch`` items per
+    ``checkpoint`` (the caller's commit); returns how many steps were told.
+
+    Each batch clears its items' markers in its own transaction: a kill loses the batch's work and its
+    clearing alike, and the rerun's notices have the same keys, so nothing is sent twice.
+    """
+    told = 0
+    while True:
+        items = list(db.session.scalars(
+            select(WorkItem).where(FAN_OUT_PENDING).order_by(WorkItem.id).limit(batch)
+            .with_for_update(skip_locked=True)))
+        if not items:
+            return told
+        wanted = [engine_id for item in items for engine_id in (item.fan_out or {}).get("opened", [])]
+        opened = {new.engine_task_id: new for new in db.session.scalars(
+            select(WorkItem).where(WorkItem.engine_task_id.in_(wanted)))} if wanted else {}
+        tasks: set[int] = set()
+        for item in items:
+            pending = item.fan_out or {}
+            if item.state is not WorkItemState.COMPLETED:  # a refused step's marker, flushed by a caller going on
+                continue
+            tasks.add(pending["task"])
+            after_step(item, pending["task"], pending.get("decision"), pending.get("note"),
+                       [opened[engine_id] for engine_id in pending.get("opened", []) if engine_id in opened])
+            if item.form_key == StepKey.TASK_CLOSURE.value:
+                decomposition = db.session.get(Decomposition, (item.context or {}).get("decomposition_id"))
+                if decomposition is not None:
+                    task_closed(item, decomposition.task, decomposition.unit_id)
+        search_index.refresh_tasks(db.session.connection(), tasks)
+        db.session.execute(update(WorkItem).where(WorkItem.id.in_([item.id for item in items]))
+                           .values(fan_out=None).execution_options(synchronize_session=False))
+        for item in items:
+            db.session.expire(item, ["fan_out"])
+        checkpoint()
+        told += len(items)
+
+
 def after_step(item: WorkItem, plan_task_id: int, decision: str | None, note: str | None,
                opened: Iterable[WorkItem]) -> None:
     """Tell the units what ``item``'s completion means for them: a verdict, a reopened step or a new request."""
@@ -144,7 +207,8 @@ def task_closed(item: WorkItem, task: PlanTask, unit_id: int) -> None:
 
 def tell(people: Iterable[User], task: PlanTask, topic: NoticeTopic, key: str, title: str, body: str,
          link: str) -> None:
-    """One notice of ``topic`` to each person; mail by their choice, held for the plan's digest if it has one."""
+    """One notice of ``topic`` to each person; mail by their choice, held for the plan's digest if it has one
+    (the digest that has not gone yet: the day it is recorded, by the fan-out after the step)."""
     digest_day = digests.digest_day_for(utcnow()) if deadlines.policy_for(task).daily_digest else None
     for user in people:
         notices.notify(user, NoticeKind.INFO, key, title[:200], body, link, digest_day=digest_day, topic=topic)

@@ -256,20 +256,20 @@ def begin_step(item: WorkItem, actor: User, form_key: StepKey,
 def finish_step(item: WorkItem, actor: User, data: dict[str, object], begun: Begun | None = None,
                 note: str | None = None) -> None:
     """Complete the item in the engine; the steps it opens get their due dates by the plan's rules, and the
-    units concerned are told (``note``: the verdict's comments, quoted in the notices).
+    units concerned are told by the tick's fan-out (``note``: the verdict's comments, quoted in the notices).
 
     Pass what ``begin_step`` returned, so the rules it read are used; without it they are read when
     an opened step needs them.
     """
-    opened: list[WorkItem] = []
     date_item = deadlines.dating(item.instance.plan_task_id, begun.rules if begun else None)
+    plan_task_id = item.instance.plan_task_id
+    if plan_task_id is not None:  # before the engine's flush, which then writes it with the item's completion
+        decision = data.get("decision")
+        step_notices.defer(item, plan_task_id, decision if isinstance(decision, str) else None, note)
 
     def on_open(new: WorkItem) -> None:
         date_item(new)
-        opened.append(new)
+        if plan_task_id is not None:
+            step_notices.defer_opened(item, new)
 
     workflow.complete_work_item(item.id, actor.id, data, on_open=on_open)
-    if item.instance.plan_task_id is not None:
-        decision = data.get("decision")
-        step_notices.after_step(item, item.instance.plan_task_id, decision if isinstance(decision, str) else None,
-                                note, opened)

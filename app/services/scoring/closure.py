@@ -10,7 +10,7 @@ from app.models.base import utcnow
 from app.models.lifecycle import task_is_closed
 from app.services.follow_up.rectification_view import closure_blocker
 from app.services.infrastructure import audit
-from app.services.lifecycle import step_notices, work_items
+from app.services.lifecycle import work_items
 from app.services.lifecycle.decomposition import decomposition_of
 from app.services.scoring import evaluation
 
@@ -30,8 +30,7 @@ def close_part(item: WorkItem, summary: str | None, actor: User) -> None:
     if not summary:
         raise FieldRefused("summary", "请填写办结说明。")
     decomposition.closed_at = utcnow()
-    work_items.finish_step(item, actor, {}, begun)
-    step_notices.task_closed(item, decomposition.task, decomposition.unit_id)
+    work_items.finish_step(item, actor, {}, begun)  # its fan-out tells the unit (step_notices.task_closed)
     audit.record(actor, "decomposition", decomposition.id, "closed", after={"summary": summary})
     if is_closed(decomposition.task):
         evaluation.freeze(decomposition.task, actor)
