@@ -18,7 +18,7 @@ from app.services.infrastructure import channel_outbox
 from tests.browser.conftest import bodies_closed_early
 from tests.browser.test_extension_e2e import shoot
 from tests.browser.test_lifecycle_e2e import decide, import_plan, open_step, person, submit_decomposition, submit_report
-from tests.conftest import empty_all_tables, make_test_app
+from tests.conftest import empty_all_tables, fan_out, make_test_app
 from tests.receivers import SMS_KEY, SMS_SECRET, Receivers, free_port, serving
 
 pytestmark = pytest.mark.browser
@@ -79,6 +79,7 @@ def test_a_returned_report_reaches_the_liaison_by_sms_and_the_units_robot(browse
     decide(dushen, "退回修改", "请说明试点进展")
 
     with app.app_context():
+        fan_out(commit=True)                                          # the scheduler tells the step's notices
         channel_outbox.deliver_round(utcnow(), db.session.commit)  # nobody listens yet
         assert not receivers.received
         with serving(receivers):

@@ -17,7 +17,7 @@ from app.services.infrastructure import channel_outbox, notices, webhooks
 from app.services.infrastructure.channel_outbox import RobotSettings
 from app.services.lifecycle import reporting
 from app.services.lifecycle.reporting import UploadPolicy
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, fan_out
 from tests.receivers import DINGTALK_SECRET, HOOK_SECRET, SMS_KEY, SMS_SECRET, Receivers, free_port, serving
 from tests.services.test_lifecycle import RETURN, item_for, unit
 from tests.services.test_step_notices import decomposed
@@ -37,7 +37,8 @@ def receivers(app, monkeypatch) -> Receivers:
 
 
 def deliver_round(minutes: int = 0) -> dict[str, int]:
-    """The scheduler's channel job, ``minutes`` from now, committing as the job does."""
+    """The scheduler's step fan-out, then its channel job ``minutes`` from now, committing as the jobs do."""
+    fan_out(commit=True)
     result = channel_outbox.deliver_round(utcnow() + timedelta(minutes=minutes), checkpoint=db.session.commit)
     db.session.expire_all()
     return result
