@@ -11,13 +11,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, flash, g, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from wtforms import Field
 
 from app.extensions import db
@@ -133,6 +134,22 @@ def render_error(status: int, message: str | None = None) -> tuple[str, int]:
     )
 
 
+def too_large_message() -> str:
+    """What a too-large upload is told: the limit, and that nothing was saved."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    return (f"本次提交的内容(附件合计)超过了 {limit} MB 的上限,未保存任何内容。"
+            f"请压缩文件或减少附件,使合计不超过 {limit} MB 后重新提交。")
+
+
+def form_page() -> str | None:
+    """The page of this site the submitted form was on (the Referer), as a path; None when unknown."""
+    parts = urlsplit(request.referrer or "")
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if parts.netloc != request.host or not is_same_site_path(target):
+        return None
+    return target
+
+
 #: For the API: an HTTP status's error_code, and its message where the page's text would not fit.
 _API_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "permission_denied", 404: "not_found",
@@ -186,6 +203,16 @@ def register_error_handlers(app: Flask) -> None:
         if error.code == 400 and "CSRF" in (error.description or ""):
             return render_error(400, "表单已过期或来源无法验证(CSRF 校验失败),请刷新页面后重新提交。")
         return render_error(error.code or 500)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def handle_too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+        """Back to the form the upload came from, saying the limit; its body was never read, so nothing changed."""
+        g.refused = True
+        if wants_json():
+            return _http_json(error)
+        flash(too_large_message(), "danger")
+        back = form_page()
+        return redirect(back, 303) if back else render_error(413, too_large_message())
 
     app.register_error_handler(DubanError, answer_refusal)
     for race in (IntegrityError, OperationalError, StaleDataError):

@@ -24,6 +24,15 @@ class NavItem:
     badge: int | None = None
 
 
+@dataclass(frozen=True)
+class NavGroup:
+    """Links under one dropdown, so the bar fits a 1366-px screen on one line; a group the user sees only
+    one link of shows that link alone."""
+
+    label: str
+    items: tuple[NavItem, ...]
+
+
 #: (label, endpoint) in display order; each shows only to users its endpoint's rule admits.
 NAVIGATION = (
     ("首页", "main.index"),
@@ -44,6 +53,27 @@ NAVIGATION = (
     ("节假日设置", "deadlines.calendar"),
     ("审计日志", "admin.audit"),
 )
+
+
+#: Dropdown groups: endpoint -> the group's label (a group's links are adjacent in NAVIGATION).
+GROUPS = {
+    "dashboards.leader": "看板", "dashboards.supervision": "看板",
+    "directory.units": "管理", "directory.groups": "管理", "admin.users": "管理", "deadlines.calendar": "管理",
+    "admin.audit": "管理",
+}
+
+
+def grouped_navigation() -> list[NavItem | NavGroup]:
+    """The visible navigation with adjacent links of one group gathered under their dropdown."""
+    bar: list[NavItem | NavGroup] = []
+    for item in visible_navigation():
+        label = GROUPS.get(item.endpoint)
+        last = bar[-1] if bar else None
+        if label and isinstance(last, NavGroup) and last.label == label:
+            bar[-1] = NavGroup(label, (*last.items, item))
+        else:
+            bar.append(NavGroup(label, (item,)) if label else item)
+    return [entry.items[0] if isinstance(entry, NavGroup) and len(entry.items) == 1 else entry for entry in bar]
 
 
 def visible_navigation() -> list[NavItem]:
@@ -76,4 +106,4 @@ _BADGES = {"work.inbox": _waiting, "deadlines.pending": lambda user: extensions.
 def navigation_context() -> dict[str, object]:
     """Template context: the navigation for this request."""
     unread = notices.unread_count(current_user) if current_user.is_authenticated else 0
-    return {"navigation": visible_navigation(), "unread_notices": unread}
+    return {"navigation": grouped_navigation(), "unread_notices": unread}
