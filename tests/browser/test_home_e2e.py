@@ -94,7 +94,7 @@ def test_each_role_lands_on_what_it_must_do_and_the_navbar_holds_one_line(browse
 
 
 def test_the_inbox_reads_as_a_list_on_a_phone(browser, demo_server):  # noqa: F811
-    base, year = demo_server
+    base, _year = demo_server
     page = new_page(browser, PHONE, is_mobile=True)
     sign_in(page, base, "kexin")
     page.goto(f"{base}/work/inbox")
