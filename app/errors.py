@@ -23,6 +23,7 @@ from wtforms import Field
 
 from app.extensions import db
 from app.fields import leaf_fields
+from app.formatting import file_size
 from app.security import is_same_site_path
 
 
@@ -136,9 +137,10 @@ def render_error(status: int, message: str | None = None) -> tuple[str, int]:
 
 def too_large_message() -> str:
     """What a too-large upload is told: the limit, and that nothing was saved."""
-    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-    return (f"本次提交的内容(附件合计)超过了 {limit} MB 的上限,未保存任何内容。"
-            f"请压缩文件或减少附件,使合计不超过 {limit} MB 后重新提交。")
+    limit = file_size(current_app.config["MAX_CONTENT_LENGTH"])
+    return (f"上传的文件超过了允许的大小(每次提交合计不超过 {limit}),本次提交未保存任何内容。"
+            f"请压缩文件或减少附件后重新提交。")
+
 
 
 def form_page() -> str | None:

@@ -112,3 +112,26 @@ def test_the_inbox_reads_as_a_list_on_a_phone(browser, demo_server):  # noqa: F8
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "inbox-phone.png"), full_page=True)
     page.context.close()
+
+
+def test_a_file_over_the_limit_is_refused_before_sending_and_the_typed_text_stays(browser, demo_server):  # noqa: F811
+    base, _year = demo_server
+    page = new_page(browser, DESKTOP)
+    sign_in(page, base, "zhuce")
+    page.goto(f"{base}/")
+    page.get_by_test_id("home-returned").get_by_test_id("home-item").first.click()
+    page.wait_for_load_state("load")
+    form_url = page.url
+    assert "每次最多 20 个文件,合计不超过 10 MB" in page.get_by_test_id("upload-limits").inner_text()
+    page.locator("textarea[name=progress]").fill("已扩展到25个行业,清单见附件")
+    page.locator("input[name=attachments]").set_input_files(
+        files=[{"name": "行业清单.pdf", "mimeType": "application/pdf", "buffer": b"%PDF" + b"0" * (10 * 1024 * 1024)}])
+    page.locator("[data-testid=step-form] [name=submit]").click()
+    refused = page.get_by_test_id("upload-too-large")
+    refused.wait_for()
+    assert "超过了 10 MB 的上限,尚未提交" in refused.inner_text()
+    assert page.url == form_url
+    assert page.locator("textarea[name=progress]").input_value() == "已扩展到25个行业,清单见附件"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "upload-too-large.png"), full_page=True)
+    page.context.close()
