@@ -20,7 +20,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.models.user import Role
 from app.models.workflow import ProcessSpecVersion
-from app.workflow.diagrams import check_human_steps, parse_diagram
+from app.workflow.diagrams import check_human_steps, parse_diagram, viewable_xml
 
 #: The repository's diagrams.
 PROCESSES_DIR = Path(__file__).resolve().parents[2] / "processes"
@@ -95,6 +95,11 @@ def _declared_encoding(data: bytes) -> str:
     """The encoding named in the XML declaration (UTF-8 when none is)."""
     match = _ENCODING.match(data[:200].decode("ascii", errors="replace"))
     return match.group(1) if match else "utf-8"
+
+
+def diagram_xml(version: ProcessSpecVersion) -> bytes:
+    """The version's diagram as the viewer shows it to users (``viewable_xml``)."""
+    return viewable_xml(_xml_bytes(version.bpmn_xml))
 
 
 def _xml_bytes(text: str) -> bytes:
