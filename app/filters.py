@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import Flask, current_app
 
 from app.extensions import db
-from app.formatting import chinese_numeral, file_size, plain_number
+from app.formatting import chinese_numeral, file_size, percent_text, plain_number
 from app.models import Unit
 from app.services.dashboards.lights import Light
 from app.services.infrastructure import attachments
@@ -108,6 +108,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(audit_label)
     app.add_template_filter(chinese_numeral)
     app.add_template_filter(plain_number)
+    app.add_template_filter(percent_text)
     app.add_template_global(upload_limits)
     app.add_template_global(unit_name)
     app.add_template_global(step_notices.subject_of, "item_subject")  # short lists; long ones pass subjects_of
