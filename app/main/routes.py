@@ -27,13 +27,17 @@ def index() -> str:
     work = home.my_work(user, now) if user.has_role(Role.SUPERVISOR, Role.LIAISON, Role.UNIT_HEAD) else None
     if work is not None:
         g.inbox_total = work.total  # the navigation's badge counts the same items
-    supervision = None
-    if user.has_role(Role.SUPERVISOR):
-        scope = plan_scope.resolve(directory.home_organisation(user).id)
-        supervision = home.supervision(scope.plan_ids, beijing_today())
+    supervision = watch = None
+    unit_staff = user.has_role(Role.LIAISON, Role.UNIT_HEAD) and user.unit_id is not None
+    if user.has_role(Role.SUPERVISOR) or unit_staff:
+        plan_ids = plan_scope.resolve(directory.home_organisation(user).id).plan_ids
+        if user.has_role(Role.SUPERVISOR):
+            supervision = home.supervision(plan_ids, beijing_today())
+        if unit_staff:
+            watch = home.unit_watch(plan_ids, user.unit_id, beijing_today())
     return render_template(
-        "main/index.html", work=work, supervision=supervision, today=beijing_today(),
-        unit_staff=user.has_role(Role.LIAISON, Role.UNIT_HEAD),
+        "main/index.html", work=work, supervision=supervision, today=beijing_today(), unit_staff=unit_staff,
+        watch=watch, top=home.TOP,
         administration=home.administration(now) if user.has_role(Role.ADMIN) else None,
         instructions=discussion.pending_instructions(user))
 

@@ -49,6 +49,9 @@ def check_zhuce(page, year):
 def check_zhuce_head(page, year):
     assert page.get_by_test_id("home-total").inner_text() == "0"
     assert [count(page, key) for key in ("overdue", "returned", "due_soon")] == [0, 0, 0]
+    # Nothing at the head's own step, but the unit's milestones are watched: the returned report, with its reason.
+    assert count(page, "unit-returned") == 1 and count(page, "unit-due-soon") == 1
+    assert f"督〔{year}〕7号" in card(page, "unit-returned") and "退回意见" in card(page, "unit-returned")
 
 
 def check_kexin(page, year):

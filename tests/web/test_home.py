@@ -76,6 +76,17 @@ def test_the_cooperating_unit_sees_the_contribution_asked_of_it(app, activity):
     assert counted(home(app, "zhuce"), "returned") == 0   # resubmitted: no longer waiting on 注册处
 
 
+def test_a_unit_head_watches_the_units_milestones_whoever_has_the_step(app, activity):
+    page = home(app, "zhuce_head")
+    assert re.search(r'data-testid="home-total">0<', page)
+    assert counted(page, "unit-overdue") == 0 and counted(page, "unit-due-soon") == 1
+    assert counted(page, "unit-returned") == 1
+    returned = section(page, "unit-returned")
+    assert f'href="/tasks/{task(activity, 7).id}"' in returned and "退回意见:进度明显滞后" in returned
+    assert "科信处" not in page.split('data-testid="home-unit"')[1]   # its own unit only (the last card)
+    assert counted(home(app, "kexin"), "unit-overdue") == 1
+
+
 def test_the_supervision_office_sees_reviews_late_units_and_extension_requests(app, activity):
     page = home(app, "dushen")
     assert "待审核(共 3 项)" in page and "督审处审核 2" in page and "审核整改方案 1" in page

@@ -25,9 +25,11 @@ from app.models import (
     WorkItem,
     WorkItemState,
 )
-from app.services.dashboards import overview
+from app.services.dashboards import lists, overview
+from app.services.dashboards.facts import Filters
 from app.services.dashboards.lights import queries, reasons
 from app.services.dashboards.lights.rules import Context, LightVerdict, context
+from app.services.dashboards.lists import ListedItem
 from app.services.lifecycle import step_notices, work_items
 from app.services.plans.plan_scope import PlanIds
 
@@ -151,6 +153,23 @@ def _contribution_step(shown: dict[int, HomeItem]) -> str:
     """The step id 待办 filters 协办 by (the same id in every process version)."""
     return next((entry.item.step_id for entry in shown.values()
                  if entry.item.form_key == StepKey.COOPERATING_CONTRIBUTION), "")
+
+
+@dataclass(frozen=True)
+class UnitWatch:
+    """The user's unit's milestones that need attention, whoever's step they are at: a head watches them all."""
+
+    overdue: list[ListedItem]
+    due_soon: list[ListedItem]
+    returned: list[ListedItem]
+
+
+def unit_watch(plan_ids: PlanIds, unit_id: int, today: date) -> UnitWatch:
+    """The unit's overdue and due-soon milestones and its returned reports and decompositions (four queries;
+    one unit's lists are short, the page shows the first few of each)."""
+    mine = Filters(unit_id=unit_id)
+    return UnitWatch(lists.overdue(plan_ids, today, mine), lists.due_soon(plan_ids, today, mine),
+                     lists.returned(plan_ids, today, mine))
 
 
 @dataclass(frozen=True)
