@@ -51,6 +51,7 @@ def task(activity, number: int) -> PlanTask:
 def test_a_liaison_sees_overdue_and_returned_steps_linked_to_their_forms(app, activity):
     page = home(app, "kexin")
     assert re.search(r'data-testid="home-total">4<', page)
+    assert re.search(r'data-testid="inbox-count">4<', page)   # the navbar's badge counts the same items
     assert counted(page, "overdue") == 1 and counted(page, "returned") == 1 and counted(page, "due_soon") == 0
     overdue = section(page, "overdue")
     assert f'href="/work/items/{open_item(StepKey.MILESTONE_REPORT, task(activity, 23)).id}"' in overdue
