@@ -24,11 +24,12 @@ def index() -> str:
     if current_user.roles == {Role.LEADER}:
         return dashboards.leader()
     now, user = utcnow(), current_user
-    work = home.my_work(user, now) if user.has_role(Role.SUPERVISOR, Role.LIAISON, Role.UNIT_HEAD) else None
-    if work is not None:
+    unit_staff = user.has_role(Role.LIAISON, Role.UNIT_HEAD) and user.unit_id is not None
+    work = None
+    if user.has_role(Role.SUPERVISOR, Role.LIAISON, Role.UNIT_HEAD):
+        work = home.my_work(user, now, by_light=unit_staff)
         g.inbox_total = work.total  # the navigation's badge counts the same items
     supervision = watch = None
-    unit_staff = user.has_role(Role.LIAISON, Role.UNIT_HEAD) and user.unit_id is not None
     if user.has_role(Role.SUPERVISOR) or unit_staff:
         plan_ids = plan_scope.resolve(directory.home_organisation(user).id).plan_ids
         if user.has_role(Role.SUPERVISOR):

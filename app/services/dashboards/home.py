@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import CTE, String, case, cast, func, literal, select, union_all
+from sqlalchemy import CTE, ColumnElement, String, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -80,18 +80,17 @@ class MyWork:
     first: list[HomeItem]
 
 
-def my_work(user: User, now: datetime) -> MyWork:
-    """The user's open steps as of ``now``, in four queries (counts, top rows, their rows, their subjects)."""
+def my_work(user: User, now: datetime, by_light: bool = True) -> MyWork:
+    """The user's open steps as of ``now``, in four queries (counts, top rows, their rows, their subjects).
+
+    ``by_light`` sorts them under the headings, which judges every open step's light: a unit's few, not
+    督审处's thousands at province scale (its page lists the most urgent without headings).
+    """
     ctx = context(now)
     scope = (WorkItem.state == WorkItemState.OPEN, work_items.may_act_clause(user))
-    tasks = PlanTask.id.in_(select(WorkflowInstance.plan_task_id)
-                            .join(WorkItem, WorkItem.instance_id == WorkflowInstance.id).where(*scope))
-    facts = queries.item_facts(ctx, *scope, milestones=queries.milestone_facts(ctx, tasks))
-    bucket = case(*[(facts.c.finding.in_(findings), key) for key, (_, _, findings) in BUCKETS.items()],
-                  else_=None).label("bucket")
-    mine = (select(facts, bucket, WorkItem.step_name, (WorkItem.form_key == StepKey.COOPERATING_CONTRIBUTION)
-                   .label("contribution"), WorkItem.due_at)
-            .join(WorkItem, WorkItem.id == facts.c.id)).cte("mine")
+    if not by_light:
+        return _most_urgent(scope, ctx)
+    mine = _judged(scope, ctx)
 
     counts: dict[str, int] = {}
     steps: dict[str, int] = {}
@@ -130,6 +129,28 @@ def my_work(user: User, now: datetime) -> MyWork:
     contributions = Bucket(CONTRIBUTION, "待提交的协办意见", counts.get(CONTRIBUTION, 0), listed(CONTRIBUTION),
                            {"step": _contribution_step(shown)})
     return MyWork(total, buckets, contributions, sorted(steps.items(), key=lambda s: (-s[1], s[0])), listed("all"))
+
+
+def _judged(scope: tuple[ColumnElement[bool], ...], ctx: Context) -> CTE:
+    """The open steps within ``scope`` with their light's finding, heading and due time."""
+    tasks = PlanTask.id.in_(select(WorkflowInstance.plan_task_id)
+                            .join(WorkItem, WorkItem.instance_id == WorkflowInstance.id).where(*scope))
+    facts = queries.item_facts(ctx, *scope, milestones=queries.milestone_facts(ctx, tasks))
+    bucket = case(*[(facts.c.finding.in_(findings), key) for key, (_, _, findings) in BUCKETS.items()],
+                  else_=None).label("bucket")
+    return (select(facts, bucket, WorkItem.step_name, (WorkItem.form_key == StepKey.COOPERATING_CONTRIBUTION)
+                   .label("contribution"), WorkItem.due_at)
+            .join(WorkItem, WorkItem.id == facts.c.id)).cte("mine")
+
+
+def _most_urgent(scope: tuple[ColumnElement[bool], ...], ctx: Context) -> MyWork:
+    """Counts by step and the most urgent few, judging the lights of those few only."""
+    steps = dict(db.session.execute(select(WorkItem.step_name, func.count()).where(*scope)
+                                    .group_by(WorkItem.step_name)).all())
+    first = list(db.session.scalars(select(WorkItem.id).where(*scope).order_by(*work_items.URGENT_FIRST).limit(TOP)))
+    shown = _items(set(first), _judged((WorkItem.id.in_(first),), ctx), ctx)
+    return MyWork(sum(steps.values()), [], Bucket(CONTRIBUTION, "", 0, []),
+                  sorted(steps.items(), key=lambda s: (-s[1], s[0])), [shown[item_id] for item_id in first])
 
 
 def _items(ids: set[int], mine: CTE, ctx: Context) -> dict[int, HomeItem]:
