@@ -93,6 +93,10 @@ def test_each_role_lands_on_what_it_must_do_and_the_navbar_holds_one_line(browse
     assert max(heights) < 48, heights
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"home-{username}.png"), full_page=True)
+    # Narrower, down to where the bar collapses (1200 px): still one line, nothing pushed off screen.
+    page.set_viewport_size({"width": 1200, "height": 768})
+    assert page.locator(".duban-navbar").bounding_box()["height"] < 64
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1200
     page.context.close()
 
 
