@@ -32,6 +32,11 @@ class NavGroup:
     label: str
     items: tuple[NavItem, ...]
 
+    @property
+    def badge(self) -> int | None:
+        """What waits under the dropdown, shown on it: the sum of its links' counts."""
+        return sum(item.badge or 0 for item in self.items) or None
+
 
 #: (label, endpoint) in display order; each shows only to users its endpoint's rule admits.
 NAVIGATION = (
@@ -55,11 +60,13 @@ NAVIGATION = (
 )
 
 
-#: Dropdown groups: endpoint -> the group's label (a group's links are adjacent in NAVIGATION).
+#: Dropdown groups: endpoint -> the group's label (a group's links are adjacent in NAVIGATION). Endpoints
+#: named here that a version lacks never show; the approval queues and 流程管理 join their groups when present.
 GROUPS = {
+    "assessment.appeals_waiting": "审批", "deadlines.holds": "审批", "plans.changes": "审批",
     "dashboards.leader": "看板", "dashboards.supervision": "看板",
-    "directory.units": "管理", "directory.groups": "管理", "admin.users": "管理", "deadlines.calendar": "管理",
-    "admin.audit": "管理",
+    "directory.units": "管理", "directory.groups": "管理", "admin.users": "管理", "admin.processes_index": "管理",
+    "deadlines.calendar": "管理", "admin.audit": "管理",
 }
 
 
