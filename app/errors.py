@@ -11,17 +11,19 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, flash, g, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from wtforms import Field
 
 from app.extensions import db
 from app.fields import leaf_fields
+from app.formatting import file_size
 from app.security import is_same_site_path
 
 
@@ -133,6 +135,23 @@ def render_error(status: int, message: str | None = None) -> tuple[str, int]:
     )
 
 
+def too_large_message() -> str:
+    """What a too-large upload is told: the limit, and that nothing was saved."""
+    limit = file_size(current_app.config["MAX_CONTENT_LENGTH"])
+    return (f"上传的文件超过了允许的大小(每次提交合计不超过 {limit}),本次提交未保存任何内容。"
+            f"请压缩文件或减少附件后重新提交。")
+
+
+
+def form_page() -> str | None:
+    """The page of this site the submitted form was on (the Referer), as a path; None when unknown."""
+    parts = urlsplit(request.referrer or "")
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if parts.netloc != request.host or not is_same_site_path(target):
+        return None
+    return target
+
+
 #: For the API: an HTTP status's error_code, and its message where the page's text would not fit.
 _API_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "permission_denied", 404: "not_found",
@@ -186,6 +205,16 @@ def register_error_handlers(app: Flask) -> None:
         if error.code == 400 and "CSRF" in (error.description or ""):
             return render_error(400, "表单已过期或来源无法验证(CSRF 校验失败),请刷新页面后重新提交。")
         return render_error(error.code or 500)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def handle_too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+        """Back to the form the upload came from, saying the limit; its body was never read, so nothing changed."""
+        g.refused = True
+        if wants_json():
+            return _http_json(error)
+        flash(too_large_message(), "danger")
+        back = form_page()
+        return redirect(back, 303) if back else render_error(413, too_large_message())
 
     app.register_error_handler(DubanError, answer_refusal)
     for race in (IntegrityError, OperationalError, StaleDataError):

@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import Flask, current_app
 
 from app.extensions import db
-from app.formatting import chinese_numeral, plain_number
+from app.formatting import chinese_numeral, file_size, percent_text, plain_number
 from app.models import Unit
 from app.services.dashboards.lights import Light
 from app.services.infrastructure import attachments
@@ -104,12 +104,13 @@ def audit_label(code: str) -> str:
 
 def upload_limits(multiple: bool) -> str:
     """What an upload field accepts, stated under it (the same limits the services enforce)."""
-    config, mb = current_app.config, 1024 * 1024
-    total = config["MAX_CONTENT_LENGTH"] // mb
+    config = current_app.config
+    total = file_size(config["MAX_CONTENT_LENGTH"])
     if not multiple:
-        return f"文件不超过 {total} MB。"
-    return (f"每次最多 {config['MAX_ATTACHMENTS_PER_SUBMISSION']} 个文件,合计不超过 {total} MB,"
-            f"单个文件不超过 {config['ATTACHMENT_MAX_BYTES'] // mb} MB;可上传 {attachments.ACCEPTED}。")
+        return f"文件不超过 {total}。"
+    each = file_size(min(config["ATTACHMENT_MAX_BYTES"], config["MAX_CONTENT_LENGTH"]))
+    return (f"每次最多 {config['MAX_ATTACHMENTS_PER_SUBMISSION']} 个文件,合计不超过 {total},"
+            f"单个文件不超过 {each};可上传 {attachments.ACCEPTED}。")
 
 
 def unit_name(unit_id: int | None) -> str:
@@ -125,6 +126,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(audit_label)
     app.add_template_filter(chinese_numeral)
     app.add_template_filter(plain_number)
+    app.add_template_filter(percent_text)
     app.add_template_global(upload_limits)
     app.add_template_global(unit_name)
     app.add_template_global(step_notices.subject_of, "item_subject")  # short lists; long ones pass subjects_of

@@ -18,3 +18,14 @@ def chinese_numeral(number: int) -> str:
 def plain_number(value: Decimal | int | float) -> str:
     """A number without trailing zeros: 230000.000000 → 230000, 0.500000 → 0.5."""
     return format(Decimal(str(value)).normalize(), "f")
+
+
+def percent_text(value: float | Decimal | None) -> str:
+    """A rate as shown and written: 40.0 → "40%", 66.7 → "66.7%", None → "—"."""
+    return "—" if value is None else f"{plain_number(value)}%"
+
+
+def file_size(size: int) -> str:
+    """A byte count as a limit is stated: 10485760 → "10 MB", 1572864 → "1.5 MB", 65536 → "64 KB"."""
+    mb = 1024 * 1024
+    return f"{plain_number(round(size / mb, 1))} MB" if size >= mb else f"{max(size // 1024, 1)} KB"

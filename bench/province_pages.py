@@ -97,6 +97,8 @@ def pages(t: Targets) -> dict[str, tuple[str, str]]:
     plan = f"plan_id={t.plan_id}"
     supervisor = province_data.SUPERVISOR.format(n=1)
     return {
+        "home_liaison": (t.liaison, "/"),
+        "home_supervisor": (supervisor, "/"),
         "inbox_liaison": (t.liaison, "/work/inbox"),
         "inbox_supervisor": (supervisor, "/work/inbox"),
         "done_supervisor": (supervisor, "/work/done"),

@@ -24,7 +24,7 @@ from docx.text.run import Run
 
 from app.exports import silent
 from app.exports.cells import display_width
-from app.formatting import chinese_numeral
+from app.formatting import chinese_numeral, percent_text
 from app.models import Plan
 from app.services.dashboards import bulletin_issues, lists, overview
 from app.services.plans.plan_scope import Scope, as_scope, source_labels
@@ -179,15 +179,14 @@ def _section(doc: DocxDocument, number: int, title: str) -> None:
 
 
 def _overall(totals: overview.Totals) -> str:
-    done = f"{totals.percent_done}%" if totals.percent_done is not None else "—"
-    rate = f"{totals.on_time_rate}%" if totals.on_time_rate is not None else "—"
+    done, rate = percent_text(totals.percent_done), percent_text(totals.on_time_rate)
     return (f"全年共{totals.tasks}项重点任务，已办结{totals.closed_tasks}项；分解工作节点{totals.milestones}个，"
             f"已完成{totals.approved}个，完成率{done}；应完成节点{totals.due}个，按期完成{totals.on_time}个，"
             f"按期完成率{rate}；逾期未完成{totals.overdue}个，七日内到期{totals.due_soon}个。")
 
 
 def _section_line(section: overview.Progress) -> str:
-    done = f"{section.percent_done}%" if section.percent_done is not None else "—"
+    done = percent_text(section.percent_done)
     return (f"{section.name.split('、', 1)[-1]}：共{section.tasks}项任务，工作节点{section.milestones}个，"
             f"已完成{section.approved}个（完成率{done}），逾期{section.overdue}个。")
 

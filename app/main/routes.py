@@ -1,7 +1,7 @@
 """Views of the main blueprint."""
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -9,16 +9,38 @@ from app.access import public, roles, signed_in
 from app.dashboards import routes as dashboards
 from app.main import bp
 from app.models import Role
+from app.models.base import utcnow
+from app.services.dashboards import home
+from app.services.dashboards.facts import beijing_today
 from app.services.infrastructure import search as searching
+from app.services.lifecycle import discussion
+from app.services.plans import directory, plan_scope
 
 
 @bp.route("/")
 @signed_in
 def index() -> str:
-    """The signed-in user's home page; a leader's home is the leader dashboard, at a glance without a click."""
+    """What the user must do today; a leader's home is the leader dashboard (their 分管 units' lights)."""
     if current_user.roles == {Role.LEADER}:
         return dashboards.leader()
-    return render_template("main/index.html")
+    now, user = utcnow(), current_user
+    unit_staff = user.has_role(Role.LIAISON, Role.UNIT_HEAD) and user.unit_id is not None
+    work = None
+    if user.has_role(Role.SUPERVISOR, Role.LIAISON, Role.UNIT_HEAD):
+        work = home.my_work(user, now, by_light=unit_staff)
+        g.inbox_total = work.total  # the navigation's badge counts the same items
+    supervision = watch = None
+    if user.has_role(Role.SUPERVISOR) or unit_staff:
+        plan_ids = plan_scope.resolve(directory.home_organisation(user).id).plan_ids
+        if user.has_role(Role.SUPERVISOR):
+            supervision = home.supervision(plan_ids, beijing_today())
+        if unit_staff:
+            watch = home.unit_watch(plan_ids, user.unit_id, beijing_today())
+    return render_template(
+        "main/index.html", work=work, supervision=supervision, today=beijing_today(), unit_staff=unit_staff,
+        watch=watch, top=home.TOP,
+        administration=home.administration(now) if user.has_role(Role.ADMIN) else None,
+        instructions=discussion.pending_instructions(user))
 
 
 @bp.route("/my-unit")

@@ -113,7 +113,7 @@ def diagram(task_id: int, instance_id: int) -> Response:
     instance = db.get_or_404(WorkflowInstance, instance_id)
     if instance.plan_task_id != task.id:
         abort(404)
-    return Response(instance.spec_version.bpmn_xml, mimetype="application/xml")
+    return Response(workflow.diagram_xml(instance.spec_version), mimetype="application/xml")
 
 
 @bp.route("/my-tasks")

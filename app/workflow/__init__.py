@@ -17,7 +17,7 @@ from app.workflow.runtime import (
     send_signal,
     start_instance,
 )
-from app.workflow.specs import deploy_diagram, deploy_processes, latest_version
+from app.workflow.specs import deploy_diagram, deploy_processes, diagram_xml, latest_version
 
 __all__ = [
     "DiagramState",
@@ -27,6 +27,7 @@ __all__ = [
     "deploy_diagram",
     "deploy_processes",
     "diagram_state",
+    "diagram_xml",
     "latest_version",
     "lock_instance",
     "lock_instance_with",

@@ -181,3 +181,21 @@ def check_human_steps(parsed: ParsedDiagram, source: str, roles: set[str]) -> No
                     f"{source} 第 {step.sourceline} 行,人工步骤「{step.get('name') or step.get('id')}」"
                     f"({step.get('id')}):必须设置 formKey 属性,且 role 属性为 {'、'.join(sorted(roles))} 之一。"
                 )
+
+
+#: What a diagram's reader never sees: notes for the diagram's authors, and the lines tying them to steps.
+_NOTE_TAGS = (f"{{{BPMN_NS}}}textAnnotation", f"{{{BPMN_NS}}}association")
+_DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+
+
+def viewable_xml(data: bytes) -> bytes:
+    """The diagram as users see it: text annotations (developer notes naming files and signals) and their
+    associations removed, with their drawing."""
+    root = etree.fromstring(data, _XML_PARSER)
+    notes = {element.get("id") for element in root.iter(*_NOTE_TAGS)}
+    for element in list(root.iter(*_NOTE_TAGS)):
+        element.getparent().remove(element)
+    for shape in list(root.iter(f"{{{_DI_NS}}}BPMNShape", f"{{{_DI_NS}}}BPMNEdge")):
+        if shape.get("bpmnElement") in notes:
+            shape.getparent().remove(shape)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

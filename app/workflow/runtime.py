@@ -131,7 +131,8 @@ def diagram_state(instance: WorkflowInstance) -> DiagramState:
     """Current and completed step ids, for highlighting the diagram."""
     workflow = load_workflow(instance)
     current = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=_LIVE) if t.task_spec.bpmn_id}
-    return DiagramState(sorted(current), list(instance.completed_step_ids))
+    # After a return the step is current again though it was completed before: it shows as current.
+    return DiagramState(sorted(current), [step for step in instance.completed_step_ids if step not in current])
 
 
 def status_of(workflow: BpmnWorkflow) -> WorkflowStatus:

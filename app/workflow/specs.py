@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models.plan import Plan, PlanTask
 from app.models.user import Role
 from app.models.workflow import BindingScope, ProcessBinding, ProcessSpecVersion
-from app.workflow.diagrams import ParsedDiagram, check_human_steps, parse_diagram
+from app.workflow.diagrams import ParsedDiagram, check_human_steps, parse_diagram, viewable_xml
 from app.workflow.diff import SpecChanges, diff_specs
 from app.workflow.upload import DiagramCheck, check_diagram
 
@@ -173,6 +173,11 @@ def _declared_encoding(data: bytes) -> str:
     """The encoding named in the XML declaration (UTF-8 when none is)."""
     match = _ENCODING.match(data[:200].decode("ascii", errors="replace"))
     return match.group(1) if match else "utf-8"
+
+
+def diagram_xml(version: ProcessSpecVersion) -> bytes:
+    """The version's diagram as the viewer shows it to users (``viewable_xml``)."""
+    return viewable_xml(_xml_bytes(version.bpmn_xml))
 
 
 def _xml_bytes(text: str) -> bytes:

@@ -64,7 +64,7 @@ def test_leader_dashboard_shows_who_is_behind(signed_in, scenario):
     behind = re.search(r'data-testid="behind">(.*?)</div>', html, re.S).group(1)
     assert "优化营商环境" in behind and "强化质量安全" not in behind
     ranking = re.search(r'data-testid="unit-rank-table">(.*?)</table>', html, re.S).group(1)
-    assert ranking.index("注册处") < ranking.index("科信处") and "50.0%" in ranking
+    assert ranking.index("注册处") < ranking.index("科信处") and "50%" in ranking
 
 
 def test_leader_home_lands_on_the_leader_dashboard(signed_in, scenario):
@@ -86,7 +86,7 @@ def test_unit_page_for_its_own_staff_only(signed_in, scenario):
     milestones = re.search(r'data-testid="unit-milestone-table">(.*?)</table>', html, re.S).group(1)
     assert re.search(r"节点M1b.*?text-bg-danger\">红<", milestones, re.S)
     assert re.search(r"节点M1c.*?text-bg-primary\">蓝<", milestones, re.S)
-    assert re.search(r'data-testid="unit-overdue">1<', html) and re.search(r'data-testid="unit-on-time">50.0%<', html)
+    assert re.search(r'data-testid="unit-overdue">1<', html) and re.search(r'data-testid="unit-on-time">50%<', html)
     assert _get(client, f"/dashboards/units/{scenario.kexin_id}?plan_id={scenario.plan_id}")[0] == 403
     status, _, headers = _get(client, "/dashboards/my-unit")
     assert status == 302 and headers["Location"].endswith(f"/dashboards/units/{scenario.zhuce_id}")
@@ -159,10 +159,11 @@ def test_leader_sees_lights_per_section(signed_in, scenario):
 
 
 def test_unit_page_shows_the_score_and_links_readers_to_its_explanation(signed_in, scenario):
+    from app.formatting import plain_number
     from app.services.scoring import assessment
 
     score = next(s for s in assessment.unit_scores(scenario.plan_id, AS_OF) if s.unit_id == scenario.zhuce_id)
     url = f"/dashboards/units/{scenario.zhuce_id}?plan_id={scenario.plan_id}&as_of={AS_OF}"
     html = _get(signed_in("dushen"), url)[1]
-    assert re.search(rf'data-testid="unit-score">{score.score}<', html)
+    assert re.search(rf'data-testid="unit-score">{plain_number(score.score)}<', html)   # 103.00 reads 103
     assert f"/plans/{scenario.plan_id}/assessment/units/{scenario.zhuce_id}" in html

@@ -114,9 +114,9 @@ def test_bulletin_text(scenario):
     assert "关于2023年全省市场监管工作要点落实情况的通报" in text
     assert "截至2023年10月9日，现将《2023年全省市场监管工作要点》各项任务落实情况通报如下：" in text
     assert "一、总体进展" in text and "二、分部分进展" in text and "三、逾期事项" in text and "四、表扬与督促" in text
-    assert ("全年共4项重点任务，已办结1项；分解工作节点5个，已完成2个，完成率40.0%；应完成节点3个，按期完成1个，"
+    assert ("全年共4项重点任务，已办结1项；分解工作节点5个，已完成2个，完成率40%；应完成节点3个，按期完成1个，"
             "按期完成率33.3%；逾期未完成1个，七日内到期1个。") in text
-    assert "（一）优化营商环境：共2项任务，工作节点5个，已完成2个（完成率40.0%），逾期1个。" in text
+    assert "（一）优化营商环境：共2项任务，工作节点5个，已完成2个（完成率40%），逾期1个。" in text
     assert "（二）强化质量安全：共2项任务，工作节点0个，已完成0个（完成率—），逾期0个。" in text
     assert "共有1个工作节点逾期未完成" in text and "节点M1b" in text and "\n9\n" in text + "\n"
     assert "本期暂无按期完成全部应完成节点的单位。" in text
@@ -228,7 +228,7 @@ def test_libreoffice_opens_the_bulletin_and_reads_its_numbers(app, scenario, tmp
     source.write_bytes(bulletin_docx.build(db.session.get(Plan, scenario.plan_id), AS_OF))
     assert convert(source, "pdf", tmp_path).read_bytes().startswith(b"%PDF")
     text = convert(source, "txt:Text (encoded):UTF8", tmp_path).read_text("utf-8-sig")
-    assert "督查通报" in text and "已完成2个，完成率40.0%" in text and "按期完成率33.3%" in text
+    assert "督查通报" in text and "已完成2个，完成率40%" in text and "按期完成率33.3%" in text
 
 
 @needs_libreoffice

@@ -16,6 +16,8 @@ from sqlalchemy import func, inspect, select, update
 from app import demo_activity
 from app.extensions import db
 from app.models import (
+    ExtensionRequest,
+    ExtensionStatus,
     Milestone,
     PlanTask,
     Rectification,
@@ -216,3 +218,43 @@ def test_dashboards_unit_page_and_assessment(app, activity):
     _more_history(3)
     assert db.session.scalar(select(func.count(Milestone.id))) > 2 * milestones
     assert count_all() == few
+
+
+def _waiting_extensions(count: int) -> None:
+    """``count`` more extension requests waiting, each on an open step that has none waiting yet."""
+    request = db.session.scalars(select(ExtensionRequest).order_by(ExtensionRequest.id)).first()
+    waiting = select(ExtensionRequest.work_item_id).where(ExtensionRequest.status == ExtensionStatus.PENDING)
+    free = db.session.scalars(select(WorkItem.id).where(WorkItem.state == WorkItemState.OPEN,
+                                                        WorkItem.unit_id.is_not(None), WorkItem.id.not_in(waiting))
+                              .order_by(WorkItem.id).limit(count)).all()
+    assert len(free) == count
+    for item_id in free:
+        clone(request, status=ExtensionStatus.PENDING, work_item_id=item_id)
+
+
+def _locked_accounts(first: int, count: int) -> None:
+    kexin = db.session.scalars(select(User).where(User.username == "kexin")).one()
+    for n in range(first, first + count):
+        clone(kexin, username=f"locked{n}", locked_until=datetime(2999, 1, 1, tzinfo=UTC))
+
+
+def test_home_pages(app, activity):
+    """Each role's home page counts and lists its work in the same statements, however much there is."""
+    _waiting_extensions(1)   # one of each, so the first count lists some too
+    _locked_accounts(0, 1)
+    db.session.commit()
+    clients = {username: as_user(app, username) for username in ("dushen", "zhuce", "kexin", "admin", "leader")}
+
+    def count_all() -> dict[str, int]:
+        return {username: statements(client, "/") for username, client in clients.items()}
+
+    few = count_all()
+    _more_history(3)
+    copies(MORE, role=Role.SUPERVISOR)
+    _waiting_extensions(MORE)
+    _locked_accounts(1, MORE)
+    db.session.commit()
+    assert count_all() == few
+    page = clients["dushen"].get("/").get_data(as_text=True)
+    assert re.search(r'data-testid="home-extensions-count">(\d+)<', page).group(1) == str(MORE + 1)
+    assert int(re.search(r'data-testid="home-total">(\d+)<', page).group(1)) > MORE

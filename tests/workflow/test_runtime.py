@@ -156,3 +156,13 @@ def test_diagram_state_highlights(milestone, actor_id):
     state = diagram_state(milestone)
     assert state.current_step_ids == ["review"]
     assert {"start", "report", "gw_contribution", "gw_signoff"} <= set(state.completed_step_ids)
+
+
+def test_after_a_return_the_step_returned_to_is_current_not_done(deployed, unit_ids, actor_id):
+    instance = start_instance("task_lifecycle", {"unit_id": unit_ids[0]})
+    db.session.commit()
+    act(instance, actor_id)
+    act(instance, actor_id, decision="return")
+    state = diagram_state(instance)
+    assert state.current_step_ids == ["decompose"]
+    assert "decompose" not in state.completed_step_ids and "review_decomposition" in state.completed_step_ids

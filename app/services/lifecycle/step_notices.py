@@ -95,6 +95,10 @@ def instance_names(instances: Sequence[WorkflowInstance]) -> dict[int, str]:
         elif instance.progress_report_id is not None:
             report = db.session.get_one(ProgressReport, instance.progress_report_id)
             names[instance.id] = f"{report.period}进展报告"
+        elif instance.decomposition_id is not None:
+            # A task several units answer for runs one lifecycle per unit: the unit tells them apart.
+            decomposition = db.session.get_one(Decomposition, instance.decomposition_id)
+            names[instance.id] = f"任务分解与办结({decomposition.unit.name})"
         else:
             names[instance.id] = "任务分解与办结"
     return names
