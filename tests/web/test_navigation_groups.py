@@ -18,10 +18,10 @@ def page_of(app, username: str, url: str) -> str:
     return client.get(url).get_data(as_text=True)
 
 
-def test_dushen_sees_two_dropdowns_and_the_leader_a_plain_link(app, demo):
+def test_dushen_sees_three_dropdowns_and_the_leader_a_plain_link(app, demo):
     page = page_of(app, "dushen", "/")
     nav = page[page.index('data-testid="main-nav"'):page.index('data-testid="search-box"')]
-    assert toggles(nav) == ["看板", "管理"]
+    assert toggles(nav) == ["审批", "看板", "管理"]      # 评分申诉 and 中止/办结审批 share 审批
     menu = nav[nav.index(">管理<"):]
     for label in ("单位组", "审计日志"):
         assert re.search(rf'class="dropdown-item [^"]*" href="[^"]+">{label}<', menu)

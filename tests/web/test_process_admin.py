@@ -69,7 +69,7 @@ def test_overview_lists_processes_versions_and_the_diagram(admin, deployed):
     html = admin.get("/admin/processes").get_data(as_text=True)
     for pid in ("milestone", "task_lifecycle", "progress_report", "rectification"):
         assert f'data-testid="process-{pid}"' in html
-    assert "里程碑报送与审核" in html and "当前" in html
+    assert "节点报送与审核" in html and "当前" in html
     page = admin.get("/admin/processes/milestone/v1").get_data(as_text=True)
     assert "/admin/processes/milestone/v1/diagram.bpmn" in page
     xml = admin.get("/admin/processes/milestone/v1/diagram.bpmn")
