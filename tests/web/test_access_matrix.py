@@ -56,6 +56,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "main.search": SIGNED_IN,
     "auth.logout": SIGNED_IN,
     "auth.password": SIGNED_IN,
+    "auth.pending": SIGNED_IN,
+    "auth.sso_start": EVERYONE,
+    "auth.oidc_callback": EVERYONE,
+    "auth.cas_callback": EVERYONE,
     "main.my_unit": frozenset({"zhuce", "zhuce_head", "kexin"}),
     "directory.units": frozenset({"admin", "dushen", "leader"}),
     # 办公室: none of the unit-bound demo users belongs to it.
@@ -247,7 +251,8 @@ def _url_arguments() -> dict[str, int]:
             "request_id": db.session.scalar(select(ExtensionRequest.id)),
             "job_id": db.session.scalar(select(ExportJob.id)),
             # The administrator's delete (run first) removes the override; the others are refused before any lookup.
-            "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger"}
+            "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger",
+            "provider": "oidc"}
 
 
 def _registered_endpoints(app) -> set[str]:
