@@ -91,6 +91,11 @@ class User(Base):
         """待分配: created by a first 统一身份认证 sign-in (or left) without roles; an administrator assigns them."""
         return not self.role_rows
 
+    @property
+    def has_password(self) -> bool:
+        """False for a user created by 统一身份认证 who has never been given a local password."""
+        return bool(self.password_hash)
+
     # Flask-Login protocol
     @property
     def is_active(self) -> bool:
