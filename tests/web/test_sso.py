@@ -76,6 +76,15 @@ def test_cas_signs_in_the_user_of_the_same_name_then_by_subject(client, demo, ca
     assert cas.validations and cas.tickets == {}
 
 
+def test_cas_returns_to_the_page_asked_for_and_never_elsewhere(client, demo, cas):
+    cas.signing_in = "zhuce"
+    for asked, landed in [("/work/inbox", "/work/inbox"), ("//evil.example/x", "/")]:
+        start = client.get("/auth/sso/cas/start", query_string={"next": asked})
+        back = urlsplit(requests.get(start.headers["Location"], allow_redirects=False, timeout=10).headers["Location"])
+        assert client.get(f"{back.path}?{back.query}").headers["Location"] == landed
+        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+
+
 def test_cas_creates_an_unknown_person_awaiting_assignment_and_the_administrator_assigns_them(app, client, demo, cas):
     assert cas_sign_in(client, cas, "wang.wu").status_code == 302
     waiting = client.get("/", follow_redirects=True)
