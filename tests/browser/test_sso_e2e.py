@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 from app.demo import load_demo
 from app.extensions import db
 from tests.browser.conftest import ARTIFACTS, bodies_closed_early
+from tests.browser.test_login_e2e import sign_in
 from tests.conftest import empty_all_tables, make_test_app
 from tests.sso.servers import oidc_provider
 
@@ -51,6 +52,8 @@ def sso_server(migrated_app, database_url, snapshots) -> Iterator[str]:
 def sign_in_at_provider(page, base: str, login: str) -> None:
     """From Duban's sign-in page through the provider's sign-in and consent, back to Duban."""
     page.goto(f"{base}/auth/login")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "sso-login-page.png"))
     page.get_by_role("link", name="统一身份认证登录").click()
     page.locator("input[name=login]").fill(login)
     page.locator("input[name=password]").fill("any-password")
@@ -84,3 +87,25 @@ def test_someone_new_is_created_awaiting_assignment(page, sso_server):
     expect(page.get_by_test_id("current-user")).to_contain_text(re.compile(r"孙七\s*\(待分配\)"))
     page.goto(f"{sso_server}/work/inbox")
     expect(page.get_by_test_id("awaiting-assignment")).to_be_visible()
+
+
+def test_the_administrator_assigns_the_new_user_who_then_works(page, browser, sso_server):
+    sign_in_at_provider(page, sso_server, "sun.qi")  # created 待分配 (or already, by the test before)
+    admin_context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+    admin = admin_context.new_page()
+    sign_in(admin, sso_server, "admin")
+    admin.get_by_test_id("main-nav").get_by_role("link", name="用户管理").click()
+    admin.get_by_test_id("user-filter").get_by_role("link", name="待分配").click()
+    row = admin.get_by_role("row").filter(has_text="sun.qi")
+    expect(row).to_contain_text("待分配")
+    admin.screenshot(path=str(ARTIFACTS / "sso-pending-users.png"), full_page=True)
+    row.get_by_role("link", name="分配").click()
+    expect(admin.get_by_test_id("assign-hint")).to_be_visible()
+    admin.get_by_label("所属单位").select_option(label="注册处")
+    admin.get_by_label("单位联络员").check()
+    admin.get_by_role("button", name="保存").click()
+    expect(admin.locator(".alert").first).to_contain_text("已保存")
+    admin_context.close()
+    # The new user's next page is the unit's home, without signing in again.
+    page.goto(sso_server + "/")
+    expect(page.get_by_test_id("main-nav").get_by_role("link", name="本单位任务")).to_be_visible()
