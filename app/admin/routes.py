@@ -98,7 +98,7 @@ def users() -> str:
     pending_only = request.args.get("state") == "pending"
     query = select(User).order_by(User.id)
     if pending_only:
-        query = query.where(~User.role_rows.any())
+        query = query.where(User.active.is_(True), ~User.role_rows.any())
     return render_template("admin/users.html", users=db.session.scalars(query).all(), pending_only=pending_only,
                            pending_count=external_accounts.awaiting_assignment_count())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import AuditEvent, User
 from app.services.infrastructure import accounts, external_accounts
@@ -79,3 +80,16 @@ def test_a_user_disabled_in_duban_is_refused_by_subject_and_by_name(people):
     for refused in (identity("sub-zhuce", "zhuce"), identity("sub-kexin", "kexin")):
         with pytest.raises(ExternalSignInRefused, match="该账户已停用"):
             external_accounts.sign_in(refused, may_create=True)
+
+
+def test_the_administrator_may_turn_a_waiting_user_away_without_giving_roles(people):
+    user = external_accounts.sign_in(identity("sub-new", "li.si"), may_create=True)
+    waiting = external_accounts.awaiting_assignment_count()
+    accounts.update_user(user, "李四", None, None, [], active=False, actor=people["admin"])
+    assert not user.active and user.roles == frozenset()
+    assert external_accounts.awaiting_assignment_count() == waiting - 1
+    with pytest.raises(ExternalSignInRefused, match="该账户已停用"):
+        external_accounts.sign_in(identity("sub-new", "li.si"), may_create=True)
+    # An active user still needs a role.
+    with pytest.raises(ValidationFailed, match="至少需要选择一个角色"):
+        accounts.update_user(user, "李四", None, None, [], active=True, actor=people["admin"])
