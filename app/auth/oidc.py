@@ -73,15 +73,21 @@ def finish() -> tuple[ExternalIdentity, str | None]:
 
     :raises ExternalSignInRefused: the user cancelled, the state or token is wrong, or the provider failed.
     """
+    config = current_app.config
     try:
-        token = _client().authorize_access_token()
+        client = _client()
+        token = client.authorize_access_token()
+        claims = dict(token.get("userinfo") or {})
+        if config["OIDC_USERNAME_CLAIM"] not in claims and claims.get("sub"):
+            # Code-flow ID tokens often carry only `sub`; the profile comes from the userinfo endpoint.
+            profile = client.userinfo(token=token)
+            if profile.get("sub") == claims["sub"]:
+                claims = {**profile, **claims}
     except requests.RequestException as error:
         raise _unreachable(error) from error
     except (AuthlibBaseError, JoseError, ValueError, KeyError) as error:
         current_app.logger.info("OpenID Connect sign-in refused: %r", error)
         raise ExternalSignInRefused("统一身份认证未能完成(登录请求已失效或被篡改),请重新登录。") from error
-    claims = token.get("userinfo") or {}
-    config = current_app.config
     username = claims.get(config["OIDC_USERNAME_CLAIM"])
     display_name = claims.get(config["OIDC_DISPLAY_NAME_CLAIM"]) if config.get("OIDC_DISPLAY_NAME_CLAIM") else None
     identity = ExternalIdentity(

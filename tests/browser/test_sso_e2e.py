@@ -38,7 +38,8 @@ def sso_server(migrated_app, database_url, snapshots) -> Iterator[str]:
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
     try:
-        with oidc_provider([f"{base}/auth/sso/oidc/callback"], [f"{base}/auth/login"], ACCOUNTS) as provider:
+        with oidc_provider([f"{base}/auth/sso/oidc/callback"], [f"{base}/auth/login"], ACCOUNTS,
+                           claims_in_id_token=True) as provider:
             app.config.update(OIDC_ISSUER=provider.issuer, OIDC_CLIENT_ID=provider.client_id,
                               OIDC_CLIENT_SECRET=provider.client_secret)
             yield base

@@ -47,14 +47,16 @@ class OidcProvider:
 
 @contextmanager
 def oidc_provider(redirect_uris: list[str], post_logout_redirect_uris: list[str],
-                  accounts: dict[str, dict[str, str]]) -> Iterator[OidcProvider]:
-    """Start oidc-provider on a free port of 127.0.0.1; ``accounts``: login -> claims."""
+                  accounts: dict[str, dict[str, str]], claims_in_id_token: bool = False) -> Iterator[OidcProvider]:
+    """Start oidc-provider on a free port of 127.0.0.1; ``accounts``: login -> claims, sent in the ID token
+    or (oidc-provider's default) by the userinfo endpoint only."""
     node = shutil.which("node")
     if node is None or not (HERE / "node_modules" / "oidc-provider").is_dir():
         skip_or_fail("未找到 node 或 tests/sso/node_modules(scripts/test.sh 用 npm 安装),统一身份认证测试跳过")
     config = {
         "port": 0, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": redirect_uris,
         "post_logout_redirect_uris": post_logout_redirect_uris, "accounts": accounts,
+        "conform_id_token_claims": not claims_in_id_token,
     }
     process = subprocess.Popen(
         [str(node), str(HERE / "oidc_provider.mjs"), json.dumps(config)], cwd=HERE,

@@ -2,6 +2,8 @@
 oidc-provider, both on 127.0.0.1. Matching, 待分配 users, disabled users, bad state and tickets, logout."""
 from __future__ import annotations
 
+import base64
+import json
 import re
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -197,6 +199,8 @@ def test_signing_out_after_cas_offers_the_cas_logout(client, demo, cas):
 
 @pytest.fixture(scope="module")
 def provider():
+    """The provider as oidc-provider comes: the ID token carries `sub`, the profile comes from userinfo
+    (the browser test has the claims in the ID token)."""
     with oidc_provider([BASE + OIDC_CALLBACK], [BASE + "/auth/login"], {
         "zhuce": {"preferred_username": "zhuce", "name": "注册处 李联络"},
         "zhao.liu": {"preferred_username": "zhao.liu", "name": "赵六", "email": "zhaoliu@example.gov.cn"},
@@ -247,6 +251,11 @@ def test_oidc_signs_in_the_user_of_the_same_name_and_lands_home(client, demo, oi
     assert "欢迎,注册处 李联络。" in client.get("/").get_data(as_text=True)
     zhuce = user_named("zhuce")
     assert (zhuce.sso_provider, zhuce.sso_subject) == ("oidc", "zhuce")
+    # The user name came from the userinfo endpoint: the ID token did not carry it.
+    with client.session_transaction() as session:
+        payload = session["sso_id_token"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["sub"] == "zhuce" and "preferred_username" not in claims
 
 
 def test_oidc_creates_an_unknown_person_awaiting_assignment(client, demo, oidc):
