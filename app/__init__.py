@@ -148,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_hooks(app: Flask) -> None:
     from app.access import current_user_may_call, enforce_access
+    from app.auth.assignment_gate import enforce_assignment
     from app.auth.password_gate import enforce_password_change
     from app.errors import register_error_handlers
     from app.filters import register_filters
@@ -159,6 +160,7 @@ def _register_hooks(app: Flask) -> None:
     app.before_request(refuse_nul_bytes)
     app.before_request(enforce_access)
     app.before_request(enforce_password_change)
+    app.before_request(enforce_assignment)
     app.after_request(set_security_headers)
     # Registered last so it runs first (Flask runs them in reverse): a refusal at commit gets the headers too.
     app.after_request(commit_request)

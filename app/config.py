@@ -113,6 +113,30 @@ class Config:
     CHANNEL_MAX_ATTEMPTS = env_int("CHANNEL_MAX_ATTEMPTS", 8)
     CHANNEL_BATCH_SIZE = env_int("CHANNEL_BATCH_SIZE", 200)
 
+    # 统一身份认证 (README, "Unified sign-in"): each provider is offered on the sign-in page once configured.
+    #: OpenID Connect: the issuer (its /.well-known/openid-configuration is read) or the discovery URL itself.
+    OIDC_ISSUER = env_str("OIDC_ISSUER")
+    OIDC_DISCOVERY_URL = env_str("OIDC_DISCOVERY_URL")
+    OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+    OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+    OIDC_SCOPES = env_str("OIDC_SCOPES", "openid profile email")
+    #: The claim whose value is the Duban user name (matched case-insensitively).
+    OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+    OIDC_DISPLAY_NAME_CLAIM = env_str("OIDC_DISPLAY_NAME_CLAIM", "name")
+    #: May a first sign-in of someone unknown create a user (待分配 until an administrator assigns them)?
+    OIDC_CREATE_USERS = env_bool("OIDC_CREATE_USERS", False)
+    OIDC_LABEL = env_str("OIDC_LABEL", "统一身份认证登录")
+    #: CAS 2.0/3.0: the server's base URL (…/cas); 3 validates at /p3/serviceValidate, 2 at /serviceValidate.
+    CAS_SERVER_URL = env_str("CAS_SERVER_URL")
+    CAS_VERSION = env_int("CAS_VERSION", 3)
+    #: The attribute (CAS 3.0) whose value is the Duban user name; unset: the CAS user itself.
+    CAS_USERNAME_ATTRIBUTE = env_str("CAS_USERNAME_ATTRIBUTE")
+    CAS_DISPLAY_NAME_ATTRIBUTE = env_str("CAS_DISPLAY_NAME_ATTRIBUTE", "name")
+    CAS_CREATE_USERS = env_bool("CAS_CREATE_USERS", False)
+    CAS_LABEL = env_str("CAS_LABEL", "统一身份认证登录")
+    #: Seconds to wait for the provider's discovery, token and ticket validation answers.
+    SSO_TIMEOUT_SECONDS = env_int("SSO_TIMEOUT_SECONDS", 10)
+
 
 class TestConfig(Config):
     """Settings for the test suite: CSRF stays on, the database comes from the fixture."""
@@ -130,3 +154,7 @@ class TestConfig(Config):
     SMTP_HOST = None
     #: Sign-in throttling counts in this process, whatever the environment says.
     RATELIMIT_STORAGE_URI = "memory://"
+    #: No 统一身份认证 unless a test starts its own provider.
+    OIDC_ISSUER = None
+    OIDC_DISCOVERY_URL = None
+    CAS_SERVER_URL = None

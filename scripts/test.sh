@@ -30,6 +30,25 @@ install_office() {
   fi
 }
 
+install_sso_provider() {
+  # node and the npm package oidc-provider (pinned by tests/sso/package-lock.json) for the SSO tests.
+  if ! command -v npm >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "== 安装 node 与 npm (apt-get)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    else
+      echo "== 无法安装 node(需要 root 与 apt-get),统一身份认证测试将跳过(CI 中则失败)"
+      return
+    fi
+  fi
+  local dir=tests/sso
+  if [ -d "$dir/node_modules/oidc-provider" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    return
+  fi
+  echo "== 安装统一身份认证测试用的 OpenID Connect 服务 (npm ci)"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || echo "npm ci 失败,统一身份认证测试将跳过(CI 中则失败)"
+}
+
 pg_reachable() {
   "$BIN/python" - "$PG_URL" <<'PY'
 import sys, psycopg
@@ -44,6 +63,7 @@ PY
 make --no-print-directory install-test || exit 1
 install_browser
 install_office
+install_sso_provider
 
 status=0
 # Lint and type checks first (config in pyproject.toml); a failure fails the run, but the tests still run.

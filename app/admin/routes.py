@@ -16,7 +16,7 @@ from app.admin.forms import GroupForm, NewUserForm, ResetPasswordForm, UnitForm,
 from app.errors import on_refusal
 from app.extensions import db
 from app.models import AuditEvent, Role, Unit, UnitGroup, User
-from app.services.infrastructure import accounts, channel_outbox
+from app.services.infrastructure import accounts, channel_outbox, external_accounts
 from app.services.plans import directory
 
 AUDIT_PAGE_SIZE = 50
@@ -101,9 +101,13 @@ def group_edit(group_id: int) -> str | Response:
 @bp.route("/users")
 @roles(Role.ADMIN)
 def users() -> str:
-    """Every user with unit, roles and state."""
-    all_users = db.session.scalars(select(User).order_by(User.id)).all()
-    return render_template("admin/users.html", users=all_users)
+    """Every user with unit, roles and state; ``?state=pending``: only those 待分配 (no roles yet)."""
+    pending_only = request.args.get("state") == "pending"
+    query = select(User).order_by(User.id)
+    if pending_only:
+        query = query.where(User.active.is_(True), ~User.role_rows.any())
+    return render_template("admin/users.html", users=db.session.scalars(query).all(), pending_only=pending_only,
+                           pending_count=external_accounts.awaiting_assignment_count())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

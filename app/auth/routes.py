@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from app.access import public, signed_in
 from app.auth import bp
 from app.auth.forms import ChangePasswordForm, LoginForm
+from app.auth.sso_routes import provider_logout_offer, remember_provider_logout, sign_in_options
 from app.auth.throttle import limit_sign_in, mark_failed
 from app.errors import on_refusal
 from app.security import safe_next
@@ -25,17 +26,18 @@ def login() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
+    page = partial(render_template, "auth/login.html", form=form, sso_options=sign_in_options(request.args.get("next")))
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(form.username.data, form.password.data)
         except accounts.LoginFailed as failure:
             mark_failed()
             form.password.errors.append(failure.message)
-            return render_template("auth/login.html", form=form), 200
+            return page(), 200
         login_user(user, remember=form.remember.data)
         flash(f"欢迎,{user.display_name}。", "success")
         return redirect(safe_next(request.args.get("next"), url_for("main.index")))
-    return render_template("auth/login.html", form=form)
+    return page(provider_logout=provider_logout_offer())
 
 
 @bp.route("/logout", methods=["POST"])
@@ -44,6 +46,7 @@ def logout() -> Response:
     """Sign out everywhere: every session and remember-me cookie of this user ends."""
     accounts.end_sessions(current_user._get_current_object())
     logout_user()
+    remember_provider_logout()
     flash("您已安全退出。", "info")
     return redirect(url_for("auth.login"))
 

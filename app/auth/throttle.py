@@ -99,10 +99,12 @@ def _throttled(error: RateLimitExceeded) -> tuple[str | Response, int, dict[str,
         return jsonify(error_code="too_many_requests", message=message), THROTTLED, headers
     if request.endpoint == "auth.login":
         from app.auth.forms import LoginForm
+        from app.auth.sso_routes import sign_in_options
 
         form = LoginForm()
         form.password.errors = [message]
-        return render_template("auth/login.html", form=form), THROTTLED, headers
+        page = render_template("auth/login.html", form=form, sso_options=sign_in_options(request.args.get("next")))
+        return page, THROTTLED, headers
     page = render_template("errors/error.html", status=THROTTLED, title="请求过于频繁", message=message)
     return page, THROTTLED, headers
 

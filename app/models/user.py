@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -50,6 +50,7 @@ class User(Base):
     """A person with a login; belongs to one unit (局领导 and the administrator may have none)."""
 
     __tablename__ = "user_account"
+    __table_args__ = (UniqueConstraint("sso_provider", "sso_subject", name="uq_user_account_sso_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -71,6 +72,9 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: 统一身份认证: the provider ("oidc", "cas") and its stable subject this user signs in as, once bound.
+    sso_provider: Mapped[str | None] = mapped_column(String(16))
+    sso_subject: Mapped[str | None] = mapped_column(String(255))
 
     unit: Mapped[Unit | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -83,6 +87,16 @@ class User(Base):
     def has_role(self, *roles: Role) -> bool:
         """True when the user holds any of ``roles``."""
         return not self.roles.isdisjoint(roles)
+
+    @property
+    def awaiting_assignment(self) -> bool:
+        """待分配: created by a first 统一身份认证 sign-in (or left) without roles; an administrator assigns them."""
+        return not self.role_rows
+
+    @property
+    def has_password(self) -> bool:
+        """False for a user created by 统一身份认证 who has never been given a local password."""
+        return bool(self.password_hash)
 
     # Flask-Login protocol
     @property

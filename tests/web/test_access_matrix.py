@@ -66,6 +66,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "main.search": SIGNED_IN,
     "auth.logout": SIGNED_IN,
     "auth.password": SIGNED_IN,
+    "auth.pending": SIGNED_IN,
+    "auth.sso_start": EVERYONE,
+    "auth.oidc_callback": EVERYONE,
+    "auth.cas_callback": EVERYONE,
     "main.my_unit": frozenset({"zhuce", "zhuce_head", "kexin"}),
     "directory.units": frozenset({"admin", "dushen", "leader"}),
     # 办公室: none of the unit-bound demo users belongs to it.
@@ -326,7 +330,7 @@ def _url_arguments() -> dict[str, int]:
             "delivery_id": db.session.scalar(select(WebhookDelivery.id)),
             # The administrator's delete (run first) removes the override; the others are refused before any lookup.
             "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger",
-            "process_id": "milestone", "version": 1,
+            "process_id": "milestone", "version": 1, "provider": "oidc",
             # The administrator's delete (run first) removes the binding; the others are refused before any lookup.
             "binding_id": db.session.scalar(select(ProcessBinding.id)) or 0}
 

@@ -230,15 +230,16 @@ def update_user(
     if user.active and not active:
         end_sessions(user)
     user.active = active
-    _set_roles(user, new_roles)
+    # A 待分配 user the administrator turns away is disabled as they are, without roles.
+    _set_roles(user, new_roles, allow_none=not active and user.awaiting_assignment)
     db.session.flush()
     audit.record(actor, "user", user.id, "updated", before=before, after=_snapshot(user))
     return user
 
 
-def _set_roles(user: User, roles: Iterable[Role]) -> None:
+def _set_roles(user: User, roles: Iterable[Role], allow_none: bool = False) -> None:
     wanted = frozenset(roles)
-    if not wanted:
+    if not wanted and not allow_none:
         raise ValidationFailed("至少需要选择一个角色。")
     if wanted & UNIT_ROLES and user.unit is None:
         raise ValidationFailed("单位联络员和单位负责人必须归属一个单位。")
