@@ -124,6 +124,14 @@ class InstanceRetryForm(FlaskForm):
     submit = SubmitField("重试")
 
 
+class InstanceMoveBackForm(FlaskForm):
+    """退回到之前的步骤: an earlier step the instance completed, and why (kept in the audit trail, told to the unit)."""
+
+    step = SelectField("退回到", validators=[DataRequired("请选择要退回到的步骤。")], validate_choice=False)
+    reason = TextAreaField("退回原因", validators=[DataRequired("请填写退回原因。"), Length(max=500)])
+    submit = SubmitField("退回")
+
+
 class BindingForm(FlaskForm):
     """绑定流程版本: new instances in a scope start on a chosen version; choices are filled by the view."""
 

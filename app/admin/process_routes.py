@@ -19,6 +19,7 @@ from app.admin.forms import (
     DiagramUploadForm,
     InstanceActionForm,
     InstanceEndForm,
+    InstanceMoveBackForm,
     InstanceRetryForm,
     MigrationForm,
 )
@@ -112,8 +113,10 @@ def process_instances() -> str:
 def process_instance(instance_id: int) -> str:
     """One instance: where it stands, its open work items, and the administrator's actions."""
     instance = processes.instance_of(instance_id)
+    back = InstanceMoveBackForm()
+    back.step.choices = processes.earlier_steps(instance)
     return render_template("admin/process_instance.html", instance=instance, action=InstanceActionForm(),
-                           end=InstanceEndForm(), retry=InstanceRetryForm(),
+                           end=InstanceEndForm(), retry=InstanceRetryForm(), back=back,
                            items=processes.work_items_of(instance))
 
 
@@ -172,6 +175,17 @@ def process_instance_retry(instance_id: int) -> Response:
             flash(f"重试仍然出错:{instance.incident_message}", "warning")
 
     return _instance_action(instance_id, form, act, "已重试出错的步骤。")
+
+
+@bp.route("/processes/instances/<int:instance_id>/move-back", methods=["POST"])
+@roles(Role.ADMIN)
+def process_instance_move_back(instance_id: int) -> Response:
+    """退回 to an earlier step, with a reason."""
+    form = InstanceMoveBackForm()
+    names = dict(processes.earlier_steps(processes.instance_of(instance_id)))
+    return _instance_action(instance_id, form,
+                            lambda: processes.move_back(instance_id, form.step.data, form.reason.data, current_user),
+                            f"已退回到「{names.get(form.step.data, form.step.data)}」,原办理单位已收到通知。")
 
 
 def _binding_form() -> BindingForm:
