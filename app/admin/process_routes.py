@@ -185,7 +185,7 @@ def process_instance_move_back(instance_id: int) -> Response:
     names = dict(processes.earlier_steps(processes.instance_of(instance_id)))
     return _instance_action(instance_id, form,
                             lambda: processes.move_back(instance_id, form.step.data, form.reason.data, current_user),
-                            f"已退回到「{names.get(form.step.data, form.step.data)}」,原办理单位已收到通知。")
+                            f"已退回到「{names.get(form.step.data, form.step.data)}」,办理人员会收到通知。")
 
 
 def _binding_form() -> BindingForm:
