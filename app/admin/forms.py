@@ -103,6 +103,14 @@ class DiagramDeployForm(FlaskForm):
     submit = SubmitField("确认部署")
 
 
+class DiagramEditForm(FlaskForm):
+    """在线编辑: the modeler's XML, checked exactly like an uploaded file (nothing is stored by this form)."""
+
+    xml = HiddenField(validators=[DataRequired("流程图内容为空,请重新编辑。")])
+    filename = HiddenField(validators=[DataRequired(), Length(max=255)])
+    submit = SubmitField("保存并检查")
+
+
 class InstanceActionForm(FlaskForm):
     """暂停或恢复一个流程实例 (the button is the whole form)."""
 
