@@ -145,6 +145,16 @@
     });
   });
 
+  // SpiffWorkflow reads loopDataInputRef as a variable name (cooperating_unit_ids), which bpmn-moddle sees as an
+  // unresolved id and would drop on export: keep it as a stand-in element of that id, written back unchanged.
+  function keepUnresolved(warning) {
+    var element = warning.element;
+    var descriptor = element && warning.property && element.$descriptor.propertiesByName[warning.property];
+    if (descriptor && !descriptor.isMany && warning.value && !element.get(warning.property)) {
+      element.set(warning.property, moddle.create('bpmn:ItemAwareElement', { id: warning.value }));
+    }
+  }
+
   modeler.on('selection.changed', function (event) { show(event.newSelection[0]); });
 
   form.addEventListener('submit', function (event) {
@@ -163,7 +173,8 @@
       return response.text();
     })
     .then(function (xml) { return modeler.importXML(xml); })
-    .then(function () {
+    .then(function (result) {
+      (result.warnings || []).forEach(keepUnresolved);
       modeler.get('canvas').zoom('fit-viewport');
       form.querySelector('[type=submit]').disabled = false;
       container.dataset.rendered = 'true';
