@@ -97,7 +97,10 @@ def earlier_steps(instance: WorkflowInstance) -> list[tuple[str, str]]:
     """
     if instance.status is WorkflowStatus.COMPLETED:
         return []
-    workflow = load_workflow(instance)
+    return _earlier(instance, load_workflow(instance))
+
+
+def _earlier(instance: WorkflowInstance, workflow: BpmnWorkflow) -> list[tuple[str, str]]:
     if _unsafe_process(workflow):
         return []
     current = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=_LIVE)}
@@ -125,7 +128,7 @@ def move_back(instance_id: int, step_id: str, on_open: OnOpen | None = None) -> 
     why = _unsafe_process(workflow)
     if why:
         raise InvalidTransition(f"不能退回:{why}。")
-    names = dict(earlier_steps(instance))
+    names = dict(_earlier(instance, workflow))
     if step_id not in names:
         raise InvalidTransition("只能退回到该流程已办理过的、当前未在办理的人工步骤。")
     spec = workflow.spec.task_specs[step_id]

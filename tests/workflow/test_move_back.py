@@ -107,3 +107,17 @@ def test_admin_page_moves_back(signed_in, deployed, unit_ids, actor_id):
     assert "已退回到「单位负责人签批」" in done
     db.session.expire_all()
     assert only_item(instance).step_id == "signoff"
+
+
+def test_a_process_with_parallel_branches_is_refused(deployed, actor_id, admin_user):
+    from app.workflow import deploy_diagram
+    from tests.conftest import ROOT
+
+    deploy_diagram((ROOT / "tests" / "fixtures" / "processes" / "parallel_steps.bpmn").read_bytes(), "parallel.bpmn")
+    instance = start_instance("parallel_steps", {})
+    complete_work_item(only_item(instance).id, actor_id, {})
+    db.session.commit()
+    assert sorted(i.step_id for i in open_work_items(instance.id)) == ["left", "right"]
+    assert processes.earlier_steps(instance) == []
+    with pytest.raises(InvalidTransition, match="并行或包容网关"):
+        processes.move_back(instance.id, "first", "重办", admin_user)
