@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
@@ -106,7 +108,28 @@ def _earlier(instance: WorkflowInstance, workflow: BpmnWorkflow) -> list[tuple[s
     current = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=_LIVE)}
     done = set(instance.completed_step_ids or [])
     return [(spec.bpmn_id, spec.bpmn_name or spec.bpmn_id) for spec in _user_steps(workflow)
-            if spec.bpmn_id in done and spec.bpmn_id not in current and not isinstance(spec, LoopTask)]
+            if spec.bpmn_id in done and spec.bpmn_id not in current and not isinstance(spec, LoopTask)
+            and _event_after(spec, done | current) is None]
+
+
+def _event_after(spec: TaskSpec, reached: set[str]) -> str | None:
+    """A signal or message the application delivered (or is awaited) downstream of ``spec``, by name.
+
+    Such an event stands for business work done outside the engine (every milestone approved …): going
+    back before it would leave that work behind, and the engine would wait for it again.
+    """
+    seen: set[str] = set()
+    stack = [spec]
+    while stack:
+        node = stack.pop()
+        if node.name in seen:
+            continue
+        seen.add(node.name)
+        definition = getattr(node, "event_definition", None)
+        if isinstance(definition, (SignalEventDefinition, MessageEventDefinition)) and node.bpmn_id in reached:
+            return str(node.bpmn_name or node.bpmn_id)
+        stack.extend(node.outputs)
+    return None
 
 
 def move_back(instance_id: int, step_id: str, on_open: OnOpen | None = None) -> WorkflowInstance:
@@ -129,9 +152,14 @@ def move_back(instance_id: int, step_id: str, on_open: OnOpen | None = None) -> 
     if why:
         raise InvalidTransition(f"不能退回:{why}。")
     names = dict(_earlier(instance, workflow))
+    spec = workflow.spec.task_specs.get(step_id)
+    reached = set(instance.completed_step_ids or []) | {t.task_spec.bpmn_id for t in workflow.get_tasks(state=_LIVE)}
+    event = _event_after(spec, reached) if spec is not None and step_id in reached else None
+    if event:
+        raise InvalidTransition(f"不能退回到「{spec.bpmn_name or step_id}」:其后的「{event}」已发生或正在等待,"
+                                "退回会与已办理的业务脱节。")
     if step_id not in names:
         raise InvalidTransition("只能退回到该流程已办理过的、当前未在办理的人工步骤。")
-    spec = workflow.spec.task_specs[step_id]
     graft: TaskSpec = workflow.spec.task_specs.get(f"{step_id}.BoundaryEventSplit", spec)
     was_ready = ready_ids(workflow)
     data: dict[str, Any] = {}

@@ -121,3 +121,16 @@ def test_a_process_with_parallel_branches_is_refused(deployed, actor_id, admin_u
     assert processes.earlier_steps(instance) == []
     with pytest.raises(InvalidTransition, match="并行或包容网关"):
         processes.move_back(instance.id, "first", "重办", admin_user)
+
+
+def test_no_going_back_before_an_event_the_application_delivered(deployed, plan_2023, actor_id, admin_user):
+    decompose = db.session.scalar(select(WorkItem).where(WorkItem.state == WorkItemState.OPEN,
+                                                         WorkItem.step_id == "decompose").order_by(WorkItem.id))
+    instance = decompose.instance
+    complete_work_item(decompose.id, actor_id, {})
+    complete_work_item(only_item(instance).id, actor_id, {"decision": "approve"})
+    db.session.commit()
+    assert open_work_items(instance.id) == []  # waiting for every milestone to be approved
+    assert processes.earlier_steps(instance) == []
+    with pytest.raises(InvalidTransition, match="其后的「全部里程碑审核通过」已发生或正在等待"):
+        processes.move_back(instance.id, "decompose", "重新分解", admin_user)
