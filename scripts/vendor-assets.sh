@@ -29,6 +29,13 @@ dest=app/static/vendor/bpmn-js
 rm -rf "$dest" && mkdir -p "$dest"
 cp "$work/bpmn-js/dist/bpmn-navigated-viewer.production.min.js" "$work/bpmn-js/dist/assets/bpmn-js.css" \
    "$work/bpmn-js/dist/assets/diagram-js.css" "$dest/"
+# The modeler (流程管理 → 在线编辑) and its palette icon font; the font is served from files, not a data: URI,
+# so the CSP needs no font-src exception.
+cp "$work/bpmn-js/dist/bpmn-modeler.production.min.js" "$dest/"
+mkdir -p "$dest/bpmn-font/css" "$dest/bpmn-font/font"
+cp "$work/bpmn-js/dist/assets/bpmn-font/css/bpmn.css" "$dest/bpmn-font/css/"
+cp "$work/bpmn-js/dist/assets/bpmn-font/font/bpmn.woff2" "$work/bpmn-js/dist/assets/bpmn-font/font/bpmn.woff" \
+   "$dest/bpmn-font/font/"
 cp "$work/bpmn-js/LICENSE" "$dest/LICENSE"
 echo "bpmn-js $BPMN_JS_VERSION" > "$dest/VERSION"
 

@@ -111,6 +111,14 @@ class DiagramDeployForm(FlaskForm):
     submit = SubmitField("确认部署")
 
 
+class DiagramEditForm(FlaskForm):
+    """在线编辑: the modeler's XML, checked exactly like an uploaded file (nothing is stored by this form)."""
+
+    xml = HiddenField(validators=[DataRequired("流程图内容为空,请重新编辑。")])
+    filename = HiddenField(validators=[DataRequired(), Length(max=255)])
+    submit = SubmitField("保存并检查")
+
+
 class InstanceActionForm(FlaskForm):
     """暂停或恢复一个流程实例 (the button is the whole form)."""
 
@@ -130,6 +138,14 @@ class InstanceRetryForm(FlaskForm):
     data = TextAreaField("补充流程数据(可不填;每行一项,写成“名称 = 值”,如 head_signoff_required = false)",
                          validators=[Optional(), Length(max=2000)])
     submit = SubmitField("重试")
+
+
+class InstanceMoveBackForm(FlaskForm):
+    """退回到之前的步骤: an earlier step the instance completed, and why (kept in the audit trail, told to the unit)."""
+
+    step = SelectField("退回到", validators=[DataRequired("请选择要退回到的步骤。")], validate_choice=False)
+    reason = TextAreaField("退回原因", validators=[DataRequired("请填写退回原因。"), Length(max=500)])
+    submit = SubmitField("退回")
 
 
 class BindingForm(FlaskForm):

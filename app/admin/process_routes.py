@@ -16,15 +16,18 @@ from app.admin import bp
 from app.admin.forms import (
     BindingForm,
     DiagramDeployForm,
+    DiagramEditForm,
     DiagramUploadForm,
     InstanceActionForm,
     InstanceEndForm,
+    InstanceMoveBackForm,
     InstanceRetryForm,
     MigrationForm,
 )
 from app.errors import on_refusal
-from app.models import Role
+from app.models import Role, StepKey
 from app.services.lifecycle import processes
+from app.workflow.specs import STEP_ROLES
 from app.workflow.upload import MAX_DIAGRAM_BYTES, STAGES
 
 
@@ -48,6 +51,28 @@ def process_version(process_id: str, version: int) -> str:
 def process_diagram(process_id: str, version: int) -> Response:
     """The stored BPMN text of one version, for the viewer."""
     return Response(processes.version_of(process_id, version).bpmn_xml, mimetype="application/xml")
+
+
+@bp.route("/processes/<process_id>/v<int:version>/edit")
+@roles(Role.ADMIN)
+def process_edit(process_id: str, version: int) -> str:
+    """在线编辑 one version in the bpmn-js modeler; saving checks it like an upload."""
+    row = processes.version_of(process_id, version)
+    form = DiagramEditForm(formdata=None, filename=f"{process_id}-v{version}-edited.bpmn")
+    choices = {"formKeys": list(StepKey),
+               "roles": [[role.value, role.label] for role in Role if role.value in STEP_ROLES]}
+    return render_template("admin/process_modeler.html", row=row, form=form, choices=choices)
+
+
+@bp.route("/processes/check-edited", methods=["POST"])
+@roles(Role.ADMIN)
+def process_check_edited() -> str | Response:
+    """Check the modeler's diagram stage by stage (the same checks and diff as an upload); nothing is stored."""
+    form = DiagramEditForm()
+    if not form.validate_on_submit():
+        flash("编辑内容未能提交,请重新打开编辑器。", "danger")
+        return redirect(url_for("admin.processes_index"))
+    return _checked(form.xml.data.encode("utf-8"), form.filename.data)
 
 
 @bp.route("/processes/check", methods=["POST"])
@@ -112,8 +137,10 @@ def process_instances() -> str:
 def process_instance(instance_id: int) -> str:
     """One instance: where it stands, its open work items, and the administrator's actions."""
     instance = processes.instance_of(instance_id)
+    back = InstanceMoveBackForm()
+    back.step.choices = processes.earlier_steps(instance)
     return render_template("admin/process_instance.html", instance=instance, action=InstanceActionForm(),
-                           end=InstanceEndForm(), retry=InstanceRetryForm(),
+                           end=InstanceEndForm(), retry=InstanceRetryForm(), back=back,
                            items=processes.work_items_of(instance))
 
 
@@ -172,6 +199,17 @@ def process_instance_retry(instance_id: int) -> Response:
             flash(f"重试仍然出错:{instance.incident_message}", "warning")
 
     return _instance_action(instance_id, form, act, "已重试出错的步骤。")
+
+
+@bp.route("/processes/instances/<int:instance_id>/move-back", methods=["POST"])
+@roles(Role.ADMIN)
+def process_instance_move_back(instance_id: int) -> Response:
+    """退回 to an earlier step, with a reason."""
+    form = InstanceMoveBackForm()
+    names = dict(processes.earlier_steps(processes.instance_of(instance_id)))
+    return _instance_action(instance_id, form,
+                            lambda: processes.move_back(instance_id, form.step.data, form.reason.data, current_user),
+                            f"已退回到「{names.get(form.step.data, form.step.data)}」,办理人员会收到通知。")
 
 
 def _binding_form() -> BindingForm:

@@ -138,6 +138,15 @@ def test_an_incident_is_retried_with_the_missing_data(browser, live_server, data
     admin.get_by_role("button", name="重试").click()
     assert "已重试出错的步骤" in admin.content()
     assert admin.get_by_test_id("incident-message").count() == 0
+    # Then back to the report: the review is withdrawn, the report reopened.
+    admin.get_by_label("退回到").select_option(label="报送进展")
+    admin.get_by_label("退回原因").fill("报送内容需补充佐证材料")
+    admin.get_by_role("button", name="退回", exact=True).click()
+    assert "已退回到「报送进展」" in admin.content()
+    admin.screenshot(path=str(ARTIFACTS / "process-move-back.png"), full_page=True)
     with app.app_context():
         assert db.session.get(WorkflowInstance, instance_id).incident_at is None
+        steps = db.session.execute(select(WorkItem.step_id, WorkItem.state).filter_by(instance_id=instance_id)
+                                   .order_by(WorkItem.id)).all()
+        assert steps[-2:] == [("review", WorkItemState.CANCELLED), ("report", WorkItemState.OPEN)]
         db.session.remove()

@@ -17,8 +17,10 @@ from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
     BindingScope,
+    NoticeKind,
     Plan,
     PlanKind,
+    PlanTask,
     Priority,
     ProcessBinding,
     ProcessSpecVersion,
@@ -28,9 +30,11 @@ from app.models import (
     WorkItem,
     WorkItemState,
 )
-from app.services.infrastructure import audit
+from app.services.infrastructure import audit, notices
+from app.services.lifecycle import step_notices
+from app.services.timing import deadlines
 from app.services.timing.stagnation import NEVER
-from app.workflow import admin, migration
+from app.workflow import admin, migration, open_work_items
 from app.workflow.diff import SpecChanges
 from app.workflow.specs import check_upload, diff_with_current, process_name, store_diagram, version_for
 from app.workflow.upload import DiagramCheck
@@ -46,11 +50,13 @@ __all__ = [
     "check_upload",
     "deploy_upload",
     "dry_run",
+    "earlier_steps",
     "end",
     "incidents",
     "instance_of",
     "migrate_one",
     "migrate_safe",
+    "move_back",
     "parse_from",
     "parse_scope",
     "process_overview",
@@ -66,7 +72,7 @@ __all__ = [
     "work_items_of",
 ]
 
-#: Longest reason accepted for ending an instance.
+#: Longest reason accepted for ending an instance or moving it back.
 MAX_REASON = 500
 
 
@@ -228,11 +234,7 @@ def resume(instance_id: int, actor: User | None) -> WorkflowInstance:
 
 def end(instance_id: int, reason: str, actor: User | None) -> WorkflowInstance:
     """终止: end the instance with a reason; its open work items are withdrawn."""
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise ValidationFailed("终止流程必须填写原因。")
-    if len(reason) > MAX_REASON:
-        raise ValidationFailed(f"终止原因不能超过 {MAX_REASON} 个字。")
+    reason = _reason(reason, "终止")
     return _audited(instance_id, "end", actor, lambda: admin.end_instance(instance_id, reason))
 
 
@@ -240,6 +242,65 @@ def retry(instance_id: int, data_text: str, actor: User | None) -> WorkflowInsta
     """重试: run the failed step again, after adding the data given as ``名称 = 值`` lines (values in JSON or text)."""
     data = parse_data(data_text)
     return _audited(instance_id, "retry", actor, lambda: admin.retry_instance(instance_id, data))
+
+
+def earlier_steps(instance: WorkflowInstance) -> list[tuple[str, str]]:
+    """The earlier user steps (id, name) an administrator may move the instance back to."""
+    return admin.earlier_steps(instance)
+
+
+def move_back(instance_id: int, step_id: str, reason: str, actor: User | None) -> WorkflowInstance:
+    """退回到之前的步骤: reopen an earlier step the instance completed, with a reason (audited, unit told).
+
+    Open work items of the steps it stood on are withdrawn (kept as 已撤销); the reopened step gets a new
+    open item, dated by the plan's rules, and the people who act on it are notified.
+
+    :raises ValidationFailed: without a reason; InvalidTransition when it cannot be done safely.
+    """
+    reason = _reason(reason, "退回")
+    instance = instance_of(instance_id)
+    before = {**_snapshot(instance), "current_steps": _open_steps(instance_id)}
+    opened: list[WorkItem] = []
+    date_item = deadlines.dating(instance.plan_task_id)
+
+    def on_open(item: WorkItem) -> None:
+        date_item(item)
+        opened.append(item)
+
+    admin.move_back(instance_id, step_id, on_open)
+    db.session.flush()
+    audit.record(actor, "workflow_instance", instance_id, "move_back", before,
+                 {**_snapshot(instance), "current_steps": _open_steps(instance_id), "step_id": step_id,
+                  "reason": reason})
+    for item in opened:
+        _tell_reopened(instance, item, reason)
+    return instance
+
+
+def _open_steps(instance_id: int) -> list[str]:
+    return sorted(item.step_id for item in open_work_items(instance_id))
+
+
+def _tell_reopened(instance: WorkflowInstance, item: WorkItem, reason: str) -> None:
+    """Those who act on the reopened step learn why it came back to them."""
+    task = db.session.get(PlanTask, instance.plan_task_id) if instance.plan_task_id else None
+    what = step_notices.headline(task, item) if task else f"「{item.step_name}」"
+    for user in step_notices.acting(item):
+        notices.notify(user, NoticeKind.INFO, f"move_back:{item.id}", f"流程已退回:{what}"[:200],
+                       f"{what}:管理员已将流程退回到本步骤,请重新办理。原因:{reason}", f"/work/items/{item.id}")
+
+
+def _reason(text: str, action: str) -> str:
+    """The reason given for an administrator's action, on one line.
+
+    :raises ValidationFailed: when it is missing or too long.
+    """
+    reason = " ".join((text or "").split())
+    if not reason:
+        raise ValidationFailed(f"{action}流程必须填写原因。")
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed(f"{action}原因不能超过 {MAX_REASON} 个字。")
+    return reason
 
 
 def parse_data(text: str) -> dict[str, Any]:

@@ -187,7 +187,7 @@ def after_step(item: WorkItem, plan_task_id: int, decision: str | None, note: st
         topic = topic or _REQUESTED.get(new_step)
         if topic is not None:
             body = f"{headline(task, new)}:{topic.label},请及时办理。{comments}"
-            tell(_acting(new), task, topic, f"step:{item.id}:{topic.value}:{new.id}",
+            tell(acting(new), task, topic, f"step:{item.id}:{topic.value}:{new.id}",
                  f"{topic.label}:{headline(task, new)}", body, f"/work/items/{new.id}")
     if step is not None and step in _APPROVED and decision == ReviewDecision.APPROVE.value:
         topic = _APPROVED[step]
@@ -231,7 +231,7 @@ def supervisors() -> list[User]:
     return list(db.session.scalars(query.order_by(User.id)))
 
 
-def _acting(item: WorkItem) -> list[User]:
+def acting(item: WorkItem) -> list[User]:
     """Who may act on a unit's item: the colleague it was handed to, else the holders of its role."""
     if item.assignee_id is not None:
         return [db.session.get_one(User, item.assignee_id)]
