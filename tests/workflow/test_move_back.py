@@ -36,7 +36,7 @@ def test_the_token_goes_back_to_a_pruned_step_and_the_flow_goes_on_from_there(de
     review = only_item(instance)
     done = {t.task_spec.bpmn_id for t in load_workflow(instance).get_tasks(state=TaskState.COMPLETED)}
     assert done.isdisjoint({"report", "signoff"})
-    assert processes.earlier_steps(instance) == [("report", "报送进展"), ("signoff", "单位负责人签批")]
+    assert processes.earlier_steps(instance) == [("report", "报送进展"), ("signoff", "单位负责人审签")]
 
     processes.move_back(instance.id, "report", "报送内容有误,需重新报送", admin_user)
     db.session.commit()
@@ -97,14 +97,14 @@ def test_admin_page_moves_back(signed_in, deployed, unit_ids, actor_id):
     client = signed_in("admin")
     page = f"/admin/processes/instances/{instance.id}"
     html = client.get(page).get_data(as_text=True)
-    assert "退回到之前的步骤" in html and "单位负责人签批" in html
+    assert "退回到之前的步骤" in html and "单位负责人审签" in html
     token = csrf_token(client, page)
     refused = client.post(f"{page}/move-back", data={"csrf_token": token, "step": "report", "reason": ""},
                           follow_redirects=True).get_data(as_text=True)
     assert "请填写退回原因" in refused and only_item(instance).step_id == "review"
-    done = client.post(f"{page}/move-back", data={"csrf_token": token, "step": "signoff", "reason": "签批有误"},
+    done = client.post(f"{page}/move-back", data={"csrf_token": token, "step": "signoff", "reason": "审签有误"},
                        follow_redirects=True).get_data(as_text=True)
-    assert "已退回到「单位负责人签批」" in done
+    assert "已退回到「单位负责人审签」" in done
     db.session.expire_all()
     assert only_item(instance).step_id == "signoff"
 
@@ -132,5 +132,5 @@ def test_no_going_back_before_an_event_the_application_delivered(deployed, plan_
     db.session.commit()
     assert open_work_items(instance.id) == []  # waiting for every milestone to be approved
     assert processes.earlier_steps(instance) == []
-    with pytest.raises(InvalidTransition, match="其后的「全部里程碑审核通过」已发生或正在等待"):
+    with pytest.raises(InvalidTransition, match="其后的「全部节点审核通过」已发生或正在等待"):
         processes.move_back(instance.id, "decompose", "重新分解", admin_user)
