@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.fields import DayField
 from app.models import HoldKind, ReportCycle
 from app.services.timing.deadline_policy import BOUNDS
+from forms.common import attachments_field
 
 
 class ExtensionRequestForm(FlaskForm):
@@ -45,6 +46,7 @@ class TaskHoldRequestForm(FlaskForm):
                       validators=[InputRequired("请选择申请中止还是阶段性办结。")],
                       validate_choice=False)  # the service refuses another value, in Chinese
     reason = TextAreaField("理由", validators=[DataRequired("请填写申请的理由。"), Length(max=2000)])
+    attachments = attachments_field()
     submit = SubmitField("提交申请")
 
 

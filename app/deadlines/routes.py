@@ -25,6 +25,7 @@ from app.services.follow_up import extensions
 from app.services.scoring import task_holds
 from app.services.timing import calendar_overrides, deadline_policy
 from app.services.timing.workdays import BEIJING
+from app.uploads import upload_policy, uploads
 
 
 @bp.route("/work/items/<int:item_id>/extension", methods=["GET", "POST"])
@@ -94,7 +95,8 @@ def request_hold(task_id: int) -> str | Response:
                    pending=task_holds.pending_of(task))
     if form.validate_on_submit():
         on_refusal(back, field=form.reason, render=page)
-        hold = task_holds.request_hold(task, form.kind.data, form.reason.data, current_user)
+        hold = task_holds.request_hold(task, form.kind.data, form.reason.data, current_user, uploads(),
+                                       upload_policy())
         flash(f"{hold.kind.label}申请已提交,请等待督审处审批。", "success")
         return redirect(back)
     return page()
@@ -114,7 +116,8 @@ def decide_hold(hold_id: int) -> str | Response:
     hold = db.get_or_404(TaskHoldRequest, hold_id)
     form = TaskHoldDecisionForm()
     page = partial(render_template, "deadlines/hold_decide.html", hold=hold, form=form,
-                   history=task_holds.of_task(hold.task), blocker=task_holds.hold_blocker(hold.task))
+                   history=task_holds.of_task(hold.task), blocker=task_holds.hold_blocker(hold.task),
+                   evidence=task_holds.evidence(hold))
     if form.validate_on_submit():
         on_refusal(field=form.note, render=page)
         if form.refuse.data:

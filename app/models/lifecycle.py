@@ -96,7 +96,8 @@ _STEP_LABELS = {
 #: ReviewRecord's foreign keys to what it judges, named ``<table>_id``.
 REVIEWED = ("decomposition_round_id", "milestone_report_id", "rectification_submission_id")
 #: Attachment's foreign keys to what it belongs to, named ``<table>_id``.
-ATTACHED_TO = ("milestone_report_id", "cooperating_contribution_id", "rectification_submission_id", "appeal_id")
+ATTACHED_TO = ("milestone_report_id", "cooperating_contribution_id", "rectification_submission_id", "appeal_id",
+               "task_hold_request_id")
 
 
 class Decomposition(Base):
@@ -327,6 +328,10 @@ class Attachment(Base):
     )
     #: Evidence of an appeal (申诉) against a score line.
     appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeal.id", name="fk_attachment_appeal_id"), index=True)
+    #: A document supporting a 中止 or 阶段性办结 request.
+    task_hold_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("task_hold_request.id", name="fk_attachment_task_hold_request_id"), index=True
+    )
     original_name: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     content_type: Mapped[str] = mapped_column(String(120))

@@ -8,13 +8,15 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from app.exports import XLSX, bulletin_docx, jobs, ledger_xlsx
 from app.extensions import db
@@ -264,6 +266,70 @@ def test_assessment_sheet_matches_the_scores_and_the_dashboard(scenario):
     assert [r[9] for r in rows] == sorted((r[9] for r in rows), reverse=True) and rows[0][0] == 1
     zhuce = next(r for r in rows if r[2] == "注册处")
     assert zhuce[5:9] == (4, 1, 1, 50.0)
+
+
+def _appeals_on(scenario) -> None:
+    """Three appeals of 注册处 on the scenario's first task: accepted by AS_OF, decided after it, filed after it."""
+    from app.models import Appeal, AppealStatus, User
+
+    zhuce = db.session.scalar(select(User).where(User.username == "zhuce"))
+    dushen = db.session.scalar(select(User).where(User.username == "dushen"))
+    task_id = scenario.task_ids[0]
+
+    def appeal(event_id: int, reason: str, filed: datetime, status: AppealStatus, decided: datetime | None,
+               points: str | None, note: str | None) -> Appeal:
+        return Appeal(plan_task_id=task_id, unit_id=scenario.zhuce_id, category="returns", event_kind="work_item",
+                      event_id=event_id, line_points=Decimal(-2), line_text="进展报送被督审处审核退回一次,扣 2 分",
+                      reason=reason, filed_by_id=zhuce.id, filed_at=filed, status=status,
+                      decided_by_id=dushen.id if decided else None, decided_at=decided,
+                      adjusted_points=Decimal(points) if points else None, decision_note=note)
+    db.session.add_all([
+        appeal(1, "=退回系系统原因", datetime(2023, 10, 8, 2, tzinfo=UTC), AppealStatus.ACCEPTED,
+               datetime(2023, 10, 9, 3, tzinfo=UTC), "0", "经核实属实"),
+        appeal(2, "材料已按时报送", datetime(2023, 10, 9, 4, tzinfo=UTC), AppealStatus.REJECTED,
+               datetime(2023, 10, 20, 2, tzinfo=UTC), None, "退回理由成立"),
+        appeal(3, "统计日之后提出", datetime(2023, 10, 12, 2, tzinfo=UTC), AppealStatus.OPEN, None, None, None)])
+    db.session.commit()
+
+
+def test_assessment_sheet_lists_the_appeals_as_they_stood_on_the_day(scenario):
+    from app.exports import assessment_xlsx
+
+    plan = db.session.get(Plan, scenario.plan_id)
+    empty = load_workbook(io.BytesIO(assessment_xlsx.build(plan, AS_OF)))["申诉情况"]
+    assert empty["A3"].value == "截至统计日无评分申诉。"
+    _appeals_on(scenario)
+    book = load_workbook(io.BytesIO(assessment_xlsx.build(plan, AS_OF)))
+    assert book.sheetnames == ["考核评分", "申诉情况"] and book.active.title == "考核评分"
+    sheet = book["申诉情况"]
+    assert sheet["A1"].value == "2023年全省市场监管工作要点 评分申诉情况（统计截至2023年10月9日）"
+    assert [c.value for c in sheet[2]] == ["单位", "任务", "得分明细", "申诉理由", "状态", "处理结果", "处理日期"]
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert len(rows) == 2  # the appeal filed after the day is not listed
+    accepted, waiting = rows
+    assert accepted[0] == "注册处" and accepted[2] == "进展报送被督审处审核退回一次,扣 2 分（-2 分）"
+    assert accepted[3] == "=退回系系统原因" and sheet["D3"].data_type == "s"  # text stays text
+    assert accepted[4:6] == ("已采纳", "该条按 0 分计(调整 +2 分)。意见:经核实属实")
+    assert accepted[6].date() == date(2023, 10, 9) and sheet["G3"].number_format == "yyyy-mm-dd"
+    assert waiting[3:] == ("材料已按时报送", "待处理", None, None)  # decided after the day
+    setup = sheet.page_setup
+    assert setup.orientation == "landscape" and setup.paperSize == 9 and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$2:$2" and sheet["A2"].fill.fgColor.rgb.endswith("9F1C1C")
+
+
+@needs_libreoffice
+def test_libreoffice_prints_the_appeals_one_page_wide(app, scenario, tmp_path):
+    from app.exports import assessment_xlsx
+
+    _appeals_on(scenario)
+    source = tmp_path / "考核评分.xlsx"
+    source.write_bytes(assessment_xlsx.build(db.session.get(Plan, scenario.plan_id), AS_OF))
+    pdf = convert(source, "pdf", tmp_path)
+    sizes, words = pdf_pages_and_words(pdf)
+    assert len(sizes) == 2 and all(abs(w - 297) < 0.5 and abs(h - 210) < 0.5 for w, h in sizes)
+    second = "".join(w.text for w in words if w.page == 1)
+    assert "评分申诉情况" in second and "退回理由成立" not in second and "处理日期" in second
+    assert max(w.right for w in words if w.page == 1) < 297
 
 
 def test_assessment_sheet_marks_a_shared_rank_tied():

@@ -166,6 +166,42 @@ def test_an_appeal_accepted_after_closure_adjusts_the_frozen_score_from_the_deci
     assert assessment.explain_unit(activity.id, zhuce_id(), yesterday).score is None
 
 
+def test_an_appeal_accepted_after_closure_keeps_the_score_within_the_ceiling(activity, tmp_path):  # noqa: F811
+    """A late decision is adjusted into the stored lines, then the score's ceiling applies again, as a line."""
+    ceiling = evaluation.policy_in_force(activity.id)[0].ceiling
+    stored = db.session.scalar(select(TaskEvaluation.score).where(
+        TaskEvaluation.plan_task_id == task(activity, 5).id, TaskEvaluation.unit_id == zhuce_id()))
+    appeal = file(activity, tmp_path, number=5, category="quality", reason="节点成果已获省领导肯定,应评为优")
+    appeals.accept(appeal, str(ceiling), None, user("dushen"))  # would put the task far above the ceiling
+    db.session.commit()
+    result = task_score(activity, 5)
+    assert stored < ceiling and result.score == ceiling
+    assert sum(li.points for li in result.line_items) == result.score  # the lines still add up
+    bounds = [li for li in result.line_items if li.category == "bounds"]
+    assert len(bounds) == 1 and f"按上限 {ceiling:g} 分计" in bounds[0].explanation and bounds[0].points < 0
+    shown = next(u for u in evaluation.evaluation_of(task(activity, 5)).units if u.unit_id == zhuce_id())
+    assert shown.score == ceiling
+    unit = assessment.unit_score(activity.id, zhuce_id()).score
+    ranked = next(s for s in assessment.unit_scores(activity.id) if s.unit_id == zhuce_id()).score
+    assert unit == ranked == assessment.explain_unit(activity.id, zhuce_id()).score
+
+
+def test_an_appeal_accepted_after_closure_stays_within_its_category_cap(activity, tmp_path):  # noqa: F811
+    """A harsher late decision on a capped category is capped again, by a line of its own."""
+    cap = evaluation.policy_in_force(activity.id)[0].timeliness_cap
+    evaluation.freeze(task(activity, 7), None)  # scored as if closed now: its lines are stored
+    db.session.commit()
+    appeal = file(activity, tmp_path, category="timeliness")
+    appeals.accept(appeal, str(-(cap + 10)), None, user("dushen"))
+    db.session.commit()
+    result = task_score(activity, 7)
+    assert result.final
+    timeliness = [li for li in result.line_items if li.category == "timeliness"]
+    assert sum(li.points for li in timeliness) == -cap and "按上限计" in timeliness[-1].explanation
+    assert sum(li.points for li in result.line_items) == result.score
+    assert len([li for li in timeliness if li.event_kind is None]) == 1  # the stored cap line is not kept twice
+
+
 def _refused(error, message: str, call) -> None:
     appeals_before, attachments_before = count(Appeal), count(Attachment)
     with pytest.raises(error, match=message):

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app import demo_activity
 from app.extensions import db
-from app.models import PlanTask, SearchEntry, TaskComment, User
+from app.models import Milestone, MilestoneReport, PlanTask, SearchEntry, TaskComment, User
 from app.services.infrastructure import search, search_index
 from tests.conftest import counted
 from tests.snapshots import seeded
@@ -135,6 +135,23 @@ def test_the_index_follows_changes_in_the_same_transaction_and_rebuilds_alike(ac
                                .order_by(SearchEntry.kind, SearchEntry.source_id)).all()
     assert after == before
     assert ("task", 18) in found(people["dushen"], "守查保专项行动(改)")
+
+
+def test_a_report_is_found_by_its_problems_next_steps_and_coordination(activity, people):
+    """存在问题 / 下步计划 / 需协调事项 are indexed with the report's text, kept current on change."""
+    report = db.session.scalar(select(MilestoneReport).join(Milestone).join(PlanTask).where(
+        PlanTask.plan_id == activity.id, PlanTask.number == 7).order_by(MilestoneReport.id))
+    report.problems, report.next_steps = "数据口径尚未统一", "下月完成比对核查"
+    report.coordination = "需省大数据局开放企业登记接口"
+    db.session.commit()
+    dushen = people["dushen"]
+    for word in ("大数据局", "口径", "比对核查"):
+        hits = [hit for hit in search.search(dushen, word, per_page=100).items if hit.kind == "report"]
+        assert [(hit.task_number, hit.source_id) for hit in hits] == [(7, report.id)], word
+    assert ("report", 7) in found(people["zhuce"], "大数据局")  # the unit's own report
+    report.coordination = None
+    db.session.commit()
+    assert found(dushen, "大数据局") == []
 
 
 def test_grams_are_runs_of_letters_and_digits():

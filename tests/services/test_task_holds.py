@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
+    Attachment,
     AuditEvent,
     Decomposition,
     ExtensionStatus,
@@ -30,6 +31,7 @@ from app.services.dashboards import facts
 from app.services.dashboards.lights import Light, LightVerdict
 from app.services.dashboards.lights import task_lights as lights_of_tasks
 from app.services.lifecycle import progress_reports
+from app.services.lifecycle.reporting import Upload, UploadPolicy
 from app.services.scoring import assessment, scoring_policy, task_holds
 from app.services.timing import deadlines
 from tests.services.test_lights import at, decompose, on, plan, task  # noqa: F401
@@ -99,6 +101,25 @@ def test_bad_requests_are_refused_and_store_nothing(task7, plan, people):  # noq
     ask(task7, people)
     with pytest.raises(InvalidTransition, match="已有待审批"):
         ask(task7, people, kind=STAGE_CLOSE)
+
+
+def test_a_request_keeps_its_supporting_files_and_a_refused_file_keeps_nothing(task7, people, tmp_path):
+    policy = UploadPolicy(tmp_path, 1024 * 1024)
+    with pytest.raises(ValidationFailed, match="格式不受支持"), on(10, 11):  # no commit on the way out
+        task_holds.request_hold(task7, SUSPEND, "国家局统一部署", people["zhuce"],
+                                [Upload("a.txt", b"<html><script>x</script>")], policy)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(TaskHoldRequest.id))) == 0
+    assert db.session.scalar(select(func.count(Attachment.id))) == 0
+    with on(10, 11):
+        request = task_holds.request_hold(task7, SUSPEND, "国家局统一部署", people["zhuce"],
+                                          [Upload("通知.txt", "国家局通知全文。".encode())], policy)
+    db.session.commit()
+    (file,) = task_holds.evidence(request)
+    assert file.owner == ("task_hold_request", request.id) and file.plan_task_id == task7.id
+    assert (tmp_path / f"task-{task7.id}" / file.stored_name).read_bytes() == "国家局通知全文。".encode()
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "hold_requested"))
+    assert audit.after["attachments"] == 1
 
 
 def test_the_database_keeps_one_pending_request_per_task(task7, people):

@@ -1,13 +1,14 @@
 """中止 / 阶段性办结 through the real forms: the unit asks on the task page, 督审处 decides under 中止/办结审批."""
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import ExtensionStatus, HoldKind, PlanTask, TaskHoldRequest
+from app.models import Attachment, ExtensionStatus, HoldKind, PlanTask, TaskHoldRequest
 from tests.services.test_lights import decompose, plan, task  # noqa: F401
 from tests.web.test_work import as_user, post
 
@@ -76,3 +77,30 @@ def test_a_suspended_task_is_grey_on_the_plan_and_task_pages(app, task7, people)
     assert 'data-testid="task-state">已中止<' in page and 'data-light="grey"' in page and "已中止" in page
     plan_page = dushen.get(f"/plans/{task7.plan_id}").get_data(as_text=True)
     assert 'data-light="grey"' in plan_page
+
+
+def test_a_request_may_carry_supporting_files_through_the_attachment_checks(app, task7):
+    zhuce, dushen = as_user(app, "zhuce"), as_user(app, "dushen")
+    url = f"/tasks/{task7.id}/hold"
+    assert 'enctype="multipart/form-data"' in zhuce.get(url).get_data(as_text=True)
+    refused = post(zhuce, url, {"kind": "suspend", "reason": "已由国家局统一部署"},
+                   {"attachments": (io.BytesIO(b"<html><script>x</script>"), "a.txt")})
+    assert refused.status_code == 200 and "格式不受支持" in refused.get_data(as_text=True)
+    assert requests() == [] and db.session.scalar(select(func.count(Attachment.id))) == 0  # nothing kept
+    response = post(zhuce, url, {"kind": "suspend", "reason": "已由国家局统一部署"},
+                    {"attachments": (io.BytesIO("国家局通知全文。".encode()), "国家局通知.txt")})
+    assert response.status_code == 302
+    (hold,) = requests()
+    (file,) = db.session.scalars(select(Attachment)).all()
+    assert (file.owner, file.plan_task_id, file.original_name) == (("task_hold_request", hold.id), task7.id,
+                                                                   "国家局通知.txt")
+    page = dushen.get(f"/holds/{hold.id}").get_data(as_text=True)
+    assert f"/attachments/{file.id}" in page and "国家局通知.txt" in page
+    with dushen.get(f"/attachments/{file.id}") as download:
+        assert download.data == "国家局通知全文。".encode()
+
+
+def test_a_request_without_files_is_as_before(app, task7):
+    zhuce = as_user(app, "zhuce")
+    assert post(zhuce, f"/tasks/{task7.id}/hold", {"kind": "stage_close", "reason": "试点已完成"}).status_code == 302
+    assert len(requests()) == 1 and db.session.scalar(select(func.count(Attachment.id))) == 0

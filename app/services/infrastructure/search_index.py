@@ -122,12 +122,14 @@ def _reports(conn: Connection, ids: set[int] | None) -> Iterator[Entry]:
         select(CooperatingContribution.report_id, CooperatingContribution.text).order_by(CooperatingContribution.id),
         CooperatingContribution.report_id, ids))
     query = _with_task(select(MilestoneReport.id, MilestoneReport.number, MilestoneReport.progress,
+                              MilestoneReport.problems, MilestoneReport.next_steps, MilestoneReport.coordination,
                               Milestone.title.label("milestone"), Unit.name.label("unit"))
                        .join(Milestone, Milestone.id == MilestoneReport.milestone_id)
                        .join(Unit, Unit.id == Milestone.unit_id), Milestone.plan_task_id)
     for row in conn.execute(_restrict(query, MilestoneReport.id, ids)):
         title = f"{row.milestone} 第{row.number}次进展报告"
-        yield _entry("report", row.id, row, title, [row.progress, *contributions[row.id], row.unit])
+        yield _entry("report", row.id, row, title, [row.progress, row.problems, row.next_steps, row.coordination,
+                                                   *contributions[row.id], row.unit])
 
 
 def _reviews(conn: Connection, ids: set[int] | None) -> Iterator[Entry]:

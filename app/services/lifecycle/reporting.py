@@ -31,6 +31,7 @@ from app.models import (
     ReviewRecord,
     StepKey,
     TargetActual,
+    TaskHoldRequest,
     User,
     WorkflowInstance,
     WorkflowStatus,
@@ -199,7 +200,8 @@ def submit_report(
 
 
 def store_attachments(
-    plan_task_id: int, owner: MilestoneReport | CooperatingContribution | RectificationSubmission | Appeal,
+    plan_task_id: int,
+    owner: MilestoneReport | CooperatingContribution | RectificationSubmission | Appeal | TaskHoldRequest,
     uploads: Sequence[Upload], policy: UploadPolicy, actor: User,
 ) -> list[Attachment]:
     """Check and store each upload under the task's folder, attached to ``owner``; all or nothing is recorded.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
@@ -25,6 +25,7 @@ from app.models.base import utcnow
 from app.services.infrastructure import audit
 from app.services.lifecycle import step_notices
 from app.services.lifecycle.reporting import Upload, UploadPolicy, store_attachments
+from app.services.plans.plan_scope import PlanIds, in_plans
 from app.services.scoring import evaluation
 from app.services.scoring.evaluation import LineItem, num
 from app.services.scoring.evaluation_events import beijing_date
@@ -260,3 +261,26 @@ def evidence(appeal: Appeal) -> list[Attachment]:
     """The files filed with the appeal."""
     return list(db.session.scalars(select(Attachment).where(Attachment.appeal_id == appeal.id)
                                    .order_by(Attachment.id)))
+
+
+@dataclass(frozen=True)
+class AppealThen:
+    """An appeal as it stood at a past moment: a decision taken after it still counts as waiting."""
+
+    appeal: Appeal
+    status: AppealStatus
+
+    @property
+    def decided(self) -> bool:
+        return self.status is not AppealStatus.OPEN
+
+
+def filed_by(plan_ids: PlanIds, moment: datetime | None = None) -> list[AppealThen]:
+    """The appeals on the plans' tasks filed by ``moment`` (default: this moment), each as it stood then,
+    by task number, unit and filing."""
+    at = moment or utcnow()
+    query = (select(Appeal).join(PlanTask, PlanTask.id == Appeal.plan_task_id)
+             .where(in_plans(PlanTask.plan_id, plan_ids), Appeal.filed_at <= at)
+             .order_by(PlanTask.plan_id, PlanTask.number, Appeal.unit_id, Appeal.filed_at, Appeal.id))
+    return [AppealThen(appeal, appeal.status if appeal.decided_at is not None and appeal.decided_at <= at
+                       else AppealStatus.OPEN) for appeal in db.session.scalars(query)]

@@ -131,24 +131,26 @@ def score_lines(unit_id: int, events: TaskEvents, policy: ScoringPolicy, final: 
     """
     appeals = [a for a in events.appeals if a.unit_id == unit_id]
 
-    def capped(found: list[LineItem], cap: Decimal) -> list[LineItem]:
-        return _capped(appealed(found, appeals), cap)
+    caps = _caps(policy)
+
+    def capped(found: list[LineItem], category: str) -> list[LineItem]:
+        return _capped(appealed(found, appeals), caps[category])
 
     lines = [LineItem("base", policy.base, f"基础分 {num(policy.base)} 分")]
-    lines += capped(_timeliness(_of(events.overdue, unit_id), policy), policy.timeliness_cap)
+    lines += capped(_timeliness(_of(events.overdue, unit_id), policy), "timeliness")
     lines += appealed(_quality(_of(events.ratings, unit_id), policy), appeals)
     if role is ResponsibilityRole.COOPERATING and not policy.cooperating_shares_targets:
         lines += [LineItem("attainment", Decimal(0), "配合单位不分担计划目标完成情况的加减分"
                            "(评分规则 [attainment] cooperating_shares_targets = false)")] if events.targets else []
     else:
-        lines += capped([_attainment(t, policy, final, as_of) for t in events.targets], policy.attainment_cap)
+        lines += capped([_attainment(t, policy, final, as_of) for t in events.targets], "attainment")
     lines += capped([_per_event(e, "returns", policy.return_points[e.detail], _RETURNED_BY[e.detail])
-                     for e in _of(events.returns, unit_id)], policy.returns_cap)
+                     for e in _of(events.returns, unit_id)], "returns")
     lines += capped([_per_event(e, "rectification", policy.per_rectification,
                                 f"督审处开出整改 #{e.id}({e.detail}):{_short(e.what)}")
-                     for e in _of(events.rectifications, unit_id)], policy.rectification_cap)
+                     for e in _of(events.rectifications, unit_id)], "rectification")
     lines += capped([_per_event(e, "urge", policy.per_urge, f"督审处催办一次:{_short(e.what)}")
-                     for e in _of(events.urges, unit_id)], policy.urge_cap)
+                     for e in _of(events.urges, unit_id)], "urge")
     return lines + _bounds(sum((line.points for line in lines), Decimal(0)), policy)
 
 
@@ -232,6 +234,12 @@ def _attainment(target: TargetResult, policy: ScoringPolicy, final: bool, as_of:
                     f"{goal}最近审核通过的实际值 {num(target.actual)}{target.measure},完成率 {num(ratio * 100)}%,"
                     f"按“完成率 ≥ {num(band.at_least * 100)}%”档计 {num(band.points)} 分",
                     "milestone_report", target.report_id, target.reported_on)
+
+
+def _caps(policy: ScoringPolicy) -> dict[str, Decimal]:
+    """The most a category may deduct, for each category with a cap."""
+    return {"timeliness": policy.timeliness_cap, "attainment": policy.attainment_cap, "returns": policy.returns_cap,
+            "rectification": policy.rectification_cap, "urge": policy.urge_cap}
 
 
 def _capped(lines: list[LineItem], cap: Decimal) -> list[LineItem]:
@@ -360,13 +368,40 @@ def frozen_scores(rows: list[TaskEvaluation], now: datetime | None = None) -> li
 
 
 def from_row(row: TaskEvaluation, late_appeals: list[AppealDecision] | None = None) -> UnitTaskScore:
-    """A stored evaluation row as a score, adjusted by the appeals accepted after it was stored."""
+    """A stored evaluation row as a score, adjusted by the appeals accepted after it was stored (the category
+    caps and the score's floor and ceiling applied again over the adjusted lines)."""
     stored = [LineItem.from_json(item) for item in row.line_items]
-    lines = appealed(stored, late_appeals or [])
-    change = sum((line.points for line in lines if line.event_kind == "appeal"), Decimal(0)) \
-        - sum((line.points for line in stored if line.event_kind == "appeal"), Decimal(0))
-    return UnitTaskScore(row.plan_task_id, row.unit_id, row.unit.name, row.role, row.weight, row.score + change,
+    if late_appeals:
+        lines = rescored(stored, late_appeals, scoring_policy.parse_policy(row.policy_version.text))
+        score = sum((line.points for line in lines), Decimal(0))
+    else:
+        lines, score = stored, row.score
+    return UnitTaskScore(row.plan_task_id, row.unit_id, row.unit.name, row.role, row.weight, score,
                          lines, True, row.policy_version.version)
+
+
+def rescored(stored: list[LineItem], appeals: list[AppealDecision], policy: ScoringPolicy) -> list[LineItem]:
+    """Stored lines with later appeals' adjustments, capped and clamped anew as ``score_lines`` does.
+
+    The stored cap and limit lines are dropped and recomputed over the adjusted lines; so is an earlier
+    adjustment of a line a later appeal decides again (the latest decision wins, as in ``appealed``).
+    """
+    caps = _caps(policy)
+    decided = {appeal.line for appeal in appeals}
+    groups: dict[str, list[LineItem]] = {}
+    superseded = False
+    for line in stored:
+        if line.event_kind == "appeal" and superseded:
+            continue
+        superseded = line.key in decided if line.event_kind != "appeal" else superseded
+        if line.category == "bounds" or (line.category in caps and line.event_kind is None and line.points > 0):
+            continue  # a cap or limit adjustment: recomputed below
+        groups.setdefault(line.category, []).append(line)
+    lines: list[LineItem] = []
+    for category, found in groups.items():
+        adjusted = appealed(found, appeals)
+        lines += _capped(adjusted, caps[category]) if category in caps else adjusted
+    return lines + _bounds(sum((line.points for line in lines), Decimal(0)), policy)
 
 
 def evaluation_of(task: PlanTask) -> TaskEvaluationResult:

@@ -15,6 +15,7 @@ compare-and-set on the request's status, so a doubled submit or a second reviewe
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
@@ -23,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
+    Attachment,
     Decomposition,
     ExtensionStatus,
     HoldKind,
@@ -38,6 +40,7 @@ from app.models.user import UNIT_ROLES
 from app.services.follow_up.rectification_view import open_rectifications
 from app.services.infrastructure import audit
 from app.services.lifecycle import step_notices
+from app.services.lifecycle.reporting import Upload, UploadPolicy, store_attachments
 from app.services.plans.plan_revision import end_open_work
 from app.services.scoring import closure, evaluation, scoring_policy
 
@@ -84,12 +87,13 @@ def ensure_may_request(user: User, task: PlanTask) -> None:
         raise InvalidTransition(blocker)
 
 
-def request_hold(task: PlanTask, kind: HoldKind | str | None, reason: str | None, actor: User) -> TaskHoldRequest:
-    """Ask 督审处 to suspend the task or close its stage, with a reason.
+def request_hold(task: PlanTask, kind: HoldKind | str | None, reason: str | None, actor: User,
+                 uploads: Sequence[Upload] = (), upload_policy: UploadPolicy | None = None) -> TaskHoldRequest:
+    """Ask 督审处 to suspend the task or close its stage, with a reason and optional supporting files.
 
     :raises PermissionDenied: see ``ensure_may_request``.
     :raises InvalidTransition: the task cannot be held now, or a request is already pending.
-    :raises ValidationFailed: no kind or no reason.
+    :raises ValidationFailed: no kind or no reason, or an attachment is refused (the caller rolls back).
     """
     ensure_may_request(actor, task)
     if pending_of(task) is not None:
@@ -107,8 +111,12 @@ def request_hold(task: PlanTask, kind: HoldKind | str | None, reason: str | None
         db.session.flush()
     except IntegrityError:  # a concurrent twin won the unique index; the caller rolls back
         raise InvalidTransition(_pending_message()) from None
+    if uploads:
+        assert upload_policy is not None  # files come with the store they go to
+        store_attachments(task.id, request, uploads, upload_policy, actor)
     audit.record(actor, "plan_task", task.id, "hold_requested",
-                 after={"hold_request": request.id, "kind": request.kind.value, "reason": reason})
+                 after={"hold_request": request.id, "kind": request.kind.value, "reason": reason,
+                        "attachments": len(uploads)})
     topic = NoticeTopic.HOLD_REQUESTED
     what = f"{request.kind.label}申请:{step_notices.task_name(task)}"
     step_notices.tell(step_notices.supervisors(), task, topic, f"task_hold_request:{request.id}:requested",
@@ -237,3 +245,9 @@ def of_task(task: PlanTask) -> list[TaskHoldRequest]:
     """The task's requests and their decisions, oldest first."""
     return list(db.session.scalars(select(TaskHoldRequest).where(TaskHoldRequest.plan_task_id == task.id)
                                    .order_by(TaskHoldRequest.id)))
+
+
+def evidence(request: TaskHoldRequest) -> list[Attachment]:
+    """The files filed with the request."""
+    return list(db.session.scalars(select(Attachment).where(Attachment.task_hold_request_id == request.id)
+                                   .order_by(Attachment.id)))
