@@ -113,26 +113,14 @@ def _attainment(ctx: Context, report_id: SQLColumnExpression[int]) -> ColumnElem
         .scalar_subquery(), Float)
 
 
-def _approved(ctx: Context) -> ColumnElement[bool]:
-    """The report (``MilestoneReport``, correlated) was approved by 督审处 by the instant judged."""
-    return exists().where(ReviewRecord.milestone_report_id == MilestoneReport.id,
-                          ReviewRecord.step == StepKey.REPORT_REVIEW,
-                          ReviewRecord.decision == ReviewDecision.APPROVE, ReviewRecord.decided_at <= ctx.as_of)
-
-
-def _approved_report_id(ctx: Context, milestone_id: SQLColumnExpression[int]) -> ColumnElement[Any]:
-    """The milestone's latest report 督审处 had approved by the instant judged (None before any): its percent
-    done is the figure judged, since one waiting for review or returned is not a figure anyone signed off.
-    Walks the milestone's reports newest first by the (milestone, number) index."""
-    return (select(MilestoneReport.id).where(MilestoneReport.milestone_id == milestone_id, _approved(ctx))
-            .order_by(MilestoneReport.number.desc()).limit(1).scalar_subquery())
-
-
 def _approved_actual(ctx: Context) -> ColumnElement[Any]:
     """The target's (``PlanTarget``, correlated) actual in the latest report approved by ``ctx.as_of``."""
     given = aliased(TargetActual)
+    approved = exists().where(ReviewRecord.milestone_report_id == MilestoneReport.id,
+                              ReviewRecord.step == StepKey.REPORT_REVIEW,
+                              ReviewRecord.decision == ReviewDecision.APPROVE, ReviewRecord.decided_at <= ctx.as_of)
     return (select(given.actual).join(MilestoneReport, MilestoneReport.id == given.report_id)
-            .where(given.plan_target_id == PlanTarget.id, _approved(ctx))
+            .where(given.plan_target_id == PlanTarget.id, approved)
             .order_by(MilestoneReport.submitted_at.desc(), MilestoneReport.id.desc()).limit(1)
             .correlate(PlanTarget).scalar_subquery())
 
@@ -167,10 +155,8 @@ def milestone_facts(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
         (base.c.suspended, "suspended"),
         (due < at, "overdue"),
         (and_(measured, base.c.returned), "returned"),
-        # Both judged on what 督审处 approved; a report still waiting for review is said to be (待审核).
-        (and_(measured, base.c.percent_done < behind_by, base.c.approved_report_id != base.c.report_id),
-         "behind_pending"),
         (and_(measured, base.c.percent_done < behind_by), "behind"),
+        # Judged on approved actuals; a report still waiting for review is said to be (待审核).
         (and_(measured, base.c.attainment < behind_by, base.c.status == MilestoneStatus.REPORTED),
          "behind_target_pending"),
         (and_(measured, base.c.attainment < behind_by), "behind_target"),
@@ -194,11 +180,10 @@ def _milestone_base(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
     scoped = (select(Milestone.id, Milestone.plan_task_id, PlanTask.plan_id, Milestone.title, Milestone.status,
                      Milestone.due_date, Milestone.decomposition_id,
                      _latest_report_id(Milestone.id).label("report_id"),
-                     _approved_report_id(ctx, Milestone.id).label("approved_report_id"),
                      held_by(ctx.as_of, HoldKind.SUSPEND).label("suspended"))
               .join(PlanTask, PlanTask.id == Milestone.plan_task_id).where(*scope).offset(0).subquery("scoped"))
-    # The approved report's percent by primary key: joined, the planner hashed every report of the database.
-    percent_done = (select(MilestoneReport.percent_done).where(MilestoneReport.id == scoped.c.approved_report_id)
+    # The latest report's percent by primary key: joined, the planner hashed every report of the database.
+    percent_done = (select(MilestoneReport.percent_done).where(MilestoneReport.id == scoped.c.report_id)
                     .scalar_subquery())
     due = epoch_days(scoped.c.due_date) + END_OF_DAY_DAYS
     # Only a milestone still running can be behind: approved or overdue ones skip the subqueries (their
@@ -210,8 +195,7 @@ def _milestone_base(ctx: Context, *scope: ColumnElement[bool]) -> Subquery:
                               ReviewRecord.decision == ReviewDecision.RETURN)
     return (
         select(scoped.c.id, scoped.c.plan_task_id, scoped.c.plan_id, scoped.c.title.label("name"),
-               scoped.c.status, due.label("due"), start.label("start"),
-               percent_done.label("percent_done"), scoped.c.report_id, scoped.c.approved_report_id,
+               scoped.c.status, due.label("due"), start.label("start"), percent_done.label("percent_done"),
                case((running, _attainment(ctx, scoped.c.report_id)), else_=null()).label("attainment"),
                returned.label("returned"), scoped.c.suspended)
         .offset(0)

@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 from app.models import HoldKind
-from app.services.dashboards.lights.rules import FINDINGS, Context, LightVerdict, instant_of
+from app.services.dashboards.lights.rules import FINDINGS, TARGET_FINDINGS, Context, LightVerdict, instant_of
 from app.services.timing.workdays import BEIJING
 
 
@@ -39,7 +39,7 @@ def reason(ctx: Context, finding: str, row: Any) -> str:
         assert due is not None  # the SQL finds it by comparing the due date
         left = ctx.working_days(ctx.today, due)
         return f"今日到期{when}" if due == ctx.today else f"还有 {left} 个工作日到期{when}"
-    if finding in _MEASURES:
+    if finding in ("behind", *TARGET_FINDINGS):
         return (f"进度滞后：{_MEASURES[finding]} {percent(row['reported'])}{_BASIS.get(finding, '')}，"
                 f"低于序时进度 {percent(row['expected'])} 超过 {ctx.tolerance(row['plan_id'])} 个百分点")
     return {
@@ -52,11 +52,9 @@ def reason(ctx: Context, finding: str, row: Any) -> str:
     }.get(finding, f"正常推进{when}")
 
 
-_MEASURES = {"behind": "报送完成进度", "behind_pending": "报送完成进度", "behind_target": "指标完成率",
-             "behind_target_pending": "指标完成率"}
-#: What the figure was judged on (only what 督审处 approved counts).
-_BASIS = {"behind": "（按最近审核通过的报送）", "behind_pending": "（按最近审核通过的报送；最新报送待审核）",
-          "behind_target": "（按最近审核通过的实际值）",
+_MEASURES = {"behind": "报送完成进度", "behind_target": "指标完成率", "behind_target_pending": "指标完成率"}
+#: What a target's attainment was judged on (only approved actuals count).
+_BASIS = {"behind_target": "（按最近审核通过的实际值）",
           "behind_target_pending": "（按最近审核通过的实际值；最新报送待审核）"}
 
 

@@ -4,17 +4,16 @@ Rules, most severe first (a part gets the first that holds):
 
 - 红 已逾期: an open work item past its ``due_at``; a milestone not yet approved past the end of the
   office day of its ``due_date``.
-- 黄 进度滞后或被退回: a milestone not yet approved (推进中 or 已报送) whose progress is less than the
-  share of its period elapsed (序时进度) minus the plan's ``progress_tolerance`` points — either the
-  percent done of its latest report 督审处 approved, or the attainment of one of the targets its latest
-  report gives actuals for. A target's attainment is its latest actual 督审处 approved (approved actual ÷
-  target value; "不高于" targets and targets without an approved actual are left out). A percent or an
-  actual waiting for review or returned is never the figure, so while the milestone's report is being
-  judged the light stands on the last approved one and its reason says the report is 待审核; before any
-  report is approved the percent done is not judged. The period runs from the confirmation of the
-  decomposition (or 1 January of the plan year, Beijing time, when unknown) to the end of the due date.
-  Also 黄 when the latest report was returned (by the unit head or 督审处) and not resubmitted, or a
-  decomposition was returned and not resubmitted. A milestone with no report yet is judged by its date alone.
+- 黄 进度滞后或被退回: the latest report of a milestone not yet approved (推进中 or 已报送) says less
+  than the share of the milestone's period elapsed (序时进度) minus the plan's ``progress_tolerance``
+  points — either its percent done or the attainment of one of the targets it reports on. A target's
+  attainment is its latest actual 督审处 approved (approved actual ÷ target value; "不高于" targets and
+  targets without an approved actual are left out): an actual waiting for review or returned is never
+  the figure, so while the milestone's report is being judged the light stands on the last approved
+  actual and its reason says the report is 待审核. The period runs from the confirmation of the decomposition
+  (or 1 January of the plan year, Beijing time, when unknown) to the end of the due date. Also 黄 when
+  the latest report was returned (by the unit head or 督审处) and not resubmitted, or a decomposition
+  was returned and not resubmitted. A milestone with no report yet is judged by its date alone.
 - 蓝 临近期限: due on or before the ``remind_before``-th working day from today (the day the reminder
   goes out, see ``reminder_schedule``); ``remind_before = 0`` means no 蓝.
 - 绿 正常推进 otherwise. Finished things are 绿 too, with their own reason: a closed task "已办结"
@@ -82,15 +81,14 @@ class LightVerdict:
 #: What the SQL says about a part, and the light each finding gives.
 FINDINGS = {
     "overdue": Light.RED, "returned": Light.YELLOW, "decomposition_returned": Light.YELLOW,
-    "behind": Light.YELLOW, "behind_pending": Light.YELLOW, "behind_target": Light.YELLOW,
-    "behind_target_pending": Light.YELLOW,
+    "behind": Light.YELLOW, "behind_target": Light.YELLOW, "behind_target_pending": Light.YELLOW,
     "due_soon": Light.BLUE, "on_track": Light.GREEN, "approved": Light.GREEN, "completed": Light.GREEN,
     "cancelled": Light.GREEN, "suspended": Light.GREY,
 }
 #: Behind on a target's approved actual (the latest report waiting for review, or not).
 TARGET_FINDINGS = ("behind_target", "behind_target_pending")
 #: The milestone findings a unit's report step carries as its own.
-YELLOW_MILESTONE = ("returned", "behind", "behind_pending", *TARGET_FINDINGS)
+YELLOW_MILESTONE = ("returned", "behind", *TARGET_FINDINGS)
 #: Days from midnight UTC to the end of the office day (18:00 Beijing is 10:00 UTC).
 END_OF_DAY_DAYS = (end_of_day(date(2000, 1, 1)) - datetime(2000, 1, 1, tzinfo=UTC)).total_seconds() / 86400
 #: Progress is compared at the precision a reason shows (0.1 point): no reason reads "30%, below 40% by more than 10".
