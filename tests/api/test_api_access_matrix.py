@@ -4,13 +4,17 @@ An API route missing from EXPECTED fails the suite, as tests/web/test_access_mat
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from flask import url_for
 from sqlalchemy import select
 
 from app.demo import load_demo
+from app.exports import XLSX
 from app.extensions import db
-from app.models import ApiToken, PlanTask, User, WorkItem
+from app.models import ApiToken, ExportJob, ExportStatus, ExtensionRequest, Plan, PlanTask, User, WorkItem
+from app.services.follow_up import extensions
 from app.services.infrastructure import api_tokens
 from app.services.plans import plan_import
 from tests.conftest import PLAN_2023, empty_all_tables, login, make_test_app
@@ -30,6 +34,20 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.task": frozenset({"admin", "dushen", "leader"}),
     # 督办事项立项: 督审处 only (an empty body is then refused as invalid, nothing stored).
     "api.create_item": frozenset({"dushen"}),
+    # Documents: 督审处, the leaders and administrators, as on the dashboards.
+    "api.export": frozenset({"admin", "dushen", "leader"}),
+    "api.dashboard": frozenset({"admin", "dushen", "leader"}),
+    # dushen's own ready job: only dushen (the other readers get 403, not theirs).
+    "api.export_job": frozenset({"dushen"}),
+    "api.export_job_file": frozenset({"dushen"}),
+    # 催办 and 延期审批: 督审处 only; 申请延期: the liaison of the item's unit (注册处).
+    "api.urge": frozenset({"dushen"}),
+    "api.request_extension": frozenset({"zhuce"}),
+    "api.pending_extensions": frozenset({"dushen"}),
+    "api.decide_extension": frozenset({"dushen"}),
+    # 留言: whoever may see task 1; 批示: the leaders.
+    "api.comment": frozenset({"admin", "dushen", "leader"}),
+    "api.instruct": frozenset({"leader"}),
     "api.list_tokens": SIGNED_IN,
     "api.issue_token": SIGNED_IN,
     # zhuce's token: its owner, or an administrator.
@@ -46,19 +64,31 @@ def matrix_app(migrated_app, database_url, snapshots):
         org = load_demo()
         plan_import.confirm_import(
             plan_import.start_import(org, None, None, pasted=PLAN_2023.read_text("utf-8")), {}, None)
-        api_tokens.issue_token(db.session.scalar(select(User).where(User.username == "zhuce")), "矩阵", None)
+        zhuce = db.session.scalar(select(User).where(User.username == "zhuce"))
+        api_tokens.issue_token(zhuce, "矩阵", None)
+        dushen = db.session.scalar(select(User).where(User.username == "dushen"))
+        db.session.add(ExportJob(kind="ledger", plan_id=db.session.scalar(select(Plan.id)), as_of=date(2023, 6, 30),
+                                 requested_by_id=dushen.id, status=ExportStatus.READY, progress=100,
+                                 filename="台账.xlsx", mimetype=XLSX, data=b"PK"))
+        item = _decomposition_of_task7()
+        extensions.request_extension(item, item.due_at.date() + timedelta(days=30), "等待接口联调", zhuce)
         db.session.commit()
         yield app
         db.session.remove()
         empty_all_tables()
 
 
-def _url_arguments() -> dict[str, int]:
-    task1 = db.session.scalar(select(PlanTask).where(PlanTask.number == 1))
+def _decomposition_of_task7() -> WorkItem:
     task7 = db.session.scalar(select(PlanTask).where(PlanTask.number == 7))
-    item = next(i for i in db.session.scalars(select(WorkItem).where(WorkItem.form_key == "decomposition"))
+    return next(i for i in db.session.scalars(select(WorkItem).where(WorkItem.form_key == "decomposition"))
                 if i.context["plan_task_id"] == task7.id)
-    return {"item_id": item.id, "task_id": task1.id, "token_id": db.session.scalar(select(ApiToken.id))}
+
+
+def _url_arguments() -> dict[str, int | str]:
+    task1 = db.session.scalar(select(PlanTask).where(PlanTask.number == 1))
+    return {"item_id": _decomposition_of_task7().id, "request_id": db.session.scalar(select(ExtensionRequest.id)),
+            "task_id": task1.id, "token_id": db.session.scalar(select(ApiToken.id)),
+            "kind": "ledger", "job_id": db.session.scalar(select(ExportJob.id))}
 
 
 def _api_endpoints(app) -> set[str]:
