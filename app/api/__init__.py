@@ -4,10 +4,12 @@ from flask import Blueprint, Flask
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 from app.api import (  # noqa: E402,F401
+    admin_routes,
     auth,
     dashboard_routes,
     export_routes,
     follow_up_routes,
+    rectification_routes,
     routes,
     token_routes,
 )

@@ -12,7 +12,7 @@ from app.api.openapi_schemas import SCHEMAS, body_schema_ref
 from app.deadlines.forms import ExtensionDecisionForm, ExtensionRequestForm
 from app.exports import DOCX, XLSX
 from app.plans.forms import ItemForm
-from app.rectification.forms import UrgeForm
+from app.rectification.forms import RectificationFromReviewForm, UrgeForm
 from app.services.lifecycle.work_items import MAX_PAGE_SIZE, PAGE_SIZE
 from app.steps import STEPS
 from app.tasks.forms import CommentForm, InstructionForm
@@ -150,6 +150,24 @@ def _paths() -> dict[str, Any]:
         "/api/tasks/{task_id}/instructions": {"post": _operation(
             "api.instruct", "领导批示(仅局领导);责任单位在待办中确认", ("201", "Post", "已批示"), "401 403 404",
             body="InstructionRequest", parameter="task_id")},
+        "/api/rectifications": {"get": {**_operation(
+            "api.rectifications", "整改台账(仅督审处):status 为某一状态或 open(未完成的),分页",
+            ("200", "RectificationList", "整改"), "401 403"), "parameters": [
+                {"name": "status", "in": "query", "required": False, "description": "整改状态,或 open",
+                 "schema": {"type": "string"}}, PAGING[0]]}},
+        "/api/rectifications/{rectification_id}": {"get": _operation(
+            "api.rectification", "一项整改(督审处与整改单位)", ("200", "Rectification", "整改"), "401 403 404",
+            parameter="rectification_id")},
+        "/api/reviews/{review_id}/rectification": {"post": _operation(
+            "api.open_from_review", "从退回的报告审核发起整改(仅督审处);整改方案与结果及其审核在待办中办理",
+            ("201", "Rectification", "已发起"), "401 403 404 409", body="RectificationRequest",
+            parameter="review_id")},
+        "/api/users": {"get": _operation(
+            "api.users", "全部用户及其单位、角色、状态(仅系统管理员;令牌须有 admin 权限范围)",
+            ("200", "UserList", "用户"), "401 403")},
+        "/api/units": {"get": _operation(
+            "api.units", "单位目录及别名(仅系统管理员;令牌须有 admin 权限范围)", ("200", "UnitList", "单位"),
+            "401 403")},
         "/api/tokens/{token_id}": {"delete": _operation(
             "api.revoke_token", "吊销令牌(本人的,或管理员吊销任何人的)", ("200", "Token", "已吊销"),
             "401 403 404 409", parameter="token_id")},
@@ -190,6 +208,8 @@ def _form_schemas() -> dict[str, Any]:
         "ItemRequest": _form_body(ItemForm, "ItemRequest", "督办事项立项的请求体,字段与立项页面相同;"
                                   "日期写作 年-月-日,单位多个用顿号分隔。"),
         "UrgeRequest": _form_body(UrgeForm, "UrgeRequest", "催办的请求体"),
+        "RectificationRequest": _form_body(RectificationFromReviewForm, "RectificationRequest",
+                                           "发起整改的请求体:problems 每行一个问题;日期写作 年-月-日"),
         "ExtensionRequestBody": _form_body(ExtensionRequestForm, "ExtensionRequestBody",
                                            "申请延期的请求体;日期写作 年-月-日"),
         "ExtensionDecision": decision,

@@ -24,6 +24,10 @@ USERS = ("admin", "dushen", "zhuce", "zhuce_head", "kexin", "leader")
 EVERYONE = frozenset((ANONYMOUS, *USERS))
 SIGNED_IN = frozenset(USERS)
 
+#: An id no row has (endpoints whose rows the matrix's data lacks, see NO_ROWS).
+MISSING = 999_999
+NO_ROWS = frozenset({"api.rectification", "api.open_from_review"})
+
 EXPECTED: dict[str, frozenset[str]] = {
     "api.openapi": EVERYONE,
     "api.list_work_items": SIGNED_IN,
@@ -48,6 +52,14 @@ EXPECTED: dict[str, frozenset[str]] = {
     # 留言: whoever may see task 1; 批示: the leaders.
     "api.comment": frozenset({"admin", "dushen", "leader"}),
     "api.instruct": frozenset({"leader"}),
+    # 整改: the 台账 and opening one are 督审处's; a rectification is read by those it concerns. The matrix's
+    # data holds no rectification and no returned report, so past the role rule these answer 404
+    # (tests/api/test_api_follow_up.py works real ones).
+    "api.rectifications": frozenset({"dushen"}),
+    "api.rectification": SIGNED_IN,
+    "api.open_from_review": frozenset({"dushen"}),
+    "api.users": frozenset({"admin"}),
+    "api.units": frozenset({"admin"}),
     "api.list_tokens": SIGNED_IN,
     "api.issue_token": SIGNED_IN,
     # zhuce's token: its owner, or an administrator.
@@ -87,7 +99,8 @@ def _decomposition_of_task7() -> WorkItem:
 def _url_arguments() -> dict[str, int | str]:
     task1 = db.session.scalar(select(PlanTask).where(PlanTask.number == 1))
     return {"item_id": _decomposition_of_task7().id, "request_id": db.session.scalar(select(ExtensionRequest.id)),
-            "task_id": task1.id, "token_id": db.session.scalar(select(ApiToken.id)),
+            "task_id": task1.id, "rectification_id": MISSING, "review_id": MISSING,
+            "token_id": db.session.scalar(select(ApiToken.id)),
             "kind": "ledger", "job_id": db.session.scalar(select(ExportJob.id))}
 
 
@@ -118,7 +131,8 @@ def test_api_access(matrix_app, endpoint, who):
 
     if who in EXPECTED[endpoint]:
         # Past the access rules; an empty body may still be refused as invalid (400) or stale (409).
-        assert response.status_code in (200, 201, 400, 409), (response.status_code, body)
+        past = (404,) if endpoint in NO_ROWS else (200, 201, 400, 409)
+        assert response.status_code in past, (response.status_code, body)
     elif who == ANONYMOUS:
         assert response.status_code == 401 and body["error_code"] == "unauthorized"
     else:
@@ -135,6 +149,6 @@ def test_a_bearer_token_meets_the_same_rules(matrix_app, endpoint):
     response = _call(client, endpoint)
     response.close()
     if "kexin" in EXPECTED[endpoint] and endpoint != "api.issue_token":
-        assert response.status_code in (200, 201, 400, 409)
+        assert response.status_code in ((404,) if endpoint in NO_ROWS else (200, 201, 400, 409))
     else:
         assert response.status_code == 403   # issuing a token needs a signed-in session

@@ -1,13 +1,25 @@
 """催办, 延期 (request and decision), 留言 and 批示 through the API, by the pages' forms and services."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import ExtensionRequest, LeaderInstruction, Notification, TaskComment, Urge, WorkItem
-from tests.api.conftest import open_item_id
+from app.models import (
+    ExtensionRequest,
+    LeaderInstruction,
+    Notification,
+    Rectification,
+    ReviewDecision,
+    ReviewRecord,
+    TaskComment,
+    Urge,
+    User,
+    WorkItem,
+)
+from app.services.timing.workdays import BEIJING
+from tests.api.conftest import complete, open_item_id
 
 
 def count(model) -> int:
@@ -73,3 +85,32 @@ def test_comments_by_those_who_see_the_task_and_instructions_by_leaders(api_as, 
     assert zhuce.post(f"/api/tasks/{task7.id}/instructions", json={"body": "越权"}).status_code == 403
     assert kexin.post(f"/api/tasks/{task7.id}/comments", json={"body": "系统已支持。"}).status_code == 201
     assert (count(TaskComment), count(LeaderInstruction)) == (2, 1)
+
+
+def test_supervisor_opens_a_rectification_from_a_returned_report(api_as, task7):
+    zhuce, dushen = api_as("zhuce"), api_as("dushen")
+    row = {"title": "节点", "deliverable": "成果", "due_date": "2023-06-30", "past_date_reason": "补录",
+           "owner": db.session.scalar(select(User.id).where(User.username == "zhuce"))}
+    complete(zhuce, open_item_id(zhuce, "decomposition", task7), {"milestones": [row]})
+    complete(dushen, open_item_id(dushen, "decomposition_review", task7), {"decision": "approve"})
+    complete(zhuce, open_item_id(zhuce, "milestone_report", task7), {"progress": "进展", "percent_done": 30})
+    complete(dushen, open_item_id(dushen, "report_review", task7), {"decision": "return", "comments": "缺少清单"})
+    review_id = db.session.scalar(select(ReviewRecord.id).where(ReviewRecord.decision == ReviewDecision.RETURN))
+    due = (datetime.now(BEIJING).date() + timedelta(days=30)).isoformat()
+    body = {"problems": "缺少清单\n进度滞后", "requirement": "补齐清单", "due_date": due}
+
+    assert zhuce.post(f"/api/reviews/{review_id}/rectification", json=body).status_code == 403
+    missing = dushen.post(f"/api/reviews/{review_id}/rectification", json={**body, "requirement": ""})
+    assert missing.status_code == 400 and missing.get_json()["fields"]["requirement"] == ["请填写整改要求。"]
+    opened = dushen.post(f"/api/reviews/{review_id}/rectification", json=body)
+    assert opened.status_code == 201, opened.get_json()
+    found = opened.get_json()
+    assert found["problems"] == ["缺少清单", "进度滞后"] and found["unit"]["name"] == "注册处"
+    assert found["status"] == "planning"
+    again = dushen.post(f"/api/reviews/{review_id}/rectification", json=body)
+    assert again.status_code in (400, 409) and again.get_json()["message"]
+    assert count(Rectification) == 1
+    assert zhuce.get(found["links"]["self"]).get_json()["id"] == found["id"]   # the unit concerned reads it
+    listed = dushen.get("/api/rectifications?status=open").get_json()
+    assert [r["id"] for r in listed["rectifications"]] == [found["id"]] and listed["total"] == 1
+    assert open_item_id(zhuce, "rectification_plan", task7)   # the unit's plan is a work item like any step

@@ -74,3 +74,15 @@ def test_each_token_has_its_own_rate_limit_and_sessions_are_not_counted(app, dem
     assert second.get("/api/work-items").status_code == 200
     login(client, "zhuce")
     assert [client.get("/api/work-items").status_code for _ in range(5)] == [200] * 5
+
+
+def test_users_and_units_need_an_administrator_and_the_admin_scope(app, demo):
+    without = scoped_client(app, "admin", "read", "act")
+    refused = without.get("/api/users")
+    assert refused.status_code == 403 and "管理(用户与单位)" in refused.get_json()["message"]
+    admin = scoped_client(app, "admin", "read", "admin")
+    users = admin.get("/api/users").get_json()["users"]
+    zhuce = next(u for u in users if u["username"] == "zhuce")
+    assert zhuce["unit"]["name"] == "注册处" and zhuce["roles"] == ["liaison"] and "password_hash" not in zhuce
+    assert "注册处" in [u["name"] for u in admin.get("/api/units").get_json()["units"]]
+    assert scoped_client(app, "dushen", "read").get("/api/units").status_code == 403   # not an administrator
