@@ -9,6 +9,7 @@ from app.api import (  # noqa: E402,F401
     dashboard_routes,
     export_routes,
     follow_up_routes,
+    plan_routes,
     rectification_routes,
     routes,
     token_routes,

@@ -150,6 +150,12 @@ def _paths() -> dict[str, Any]:
         "/api/tasks/{task_id}/instructions": {"post": _operation(
             "api.instruct", "领导批示(仅局领导);责任单位在待办中确认", ("201", "Post", "已批示"), "401 403 404",
             body="InstructionRequest", parameter="task_id")},
+        "/api/plans": {"get": _operation(
+            "api.plans", "全部工作计划和督办事项(督审处、领导、管理员),新的在前,已归档的在后",
+            ("200", "PlanList", "计划"), "401 403")},
+        "/api/plans/{plan_id}": {"get": _operation(
+            "api.plan", "一个工作计划或督办事项及其任务", ("200", "PlanDetail", "计划及任务"), "401 403 404",
+            parameter="plan_id")},
         "/api/rectifications": {"get": {**_operation(
             "api.rectifications", "整改台账(仅督审处):status 为某一状态或 open(未完成的),分页",
             ("200", "RectificationList", "整改"), "401 403"), "parameters": [

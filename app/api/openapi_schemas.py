@@ -130,6 +130,15 @@ SCHEMAS: dict[str, Any] = {
     "Unit": obj("id name full_name code kind active aliases", id=INT, name=STR, full_name=STR, code=STR, kind=STR,
                 kind_label=STR, active=BOOL, requires_head_signoff=BOOL, aliases=array(STR)),
     "UnitList": obj("units", units=array(ref("Unit"))),
+    "Plan": obj("id title year kind source status links", id=INT, title=STR, year=INT,
+                kind={**STR, "description": "plan 工作计划,或督办事项的来源(leader_instruction 领导批示 …)"},
+                source=STR, document_number=OPT_STR, status={"enum": ["active", "archived"]}, issuing_body=OPT_STR,
+                issued_on={"type": ["string", "null"], "format": "date"}, imported_at=TIME,
+                links=obj("self", self=STR)),
+    "PlanList": obj("plans", plans=array(ref("Plan"))),
+    "PlanDetail": {"allOf": [ref("Plan"), obj("tasks", tasks=array(obj(
+        "id number title links", id=INT, number=INT, title=STR, supervision_number=OPT_STR, section=OPT_STR,
+        links=obj("self", self=STR))))]},
     "Rectification": obj(
         "id task_id unit source problems requirement due_date status links", id=INT,
         task_id=INT, milestone_id={"type": ["integer", "null"]}, unit=UNIT, source=STR, source_label=STR,

@@ -58,6 +58,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.rectifications": frozenset({"dushen"}),
     "api.rectification": SIGNED_IN,
     "api.open_from_review": frozenset({"dushen"}),
+    "api.plans": frozenset({"admin", "dushen", "leader"}),
+    "api.plan": frozenset({"admin", "dushen", "leader"}),
     "api.users": frozenset({"admin"}),
     "api.units": frozenset({"admin"}),
     "api.list_tokens": SIGNED_IN,
@@ -101,7 +103,7 @@ def _url_arguments() -> dict[str, int | str]:
     return {"item_id": _decomposition_of_task7().id, "request_id": db.session.scalar(select(ExtensionRequest.id)),
             "task_id": task1.id, "rectification_id": MISSING, "review_id": MISSING,
             "token_id": db.session.scalar(select(ApiToken.id)),
-            "kind": "ledger", "job_id": db.session.scalar(select(ExportJob.id))}
+            "kind": "ledger", "job_id": db.session.scalar(select(ExportJob.id)), "plan_id": task1.plan_id}
 
 
 def _api_endpoints(app) -> set[str]:

@@ -114,3 +114,14 @@ def test_dashboard_figures_say_the_day_they_are_as_of(app, demo):
     assert dushen.get("/api/dashboard").get_json()["as_of"] == today   # omitted: today, Beijing time
     assert dushen.get("/api/dashboard?as_of=2026-01-05").get_json()["as_of"] == "2026-01-05"
     assert token_client(app, "zhuce", "read").get("/api/dashboard").status_code == 403
+
+
+def test_plans_list_and_one_plan_with_its_tasks(app, demo):
+    dushen = token_client(app, "dushen", "read", "act")
+    task = register_instruction(dushen)
+    plans = dushen.get("/api/plans").get_json()["plans"]
+    assert [(p["kind"], p["document_number"]) for p in plans] == [("leader_instruction", "鄂市监批〔2026〕9号")]
+    detail = dushen.get(plans[0]["links"]["self"]).get_json()
+    assert [(t["id"], t["supervision_number"]) for t in detail["tasks"]] == [(task["id"], task["supervision_number"])]
+    assert dushen.get("/api/plans/999999").status_code == 404
+    assert token_client(app, "zhuce", "read").get("/api/plans").status_code == 403

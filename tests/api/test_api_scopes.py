@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.auth.throttle import wait_text
 from app.extensions import db
 from app.models import User
 from app.services.infrastructure import api_tokens
@@ -69,7 +70,8 @@ def test_each_token_has_its_own_rate_limit_and_sessions_are_not_counted(app, dem
     throttled = first.get("/api/work-items")
     assert throttled.status_code == 429 and 1 <= int(throttled.headers["Retry-After"]) <= 61
     body = throttled.get_json()
-    assert body["error_code"] == "too_many_requests" and "请求过于频繁" in body["message"] and "秒" in body["message"]
+    assert body["error_code"] == "too_many_requests" and "请求过于频繁" in body["message"]
+    assert f"请在 {wait_text(int(throttled.headers['Retry-After']))}后再试" in body["message"]
     assert first.get("/api/tokens").status_code == 429  # one budget across the whole API
     assert second.get("/api/work-items").status_code == 200
     login(client, "zhuce")
