@@ -11,7 +11,7 @@ from app.api.form_fields import form_schema
 from app.api.openapi_schemas import SCHEMAS, body_schema_ref
 from app.deadlines.forms import ExtensionDecisionForm, ExtensionRequestForm
 from app.exports import DOCX, XLSX
-from app.plans.forms import ItemForm
+from app.plans.forms import ImportForm, ItemForm
 from app.rectification.forms import RectificationFromReviewForm, UrgeForm
 from app.services.lifecycle.work_items import MAX_PAGE_SIZE, PAGE_SIZE
 from app.steps import STEPS
@@ -156,6 +156,14 @@ def _paths() -> dict[str, Any]:
         "/api/plans/{plan_id}": {"get": _operation(
             "api.plan", "一个工作计划或督办事项及其任务", ("200", "PlanDetail", "计划及任务"), "401 403 404",
             parameter="plan_id")},
+        "/api/plans/import": {"post": _operation(
+            "api.start_import",
+            "导入工作要点(仅督审处):粘贴正文,返回解析预览(任务、已识别与无法识别的单位名称),尚未保存为计划",
+            ("201", "ImportPreview", "导入预览"), "401 403 409", body="ImportRequest")},
+        "/api/plans/import/{draft_id}/confirm": {"post": _operation(
+            "api.confirm_import",
+            "确认导入(仅督审处):所有名称均已识别时保存为计划;无法识别的名称和修订版须在页面上处理",
+            ("201", "Plan", "已导入的计划"), "401 403 404 409", parameter="draft_id")},
         "/api/rectifications": {"get": {**_operation(
             "api.rectifications", "整改台账(仅督审处):status 为某一状态或 open(未完成的),分页",
             ("200", "RectificationList", "整改"), "401 403"), "parameters": [
@@ -203,6 +211,14 @@ def _form_body(form_type: type[FlaskForm], title: str, description: str) -> dict
     return {**fields, "title": title, "description": description}
 
 
+def _import_body() -> dict[str, Any]:
+    """The import page's form less what the API does not take: the file (paste instead) and the revision choice."""
+    body = _form_body(ImportForm, "ImportRequest", "导入工作要点的请求体:pasted 为正文(必填),year 为计划年度(可选)")
+    body["properties"].pop("revises", None)
+    body["required"] = ["pasted"]
+    return body
+
+
 def _form_schemas() -> dict[str, Any]:
     """Request bodies of the actions beside the steps, one per page form."""
     decision = _form_body(ExtensionDecisionForm, "ExtensionDecision",
@@ -214,6 +230,7 @@ def _form_schemas() -> dict[str, Any]:
         "ItemRequest": _form_body(ItemForm, "ItemRequest", "督办事项立项的请求体,字段与立项页面相同;"
                                   "日期写作 年-月-日,单位多个用顿号分隔。"),
         "UrgeRequest": _form_body(UrgeForm, "UrgeRequest", "催办的请求体"),
+        "ImportRequest": _import_body(),
         "RectificationRequest": _form_body(RectificationFromReviewForm, "RectificationRequest",
                                            "发起整改的请求体:problems 每行一个问题;日期写作 年-月-日"),
         "ExtensionRequestBody": _form_body(ExtensionRequestForm, "ExtensionRequestBody",

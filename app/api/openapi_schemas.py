@@ -139,6 +139,12 @@ SCHEMAS: dict[str, Any] = {
     "PlanDetail": {"allOf": [ref("Plan"), obj("tasks", tasks=array(obj(
         "id number title links", id=INT, number=INT, title=STR, supervision_number=OPT_STR, section=OPT_STR,
         links=obj("self", self=STR))))]},
+    "ImportPreview": obj(
+        "draft_id year tasks warnings errors resolved unresolved links", draft_id=INT, title=OPT_STR, year=INT,
+        document_number=OPT_STR, revises_plan_id={"type": ["integer", "null"]},
+        tasks=array(obj("number title", number=INT, title=STR)), warnings=array(STR), errors=array(STR),
+        resolved={"type": "object", "additionalProperties": STR, "description": "名称 → 单位目录中的单位或分组"},
+        unresolved={**array(STR), "description": "单位目录中找不到的名称"}, links=obj("confirm", confirm=STR)),
     "Rectification": obj(
         "id task_id unit source problems requirement due_date status links", id=INT,
         task_id=INT, milestone_id={"type": ["integer", "null"]}, unit=UNIT, source=STR, source_label=STR,

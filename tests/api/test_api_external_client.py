@@ -10,7 +10,7 @@ import time
 from datetime import date, datetime, timedelta
 
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.exports import XLSX, jobs
 from app.extensions import db
@@ -18,6 +18,7 @@ from app.models import Plan, User
 from app.services.infrastructure import api_tokens
 from app.services.timing.workdays import BEIJING
 from tests.api.conftest import bearer_client, complete, open_item_id
+from tests.conftest import PLAN_2023
 
 
 def token_client(app, username: str, *scopes: str):
@@ -125,3 +126,22 @@ def test_plans_list_and_one_plan_with_its_tasks(app, demo):
     assert [(t["id"], t["supervision_number"]) for t in detail["tasks"]] == [(task["id"], task["supervision_number"])]
     assert dushen.get("/api/plans/999999").status_code == 404
     assert token_client(app, "zhuce", "read").get("/api/plans").status_code == 403
+
+
+def test_a_plan_is_imported_with_a_preview_then_confirmed_once(app, demo):
+    dushen = token_client(app, "dushen", "read", "act")
+    text = PLAN_2023.read_text("utf-8")
+    empty = dushen.post("/api/plans/import", json={"pasted": " "})
+    assert empty.status_code == 400 and "pasted" in empty.get_json()["message"]
+    started = dushen.post("/api/plans/import", json={"pasted": text})
+    assert started.status_code == 201, started.get_json()
+    preview = started.get_json()
+    assert len(preview["tasks"]) == 39 and preview["year"] == 2023 and preview["unresolved"] == []
+    assert preview["resolved"]["注册处"] == "注册处"
+    assert db.session.scalar(select(func.count()).select_from(Plan)) == 0   # a preview stores no plan
+    confirmed = dushen.post(preview["links"]["confirm"])
+    assert confirmed.status_code == 201 and confirmed.get_json()["year"] == 2023
+    again = dushen.post(preview["links"]["confirm"])
+    assert again.status_code == 409 and again.get_json()["message"]
+    assert dushen.post("/api/plans/import", json={"pasted": text}).status_code == 409   # the same document
+    assert db.session.scalar(select(func.count()).select_from(Plan)) == 1

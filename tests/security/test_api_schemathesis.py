@@ -35,7 +35,7 @@ from app.models import ApiToken, PlanTask, User, WorkItem
 from app.services.infrastructure import api_tokens
 from tests.api.conftest import issue_secret
 
-#: Examples per operation and generation mode (24 operations × 2 modes; the document itself is skipped).
+#: Examples per operation and generation mode (26 operations × 2 modes; the document itself is skipped).
 EXAMPLES = 25
 #: The whole run's budget on a busy 2-core machine, shared equally by the operations and modes.
 BUDGET_SECONDS = 60
@@ -52,7 +52,8 @@ def _real_path_parameters(task: PlanTask, zhuce: User) -> dict[str, Any]:
     spare = db.session.scalar(select(ApiToken.id).where(ApiToken.name.like("%备用%")))
     return {"item_id": item.id, "task_id": task.id, "token_id": spare, "owner": zhuce.id, "kind": "ledger",
             "job_id": 1, "request_id": 1,
-            "rectification_id": 1, "review_id": 1, "plan_id": task.plan_id}
+            "rectification_id": 1, "review_id": 1, "plan_id": task.plan_id,
+            "draft_id": 1}
 
 
 def _strategy(operation: Any, mode: GenerationMode, real: dict[str, Any]) -> st.SearchStrategy[Case]:
@@ -149,7 +150,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(app, real
     assert not run.failures, f"{len(run.failures)} failure(s):\n" + "\n".join(run.failures)
     assert run.statuses[valid.operation.label][200] == 1
     # The run reached every operation, and past the sign-in: the token worked.
-    assert len(run.statuses) == 25 and all(set(seen) - {401} for seen in run.statuses.values()), run.statuses
+    assert len(run.statuses) == 27 and all(set(seen) - {401} for seen in run.statuses.values()), run.statuses
 
 
 def test_every_undocumented_method_is_405_with_allow(client):
@@ -157,7 +158,8 @@ def test_every_undocumented_method_is_405_with_allow(client):
     paths = client.get("/api/openapi.json").get_json()["paths"]
     for template, operations in paths.items():
         path = template.format(item_id=1, task_id=1, token_id=1, kind="ledger", job_id=1,
-                                 request_id=1, rectification_id=1, review_id=1, plan_id=1)
+                                 request_id=1, rectification_id=1, review_id=1, plan_id=1,
+                                 draft_id=1)
         documented = {method.upper() for method in operations}
         for method in set(PROBED_METHODS) - documented:
             response = client.open(path, method=method)
