@@ -56,6 +56,8 @@ class Config:
     LOGIN_RATE_LIMIT = env_str(
         "LOGIN_RATE_LIMIT", "5 per minute; 10 per 15 minutes; 15 per hour; 20 per 6 hours; 25 per day"
     )
+    #: Requests allowed per API token (flask-limiter notation, nested windows as above); past it, 429.
+    API_RATE_LIMIT = env_str("API_RATE_LIMIT", "120 per minute; 3000 per hour")
     #: Where the failure counts live: redis://host:6379/0 in production (shared by every worker).
     RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
     #: Reverse proxies in front of Duban whose X-Forwarded-For/-Proto to trust (0: none), so throttling
@@ -146,6 +148,8 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    #: Schemathesis and the lifecycle tests send hundreds of requests with one token; a test sets its own.
+    API_RATE_LIMIT = "10000 per minute"
     FORCE_PASSWORD_CHANGE = False
     # Real argon2id at a low cost: the suite signs in hundreds of times.
     ARGON2_TIME_COST = 1

@@ -3,7 +3,17 @@ from flask import Blueprint, Flask
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from app.api import auth, routes, token_routes  # noqa: E402,F401
+from app.api import (  # noqa: E402,F401
+    admin_routes,
+    auth,
+    dashboard_routes,
+    export_routes,
+    follow_up_routes,
+    plan_routes,
+    rectification_routes,
+    routes,
+    token_routes,
+)
 
 
 def register_api(app: Flask) -> None:

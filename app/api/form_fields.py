@@ -5,6 +5,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     Field,
@@ -71,6 +72,8 @@ def _schema(field: Field) -> dict[str, Any]:
 
 
 def _scalar(field: Field) -> dict[str, Any]:
+    if isinstance(field, BooleanField):
+        return {"type": "boolean"}
     if isinstance(field, DateField):
         return {"type": "string", "format": "date"}
     if isinstance(field, IntegerField) or getattr(field, "coerce", None) is int:

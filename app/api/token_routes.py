@@ -12,7 +12,7 @@ from app.api import bp
 from app.api.auth import token_authenticated
 from app.api.form_data import json_body
 from app.api.serialize import when
-from app.errors import PermissionDenied
+from app.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import ApiToken
 from app.services.infrastructure import api_tokens
@@ -21,7 +21,8 @@ from app.services.infrastructure import api_tokens
 def token_json(token: ApiToken) -> dict[str, Any]:
     """A token's record; never the token itself."""
     return {"id": token.id, "name": token.name, "user_id": token.user_id, "created_at": when(token.created_at),
-            "last_used_at": when(token.last_used_at), "revoked_at": when(token.revoked_at)}
+            "last_used_at": when(token.last_used_at), "revoked_at": when(token.revoked_at),
+            "scopes": token.scopes.split()}
 
 
 @bp.get("/tokens")
@@ -40,7 +41,11 @@ def issue_token() -> tuple[Response, int]:
     """
     if token_authenticated():
         raise PermissionDenied("请在登录会话中签发令牌,不能用令牌签发新令牌。")
-    issued = api_tokens.issue_token(current_user, json_body().get("name"), current_user)
+    body = json_body()
+    scopes = body.get("scopes")
+    if scopes is not None and not (isinstance(scopes, list) and all(isinstance(s, str) for s in scopes)):
+        raise ValidationFailed("scopes 应为权限范围的列表,如 [\"read\"]。")
+    issued = api_tokens.issue_token(current_user, body.get("name"), current_user, scopes)
     return jsonify({**token_json(issued.token), "token": issued.secret}), 201
 
 

@@ -26,6 +26,9 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Set once; a revoked token is refused from then on.
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: What the token may do, space-separated: read (GET), act (steps and other changes), admin (users, units).
+    #: Tokens issued before scopes existed hold "read act", so their clients keep working.
+    scopes: Mapped[str] = mapped_column(String(40), default="read act", server_default="read act")
 
     user: Mapped[User] = relationship()
 
@@ -33,3 +36,8 @@ class ApiToken(Base):
     def is_revoked(self) -> bool:
         """True once the token was revoked."""
         return self.revoked_at is not None
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        """The scopes as a set."""
+        return frozenset(self.scopes.split())

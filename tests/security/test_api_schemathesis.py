@@ -35,7 +35,7 @@ from app.models import ApiToken, PlanTask, User, WorkItem
 from app.services.infrastructure import api_tokens
 from tests.api.conftest import issue_secret
 
-#: Examples per operation and generation mode (7 operations × 2 modes; the document itself is skipped).
+#: Examples per operation and generation mode (26 operations × 2 modes; the document itself is skipped).
 EXAMPLES = 25
 #: The whole run's budget on a busy 2-core machine, shared equally by the operations and modes.
 BUDGET_SECONDS = 60
@@ -45,15 +45,18 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 PROBED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
-def _real_path_parameters(task: PlanTask, zhuce: User) -> dict[str, int]:
+def _real_path_parameters(task: PlanTask, zhuce: User) -> dict[str, Any]:
     """Ids of rows that exist, so generated requests also reach past the 404s."""
     item = next(i for i in db.session.scalars(select(WorkItem).where(WorkItem.form_key == "decomposition"))
                 if i.context["plan_task_id"] == task.id and i.unit_id == zhuce.unit_id)
     spare = db.session.scalar(select(ApiToken.id).where(ApiToken.name.like("%备用%")))
-    return {"item_id": item.id, "task_id": task.id, "token_id": spare, "owner": zhuce.id}
+    return {"item_id": item.id, "task_id": task.id, "token_id": spare, "owner": zhuce.id, "kind": "ledger",
+            "job_id": 1, "request_id": 1,
+            "rectification_id": 1, "review_id": 1, "plan_id": task.plan_id,
+            "draft_id": 1}
 
 
-def _strategy(operation: Any, mode: GenerationMode, real: dict[str, int]) -> st.SearchStrategy[Case]:
+def _strategy(operation: Any, mode: GenerationMode, real: dict[str, Any]) -> st.SearchStrategy[Case]:
     generated = operation.as_strategy(generation_mode=mode)
     names = {p.name for p in operation.path_parameters}
     if not names:
@@ -88,7 +91,7 @@ class Caller:
 class Run:
     """The whole run: each (operation, mode) gets its share of the budget; failures and answers are kept."""
 
-    def __init__(self, schema: Any, real: dict[str, int]) -> None:
+    def __init__(self, schema: Any, real: dict[str, Any]) -> None:
         self.operations = [result.ok() for result in schema.get_all_operations()]
         self.real, self.caller = real, Caller()
         self.share = BUDGET_SECONDS / (2 * len(self.operations))
@@ -125,7 +128,7 @@ class Run:
 
 
 @pytest.fixture
-def real_ids(app: Flask, task7) -> dict[str, int]:
+def real_ids(app: Flask, task7) -> dict[str, Any]:
     """Ids of real rows: task 7 (注册处 leads it), its open decomposition, and a spare token to revoke."""
     zhuce = db.session.scalar(select(User).where(User.username == "zhuce"))
     api_tokens.issue_token(zhuce, "备用令牌", None)
@@ -147,14 +150,16 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(app, real
     assert not run.failures, f"{len(run.failures)} failure(s):\n" + "\n".join(run.failures)
     assert run.statuses[valid.operation.label][200] == 1
     # The run reached every operation, and past the sign-in: the token worked.
-    assert len(run.statuses) == 8 and all(set(seen) - {401} for seen in run.statuses.values()), run.statuses
+    assert len(run.statuses) == 27 and all(set(seen) - {401} for seen in run.statuses.values()), run.statuses
 
 
 def test_every_undocumented_method_is_405_with_allow(client):
     """Routing answers before sign-in: even anonymous, a wrong method is 405 and names the right ones."""
     paths = client.get("/api/openapi.json").get_json()["paths"]
     for template, operations in paths.items():
-        path = template.format(item_id=1, task_id=1, token_id=1)
+        path = template.format(item_id=1, task_id=1, token_id=1, kind="ledger", job_id=1,
+                                 request_id=1, rectification_id=1, review_id=1, plan_id=1,
+                                 draft_id=1)
         documented = {method.upper() for method in operations}
         for method in set(PROBED_METHODS) - documented:
             response = client.open(path, method=method)

@@ -166,3 +166,22 @@ def rows(query: str) -> dict[int, Any]:
     """id → the other column(s), read without the models (which describe the head schema)."""
     with db.engine.connect() as connection:
         return {row[0]: row[1] if len(row) == 2 else tuple(row[1:]) for row in connection.execute(text(query))}
+
+
+def test_0036_gives_existing_api_tokens_read_and_act(scratch_url):
+    """Tokens issued before scopes existed keep what they could do: read and act, never admin."""
+    app = make_test_app(scratch_url)
+    with app.app_context():
+        upgrade(revision="0027")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO user_account (id, username, display_name, password_hash, active, must_change_password, "
+                "failed_logins, created_at) VALUES (1, 'zhuce', '注册处', 'x', true, false, 0, CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO api_token (id, user_id, name, token_sha256, created_at) "
+                "VALUES (1, 1, '对接', 'ab', CURRENT_TIMESTAMP)"))
+        upgrade()
+        assert db.session.scalar(text("SELECT scopes FROM api_token WHERE id = 1")) == "read act"
+        db.session.remove()
+        downgrade(revision="0027")
+        assert "scopes" not in {c["name"] for c in inspect(db.engine).get_columns("api_token")}
