@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0036'
-down_revision = "0027"
+down_revision = "0034"
 branch_labels = None
 depends_on = None
 
