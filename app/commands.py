@@ -42,7 +42,9 @@ def demo_command() -> None:
     with unit_of_work():
         org = demo.load_demo()
         plan = demo_activity.load_activity(org)
-    click.echo(f"演示数据已就绪:{org.name},{len(org.units)} 个单位;演示账户密码:{demo.DEMO_PASSWORD}")
+        cities = demo.load_cities(org)
+    click.echo(f"演示数据已就绪:{org.name},{len(org.units)} 个单位;下辖 {len(cities)} 个市州局;"
+               f"演示账户密码:{demo.DEMO_PASSWORD}")
     if plan is not None:
         click.echo(f"已导入《{plan.title}》({len(plan.tasks)} 项任务),并模拟了八项任务的办理进展。")
     else:

@@ -9,7 +9,7 @@ from flask_login import current_user
 from app.access import may_call
 from app.models import User
 from app.services.follow_up import extensions
-from app.services.infrastructure import notices
+from app.services.infrastructure import notices, visibility
 from app.services.lifecycle import discussion, work_items
 
 
@@ -70,7 +70,8 @@ def _waiting(user: User) -> int:
 
 
 #: Counts beside a link: what waits for the user there.
-_BADGES = {"work.inbox": _waiting, "deadlines.pending": lambda user: extensions.pending_count()}
+_BADGES = {"work.inbox": _waiting, "deadlines.pending": lambda user: extensions.pending_count(
+    visibility.organisation_id_of(user))}
 
 
 def navigation_context() -> dict[str, object]:

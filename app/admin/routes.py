@@ -15,7 +15,7 @@ from app.admin.forms import GroupForm, NewUserForm, ResetPasswordForm, UnitForm,
 from app.errors import on_refusal
 from app.extensions import db
 from app.models import AuditEvent, Role, Unit, UnitGroup, User
-from app.services.infrastructure import accounts
+from app.services.infrastructure import accounts, visibility
 from app.services.plans import directory
 
 AUDIT_PAGE_SIZE = 50
@@ -41,6 +41,7 @@ def unit_new() -> str | Response:
 def unit_edit(unit_id: int) -> str | Response:
     """Change a unit's names, code, kind, aliases or active flag."""
     unit = db.get_or_404(Unit, unit_id)
+    visibility.ensure_own_organisation(current_user, unit.organisation_id)
     form = UnitForm(obj=unit)
     if request.method == "GET":
         form.kind.data = unit.kind.value
@@ -75,6 +76,7 @@ def group_new() -> str | Response:
 def group_edit(group_id: int) -> str | Response:
     """Change a group's name, membership rule, members or aliases."""
     group = db.get_or_404(UnitGroup, group_id)
+    visibility.ensure_own_organisation(current_user, group.organisation_id)
     form = GroupForm(obj=group)
     form.members.choices = unit_choices(group.organisation)
     if request.method == "GET":
@@ -95,8 +97,8 @@ def group_edit(group_id: int) -> str | Response:
 @roles(Role.ADMIN)
 def users() -> str:
     """Every user with unit, roles and state."""
-    all_users = db.session.scalars(select(User).order_by(User.id)).all()
-    return render_template("admin/users.html", users=all_users)
+    own = accounts.users_of_organisation(directory.home_organisation(current_user).id)
+    return render_template("admin/users.html", users=own)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -111,6 +113,7 @@ def user_new() -> str | Response:
         user = accounts.create_user(
             form.username.data, form.display_name.data, form.password.data,
             roles=chosen_roles(form), unit=chosen_unit(form), email=form.email.data, actor=current_user,
+            organisation=directory.home_organisation(current_user),
         )
         flash(f"已新建用户“{user.username}”,首次登录须修改密码。", "success")
         return redirect(url_for("admin.users"))
@@ -121,7 +124,7 @@ def user_new() -> str | Response:
 @roles(Role.ADMIN)
 def user_edit(user_id: int) -> str | Response:
     """Change a user's name, e-mail, unit, roles or active flag."""
-    user = db.get_or_404(User, user_id)
+    user = _own_user(user_id)
     form = UserForm(obj=user)
     form.unit.choices = unit_choices(directory.home_organisation(current_user), include_none=True)
     if request.method == "GET":
@@ -143,7 +146,7 @@ def user_edit(user_id: int) -> str | Response:
 @roles(Role.ADMIN)
 def user_password(user_id: int) -> str | Response:
     """Set a temporary password (and unlock the account)."""
-    user = db.get_or_404(User, user_id)
+    user = _own_user(user_id)
     form = ResetPasswordForm()
     page = partial(render_template, "admin/user_password.html", form=form, user=user)
     if form.validate_on_submit():
@@ -158,7 +161,7 @@ def user_password(user_id: int) -> str | Response:
 @roles(Role.ADMIN)
 def user_units(user_id: int) -> str | Response:
     """分管单位: link a leader to the units in their charge; their escalations go to that leader."""
-    user = db.get_or_404(User, user_id)
+    user = _own_user(user_id)
     form = UnitsInChargeForm()
     form.units.choices = unit_choices(directory.home_organisation(current_user))
     if request.method == "GET":
@@ -180,3 +183,10 @@ def audit() -> str:
         select(AuditEvent).order_by(AuditEvent.id.desc()), per_page=AUDIT_PAGE_SIZE, error_out=False
     )
     return render_template("admin/audit.html", page=page)
+
+
+def _own_user(user_id: int) -> User:
+    """The user, when they work in the administrator's own organisation (another bureau's are its own)."""
+    user = db.get_or_404(User, user_id)
+    visibility.ensure_own_organisation(current_user, visibility.organisation_id_of(user) or 0)
+    return user

@@ -18,6 +18,7 @@ from app.fields import as_of_day
 from app.models import ExportStatus, Plan, Role, ScoringPolicyVersion
 from app.scope_selector import requested_scope, scope_links
 from app.services.dashboards.facts import beijing_today
+from app.services.infrastructure import visibility
 from app.services.scoring import assessment, scoring_policy
 
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
@@ -37,7 +38,7 @@ def combined() -> str:
 @roles(*READERS)
 def overview(plan_id: int) -> str | Response:
     """考核评分: the plan's units ranked by annual score as of a day (a large plan's computed in the background)."""
-    plan, as_of = db.get_or_404(Plan, plan_id), _as_of()
+    plan, as_of = _visible_plan(plan_id), _as_of()
     moment = assessment.moment_of(as_of)
     version = scoring_policy.version_in_force(plan.id, moment) if moment else scoring_policy.current_version(plan.id)
     page = partial(render_template, "assessment/overview.html", plan=plan, as_of=as_of, version=version)
@@ -57,9 +58,16 @@ def overview(plan_id: int) -> str | Response:
 @roles(*READERS)
 def unit(plan_id: int, unit_id: int) -> str:
     """How a unit's score was reached: every task, every line, every event."""
-    plan = db.get_or_404(Plan, plan_id)
+    plan = _visible_plan(plan_id)
     return render_template("assessment/unit.html", plan=plan,
                            explanation=assessment.explain_unit(plan.id, unit_id, _as_of()))
+
+
+def _visible_plan(plan_id: int) -> Plan:
+    """The plan, when it is the user's bureau's or one below it."""
+    plan = db.get_or_404(Plan, plan_id)
+    visibility.ensure_can_view_organisation(current_user, plan.organisation_id)
+    return plan
 
 
 def _as_of() -> date:
@@ -71,6 +79,7 @@ def _as_of() -> date:
 def policy(plan_id: int) -> str | Response:
     """评分规则: edit the plan's policy as TOML; each save is a new version."""
     plan = db.get_or_404(Plan, plan_id)
+    visibility.ensure_own_organisation(current_user, plan.organisation_id)
     current = scoring_policy.current_version(plan.id)
     form = PolicyForm(text=scoring_policy.policy_text(plan.id), based_on=current.version if current else 0)
     page = partial(_policy_page, plan, form, current)

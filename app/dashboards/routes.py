@@ -119,7 +119,7 @@ def unit(unit_id: int) -> str:
     """One unit's tasks (lead and cooperating), milestones, lights and score."""
     unit = db.get_or_404(Unit, unit_id)
     ensure_may_view(current_user, unit)
-    scope, as_of = requested_scope(), _as_of()
+    scope, as_of = requested_scope(unit.organisation_id), _as_of()
     if scope.empty:
         return render_template("dashboards/no_plan.html")
     return _page("dashboards/unit.html", scope, as_of=as_of, view=unit_overview(scope.plan_ids, unit, as_of),

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.access import roles, signed_in
 from app.directory import bp
 from app.extensions import db
-from app.models import Role, Unit, UnitGroup, User
+from app.models import Role, Unit, User
 from app.services.infrastructure import visibility
 from app.services.plans import directory
 
@@ -17,7 +17,9 @@ from app.services.plans import directory
 @roles(Role.ADMIN, Role.SUPERVISOR, Role.LEADER)
 def units() -> str:
     """Every unit of the bureau with kind, aliases and state."""
-    all_units = db.session.scalars(select(Unit).order_by(Unit.kind, Unit.id)).all()
+    org = directory.home_organisation(current_user)
+    all_units = db.session.scalars(select(Unit).where(Unit.organisation_id == org.id)
+                                   .order_by(Unit.kind, Unit.id)).all()
     return render_template("directory/units.html", units=all_units)
 
 
@@ -35,6 +37,6 @@ def unit(unit_id: int) -> str:
 @roles(Role.ADMIN, Role.SUPERVISOR)
 def groups() -> str:
     """Every unit group with how its members are found."""
-    all_groups = db.session.scalars(select(UnitGroup).order_by(UnitGroup.id)).all()
+    all_groups = directory.list_groups(directory.home_organisation(current_user))
     members = {group.id: directory.group_members(group) for group in all_groups}
     return render_template("directory/groups.html", groups=all_groups, members=members)

@@ -38,7 +38,7 @@ from app.models.lifecycle import (
     milestone_cooperator as milestone_cooperator_table,
 )
 from app.models.notice import MailStatus, NoticeKind, NoticeMailChoice, NoticeTopic, Notification, OutboxMail
-from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind
+from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind, UnitMapping
 from app.models.plan import (
     Plan,
     PlanImportDraft,
@@ -143,6 +143,7 @@ __all__ = [
     "Unit",
     "UnitGroup",
     "UnitKind",
+    "UnitMapping",
     "Urge",
     "User",
     "UserRole",

@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -108,6 +108,8 @@ class Plan(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The provincial plan this city plan was dispatched from (下发); None for a plan of the organisation's own.
+    dispatched_from_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"), index=True)
 
     organisation: Mapped[Organisation] = relationship()
     imported_by: Mapped[User | None] = relationship()
@@ -163,6 +165,10 @@ class PlanTask(Base):
     #: Set when a revision of the plan drops the task: it stays, with its history, but no work goes on.
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    #: 市州落实: the cities carry this task out too, so a dispatch of the plan sends it down.
+    for_cities: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The provincial task a city task was dispatched from; None for a task of the organisation's own.
+    parent_task_id: Mapped[int | None] = mapped_column(ForeignKey("plan_task.id"), index=True)
 
     plan: Mapped[Plan] = relationship(back_populates="tasks")
     section: Mapped[PlanSection | None] = relationship()

@@ -30,6 +30,7 @@ from app.plans.forms import (
 from app.plans.presenting import mark_spans
 from app.services.dashboards import lights
 from app.services.dashboards.facts import beijing_today
+from app.services.infrastructure import visibility
 from app.services.plans import directory, items, plan_import, plan_revision, plan_view
 
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.LEADER)
@@ -92,6 +93,7 @@ def item_new() -> str | Response:
 def import_review(draft_id: int) -> str | Response:
     """Preview the parsed plan, resolve unknown names, and confirm the import."""
     draft = db.get_or_404(PlanImportDraft, draft_id)
+    visibility.ensure_own_organisation(current_user, draft.organisation_id)
     if draft.plan_id is not None:
         flash("该导入已经确认过,以下为导入后的计划。", "info")
         return redirect(url_for("plans.detail", plan_id=draft.plan_id))
@@ -126,6 +128,7 @@ def import_review(draft_id: int) -> str | Response:
 def import_columns(draft_id: int) -> Response:
     """Map the columns of a task table differently and preview it again."""
     draft = db.get_or_404(PlanImportDraft, draft_id)
+    visibility.ensure_own_organisation(current_user, draft.organisation_id)
     preview = plan_import.preview(draft)
     if preview.table is None:
         return redirect(url_for("plans.import_review", draft_id=draft.id))
@@ -143,6 +146,7 @@ def import_columns(draft_id: int) -> Response:
 def detail(plan_id: int) -> str:
     """One plan: its sections and tasks with responsibilities and targets."""
     plan = db.get_or_404(Plan, plan_id)
+    visibility.ensure_can_view_organisation(current_user, plan.organisation_id)
     verdicts = lights.task_lights(utcnow(), plan_id=plan.id)
     chosen = plan_view.PlanFilter.from_args(request.args, tuple(light.value for light in lights.Light))
     page = plan_view.task_page(plan.id, request.args.get("page", 1, type=int), chosen,

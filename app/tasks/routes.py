@@ -70,6 +70,7 @@ def comment(task_id: int) -> str | Redirect:
 def instruct(task_id: int) -> str | Redirect:
     """A leader's instruction on the task."""
     task = db.get_or_404(PlanTask, task_id)
+    visibility.ensure_can_view_task(current_user, task)
     form = InstructionForm()
     page = partial(_detail_page, task, instruction_form=form)
     if not form.validate_on_submit():
@@ -95,6 +96,7 @@ def acknowledge(instruction_id: int) -> Redirect:
 def priority(task_id: int) -> Redirect:
     """督审处 sets the task's priority."""
     task = db.get_or_404(PlanTask, task_id)
+    visibility.ensure_own_organisation(current_user, task.plan.organisation_id)
     form = PriorityForm()
     if form.validate_on_submit():
         discussion.set_priority(task, Priority(form.priority.data), current_user)
