@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import GroupMembership, Organisation, Role, Unit, UnitGroup, UnitKind
 from app.services.infrastructure import accounts
-from app.services.plans import directory
+from app.services.plans import directory, dispatch
 
 DIRECTORY_FILE = Path(__file__).resolve().parent / "data" / "unit_directory.toml"
 CITY_DIRECTORY_FILE = Path(__file__).resolve().parent / "data" / "city_directory.toml"
@@ -73,10 +73,12 @@ def load_cities(province: Organisation, path: Path = CITY_DIRECTORY_FILE) -> lis
     cities = []
     for entry in data["city"]:
         city = _upsert_organisation(entry, province)
-        for unit in data["units"]:
+        for unit in data["unit"]:
             aliases = [f"{city.short_name}局{alias}" for alias in (unit["name"], *unit.get("aliases", ()))]
             _upsert_unit(city, {**unit, "aliases": [*unit.get("aliases", ()), *aliases]})
         _upsert_group(city, {"name": "各科室", "members_kind": "处室", "aliases": ["各相关科室"]})
+        dispatch.remember_mapping(city, {_unit_id(province, upper): _unit_id(city, unit["name"])
+                                         for unit in data["unit"] for upper in unit.get("upper", ())}, None)
         cities.append(city)
     by_code = {city.code: city for city in cities}
     for demo in CITY_DEMO_USERS:
