@@ -15,7 +15,9 @@ from app.extensions import db
 from app.models import Attachment, LeaderInstruction, PlanTask, Priority, Role, WorkflowInstance
 from app.models.base import utcnow
 from app.plans.presenting import mark_spans
+from app.services.dashboards import cities as city_dashboard
 from app.services.dashboards import lights
+from app.services.dashboards.facts import beijing_today
 from app.services.infrastructure import attachments, visibility
 from app.services.lifecycle import discussion, step_notices
 from app.services.lifecycle.task_view import task_history, tasks_of_unit
@@ -46,6 +48,8 @@ def _detail_page(task: PlanTask, **forms: object) -> str:
         priority_form=PriorityForm(formdata=None, priority=task.priority.value),
         acknowledgeable=discussion.to_acknowledge(task, instructions, current_user),
         lights=lights.lights_of_task(task.id, [item.id for item in history.open_items], utcnow()),
+        rollup=city_dashboard.task_rollup(task, beijing_today(), utcnow()) if task.for_cities else None,
+        rollup_links=visibility.sees_whole_bureau(current_user),
     )
 
 

@@ -112,6 +112,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "notifications.mark_read": frozenset({"zhuce"}),
     "dashboards.supervision": frozenset({"admin", "dushen", "leader"}),
     "dashboards.leader": frozenset({"admin", "dushen", "leader"}),
+    "dashboards.cities": frozenset({"admin", "dushen", "leader"}),
     # 办公室's dashboard: unit staff see only their own unit's.
     "dashboards.unit": frozenset({"admin", "dushen", "leader"}),
     "dashboards.my_unit": frozenset({"zhuce", "zhuce_head", "kexin"}),

@@ -23,6 +23,7 @@ from app.models import (
     Rectification,
     Role,
     StepKey,
+    Unit,
     User,
     WorkflowInstance,
     WorkItem,
@@ -246,11 +247,10 @@ def pending(organisation_id: int | None = None) -> list[ExtensionRequest]:
 
 
 def _of_organisation(query: Select[T], organisation_id: int | None) -> Select[T]:
-    """Narrowed to the requests on ``organisation_id``'s own tasks (a city's are the city's to decide)."""
+    """Narrowed to the requests of ``organisation_id``'s own units (a city's are the city's to decide)."""
     if organisation_id is None:
         return query
-    items = select(WorkItem.id).where(WorkItem.instance_id.in_(visibility.instances_of_organisation(organisation_id)))
-    return query.where(ExtensionRequest.work_item_id.in_(items))
+    return query.where(ExtensionRequest.unit_id.in_(select(Unit.id).where(Unit.organisation_id == organisation_id)))
 
 
 def pending_count(organisation_id: int | None = None) -> int:

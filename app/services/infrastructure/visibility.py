@@ -7,7 +7,7 @@ tasks. Acting is narrower: a bureau-wide role acts only inside its own organisat
 """
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, false, or_, select
+from sqlalchemy import Select, exists, false, func, or_, select
 
 from app.errors import PermissionDenied
 from app.extensions import db
@@ -40,9 +40,13 @@ def root_organisation_id() -> int | None:
 
 def organisation_id_of(user: User) -> int | None:
     """The organisation the user works in; None only while no organisation exists."""
-    if user.unit is not None:
-        return user.unit.organisation_id
-    return user.organisation_id if user.organisation_id is not None else root_organisation_id()
+    if user.unit_id is None and user.organisation_id is not None:
+        return user.organisation_id
+    # One statement however much the session has loaded already (pages count their statements).
+    unit = select(Unit.organisation_id).where(Unit.id == user.unit_id).scalar_subquery()
+    root = (select(Organisation.id).where(Organisation.parent_id.is_(None)).order_by(Organisation.id).limit(1)
+            .scalar_subquery())
+    return db.session.scalar(select(func.coalesce(unit, root)))
 
 
 def organisation_and_below(organisation_id: int) -> list[int]:

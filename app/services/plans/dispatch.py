@@ -8,8 +8,10 @@ is mapped starts its lifecycle in the city at once, the others wait for the city
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -19,6 +21,7 @@ from app.models import (
     Organisation,
     Plan,
     PlanStatus,
+    PlanTarget,
     PlanTask,
     ResponsibilityRole,
     Role,
@@ -137,7 +140,7 @@ def dispatch(plan: Plan, task_ids: Iterable[int] | None, actor: User) -> list[Pl
         raise ValidationFailed("本机构下没有市州机构,无法下发。")
     for task in tasks:
         task.for_cities = True  # 市州落实: what was sent down stays marked
-    derived = [_derive(plan, tasks, city) for city in cities]
+    derived = [_derive(plan, tasks, city, len(cities)) for city in cities]
     audit.record(actor, "plan", plan.id, "dispatched",
                  after={"tasks": [task.number for task in tasks], "cities": [city.code for city in cities]})
     return derived
@@ -157,7 +160,21 @@ def _chosen_tasks(plan: Plan, task_ids: Iterable[int] | None) -> list[PlanTask]:
     return tasks
 
 
-def _derive(plan: Plan, tasks: list[PlanTask], city: Organisation) -> Plan:
+def is_rate(target: PlanTarget) -> bool:
+    """A percent or per-head target (100%, 10批次/千人): every city must reach it itself, so it is carried
+    down unchanged and never summed."""
+    return "%" in target.unit or "/" in target.unit or "率" in target.phrase
+
+
+def city_share(target: PlanTarget, cities: int) -> Decimal:
+    """A city's default share of a province-wide figure: an even split, rounded up to whole units so the
+    shares add up to at least the provincial figure; a rate as it is."""
+    if is_rate(target) or target.comparator == "<=":
+        return target.value
+    return Decimal(math.ceil(target.value / cities))
+
+
+def _derive(plan: Plan, tasks: list[PlanTask], city: Organisation, cities: int) -> Plan:
     """The city's plan: the chosen tasks, each linked to its provincial task, held by the mapped 科室."""
     digest = hashlib.sha256(f"dispatch:{plan.id}:{city.id}:{plan.content_hash}".encode()).hexdigest()
     derived = Plan(organisation_id=city.id, kind=plan.kind, title=plan.title, year=plan.year,
@@ -170,6 +187,11 @@ def _derive(plan: Plan, tasks: list[PlanTask], city: Organisation) -> Plan:
                         final_deadline=task.final_deadline, suggested_due=task.suggested_due,
                         deadline_phrase=task.deadline_phrase, for_cities=True, parent_task_id=task.id)
         db.session.add(copy)
+        for target in task.targets:
+            # The same text and spans: a city's target matches its provincial one by where it stands.
+            copy.targets.append(PlanTarget(value=city_share(target, cities), unit=target.unit,
+                                           comparator=target.comparator, phrase=target.phrase,
+                                           span_start=target.span_start, span_end=target.span_end))
         position = 0
         taken: set[int] = set()
         for holder in task.responsibilities:
