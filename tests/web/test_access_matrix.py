@@ -24,6 +24,7 @@ from app.models import (
     Notification,
     Plan,
     PlanImportDraft,
+    PlanTarget,
     PlanTask,
     Rectification,
     ReviewRecord,
@@ -96,6 +97,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "tasks.comment": frozenset({"admin", "dushen", "leader"}),
     "tasks.instruct": frozenset({"leader"}),
     "tasks.priority": frozenset({"dushen"}),
+    # A target of task 1 (not dispatched: no share to set): 督审处 and task 1's lead 处室 only.
+    "tasks.split": frozenset({"dushen"}),
     # An instruction on task 7: 注册处 leads it and 科信处 cooperates.
     "tasks.acknowledge": frozenset({"zhuce", "zhuce_head", "kexin"}),
     "notifications.index": SIGNED_IN,
@@ -151,6 +154,7 @@ def matrix_app(migrated_app, database_url, snapshots):
         attachment_file = _attachment_on_task_1(app)
         _extension_request_and_calendar_override()
         _document_for_dushen()
+        _target_on_task_1()
         db.session.commit()
         yield app
         db.session.remove()
@@ -170,6 +174,12 @@ def _attachment_on_task_1(app):
                               content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
                               uploaded_by=admin))
     return stored.path
+
+
+def _target_on_task_1() -> None:
+    task = db.session.scalar(select(PlanTask).where(PlanTask.number == 1))
+    db.session.add(PlanTarget(task_id=task.id, value=10, unit="个", comparator=">=", phrase="建设党支部10个以上",
+                              span_start=0, span_end=1))
 
 
 def _instruction_on_task_7() -> None:
@@ -251,7 +261,8 @@ def _url_arguments() -> dict[str, int]:
             "request_id": db.session.scalar(select(ExtensionRequest.id)),
             "job_id": db.session.scalar(select(ExportJob.id)),
             # The administrator's delete (run first) removes the override; the others are refused before any lookup.
-            "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger"}
+            "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger",
+            "target_id": db.session.scalar(select(PlanTarget.id).where(PlanTarget.task_id == task1.id))}
 
 
 def _registered_endpoints(app) -> set[str]:
