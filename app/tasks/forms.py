@@ -6,7 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import SelectChoice, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.fields import AmountField
+from app.fields import AmountField, CheckboxListField
 from app.models import Priority
 
 
@@ -55,3 +55,11 @@ def split_form(cities: list[tuple[int, str, Decimal]]) -> SplitForm:
     for organisation_id, name, value in cities:
         setattr(Form, share_field(organisation_id), AmountField(name, default=value))
     return Form()
+
+
+class AssignForm(FlaskForm):
+    """确定科室: the city's lead and cooperating 科室 for a dispatched task (choices set by the view)."""
+
+    lead = SelectField("牵头科室", coerce=int, validators=[DataRequired("请选择牵头科室。")])
+    cooperating = CheckboxListField("配合科室(可不选)", coerce=int)
+    submit = SubmitField("确定并启动办理")

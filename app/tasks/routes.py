@@ -22,10 +22,10 @@ from app.services.dashboards.facts import beijing_today
 from app.services.infrastructure import attachments, visibility
 from app.services.lifecycle import discussion, step_notices
 from app.services.lifecycle.task_view import task_history, tasks_of_unit
-from app.services.plans import target_split
+from app.services.plans import directory, dispatch, target_split
 from app.services.scoring import closure
 from app.tasks import bp
-from app.tasks.forms import CommentForm, InstructionForm, PriorityForm, share_field, split_form
+from app.tasks.forms import AssignForm, CommentForm, InstructionForm, PriorityForm, share_field, split_form
 
 
 @bp.route("/tasks/<int:task_id>")
@@ -52,6 +52,7 @@ def _detail_page(task: PlanTask, **forms: object) -> str:
         lights=lights.lights_of_task(task.id, [item.id for item in history.open_items], utcnow()),
         rollup=city_dashboard.task_rollup(task, beijing_today(), utcnow()) if task.for_cities else None,
         rollup_links=visibility.sees_whole_bureau(current_user),
+        may_assign=dispatch.may_assign(task, current_user),
         splittable={target.id for target in task.targets if target_split.may_split(target, current_user)}
         if task.for_cities else set(),
     )
@@ -178,4 +179,23 @@ def split(task_id: int, target_id: int) -> str | Redirect:
         target_split.split(target, values, current_user)
         flash(f"已分解“{target.phrase}”至 {len(shares)} 个市州局。", "success")
         return redirect(url_for("tasks.detail", task_id=task_id) + "#city-rollup")
+    return page()
+
+
+@bp.route("/tasks/<int:task_id>/assign", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def assign(task_id: int) -> str | Redirect:
+    """确定科室: the city's 督查 staff name the 科室 of a dispatched task whose lead 处室 was not mapped."""
+    task = db.get_or_404(PlanTask, task_id)
+    visibility.ensure_own_organisation(current_user, task.plan.organisation_id)
+    units = directory.list_units(task.plan.organisation, active_only=True)
+    form = AssignForm()
+    form.lead.choices = [(0, "请选择…")] + [(unit.id, unit.name) for unit in units]
+    form.cooperating.choices = [(unit.id, unit.name) for unit in units]
+    page = partial(render_template, "tasks/assign.html", task=task, form=form)
+    if form.validate_on_submit():
+        on_refusal(field=form.submit, render=page)
+        dispatch.assign_units(task, form.lead.data, form.cooperating.data or [], current_user)
+        flash("已确定承办科室,牵头科室将收到分解待办。", "success")
+        return redirect(url_for("tasks.detail", task_id=task.id))
     return page()

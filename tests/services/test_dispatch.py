@@ -89,3 +89,34 @@ def test_a_city_supervisor_cannot_dispatch_the_provinces_plan(plan_2023, cities)
     yichang_ducha = db.session.scalars(select(User).where(User.username == "yichang_ducha")).one()
     with pytest.raises(PermissionDenied):
         dispatch.dispatch(plan_2023, [_task(plan_2023, 18).id], yichang_ducha)
+
+
+def test_a_city_names_the_kesi_of_an_unmapped_task_and_remembers_it(plan_2023, cities, people):
+    from app.models import User
+
+    province = plan_2023.organisation_id
+    yichang = next(city for city in cities if city.code == "yichang")
+    db.session.execute(delete(UnitMapping).where(UnitMapping.organisation_id == yichang.id))
+    task18 = _task(plan_2023, 18)
+    derived = next(p for p in dispatch.dispatch(plan_2023, [task18.id], people["dushen"])
+                   if p.organisation_id == yichang.id)
+    copy = derived.tasks[0]
+    clerk = db.session.scalars(select(User).where(User.username == "yichang_ducha")).one()
+    lead, cooperating = _unit(yichang.id, "食品安全协调科"), _unit(yichang.id, "食品抽检科")
+    assert dispatch.may_assign(copy, clerk) and not dispatch.may_assign(copy, people["dushen"])
+    with pytest.raises(PermissionDenied):
+        dispatch.assign_units(copy, lead.id, [], people["dushen"])
+    with pytest.raises(ValidationFailed, match="不是本机构的科室"):
+        dispatch.assign_units(copy, _unit(province, "食品协调处").id, [], clerk)
+    with pytest.raises(ValidationFailed, match="不能同时作为配合科室"):
+        dispatch.assign_units(copy, lead.id, [lead.id], clerk)
+    assert copy.responsibilities == []
+
+    dispatch.assign_units(copy, lead.id, [cooperating.id], clerk)
+    assert [(r.role, r.unit.name) for r in copy.responsibilities] == [
+        (ResponsibilityRole.LEAD, "食品安全协调科"), (ResponsibilityRole.COOPERATING, "食品抽检科")]
+    started = db.session.scalars(select(Decomposition).where(Decomposition.plan_task_id == copy.id)).all()
+    assert [d.unit.name for d in started] == ["食品安全协调科"]
+    assert dispatch.mapping_of(yichang.id) == {_unit(province, "食品协调处").id: lead.id}
+    with pytest.raises(InvalidTransition, match="已确定牵头科室"):
+        dispatch.assign_units(copy, lead.id, [], clerk)

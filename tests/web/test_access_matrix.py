@@ -97,6 +97,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "tasks.comment": frozenset({"admin", "dushen", "leader"}),
     "tasks.instruct": frozenset({"leader"}),
     "tasks.priority": frozenset({"dushen"}),
+    # The page opens for 督审处; task 1 is the province's own, so the service refuses to assign (a message).
+    "tasks.assign": frozenset({"dushen"}),
     # A target of task 1 (not dispatched: no share to set): 督审处 and task 1's lead 处室 only.
     "tasks.split": frozenset({"dushen"}),
     # An instruction on task 7: 注册处 leads it and 科信处 cooperates.

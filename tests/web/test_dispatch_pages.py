@@ -89,3 +89,28 @@ def test_a_city_keeps_its_mapping(client, plan_2023, cities_2023):
 def test_the_province_has_no_mapping_to_keep(client, plan_2023, cities_2023):
     login(client, "dushen")
     assert "本机构没有上级机构" in client.get("/directory/mapping").get_data(as_text=True)
+
+
+def test_a_city_names_the_kesi_on_the_task_page(client, plan_2023, cities_2023):
+    from sqlalchemy import delete
+
+    from app.models import Decomposition, Organisation, User
+    from app.services.plans import dispatch
+
+    yichang = db.session.scalars(select(Organisation).where(Organisation.code == "yichang")).one()
+    db.session.execute(delete(UnitMapping).where(UnitMapping.organisation_id == yichang.id))
+    dushen = db.session.scalars(select(User).where(User.username == "dushen")).one()
+    derived = next(p for p in dispatch.dispatch(plan_2023, [_task(plan_2023, 18).id], dushen)
+                   if p.organisation_id == yichang.id)
+    db.session.commit()
+    copy = derived.tasks[0]
+    login(client, "yichang_ducha")
+    assert 'data-testid="assign-link"' in client.get(f"/tasks/{copy.id}").get_data(as_text=True)
+    lead = db.session.scalars(select(Unit).where(Unit.organisation_id == yichang.id, Unit.name == "食品抽检科")).one()
+    url = f"/tasks/{copy.id}/assign"
+    response = client.post(url, data={"csrf_token": csrf_token(client, url), "lead": lead.id})
+    assert response.status_code == 302
+    assert db.session.scalars(select(Decomposition.unit_id).where(Decomposition.plan_task_id == copy.id)).all() == [
+        lead.id]
+    again = client.post(url, data={"csrf_token": csrf_token(client, url), "lead": lead.id})
+    assert again.status_code == 409 and "已确定牵头科室" in again.get_data(as_text=True)

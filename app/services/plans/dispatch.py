@@ -33,6 +33,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.infrastructure import audit, visibility
 from app.services.lifecycle import supervision
+from app.services.timing import deadlines
 
 #: Wording that says the cities carry a task out too ("全省抽检…", "各地要…", "各市州…").
 CITY_WORDING = re.compile(r"全省|各地|各市州|各市、州|市州")
@@ -210,3 +211,49 @@ def _derive(plan: Plan, tasks: list[PlanTask], city: Organisation, cities: int) 
 def _units(ids: Iterable[int], organisation_id: int | None) -> list[Unit]:
     return list(db.session.scalars(select(Unit).where(Unit.id.in_(list(ids)),
                                                       Unit.organisation_id == organisation_id)))
+
+
+def may_assign(task: PlanTask, user: User) -> bool:
+    """True when the 确定科室 form shows: a dispatched task without a lead, and the city's own 督查 staff."""
+    return (task.parent_task_id is not None and not _leads(task) and user.has_role(Role.SUPERVISOR)
+            and visibility.organisation_id_of(user) == task.plan.organisation_id)
+
+
+def assign_units(task: PlanTask, lead_id: int, cooperating_ids: Iterable[int], actor: User) -> None:
+    """The city names the 科室 that lead and cooperate on a dispatched task whose lead was not mapped; the lead
+    starts breaking it down, and the city remembers the 科室 for the provincial lead 处室 next time.
+
+    :raises PermissionDenied: not the city's 督查 staff.
+    :raises InvalidTransition: the task has a lead already.
+    :raises ValidationFailed: not a dispatched task, a 科室 of another bureau, or the lead also cooperating.
+    """
+    if not actor.has_role(Role.SUPERVISOR):
+        raise PermissionDenied("只有本局督查人员可以确定承办科室。")
+    visibility.ensure_own_organisation(actor, task.plan.organisation_id)
+    if task.parent_task_id is None:
+        raise ValidationFailed("该任务不是上级下发的任务。")
+    if _leads(task):
+        raise InvalidTransition("该任务已确定牵头科室。")
+    cooperating = list(dict.fromkeys(cooperating_ids))
+    if lead_id in cooperating:
+        raise ValidationFailed("牵头科室不能同时作为配合科室。")
+    units = {unit.id: unit for unit in _units([lead_id, *cooperating], task.plan.organisation_id)}
+    if set(units) != {lead_id, *cooperating}:
+        raise ValidationFailed("所选科室不是本机构的科室。")
+    for position, (role, unit_id) in enumerate([(ResponsibilityRole.LEAD, lead_id)]
+                                               + [(ResponsibilityRole.COOPERATING, i) for i in cooperating]):
+        task.responsibilities.append(TaskResponsibility(role=role, unit_id=unit_id, written_as=units[unit_id].name,
+                                                        position=position))
+    db.session.flush()
+    parent = db.session.get_one(PlanTask, task.parent_task_id)
+    upper_leads = [r.unit_id for r in parent.holders(ResponsibilityRole.LEAD) if r.unit_id is not None]
+    city = task.plan.organisation
+    if upper_leads and upper_leads[0] not in mapping_of(city.id):
+        remember_mapping(city, {upper_leads[0]: lead_id}, actor)
+    supervision.start_decomposition(task, units[lead_id])
+    deadlines.schedule_task(task)
+    audit.record(actor, "plan_task", task.id, "units_assigned", after={"lead": lead_id, "cooperating": cooperating})
+
+
+def _leads(task: PlanTask) -> list[TaskResponsibility]:
+    return [r for r in task.responsibilities if r.role in (ResponsibilityRole.LEAD, ResponsibilityRole.RESPONSIBLE)]
