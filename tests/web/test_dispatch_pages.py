@@ -114,3 +114,23 @@ def test_a_city_names_the_kesi_on_the_task_page(client, plan_2023, cities_2023):
         lead.id]
     again = client.post(url, data={"csrf_token": csrf_token(client, url), "lead": lead.id})
     assert again.status_code == 409 and "已确定牵头科室" in again.get_data(as_text=True)
+
+
+def test_a_citys_first_administrator_is_made_on_the_command_line(app, cities_2023):
+    from app.models import User
+    from app.services.infrastructure import visibility
+
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["user", "create", "--username", "xianning_admin", "--name", "咸宁市局管理员",
+                               "--role", "admin", "--org", "xianning", "--password", "Xianning2026a"])
+    assert made.exit_code == 0, made.output
+    admin = db.session.scalars(select(User).where(User.username == "xianning_admin")).one()
+    assert visibility.organisation_id_of(admin) == db.session.scalars(
+        select(Unit.organisation_id).join(Unit.organisation).where(Unit.organisation.has(code="xianning"))).first()
+    unknown = runner.invoke(args=["user", "create", "--username", "x2", "--name", "x", "--role", "admin",
+                                  "--org", "nowhere", "--password", "Xianning2026a"])
+    assert unknown.exit_code != 0 and "没有代码为“nowhere”的机构" in unknown.output
+    client = app.test_client()
+    login(client, "xianning_admin", "Xianning2026a")
+    users = client.get("/admin/users").get_data(as_text=True)
+    assert "xianning_admin" in users and "dushen" not in users
