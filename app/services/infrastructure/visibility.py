@@ -39,14 +39,30 @@ def root_organisation_id() -> int | None:
 
 
 def organisation_id_of(user: User) -> int | None:
-    """The organisation the user works in; None only while no organisation exists."""
+    """The organisation the user works in; None only while no organisation exists.
+
+    Asked for every row of some pages, so it is looked up once per session and unit (one statement, however
+    much the session has loaded already: pages count their statements). A unit never changes bureau, and a
+    user's own bureau is set once, when the account is made.
+    """
     if user.unit_id is None and user.organisation_id is not None:
         return user.organisation_id
-    # One statement however much the session has loaded already (pages count their statements).
+    known: dict[tuple[int, int | None], int] = db.session.info.setdefault(_KNOWN, {})
+    key = (user.id, user.unit_id)
+    if key in known:
+        return known[key]
     unit = select(Unit.organisation_id).where(Unit.id == user.unit_id).scalar_subquery()
     root = (select(Organisation.id).where(Organisation.parent_id.is_(None)).order_by(Organisation.id).limit(1)
             .scalar_subquery())
-    return db.session.scalar(select(func.coalesce(unit, root)))
+    found = db.session.scalar(select(func.coalesce(unit, root)))
+    if found is not None:  # no organisation yet: ask again once the directory is loaded
+        known[key] = found
+    return found
+
+
+#: Where ``organisation_id_of`` keeps what it looked up in this session.
+_KNOWN = "duban_organisation_of_user"
+
 
 
 def organisation_and_below(organisation_id: int) -> list[int]:
@@ -88,9 +104,9 @@ def ensure_own_organisation(user: User, organisation_id: int) -> None:
 
 
 def organisation_of_task(task_id: int) -> int | None:
-    """The bureau whose plan holds the task."""
-    return db.session.scalar(select(Plan.organisation_id).join(PlanTask, PlanTask.plan_id == Plan.id)
-                             .where(PlanTask.id == task_id))
+    """The bureau whose plan holds the task (from the session's identity map when the task is loaded)."""
+    task = db.session.get(PlanTask, task_id)
+    return task.plan.organisation_id if task is not None else None
 
 
 def tasks_of_organisation(organisation_id: int) -> Select[int]:
