@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 from werkzeug.serving import run_simple
 
 from app import demo, demo_activity
@@ -13,8 +14,9 @@ from app.channel_commands import channels_group
 from app.dashboards.commands import dashboards_group
 from app.errors import DubanError
 from app.exports.commands import export_command
+from app.extensions import db
 from app.item_commands import item_group
-from app.models import Role, Unit
+from app.models import Organisation, Role, Unit
 from app.plan_commands import plan_group
 from app.search_commands import search_group
 from app.services.infrastructure import accounts
@@ -44,7 +46,9 @@ def demo_command() -> None:
     with unit_of_work():
         org = demo.load_demo()
         plan = demo_activity.load_activity(org)
-    click.echo(f"演示数据已就绪:{org.name},{len(org.units)} 个单位;演示账户密码:{demo.DEMO_PASSWORD}")
+        cities = demo.load_cities(org)
+    click.echo(f"演示数据已就绪:{org.name},{len(org.units)} 个单位;下辖 {len(cities)} 个市州局;"
+               f"演示账户密码:{demo.DEMO_PASSWORD}")
     if plan is not None:
         click.echo(f"已导入《{plan.title}》({len(plan.tasks)} 项任务),并模拟了八项任务的办理进展。")
     else:
@@ -74,27 +78,36 @@ def user_group() -> None:
     type=click.Choice([r.value for r in Role]), help="角色,可重复",
 )
 @click.option("--unit", "unit_name", default=None, help="所属单位名称或别名")
+@click.option("--org", "org_code", default=None, help="所属机构代码(市州局,如 wuhan;默认省局)")
 @click.option("--email", default=None, help="电子邮箱")
 @click.option("--password", prompt="密码", hide_input=True, confirmation_prompt="再次输入密码")
 @with_appcontext
 def user_create(
     username: str, display_name: str, role_values: tuple[str, ...], unit_name: str | None,
-    email: str | None, password: str,
+    org_code: str | None, email: str | None, password: str,
 ) -> None:
     try:
         with unit_of_work():
-            unit = _unit_named(unit_name) if unit_name else None
+            org = _organisation_coded(org_code) if org_code else directory.home_organisation(None)
+            unit = _unit_named(unit_name, org) if unit_name else None
             user = accounts.create_user(
                 username, display_name, password, [Role(v) for v in role_values], unit=unit,
-                email=email, must_change_password=False,
+                email=email, must_change_password=False, organisation=org if org_code else None,
             )
     except DubanError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"已新建用户 {user.username}(id={user.id})。")
 
 
-def _unit_named(name: str) -> Unit:
-    target = directory.resolve_name(directory.home_organisation(None), name)
+def _organisation_coded(code: str) -> Organisation:
+    org = db.session.scalar(select(Organisation).where(Organisation.code == code))
+    if org is None:
+        raise click.ClickException(f"没有代码为“{code}”的机构。")
+    return org
+
+
+def _unit_named(name: str, org: Organisation | None = None) -> Unit:
+    target = directory.resolve_name(org or directory.home_organisation(None), name)
     if not isinstance(target, Unit):
         raise click.ClickException(f"单位目录中没有名为“{name}”的单位。")
     return target

@@ -1,4 +1,5 @@
-"""Demo data: the directory file of 湖北省市场监督管理局 and one user per role. Idempotent."""
+"""Demo data: the directory file of 湖北省市场监督管理局 and one user per role, and the 17 city bureaus below it
+with a small directory each and two city users. Idempotent."""
 from __future__ import annotations
 
 import tomllib
@@ -11,9 +12,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import GroupMembership, Organisation, Role, Unit, UnitGroup, UnitKind
 from app.services.infrastructure import accounts
-from app.services.plans import directory
+from app.services.plans import directory, dispatch
 
 DIRECTORY_FILE = Path(__file__).resolve().parent / "data" / "unit_directory.toml"
+CITY_DIRECTORY_FILE = Path(__file__).resolve().parent / "data" / "city_directory.toml"
 DEMO_PASSWORD = "duban@2023"
 
 
@@ -25,6 +27,8 @@ class DemoUser:
     display_name: str
     role: Role
     unit: str | None
+    #: The city bureau's code for a city user; None: the province.
+    city: str | None = None
 
 
 DEMO_USERS = (
@@ -34,6 +38,12 @@ DEMO_USERS = (
     DemoUser("zhuce_head", "注册处 赵处长", Role.UNIT_HEAD, "注册处"),
     DemoUser("kexin", "科信处 陈联络(协办)", Role.LIAISON, "科信处"),
     DemoUser("leader", "局领导 刘局长", Role.LEADER, None),
+)
+
+#: One user each for two of the city bureaus (``load_cities``): a liaison of 武汉 and a 督查 clerk of 宜昌.
+CITY_DEMO_USERS = (
+    DemoUser("wuhan", "武汉市局食品抽检科 周联络", Role.LIAISON, "食品抽检科", "wuhan"),
+    DemoUser("yichang_ducha", "宜昌市局办公室 孙督查", Role.SUPERVISOR, "办公室", "yichang"),
 )
 
 
@@ -56,10 +66,32 @@ def load_directory(path: Path = DIRECTORY_FILE) -> Organisation:
     return org
 
 
-def _upsert_organisation(entry: dict[str, Any]) -> Organisation:
+def load_cities(province: Organisation, path: Path = CITY_DIRECTORY_FILE) -> list[Organisation]:
+    """The city bureaus under ``province``, each with the file's small directory, and the city demo users."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    cities = []
+    for entry in data["city"]:
+        city = _upsert_organisation(entry, province)
+        for unit in data["unit"]:
+            aliases = [f"{city.short_name}局{alias}" for alias in (unit["name"], *unit.get("aliases", ()))]
+            _upsert_unit(city, {**unit, "aliases": [*unit.get("aliases", ()), *aliases]})
+        _upsert_group(city, {"name": "各科室", "members_kind": "处室", "aliases": ["各相关科室"]})
+        dispatch.remember_mapping(city, {_unit_id(province, upper): _unit_id(city, unit["name"])
+                                         for unit in data["unit"] for upper in unit.get("upper", ())}, None)
+        cities.append(city)
+    by_code = {city.code: city for city in cities}
+    for demo in CITY_DEMO_USERS:
+        if demo.city is not None:
+            _seed_user(demo, by_code[demo.city])
+    return cities
+
+
+def _upsert_organisation(entry: dict[str, Any], parent: Organisation | None = None) -> Organisation:
     org = db.session.scalar(select(Organisation).where(Organisation.code == entry["code"]))
     if org is None:
-        org = Organisation(code=entry["code"], name=entry["name"], short_name=entry["short_name"])
+        org = Organisation(code=entry["code"], name=entry["name"], short_name=entry["short_name"],
+                           parent_id=parent.id if parent is not None else None)
         db.session.add(org)
         db.session.flush()
     return org
@@ -119,14 +151,19 @@ def _unit_id(org: Organisation, name: str) -> int:
 def seed_demo_users(org: Organisation) -> None:
     """Create the demo accounts that do not exist yet; existing ones are left alone."""
     for demo in DEMO_USERS:
-        if accounts.find_user(demo.username) is not None:
-            continue
-        unit = directory.resolve_name(org, demo.unit) if demo.unit else None
-        accounts.create_user(
-            demo.username,
-            demo.display_name,
-            DEMO_PASSWORD,
-            roles=[demo.role],
-            unit=unit if isinstance(unit, Unit) else None,
-            must_change_password=True,
-        )
+        _seed_user(demo, org)
+
+
+def _seed_user(demo: DemoUser, org: Organisation) -> None:
+    if accounts.find_user(demo.username) is not None:
+        return
+    unit = directory.resolve_name(org, demo.unit) if demo.unit else None
+    accounts.create_user(
+        demo.username,
+        demo.display_name,
+        DEMO_PASSWORD,
+        roles=[demo.role],
+        unit=unit if isinstance(unit, Unit) else None,
+        must_change_password=True,
+        organisation=org if demo.city else None,
+    )

@@ -9,7 +9,7 @@ from flask_login import current_user
 from app.access import may_call
 from app.models import User
 from app.services.follow_up import extensions
-from app.services.infrastructure import notices
+from app.services.infrastructure import notices, visibility
 from app.services.lifecycle import discussion, work_items
 from app.services.plans import task_edits
 from app.services.scoring import appeals, task_holds
@@ -54,11 +54,13 @@ NAVIGATION = (
     ("本单位看板", "dashboards.my_unit"),
     ("领导看板", "dashboards.leader"),
     ("督查看板", "dashboards.supervision"),
+    ("市州排名", "dashboards.cities"),
     ("工作计划", "plans.index"),
     ("导入计划", "plans.import_start"),
     ("整改", "rectification.index"),
     ("单位目录", "directory.units"),
     ("单位组", "directory.groups"),
+    ("处室对应", "directory.mapping"),
     ("用户管理", "admin.users"),
     ("流程管理", "admin.processes_index"),
     ("节假日设置", "deadlines.calendar"),
@@ -100,9 +102,27 @@ def visible_navigation() -> list[NavItem]:
             continue
         if endpoint in ("main.my_unit", "tasks.mine", "dashboards.my_unit") and current_user.unit is None:
             continue
+        if endpoint in _BUREAU_LINKS and not _BUREAU_LINKS[endpoint](current_user):
+            continue
         badge = _BADGES[endpoint](current_user) if endpoint in _BADGES else None
         items.append(NavItem(label, endpoint, url_for(endpoint), badge))
     return items
+
+
+def _has_cities(user: User) -> bool:
+    """The user's bureau has bureaus below it (市州排名 has rows)."""
+    own = visibility.organisation_id_of(user)
+    return own is not None and len(visibility.organisation_and_below(own)) > 1
+
+
+def _has_upper(user: User) -> bool:
+    """The user's bureau has one above it (a 处室—科室 mapping to keep)."""
+    own = visibility.organisation_id_of(user)
+    return own is not None and own != visibility.root_organisation_id()
+
+
+#: Links that only make sense in a bureau with cities below, or with a bureau above.
+_BUREAU_LINKS = {"dashboards.cities": _has_cities, "directory.mapping": _has_upper}
 
 
 def _waiting(user: User) -> int:
@@ -114,7 +134,8 @@ def _waiting(user: User) -> int:
 
 
 #: Counts beside a link: what waits for the user there.
-_BADGES = {"work.inbox": _waiting, "deadlines.pending": lambda user: extensions.pending_count(),
+_BADGES = {"work.inbox": _waiting,
+           "deadlines.pending": lambda user: extensions.pending_count(visibility.organisation_id_of(user)),
            "assessment.appeals_waiting": lambda user: appeals.waiting_count(),
            "deadlines.holds": lambda user: task_holds.pending_count(),
            "plans.changes": lambda user: task_edits.pending_change_count()}

@@ -16,7 +16,7 @@ from app.admin.forms import GroupForm, NewUserForm, ResetPasswordForm, UnitForm,
 from app.errors import on_refusal
 from app.extensions import db
 from app.models import AuditEvent, Role, Unit, UnitGroup, User
-from app.services.infrastructure import accounts, channel_outbox, external_accounts
+from app.services.infrastructure import accounts, channel_outbox, external_accounts, visibility
 from app.services.plans import directory
 
 AUDIT_PAGE_SIZE = 50
@@ -42,6 +42,7 @@ def unit_new() -> str | Response:
 def unit_edit(unit_id: int) -> str | Response:
     """Change a unit's names, code, kind, aliases, active flag or group robot."""
     unit = db.get_or_404(Unit, unit_id)
+    visibility.ensure_own_organisation(current_user, unit.organisation_id)
     form = UnitForm(obj=unit)
     form.robot_categories.choices = [SelectChoice(v, label) for v, label in channel_outbox.categories().items()]
     robot = channel_outbox.robot_of(unit)
@@ -82,6 +83,7 @@ def group_new() -> str | Response:
 def group_edit(group_id: int) -> str | Response:
     """Change a group's name, membership rule, members or aliases."""
     group = db.get_or_404(UnitGroup, group_id)
+    visibility.ensure_own_organisation(current_user, group.organisation_id)
     form = GroupForm(obj=group)
     form.members.choices = unit_choices(group.organisation)
     if request.method == "GET":
@@ -101,12 +103,12 @@ def group_edit(group_id: int) -> str | Response:
 @bp.route("/users")
 @roles(Role.ADMIN)
 def users() -> str:
-    """Every user with unit, roles and state; ``?state=pending``: only those 待分配 (no roles yet)."""
+    """The bureau's users with unit, roles and state; ``?state=pending``: only those 待分配 (no roles yet)."""
     pending_only = request.args.get("state") == "pending"
-    query = select(User).order_by(User.id)
+    own = accounts.users_of_organisation(directory.home_organisation(current_user).id)
     if pending_only:
-        query = query.where(User.active.is_(True), ~User.role_rows.any())
-    return render_template("admin/users.html", users=db.session.scalars(query).all(), pending_only=pending_only,
+        own = [user for user in own if user.active and not user.roles]
+    return render_template("admin/users.html", users=own, pending_only=pending_only,
                            pending_count=external_accounts.awaiting_assignment_count())
 
 
@@ -122,6 +124,7 @@ def user_new() -> str | Response:
         user = accounts.create_user(
             form.username.data, form.display_name.data, form.password.data,
             roles=chosen_roles(form), unit=chosen_unit(form), email=form.email.data, actor=current_user,
+            organisation=directory.home_organisation(current_user),
         )
         channel_outbox.set_phone(user, form.phone.data, current_user)
         flash(f"已新建用户“{user.username}”,首次登录须修改密码。", "success")
@@ -133,7 +136,7 @@ def user_new() -> str | Response:
 @roles(Role.ADMIN)
 def user_edit(user_id: int) -> str | Response:
     """Change a user's name, e-mail, unit, roles or active flag."""
-    user = db.get_or_404(User, user_id)
+    user = _own_user(user_id)
     form = UserForm(obj=user)
     form.unit.choices = unit_choices(directory.home_organisation(current_user), include_none=True)
     if request.method == "GET":
@@ -156,7 +159,7 @@ def user_edit(user_id: int) -> str | Response:
 @roles(Role.ADMIN)
 def user_password(user_id: int) -> str | Response:
     """Set a temporary password (and unlock the account)."""
-    user = db.get_or_404(User, user_id)
+    user = _own_user(user_id)
     form = ResetPasswordForm()
     page = partial(render_template, "admin/user_password.html", form=form, user=user)
     if form.validate_on_submit():
@@ -171,7 +174,7 @@ def user_password(user_id: int) -> str | Response:
 @roles(Role.ADMIN)
 def user_units(user_id: int) -> str | Response:
     """分管单位: link a leader to the units in their charge; their escalations go to that leader."""
-    user = db.get_or_404(User, user_id)
+    user = _own_user(user_id)
     form = UnitsInChargeForm()
     form.units.choices = unit_choices(directory.home_organisation(current_user))
     if request.method == "GET":
@@ -193,3 +196,10 @@ def audit() -> str:
         select(AuditEvent).order_by(AuditEvent.id.desc()), per_page=AUDIT_PAGE_SIZE, error_out=False
     )
     return render_template("admin/audit.html", page=page)
+
+
+def _own_user(user_id: int) -> User:
+    """The user, when they work in the administrator's own organisation (another bureau's are its own)."""
+    user = db.get_or_404(User, user_id)
+    visibility.ensure_own_organisation(current_user, visibility.organisation_id_of(user) or 0)
+    return user

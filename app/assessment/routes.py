@@ -19,6 +19,7 @@ from app.fields import as_of_day
 from app.models import Appeal, AppealStatus, ExportStatus, Plan, PlanTask, Role, ScoringPolicyVersion
 from app.scope_selector import requested_scope, scope_links
 from app.services.dashboards.facts import beijing_today
+from app.services.infrastructure import visibility
 from app.services.scoring import appeals, assessment, scoring_policy
 from app.uploads import upload_policy, uploads
 
@@ -39,7 +40,7 @@ def combined() -> str:
 @roles(*READERS)
 def overview(plan_id: int) -> str | Response:
     """考核评分: the plan's units ranked by annual score as of a day (a large plan's computed in the background)."""
-    plan, as_of = db.get_or_404(Plan, plan_id), _as_of()
+    plan, as_of = _visible_plan(plan_id), _as_of()
     moment = assessment.moment_of(as_of)
     version = scoring_policy.version_in_force(plan.id, moment) if moment else scoring_policy.current_version(plan.id)
     page = partial(render_template, "assessment/overview.html", plan=plan, as_of=as_of, version=version)
@@ -60,7 +61,7 @@ def overview(plan_id: int) -> str | Response:
 def unit(plan_id: int, unit_id: int) -> str:
     """How a unit's score was reached: every task, every line, every event; its appeals, open and decided.
     The unit's own liaison or head sees it too, and may appeal a line of today's score."""
-    plan = db.get_or_404(Plan, plan_id)
+    plan = _visible_plan(plan_id)
     appeals.ensure_may_view(current_user, unit_id)
     as_of = _as_of()
     unit_appeals = appeals.of_unit(plan.id, unit_id)
@@ -141,6 +142,13 @@ def appeal_detail(appeal_id: int) -> str | Response:
     return redirect(url_for("assessment.appeals_waiting"))
 
 
+def _visible_plan(plan_id: int) -> Plan:
+    """The plan, when it is the user's bureau's or one below it."""
+    plan = db.get_or_404(Plan, plan_id)
+    visibility.ensure_can_view_organisation(current_user, plan.organisation_id)
+    return plan
+
+
 def _as_of() -> date:
     return as_of_day(request.args.get("as_of"), beijing_today())
 
@@ -150,6 +158,7 @@ def _as_of() -> date:
 def policy(plan_id: int) -> str | Response:
     """评分规则: edit the plan's policy as TOML; each save is a new version."""
     plan = db.get_or_404(Plan, plan_id)
+    visibility.ensure_own_organisation(current_user, plan.organisation_id)
     current = scoring_policy.current_version(plan.id)
     form = PolicyForm(text=scoring_policy.policy_text(plan.id), based_on=current.version if current else 0)
     page = partial(_policy_page, plan, form, current)

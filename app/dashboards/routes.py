@@ -17,13 +17,15 @@ from app.exports import jobs
 from app.extensions import db
 from app.fields import MAX_ID, as_of_day
 from app.models import Plan, Role, Unit
+from app.models.base import utcnow
 from app.scope_selector import requested_scope, scope_links
+from app.services.dashboards import cities as city_dashboard
 from app.services.dashboards import lighting, lists, overview, targets
 from app.services.dashboards.facts import Filters, TaskState, beijing_today, with_lights_judged
 from app.services.dashboards.unit import ensure_may_view, unit_overview, unit_score
 from app.services.infrastructure import accounts
 from app.services.lifecycle import discussion
-from app.services.plans import plan_scope
+from app.services.plans import directory, plan_scope
 
 #: 督审处, the leaders and administrators read every dashboard and download every document.
 READERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
@@ -113,13 +115,23 @@ def leader() -> str:
         instructions=discussion.issued_by(current_user))
 
 
+@bp.route("/cities")
+@roles(*READERS)
+def cities() -> str:
+    """市州排名: the bureaus below the user's ranked by 按期完成率, with their lights and targets attained."""
+    as_of = _as_of()
+    org = directory.home_organisation(current_user)
+    return render_template("dashboards/cities.html", organisation=org, as_of=as_of, charts=charts,
+                           rows=city_dashboard.city_rows(org.id, as_of, utcnow()))
+
+
 @bp.route("/units/<int:unit_id>")
 @signed_in
 def unit(unit_id: int) -> str:
     """One unit's tasks (lead and cooperating), milestones, lights and score."""
     unit = db.get_or_404(Unit, unit_id)
     ensure_may_view(current_user, unit)
-    scope, as_of = requested_scope(), _as_of()
+    scope, as_of = requested_scope(unit.organisation_id), _as_of()
     if scope.empty:
         return render_template("dashboards/no_plan.html")
     return _page("dashboards/unit.html", scope, as_of=as_of, view=unit_overview(scope.plan_ids, unit, as_of),

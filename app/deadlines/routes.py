@@ -18,10 +18,11 @@ from app.deadlines.forms import (
     TaskHoldDecisionForm,
     TaskHoldRequestForm,
 )
-from app.errors import on_refusal
+from app.errors import PermissionDenied, on_refusal
 from app.extensions import db
 from app.models import ExtensionRequest, Plan, PlanTask, Role, TaskHoldRequest, WorkItem
 from app.services.follow_up import extensions
+from app.services.infrastructure import visibility
 from app.services.scoring import task_holds
 from app.services.timing import calendar_overrides, deadline_policy
 from app.services.timing.workdays import BEIJING
@@ -53,7 +54,8 @@ def _request_page(item: WorkItem, form: ExtensionRequestForm) -> str:
 @roles(Role.SUPERVISOR)
 def pending() -> str:
     """延期审批: the requests waiting for 督审处."""
-    return render_template("deadlines/pending.html", requests=extensions.pending())
+    return render_template("deadlines/pending.html", requests=extensions.pending(
+        visibility.organisation_id_of(current_user)))
 
 
 @bp.route("/extensions/<int:request_id>", methods=["GET", "POST"])
@@ -61,6 +63,7 @@ def pending() -> str:
 def decide(request_id: int) -> str | Response:
     """Approve (possibly with another date) or refuse one request."""
     ext = db.get_or_404(ExtensionRequest, request_id)
+    extensions.ensure_may_decide(current_user, ext)
     form = ExtensionDecisionForm()
     if request.method == "GET":
         form.granted_due.data = ext.requested_due_at.astimezone(BEIJING).date()
@@ -134,6 +137,7 @@ def decide_hold(hold_id: int) -> str | Response:
 def policy(plan_id: int) -> str | Response:
     """时限规则 of a plan; saving moves the open steps' due dates, on the record."""
     plan = db.get_or_404(Plan, plan_id)
+    visibility.ensure_own_organisation(current_user, plan.organisation_id)
     rules = deadline_policy.policy_of(plan)
     form = PolicyForm(obj=rules)
     if request.method == "GET":
@@ -154,6 +158,7 @@ def policy(plan_id: int) -> str | Response:
 @roles(Role.ADMIN)
 def calendar() -> str | Response:
     """节假日设置: the administrator's override days."""
+    _ensure_province()
     form = CalendarOverrideForm()
     page = partial(_calendar_page, form)
     if form.validate_on_submit() and form.day.data is not None:  # DataRequired; narrows the type
@@ -175,9 +180,16 @@ def _calendar_page(form: CalendarOverrideForm) -> str:
 @roles(Role.ADMIN)
 def calendar_delete(override_id: int) -> Response:
     """Remove an override day."""
+    _ensure_province()
     moved = calendar_overrides.delete_override(override_id, current_user)
     flash(f"已删除该设置,{len(moved)} 个办理事项的期限随之调整(均已记录)。", "success")
     return redirect(url_for("deadlines.calendar"))
+
+
+def _ensure_province() -> None:
+    """The work calendar is one for every bureau: the province's administrator keeps it."""
+    if visibility.organisation_id_of(current_user) != visibility.root_organisation_id():
+        raise PermissionDenied("节假日设置由省局统一维护。")
 
 
 def _calendar_warnings() -> list[str]:

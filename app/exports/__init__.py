@@ -84,7 +84,7 @@ def _ascii_source(scope: Scope) -> str:
     return scope.source.value if scope.source is not None else "all"
 
 
-def rectifications_document(status: str | None, day: date) -> Document:
+def rectifications_document(status: str | None, day: date, organisation_id: int | None = None) -> Document:
     """The 整改台账 filtered as the rectification list is (one status, "open" for 未销号, or all), as of ``day``."""
     from app.exports import rectifications_xlsx
     from app.models import RectificationStatus
@@ -92,7 +92,7 @@ def rectifications_document(status: str | None, day: date) -> Document:
 
     chosen = RectificationStatus(status) if status in set(RectificationStatus) else None
     source = chosen.label if chosen else "未销号" if status == "open" else "全部"
-    listed = rectification_view.list_rectifications(chosen, status == "open")
+    listed = rectification_view.list_rectifications(chosen, status == "open", organisation_id)
     ascii_source = chosen.value if chosen else "open" if status == "open" else "all"
     filename, ascii_filename = file_names(source, ascii_source, "整改台账", "rectifications", day, "xlsx")
     return Document(filename, XLSX, rectifications_xlsx.build(listed, f"整改台账（{source}）", day), ascii_filename)

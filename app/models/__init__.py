@@ -51,7 +51,7 @@ from app.models.lifecycle import (
     milestone_cooperator as milestone_cooperator_table,
 )
 from app.models.notice import MailStatus, NoticeKind, NoticeMailChoice, NoticeTopic, Notification, OutboxMail
-from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind
+from app.models.org import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind, UnitMapping
 from app.models.plan import (
     HoldKind,
     Plan,
@@ -172,6 +172,7 @@ __all__ = [
     "Unit",
     "UnitGroup",
     "UnitKind",
+    "UnitMapping",
     "UnitRobot",
     "Urge",
     "User",

@@ -156,3 +156,19 @@ class DirectoryAlias(Base):
 
     unit: Mapped[Unit | None] = relationship(back_populates="aliases")
     group: Mapped[UnitGroup | None] = relationship(back_populates="aliases")
+
+
+class UnitMapping(Base):
+    """A city's remembered answer to "which 科室 does this provincial 处室's work": used on every dispatch."""
+
+    __tablename__ = "unit_mapping"
+    __table_args__ = (UniqueConstraint("organisation_id", "upper_unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The city bureau that remembers the mapping.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    #: The 处室 of the bureau above.
+    upper_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    #: The city's own 科室.
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -140,6 +140,8 @@ class Plan(Base):
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: 任务变更需局领导审批: plan-page task edits wait as 待审批 until a leader approves them.
     changes_need_approval: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The provincial plan this city plan was dispatched from (下发); None for a plan of the organisation's own.
+    dispatched_from_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"), index=True)
 
     organisation: Mapped[Organisation] = relationship()
     imported_by: Mapped[User | None] = relationship()
@@ -198,6 +200,10 @@ class PlanTask(Base):
     #: Set when 督审处 approved a 中止 or 阶段性办结 request (``TaskHoldRequest``): when, and which.
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hold_kind: Mapped[HoldKind | None] = mapped_column(enum_column(HoldKind))
+    #: 市州落实: the cities carry this task out too, so a dispatch of the plan sends it down.
+    for_cities: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The provincial task a city task was dispatched from; None for a task of the organisation's own.
+    parent_task_id: Mapped[int | None] = mapped_column(ForeignKey("plan_task.id"), index=True)
 
     plan: Mapped[Plan] = relationship(back_populates="tasks")
     section: Mapped[PlanSection | None] = relationship()

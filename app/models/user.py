@@ -59,6 +59,9 @@ class User(Base):
     #: Mobile number for SMS notices (11 digits).
     phone: Mapped[str | None] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    #: The bureau of a user without a unit (a city's leader or administrator); None: the province.
+    #: A user with a unit works in the unit's organisation, whatever this says.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     #: Set for seeded and reset accounts; enforced when FORCE_PASSWORD_CHANGE is on.

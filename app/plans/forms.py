@@ -269,3 +269,10 @@ def columns_form(table: RawTable, columns: dict[str, int | None]) -> ColumnsForm
 def chosen_columns(form: ColumnsForm) -> dict[str, int | None]:
     """The mapping the clerk submitted."""
     return {role: int(value) if (value := form[f"column_{role}"].data) else None for role in ROLES}
+
+
+class DispatchForm(FlaskForm):
+    """下发: the tasks of a plan the city bureaus carry out."""
+
+    tasks = CheckboxListField("下发的任务(已勾选标为“市州落实”的任务和文中写有全省、各地、各市州的任务)", coerce=int)
+    submit = SubmitField("下发各市州")

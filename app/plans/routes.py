@@ -17,6 +17,7 @@ from app.plan_parser.model import ROLE_LABELS
 from app.plans import bp
 from app.plans.forms import (
     ChangeDecisionForm,
+    DispatchForm,
     ImportForm,
     ItemForm,
     TaskCancelForm,
@@ -36,7 +37,8 @@ from app.plans.forms import (
 from app.plans.presenting import mark_spans, quantities
 from app.services.dashboards import lights
 from app.services.dashboards.facts import beijing_today
-from app.services.plans import directory, items, plan_import, plan_revision, plan_view, task_edits
+from app.services.infrastructure import visibility
+from app.services.plans import directory, dispatch, items, plan_import, plan_revision, plan_view, task_edits
 
 READERS = (Role.SUPERVISOR, Role.ADMIN, Role.LEADER)
 #: What 督审处 is told when the plan's task changes need a leader's approval.
@@ -100,6 +102,7 @@ def item_new() -> str | Response:
 def import_review(draft_id: int) -> str | Response:
     """Preview the parsed plan, resolve unknown names, and confirm the import."""
     draft = db.get_or_404(PlanImportDraft, draft_id)
+    visibility.ensure_own_organisation(current_user, draft.organisation_id)
     if draft.plan_id is not None:
         flash("该导入已经确认过,以下为导入后的计划。", "info")
         return redirect(url_for("plans.detail", plan_id=draft.plan_id))
@@ -135,6 +138,7 @@ def import_review(draft_id: int) -> str | Response:
 def import_columns(draft_id: int) -> Response:
     """Map the columns of a task table differently and preview it again."""
     draft = db.get_or_404(PlanImportDraft, draft_id)
+    visibility.ensure_own_organisation(current_user, draft.organisation_id)
     preview = plan_import.preview(draft)
     if preview.table is None:
         return redirect(url_for("plans.import_review", draft_id=draft.id))
@@ -152,6 +156,7 @@ def import_columns(draft_id: int) -> Response:
 def detail(plan_id: int) -> str:
     """One plan: its sections and tasks with responsibilities and targets."""
     plan = db.get_or_404(Plan, plan_id)
+    visibility.ensure_can_view_organisation(current_user, plan.organisation_id)
     verdicts = lights.task_lights(utcnow(), plan_id=plan.id)
     chosen = plan_view.PlanFilter.from_args(request.args, tuple(light.value for light in lights.Light))
     page = plan_view.task_page(plan.id, request.args.get("page", 1, type=int), chosen,
@@ -159,6 +164,8 @@ def detail(plan_id: int) -> str:
                                lights={task_id: v.light.value for task_id, v in verdicts.items()})
     return render_template("plans/detail.html", plan=plan, mark_spans=mark_spans, page=page, lights=verdicts,
                            may_archive=plan_import.may_archive(plan, current_user),
+                           may_dispatch=dispatch.may_dispatch(plan, current_user),
+                           dispatched=dispatch.dispatched_to(plan),
                            chosen=chosen, units=plan_view.plan_units(plan.id), light_choices=list(lights.Light),
                            sorts=plan_view.PLAN_SORTS)
 
@@ -262,3 +269,33 @@ def archive(plan_id: int) -> Response:
     plan_import.archive_plan(plan, current_user)
     flash(f"计划《{plan.title}》已归档。", "success")
     return redirect(url_for("plans.detail", plan_id=plan.id))
+
+
+@bp.route("/<int:plan_id>/dispatch", methods=["GET", "POST"])
+@roles(Role.SUPERVISOR)
+def dispatch_plan(plan_id: int) -> str | Response:
+    """下发: choose the tasks the city bureaus carry out and send them down."""
+    plan = db.get_or_404(Plan, plan_id)
+    visibility.ensure_own_organisation(current_user, plan.organisation_id)
+    live = [task for task in plan.tasks if task.cancelled_at is None]
+    form = DispatchForm()
+    form.tasks.choices = [(task.id, f"{task.number}. {task.title}") for task in live]
+    if request.method == "GET":
+        form.tasks.data = [task.id for task in live if task.for_cities or dispatch.suggested_for_cities(task)]
+    page = partial(render_template, "plans/dispatch.html", plan=plan, form=form,
+                   cities=dispatch.cities_of(plan.organisation_id), refusal=_dispatch_refusal(plan))
+    if form.validate_on_submit():
+        on_refusal(field=form.tasks, render=page)
+        derived = dispatch.dispatch(plan, form.tasks.data or [], current_user)
+        flash(f"已将 {len(derived[0].tasks)} 项任务下发至 {len(derived)} 个市州局。", "success")
+        return redirect(url_for("plans.detail", plan_id=plan.id))
+    return page()
+
+
+def _dispatch_refusal(plan: Plan) -> str | None:
+    """Why the plan cannot be dispatched (shown above the form), or None."""
+    try:
+        dispatch.ensure_may_dispatch(plan, current_user)
+    except DubanError as refusal:
+        return refusal.message
+    return None

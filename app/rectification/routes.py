@@ -23,6 +23,7 @@ from app.services.dashboards import lights
 from app.services.dashboards.facts import beijing_today
 from app.services.follow_up import rectification, rectification_view, urging
 from app.services.follow_up.rectification import RectificationOrder
+from app.services.infrastructure import visibility
 from app.services.lifecycle import step_notices
 from app.services.lifecycle.item_filters import FILTER_OPTIONS, ItemFilter
 
@@ -32,6 +33,7 @@ from app.services.lifecycle.item_filters import FILTER_OPTIONS, ItemFilter
 def new(task_id: int) -> str | Response:
     """发起整改 on a task."""
     task = db.get_or_404(PlanTask, task_id)
+    visibility.ensure_own_organisation(current_user, task.plan.organisation_id)
     form = RectificationForm()
     _fill_choices(form, task)
     page = partial(render_template, "rectification/new.html", form=form, task=task, review=None)
@@ -90,8 +92,8 @@ def index() -> str:
     """整改台账: every rectification, filtered by status."""
     status = request.args.get("status", "")
     chosen = RectificationStatus(status) if status in set(RectificationStatus) else None
-    page = rectification_view.rectification_page(chosen, status == "open",
-                                                 request.args.get("page", 1, type=int))
+    page = rectification_view.rectification_page(chosen, status == "open", request.args.get("page", 1, type=int),
+                                                 visibility.organisation_id_of(current_user))
     return render_template("rectification/index.html", status=status, statuses=list(RectificationStatus),
                            rectifications=page.items, page=page)
 
@@ -100,7 +102,8 @@ def index() -> str:
 @roles(Role.SUPERVISOR)
 def export() -> Response:
     """The 整改台账 as .xlsx, filtered as the list is."""
-    document = exports.rectifications_document(request.args.get("status"), beijing_today())
+    document = exports.rectifications_document(request.args.get("status"), beijing_today(),
+                                               visibility.organisation_id_of(current_user))
     response = send_file(document.stream(), mimetype=document.mimetype)
     response.headers["Content-Disposition"] = document.content_disposition
     return response
@@ -112,13 +115,14 @@ def open_items() -> str:
     """在办事项: every open unit step, with its 催办 count and a 催办 form."""
     filters = ItemFilter.from_args(request.args)
     lit = partial(lights.items_lit, filters.light, utcnow()) if filters.light else None
-    page = urging.urgeable_page(request.args.get("page", 1, type=int), filters, lit)
+    own = visibility.organisation_id_of(current_user)
+    page = urging.urgeable_page(request.args.get("page", 1, type=int), filters, lit, own)
     items = page.items
     return render_template("rectification/open_items.html", items=items, page=page,
                            task_of=lambda item: db.session.get(PlanTask, item.instance.plan_task_id),
                            counts=urging.urge_counts([i.id for i in items]), filters=filters,
                            subjects=step_notices.subjects_of(items),
-                           choices=urging.urgeable_choices(), bulk_form=UrgeForm(), **FILTER_OPTIONS)
+                           choices=urging.urgeable_choices(own), bulk_form=UrgeForm(), **FILTER_OPTIONS)
 
 
 @bp.route("/urging/bulk", methods=["POST"])
@@ -145,6 +149,8 @@ def urge_many() -> Response:
 def urge(item_id: int) -> Response:
     """催办 an open work item."""
     item = db.get_or_404(WorkItem, item_id)
+    own = visibility.organisation_of_task(item.instance.plan_task_id or 0)
+    visibility.ensure_own_organisation(current_user, own or 0)
     form = UrgeForm()
     if not form.validate_on_submit():
         flash("请填写催办内容。", "warning")

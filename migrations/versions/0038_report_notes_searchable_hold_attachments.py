@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0038'
-down_revision = '0036'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 

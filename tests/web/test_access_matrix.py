@@ -26,6 +26,7 @@ from app.models import (
     Notification,
     Plan,
     PlanImportDraft,
+    PlanTarget,
     PlanTask,
     ProcessBinding,
     Rectification,
@@ -116,6 +117,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     # A change of task 1 waiting for a leader (the plan's changes need approval).
     "plans.changes": frozenset({"leader"}),
     "plans.change_decide": frozenset({"leader"}),
+    "plans.dispatch_plan": frozenset({"dushen"}),
+    # The province has no bureau above it: the page only says so.
+    "directory.mapping": frozenset({"admin", "dushen"}),
     "work.inbox": SIGNED_IN,
     "work.done": SIGNED_IN,
     # 注册处's decomposition of task 7: only its liaison may work it.
@@ -130,6 +134,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "tasks.comment": frozenset({"admin", "dushen", "leader"}),
     "tasks.instruct": frozenset({"leader"}),
     "tasks.priority": frozenset({"dushen"}),
+    # The page opens for 督审处; task 1 is the province's own, so the service refuses to assign (a message).
+    "tasks.assign": frozenset({"dushen"}),
+    # A target of task 1 (not dispatched: no share to set): 督审处 and task 1's lead 处室 only.
+    "tasks.split": frozenset({"dushen"}),
     # An instruction on task 7: 注册处 leads it and 科信处 cooperates.
     "tasks.acknowledge": frozenset({"zhuce", "zhuce_head", "kexin"}),
     "notifications.index": SIGNED_IN,
@@ -151,6 +159,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "notifications.mark_read": frozenset({"zhuce"}),
     "dashboards.supervision": frozenset({"admin", "dushen", "leader"}),
     "dashboards.leader": frozenset({"admin", "dushen", "leader"}),
+    "dashboards.cities": frozenset({"admin", "dushen", "leader"}),
     # 办公室's dashboard: unit staff see only their own unit's.
     "dashboards.unit": frozenset({"admin", "dushen", "leader"}),
     "dashboards.my_unit": frozenset({"zhuce", "zhuce_head", "kexin"}),
@@ -197,6 +206,7 @@ def matrix_app(migrated_app, database_url, snapshots):
         _document_for_dushen()
         _binding_of_milestone()
         _webhook_delivery()
+        _target_on_task_1()
         db.session.commit()
         yield app
         db.session.remove()
@@ -216,6 +226,12 @@ def _attachment_on_task_1(app):
                               content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
                               uploaded_by=admin))
     return stored.path
+
+
+def _target_on_task_1() -> None:
+    task = db.session.scalar(select(PlanTask).where(PlanTask.number == 1))
+    db.session.add(PlanTarget(task_id=task.id, value=10, unit="个", comparator=">=", phrase="建设党支部10个以上",
+                              span_start=0, span_end=1))
 
 
 def _instruction_on_task_7() -> None:
@@ -332,7 +348,8 @@ def _url_arguments() -> dict[str, int]:
             "override_id": db.session.scalar(select(CalendarOverride.id)) or 0, "kind": "ledger",
             "process_id": "milestone", "version": 1, "provider": "oidc",
             # The administrator's delete (run first) removes the binding; the others are refused before any lookup.
-            "binding_id": db.session.scalar(select(ProcessBinding.id)) or 0}
+            "binding_id": db.session.scalar(select(ProcessBinding.id)) or 0,
+            "target_id": db.session.scalar(select(PlanTarget.id).where(PlanTarget.task_id == task1.id))}
 
 
 def _registered_endpoints(app) -> set[str]:

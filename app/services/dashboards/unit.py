@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.errors import PermissionDenied
 from app.extensions import db
-from app.models import PlanTask, ResponsibilityRole, Role, TaskResponsibility, Unit, User
+from app.models import PlanTask, ResponsibilityRole, TaskResponsibility, Unit, User
 from app.services.dashboards import lighting
 from app.services.dashboards.facts import (
     OWNING_ROLES,
@@ -20,6 +20,7 @@ from app.services.dashboards.facts import (
 )
 from app.services.dashboards.ledger import milestone_state
 from app.services.dashboards.overview import Progress, unit_progress
+from app.services.infrastructure import visibility
 from app.services.plans.plan_scope import PlanIds
 from app.services.scoring import assessment
 from app.services.scoring.assessment import UnitScore
@@ -74,7 +75,8 @@ def ensure_may_view(user: User, unit: Unit) -> None:
 
     :raises PermissionDenied: a unit's staff asking for another unit.
     """
-    if user.has_role(Role.SUPERVISOR, Role.LEADER, Role.ADMIN) or user.unit_id == unit.id:
+    if user.unit_id == unit.id or (visibility.sees_whole_bureau(user)
+                                   and visibility.may_view_organisation(user, unit.organisation_id)):
         return
     raise PermissionDenied("只能查看本单位的看板。")
 

@@ -7,9 +7,9 @@ second reviewer on a stale page is refused instead of deciding twice.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import FieldRefused, InvalidTransition, PermissionDenied, ValidationFailed
@@ -23,6 +23,7 @@ from app.models import (
     Rectification,
     Role,
     StepKey,
+    Unit,
     User,
     WorkflowInstance,
     WorkItem,
@@ -30,10 +31,12 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.user import UNIT_ROLES
 from app.services.follow_up import rectification
-from app.services.infrastructure import audit, notices
+from app.services.infrastructure import audit, notices, visibility
 from app.services.lifecycle import reporting, step_notices, work_items
 from app.services.timing import deadlines
 from app.services.timing.workdays import BEIJING, end_of_day
+
+T = TypeVar("T")
 
 
 def pending_of(item: WorkItem) -> ExtensionRequest | None:
@@ -174,10 +177,18 @@ def refuse(request: ExtensionRequest, note: str | None, actor: User) -> Extensio
     return request
 
 
-def _ensure_pending(request: ExtensionRequest, actor: User) -> None:
-    """Refuse early what a decision cannot change (the compare-and-set in _decide settles real races)."""
+def ensure_may_decide(actor: User, request: ExtensionRequest) -> None:
+    """:raises PermissionDenied: the actor is not 督审处 of the bureau whose task the request is on."""
     if not actor.has_role(Role.SUPERVISOR):
         raise PermissionDenied("只有督审处可以审批延期申请。")
+    item = db.session.get(WorkItem, request.work_item_id)
+    if item is not None and item.instance.plan_task_id is not None:
+        visibility.ensure_own_organisation(actor, visibility.organisation_of_task(item.instance.plan_task_id) or 0)
+
+
+def _ensure_pending(request: ExtensionRequest, actor: User) -> None:
+    """Refuse early what a decision cannot change (the compare-and-set in _decide settles real races)."""
+    ensure_may_decide(actor, request)
     if request.status is not ExtensionStatus.PENDING:
         raise InvalidTransition(_decided_message(request))
 
@@ -211,7 +222,8 @@ def _tell_supervisors(request: ExtensionRequest, item: WorkItem) -> None:
     what = step_notices.headline(task, item)
     due = request.requested_due_at.astimezone(BEIJING)
     topic = NoticeTopic.EXTENSION_REQUESTED
-    step_notices.tell(step_notices.supervisors(), task, topic, f"extension_request:{request.id}:requested",
+    step_notices.tell(step_notices.supervisors(task.plan.organisation_id), task, topic,
+                      f"extension_request:{request.id}:requested",
                       f"{topic.label}:{what}", f"{what}:申请延期至 {due:%Y年%m月%d日},理由:{request.reason}",
                       f"/extensions/{request.id}")
 
@@ -226,16 +238,25 @@ def _tell_unit(request: ExtensionRequest, item: WorkItem, body: str) -> None:
                        f"/work/items/{item.id}", topic=NoticeTopic.EXTENSION_DECIDED)
 
 
-def pending() -> list[ExtensionRequest]:
-    """Every request waiting for 督审处, the oldest first."""
-    query = (select(ExtensionRequest).where(ExtensionRequest.status == ExtensionStatus.PENDING)
+def pending(organisation_id: int | None = None) -> list[ExtensionRequest]:
+    """Every request waiting for 督审处 (on one bureau's tasks, when given), the oldest first."""
+    query = (_of_organisation(select(ExtensionRequest), organisation_id)
+             .where(ExtensionRequest.status == ExtensionStatus.PENDING)
              .order_by(ExtensionRequest.requested_at, ExtensionRequest.id))
     return list(db.session.scalars(query))
 
 
-def pending_count() -> int:
+def _of_organisation(query: Select[T], organisation_id: int | None) -> Select[T]:
+    """Narrowed to the requests of ``organisation_id``'s own units (a city's are the city's to decide)."""
+    if organisation_id is None:
+        return query
+    return query.where(ExtensionRequest.unit_id.in_(select(Unit.id).where(Unit.organisation_id == organisation_id)))
+
+
+def pending_count(organisation_id: int | None = None) -> int:
     """How many requests wait for 督审处 (the navigation badge)."""
-    query = select(func.count(ExtensionRequest.id)).where(ExtensionRequest.status == ExtensionStatus.PENDING)
+    query = _of_organisation(select(func.count(ExtensionRequest.id)), organisation_id).where(
+        ExtensionRequest.status == ExtensionStatus.PENDING)
     return db.session.scalar(query) or 0
 
 

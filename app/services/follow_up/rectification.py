@@ -34,7 +34,7 @@ from app.models import (
     WorkItem,
 )
 from app.models.base import utcnow
-from app.services.infrastructure import audit, notices
+from app.services.infrastructure import audit, notices, visibility
 from app.services.lifecycle import work_items
 from app.services.lifecycle.reporting import Upload, UploadPolicy, store_attachments
 from app.services.timing import deadlines
@@ -77,6 +77,7 @@ def open_rectification(task: PlanTask, order: RectificationOrder, actor: User,
     """
     if not actor.has_role(Role.SUPERVISOR):
         raise PermissionDenied(_SUPERVISOR_ONLY)
+    visibility.ensure_own_organisation(actor, task.plan.organisation_id)
     unit, milestone = _unit_and_milestone(task, order)
     problems = [text.strip() for text in order.problems if text.strip()]
     if not problems:
@@ -136,6 +137,9 @@ def _refusal_to_open(review: ReviewRecord, user: User) -> DubanError | None:
         return ValidationFailed(_NOT_A_RETURNED_REPORT)
     if not user.has_role(Role.SUPERVISOR):
         return PermissionDenied(_SUPERVISOR_ONLY)
+    if (review.plan_task_id is not None
+            and visibility.organisation_of_task(review.plan_task_id) != visibility.organisation_id_of(user)):
+        return PermissionDenied("该内容属于其他机构,只能由该机构办理。")
     return None
 
 

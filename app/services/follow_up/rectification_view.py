@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from app.errors import PermissionDenied
@@ -19,7 +19,7 @@ from app.models import (
     ReviewRecord,
     User,
 )
-from app.services.infrastructure.visibility import sees_whole_bureau
+from app.services.infrastructure.visibility import may_view_organisation, sees_whole_bureau, tasks_of_organisation
 from app.services.lifecycle import work_items
 
 OPEN_STATUSES = [status for status in RectificationStatus if status.is_open]
@@ -34,10 +34,12 @@ class Round:
     verdicts: list[ReviewRecord]
 
 
-def list_rectifications(status: RectificationStatus | None = None,
-                        open_only: bool = False) -> list[Rectification]:
-    """Every rectification, newest first; optionally of one status, or the open ones."""
-    query = select(Rectification).order_by(Rectification.opened_at.desc(), Rectification.id.desc())
+def list_rectifications(status: RectificationStatus | None = None, open_only: bool = False,
+                        organisation_id: int | None = None) -> list[Rectification]:
+    """Every rectification (of one bureau's tasks, when given), newest first; optionally of one status, or the
+    open ones."""
+    query = _of_organisation(select(Rectification), organisation_id).order_by(
+        Rectification.opened_at.desc(), Rectification.id.desc())
     if status is not None:
         query = query.where(Rectification.status == status)
     elif open_only:
@@ -45,9 +47,17 @@ def list_rectifications(status: RectificationStatus | None = None,
     return list(db.session.scalars(query))
 
 
-def rectification_page(status: RectificationStatus | None, open_only: bool, page: int) -> Pagination:
+def _of_organisation(query: Select[tuple[Rectification]], organisation_id: int | None) -> Select[tuple[Rectification]]:
+    if organisation_id is None:
+        return query
+    return query.where(Rectification.plan_task_id.in_(tasks_of_organisation(organisation_id)))
+
+
+def rectification_page(status: RectificationStatus | None, open_only: bool, page: int,
+                       organisation_id: int | None = None) -> Pagination:
     """One page of ``list_rectifications``, each row's task and unit loaded with it."""
-    query = select(Rectification).order_by(Rectification.opened_at.desc(), Rectification.id.desc()) \
+    query = _of_organisation(select(Rectification), organisation_id) \
+        .order_by(Rectification.opened_at.desc(), Rectification.id.desc()) \
         .options(selectinload(Rectification.task), selectinload(Rectification.unit))
     if status is not None:
         query = query.where(Rectification.status == status)
@@ -87,7 +97,8 @@ def ensure_can_view(user: User, rectification: Rectification) -> None:
 
     :raises PermissionDenied: another unit's rectification.
     """
-    if not (sees_whole_bureau(user) or user.unit_id == rectification.unit_id):
+    if not ((sees_whole_bureau(user) and may_view_organisation(user, rectification.task.plan.organisation_id))
+            or user.unit_id == rectification.unit_id):
         raise PermissionDenied("该整改不属于您所在的单位,无权查看。")
 
 

@@ -18,7 +18,7 @@ from app.errors import DubanError, InvalidTransition, PermissionDenied, Validati
 from app.extensions import db
 from app.models import NoticeKind, NoticeTopic, PlanTask, Role, Urge, User, WorkItem, WorkItemState
 from app.models.base import utcnow
-from app.services.infrastructure import audit, notices
+from app.services.infrastructure import audit, notices, visibility
 from app.services.lifecycle import work_items
 from app.services.lifecycle.item_filters import FilterChoices, ItemFilter, LightJudge, choices
 from app.services.timing.workdays import BEIJING
@@ -35,6 +35,8 @@ def urge(item: WorkItem, message: str, actor: User) -> Urge:
     """
     if refusal := _refusal_to_urge(item, actor):
         raise refusal
+    # Not in _refusal_to_urge: the list asks that per row, and lists only the actor's own bureau's items.
+    visibility.ensure_own_organisation(actor, visibility.organisation_of_task(item.instance.plan_task_id or 0) or 0)
     message = (message or "").strip()
     if not message or len(message) > MAX_MESSAGE:
         raise ValidationFailed(f"请填写催办内容(不超过 {MAX_MESSAGE} 字)。")
@@ -158,27 +160,30 @@ def urge_counts_by_task(plan_id: int) -> dict[tuple[int, int], int]:
     return {(task_id, unit_id): count for task_id, unit_id, count in db.session.execute(query)}
 
 
-def urgeable_items() -> list[WorkItem]:
-    """Every open unit step, the most urgent first (what 督审处 may 催办)."""
-    return list(db.session.scalars(_urgeable()))
+def urgeable_items(organisation_id: int | None = None) -> list[WorkItem]:
+    """Every open unit step (of one bureau's tasks, when given), the most urgent first (what 督审处 may 催办)."""
+    return list(db.session.scalars(_urgeable(organisation_id)))
 
 
-def urgeable_page(page: int, filters: ItemFilter | None = None, lit: LightJudge | None = None) -> Pagination:
+def urgeable_page(page: int, filters: ItemFilter | None = None, lit: LightJudge | None = None,
+                  organisation_id: int | None = None) -> Pagination:
     """One page of ``urgeable_items`` (narrowed and sorted by ``filters``, lights judged by ``lit``), rows'
     tasks and units preloaded."""
-    query = (filters or ItemFilter()).apply(_urgeable(), utcnow(), work_items.URGENT_FIRST, lit)
+    query = (filters or ItemFilter()).apply(_urgeable(organisation_id), utcnow(), work_items.URGENT_FIRST, lit)
     return work_items.paginate_items(query, page)
 
 
-def urgeable_choices() -> FilterChoices:
+def urgeable_choices(organisation_id: int | None = None) -> FilterChoices:
     """The plans, units and steps the 催办 list's filter offers."""
-    return choices(_urgeable())
+    return choices(_urgeable(organisation_id))
 
 
-def _urgeable() -> Select[WorkItem]:
-    return (select(WorkItem).where(WorkItem.state == WorkItemState.OPEN, WorkItem.role != Role.SUPERVISOR,
+def _urgeable(organisation_id: int | None = None) -> Select[WorkItem]:
+    query = select(WorkItem).where(WorkItem.state == WorkItemState.OPEN, WorkItem.role != Role.SUPERVISOR,
                                    WorkItem.unit_id.is_not(None))
-            .order_by(*work_items.URGENT_FIRST))
+    if organisation_id is not None:
+        query = query.where(WorkItem.instance_id.in_(visibility.instances_of_organisation(organisation_id)))
+    return query.order_by(*work_items.URGENT_FIRST)
 
 
 def may_urge(user: User, item: WorkItem) -> bool:

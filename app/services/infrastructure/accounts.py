@@ -10,15 +10,15 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.errors import DubanError, ValidationFailed
 from app.extensions import db
-from app.models import LeaderUnit, Role, Unit, User, UserRole
+from app.models import LeaderUnit, Organisation, Role, Unit, User, UserRole
 from app.models.base import as_dict, utcnow
 from app.models.user import UNIT_ROLES
-from app.services.infrastructure import audit
+from app.services.infrastructure import audit, visibility
 
 MIN_PASSWORD_LENGTH = 10
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parents[2] / "data" / "common_passwords.txt"
@@ -174,6 +174,16 @@ def reset_password(user: User, new: str, actor: User) -> User:
     return user
 
 
+def users_of_organisation(organisation_id: int) -> list[User]:
+    """The organisation's users (those of its units, and those without a unit it names), in creation order."""
+    without_unit = User.organisation_id == organisation_id
+    if organisation_id == visibility.root_organisation_id():
+        without_unit = or_(without_unit, User.organisation_id.is_(None))
+    query = select(User).where(or_(User.unit_id.in_(select(Unit.id).where(Unit.organisation_id == organisation_id)),
+                                   and_(User.unit_id.is_(None), without_unit)))
+    return list(db.session.scalars(query.order_by(User.id)))
+
+
 def create_user(
     username: str,
     display_name: str,
@@ -183,20 +193,25 @@ def create_user(
     email: str | None = None,
     must_change_password: bool = True,
     actor: User | None = None,
+    organisation: Organisation | None = None,
 ) -> User:
-    """Create a user with its roles.
+    """Create a user with its roles, in ``organisation`` (a city's leader has no unit but a bureau).
 
-    :raises ValidationFailed: the name is taken, the password too weak, or a unit role has no unit.
+    :raises ValidationFailed: the name is taken, the password too weak, a unit role has no unit, or the unit is
+        another organisation's.
     """
     username = username.strip()
     if find_user(username) is not None:
         raise ValidationFailed(f"用户名“{username}”已被使用。")
+    if unit is not None and organisation is not None and unit.organisation_id != organisation.id:
+        raise ValidationFailed("所选单位不属于本机构。")
     check_password_rules(password, username)
     user = User(
         username=username,
         display_name=display_name.strip(),
         email=(email or "").strip() or None,
         unit=unit,
+        organisation_id=organisation.id if organisation is not None else None,
         password_hash=hash_password(password),
         must_change_password=must_change_password,
     )

@@ -1,11 +1,28 @@
-"""What a user may see: the whole bureau, or only their own unit."""
+"""What a user may see: the whole bureau (and the bureaus below it), or only their own unit.
+
+Every user works in one organisation (their unit's; for a leader or administrator without a unit, the one
+their account names, else the province). 督审处, leaders and administrators see everything of their
+organisation and of every organisation below it (the province sees its cities); unit staff see their unit's
+tasks. Acting is narrower: a bureau-wide role acts only inside its own organisation (``ensure_own``).
+"""
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, false, or_, select
+from sqlalchemy import Select, exists, false, func, or_, select
 
 from app.errors import PermissionDenied
 from app.extensions import db
-from app.models import Milestone, PlanTask, Role, TaskResponsibility, Unit, User, milestone_cooperator_table
+from app.models import (
+    Milestone,
+    Organisation,
+    Plan,
+    PlanTask,
+    Role,
+    TaskResponsibility,
+    Unit,
+    User,
+    WorkflowInstance,
+    milestone_cooperator_table,
+)
 
 #: Roles that see every unit of the bureau.
 BUREAU_WIDE_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.LEADER)
@@ -16,12 +33,98 @@ def sees_whole_bureau(user: User) -> bool:
     return user.has_role(*BUREAU_WIDE_ROLES)
 
 
-def ensure_can_view_unit(user: User, unit: Unit) -> None:
-    """Unit staff see only their own unit.
+def root_organisation_id() -> int | None:
+    """The province: the organisation with no bureau above it (the first one, should there be several)."""
+    return db.session.scalar(select(Organisation.id).where(Organisation.parent_id.is_(None)).order_by(Organisation.id))
 
-    :raises PermissionDenied: the user acts for another unit.
+
+def organisation_id_of(user: User) -> int | None:
+    """The organisation the user works in; None only while no organisation exists.
+
+    Asked for every row of some pages, so it is looked up once per session and unit (one statement, however
+    much the session has loaded already: pages count their statements). A unit never changes bureau, and a
+    user's own bureau is set once, when the account is made.
     """
-    if sees_whole_bureau(user) or user.unit_id == unit.id:
+    if user.unit_id is None and user.organisation_id is not None:
+        return user.organisation_id
+    known: dict[tuple[int, int | None], int] = db.session.info.setdefault(_KNOWN, {})
+    key = (user.id, user.unit_id)
+    if key in known:
+        return known[key]
+    unit = select(Unit.organisation_id).where(Unit.id == user.unit_id).scalar_subquery()
+    root = (select(Organisation.id).where(Organisation.parent_id.is_(None)).order_by(Organisation.id).limit(1)
+            .scalar_subquery())
+    found = db.session.scalar(select(func.coalesce(unit, root)))
+    if found is not None:  # no organisation yet: ask again once the directory is loaded
+        known[key] = found
+    return found
+
+
+#: Where ``organisation_id_of`` keeps what it looked up in this session.
+_KNOWN = "duban_organisation_of_user"
+
+
+
+def organisation_and_below(organisation_id: int) -> list[int]:
+    """The organisation and every organisation under it, level by level (province → cities → counties)."""
+    found, level = [organisation_id], [organisation_id]
+    while level:
+        level = list(db.session.scalars(select(Organisation.id).where(Organisation.parent_id.in_(level))
+                                        .order_by(Organisation.id)))
+        found += level
+    return found
+
+
+def visible_organisation_ids(user: User) -> list[int]:
+    """The organisations whose items the user may see: their own, and for bureau-wide roles those below."""
+    own = organisation_id_of(user)
+    if own is None:
+        return []
+    return organisation_and_below(own) if sees_whole_bureau(user) else [own]
+
+
+def may_view_organisation(user: User, organisation_id: int) -> bool:
+    """True when ``organisation_id`` is the user's or, for a bureau-wide role, one below it."""
+    return organisation_id in visible_organisation_ids(user)
+
+
+def ensure_can_view_organisation(user: User, organisation_id: int) -> None:
+    """:raises PermissionDenied: the object belongs to a bureau the user may not see (another city's)."""
+    if not may_view_organisation(user, organisation_id):
+        raise PermissionDenied("该内容属于其他机构,无权查看。")
+
+
+def ensure_own_organisation(user: User, organisation_id: int) -> None:
+    """Acting (approving, archiving, administering) happens inside one's own organisation only.
+
+    :raises PermissionDenied: the object belongs to another organisation, above, beside or below.
+    """
+    if organisation_id_of(user) != organisation_id:
+        raise PermissionDenied("该内容属于其他机构,只能由该机构办理。")
+
+
+def organisation_of_task(task_id: int) -> int | None:
+    """The bureau whose plan holds the task (from the session's identity map when the task is loaded)."""
+    task = db.session.get(PlanTask, task_id)
+    return task.plan.organisation_id if task is not None else None
+
+
+def tasks_of_organisation(organisation_id: int) -> Select[int]:
+    """The ids of the organisation's own tasks (not those of the bureaus below), for ``IN`` clauses."""
+    return select(PlanTask.id).join(Plan, Plan.id == PlanTask.plan_id).where(Plan.organisation_id == organisation_id)
+
+
+def instances_of_organisation(organisation_id: int) -> Select[int]:
+    """The ids of the workflow instances of the organisation's own tasks (a work item's bureau)."""
+    return select(WorkflowInstance.id).where(WorkflowInstance.plan_task_id.in_(tasks_of_organisation(organisation_id)))
+
+
+def ensure_can_view_unit(user: User, unit: Unit) -> None:
+    """Unit staff see only their own unit; bureau-wide roles the units of the bureaus they see.
+
+    :raises PermissionDenied: the user acts for another unit, or the unit is another bureau's.
+    """
+    if user.unit_id == unit.id or (sees_whole_bureau(user) and may_view_organisation(user, unit.organisation_id)):
         return
     raise PermissionDenied("您只能查看本单位的信息。")
 
@@ -42,15 +145,23 @@ def ensure_can_view_task(user: User, task: PlanTask) -> None:
 
     :raises PermissionDenied: the task does not involve the user's unit.
     """
-    if sees_whole_bureau(user) or (user.unit_id is not None and unit_takes_part(task, user.unit_id)):
+    if sees_whole_bureau(user):
+        if may_view_organisation(user, task.plan.organisation_id):
+            return
+    elif user.unit_id is not None and unit_takes_part(task, user.unit_id):
         return
     raise PermissionDenied("该任务不涉及您所在的单位,无权查看。")
 
 
 def visible_task_ids(user: User) -> Select[int] | None:
-    """The ids of the tasks ``user`` may see (as ``ensure_can_view_task`` decides), or None for all of them."""
+    """The ids of the tasks ``user`` may see (as ``ensure_can_view_task`` decides), or None for all of them
+    (the province's bureau-wide roles, who see every bureau)."""
     if sees_whole_bureau(user):
-        return None
+        organisations = visible_organisation_ids(user)
+        if organisations and organisations[0] == root_organisation_id():
+            return None
+        return (select(PlanTask.id).join(Plan, Plan.id == PlanTask.plan_id)
+                .where(Plan.organisation_id.in_(organisations)))
     if user.unit_id is None:
         return select(PlanTask.id).where(false())
     answers = select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == user.unit_id)

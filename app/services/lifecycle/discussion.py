@@ -55,6 +55,7 @@ def add_instruction(task: PlanTask, body: str | None, actor: User) -> LeaderInst
     """
     if not actor.has_role(Role.LEADER):
         raise PermissionDenied("只有局领导可以作出批示。")
+    visibility.ensure_can_view_task(actor, task)
     instruction = LeaderInstruction(plan_task_id=task.id, author=actor, body=_text(body, "批示"))
     db.session.add(instruction)
     db.session.flush()
@@ -129,6 +130,7 @@ def set_priority(task: PlanTask, priority: Priority, actor: User) -> PlanTask:
     """
     if not actor.has_role(Role.SUPERVISOR):
         raise PermissionDenied("只有督审处可以调整督办等级。")
+    visibility.ensure_own_organisation(actor, task.plan.organisation_id)
     before = task.priority
     task.priority = priority
     db.session.flush()

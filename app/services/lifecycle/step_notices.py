@@ -36,7 +36,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.workflow import FAN_OUT_PENDING
-from app.services.infrastructure import notices, search_index
+from app.services.infrastructure import notices, search_index, visibility
 from app.services.timing import deadlines, digests
 
 #: A returned submission reopens its step: (the verdict's step, the reopened step) → what the unit is told.
@@ -225,10 +225,13 @@ def unit_people(unit_id: int, *roles: Role) -> list[User]:
     return list(db.session.scalars(query))
 
 
-def supervisors() -> list[User]:
-    """督审处's active reviewers."""
+def supervisors(organisation_id: int | None = None) -> list[User]:
+    """督审处's active reviewers (of one bureau, when given: a city's requests are its own 督查 staff's)."""
     query = select(User).join(UserRole).where(User.active.is_(True), UserRole.role == Role.SUPERVISOR)
-    return list(db.session.scalars(query.order_by(User.id)))
+    users = list(db.session.scalars(query.order_by(User.id)))
+    if organisation_id is None:
+        return users
+    return [user for user in users if visibility.organisation_id_of(user) == organisation_id]
 
 
 def acting(item: WorkItem) -> list[User]:

@@ -27,7 +27,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.user import UNIT_ROLES
-from app.services.infrastructure import audit
+from app.services.infrastructure import audit, visibility
 from app.services.lifecycle import step_notices
 from app.services.lifecycle.item_filters import FilterChoices, ItemFilter, LightJudge, choices
 from app.services.timing import deadlines
@@ -38,7 +38,7 @@ def may_act(user: User, item: WorkItem) -> bool:
     step's role in that unit, unless it was handed to a colleague. ``may_act_clause`` is this rule in SQL
     (tests/services/test_demo_activity.py proves the two agree on every row of the demo story)."""
     if item.role is Role.SUPERVISOR:
-        return user.has_role(Role.SUPERVISOR)
+        return user.has_role(Role.SUPERVISOR) and _organisation_of(item) == visibility.organisation_id_of(user)
     return (item.role in _unit_roles(user) and user.unit_id is not None and item.unit_id == user.unit_id
             and item.assignee_id in (None, user.id))
 
@@ -47,13 +47,21 @@ def may_act_clause(user: User) -> ColumnElement[bool]:
     """``may_act`` as a WHERE clause on work items, to list them in one query."""
     clauses = []
     if user.has_role(Role.SUPERVISOR):
-        clauses.append(WorkItem.role == Role.SUPERVISOR)
+        # 督审处 works its own bureau's steps: a city's reviews are the city's 督查 staff's.
+        own = visibility.instances_of_organisation(visibility.organisation_id_of(user) or 0)
+        clauses.append(and_(WorkItem.role == Role.SUPERVISOR, WorkItem.instance_id.in_(own)))
     if (unit_roles := _unit_roles(user)) and user.unit_id is not None:
         clauses.append(and_(
             WorkItem.role.in_(unit_roles), WorkItem.unit_id == user.unit_id,
             or_(WorkItem.assignee_id.is_(None), WorkItem.assignee_id == user.id),
         ))
     return or_(false(), *clauses)
+
+
+def _organisation_of(item: WorkItem) -> int | None:
+    """The bureau whose task the item belongs to."""
+    task_id = item.instance.plan_task_id
+    return visibility.organisation_of_task(task_id) if task_id is not None else None
 
 
 def _unit_roles(user: User) -> list[Role]:

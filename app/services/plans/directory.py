@@ -10,7 +10,7 @@ from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import DirectoryAlias, GroupMembership, Organisation, Unit, UnitGroup, UnitKind, User
 from app.models.base import as_dict
-from app.services.infrastructure import audit
+from app.services.infrastructure import audit, visibility
 
 _UNIT_FIELDS = ("name", "full_name", "code", "kind", "active", "requires_head_signoff")
 _GROUP_FIELDS = ("name", "membership", "member_kind")
@@ -236,15 +236,15 @@ def _group_snapshot(group: UnitGroup) -> dict[str, object]:
 
 
 def home_organisation(user: User | None) -> Organisation:
-    """The organisation a user works in: their unit's, else the province (the root bureau).
+    """The organisation a user works in: their unit's, else the one their account names, else the province
+    (the root bureau).
 
     :raises NotFound: the directory is empty (no demo data loaded, nothing imported).
     """
     if user is not None and user.unit is not None:
         return user.unit.organisation
-    org = db.session.scalar(
-        select(Organisation).where(Organisation.parent_id.is_(None)).order_by(Organisation.id)
-    )
+    org_id = visibility.organisation_id_of(user) if user is not None else visibility.root_organisation_id()
+    org = db.session.get(Organisation, org_id) if org_id is not None else None
     if org is None:
         raise NotFound("尚未建立任何机构,请先运行 duban demo 或由管理员导入单位目录。")
     return org

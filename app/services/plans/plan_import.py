@@ -35,7 +35,7 @@ from app.plan_parser.parse import guess_year as parsed_year
 from app.plan_parser.table_plan import ROLES, Columns, guess_columns, table_plan, task_table_of
 from app.plan_parser.tables import RawTable
 from app.plan_parser.units import is_group
-from app.services.infrastructure import audit
+from app.services.infrastructure import audit, visibility
 from app.services.lifecycle import supervision
 from app.services.plans import directory
 from app.services.plans.name_resolution import Decision, DecisionKind, apply_decision
@@ -304,6 +304,8 @@ def _refusal_to_archive(plan: Plan, user: User) -> DubanError | None:
         return InvalidTransition("该计划已归档。")
     if not user.has_role(Role.SUPERVISOR):
         return PermissionDenied("只有督审处可以归档计划。")
+    if visibility.organisation_id_of(user) != plan.organisation_id:
+        return PermissionDenied("该内容属于其他机构,只能由该机构办理。")
     return None
 
 
