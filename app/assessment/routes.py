@@ -128,7 +128,7 @@ def appeal_detail(appeal_id: int) -> str | Response:
     appeals.ensure_may_view(current_user, item.unit_id)
     form = AppealDecisionForm()
     page = partial(render_template, "assessment/appeal_detail.html", appeal=item, form=form,
-                   evidence=appeals.evidence(item), deciding=appeals.may_decide(current_user))
+                   evidence=appeals.evidence(item), deciding=appeals.may_decide(current_user, item))
     if not form.validate_on_submit():
         return page()
     here = url_for("assessment.appeal_detail", appeal_id=item.id)

@@ -117,6 +117,7 @@ def holds() -> str:
 def decide_hold(hold_id: int) -> str | Response:
     """Approve or refuse one 中止 or 阶段性办结 request."""
     hold = db.get_or_404(TaskHoldRequest, hold_id)
+    visibility.ensure_own_organisation(current_user, hold.task.plan.organisation_id)
     form = TaskHoldDecisionForm()
     page = partial(render_template, "deadlines/hold_decide.html", hold=hold, form=form,
                    history=task_holds.of_task(hold.task), blocker=task_holds.hold_blocker(hold.task),

@@ -175,6 +175,7 @@ def detail(plan_id: int) -> str:
 def task_new(plan_id: int) -> str | Response:
     """新增计划任务 from the plan page: a governed change with its reason; its lead units get their 分解任务."""
     plan = db.get_or_404(Plan, plan_id)
+    visibility.ensure_own_organisation(current_user, plan.organisation_id)
     back = url_for("plans.detail", plan_id=plan.id)
     form = TaskNewForm()
     form.section.choices = [SelectChoice(0, "(不分部分)")] + [SelectChoice(s.id, f"{s.number}. {s.title}")
@@ -199,6 +200,7 @@ def task_new(plan_id: int) -> str | Response:
 def approval_switch(plan_id: int) -> Response:
     """任务变更需局领导审批: on or off."""
     plan = db.get_or_404(Plan, plan_id)
+    visibility.ensure_own_organisation(current_user, plan.organisation_id)
     required = request.form.get("changes_need_approval") == "on"
     task_edits.set_approval(plan, required, current_user)
     flash("任务变更今后需局领导审批后生效。" if required else "任务变更今后由督审处直接生效。", "success")
@@ -217,6 +219,7 @@ def changes() -> str:
 def change_decide(change_id: int) -> str | Response:
     """Approve (the change is applied then) or refuse one change."""
     change = db.get_or_404(TaskChangeRequest, change_id)
+    visibility.ensure_own_organisation(current_user, change.plan.organisation_id)
     form = ChangeDecisionForm()
     page = partial(render_template, "plans/change_decide.html", change=change, form=form)
     if form.validate_on_submit():
@@ -235,6 +238,7 @@ def change_decide(change_id: int) -> str | Response:
 def task_edit(task_id: int) -> str | Response:
     """修改或取消计划任务: each a governed change with its reason (history, notices, running work adapted)."""
     task = db.get_or_404(PlanTask, task_id)
+    visibility.ensure_own_organisation(current_user, task.plan.organisation_id)
     back = url_for("plans.detail", plan_id=task.plan_id)
     edit_form, cancel_form = TaskEditForm(prefix="edit"), TaskCancelForm(prefix="cancel")
     if request.method == "GET":

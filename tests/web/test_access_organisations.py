@@ -23,8 +23,8 @@ from tests.web.test_access_matrix import EXPECTED, _url_arguments, matrix_app  #
 
 #: City users: the two demo ones, and a leader, an administrator and a 督查 clerk of 武汉 made here.
 CITY_USERS = ("wuhan", "yichang_ducha", "wuhan_leader", "wuhan_admin", "wuhan_ducha")
-#: Path arguments that name no object of one bureau.
-NOT_AN_OBJECT = {"kind"}
+#: Path arguments that name no object of one bureau (an export kind, a sign-in provider).
+NOT_AN_OBJECT = {"kind", "provider"}
 JUNE_2023 = date(2023, 6, 1)
 
 

@@ -20,9 +20,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
-from app.models import Appeal, AppealStatus, Attachment, NoticeTopic, PlanTask, Role, TaskEvaluation, User
+from app.models import Appeal, AppealStatus, Attachment, NoticeTopic, PlanTask, Role, TaskEvaluation, Unit, User
 from app.models.base import utcnow
-from app.services.infrastructure import audit
+from app.services.infrastructure import audit, visibility
 from app.services.lifecycle import step_notices
 from app.services.lifecycle.reporting import Upload, UploadPolicy, store_attachments
 from app.services.plans.plan_scope import PlanIds, in_plans
@@ -58,14 +58,18 @@ def may_appeal(user: User, unit_id: int) -> bool:
 
 
 def may_view(user: User, unit_id: int) -> bool:
-    """督审处, leaders and administrators see every unit's score and appeals; unit staff their own unit's."""
-    return user.has_role(Role.SUPERVISOR, Role.LEADER, Role.ADMIN) or \
-        (user.unit_id == unit_id and user.has_role(*APPELLANT_ROLES))
+    """督审处, leaders and administrators see the scores and appeals of every unit of their bureau and the bureaus
+    below it; unit staff their own unit's."""
+    if user.unit_id == unit_id and user.has_role(*APPELLANT_ROLES):
+        return True
+    unit = db.session.get(Unit, unit_id)
+    return user.has_role(Role.SUPERVISOR, Role.LEADER, Role.ADMIN) and unit is not None and \
+        visibility.may_view_organisation(user, unit.organisation_id)
 
 
-def may_decide(user: User) -> bool:
-    """督审处 accepts or rejects appeals."""
-    return user.has_role(Role.SUPERVISOR)
+def may_decide(user: User, appeal: Appeal) -> bool:
+    """督审处 of the appellant's own bureau accepts or rejects appeals."""
+    return user.has_role(Role.SUPERVISOR) and visibility.organisation_id_of(user) == appeal.unit.organisation_id
 
 
 def ensure_may_view(user: User, unit_id: int) -> None:
@@ -204,8 +208,8 @@ def reject(appeal: Appeal, note: str | None, actor: User) -> Appeal:
 
 def _ensure_open(appeal: Appeal, actor: User) -> None:
     """Refuse early what a decision cannot change (the compare-and-set in _decide settles real races)."""
-    if not may_decide(actor):
-        raise PermissionDenied("只有督审处可以处理申诉。")
+    if not may_decide(actor, appeal):
+        raise PermissionDenied("只有申诉单位所在机构的督审处可以处理申诉。")
     if appeal.status is not AppealStatus.OPEN:
         raise InvalidTransition(_decided_message(appeal))
 
