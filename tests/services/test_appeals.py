@@ -263,7 +263,7 @@ def test_decisions_need_the_supervisor_a_reason_to_reject_and_a_changed_valid_nu
     appeal = file(activity, tmp_path)
     db.session.commit()
     for call, error, message in [
-        (lambda: appeals.accept(appeal, "0", None, user("zhuce")), PermissionDenied, "只有督审处"),
+        (lambda: appeals.accept(appeal, "0", None, user("zhuce")), PermissionDenied, "督审处可以处理申诉"),
         (lambda: appeals.reject(appeal, " ", user("dushen")), ValidationFailed, "不予采纳时请填写理由"),
         (lambda: appeals.accept(appeal, "-2", None, user("dushen")), ValidationFailed, "与原分值相同"),
         (lambda: appeals.accept(appeal, "多少", None, user("dushen")), ValidationFailed, "请填写采纳后"),
