@@ -16,7 +16,7 @@ from app.errors import on_refusal
 from app.exports import jobs
 from app.extensions import db
 from app.fields import as_of_day
-from app.models import Appeal, AppealStatus, ExportStatus, Plan, PlanTask, Role, ScoringPolicyVersion
+from app.models import Appeal, AppealStatus, ExportStatus, Plan, PlanTask, Role, ScoringPolicyVersion, Unit
 from app.scope_selector import requested_scope, scope_links
 from app.services.dashboards.facts import beijing_today
 from app.services.infrastructure import visibility
@@ -62,6 +62,7 @@ def unit(plan_id: int, unit_id: int) -> str:
     """How a unit's score was reached: every task, every line, every event; its appeals, open and decided.
     The unit's own liaison or head sees it too, and may appeal a line of today's score."""
     plan = _visible_plan(plan_id)
+    db.get_or_404(Unit, unit_id)
     appeals.ensure_may_view(current_user, unit_id)
     as_of = _as_of()
     unit_appeals = appeals.of_unit(plan.id, unit_id)

@@ -34,6 +34,7 @@ def test_a_unit_files_an_appeal_and_the_supervisor_accepts_it(browser, demo_serv
 
     dushen = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900}).new_page()
     sign_in(dushen, base, "dushen")
+    dushen.get_by_role("navigation").get_by_role("button", name=re.compile("审批")).click()  # the 审批 menu
     nav_link = dushen.get_by_role("navigation").get_by_role("link", name=re.compile("评分申诉"))
     assert "1" in nav_link.inner_text()
     nav_link.click()

@@ -3,9 +3,10 @@ allocate without bound (refused when the diagram is validated, stopped by the gu
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from app.errors import ValidationFailed
@@ -13,6 +14,7 @@ from app.extensions import db
 from app.models import AuditEvent, Notification, Urge, WorkflowInstance
 from app.models.base import utcnow
 from app.services.follow_up import urging
+from app.services.timing.workdays import BEIJING
 from app.workflow import WorkflowError, deploy_diagram, start_instance
 from tests.conftest import csrf_token
 from tests.services.test_lifecycle import item_for, unit
@@ -66,6 +68,14 @@ def test_different_messages_are_capped_per_step_and_day(app, urgeable, task7):
 
 
 def test_the_window_and_the_daily_limit_follow_the_settings(app, urgeable, people):
+    # At noon, Beijing time: the 催办 moved back in time below stay on today, whenever the suite runs (run just
+    # after midnight, they fell on yesterday and the daily limit was never reached).
+    noon = datetime.now(BEIJING).replace(hour=12, minute=0, second=0, microsecond=0)
+    with time_machine.travel(noon, tick=True):
+        _window_and_daily_limit(app, urgeable, people)
+
+
+def _window_and_daily_limit(app, urgeable, people):
     dushen = people["dushen"]
     urging.urge(urgeable, "请尽快提交", dushen)
     db.session.commit()

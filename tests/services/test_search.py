@@ -112,7 +112,9 @@ def test_a_page_costs_a_fixed_number_of_statements(activity, people):
     dushen = people["dushen"]
     with counted() as statements:
         search.search(dushen, "监管 工作", per_page=20)
-    assert len(statements) <= 3
+    # The bureaus the user may see (theirs and those below: one recursive query, its user's bureau once per
+    # session), the count, the page and its task labels: however many entries and bureaus there are.
+    assert len(statements) <= 5
 
 
 def test_the_index_follows_changes_in_the_same_transaction_and_rebuilds_alike(activity, people):

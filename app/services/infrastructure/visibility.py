@@ -8,6 +8,8 @@ tasks. Acting is narrower: a bureau-wide role acts only inside its own organisat
 from __future__ import annotations
 
 from sqlalchemy import Select, exists, false, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.util import identity_key
 
 from app.errors import PermissionDenied
 from app.extensions import db
@@ -66,13 +68,12 @@ _KNOWN = "duban_organisation_of_user"
 
 
 def organisation_and_below(organisation_id: int) -> list[int]:
-    """The organisation and every organisation under it, level by level (province → cities → counties)."""
-    found, level = [organisation_id], [organisation_id]
-    while level:
-        level = list(db.session.scalars(select(Organisation.id).where(Organisation.parent_id.in_(level))
-                                        .order_by(Organisation.id)))
-        found += level
-    return found
+    """The organisation and every organisation under it (province → cities → counties), in one statement."""
+    tree = select(Organisation.id).where(Organisation.id == organisation_id).cte("tree", recursive=True)
+    below = aliased(Organisation)
+    tree = tree.union_all(select(below.id).join(tree, below.parent_id == tree.c.id))
+    return [organisation_id, *db.session.scalars(select(tree.c.id).where(tree.c.id != organisation_id)
+                                                 .order_by(tree.c.id))]
 
 
 def visible_organisation_ids(user: User) -> list[int]:
@@ -104,9 +105,13 @@ def ensure_own_organisation(user: User, organisation_id: int) -> None:
 
 
 def organisation_of_task(task_id: int) -> int | None:
-    """The bureau whose plan holds the task (from the session's identity map when the task is loaded)."""
-    task = db.session.get(PlanTask, task_id)
-    return task.plan.organisation_id if task is not None else None
+    """The bureau whose plan holds the task: from the session's identity map when the task is loaded (a task
+    page's history), else one small query (a step's permission check stays within its statement budget)."""
+    task = db.session.identity_map.get(identity_key(PlanTask, task_id))
+    if isinstance(task, PlanTask):
+        return task.plan.organisation_id
+    return db.session.scalar(select(Plan.organisation_id).join(PlanTask, PlanTask.plan_id == Plan.id)
+                             .where(PlanTask.id == task_id))
 
 
 def tasks_of_organisation(organisation_id: int) -> Select[int]:
@@ -157,11 +162,11 @@ def visible_task_ids(user: User) -> Select[int] | None:
     """The ids of the tasks ``user`` may see (as ``ensure_can_view_task`` decides), or None for all of them
     (the province's bureau-wide roles, who see every bureau)."""
     if sees_whole_bureau(user):
-        organisations = visible_organisation_ids(user)
-        if organisations and organisations[0] == root_organisation_id():
+        own = organisation_id_of(user)
+        if own is not None and own == root_organisation_id():
             return None
         return (select(PlanTask.id).join(Plan, Plan.id == PlanTask.plan_id)
-                .where(Plan.organisation_id.in_(organisations)))
+                .where(Plan.organisation_id.in_(visible_organisation_ids(user))))
     if user.unit_id is None:
         return select(PlanTask.id).where(false())
     answers = select(TaskResponsibility.task_id).where(TaskResponsibility.unit_id == user.unit_id)

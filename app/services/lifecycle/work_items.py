@@ -15,6 +15,7 @@ from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.models import (
     HandlingAction,
+    Plan,
     PlanTask,
     Role,
     StepKey,
@@ -69,10 +70,13 @@ def _unit_roles(user: User) -> list[Role]:
     return sorted(role for role in UNIT_ROLES if user.has_role(role))
 
 
+_NOT_YOURS = "该待办不属于您或您所在的单位,无权办理。"
+
+
 def ensure_may_act(user: User, item: WorkItem) -> None:
     """:raises PermissionDenied: the item belongs to another unit, role or colleague."""
     if not may_act(user, item):
-        raise PermissionDenied("该待办不属于您或您所在的单位,无权办理。")
+        raise PermissionDenied(_NOT_YOURS)
 
 
 def closed_message(item: WorkItem) -> str:
@@ -236,10 +240,16 @@ def _as_is(query: Select[Any]) -> Select[Any]:
     return query
 
 
+#: The bureau whose task the locked instance serves, read with the lock (a 督审处 step's permission).
+_BUREAU = (select(Plan.organisation_id).join(PlanTask, PlanTask.plan_id == Plan.id)
+           .where(PlanTask.id == WorkflowInstance.plan_task_id).scalar_subquery().label("bureau_id"))
+
+
 @cache
 def _with_rules(along: Callable[[Select[Any]], Select[Any]]) -> Callable[[Select[Any]], Select[Any]]:
-    """``along`` plus the instance's deadline rules (one function per ``along``, so its statement is built once)."""
-    return lambda query: along(deadlines.with_due_rules(query, WorkflowInstance.plan_task_id))
+    """``along`` plus the instance's deadline rules and bureau (one function per ``along``, so its statement is
+    built once)."""
+    return lambda query: along(deadlines.with_due_rules(query, WorkflowInstance.plan_task_id).add_columns(_BUREAU))
 
 
 def begin_step(item: WorkItem, actor: User, form_key: StepKey,
@@ -253,11 +263,15 @@ def begin_step(item: WorkItem, actor: User, form_key: StepKey,
     :raises PermissionDenied: another unit's, role's or colleague's item.
     :raises InvalidTransition: completed or withdrawn meanwhile, or not this kind of step.
     """
-    ensure_may_act(actor, item)
+    supervising = item.role is Role.SUPERVISOR and actor.has_role(Role.SUPERVISOR)
+    if not supervising:  # a 督审处 step's bureau is checked on the locked row: no statement of its own
+        ensure_may_act(actor, item)
     ensure_open(item)
     if item.form_key != form_key:
         raise InvalidTransition(f"「{item.step_name}」不是此类办理事项,请从待办列表进入。")
     row = workflow.lock_instance_with(item.instance_id, _with_rules(along), **params)
+    if supervising and row.bureau_id != visibility.organisation_id_of(actor):
+        raise PermissionDenied(_NOT_YOURS)
     return Begun(row, deadlines.due_rules_of(row))
 
 
