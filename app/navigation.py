@@ -133,12 +133,17 @@ def _waiting(user: User) -> int:
         discussion.pending_instructions(user))
 
 
+def _bureau(user: User) -> int:
+    """The user's bureau, whose queues the badges count (0, matching nothing, before any bureau exists)."""
+    return visibility.organisation_id_of(user) or 0
+
+
 #: Counts beside a link: what waits for the user there.
 _BADGES = {"work.inbox": _waiting,
            "deadlines.pending": lambda user: extensions.pending_count(visibility.organisation_id_of(user)),
-           "assessment.appeals_waiting": lambda user: appeals.waiting_count(),
-           "deadlines.holds": lambda user: task_holds.pending_count(),
-           "plans.changes": lambda user: task_edits.pending_change_count()}
+           "assessment.appeals_waiting": lambda user: appeals.waiting_count(_bureau(user)),
+           "deadlines.holds": lambda user: task_holds.pending_count(_bureau(user)),
+           "plans.changes": lambda user: task_edits.pending_change_count(_bureau(user))}
 
 
 def navigation_context() -> dict[str, object]:

@@ -118,7 +118,8 @@ def _decimal(value: str | None) -> Decimal | None:
 @roles(Role.SUPERVISOR)
 def appeals_waiting() -> str:
     """评分申诉: the appeals waiting for 督审处."""
-    return render_template("assessment/appeals.html", appeals=appeals.waiting())
+    bureau = visibility.organisation_id_of(current_user) or 0
+    return render_template("assessment/appeals.html", appeals=appeals.waiting(bureau))
 
 
 @bp.route("/appeals/<int:appeal_id>", methods=["GET", "POST"])

@@ -109,7 +109,8 @@ def request_hold(task_id: int) -> str | Response:
 @roles(Role.SUPERVISOR)
 def holds() -> str:
     """中止/阶段性办结审批: the requests waiting for 督审处."""
-    return render_template("deadlines/holds.html", requests=task_holds.pending())
+    bureau = visibility.organisation_id_of(current_user) or 0
+    return render_template("deadlines/holds.html", requests=task_holds.pending(bureau))
 
 
 @bp.route("/holds/<int:hold_id>", methods=["GET", "POST"])

@@ -211,7 +211,8 @@ def approval_switch(plan_id: int) -> Response:
 @roles(Role.LEADER)
 def changes() -> str:
     """任务变更审批: the plan-page changes waiting for a leader."""
-    return render_template("plans/changes.html", requests=task_edits.pending_changes())
+    bureau = visibility.organisation_id_of(current_user) or 0
+    return render_template("plans/changes.html", requests=task_edits.pending_changes(bureau))
 
 
 @bp.route("/changes/<int:change_id>", methods=["GET", "POST"])

@@ -80,7 +80,8 @@ def test_an_accepted_appeal_adjusts_the_line_by_a_line_citing_the_decision(activ
     appeal = file(activity, tmp_path)
     db.session.commit()
     assert appeal.status is AppealStatus.OPEN and appeal.line_points == Decimal(-2)
-    assert appeals.waiting() == [appeal] and appeals.waiting_count() == 1
+    bureau = activity.organisation_id
+    assert appeals.waiting(bureau) == [appeal] and appeals.waiting_count(bureau) == 1
     assert [a.original_name for a in appeals.evidence(appeal)] == ["情况说明.txt"]
     assert task_score(activity, 7).score == before.score  # nothing changes while it waits
     filed = db.session.scalar(select(Notification).where(Notification.key == f"appeal:{appeal.id}:filed",
@@ -98,7 +99,7 @@ def test_an_accepted_appeal_adjusts_the_line_by_a_line_citing_the_decision(activ
     assert assessment.unit_score(activity.id, zhuce_id()).score > unit_before.score
     ranked = next(s for s in assessment.unit_scores(activity.id) if s.unit_id == zhuce_id())
     assert ranked.score == assessment.explain_unit(activity.id, zhuce_id()).score
-    assert appeals.waiting() == [] and appeals.of_unit(activity.id, zhuce_id()) == [appeal]
+    assert appeals.waiting(activity.organisation_id) == [] and appeals.of_unit(activity.id, zhuce_id()) == [appeal]
     decided = {n.user.username for n in db.session.scalars(
         select(Notification).where(Notification.key == f"appeal:{appeal.id}:accepted"))}
     assert {"zhuce", "zhuce_head"} <= decided

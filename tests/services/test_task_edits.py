@@ -103,7 +103,7 @@ def test_with_approval_required_a_change_waits_for_a_leader_and_is_applied_then(
     version = task_edits.version_of(task7)
     task_edits.edit_task(task7, edited(task7, lead_units="信用处"), "调整牵头单位", version, dushen)
     assert task7.responsibilities[0].holder_name == "注册处"  # nothing applied yet
-    (waiting,) = task_edits.pending_changes()
+    (waiting,) = task_edits.pending_changes(task7.plan.organisation_id)
     assert waiting.summary == "第7项 修改任务(责任单位)" and waiting.before["units"][0] == "牵头:注册处"
     assert db.session.scalar(select(Notification.link).where(Notification.user_id == leader.id)) == \
         f"/plans/changes/{waiting.id}"
@@ -122,7 +122,7 @@ def test_a_refused_change_changes_nothing_and_a_stale_one_cannot_be_approved(tas
     dushen, leader = people["dushen"], people["leader"]
     task_edits.set_approval(task7.plan, True, dushen)
     task_edits.cancel(task7, "并入第8项", task_edits.version_of(task7), dushen)
-    (waiting,) = task_edits.pending_changes()
+    (waiting,) = task_edits.pending_changes(task7.plan.organisation_id)
     with pytest.raises(ValidationFailed, match="请填写审批意见"):
         task_edits.refuse_change(waiting, "", leader)
     task_edits.refuse_change(waiting, "保留该任务", leader)
@@ -133,6 +133,6 @@ def test_a_refused_change_changes_nothing_and_a_stale_one_cannot_be_approved(tas
     task_edits.cancel(task7, "并入第8项", task_edits.version_of(task7), dushen)
     task_edits.set_approval(task7.plan, False, dushen)
     task_edits.edit_task(task7, edited(task7, lead_units="信用处"), "先调整单位", task_edits.version_of(task7), dushen)
-    (stale,) = task_edits.pending_changes()
+    (stale,) = task_edits.pending_changes(task7.plan.organisation_id)
     with pytest.raises(InvalidTransition, match="申请后任务或计划已有变化"):
         task_edits.approve_change(stale, None, leader)

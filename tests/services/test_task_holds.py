@@ -77,7 +77,8 @@ def counted_milestones(plan, seven, day: date) -> int:  # noqa: F811
 def test_a_request_waits_for_the_supervisor_and_tells_it(task7, people):
     request = ask(task7, people)
     assert request.status is ExtensionStatus.PENDING and request.unit_id == people["zhuce"].unit_id
-    assert task_holds.pending() == [request] and task_holds.pending_count() == 1
+    bureau = task7.plan.organisation_id
+    assert task_holds.pending(bureau) == [request] and task_holds.pending_count(bureau) == 1
     assert task7.held_at is None and open_items(task7)
     (notice,) = notices(people["dushen"], "requested")
     assert "中止申请" in notice.body and "国家局统一部署" in notice.body and notice.link == f"/holds/{request.id}"

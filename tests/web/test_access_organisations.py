@@ -163,6 +163,12 @@ def test_lists_show_only_the_users_own_bureau(cities_app):
     assert "武汉市夏季食品专项抽检" not in found
     assert "武汉市夏季食品专项抽检" in _page(cities_app, "dushen", "/search?q=抽检")
     for who in ("wuhan_ducha", "yichang_ducha"):
-        for path in ("/extensions", "/rectifications", "/urging"):
+        for path in ("/extensions", "/rectifications", "/urging", "/appeals", "/holds"):
             page = _page(cities_app, who, path)
             assert "注册处" not in page, (who, path)
+    # The queues of decisions list only the decider's own bureau's: the province's waiting appeal, hold request
+    # and task change are linked on the province's page and on no city's.
+    for path, province_user, city_user in (("/appeals", "dushen", "wuhan_ducha"), ("/holds", "dushen", "wuhan_ducha"),
+                                           ("/plans/changes", "leader", "wuhan_leader")):
+        assert f'href="{path}/' in _page(cities_app, province_user, path), path
+        assert f'href="{path}/' not in _page(cities_app, city_user, path), path

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, Select, func, select, update
 
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from app.extensions import db
@@ -276,14 +276,21 @@ def _hold(plan: Plan, task: PlanTask | None, kind: str, payload: dict[str, Any],
     return request
 
 
-def pending_changes() -> list[TaskChangeRequest]:
-    """Every change waiting for a leader, the oldest first."""
-    return list(db.session.scalars(select(TaskChangeRequest).where(TaskChangeRequest.status == "pending")
+def pending_changes(organisation_id: int) -> list[TaskChangeRequest]:
+    """The changes to the bureau's own plans waiting for its leaders, the oldest first."""
+    return list(db.session.scalars(_pending_in(select(TaskChangeRequest), organisation_id)
                                    .order_by(TaskChangeRequest.requested_at, TaskChangeRequest.id)))
 
 
-def pending_change_count() -> int:
-    return db.session.scalar(select(func.count(TaskChangeRequest.id)).where(TaskChangeRequest.status == "pending")) or 0
+def pending_change_count(organisation_id: int) -> int:
+    """How many changes wait for the bureau's leaders (the navigation badge)."""
+    return db.session.scalar(_pending_in(select(func.count(TaskChangeRequest.id)), organisation_id)) or 0
+
+
+def _pending_in(query: Select[Any], organisation_id: int) -> Select[Any]:
+    """Pending changes to the bureau's own plans (a city's are the city's leaders' to decide)."""
+    return query.where(TaskChangeRequest.status == "pending",
+                       TaskChangeRequest.plan_id.in_(select(Plan.id).where(Plan.organisation_id == organisation_id)))
 
 
 def approve_change(request: TaskChangeRequest, note: str | None, actor: User) -> TaskChangeRequest:

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
@@ -242,15 +242,20 @@ def _tell_unit(appeal: Appeal, body: str) -> None:
                       f"appeal:{appeal.id}:{appeal.status.value}", title, body, f"/appeals/{appeal.id}")
 
 
-def waiting() -> list[Appeal]:
-    """Every appeal waiting for 督审处, the oldest first."""
-    return list(db.session.scalars(select(Appeal).where(Appeal.status == AppealStatus.OPEN)
-                                   .order_by(Appeal.filed_at, Appeal.id)))
+def waiting(organisation_id: int) -> list[Appeal]:
+    """The appeals on the bureau's own tasks waiting for its 督审处, the oldest first."""
+    return list(db.session.scalars(_waiting_in(select(Appeal), organisation_id).order_by(Appeal.filed_at, Appeal.id)))
 
 
-def waiting_count() -> int:
-    """How many appeals wait for 督审处."""
-    return db.session.scalar(select(func.count(Appeal.id)).where(Appeal.status == AppealStatus.OPEN)) or 0
+def waiting_count(organisation_id: int) -> int:
+    """How many appeals wait for the bureau's 督审处."""
+    return db.session.scalar(_waiting_in(select(func.count(Appeal.id)), organisation_id)) or 0
+
+
+def _waiting_in(query: Select[Any], organisation_id: int) -> Select[Any]:
+    """Open appeals on the bureau's own tasks (a city's are the city's 督审处's to decide)."""
+    return query.where(Appeal.status == AppealStatus.OPEN,
+                       Appeal.plan_task_id.in_(visibility.tasks_of_organisation(organisation_id)))
 
 
 def of_unit(plan_id: int, unit_id: int) -> list[Appeal]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import InvalidTransition, PermissionDenied, ValidationFailed
@@ -38,7 +38,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.user import UNIT_ROLES
 from app.services.follow_up.rectification_view import open_rectifications
-from app.services.infrastructure import audit
+from app.services.infrastructure import audit, visibility
 from app.services.lifecycle import step_notices
 from app.services.lifecycle.reporting import Upload, UploadPolicy, store_attachments
 from app.services.plans.plan_revision import end_open_work
@@ -229,16 +229,21 @@ def _tell_unit(request: TaskHoldRequest, task: PlanTask, body: str) -> None:
                       body, f"/tasks/{task.id}")
 
 
-def pending() -> list[TaskHoldRequest]:
-    """Every request waiting for 督审处, the oldest first."""
-    return list(db.session.scalars(select(TaskHoldRequest).where(TaskHoldRequest.status == ExtensionStatus.PENDING)
+def pending(organisation_id: int) -> list[TaskHoldRequest]:
+    """The requests on the bureau's own tasks waiting for its 督审处, the oldest first."""
+    return list(db.session.scalars(_pending_in(select(TaskHoldRequest), organisation_id)
                                    .order_by(TaskHoldRequest.requested_at, TaskHoldRequest.id)))
 
 
-def pending_count() -> int:
-    """How many requests wait for 督审处 (the navigation badge)."""
-    return db.session.scalar(select(func.count(TaskHoldRequest.id))
-                             .where(TaskHoldRequest.status == ExtensionStatus.PENDING)) or 0
+def pending_count(organisation_id: int) -> int:
+    """How many requests wait for the bureau's 督审处 (the navigation badge)."""
+    return db.session.scalar(_pending_in(select(func.count(TaskHoldRequest.id)), organisation_id)) or 0
+
+
+def _pending_in(query: Select[Any], organisation_id: int) -> Select[Any]:
+    """Pending requests on the bureau's own tasks (a city's are the city's 督审处's to decide)."""
+    return query.where(TaskHoldRequest.status == ExtensionStatus.PENDING,
+                       TaskHoldRequest.plan_task_id.in_(visibility.tasks_of_organisation(organisation_id)))
 
 
 def of_task(task: PlanTask) -> list[TaskHoldRequest]:
